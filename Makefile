@@ -1,0 +1,36 @@
+# Two commands on a fresh machine with Python >= 3.11 and make:
+#   make demo   install into .venv and run iamlogic on examples/
+#   make test   install with the test extras and run the whole suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SARIF_SCHEMA := .cache/sarif-2.1.0.json
+
+.PHONY: demo test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# The SARIF 2.1.0 schema, for the test that checks --format sarif against it;
+# it ships in an npm package (the schema's own site is not reachable offline).
+$(SARIF_SCHEMA):
+	mkdir -p .cache/npm
+	cd .cache/npm && npm pack --silent @microsoft/jest-sarif@1.0.0-beta.0 >/dev/null
+	tar -xzf .cache/npm/microsoft-jest-sarif-1.0.0-beta.0.tgz -C .cache/npm package/lib/schemas/sarif-2.1.0-rtm.5.json
+	cp .cache/npm/package/lib/schemas/sarif-2.1.0-rtm.5.json $@
+
+demo: $(STAMP)
+	@bash examples/demo.sh $(BIN)/iamlogic
+
+test: $(STAMP) $(SARIF_SCHEMA)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/parse_bench.py
+
+clean:
+	rm -rf $(VENV) .cache build dist *.egg-info

@@ -1,0 +1,193 @@
+"""Exact positions in a policy's source text.
+
+A policy is read twice, by two readers that must agree: ``json.loads`` (C speed)
+gives the values the model is built from, and the Lark grammar ``policy.lark``
+gives every value's and every key's span. The second read is lazy: it runs the
+first time a span is asked for (a finding, an explanation), so a batch of valid
+policies never pays for it. tests/test_source_positions.py checks that both
+readers see the same document.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from lark import Token, Tree
+from lark.exceptions import LarkError
+
+from . import lark_parser
+
+JsonPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """``start``/``end`` are 0-based character offsets (end exclusive);
+    lines and columns are 1-based, as editors and SARIF count them."""
+
+    start: int
+    end: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "offset": self.start,
+            "end_offset": self.end,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+        }
+
+
+def json_path(path: JsonPath) -> str:
+    """``("Statement", 0, "Action")`` → ``$.Statement[0].Action``."""
+    out = ["$"]
+    for step in path:
+        if isinstance(step, int):
+            out.append(f"[{step}]")
+        elif step.isidentifier():
+            out.append(f".{step}")
+        else:
+            out.append("[" + json.dumps(step) + "]")
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateKey:
+    path: JsonPath  # the object holding the key
+    key: str
+    span: Span  # of the repeated occurrence
+
+
+class Source:
+    """One document's text, with its span index built on first use."""
+
+    __slots__ = ("name", "text", "_line_starts", "_values", "_keys", "_duplicates")
+
+    def __init__(self, text: str, name: str = "<policy>"):
+        self.name = name
+        self.text = text
+        self._line_starts: list[int] | None = None
+        self._values: dict[JsonPath, Span] | None = None
+        self._keys: dict[JsonPath, Span] = {}
+        self._duplicates: list[DuplicateKey] = []
+
+    # -- offsets → line/column, for positions that come from elsewhere (json errors)
+
+    def span_at(self, start: int, end: int | None = None) -> Span:
+        end = start if end is None else end
+        line, column = self._line_column(start)
+        end_line, end_column = self._line_column(end)
+        return Span(start, end, line, column, end_line, end_column)
+
+    def _line_column(self, offset: int) -> tuple[int, int]:
+        if self._line_starts is None:
+            starts = [0]
+            find = self.text.find
+            i = find("\n")
+            while i != -1:
+                starts.append(i + 1)
+                i = find("\n", i + 1)
+            self._line_starts = starts
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
+
+    # -- spans of values and keys, by JSON path
+
+    def span(self, path: JsonPath) -> Span | None:
+        """The span of the value at ``path`` (None if the text has no such value)."""
+        return self._index().get(path)
+
+    def key_span(self, path: JsonPath) -> Span | None:
+        """The span of the member name whose value is at ``path``."""
+        self._index()
+        return self._keys.get(path)
+
+    def duplicate_keys(self) -> list[DuplicateKey]:
+        self._index()
+        return self._duplicates
+
+    def _index(self) -> dict[JsonPath, Span]:
+        if self._values is None:
+            self._values = {}
+            try:
+                tree = lark_parser("policy").parse(self.text)
+            except (LarkError, RecursionError):
+                return self._values  # not JSON: callers fall back to offsets
+            self._walk(tree)
+        return self._values
+
+    def _token_span(self, token: Token) -> Span:
+        return Span(token.start_pos, token.end_pos, token.line, token.column, token.end_line, token.end_column)
+
+    def _node_span(self, node: Tree | Token) -> Span:
+        if isinstance(node, Token):
+            return self._token_span(node)
+        if node.data in ("string", "number"):
+            return self._token_span(node.children[0])
+        m = node.meta
+        return Span(m.start_pos, m.end_pos, m.line, m.column, m.end_line, m.end_column)
+
+    def _walk(self, root: Tree) -> None:
+        # Iterative: a document may nest deeper than Python's recursion limit.
+        values = self._values
+        stack: list[tuple[Tree, JsonPath]] = [(root, ())]
+        while stack:
+            node, path = stack.pop()
+            values[path] = self._node_span(node)
+            if node.data == "object":
+                seen: set[str] = set()
+                for member in node.children:
+                    key_token, value = member.children
+                    key = json.loads(key_token)
+                    child = path + (key,)
+                    if key in seen:
+                        self._duplicates.append(DuplicateKey(path, key, self._token_span(key_token)))
+                    seen.add(key)
+                    # As json.loads does, the last occurrence of a key is the value.
+                    self._keys[child] = self._token_span(key_token)
+                    stack.append((value, child))
+            elif node.data == "array":
+                for i, value in enumerate(node.children):
+                    stack.append((value, path + (i,)))
+
+    # -- the values as the grammar reads them (used to check both readers agree)
+
+    def grammar_value(self) -> Any:
+        return _tree_value(lark_parser("policy").parse(self.text))
+
+
+def _tree_value(root: Tree) -> Any:
+    # Iterative post-order build, for the same reason as _walk.
+    result: list[Any] = []
+    stack: list[tuple[Any, Any, Any]] = [(root, result, None)]
+    while stack:
+        node, parent, slot = stack.pop()
+        kind = node.data
+        if kind == "string":
+            value: Any = json.loads(node.children[0])
+        elif kind == "number":
+            value = json.loads(node.children[0])
+        elif kind in ("true", "false", "null"):
+            value = {"true": True, "false": False, "null": None}[kind]
+        elif kind == "object":
+            value = {}
+            for member in reversed(node.children):
+                key_token, child = member.children
+                stack.append((child, value, json.loads(key_token)))
+        else:  # array
+            value = [None] * len(node.children)
+            for i, child in reversed(list(enumerate(node.children))):
+                stack.append((child, value, i))
+        if isinstance(parent, list) and slot is None:
+            parent.append(value)
+        else:
+            parent[slot] = value
+    return result[0]

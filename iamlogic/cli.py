@@ -1,0 +1,140 @@
+"""The ``iamlogic`` command.
+
+Exit codes (ExitCode): 0 nothing blocking, 1 usage or tool error, 2 blocking
+findings, 3 could not decide. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from . import __version__
+from .errors import ExitCode, IamlogicError, InputError
+from .report import FileResult, render_json, render_sarif, render_text
+from .translator import FindingType, PolicyType, read_policy
+from .translator.reader import MAX_DOCUMENT_CHARS
+
+stderr = Console(stderr=True, highlight=False)
+
+# Read at most this much of any input: more than the largest document the
+# reader accepts, so an oversized one is still reported as such.
+MAX_INPUT_BYTES = 4 * MAX_DOCUMENT_CHARS + 1
+
+
+def read_input(name: str) -> bytes:
+    """The bytes of a file, or of stdin for ``-``; InputError names the file."""
+    try:
+        if name == "-":
+            return sys.stdin.buffer.read(MAX_INPUT_BYTES)
+        path = Path(name)
+        if path.is_dir():
+            raise InputError(f"{name}: is a directory, not a policy file")
+        with path.open("rb") as handle:
+            return handle.read(MAX_INPUT_BYTES)
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{name}: permission denied") from None
+    except OSError as e:
+        raise InputError(f"{name}: cannot read ({e.strerror or e})") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="iamlogic")
+def app() -> None:
+    """Decide and prove things about AWS IAM policies, offline."""
+
+
+POLICY_TYPES = click.Choice([t.value for t in PolicyType])
+
+
+@app.command()
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option("--policy-type", "-t", type=POLICY_TYPES, default="identity", show_default=True,
+              help="What the policies are.")
+@click.option("--format", "-f", "output", type=click.Choice(["text", "json", "sarif"]), default="text",
+              show_default=True)
+@click.option("--treat-as-blocking", default="ERROR", show_default=True, metavar="TYPES",
+              help="Finding types that fail the run (exit 2), comma-separated.")
+def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blocking: str) -> int:
+    """Check policies against the IAM policy grammar, as Access Analyzer's
+    ValidatePolicy does. Exit 0: nothing blocking; 2: blocking findings;
+    1: an input could not be read."""
+    blocking = _finding_types(treat_as_blocking)
+    results: list[FileResult] = []
+    unreadable = 0
+    for name in files:
+        display = "<stdin>" if name == "-" else name
+        try:
+            data = read_input(name)
+        except InputError as e:
+            stderr.print(f"iamlogic: {e}", markup=False)
+            unreadable += 1
+            continue
+        _, findings = read_policy(data, PolicyType(policy_type), display)
+        results.append(FileResult(display, PolicyType(policy_type), findings))
+
+    if output == "json":
+        sys.stdout.write(render_json(results, blocking))
+    elif output == "sarif":
+        sys.stdout.write(render_sarif(results, __version__))
+    else:
+        sys.stdout.write(render_text(results))
+        _summary(results, blocking)
+
+    if unreadable:
+        return ExitCode.TOOL_ERROR
+    return ExitCode.BLOCKING if any(r.blocking(blocking) for r in results) else ExitCode.OK
+
+
+def _finding_types(text: str) -> frozenset[FindingType]:
+    chosen = set()
+    for word in filter(None, (w.strip().upper() for w in text.split(","))):
+        try:
+            chosen.add(FindingType(word))
+        except ValueError:
+            kinds = ", ".join(t.value for t in FindingType)
+            raise click.BadParameter(f"{word!r} is not a finding type ({kinds})", param_hint="--treat-as-blocking")
+    return frozenset(chosen)
+
+
+def _summary(results: list[FileResult], blocking: frozenset[FindingType]) -> None:
+    total = sum(len(r.findings) for r in results)
+    failed = sum(1 for r in results if r.blocking(blocking))
+    style = "red" if failed else "green"
+    stderr.print(
+        f"[{style}]{len(results)} file(s), {total} finding(s), {failed} with blocking findings[/{style}]"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: maps every failure to an exit code and one line on stderr."""
+    try:
+        code = app(args=argv, prog_name="iamlogic", standalone_mode=False)
+    except click.exceptions.Abort:
+        stderr.print("iamlogic: aborted", markup=False)
+        code = ExitCode.TOOL_ERROR
+    except click.exceptions.ClickException as e:
+        # Usage errors are exit code 1 here (click's own default is 2, which
+        # this tool keeps for blocking findings).
+        e.show(file=sys.stderr)
+        code = ExitCode.TOOL_ERROR
+    except IamlogicError as e:
+        stderr.print(f"iamlogic: {e}", markup=False)
+        code = e.exit_code
+    except KeyboardInterrupt:
+        code = ExitCode.TOOL_ERROR
+    except BrokenPipeError:
+        code = ExitCode.OK
+    except Exception as e:  # a bug: still one line, never a traceback
+        stderr.print(f"iamlogic: internal error: {type(e).__name__}: {e}", markup=False)
+        code = ExitCode.TOOL_ERROR
+    sys.exit(int(code or 0))
+
+
+if __name__ == "__main__":
+    main()

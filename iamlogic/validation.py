@@ -1,0 +1,44 @@
+"""parse_policy and validate: the front of the pipeline, as the API offers it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .translator import Finding, FindingType, Policy, PolicyType, read_policy
+from .errors import PolicyError, UsageError
+
+PolicyInput = str | bytes | dict | list
+
+
+def validate(
+    document: PolicyInput,
+    policy_type: PolicyType | str = PolicyType.IDENTITY,
+    name: str = "<policy>",
+) -> list[Finding]:
+    """Every finding for one document, in document order; never raises on bad input."""
+    return read_policy(document, _policy_type(policy_type), name)[1]
+
+
+def parse_policy(
+    document: PolicyInput | Policy,
+    policy_type: PolicyType | str = PolicyType.IDENTITY,
+    name: str = "<policy>",
+    blocking: Iterable[FindingType | str] = (FindingType.ERROR,),
+) -> Policy:
+    """The typed model of a policy; raises ``PolicyError`` (with all findings)
+    when the document has a blocking finding."""
+    if isinstance(document, Policy):
+        return document
+    policy, findings = read_policy(document, _policy_type(policy_type), name)
+    blocking = {FindingType(b) for b in blocking}
+    if policy is None or any(f.finding_type in blocking for f in findings):
+        raise PolicyError(findings, name)
+    return policy
+
+
+def _policy_type(value: PolicyType | str) -> PolicyType:
+    try:
+        return PolicyType(value)
+    except ValueError:
+        kinds = ", ".join(t.value for t in PolicyType)
+        raise UsageError(f"unknown policy type {value!r} (one of {kinds})") from None
