@@ -18,7 +18,7 @@ from .report import FileResult, render_json, render_sarif, render_text
 from .translator import FindingType, PolicyType, read_policy
 from .translator.reader import MAX_DOCUMENT_CHARS
 
-stderr = Console(stderr=True, highlight=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 # Read at most this much of any input: more than the largest document the
 # reader accepts, so an oversized one is still reported as such.
@@ -72,7 +72,7 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
         try:
             data = read_input(name)
         except InputError as e:
-            stderr.print(f"iamlogic: {e}", markup=False)
+            error_line(str(e))
             unreadable += 1
             continue
         _, findings = read_policy(data, PolicyType(policy_type), display)
@@ -82,13 +82,18 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
         sys.stdout.write(render_json(results, blocking))
     elif output == "sarif":
         sys.stdout.write(render_sarif(results, __version__))
-    else:
+    elif results:
         sys.stdout.write(render_text(results))
         _summary(results, blocking)
 
     if unreadable:
         return ExitCode.TOOL_ERROR
     return ExitCode.BLOCKING if any(r.blocking(blocking) for r in results) else ExitCode.OK
+
+
+def error_line(message: str) -> None:
+    """One plain line on stderr, never wrapped: scripts grep it."""
+    click.echo(f"iamlogic: {message}", err=True)
 
 
 def _finding_types(text: str) -> frozenset[FindingType]:
@@ -116,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=argv, prog_name="iamlogic", standalone_mode=False)
     except click.exceptions.Abort:
-        stderr.print("iamlogic: aborted", markup=False)
+        error_line("aborted")
         code = ExitCode.TOOL_ERROR
     except click.exceptions.ClickException as e:
         # Usage errors are exit code 1 here (click's own default is 2, which
@@ -124,14 +129,14 @@ def main(argv: list[str] | None = None) -> None:
         e.show(file=sys.stderr)
         code = ExitCode.TOOL_ERROR
     except IamlogicError as e:
-        stderr.print(f"iamlogic: {e}", markup=False)
+        error_line(str(e))
         code = e.exit_code
     except KeyboardInterrupt:
         code = ExitCode.TOOL_ERROR
     except BrokenPipeError:
         code = ExitCode.OK
     except Exception as e:  # a bug: still one line, never a traceback
-        stderr.print(f"iamlogic: internal error: {type(e).__name__}: {e}", markup=False)
+        error_line(f"internal error: {type(e).__name__}: {e}")
         code = ExitCode.TOOL_ERROR
     sys.exit(int(code or 0))
 

@@ -98,6 +98,11 @@ class JsonNumber(str):
     """A JSON number, kept as the text it was written in (never a float)."""
 
 
+def _is_text(value: Any) -> bool:
+    """A JSON string (a JsonNumber is a str subclass, and is not one)."""
+    return type(value) is str
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
@@ -274,7 +279,7 @@ class _Reader:
         self.read_version(root)
         policy_id = root.get("Id")
         if "Id" in root:
-            if not isinstance(policy_id, str):
+            if not _is_text(policy_id):
                 self.type_mismatch(("Id",), policy_id, "a string")
                 policy_id = None
             elif self.policy_type in NO_PRINCIPAL_TYPES:
@@ -292,7 +297,7 @@ class _Reader:
                         aws=malformed(VERSION_TOO_OLD, AwsStage.VERSION) if managed else None)
             return
         version = root["Version"]
-        if not isinstance(version, str):
+        if not _is_text(version):
             self.type_mismatch(("Version",), version, "a string")
         elif version not in VERSIONS:
             self.report(ERROR, "INVALID_VERSION", f"Version {version!r} is not one of {', '.join(VERSIONS)}.",
@@ -375,7 +380,7 @@ class _StatementReader:
         if "Sid" not in self.raw:
             return None
         sid, path = self.raw["Sid"], self.path + ("Sid",)
-        if not isinstance(sid, str):
+        if not _is_text(sid):
             self.r.type_mismatch(path, sid, "a string")
             return None
         if not _SID.fullmatch(sid):
@@ -392,7 +397,7 @@ class _StatementReader:
             self.r.syntax_error("MISSING_EFFECT", "The statement has no Effect.", self.path)
             return None
         effect, path = self.raw["Effect"], self.path + ("Effect",)
-        if not isinstance(effect, str):
+        if not _is_text(effect):
             self.r.type_mismatch(path, effect, "a string")
             return None
         if effect not in ("Allow", "Deny"):
@@ -422,7 +427,7 @@ class _StatementReader:
 
     def principal(self, key: str) -> tuple[PrincipalEntry, ...]:
         value, path = self.raw[key], self.path + (key,)
-        if value == "*":
+        if _is_text(value) and value == "*":
             return (PrincipalEntry(path, self.source, PrincipalKind.ANY, "*"),)
         if not isinstance(value, dict):
             self.r.type_mismatch(path, value, '"*" or an object of principal kinds')
@@ -548,10 +553,14 @@ class _StatementReader:
             self.r.report(ERROR, "INVALID_ARN_PREFIX", f'{text!r} is neither an ARN nor "*".', path,
                           aws=aws(f'Resource {text} must be in ARN format or "*".', AwsStage.RESOURCE_FORMAT))
             return False
-        parts = text.split(":", 5)
+        parts = _arn_parts(text)
         # IAM reads "aws:s3:::b" as if its first part were "arn" (corpus invalid-24).
         normal = ["arn"] + parts[1:]
         shown = ":".join(normal + ["*"] * (6 - len(normal)))
+        if any("${" in part for part in parts[:5]):
+            self.r.report(ERROR, "VARIABLE_UNSUPPORTED_IN_ELEMENT", f"{text!r}: policy variables are allowed only "
+                          "in the resource part of an ARN (after the fifth colon).", path)
+            return False
         if normal[1] not in PARTITIONS:
             self.r.report(ERROR, "INVALID_PARTITION", f"{normal[1]!r} is not an AWS partition.", path,
                           aws=aws(f'Partition "{normal[1]}" is not valid for resource "{shown}".', AwsStage.RESOURCE_FORMAT))
@@ -570,17 +579,17 @@ class _StatementReader:
             self.r.report(ERROR, "INVALID_ARN_PREFIX", f'{text!r} does not start with "arn:".', path,
                           aws=aws(f'Resource {text} must be in ARN format or "*".', AwsStage.RESOURCE_FORMAT))
             return False
-        if len(parts) in (4, 5) or normal[2] == "":
-            # IAM's legacy parser wants all six parts (or the short "arn:aws:svc"
-            # form, corpus valid-9), and a service (corpus invalid-68, -77).
+        if len(parts) == 5 or normal[2] == "":
+            # IAM's legacy parser rejects five parts (corpus invalid-36) and an
+            # empty service (invalid-68, -77); it accepts "arn:aws:svc" (valid-9).
             self.r.report(ERROR, "MISSING_ARN_FIELD", f"{text!r} has {len(parts)} of the 6 ARN parts"
                           + (" and no service." if normal[2] == "" else "."), path,
                           aws=aws(LEGACY_PARSING, AwsStage.LEGACY_ARN_PARTS))
             return False
-        if any("${" in part for part in parts[:5]):
-            self.r.report(ERROR, "VARIABLE_UNSUPPORTED_IN_ELEMENT", f"{text!r}: policy variables are allowed only "
-                          "in the resource part of an ARN (after the fifth colon).", path)
-            return False
+        if len(parts) < 6 and not text.endswith("*"):
+            # Only a * ending the last segment reaches past the colons (§3).
+            self.r.report(WARNING, "MISSING_ARN_FIELD", f"{text!r} has {len(parts)} of the 6 ARN parts and does "
+                          "not end in *: it matches no resource.", path)
         return True
 
     # -- Condition
@@ -712,18 +721,31 @@ class _StatementReader:
     def strings(self, path: JsonPath, raw: Any):
         """The (path, text) entries of an element that is a string or a list of
         strings; anything else is reported."""
-        if isinstance(raw, str):
+        if _is_text(raw):
             return [(path, raw)]
         if isinstance(raw, list):
             out = []
             for i, item in enumerate(raw):
-                if isinstance(item, str):
+                if _is_text(item):
                     out.append((path + (i,), item))
                 else:
                     self.r.type_mismatch(path + (i,), item, "a string")
             return out
         self.r.type_mismatch(path, raw, "a string or a list of strings")
         return []
+
+
+_VARIABLE_SPAN = re.compile(r"\$\{[^}]*\}")
+
+
+def _arn_parts(text: str) -> list[str]:
+    """Split at the first five colons that are not inside a ``${...}``."""
+    if "${" not in text:
+        return text.split(":", 5)
+    masked = _VARIABLE_SPAN.sub(lambda m: "$" * len(m.group()), text)
+    cuts = [i for i, ch in enumerate(masked) if ch == ":"][:5]
+    bounds = [-1, *cuts, len(text)]
+    return [text[a + 1 : b] for a, b in zip(bounds, bounds[1:])]
 
 
 def _where(path: JsonPath) -> str:

@@ -1,0 +1,341 @@
+"""One test per validation rule: the finding's type, issue code and location.
+
+Each names the rule it pins (SEMANTICS §6 unless said otherwise)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import allow, policy
+from iamlogic import FindingType, PolicyError, parse_policy, validate
+from iamlogic.translator import aws_error_for
+
+ERROR, WARNING = FindingType.ERROR, FindingType.WARNING
+
+
+def found(doc, policy_type="identity"):
+    """(findingType, issueCode, JSON path) of every finding."""
+    return [(f.finding_type, f.issue_code, f.locations[0].to_dict()["path"]) for f in validate(doc, policy_type)]
+
+
+def test_a_clean_identity_policy_has_no_findings():
+    assert found(policy(allow(), allow("ec2:Describe*", "*", Sid="Describe"))) == []
+
+
+# ---------------------------------------------------------------- document level
+
+def test_missing_version_is_an_error_for_managed_policies():
+    # CreatePolicy: "Policy document must be version 2012-10-17 or greater."
+    assert found(policy(allow(), version=None)) == [(ERROR, "MISSING_VERSION", "$")]
+
+
+def test_missing_version_is_a_warning_for_resource_policies():
+    # Resource policies accept a document without Version; variables are then literal (§5).
+    doc = policy(allow(Principal="*"), version=None)
+    assert found(doc, "resource") == [(WARNING, "MISSING_VERSION", "$")]
+
+
+def test_version_2008_is_obsolete():
+    doc = policy(allow(Principal="*"), version="2008-10-17")
+    assert found(doc, "resource") == [(WARNING, "OBSOLETE_VERSION", "$.Version")]
+    assert found(policy(allow(), version="2008-10-17")) == [(ERROR, "OBSOLETE_VERSION", "$.Version")]
+
+
+def test_unknown_version_string():
+    assert found(policy(allow(), version="2012-10-18")) == [(ERROR, "INVALID_VERSION", "$.Version")]
+
+
+def test_unknown_top_level_element_points_at_its_key():
+    text = '{"Version": "2012-10-17",\n "Extra": 1,\n "Statement": []}'
+    findings = validate(text)
+    extra = next(f for f in findings if f.issue_code == "INVALID_POLICY_ELEMENT")
+    assert (extra.span.line, extra.span.column) == (2, 2)
+    assert text[extra.span.start : extra.span.end] == '"Extra"'
+
+
+def test_missing_statement():
+    assert found({"Version": "2012-10-17"}) == [(ERROR, "MISSING_STATEMENT", "$")]
+
+
+def test_a_number_where_a_statement_belongs():
+    assert found({"Version": "2012-10-17", "Statement": 7}) == [(ERROR, "DATA_TYPE_MISMATCH", "$.Statement")]
+
+
+def test_document_that_is_not_an_object():
+    assert found("[1, 2]") == [(ERROR, "DATA_TYPE_MISMATCH", "$")]
+
+
+def test_duplicate_keys_are_reported_at_the_second_occurrence():
+    text = '{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Effect": "Deny",\n"Action": "s3:*", "Resource": "*"}}'
+    dup = [f for f in validate(text) if f.issue_code == "DUPLICATE_KEYS"]
+    assert len(dup) == 1
+    assert dup[0].span.start == text.index('"Effect": "Deny"')
+
+
+def test_duplicate_keys_in_different_objects_are_fine():
+    assert found(policy(allow(), allow("s3:PutObject"))) == []
+
+
+def test_character_outside_latin1_is_an_error_in_iam_policies():
+    doc = policy(allow(Sid="Caf\u00e9"), allow("s3:PutObject", "arn:aws:s3:::b/\u2603"))
+    findings = validate(json.dumps(doc, ensure_ascii=False))
+    chars = [f for f in findings if f.issue_code == "INVALID_CHARACTER"]
+    assert [f.finding_type for f in chars] == [ERROR]  # é (U+00E9) is allowed, ☃ is not
+    assert "U+2603" in chars[0].message
+
+
+@pytest.mark.parametrize(
+    "policy_type, quota, counts_whitespace",
+    [("identity", 6144, False), ("session", 2048, False), ("trust", 2048, False), ("scp", 5120, True), ("rcp", 5120, True)],
+)
+def test_size_over_quota(policy_type, quota, counts_whitespace):
+    # SEMANTICS §6 quotas; IAM does not count white space, Organizations does.
+    principal = {"Principal": "*"} if policy_type in ("trust", "rcp") else {}
+    resource = {} if policy_type == "trust" else {"Resource": "*"}
+    action = "sts:AssumeRole" if policy_type == "trust" else "s3:GetObject"
+
+    def doc(n):
+        return json.dumps(policy({"Effect": "Deny" if policy_type == "rcp" else "Allow", "Sid": "A" * n,
+                                  "Action": action, **principal, **resource}), indent=4)
+
+    base = len(doc(0)) if counts_whitespace else len("".join(doc(0).split()))
+    at_quota, over = doc(quota - base), doc(quota - base + 1)
+    assert "POLICY_SIZE_EXCEEDS_QUOTA" not in [f.issue_code for f in validate(at_quota, policy_type)]
+    assert "POLICY_SIZE_EXCEEDS_QUOTA" in [f.issue_code for f in validate(over, policy_type)]
+
+
+def test_managed_policy_size_error_is_aws_limit_exceeded():
+    doc = json.dumps(policy(allow(Sid="A" * 7000)))
+    assert aws_error_for(validate(doc)).to_dict() == {
+        "code": "LimitExceeded", "message": "Cannot exceed quota for PolicySize: 6144"}
+
+
+# ---------------------------------------------------------------- statements
+
+def test_principal_in_identity_policy():
+    assert found(policy(allow(Principal="*"))) == [(ERROR, "UNSUPPORTED_PRINCIPAL", "$.Statement[0].Principal")]
+    assert aws_error_for(validate(policy(allow(Principal="*")))).message == "Policy document should not specify a principal."
+
+
+def test_principal_in_scp():
+    assert found(policy(allow(Principal="*")), "scp") == [(ERROR, "SCP_SYNTAX_ERROR_PRINCIPAL", "$.Statement[0].Principal")]
+
+
+def test_resource_policy_needs_a_principal():
+    assert found(policy(allow()), "resource") == [(ERROR, "MISSING_PRINCIPAL", "$.Statement[0]")]
+
+
+def test_trust_policy_has_no_resource():
+    doc = policy({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole",
+                  "Resource": "*"})
+    assert found(doc, "trust") == [(ERROR, "INVALID_POLICY_ELEMENT", "$.Statement[0].Resource")]
+    assert aws_error_for(validate(doc, "trust")).message == "Has prohibited field Resource"
+
+
+def test_rcp_principal_must_be_star():
+    doc = policy({"Effect": "Deny", "Principal": {"AWS": "111122223333"}, "Action": "s3:*", "Resource": "*"})
+    assert (ERROR, "RCP_SYNTAX_ERROR_PRINCIPAL", "$.Statement[0].Principal") in found(doc, "rcp")
+
+
+def test_partial_wildcard_principal():
+    doc = policy(allow(Principal={"AWS": "arn:aws:iam::*:role/admin"}))
+    assert found(doc, "resource") == [(ERROR, "UNSUPPORTED_WILDCARD_IN_PRINCIPAL", "$.Statement[0].Principal.AWS")]
+
+
+def test_unknown_principal_kind():
+    doc = policy(allow(Principal={"Aws": "111122223333"}))
+    assert found(doc, "resource") == [(ERROR, "INVALID_PRINCIPAL_KEY", "$.Statement[0].Principal.Aws")]
+
+
+def test_principal_forms_that_are_valid():
+    doc = policy(allow(Principal={"AWS": ["111122223333", "arn:aws:iam::111122223333:root",
+                                          "arn:aws:sts::111122223333:assumed-role/r/s", "*"],
+                                  "Service": "lambda.amazonaws.com", "Federated": "cognito-identity.amazonaws.com"}))
+    assert found(doc, "resource") == []
+
+
+def test_sid_must_be_alphanumeric_in_iam():
+    doc = policy(allow(Sid="read-only"))
+    assert found(doc) == [(ERROR, "UNSUPPORTED_SID", "$.Statement[0].Sid")]
+    assert aws_error_for(validate(doc)).message.startswith("Statement IDs (SID) must be alpha-numeric.")
+
+
+def test_sid_with_dash_is_only_a_suggestion_in_a_bucket_policy():
+    doc = policy(allow(Sid="read-only", Principal="*"))
+    assert found(doc, "resource") == [(FindingType.SUGGESTION, "UNSUPPORTED_SID", "$.Statement[0].Sid")]
+
+
+def test_empty_sids_may_repeat():
+    # Corpus valid-49: two statements with "Sid": "" are accepted by AWS.
+    assert found(policy(allow(Sid=""), allow(Sid=""))) == []
+
+
+def test_effect_is_case_sensitive():
+    assert found(policy(allow(Effect="allow"))) == [(ERROR, "INVALID_EFFECT", "$.Statement[0].Effect")]
+
+
+def test_action_and_not_action_together():
+    doc = policy(allow(NotAction="s3:PutObject"))
+    assert found(doc) == [(ERROR, "UNSUPPORTED_ELEMENT_COMBINATION", "$.Statement[0].NotAction")]
+
+
+def test_action_without_service():
+    assert found(policy(allow("GetObject"))) == [(ERROR, "INVALID_ACTION", "$.Statement[0].Action")]
+
+
+def test_action_with_variable():
+    assert found(policy(allow("s3:${aws:username}"))) == [
+        (ERROR, "VARIABLE_UNSUPPORTED_IN_ELEMENT", "$.Statement[0].Action")]
+
+
+def test_a_number_where_an_action_belongs():
+    text = '{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": ["s3:GetObject", 42], "Resource": "*"}}'
+    [f] = validate(text)
+    assert (f.issue_code, f.locations[0].to_dict()["path"]) == ("DATA_TYPE_MISMATCH", "$.Statement.Action[1]")
+    assert text[f.span.start : f.span.end] == "42"
+
+
+def test_missing_resource_is_an_error_in_identity_policies_only():
+    st = {"Effect": "Allow", "Action": "s3:GetObject"}
+    assert found(policy(st)) == [(ERROR, "MISSING_RESOURCE", "$.Statement[0]")]
+    assert found(policy({**st, "Principal": "*"}), "resource") == [(WARNING, "MISSING_RESOURCE", "$.Statement[0]")]
+
+
+def test_arn_checks():
+    assert found(policy(allow(resource="bucket"))) == [(ERROR, "INVALID_ARN_PREFIX", "$.Statement[0].Resource")]
+    assert found(policy(allow(resource="arn:aws-xx:s3:::b"))) == [(ERROR, "INVALID_PARTITION", "$.Statement[0].Resource")]
+    assert found(policy(allow(resource="arn:aws:s3*:::b"))) == [(ERROR, "INVALID_SERVICE", "$.Statement[0].Resource")]
+    assert found(policy(allow(resource="arn:aws:iam::111122223333:bucket"))) == [
+        (ERROR, "INVALID_ARN_RESOURCE", "$.Statement[0].Resource")]
+    assert found(policy(allow(resource="arn:aws:s3::b"))) == [(ERROR, "MISSING_ARN_FIELD", "$.Statement[0].Resource")]
+
+
+def test_short_arn_that_expands_past_colons_is_valid():
+    # SEMANTICS §3: "arn:aws:s3:*" matches everything in S3 (a * ending a segment
+    # expands past colons). IAM's recorded answers reject 5 parts, not 4.
+    assert found(policy(allow(resource="arn:aws:s3:*"))) == []
+    p = parse_policy(policy(allow(resource=["arn:aws:s3:*", "arn:aws:s3:::*"])))
+    assert [r.arn_parts for r in p.statements[0].resource] == [("aws", "s3", "*"), ("aws", "s3", "", "")]
+
+
+def test_short_arn_without_wildcard_matches_nothing():
+    # Corpus valid-9: AWS accepts "arn:aws:fdsasf"; it can match no real ARN.
+    assert found(policy(allow(resource="arn:aws:fdsasf"))) == [(WARNING, "MISSING_ARN_FIELD", "$.Statement[0].Resource")]
+
+
+def test_variable_outside_resource_part():
+    doc = policy(allow(resource="arn:aws:iam::${aws:PrincipalAccount}:user/x"))
+    assert found(doc) == [(ERROR, "VARIABLE_UNSUPPORTED_IN_ELEMENT", "$.Statement[0].Resource")]
+
+
+@pytest.mark.parametrize("text, code", [
+    ("arn:aws:s3:::b/${aws:username", "MISSING_BRACE_IN_VARIABLE"),
+    ("arn:aws:s3:::b/${}", "EMPTY_VARIABLE"),
+    ("arn:aws:s3:::b/${aws: username}", "UNSUPPORTED_SPACE_IN_VARIABLE"),
+    ("arn:aws:s3:::b/${aws:username, none}", "MISSING_QUOTE_IN_VARIABLE"),
+    ("arn:aws:s3:::b/${aws:user#name}", "UNSUPPORTED_SYMBOL_IN_VARIABLE"),
+])
+def test_malformed_variables(text, code):
+    # Access Analyzer's variable checks (missing brace, empty, space, quote, symbol).
+    assert found(policy(allow(resource=text))) == [(ERROR, code, "$.Statement[0].Resource")]
+
+
+def test_variables_under_2008_are_literal():
+    # SEMANTICS §5: under 2008-10-17 the text is literal.
+    doc = policy(allow(resource="arn:aws:s3:::b/${aws:username}/*", Principal="*"), version="2008-10-17")
+    codes = found(doc, "resource")
+    assert (WARNING, "VARIABLE_UNSUPPORTED_IN_VERSION", "$.Statement[0].Resource") in codes
+    p = parse_policy(doc, "resource", blocking=())
+    assert p.statements[0].resource[0].resource == ("b/${aws:username}/*",)
+
+
+def test_variables_are_parsed_under_2012():
+    p = parse_policy(policy(allow(resource="arn:aws:s3:::b/${aws:username}/${aws:PrincipalTag/team, 'none'}${*}")))
+    from iamlogic.translator import Variable
+    assert p.statements[0].resource[0].resource == (
+        "b/", Variable("aws:username", None), "/", Variable("aws:PrincipalTag/team", "none"), "*")
+
+
+# ---------------------------------------------------------------- conditions
+
+def cond(block):
+    return policy(allow(Condition=block))
+
+
+def test_unknown_operator_is_an_error():
+    assert found(cond({"StringEqualz": {"aws:username": "x"}})) == [
+        (ERROR, "INVALID_CONDITION_OPERATOR", '$.Statement[0].Condition.StringEqualz')]
+
+
+def test_unknown_operator_with_empty_block_is_a_warning():
+    # Corpus valid-19: AWS accepts {"a": {}}.
+    assert found(cond({"a": {}})) == [(WARNING, "INVALID_CONDITION_OPERATOR", "$.Statement[0].Condition.a")]
+
+
+def test_null_with_if_exists():
+    assert found(cond({"NullIfExists": {"aws:TokenIssueTime": "true"}})) == [
+        (ERROR, "NULL_WITH_IF_EXISTS", "$.Statement[0].Condition.NullIfExists")]
+
+
+@pytest.mark.parametrize("operator, value", [
+    ("Bool", "yes"), ("NumericLessThan", "ten"), ("DateGreaterThan", "tomorrow"),
+    ("IpAddress", "10.0.0.300/8"), ("BinaryEquals", "not base64!"), ("ArnLike", "arn:aws:s3"),
+])
+def test_value_that_does_not_read_as_its_operator_type(operator, value):
+    # SEMANTICS §4: a value that does not parse for its operator is reported.
+    assert found(cond({operator: {"aws:SomeKey": value}})) == [
+        (ERROR, "INVALID_CONDITION_DATA_TYPE", f"$.Statement[0].Condition.{operator}[\"aws:SomeKey\"]")]
+
+
+@pytest.mark.parametrize("operator, value", [
+    ("Bool", True), ("Bool", "FALSE"), ("NumericLessThan", 10), ("NumericEquals", "-1.5"),
+    ("DateGreaterThan", "2026-01-01T00:00:00Z"), ("DateLessThan", 1767225600), ("DateEquals", "2026-01-01"),
+    ("IpAddress", "2001:db8::/32"), ("IpAddress", "203.0.113.7"), ("BinaryEquals", "QmluYXJ5"),
+    ("ArnLike", "arn:aws:sns:*:111122223333:*"),
+])
+def test_values_that_read(operator, value):
+    assert found(cond({operator: {"aws:SomeKey": value}})) == []
+
+
+def test_condition_numbers_keep_their_text():
+    # No float rounding: 1.10 stays "1.10" (MEASURED.md: the engine rounds floats).
+    p = parse_policy('{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*",'
+                     ' "Condition": {"NumericLessThan": {"s3:max-keys": 0.1000000000000000055511151231257827}}}}')
+    value = p.statements[0].condition[0].values[0]
+    assert (value.text, value.json_type) == ("0.1000000000000000055511151231257827", "number")
+
+
+def test_operator_name_is_read_into_its_parts():
+    p = parse_policy(cond({"ForAnyValue:StringLikeIfExists": {"aws:TagKeys": ["a*", "b"]}}))
+    op = p.statements[0].condition[0].operator
+    assert (op.qualifier, op.base, op.if_exists) == ("ForAnyValue", "StringLike", True)
+
+
+def test_condition_value_object_is_a_type_error():
+    assert found(cond({"StringEquals": {"aws:username": {"x": 1}}})) == [
+        (ERROR, "DATA_TYPE_MISMATCH", '$.Statement[0].Condition.StringEquals["aws:username"]')]
+
+
+def test_variable_in_numeric_operator_is_compared_as_written():
+    codes = found(cond({"NumericEquals": {"aws:MultiFactorAuthAge": "${aws:username}"}}))
+    assert (WARNING, "INVALID_VARIABLE_FOR_OPERATOR", '$.Statement[0].Condition.NumericEquals["aws:MultiFactorAuthAge"]') in codes
+
+
+# ---------------------------------------------------------------- the API
+
+def test_parse_policy_raises_policy_error_with_every_finding():
+    with pytest.raises(PolicyError) as info:
+        parse_policy(policy(allow(Effect="allow"), allow("GetObject")))
+    assert [f.issue_code for f in info.value.findings] == ["INVALID_EFFECT", "INVALID_ACTION"]
+    assert str(info.value).startswith("<policy>:")
+
+
+def test_model_keeps_paths_and_spans():
+    text = json.dumps(policy(allow(), allow(["s3:PutObject", "S3:DeleteObject"], "*")), indent=2)
+    p = parse_policy(text)
+    action = p.statements[1].action[1]
+    assert (action.json_path, action.service, action.name) == ("$.Statement[1].Action[1]", "s3", "DeleteObject")
+    assert text[action.span.start : action.span.end] == '"S3:DeleteObject"'
+    assert text.splitlines()[action.span.line - 1].strip() == '"S3:DeleteObject"'
