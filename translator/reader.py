@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from ..grammar import parse_action, parse_operator, parse_resource, parse_template
@@ -547,50 +548,14 @@ class _StatementReader:
         return ResourcePattern(path, self.source, text, False, syntax.parts, resource)
 
     def check_arn(self, text: str, path: JsonPath) -> bool:
-        """The checks IAM makes on a resource ARN, in its order; True if none failed."""
-        aws = self.r.aws
-        if ":" not in text:
-            self.r.report(ERROR, "INVALID_ARN_PREFIX", f'{text!r} is neither an ARN nor "*".', path,
-                          aws=aws(f'Resource {text} must be in ARN format or "*".', AwsStage.RESOURCE_FORMAT))
-            return False
-        parts = _arn_parts(text)
-        # IAM reads "aws:s3:::b" as if its first part were "arn" (corpus invalid-24).
-        normal = ["arn"] + parts[1:]
-        shown = ":".join(normal + ["*"] * (6 - len(normal)))
-        if any("${" in part for part in parts[:5]):
-            self.r.report(ERROR, "VARIABLE_UNSUPPORTED_IN_ELEMENT", f"{text!r}: policy variables are allowed only "
-                          "in the resource part of an ARN (after the fifth colon).", path)
-            return False
-        if normal[1] not in PARTITIONS:
-            self.r.report(ERROR, "INVALID_PARTITION", f"{normal[1]!r} is not an AWS partition.", path,
-                          aws=aws(f'Partition "{normal[1]}" is not valid for resource "{shown}".', AwsStage.RESOURCE_FORMAT))
-            return False
-        if len(normal) < 3 or "*" in normal[2] or "?" in normal[2]:
-            self.r.report(ERROR, "INVALID_SERVICE", f"{text!r}: the service part must be a plain service name.", path,
-                          aws=aws("Resource vendor must be fully qualified and cannot contain regexes.", AwsStage.RESOURCE_FORMAT))
-            return False
-        if normal[2] == "iam" and len(normal) == 6 and not (
-            normal[5] in ("*", "root") or normal[5].startswith(IAM_RESOURCE_PREFIXES)
-        ):
-            self.r.report(ERROR, "INVALID_ARN_RESOURCE", f"{normal[5]!r} is not an IAM resource path.", path,
-                          aws=aws(IAM_PATH_MESSAGE, AwsStage.RESOURCE_FORMAT))
-            return False
-        if parts[0] != "arn":
-            self.r.report(ERROR, "INVALID_ARN_PREFIX", f'{text!r} does not start with "arn:".', path,
-                          aws=aws(f'Resource {text} must be in ARN format or "*".', AwsStage.RESOURCE_FORMAT))
-            return False
-        if len(parts) == 5 or normal[2] == "":
-            # IAM's legacy parser rejects five parts (corpus invalid-36) and an
-            # empty service (invalid-68, -77); it accepts "arn:aws:svc" (valid-9).
-            self.r.report(ERROR, "MISSING_ARN_FIELD", f"{text!r} has {len(parts)} of the 6 ARN parts"
-                          + (" and no service." if normal[2] == "" else "."), path,
-                          aws=aws(LEGACY_PARSING, AwsStage.LEGACY_ARN_PARTS))
-            return False
-        if len(parts) < 6 and not text.endswith("*"):
-            # Only a * ending the last segment reaches past the colons (§3).
-            self.r.report(WARNING, "MISSING_ARN_FIELD", f"{text!r} has {len(parts)} of the 6 ARN parts and does "
-                          "not end in *: it matches no resource.", path)
-        return True
+        """The checks IAM makes on a resource ARN; True if none failed."""
+        problem = arn_problem(text)
+        if problem is None:
+            return True
+        finding_type, code, message, aws_message, stage = problem
+        self.r.report(finding_type, code, message, path,
+                      aws=self.r.aws(aws_message, stage) if aws_message else None)
+        return finding_type is not ERROR
 
     # -- Condition
 
@@ -681,8 +646,8 @@ class _StatementReader:
         return self.template(pieces, text, path)
 
     def template(self, pieces, text: str, path: JsonPath) -> Template | None:
-        if not any(not isinstance(p, str) for p in pieces):
-            return tuple(pieces)
+        if "${" not in text:
+            return pieces  # the grammar's fast path: one literal, already a tuple
         if self.r.version != CURRENT_VERSION:
             self.variables_are_literal(text, path)
             return ("".join(p if isinstance(p, str) else p.text for p in pieces),)
@@ -716,7 +681,11 @@ class _StatementReader:
     def has_entries(self, *keys: str) -> bool:
         """Whether the statement writes one of these elements with something in
         it (an empty list counts as missing: corpus invalid-28)."""
-        return any(k in self.raw and self.raw[k] != [] for k in keys)
+        raw = self.raw
+        for k in keys:
+            if k in raw and raw[k] != []:
+                return True
+        return False
 
     def strings(self, path: JsonPath, raw: Any):
         """The (path, text) entries of an element that is a string or a list of
@@ -733,6 +702,54 @@ class _StatementReader:
             return out
         self.r.type_mismatch(path, raw, "a string or a list of strings")
         return []
+
+
+_PLAIN_ARN = re.compile(r"arn:([a-z\-]+):([A-Za-z0-9\-._]+):[^:$]*:[^:$]*:([^$]*)")
+
+
+@lru_cache(maxsize=65536)
+def arn_problem(text: str) -> tuple[FindingType, str, str, str | None, AwsStage] | None:
+    """What IAM says of a resource ARN, in IAM's order of checks: None, or
+    (finding type, issue code, message, AWS message, AWS stage)."""
+    plain = _PLAIN_ARN.fullmatch(text)
+    if plain and plain.group(1) in PARTITIONS and (
+        plain.group(2) != "iam" or plain.group(3) in ("*", "root") or plain.group(3).startswith(IAM_RESOURCE_PREFIXES)
+    ):
+        return None  # the common case: six parts, known partition, plain service
+    fmt = AwsStage.RESOURCE_FORMAT
+    if ":" not in text:
+        return ERROR, "INVALID_ARN_PREFIX", f'{text!r} is neither an ARN nor "*".', \
+            f'Resource {text} must be in ARN format or "*".', fmt
+    parts = _arn_parts(text)
+    if "${" in text and any("${" in part for part in parts[:5]):
+        return ERROR, "VARIABLE_UNSUPPORTED_IN_ELEMENT", f"{text!r}: policy variables are allowed only in the " \
+            "resource part of an ARN (after the fifth colon).", None, fmt
+    # IAM reads "aws:s3:::b" as if its first part were "arn" (corpus invalid-24).
+    normal = ["arn"] + parts[1:]
+    shown = ":".join(normal + ["*"] * (6 - len(normal)))
+    if normal[1] not in PARTITIONS:
+        return ERROR, "INVALID_PARTITION", f"{normal[1]!r} is not an AWS partition.", \
+            f'Partition "{normal[1]}" is not valid for resource "{shown}".', fmt
+    if len(normal) < 3 or "*" in normal[2] or "?" in normal[2]:
+        return ERROR, "INVALID_SERVICE", f"{text!r}: the service part must be a plain service name.", \
+            "Resource vendor must be fully qualified and cannot contain regexes.", fmt
+    if normal[2] == "iam" and len(normal) == 6 and not (
+        normal[5] in ("*", "root") or normal[5].startswith(IAM_RESOURCE_PREFIXES)
+    ):
+        return ERROR, "INVALID_ARN_RESOURCE", f"{normal[5]!r} is not an IAM resource path.", IAM_PATH_MESSAGE, fmt
+    if parts[0] != "arn":
+        return ERROR, "INVALID_ARN_PREFIX", f'{text!r} does not start with "arn:".', \
+            f'Resource {text} must be in ARN format or "*".', fmt
+    if len(parts) == 5 or normal[2] == "":
+        # IAM's legacy parser rejects five parts (corpus invalid-36) and an
+        # empty service (invalid-68, -77); it accepts "arn:aws:svc" (valid-9).
+        return ERROR, "MISSING_ARN_FIELD", f"{text!r} has {len(parts)} of the 6 ARN parts" + \
+            (" and no service." if normal[2] == "" else "."), LEGACY_PARSING, AwsStage.LEGACY_ARN_PARTS
+    if len(parts) < 6 and not text.endswith("*"):
+        # Only a * ending the last segment reaches past the colons (§3).
+        return WARNING, "MISSING_ARN_FIELD", f"{text!r} has {len(parts)} of the 6 ARN parts and does not end " \
+            "in *: it matches no resource.", None, fmt
+    return None
 
 
 _VARIABLE_SPAN = re.compile(r"\$\{[^}]*\}")

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# make demo: validate every bundled example policy with its policy type.
+# Usage: examples/demo.sh PATH/TO/iamlogic
+set -u
+iamlogic=${1:-iamlogic}
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here/.."
+for dir in examples/policies/*/; do
+  type=$(basename "$dir")
+  for file in "$dir"*.json; do
+    echo "== iamlogic validate --policy-type $type $file"
+    "$iamlogic" validate --policy-type "$type" "$file"
+    status=$?
+    case $status in
+      0) echo "   exit 0: nothing blocking" ;;
+      2) echo "   exit 2: blocking findings (this example is broken on purpose)" ;;
+      *) echo "   exit $status: unexpected"; exit 1 ;;
+    esac
+    echo
+  done
+done

@@ -1,0 +1,78 @@
+"""Every file in examples/ is run by the suite: its findings are pinned here,
+and the demo script runs to the end."""
+
+from __future__ import annotations
+
+import doctest
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import iamlogic
+from conftest import ROOT
+from iamlogic import validate
+
+EXAMPLES = ROOT / "examples" / "policies"
+
+# What each example must yield: (issue codes in document order, AWS's answer or None).
+EXPECTED = {
+    "identity/developer.json": ([], None),
+    "identity/broken.json": (
+        ["UNSUPPORTED_SID", "INVALID_EFFECT", "INVALID_ACTION", "UNSUPPORTED_PRINCIPAL", "MISSING_BRACE_IN_VARIABLE",
+         "INVALID_ARN_PREFIX", "INVALID_CONDITION_DATA_TYPE", "NULL_WITH_IF_EXISTS"],
+        "The policy failed legacy parsing",
+    ),
+    "resource/bucket-policy.json": ([], None),
+    "trust/ec2-role.json": ([], None),
+    "scp/region-guard.json": ([], None),
+}
+
+
+def test_every_example_is_pinned():
+    assert sorted(str(p.relative_to(EXAMPLES)) for p in EXAMPLES.rglob("*.json")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example(name):
+    from iamlogic.translator import aws_error_for
+
+    path = EXAMPLES / name
+    findings = validate(path.read_bytes(), policy_type=name.split("/")[0], name=str(path))
+    codes, aws_message = EXPECTED[name]
+    assert [f.issue_code for f in findings] == codes
+    aws = aws_error_for(findings)
+    assert (aws.message if aws else None) == aws_message
+
+
+def test_demo_script_runs_every_example():
+    iamlogic_cmd = Path(sys.executable).parent / "iamlogic"
+    proc = subprocess.run(["bash", ROOT / "examples" / "demo.sh", iamlogic_cmd], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("== iamlogic validate") == len(EXPECTED)
+    assert "exit 2: blocking findings (this example is broken on purpose)" in proc.stdout
+
+
+def test_package_docstring_examples():
+    result = doctest.testmod(iamlogic, verbose=False)
+    assert result.attempted >= 3 and result.failed == 0
+
+
+def test_readme_api_examples(monkeypatch):
+    # The README's Python API section is a doctest, run from the repository root.
+    monkeypatch.chdir(ROOT)
+    result = doctest.testfile(str(ROOT / "README.md"), module_relative=False, verbose=False,
+                              optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 8 and result.failed == 0
+
+
+def test_readme_cli_example_is_real_output():
+    readme = (ROOT / "README.md").read_text()
+    command = "$ iamlogic validate examples/policies/identity/broken.json\n"
+    shown = readme[readme.index(command) + len(command) : readme.index("$ echo $?")]
+    proc = subprocess.run([Path(sys.executable).parent / "iamlogic", "validate",
+                           "examples/policies/identity/broken.json"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stdout == shown
