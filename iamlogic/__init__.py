@@ -11,7 +11,10 @@
 
 from importlib.metadata import PackageNotFoundError, version as _version
 
-from .errors import ExitCode, IamlogicError, InputError, PolicyError, UsageError
+from .errors import ExitCode, IamlogicError, InputError, PolicyError, ScenarioError, UsageError
+from .kernel.decision import Decision
+from .kernel.engine import Engine
+from .scenario import compile, simulate
 from .translator import Finding, FindingType, Policy, PolicyType
 from .validation import parse_policy, validate
 
@@ -21,6 +24,7 @@ except PackageNotFoundError:  # running from a checkout without an install
     __version__ = "0+unknown"
 
 __all__ = [
+    "Decision", "Engine", "ScenarioError", "compile", "simulate",
     "ExitCode", "Finding", "FindingType", "IamlogicError", "InputError", "Policy", "PolicyError",
     "PolicyType", "UsageError", "parse_policy", "validate", "__version__",
 ]

@@ -26,6 +26,14 @@ class UsageError(IamlogicError):
     """An argument the caller gave is not one the function takes."""
 
 
+class ScenarioError(IamlogicError):
+    """A scenario (policies + request) is malformed; the message names the field."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
 class InputError(IamlogicError):
     """An input could not be read at all (missing file, unreadable, too large)."""
 

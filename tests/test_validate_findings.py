@@ -253,9 +253,9 @@ def test_variables_under_2008_are_literal():
 
 def test_variables_are_parsed_under_2012():
     p = parse_policy(policy(allow(resource="arn:aws:s3:::b/${aws:username}/${aws:PrincipalTag/team, 'none'}${*}")))
-    from iamlogic.translator import Variable
+    from iamlogic.translator import Escape, Variable
     assert p.statements[0].resource[0].resource == (
-        "b/", Variable("aws:username", None), "/", Variable("aws:PrincipalTag/team", "none"), "*")
+        "b/", Variable("aws:username", None), "/", Variable("aws:PrincipalTag/team", "none"), Escape("*"))
 
 
 # ---------------------------------------------------------------- conditions

@@ -9,6 +9,7 @@ from .model import (
     ConditionOperator,
     ConditionValue,
     Effect,
+    Escape,
     Policy,
     PolicyType,
     PrincipalEntry,
@@ -20,7 +21,7 @@ from .model import (
 from .reader import read_policy
 
 __all__ = [
-    "ActionPattern", "AwsError", "ConditionClause", "ConditionOperator", "ConditionValue", "Effect",
+    "ActionPattern", "AwsError", "ConditionClause", "ConditionOperator", "ConditionValue", "Effect", "Escape",
     "Finding", "FindingType", "Location", "Policy", "PolicyType", "PrincipalEntry", "PrincipalKind",
     "ResourcePattern", "Statement", "Variable", "aws_error_for", "read_policy",
 ]

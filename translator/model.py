@@ -54,9 +54,16 @@ class Variable:
     default: str | None
 
 
-# A template is literal text and variables in order; ``${*}`` ``${?}`` ``${$}``
-# have already become the literal characters they stand for.
-Template = tuple[str | Variable, ...]
+@dataclass(frozen=True, slots=True)
+class Escape:
+    """``${*}`` ``${?}`` ``${$}``: the character itself, never a wildcard."""
+
+    char: str
+
+
+# A template is policy text (where * and ? are wildcards, in the places that
+# have wildcards), variables and escapes, in order.
+Template = tuple[str | Variable | Escape, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from .model import (
     ConditionOperator,
     ConditionValue,
     Effect,
+    Escape,
     Policy,
     PolicyType,
     PrincipalEntry,
@@ -656,17 +657,10 @@ class _StatementReader:
             if isinstance(p, str):
                 out.append(p)
             elif p.escape is not None:
-                out.append(p.escape)
+                out.append(Escape(p.escape))
             else:
                 out.append(Variable(p.key, p.default))
-        # Merge adjacent literal runs so that equal templates compare equal.
-        merged: list = []
-        for p in out:
-            if isinstance(p, str) and merged and isinstance(merged[-1], str):
-                merged[-1] += p
-            else:
-                merged.append(p)
-        return tuple(merged)
+        return tuple(out)
 
     def variables_are_literal(self, text: str, path: JsonPath) -> None:
         self.r.report(WARNING, "VARIABLE_UNSUPPORTED_IN_VERSION", f"{text!r}: under Version "

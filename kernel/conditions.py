@@ -1,0 +1,170 @@
+"""Evaluating one condition clause (``operator: {key: values}``) against the
+request context (SEMANTICS §4), reading the operator table (operators.py).
+
+This is matching, not deciding: a clause is true or false, and the statement
+it belongs to matches only if all its clauses are true. How matched statements
+combine into a decision is the Datalog rules' business (rules.py).
+
+Rules written here, each pinned by a case in tests/cases/:
+- missing key: plain operator false, negated operator true, any ``…IfExists``
+  true; ``Null: true`` iff the key is absent (an empty list counts as absent).
+- several policy values are ORed; for a negated operator the request value
+  must match none of them.
+- ``ForAnyValue:OP``: some request value satisfies OP (false when missing or
+  empty); ``ForAllValues:OP``: every request value satisfies OP (true when
+  missing or empty). With a negated OP, "satisfies" means matches no policy value.
+- a multi-valued request key under an operator without qualifier: one value is
+  compared as that value; several values never satisfy the clause (the docs
+  give no semantics; this project's reading, pinned).
+- a policy value or request value that does not read as the operator's type
+  makes the clause false (never true), with a warning — whether or not the
+  operator is negated, so that an unreadable value never grants.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..translator.model import ConditionClause
+from . import values as V
+from .context import RequestContext
+from .operators import OPERATORS, Operator, ValueType
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionWarning:
+    """A clause that could not be evaluated as written; it evaluated to false."""
+
+    path: str
+    message: str
+
+
+class _Unreadable(Exception):
+    def __init__(self, message: str):
+        self.message = message
+
+
+@lru_cache(maxsize=65536)
+def _glob(pattern: str, ignore_case: bool = False) -> re.Pattern:
+    """StringLike/ArnLike glob: * any run of characters, ? one character."""
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(body, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
+def _read(op: Operator, text: str, side: str):
+    """A value as the operator's type; raises _Unreadable."""
+    vt = op.value_type
+    if vt is ValueType.STRING:
+        return text.casefold() if op.ignore_case else text
+    if vt is ValueType.NUMERIC:
+        value = V.parse_number(text)
+    elif vt is ValueType.DATE:
+        value = V.parse_date(text)
+    elif vt is ValueType.BOOL:
+        value = V.parse_bool(text)
+    elif vt is ValueType.BINARY:
+        value = V.parse_binary(text)
+    elif vt is ValueType.IP_ADDRESS:
+        value = V.parse_ip(text)
+    elif vt is ValueType.ARN:
+        value = V.parse_arn(text)
+    else:
+        value = text
+    if value is None:
+        raise _Unreadable(f"the {side} value {text!r} is not {V.problem(vt, text) or vt.value}")
+    return value
+
+
+def _matches(op: Operator, request_value, policy_value) -> bool:
+    """The positive comparison of one request value with one policy value
+    (both already read); negation is applied by the caller."""
+    base = op.name
+    vt = op.value_type
+    if vt is ValueType.STRING:
+        if op.wildcards:
+            return _glob(policy_value).fullmatch(request_value) is not None
+        return request_value == policy_value
+    if vt is ValueType.NUMERIC or vt is ValueType.DATE:
+        if "LessThanEquals" in base:
+            return request_value <= policy_value
+        if "LessThan" in base:
+            return request_value < policy_value
+        if "GreaterThanEquals" in base:
+            return request_value >= policy_value
+        if "GreaterThan" in base:
+            return request_value > policy_value
+        return request_value == policy_value
+    if vt is ValueType.BOOL or vt is ValueType.BINARY:
+        return request_value == policy_value
+    if vt is ValueType.IP_ADDRESS:
+        # The request value is an address (or a network: then it must lie inside).
+        return request_value.version == policy_value.version and request_value.subnet_of(policy_value)
+    if vt is ValueType.ARN:
+        # Part by part, each part a glob (§4), the resource part may hold colons.
+        return all(_glob(p).fullmatch(r) is not None for r, p in zip(request_value, policy_value))
+    raise AssertionError(base)
+
+
+def evaluate(clause: ConditionClause, context: RequestContext) -> tuple[bool, ConditionWarning | None]:
+    """(whether the clause holds, a warning when it could not be evaluated)."""
+    try:
+        return _evaluate(clause, context), None
+    except _Unreadable as e:
+        return False, ConditionWarning(clause.json_path, f"{clause.operator.text} on {clause.key!r}: {e.message}; "
+                                                          "the condition is treated as not met")
+
+
+def _evaluate(clause: ConditionClause, context: RequestContext) -> bool:
+    operator = clause.operator
+    op = OPERATORS.get(operator.base) if operator.base else None
+    if op is None:
+        raise _Unreadable(f"{operator.text!r} is not a condition operator")
+    raw = context.get(clause.key)
+    if isinstance(raw, tuple) and not raw:
+        raw = None if op.value_type is ValueType.NULL else raw
+
+    if op.value_type is ValueType.NULL:
+        wanted = [_read(op, v.text, "policy") for v in clause.values]
+        return any(w == (raw is None) for w in wanted)
+
+    if raw is None:  # the key is absent
+        if operator.if_exists or operator.qualifier == "ForAllValues":
+            return True
+        if operator.qualifier == "ForAnyValue":
+            return False
+        return op.negated
+
+    policy_values = _policy_values(op, clause, context)
+
+    def satisfies(text: str) -> bool:
+        value = _read(op, text, "request")
+        hit = any(_matches(op, value, p) for p in policy_values)
+        return not hit if op.negated else hit
+
+    if operator.qualifier is None:
+        if isinstance(raw, tuple):
+            if len(raw) != 1:
+                return False
+            raw = raw[0]
+        return satisfies(raw)
+    request_values = raw if isinstance(raw, tuple) else (raw,)
+    if operator.qualifier == "ForAnyValue":
+        return any(satisfies(v) for v in request_values)
+    return all(satisfies(v) for v in request_values)
+
+
+def _policy_values(op: Operator, clause: ConditionClause, context: RequestContext) -> list:
+    out = []
+    for value in clause.values:
+        text = value.text
+        if value.template is not None and op.variables:
+            text = context.substitute(value.template)
+            if text is None:
+                continue  # an absent variable: this value matches nothing (§5)
+        if op.value_type is ValueType.STRING and op.wildcards:
+            out.append(text)
+        else:
+            out.append(_read(op, text, "policy"))
+    return out

@@ -1,0 +1,174 @@
+"""Matching one statement element against a request (SEMANTICS §3): actions,
+resources, principals. Python predicates only; whether a match grants or
+denies is decided by the Datalog rules (rules.py).
+
+Resource patterns and the Arn* condition operators are two matchers, not one
+(§3): a Resource pattern is a glob over the whole ARN in which a wildcard stays
+inside its colon-separated segment, except a ``*`` that ends a segment (or
+stands in the resource part), which may run past colons — so ``arn:aws:s3:*``
+matches everything in S3.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ..translator.model import ActionPattern, PrincipalEntry, PrincipalKind, ResourcePattern
+from .context import RequestContext
+from .principals import Caller, CallerKind
+
+
+# ---------------------------------------------------------------- actions
+
+@lru_cache(maxsize=65536)
+def action_regex(pattern: str) -> re.Pattern:
+    """``s3:Get*`` as a case-insensitive regex over ``service:name`` (§3)."""
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(body, re.IGNORECASE | re.DOTALL)
+
+
+def action_matches(patterns: tuple[ActionPattern, ...], action: str) -> bool:
+    for p in patterns:
+        if p.service is None or action_regex(p.text).fullmatch(action):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- resources
+
+def _segment_glob(segment: str) -> str:
+    """A segment before the resource part: * and ? stay inside the segment,
+    except a * that is the segment's last character."""
+    out = []
+    last = len(segment) - 1
+    for i, c in enumerate(segment):
+        if c == "*":
+            out.append(".*" if i == last else "[^:]*")
+        elif c == "?":
+            out.append("[^:]")
+        else:
+            out.append(re.escape(c))
+    return "".join(out)
+
+
+def _run_glob(runs: tuple[tuple[str, bool], ...]) -> str:
+    """The resource part: * any characters (colons too), ? one character;
+    literal runs (variable values, escapes) match themselves."""
+    out = []
+    for text, is_pattern in runs:
+        if not is_pattern:
+            out.append(re.escape(text))
+            continue
+        for c in text:
+            out.append(".*" if c == "*" else "." if c == "?" else re.escape(c))
+    return "".join(out)
+
+
+@lru_cache(maxsize=65536)
+def resource_regex(parts: tuple[str, ...], runs: tuple[tuple[str, bool], ...] | None) -> re.Pattern:
+    segments = ["arn", *parts]
+    head = ":".join(_segment_glob(s) for s in segments)
+    body = head if runs is None else head + ":" + _run_glob(runs)
+    return re.compile(body, re.DOTALL)
+
+
+def resource_pattern_matches(pattern: ResourcePattern, resource: str, context: RequestContext) -> bool:
+    if pattern.is_any:
+        return True
+    if pattern.arn_parts is None:
+        return False
+    runs = None
+    if pattern.resource is not None:
+        runs = context.resolve(pattern.resource)
+        if runs is None:
+            return False  # an absent policy variable: this entry matches nothing (§5)
+    return resource_regex(pattern.arn_parts, runs).fullmatch(resource) is not None
+
+
+def resource_matches(patterns: tuple[ResourcePattern, ...], resource: str, context: RequestContext) -> bool:
+    return any(resource_pattern_matches(p, resource, context) for p in patterns)
+
+
+# ---------------------------------------------------------------- principals
+
+class Grant:
+    """How a resource policy's Principal names the caller, which decides what
+    else limits the grant (SEMANTICS §1.4 table)."""
+
+    ITSELF = "principal_itself"  # user ARN, session ARN, federated session ARN, "*", service
+    ROLE = "role"  # the role ARN of the calling session
+    ACCOUNT = "account"  # the caller's account ("123456789012" or arn:…:root)
+
+
+def _account_of(value: str) -> str | None:
+    if len(value) == 12 and value.isdigit():
+        return value
+    if value.startswith("arn:") and value.endswith(":root"):
+        parts = value.split(":")
+        if len(parts) == 6 and parts[2] == "iam":
+            return parts[4]
+    return None
+
+
+def principal_grant(entries: tuple[PrincipalEntry, ...], caller: Caller) -> str | None:
+    """The strongest way ``Principal`` names the caller, or None."""
+    best = None
+    for entry in entries:
+        kind = entry_grant(entry, caller)
+        if kind == Grant.ITSELF:
+            return kind
+        if kind == Grant.ROLE or (kind == Grant.ACCOUNT and best is None):
+            best = kind
+    return best
+
+
+def entry_grant(entry: PrincipalEntry, caller: Caller) -> str | None:
+    k = entry.kind
+    value = entry.value
+    if k is PrincipalKind.ANY or (k is PrincipalKind.AWS and value == "*"):
+        return Grant.ITSELF  # "*" names everyone, anonymous and services too (pinned)
+    if k is PrincipalKind.SERVICE:
+        return Grant.ITSELF if caller.kind is CallerKind.SERVICE and value.lower() == caller.service else None
+    if k is PrincipalKind.FEDERATED or k is PrincipalKind.CANONICAL_USER:
+        return Grant.ITSELF if caller.kind is CallerKind.EXTERNAL and value == caller.arn else None
+    # AWS principals
+    if caller.account is None:
+        return None
+    account = _account_of(value)
+    if account is not None:
+        if account != caller.account:
+            return None
+        return Grant.ITSELF if caller.kind is CallerKind.ROOT else Grant.ACCOUNT
+    if caller.kind is CallerKind.ROLE_SESSION:
+        if value == caller.session_arn and caller.session_arn is not None:
+            return Grant.ITSELF
+        if value == caller.role_arn:
+            return Grant.ROLE
+        return None
+    if value == caller.arn:
+        return Grant.ITSELF
+    return None
+
+
+def not_principal_lists(entries: tuple[PrincipalEntry, ...], caller: Caller) -> tuple[bool, bool]:
+    """(some identity of the caller is listed, every identity AWS checks is
+    listed). AWS may check the account, then the role, then the session
+    (§3): an exemption from a Deny needs them all."""
+    if caller.kind is CallerKind.ANONYMOUS:
+        return False, False
+    listed = [any(_names(entry, identity) for entry in entries) for identity in caller.identities]
+    return any(listed), bool(listed) and all(listed)
+
+
+def _names(entry: PrincipalEntry, identity: str) -> bool:
+    if entry.kind is PrincipalKind.ANY:
+        return True
+    if entry.kind is PrincipalKind.AWS:
+        if entry.value == "*":
+            return True
+        account = _account_of(entry.value)
+        if account is not None:
+            return identity == f"account:{account}"
+        return entry.value == identity
+    return entry.value.lower() == identity.lower()

@@ -1,0 +1,102 @@
+"""A request (SEMANTICS §1): principal, action, resource, resource owner
+account, context keys — read from the scenario contract with one clear error
+per bad field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..errors import ScenarioError
+
+_ACTION = re.compile(r"[A-Za-z0-9_.\-]+:[A-Za-z0-9_.\-]+")
+_ACCOUNT = re.compile(r"\d{12}")
+REQUEST_FIELDS = ("principal", "action", "resource", "resource_account", "context", "derive_context")
+
+
+@dataclass(frozen=True)
+class Request:
+    principal: str | None
+    action: str
+    resource: str
+    resource_account: str | None = None
+    context: Mapping[str, object] = field(default_factory=dict)
+    derive_context: bool = True
+
+    def to_dict(self) -> dict:
+        out = {"principal": self.principal, "action": self.action, "resource": self.resource,
+               "resource_account": self.resource_account, "context": dict(self.context)}
+        if not self.derive_context:
+            out["derive_context"] = False
+        return out
+
+
+def read_request(raw: object, where: str = "request") -> Request:
+    if isinstance(raw, Request):
+        return raw
+    if not isinstance(raw, Mapping):
+        raise ScenarioError(where, f"expected an object, found {type(raw).__name__}")
+    unknown = [k for k in raw if k not in REQUEST_FIELDS]
+    if unknown:
+        raise ScenarioError(f"{where}.{unknown[0]}", f"unknown field (expected {', '.join(REQUEST_FIELDS)})")
+    for name in ("action", "resource"):
+        if name not in raw:
+            raise ScenarioError(f"{where}.{name}", "missing")
+    if "principal" not in raw:
+        raise ScenarioError(f"{where}.principal", "missing (null means an anonymous caller)")
+
+    action = raw["action"]
+    if not isinstance(action, str) or not _ACTION.fullmatch(action):
+        raise ScenarioError(f"{where}.action", f"{action!r} is not an action (service:Name, no wildcards)")
+    resource = raw["resource"]
+    if not isinstance(resource, str) or not (resource == "*" or _is_arn(resource)):
+        raise ScenarioError(f"{where}.resource", f"{resource!r} is not an ARN (arn:partition:service:region:"
+                                                 "account:resource) or \"*\"")
+    account = raw.get("resource_account")
+    if account is not None and (not isinstance(account, str) or not _ACCOUNT.fullmatch(account)):
+        raise ScenarioError(f"{where}.resource_account", f"{account!r} is not a 12-digit account id")
+    context = raw.get("context") or {}
+    if not isinstance(context, Mapping):
+        raise ScenarioError(f"{where}.context", "expected an object of condition keys")
+    for key, value in context.items():
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, (str, int, float, bool)) for v in values):
+            raise ScenarioError(f"{where}.context.{key}", "values are strings, numbers, booleans or lists of them")
+        if any(isinstance(v, float) for v in values):
+            raise ScenarioError(f"{where}.context.{key}", "write decimal numbers as strings (\"1.5\"): "
+                                                          "binary floats would round")
+    derive = raw.get("derive_context", True)
+    if not isinstance(derive, bool):
+        raise ScenarioError(f"{where}.derive_context", "expected true or false")
+    principal = raw["principal"]
+    return Request(principal, action, resource, account, dict(context), derive)
+
+
+def _is_arn(text: str) -> bool:
+    parts = text.split(":", 5)
+    return len(parts) == 6 and parts[0] == "arn" and bool(parts[1]) and bool(parts[2])
+
+
+def resource_account_of(resource: str) -> str | None:
+    parts = resource.split(":", 5)
+    if len(parts) == 6 and _ACCOUNT.fullmatch(parts[4]):
+        return parts[4]
+    return None
+
+
+_TRUST_ACTIONS = frozenset({"sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity",
+                            "sts:tagsession", "sts:setsourceidentity", "sts:setcontext"})
+
+
+def resource_must_allow_itself(action: str, resource: str) -> str | None:
+    """'trust policy' / 'key policy' when the resource's own policy must allow
+    (SEMANTICS §1.4 exceptions), else None."""
+    parts = resource.split(":", 5)
+    if len(parts) != 6:
+        return None
+    if action.lower() in _TRUST_ACTIONS and parts[2] == "iam" and parts[5].startswith("role/"):
+        return "trust policy"
+    if action.lower().startswith("kms:") and parts[2] == "kms" and parts[5].startswith("key/"):
+        return "key policy"
+    return None
