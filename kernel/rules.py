@@ -121,9 +121,12 @@ INPUTS = {
     "scp_level": 2, "rcp_level": 2, "resource_grant": 2, "must_allow_itself": 1,
 }
 
-# How blocked_by is ordered when several layers blocked: the order AWS
-# evaluates them (§1).
-LAYER_ORDER = ("rcp", "scp", "resource", "identity", "boundary", "session", "vpc_endpoint")
+# How blocked_by is ordered when several layers blocked: the organization
+# levels first, as AWS evaluates them (§1); then the resource side; then the
+# limits (boundary, session policy) before the identity policies, because a
+# failing limit stops every principal-side path, so an identity Allow alone
+# would not help.
+LAYER_ORDER = ("rcp", "scp", "resource", "boundary", "session", "identity", "vpc_endpoint")
 
 
 @dataclass(frozen=True, slots=True)
