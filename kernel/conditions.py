@@ -62,7 +62,7 @@ def _read(op: Operator, text: str, side: str):
         value = V.parse_number(text)
     elif vt is ValueType.DATE:
         value = V.parse_date(text)
-    elif vt is ValueType.BOOL:
+    elif vt is ValueType.BOOL or vt is ValueType.NULL:
         value = V.parse_bool(text)
     elif vt is ValueType.BINARY:
         value = V.parse_binary(text)

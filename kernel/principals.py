@@ -93,7 +93,7 @@ class Caller:
 
 
 _ARN = re.compile(r"arn:(aws[a-z\-]*):(iam|sts)::(\d{12}):(.+)")
-_SERVICE = re.compile(r"[a-z0-9][a-z0-9.\-]*\.amazonaws\.com(\.cn)?")
+_SERVICE = re.compile(r"[a-z0-9][a-z0-9.\-]*\.amazonaws\.com(\.cn)?", re.IGNORECASE)
 
 
 def read_caller(principal: str | None, field: str = "request.principal") -> Caller:
