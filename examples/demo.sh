@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# make demo: validate every bundled example policy with its policy type.
+# make demo: validate every bundled example policy with its policy type, then
+# decide the bundled scenarios with their explanations.
 # Usage: examples/demo.sh PATH/TO/iamlogic
 set -u
 iamlogic=${1:-iamlogic}
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/.."
+echo "### Validating policies"
+echo
 for dir in examples/policies/*/; do
   type=$(basename "$dir")
   for file in "$dir"*.json; do
@@ -18,4 +21,11 @@ for dir in examples/policies/*/; do
     esac
     echo
   done
+done
+echo "### Deciding requests"
+echo
+for file in examples/scenarios/*.json; do
+  echo "== iamlogic simulate --explain $file"
+  "$iamlogic" simulate --explain "$file" || { echo "   unexpected failure"; exit 1; }
+  echo
 done

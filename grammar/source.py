@@ -69,11 +69,14 @@ class DuplicateKey:
 class Source:
     """One document's text, with its span index built on first use."""
 
-    __slots__ = ("name", "text", "_line_starts", "_values", "_keys", "_duplicates")
+    __slots__ = ("name", "text", "rendered", "_line_starts", "_values", "_keys", "_duplicates")
 
-    def __init__(self, text: str, name: str = "<policy>"):
+    def __init__(self, text: str, name: str = "<policy>", rendered: bool = False):
         self.name = name
         self.text = text
+        # True when the text is this tool's rendering of a policy given as an
+        # object: its positions are then not positions in anything the user wrote.
+        self.rendered = rendered
         self._line_starts: list[int] | None = None
         self._values: dict[JsonPath, Span] | None = None
         self._keys: dict[JsonPath, Span] = {}

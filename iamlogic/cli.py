@@ -9,12 +9,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import json
+
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import __version__
 from .errors import ExitCode, IamlogicError, InputError
 from .report import FileResult, render_json, render_sarif, render_text
+from .scenario import compile_policies, read_scenario, simulate_one
+from .simulator import is_simulator_request
 from .translator import FindingType, PolicyType, read_policy
 from .translator.reader import MAX_DOCUMENT_CHARS
 
@@ -89,6 +94,89 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
     if unreadable:
         return ExitCode.TOOL_ERROR
     return ExitCode.BLOCKING if any(r.blocking(blocking) for r in results) else ExitCode.OK
+
+
+@app.command()
+@click.argument("scenario", metavar="SCENARIO.json")
+@click.option("--explain", is_flag=True, help="Print the derivation: which rule decided, with which statements.")
+@click.option("--format", "-f", "output", type=click.Choice(["text", "json", "simulator"]), default="text",
+              show_default=True, help="simulator: the IAM Policy Simulator's SimulateCustomPolicy response shape.")
+@click.option("--batch", is_flag=True, help="SCENARIO is JSON lines, one scenario each; print one JSON result per line.")
+def simulate(scenario: str, explain: bool, output: str, batch: bool) -> int:
+    """Decide a request against the policies that apply (identity, resource,
+    boundary, SCPs, RCPs, session, VPC endpoint), as AWS would.
+
+    SCENARIO is {"policies": {...}, "request": {...}} or a SimulateCustomPolicy
+    request; - reads standard input. Exit 0 when decided (whatever the
+    decision), 1 for a bad scenario, 2 for a policy with blocking findings."""
+    if batch:
+        return _simulate_batch(scenario)
+    data = read_input(scenario)
+    try:
+        raw = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{scenario}: not JSON: {e}") from None
+    base = None if scenario == "-" else Path(scenario).parent
+    decisions = simulate_one(raw, base)
+    if output == "simulator":
+        from .simulator import response
+
+        sys.stdout.write(json.dumps(response(decisions), indent=2) + "\n")
+    elif output == "json":
+        body = [d.to_dict() for d in decisions]
+        sys.stdout.write(json.dumps(body if is_simulator_request(raw) else body[0], indent=2) + "\n")
+    else:
+        for d in decisions:
+            sys.stdout.write((d.explain() if explain else _one_line(d)) + "\n")
+    return ExitCode.OK
+
+
+def _one_line(d) -> str:
+    head = d.decision + (f" (blocked by {d.blocked_by}: {', '.join(d.blocked_layers)})" if d.blocked_by else "")
+    cites = ", ".join(ref.label for ref in d.matched_statements)
+    lines = [f"{head}: {d.request.action} on {d.request.resource}"]
+    if cites:
+        lines.append(f"  matched: {cites}")
+    lines.extend(f"  warning: {w.statement.label}: {w.message}" for w in d.warnings)
+    return "\n".join(lines)
+
+
+def _simulate_batch(source: str) -> int:
+    """One JSON result per input line; a bad line is reported in its result
+    line (and makes the exit code 1), the others still run. Engines are
+    reused for lines with the same policies."""
+    text = read_input(source).decode("utf-8", errors="replace")
+    lines = text.splitlines()
+    base = None if source == "-" else Path(source).parent
+    engines: dict[str, object] = {}
+    failed = 0
+    out = sys.stdout
+    progress = Progress(TextColumn("simulate"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=stderr, transient=True, disable=len(lines) < 1000)
+    with progress:
+        task = progress.add_task("", total=len(lines))
+        for number, line in enumerate(lines, 1):
+            progress.advance(task)
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+                if not isinstance(raw, dict) or "policies" not in raw or "request" not in raw:
+                    raise InputError("expected a scenario object with policies and request")
+                key = json.dumps(raw["policies"], sort_keys=True)
+                engine = engines.get(key)
+                if engine is None:
+                    engine = engines[key] = compile_policies(raw["policies"], base)
+                result = engine.decide(raw["request"]).to_dict()
+                result.pop("request", None)
+                out.write(json.dumps({"line": number, **result}) + "\n")
+            except (IamlogicError, json.JSONDecodeError) as e:
+                failed += 1
+                out.write(json.dumps({"line": number, "error": str(e)}) + "\n")
+    if failed:
+        error_line(f"{failed} of {len(lines)} lines could not be decided (see their \"error\")")
+        return ExitCode.TOOL_ERROR
+    return ExitCode.OK
 
 
 def error_line(message: str) -> None:

@@ -15,6 +15,7 @@ file). An SCP/RCP level is a list of policies, or {"name": "ou-2",
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def load_policy(raw: object, policy_type: PolicyType, field: str, base_dir: Path
             raw = path.read_bytes()
         except OSError as e:
             raise ScenarioError(field, f"cannot read policy file {raw!r}: {e.strerror or e}") from None
-        name = str(path)
+        name = os.path.normpath(path)
     elif not isinstance(raw, (str, Mapping)):
         raise ScenarioError(field, f"a policy is an object, JSON text or a file path, not {type(raw).__name__}")
     policy, findings = read_policy(raw if not isinstance(raw, Mapping) else dict(raw), policy_type, name)
@@ -151,8 +152,13 @@ def read_scenario(scenario: Mapping | str | Path) -> tuple[Mapping, Path | None]
 
 
 def simulate(scenario: Mapping | str | Path) -> Decision:
-    """Decide one scenario's request against its policies."""
+    """Decide one scenario's request against its policies (a scenario object,
+    its JSON text, or the path of a scenario file)."""
     raw, base_dir = read_scenario(scenario)
+    return simulate_scenario(raw, base_dir)
+
+
+def simulate_scenario(raw: object, base_dir: Path | None) -> Decision:
     if not isinstance(raw, Mapping):
         raise ScenarioError("scenario", f"expected an object, found {type(raw).__name__}")
     unknown = [k for k in raw if k not in ("policies", "request", "name", "description")]
@@ -164,6 +170,20 @@ def simulate(scenario: Mapping | str | Path) -> Decision:
         raise ScenarioError("request", "missing")
     request = read_request(raw["request"])
     return compile_policies(raw["policies"], base_dir).decide(request)
+
+
+def simulate_one(raw: object, base_dir: Path | None = None) -> list[Decision]:
+    """The decisions for one input: a scenario (one decision) or a
+    SimulateCustomPolicy request (one per action × resource)."""
+    from .simulator import is_simulator_request, scenarios
+
+    if is_simulator_request(raw):
+        policies, requests = scenarios(raw)
+        engine = compile_policies(policies, base_dir)
+        return [engine.decide(r) for r in requests]
+    if isinstance(raw, Mapping):
+        return [simulate_scenario(raw, base_dir)]
+    raise ScenarioError("scenario", f"expected an object, found {type(raw).__name__}")
 
 
 def compile(policies: Mapping) -> Engine:  # noqa: A001 - the API's word

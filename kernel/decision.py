@@ -52,11 +52,12 @@ class Decision:
     """The answer for one request."""
 
     __slots__ = ("request", "caller", "outcome", "signature", "matched", "warnings", "notes", "_layers",
-                 "must_allow_itself")
+                 "must_allow_itself", "missing_context_keys")
 
     def __init__(self, request: Request, caller: Caller, outcome: Outcome, signature: Signature,
                  matched: tuple[StatementRef, ...], warnings: tuple[Warning, ...], notes: tuple[str, ...],
-                 layers: dict[str, LayerInfo], must_allow_itself: str | None):
+                 layers: dict[str, LayerInfo], must_allow_itself: str | None,
+                 missing_context_keys: tuple[str, ...] = ()):
         self.request = request
         self.caller = caller
         self.outcome = outcome
@@ -66,6 +67,9 @@ class Decision:
         self.notes = notes
         self._layers = layers
         self.must_allow_itself = must_allow_itself
+        # Condition keys that statements matching the action, resource and
+        # principal test, and that the request does not carry.
+        self.missing_context_keys = missing_context_keys
 
     @property
     def decision(self) -> str:
@@ -103,7 +107,7 @@ class Decision:
     def _cite(refs: list[StatementRef]) -> str:
         out = []
         for r in refs:
-            span = r.statement.span
+            span = None if r.statement.source.rendered else r.statement.span
             out.append(f"{r.label}" + (f" (line {span.line})" if span else ""))
         return ", ".join(out)
 
@@ -178,6 +182,7 @@ class Decision:
             "blocked_layers": list(self.blocked_layers),
             "matched_statements": [ref.to_dict() for ref in self.matched],
             "warnings": [w.to_dict() for w in self.warnings],
+            "missing_context_keys": list(self.missing_context_keys),
             "notes": list(self.notes),
             "request": self.request.to_dict(),
         }

@@ -121,12 +121,13 @@ class Engine:
         applies, allows, denies, grants = set(), set(), set(), set()
         matched: list[StatementFacts] = []
         warnings: list[Warning] = []
+        missing: set[str] = set()
         for layer, candidates in self._candidates(request.action):
             if not self._applies(layer, caller):
                 continue
             applies.add(layer)
             for st in candidates:
-                how = self._match(st, layer, caller, request.resource, context, has_boundary, warnings)
+                how = self._match(st, layer, caller, request.resource, context, has_boundary, warnings, missing)
                 if how is None:
                     continue
                 matched.append(st)
@@ -150,10 +151,10 @@ class Engine:
             rcp_levels=tuple(l for l in self._rcp_levels if l in applies),
         )
         return Decision(request, caller, outcome(signature), signature, tuple(st.ref for st in matched),
-                        tuple(warnings), tuple(notes), self._infos, must_allow)
+                        tuple(warnings), tuple(notes), self._infos, must_allow, tuple(sorted(missing)))
 
     def _match(self, st: StatementFacts, layer: str, caller: Caller, resource: str, context: RequestContext,
-               has_boundary: bool, warnings: list) -> str | None:
+               has_boundary: bool, warnings: list, missing: set) -> str | None:
         """How the statement matches: None (it does not), or for an Allow in
         the resource policy the way it names the caller; "" otherwise."""
         if st.resource is not None:
@@ -177,6 +178,11 @@ class Engine:
             # that has a permissions boundary, whatever the list (§3).
             elif listed_all and not (layer == "resource" and has_boundary):
                 return None
+        for clause in st.condition:
+            # Keys the statement tests that the request lacks: the Simulator's
+            # MissingContextValues (every layer, SCPs included).
+            if not context.has(clause.key):
+                missing.add(clause.key)
         for clause in st.condition:
             holds, warning = conditions.evaluate(clause, context)
             if warning is not None:

@@ -46,12 +46,33 @@ def test_example(name):
     assert (aws.message if aws else None) == aws_message
 
 
+SCENARIOS = ROOT / "examples" / "scenarios"
+EXPECTED_SCENARIOS = {
+    "scp-blocks-admin.json": ("implicit_deny", "scp", ["Admin", "FullAWSAccess", "FullAWSAccess"]),
+    "partner-reads-report.json": ("allow", None, ["ReadReports", "PartnerReadsReports"]),
+}
+
+
+def test_every_scenario_is_pinned():
+    assert sorted(p.name for p in SCENARIOS.glob("*.json")) == sorted(EXPECTED_SCENARIOS)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_SCENARIOS))
+def test_example_scenario(name):
+    decision = iamlogic.simulate(SCENARIOS / name)
+    expected, blocked_by, sids = EXPECTED_SCENARIOS[name]
+    assert (decision.decision, decision.blocked_by) == (expected, blocked_by)
+    assert sorted(r.sid for r in decision.matched_statements) == sorted(sids)
+
+
 def test_demo_script_runs_every_example():
     iamlogic_cmd = Path(sys.executable).parent / "iamlogic"
     proc = subprocess.run(["bash", ROOT / "examples" / "demo.sh", iamlogic_cmd], capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("== iamlogic validate") == len(EXPECTED)
+    assert proc.stdout.count("== iamlogic simulate --explain") == len(EXPECTED_SCENARIOS)
+    assert "implicit deny: the SCP level ou-sandbox has no Allow matching iam:CreateUser" in proc.stdout
     assert "exit 2: blocking findings (this example is broken on purpose)" in proc.stdout
 
 

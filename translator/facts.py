@@ -54,7 +54,7 @@ class StatementRef:
         return f"{self.policy_id} {self.statement.label}"
 
     def to_dict(self) -> dict:
-        span = self.statement.span
+        span = None if self.statement.source.rendered else self.statement.span
         out = {
             "policy": self.policy_id,
             "layer": self.layer,

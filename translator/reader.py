@@ -180,7 +180,7 @@ class _Reader:
         text = self.text_of(document)
         if text is None:
             return None
-        self.source = Source(text, self.source.name)
+        self.source = Source(text, self.source.name, rendered=not isinstance(document, (str, bytes, bytearray)))
         if len(text) > MAX_DOCUMENT_CHARS:
             self.report(ERROR, "DOCUMENT_TOO_LARGE",
                         f"The document has {len(text):,} characters; no IAM policy may exceed "
