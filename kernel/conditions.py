@@ -77,6 +77,24 @@ def _read(op: Operator, text: str, side: str):
     return value
 
 
+_UNREADABLE = object()
+
+
+@lru_cache(maxsize=65536)
+def _read_cached(op: Operator, text: str):
+    try:
+        return _read(op, text, "request")
+    except _Unreadable as e:
+        return (_UNREADABLE, e.message)
+
+
+def _read_request_value(op: Operator, text: str):
+    value = _read_cached(op, text)
+    if type(value) is tuple and value and value[0] is _UNREADABLE:
+        raise _Unreadable(value[1])
+    return value
+
+
 def _matches(op: Operator, request_value, policy_value) -> bool:
     """The positive comparison of one request value with one policy value
     (both already read); negation is applied by the caller."""
@@ -105,6 +123,17 @@ def _matches(op: Operator, request_value, policy_value) -> bool:
         # Part by part, each part a glob (§4), the resource part may hold colons.
         return all(_glob(p).fullmatch(r) is not None for r, p in zip(request_value, policy_value))
     raise AssertionError(base)
+
+
+def keys_read(clause: ConditionClause) -> tuple[str, ...]:
+    """The context keys a clause's truth depends on: its key and the keys of
+    the variables in its values."""
+    keys = [clause.key.lower()]
+    for value in clause.values:
+        for piece in value.template or ():
+            if hasattr(piece, "key"):
+                keys.append(piece.key.lower())
+    return tuple(dict.fromkeys(keys))
 
 
 def evaluate(clause: ConditionClause, context: RequestContext) -> tuple[bool, ConditionWarning | None]:
@@ -139,7 +168,7 @@ def _evaluate(clause: ConditionClause, context: RequestContext) -> bool:
     policy_values = _policy_values(op, clause, context)
 
     def satisfies(text: str) -> bool:
-        value = _read(op, text, "request")
+        value = _read_request_value(op, text)
         hit = any(_matches(op, value, p) for p in policy_values)
         return not hit if op.negated else hit
 
@@ -155,7 +184,22 @@ def _evaluate(clause: ConditionClause, context: RequestContext) -> bool:
     return all(satisfies(v) for v in request_values)
 
 
+_STATIC: dict[int, tuple[ConditionClause, list]] = {}
+
+
 def _policy_values(op: Operator, clause: ConditionClause, context: RequestContext) -> list:
+    # Values without variables are read once per clause, not once per request.
+    static = _STATIC.get(id(clause))
+    if static is not None and static[0] is clause:
+        return static[1]
+    templated = any(v.template is not None for v in clause.values)
+    out = _read_policy_values(op, clause, context)
+    if not templated:
+        _STATIC[id(clause)] = (clause, out)
+    return out
+
+
+def _read_policy_values(op: Operator, clause: ConditionClause, context: RequestContext) -> list:
     out = []
     for value in clause.values:
         text = value.text

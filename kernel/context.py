@@ -39,6 +39,22 @@ class RequestContext:
         self._values = normalized
         self._signature: tuple | None = None
 
+    @classmethod
+    def merged(cls, base: "RequestContext", extra: Mapping[str, object]) -> "RequestContext":
+        """``base`` (already normalized) with ``extra``'s keys over it."""
+        context = cls.__new__(cls)
+        values = dict(base._values)
+        for key, value in extra.items():
+            if type(value) is str:
+                values[key.lower()] = value
+            elif isinstance(value, (list, tuple)):
+                values[key.lower()] = tuple(_text(v) for v in value)
+            else:
+                values[key.lower()] = _text(value)
+        context._values = values
+        context._signature = None
+        return context
+
     def get(self, key: str) -> ContextValue | None:
         return self._values.get(key.lower())
 

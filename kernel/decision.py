@@ -3,6 +3,7 @@ matched, and the derivation told in words."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..translator.facts import StatementRef
@@ -31,6 +32,16 @@ class Warning:
                 "sid": self.statement.sid, "path": self.path, "message": self.message}
 
 
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """The per-statement evaluation of a request (the proof's material)."""
+
+    matched: tuple[StatementRef, ...]
+    warnings: tuple[Warning, ...]
+    missing_context_keys: tuple[str, ...]
+    signature: Signature
+
+
 def blocked_by_family(layer: str) -> str:
     """``scp/1`` → ``scp``: the layer kinds ``blocked_by`` speaks of."""
     return layer.split("/")[0]
@@ -51,25 +62,43 @@ _HOW = {
 class Decision:
     """The answer for one request."""
 
-    __slots__ = ("request", "caller", "outcome", "signature", "matched", "warnings", "notes", "_layers",
-                 "must_allow_itself", "missing_context_keys")
+    __slots__ = ("request", "caller", "outcome", "signature", "notes", "_layers", "must_allow_itself",
+                 "_trace_fn", "_trace")
 
     def __init__(self, request: Request, caller: Caller, outcome: Outcome, signature: Signature,
-                 matched: tuple[StatementRef, ...], warnings: tuple[Warning, ...], notes: tuple[str, ...],
-                 layers: dict[str, LayerInfo], must_allow_itself: str | None,
-                 missing_context_keys: tuple[str, ...] = ()):
+                 layers: dict[str, LayerInfo], must_allow_itself: str | None, notes: tuple[str, ...],
+                 trace: Callable[[], Trace]):
         self.request = request
         self.caller = caller
         self.outcome = outcome
         self.signature = signature
-        self.matched = matched
-        self.warnings = warnings
         self.notes = notes
         self._layers = layers
         self.must_allow_itself = must_allow_itself
-        # Condition keys that statements matching the action, resource and
-        # principal test, and that the request does not carry.
-        self.missing_context_keys = missing_context_keys
+        self._trace_fn = trace
+        self._trace: Trace | None = None
+
+    def trace(self) -> Trace:
+        """The per-statement evaluation behind this decision, computed once on
+        first use (the decision itself comes from the compiled plan)."""
+        if self._trace is None:
+            self._trace = self._trace_fn()
+        return self._trace
+
+    @property
+    def matched(self) -> tuple[StatementRef, ...]:
+        return self.trace().matched
+
+    @property
+    def warnings(self) -> tuple[Warning, ...]:
+        """Conditions that could not be evaluated as written (each was false)."""
+        return self.trace().warnings
+
+    @property
+    def missing_context_keys(self) -> tuple[str, ...]:
+        """Condition keys that statements matching the action, resource and
+        principal test, and that the request does not carry."""
+        return self.trace().missing_context_keys
 
     @property
     def decision(self) -> str:

@@ -15,10 +15,13 @@ from ..translator.facts import StatementFacts, statement_facts
 from ..translator.model import Effect, Policy
 from . import conditions, matching
 from .context import RequestContext
-from .decision import Decision, LayerInfo, Warning
+from .decision import Decision, LayerInfo, Trace, Warning
+from .plan import GRANT_BITS, ActionPlan, build_layer
 from .principals import Caller, CallerKind, read_caller
 from .request import Request, read_request, resource_account_of, resource_must_allow_itself
 from .rules import Signature, outcome
+
+_EMPTY = RequestContext()
 
 # Who the principal-side layers apply to.
 _HAS_IDENTITY = frozenset({CallerKind.USER, CallerKind.ROLE_SESSION, CallerKind.FEDERATED_SESSION})
@@ -59,6 +62,11 @@ class Engine:
         self._rcp_levels = tuple(l.name for l in self.layers if l.family == "rcp")
         self._by_action: dict[str, tuple[tuple[str, tuple[StatementFacts, ...]], ...]] = {}
         self._callers: dict[str | None, Caller] = {}
+        self._bits = {name: 1 << i for i, name in enumerate(self._facts)}
+        self._plans: dict[str, ActionPlan] = {}
+        self._applies_masks: dict[tuple, int] = {}
+        self._derived_contexts: dict[Caller, RequestContext] = {}
+        self._outcomes: dict[tuple, tuple[Signature, object]] = {}
 
     # ---------------------------------------------------------------- indexes
 
@@ -98,63 +106,121 @@ class Engine:
 
     # ---------------------------------------------------------------- deciding
 
-    def decide(self, request: Request | Mapping) -> Decision:
-        request = read_request(request)
-        caller = self._caller(request.principal)
-        values = caller.derived_context() if request.derive_context else {}
-        values.update(request.context)  # what the scenario gives wins
-        context = RequestContext(values)
+    def _plan(self, action: str) -> ActionPlan:
+        key = action.lower()
+        plan = self._plans.get(key)
+        if plan is None:
+            layers = [build_layer(self._bits[name], name, candidates) for name, candidates in self._candidates(action)]
+            plan = self._plans[key] = ActionPlan(layers)
+        return plan
 
-        notes: list[str] = []
+    def _applies_mask(self, caller: Caller) -> int:
+        key = (caller.kind, caller.service_linked)
+        mask = self._applies_masks.get(key)
+        if mask is None:
+            mask = self._applies_masks[key] = sum(bit for name, bit in self._bits.items() if self._applies(name, caller))
+        return mask
+
+    def _setting(self, request: Request) -> tuple[Caller, RequestContext, bool | None, str | None, tuple[str, ...]]:
+        """Who asks, the context, whether the resource is in the caller's
+        account, whether the resource policy must allow itself, and notes."""
+        caller = self._caller(request.principal)
+        # What the scenario gives wins over what is derived from the caller.
+        context = RequestContext.merged(self._derived(caller) if request.derive_context else _EMPTY, request.context)
+        notes: tuple[str, ...] = ()
         resource_account = request.resource_account or resource_account_of(request.resource)
         if caller.account is None:
             same_account = None
         else:
             if resource_account is None:
                 resource_account = caller.account
-                notes.append(f"the resource's account is not given and not in its ARN: assumed to be the "
-                             f"caller's account {caller.account}")
+                notes = (f"the resource's account is not given and not in its ARN: assumed to be the "
+                         f"caller's account {caller.account}",)
             same_account = resource_account == caller.account
-        must_allow = resource_must_allow_itself(request.action, request.resource)
-        has_boundary = "boundary" in self._facts and self._applies("boundary", caller)
+        return caller, context, same_account, resource_must_allow_itself(request.action, request.resource), notes
 
-        applies, allows, denies, grants = set(), set(), set(), set()
+    def _derived(self, caller: Caller) -> RequestContext:
+        found = self._derived_contexts.get(caller)
+        if found is None:
+            found = self._derived_contexts[caller] = RequestContext(caller.derived_context())
+        return found
+
+    def decide(self, request: Request | Mapping) -> Decision:
+        """The decision for one request (its proof is derived on first use)."""
+        request = read_request(request)
+        caller, context, same_account, must_allow, notes = self._setting(request)
+        applies = self._applies_mask(caller)
+        has_boundary = bool(applies & self._bits.get("boundary", 0))
+
+        def single(st: StatementFacts, layer) -> str | None:
+            return self._match(st, layer.bit == self._bits.get("resource"), caller, request.resource, context,
+                               has_boundary, None, None)
+
+        allows, denies, grants = self._plan(request.action).evaluate(applies, request.resource, context, single)
+        key = (caller.kind, same_account, must_allow is not None, applies, allows, denies, grants)
+        found = self._outcomes.get(key)
+        if found is None:
+            signature = self._signature(key)
+            found = self._outcomes[key] = (signature, outcome(signature))
+        signature, result = found
+        return Decision(request, caller, result, signature, self._infos, must_allow, notes,
+                        lambda: self.trace(request))
+
+    def trace(self, request: Request | Mapping) -> Trace:
+        """The per-statement evaluation: every matching statement, the
+        warnings, the missing context keys, and the signature they imply —
+        which must equal the plan's (tests/test_differential.py)."""
+        request = read_request(request)
+        caller, context, same_account, must_allow, _ = self._setting(request)
+        applies = self._applies_mask(caller)
+        has_boundary = bool(applies & self._bits.get("boundary", 0))
+        allows = denies = grants = 0
         matched: list[StatementFacts] = []
         warnings: list[Warning] = []
         missing: set[str] = set()
         for layer, candidates in self._candidates(request.action):
-            if not self._applies(layer, caller):
+            bit = self._bits[layer]
+            if not applies & bit:
                 continue
-            applies.add(layer)
             for st in candidates:
-                how = self._match(st, layer, caller, request.resource, context, has_boundary, warnings, missing)
+                how = self._match(st, layer == "resource", caller, request.resource, context, has_boundary,
+                                  warnings, missing)
                 if how is None:
                     continue
                 matched.append(st)
                 if st.effect is Effect.ALLOW:
-                    allows.add(layer)
-                    if layer == "resource":
-                        grants.add(how)
+                    allows |= bit
+                    if layer == "resource" and how:
+                        grants |= GRANT_BITS[how]
                 else:
-                    denies.add(layer)
-        signature = Signature(
-            caller=caller.kind.value,
-            same_account=same_account,
-            # A trust policy or key policy must itself allow (§1.4); when it is
-            # not given, nothing can.
-            must_allow_itself=must_allow is not None,
-            applies=frozenset(applies),
-            allows=frozenset(allows),
-            denies=frozenset(denies),
-            resource_grants=frozenset(grants),
-            scp_levels=tuple(l for l in self._scp_levels if l in applies),
-            rcp_levels=tuple(l for l in self._rcp_levels if l in applies),
-        )
-        return Decision(request, caller, outcome(signature), signature, tuple(st.ref for st in matched),
-                        tuple(warnings), tuple(notes), self._infos, must_allow, tuple(sorted(missing)))
+                    denies |= bit
+        if denies:
+            allows = grants = 0  # canonical: an explicit deny decides alone
+        key = (caller.kind, same_account, must_allow is not None, applies, allows, denies, grants)
+        return Trace(tuple(st.ref for st in matched), tuple(warnings), tuple(sorted(missing)), self._signature(key))
 
-    def _match(self, st: StatementFacts, layer: str, caller: Caller, resource: str, context: RequestContext,
-               has_boundary: bool, warnings: list, missing: set) -> str | None:
+    def _signature(self, key: tuple) -> Signature:
+        kind, same_account, must_allow, applies, allows, denies, grants = key
+
+        def layers(mask: int) -> frozenset[str]:
+            return frozenset(name for name, bit in self._bits.items() if mask & bit)
+
+        return Signature(
+            caller=kind.value,
+            same_account=same_account,
+            # A trust policy or key policy must itself allow (§1.4); when it
+            # is not given, nothing can.
+            must_allow_itself=must_allow,
+            applies=layers(applies),
+            allows=layers(allows),
+            denies=layers(denies),
+            resource_grants=frozenset(how for how, bit in GRANT_BITS.items() if grants & bit),
+            scp_levels=tuple(l for l in self._scp_levels if applies & self._bits[l]),
+            rcp_levels=tuple(l for l in self._rcp_levels if applies & self._bits[l]),
+        )
+
+    def _match(self, st: StatementFacts, in_resource_policy: bool, caller: Caller, resource: str,
+               context: RequestContext, has_boundary: bool, warnings: list | None, missing: set | None) -> str | None:
         """How the statement matches: None (it does not), or for an Allow in
         the resource policy the way it names the caller; "" otherwise."""
         if st.resource is not None:
@@ -176,16 +242,15 @@ class Engine:
                 how = matching.Grant.ITSELF
             # A resource policy's Deny + NotPrincipal denies every principal
             # that has a permissions boundary, whatever the list (§3).
-            elif listed_all and not (layer == "resource" and has_boundary):
+            elif listed_all and not (in_resource_policy and has_boundary):
                 return None
-        for clause in st.condition:
+        if missing is not None:
             # Keys the statement tests that the request lacks: the Simulator's
             # MissingContextValues (every layer, SCPs included).
-            if not context.has(clause.key):
-                missing.add(clause.key)
+            missing.update(c.key for c in st.condition if not context.has(c.key))
         for clause in st.condition:
             holds, warning = conditions.evaluate(clause, context)
-            if warning is not None:
+            if warning is not None and warnings is not None:
                 warnings.append(Warning(st.ref, warning.path, warning.message))
             if not holds:
                 return None

@@ -60,12 +60,14 @@ def read_request(raw: object, where: str = "request") -> Request:
     if not isinstance(context, Mapping):
         raise ScenarioError(f"{where}.context", "expected an object of condition keys")
     for key, value in context.items():
-        values = value if isinstance(value, list) else [value]
-        if not all(isinstance(v, (str, int, float, bool)) for v in values):
+        for v in (value if type(value) is list else (value,)):
+            t = type(v)
+            if t is str or t is bool or t is int:
+                continue
+            if t is float:
+                raise ScenarioError(f"{where}.context.{key}", "write decimal numbers as strings (\"1.5\"): "
+                                                              "binary floats would round")
             raise ScenarioError(f"{where}.context.{key}", "values are strings, numbers, booleans or lists of them")
-        if any(isinstance(v, float) for v in values):
-            raise ScenarioError(f"{where}.context.{key}", "write decimal numbers as strings (\"1.5\"): "
-                                                          "binary floats would round")
     derive = raw.get("derive_context", True)
     if not isinstance(derive, bool):
         raise ScenarioError(f"{where}.derive_context", "expected true or false")

@@ -170,6 +170,9 @@ def test_kernel_agrees_with_the_reference(policies, reqs):
         expected, deny_layers = ref.decide({"policies": policies, "request": request})
         got = engine.decide(request)
         assert got.decision == expected, (request, got.explain())
+        # The compiled plan (the decision) and the per-statement matcher (the
+        # proof) must see the same signature.
+        assert got.trace().signature == got.signature, request
         if expected == "explicit_deny":
             assert set(got.outcome.explicit_denies) == deny_layers
         if expected == "allow":

@@ -1,0 +1,224 @@
+"""A compiled plan per action: the fast path to a request's signature.
+
+For one action, each layer's candidate statements are grouped by (effect,
+how their Principal names callers, condition block); a group's Resource
+patterns are merged into one regular expression per service. A request then
+costs, per layer, one evaluation per distinct condition block and one regex
+match per group — not one match per statement.
+
+The plan computes only what the Datalog rules see (which layers allow or
+deny, how the resource policy names the caller). Which statements matched,
+and the warnings, come from the per-statement matcher in engine.py, which
+tests/test_differential.py holds to the same signature on every request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..translator.facts import StatementFacts
+from ..translator.model import Effect, PrincipalKind
+from . import conditions, matching
+from .context import RequestContext
+
+# Bits of the resource-policy grant mask (how a matching Allow names the caller).
+GRANT_BITS = {matching.Grant.ITSELF: 1, matching.Grant.ROLE: 2, matching.Grant.ACCOUNT: 4}
+
+
+def condition_key(st: StatementFacts) -> tuple:
+    """What a condition block's truth depends on: its operators, keys and values."""
+    return tuple((c.operator.text, c.key.lower(), tuple((v.text, v.template) for v in c.values))
+                 for c in st.condition)
+
+
+def _service(resource: str) -> str | None:
+    parts = resource.split(":", 3)
+    return parts[2] if len(parts) > 3 and parts[0] == "arn" else None
+
+
+@dataclass
+class Group:
+    """Statements of one layer with the same effect, principal reading and
+    condition block."""
+
+    effect: Effect
+    grant: int  # the grant bit for resource-policy Allows naming everyone ("*"), else 0
+    condition: tuple  # the clauses of the first member (all members' blocks are equal)
+    condition_key: tuple
+    members: list[StatementFacts] = field(default_factory=list)
+    matches_all: bool = False
+    static: dict[str | None, list[str]] = field(default_factory=dict)  # service -> regex bodies
+    templated: list = field(default_factory=list)  # patterns whose resource part holds variables
+    variable_keys: tuple = ()  # the context keys those variables read
+    condition_id: int = 0  # a small integer naming the condition block (0: none)
+    condition_keys: tuple = ()  # the context keys the block reads
+    _compiled: dict[str | None, re.Pattern] = field(default_factory=dict)
+    _by_values: dict[tuple, dict[str | None, re.Pattern]] = field(default_factory=dict)
+
+    def add(self, st: StatementFacts) -> None:
+        self.members.append(st)
+        if st.resource is None:
+            self.matches_all = True  # no Resource element (a trust policy): every resource
+            return
+        for p in st.resource:
+            if p.is_any:
+                self.matches_all = True
+            elif p.arn_parts is None or len(p.arn_parts) < 2:
+                continue  # not an ARN: it matches nothing
+            elif p.resource is not None and any(type(x) is not str for x in p.resource):
+                self.templated.append(p)
+            else:
+                runs = None if p.resource is None else (("".join(p.resource), True),) if p.resource else ()
+                body = matching.resource_regex(p.arn_parts, runs).pattern
+                self.static.setdefault(p.arn_parts[1], []).append(body)
+
+    def seal(self) -> None:
+        self._compiled = {svc: _union(bodies) for svc, bodies in self.static.items()}
+        self.variable_keys = tuple(sorted({piece.key.lower() for p in self.templated for piece in p.resource
+                                           if hasattr(piece, "key")}))
+        if self.condition:
+            self.condition_id = _condition_ids.setdefault(self.condition_key, len(_condition_ids) + 1)
+            self.condition_keys = tuple(dict.fromkeys(k for c in self.condition for k in conditions.keys_read(c)))
+
+    def matches(self, resource: str, service: str | None, context: RequestContext) -> bool:
+        if self.matches_all:
+            return True
+        rx = self._compiled.get(service)
+        if rx is not None and rx.fullmatch(resource):
+            return True
+        if self.templated:
+            key = tuple(context.get(k) for k in self.variable_keys)
+            compiled = self._by_values.get(key)
+            if compiled is None:
+                bodies: dict[str | None, list[str]] = {}
+                for p in self.templated:
+                    runs = context.resolve(p.resource)
+                    if runs is not None:  # an absent variable: the entry matches nothing (§5)
+                        bodies.setdefault(p.arn_parts[1], []).append(
+                            matching.resource_regex(p.arn_parts, runs).pattern)
+                compiled = {svc: _union(b) for svc, b in bodies.items()}
+                if len(self._by_values) > 4096:
+                    self._by_values.clear()
+                self._by_values[key] = compiled
+            rx = compiled.get(service)
+            if rx is not None and rx.fullmatch(resource):
+                return True
+        return False
+
+
+# Every distinct condition block gets a small integer (shared by all plans),
+# so that its truth can be cached cheaply.
+_condition_ids: dict[tuple, int] = {}
+# (block id, the values of the keys it reads) -> truth. A block's truth is a
+# function of exactly those values, so reusing it is exact.
+_condition_truth: dict[tuple, bool] = {}
+
+
+def _union(bodies: list[str]) -> re.Pattern:
+    return re.compile("|".join(f"(?:{b})" for b in dict.fromkeys(bodies)), re.DOTALL)
+
+
+@dataclass
+class LayerPlan:
+    bit: int
+    is_resource: bool
+    deny_groups: list[Group]
+    allow_groups: list[Group]
+    singles: list[StatementFacts]  # NotResource, NotPrincipal or a Principal naming someone in particular
+
+
+def _groupable(st: StatementFacts) -> bool:
+    if st.not_resource is not None or st.not_principal is not None:
+        return False
+    if st.principal is None:
+        return True
+    return all(e.kind is PrincipalKind.ANY or (e.kind is PrincipalKind.AWS and e.value == "*") for e in st.principal)
+
+
+def build_layer(bit: int, name: str, candidates: tuple[StatementFacts, ...]) -> LayerPlan:
+    groups: dict[tuple, Group] = {}
+    singles = []
+    for st in candidates:
+        if not _groupable(st):
+            singles.append(st)
+            continue
+        grant = GRANT_BITS[matching.Grant.ITSELF] if st.principal is not None else 0
+        key = (st.effect, grant, condition_key(st))
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = Group(st.effect, grant, st.condition, key[2])
+        group.add(st)
+    for g in groups.values():
+        g.seal()
+    return LayerPlan(bit, name == "resource",
+                     [g for g in groups.values() if g.effect is Effect.DENY],
+                     [g for g in groups.values() if g.effect is Effect.ALLOW], singles)
+
+
+class ActionPlan:
+    """Every layer's plan for one action."""
+
+    __slots__ = ("layers",)
+
+    def __init__(self, layers: list[LayerPlan]):
+        self.layers = layers
+
+    def evaluate(self, applies: int, resource: str, context: RequestContext,
+                 single: Callable[[StatementFacts, LayerPlan], str | None]) -> tuple[int, int, int]:
+        """(allows, denies, grants) masks. Denies are looked for first and
+        everywhere; when there is one, the request is an explicit deny
+        whatever else allows, so allows are not looked for (the signature
+        is canonical: see engine.canonical)."""
+        service = _service(resource)
+        memo: dict[int, bool] = {}
+
+        def holds(group: Group) -> bool:
+            if not group.condition_id:
+                return True
+            found = memo.get(group.condition_id)
+            if found is None:
+                key = (group.condition_id, tuple(context.get(k) for k in group.condition_keys))
+                found = _condition_truth.get(key)
+                if found is None:
+                    found = all(conditions.evaluate(c, context)[0] for c in group.condition)
+                    if len(_condition_truth) > 262_144:
+                        _condition_truth.clear()
+                    _condition_truth[key] = found
+                memo[group.condition_id] = found
+            return found
+
+        denies = 0
+        for layer in self.layers:
+            if not applies & layer.bit:
+                continue
+            for g in layer.deny_groups:
+                if holds(g) and g.matches(resource, service, context):
+                    denies |= layer.bit
+                    break
+            if not denies & layer.bit:
+                for st in layer.singles:
+                    if st.effect is Effect.DENY and single(st, layer) is not None:
+                        denies |= layer.bit
+                        break
+        if denies:
+            return 0, denies, 0
+        allows = grants = 0
+        for layer in self.layers:
+            if not applies & layer.bit:
+                continue
+            for g in layer.allow_groups:
+                if holds(g) and g.matches(resource, service, context):
+                    allows |= layer.bit
+                    if not layer.is_resource:
+                        break
+                    grants |= g.grant
+            for st in layer.singles:
+                if st.effect is Effect.ALLOW and (layer.is_resource or not allows & layer.bit):
+                    how = single(st, layer)
+                    if how is not None:
+                        allows |= layer.bit
+                        if layer.is_resource and how:
+                            grants |= GRANT_BITS[how]
+        return allows, denies, grants
