@@ -29,8 +29,13 @@ demo: $(STAMP)
 test: $(STAMP) $(SARIF_SCHEMA)
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+# The peer simulator is measured side by side; it is installed here only.
+bench/peer/node_modules: bench/peer/package.json
+	npm install --prefix bench/peer --silent --no-audit --no-fund
+
+bench: $(STAMP) bench/peer/node_modules
 	$(BIN)/python bench/parse_bench.py
+	$(BIN)/python bench/kernel_bench.py
 
 clean:
 	rm -rf $(VENV) .cache build dist *.egg-info

@@ -107,19 +107,49 @@ PRINCIPALS = [f"arn:aws:iam::{ACCOUNT}:user/user{i}" for i in range(5)] + \
              ["arn:aws:sts::444455556666:assumed-role/partner/nightly"]
 
 
+# A resource of the right type for each action (as AWS's service
+# authorization reference gives them), so that every request is well-formed.
+REQUEST_RESOURCES = {
+    "s3:GetObject": "arn:aws:s3:::data-{n}/{key}", "s3:PutObject": "arn:aws:s3:::data-{n}/{key}",
+    "s3:DeleteObject": "arn:aws:s3:::data-{n}/{key}", "s3:ListBucket": "arn:aws:s3:::data-{n}",
+    "s3:GetBucketPolicy": "arn:aws:s3:::data-{n}", "s3:PutBucketTagging": "arn:aws:s3:::data-{n}",
+    "ec2:StartInstances": "arn:aws:ec2:us-east-1:{acct}:instance/i-{n:04d}a",
+    "ec2:StopInstances": "arn:aws:ec2:us-east-1:{acct}:instance/i-{n:04d}a",
+    "ec2:DescribeInstances": "*", "ec2:RunInstances": "arn:aws:ec2:us-east-1:{acct}:instance/*",
+    "ec2:TerminateInstances": "arn:aws:ec2:us-east-1:{acct}:instance/i-{n:04d}b",
+    "iam:GetRole": "arn:aws:iam::{acct}:role/app-{n}", "iam:PassRole": "arn:aws:iam::{acct}:role/app-{n}",
+    "iam:ListRoles": "*", "iam:CreateUser": "arn:aws:iam::{acct}:user/{user}", "iam:TagRole": "arn:aws:iam::{acct}:role/app-{n}",
+    "kms:Decrypt": "arn:aws:kms:us-east-1:{acct}:key/k-{n}", "kms:Encrypt": "arn:aws:kms:us-east-1:{acct}:key/k-{n}",
+    "kms:GenerateDataKey": "arn:aws:kms:us-east-1:{acct}:key/k-{n}", "kms:DescribeKey": "arn:aws:kms:us-east-1:{acct}:key/k-{n}",
+    "dynamodb:GetItem": "arn:aws:dynamodb:us-east-1:{acct}:table/t-{n}", "dynamodb:PutItem": "arn:aws:dynamodb:us-east-1:{acct}:table/t-{n}",
+    "dynamodb:Query": "arn:aws:dynamodb:us-east-1:{acct}:table/t-{n}/index/by-date", "dynamodb:Scan": "arn:aws:dynamodb:us-east-1:{acct}:table/t-{n}",
+    "dynamodb:UpdateItem": "arn:aws:dynamodb:us-east-1:{acct}:table/t-{n}",
+    "sqs:SendMessage": "arn:aws:sqs:us-east-1:{acct}:q-{n}", "sqs:ReceiveMessage": "arn:aws:sqs:us-east-1:{acct}:q-{n}",
+    "sqs:DeleteMessage": "arn:aws:sqs:us-east-1:{acct}:q-{n}",
+    "lambda:InvokeFunction": "arn:aws:lambda:us-east-1:{acct}:function:f-{n}", "lambda:GetFunction": "arn:aws:lambda:us-east-1:{acct}:function:f-{n}",
+    "lambda:UpdateFunctionCode": "arn:aws:lambda:us-east-1:{acct}:function:f-{n}",
+    "logs:CreateLogStream": "arn:aws:logs:us-east-1:{acct}:log-group:/app/{n}:log-stream:s1",
+    "logs:PutLogEvents": "arn:aws:logs:us-east-1:{acct}:log-group:/app/{n}:log-stream:s1",
+    "logs:DescribeLogGroups": "arn:aws:logs:us-east-1:{acct}:log-group:*",
+}
+
+
 def requests(count: int, seed: int = 2) -> list[dict]:
     rnd = random.Random(seed)
     out = []
     for _ in range(count):
         service = rnd.choice(list(SERVICES))
         action = f"{service}:{rnd.choice(SERVICES[service])}"
-        resource = _resource(rnd, service).replace("${aws:username}", f"user{rnd.randrange(5)}").replace("*", "x1")
+        principal = rnd.choice(PRINCIPALS)
+        user = f"user{rnd.randrange(5)}"
+        key = rnd.choice([f"home/{user}/notes.txt", "reports/q3.csv", "x1"])
+        resource = REQUEST_RESOURCES[action].format(n=rnd.randrange(40), acct=ACCOUNT, key=key, user=user)
         context = {"aws:SourceIp": rnd.choice(["203.0.113.9", "198.51.100.4", "2001:db8::9"]),
                    "aws:RequestedRegion": rnd.choice(["us-east-1", "eu-west-1", "ap-south-1"]),
                    "aws:MultiFactorAuthPresent": rnd.choice([True, False]),
                    "aws:SecureTransport": True}
         if rnd.random() < 0.5:
             context["aws:PrincipalTag/team"] = rnd.choice(["red", "green"])
-        out.append({"principal": rnd.choice(PRINCIPALS), "action": action, "resource": resource,
+        out.append({"principal": principal, "action": action, "resource": resource,
                     "resource_account": ACCOUNT, "context": context})
     return out
