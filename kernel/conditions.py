@@ -195,6 +195,8 @@ def _policy_values(op: Operator, clause: ConditionClause, context: RequestContex
     templated = any(v.template is not None for v in clause.values)
     out = _read_policy_values(op, clause, context)
     if not templated:
+        if len(_STATIC) > 262_144:
+            _STATIC.clear()  # the identity check above keeps a reused id() harmless
         _STATIC[id(clause)] = (clause, out)
     return out
 

@@ -14,6 +14,7 @@ tests/test_differential.py holds to the same signature on every request.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,7 +80,7 @@ class Group:
         self.variable_keys = tuple(sorted({piece.key.lower() for p in self.templated for piece in p.resource
                                            if hasattr(piece, "key")}))
         if self.condition:
-            self.condition_id = _condition_ids.setdefault(self.condition_key, len(_condition_ids) + 1)
+            self.condition_id = _condition_id(self.condition_key)
             self.condition_keys = tuple(dict.fromkeys(k for c in self.condition for k in conditions.keys_read(c)))
 
     def matches(self, resource: str, service: str | None, context: RequestContext) -> bool:
@@ -108,9 +109,21 @@ class Group:
         return False
 
 
-# Every distinct condition block gets a small integer (shared by all plans),
-# so that its truth can be cached cheaply.
+# Every distinct condition block gets an integer (shared by all plans), so
+# that its truth can be cached cheaply. Ids come from a counter and are never
+# reused, so forgetting the table (to bound memory) only loses sharing.
 _condition_ids: dict[tuple, int] = {}
+_next_id = itertools.count(1)
+
+
+def _condition_id(key: tuple) -> int:
+    found = _condition_ids.get(key)
+    if found is None:
+        if len(_condition_ids) > 262_144:
+            _condition_ids.clear()
+        found = _condition_ids[key] = next(_next_id)
+    return found
+
 # (block id, the values of the keys it reads) -> truth. A block's truth is a
 # function of exactly those values, so reusing it is exact.
 _condition_truth: dict[tuple, bool] = {}

@@ -89,11 +89,34 @@ def test_readme_api_examples(monkeypatch):
     assert result.attempted >= 8 and result.failed == 0
 
 
-def test_readme_cli_example_is_real_output():
+def _console_examples() -> list[tuple[str, str]]:
+    """(command, shown output) for every `$ iamlogic ...` line of the README's
+    console blocks."""
     readme = (ROOT / "README.md").read_text()
-    command = "$ iamlogic validate examples/policies/identity/broken.json\n"
-    shown = readme[readme.index(command) + len(command) : readme.index("$ echo $?")]
-    proc = subprocess.run([Path(sys.executable).parent / "iamlogic", "validate",
-                           "examples/policies/identity/broken.json"], cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode == 2
+    out = []
+    for block in readme.split("```console\n")[1:]:
+        lines = block.split("```")[0].splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith("$ iamlogic "):
+                shown = []
+                for following in lines[i + 1:]:
+                    if following.startswith("$ "):
+                        break
+                    shown.append(following)
+                out.append((line[2:], "\n".join(shown) + "\n"))
+    return out
+
+
+@pytest.mark.parametrize("command, shown", _console_examples())
+def test_readme_console_example_is_real_output(command, shown):
+    import shlex
+
+    args = shlex.split(command)
+    proc = subprocess.run([Path(sys.executable).parent / args[0], *args[1:]], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert proc.returncode in (0, 2), proc.stderr
     assert proc.stdout == shown
+
+
+def test_readme_has_console_examples():
+    assert len(_console_examples()) >= 2
