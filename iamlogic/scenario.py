@@ -27,6 +27,17 @@ from .translator import FindingType, Policy, PolicyType, read_policy
 
 POLICY_KINDS = ("identity", "resource", "boundary", "scps", "rcps", "session", "vpc_endpoint")
 
+# The layers other than the organization levels: scenario key (also the layer's
+# name), how explanations name it, its policy type, and whether it is one
+# policy rather than a list.
+LAYER_KINDS = (
+    ("identity", "the identity policies", PolicyType.IDENTITY, False),
+    ("resource", "the resource policy", PolicyType.RESOURCE, True),
+    ("boundary", "the permissions boundary", PolicyType.BOUNDARY, False),
+    ("session", "the session policy", PolicyType.SESSION, True),
+    ("vpc_endpoint", "the VPC endpoint policy", PolicyType.VPC_ENDPOINT, False),
+)
+
 # Findings that make a policy invalid for IAM but leave it evaluable exactly:
 # the statement they touch still means one thing (an unreadable condition is
 # false, with a warning on every decision it touches).
@@ -96,36 +107,25 @@ def compile_policies(policies: Mapping, base_dir: Path | None = None) -> Engine:
         if key not in POLICY_KINDS:
             raise ScenarioError(f"policies.{key}", f"unknown policy kind (one of {', '.join(POLICY_KINDS)})")
     layers: list[PolicyLayer] = []
-
-    def add(name: str, label: str, items: list, ptype: PolicyType, field: str):
-        layer = PolicyLayer(name, label)
-        for i, raw in enumerate(items):
-            layer.policies.append(load_policy(raw, ptype, f"{field}[{i}]", base_dir))
+    for key, label, ptype, single in LAYER_KINDS:
+        raw = policies.get(key)
+        if raw is None:
+            continue
+        layer = PolicyLayer(key, label)
+        if single:
+            layer.policies.append(load_policy(raw, ptype, f"policies.{key}", base_dir))
+        else:
+            for i, item in enumerate(_policy_list(raw, f"policies.{key}")):
+                layer.policies.append(load_policy(item, ptype, f"policies.{key}[{i}]", base_dir))
         layers.append(layer)
-
-    if policies.get("identity") is not None:
-        add("identity", "the identity policies", _policy_list(policies["identity"], "policies.identity"),
-            PolicyType.IDENTITY, "policies.identity")
-    if policies.get("resource") is not None:
-        layer = PolicyLayer("resource", "the resource policy")
-        layer.policies.append(load_policy(policies["resource"], PolicyType.RESOURCE, "policies.resource", base_dir))
-        layers.append(layer)
-    if policies.get("boundary") is not None:
-        add("boundary", "the permissions boundary", _policy_list(policies["boundary"], "policies.boundary"),
-            PolicyType.BOUNDARY, "policies.boundary")
-    if policies.get("session") is not None:
-        layer = PolicyLayer("session", "the session policy")
-        layer.policies.append(load_policy(policies["session"], PolicyType.SESSION, "policies.session", base_dir))
-        layers.append(layer)
-    if policies.get("vpc_endpoint") is not None:
-        add("vpc_endpoint", "the VPC endpoint policy",
-            _policy_list(policies["vpc_endpoint"], "policies.vpc_endpoint"), PolicyType.VPC_ENDPOINT,
-            "policies.vpc_endpoint")
     for kind, ptype in (("scps", PolicyType.SCP), ("rcps", PolicyType.RCP)):
         if policies.get(kind) is None:
             continue
         for i, (name, items) in enumerate(_levels(policies[kind], f"policies.{kind}", kind[:-1])):
-            add(f"{kind[:-1]}/{i}", f"the {kind[:-1].upper()} level {name}", items, ptype, f"policies.{kind}[{i}]")
+            layer = PolicyLayer(f"{kind[:-1]}/{i}", f"the {kind[:-1].upper()} level {name}")
+            for j, item in enumerate(items):
+                layer.policies.append(load_policy(item, ptype, f"policies.{kind}[{i}][{j}]", base_dir))
+            layers.append(layer)
     return Engine(layers)
 
 
