@@ -20,7 +20,9 @@ from .errors import ExitCode, IamlogicError, InputError
 from .report import FileResult, render_json, render_sarif, render_text
 from .scenario import compile_policies, read_scenario, simulate_one
 from .simulator import is_simulator_request
-from .translator import FindingType, PolicyType, read_policy
+from .kernel.catalogue import CATALOGUE
+from .translator import FindingType, PolicyType
+from .validation import validate as validate_document
 from .translator.reader import MAX_DOCUMENT_CHARS
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -65,7 +67,9 @@ POLICY_TYPES = click.Choice([t.value for t in PolicyType])
               show_default=True)
 @click.option("--treat-as-blocking", default="ERROR", show_default=True, metavar="TYPES",
               help="Finding types that fail the run (exit 2), comma-separated.")
-def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blocking: str) -> int:
+@click.option("--catalogue/--no-catalogue", default=True, show_default=True,
+              help="Also check actions and condition keys against the AWS service catalogue.")
+def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blocking: str, catalogue: bool) -> int:
     """Check policies against the IAM policy grammar, as Access Analyzer's
     ValidatePolicy does. Exit 0: nothing blocking; 2: blocking findings;
     1: an input could not be read."""
@@ -80,8 +84,9 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
             error_line(str(e))
             unreadable += 1
             continue
-        _, findings = read_policy(data, PolicyType(policy_type), display)
-        results.append(FileResult(display, PolicyType(policy_type), findings))
+        findings = validate_document(data, PolicyType(policy_type), display, catalogue=catalogue)
+        results.append(FileResult(display, PolicyType(policy_type), findings,
+                                  CATALOGUE.version if catalogue else None))
 
     if output == "json":
         sys.stdout.write(render_json(results, blocking))
@@ -128,6 +133,32 @@ def simulate(scenario: str, explain: bool, output: str, batch: bool) -> int:
     else:
         for d in decisions:
             sys.stdout.write((d.explain() if explain else _one_line(d)) + "\n")
+    return ExitCode.OK
+
+
+@app.command()
+@click.argument("patterns", nargs=-1, required=True, metavar="PATTERN...")
+@click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def actions(patterns: tuple[str, ...], output: str) -> int:
+    """List the actions of the AWS service catalogue an Action pattern
+    matches (s3:Get*, *:Describe*, ...), with their access level."""
+    rows = []
+    for pattern in patterns:
+        for full in CATALOGUE.expand(pattern):
+            service, _, name = full.partition(":")
+            details = CATALOGUE.action(service, name) or {}
+            rows.append({"pattern": pattern, "action": full, "access_level": details.get("accessLevel"),
+                         "resource_types": [r["name"] for r in details.get("resourceTypes", [])]})
+    if output == "json":
+        sys.stdout.write(json.dumps({"catalogue": CATALOGUE.version, "actions": rows}, indent=2) + "\n")
+    else:
+        for row in rows:
+            sys.stdout.write(f"{row['action']}\t{row['access_level'] or ''}\n")
+        stderr.print(f"{len(rows)} action(s) from {CATALOGUE.version}", markup=False)
+    empty = [p for p in patterns if not any(r["pattern"] == p for r in rows)]
+    if empty:
+        error_line(f"no action in {CATALOGUE.version} matches {', '.join(map(repr, empty))}")
+        return ExitCode.BLOCKING
     return ExitCode.OK
 
 

