@@ -7,7 +7,9 @@ combine into a decision is the Datalog rules' business (rules.py).
 
 Rules written here, each pinned by a case in tests/cases/:
 - missing key: plain operator false, negated operator true, any ``…IfExists``
-  true; ``Null: true`` iff the key is absent (an empty list counts as absent).
+  true; ``Null: true`` iff the key is absent. An empty list in the request is
+  an absent key for every operator — the one reading under which all the
+  documented rules (ForAnyValue false, ForAllValues true, Null true) agree.
 - several policy values are ORed; for a negated operator the request value
   must match none of them.
 - ``ForAnyValue:OP``: some request value satisfies OP (false when missing or
@@ -151,8 +153,8 @@ def _evaluate(clause: ConditionClause, context: RequestContext) -> bool:
     if op is None:
         raise _Unreadable(f"{operator.text!r} is not a condition operator")
     raw = context.get(clause.key)
-    if isinstance(raw, tuple) and not raw:
-        raw = None if op.value_type is ValueType.NULL else raw
+    if raw == ():
+        raw = None  # an empty list is an absent key, for every operator (pinned)
 
     if op.value_type is ValueType.NULL:
         wanted = [_read(op, v.text, "policy") for v in clause.values]

@@ -177,6 +177,9 @@ def listed(entry_values: list, identity: str, c) -> bool:
 
 # ---------------------------------------------------------------- conditions
 
+NEGATED = ("StringNotEquals", "StringNotLike", "StringNotEqualsIgnoreCase", "NumericNotEquals", "DateNotEquals",
+           "NotIpAddress", "ArnNotEquals", "ArnNotLike")
+
 def as_list(x):
     return x if isinstance(x, list) else [x]
 
@@ -185,45 +188,101 @@ def text(v):
     return ("true" if v else "false") if isinstance(v, bool) else str(v)
 
 
+class Unreadable(Exception):
+    """A value that does not read as its operator's type: the clause is false."""
+
+
+def read_number(text: str):
+    from decimal import Decimal
+    import re
+    if not re.fullmatch(r"-?\d+(\.\d+)?", text):
+        raise Unreadable(text)
+    return Decimal(text)
+
+
+def read_date(text: str):
+    from datetime import datetime, timezone
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text), tz=timezone.utc)
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise Unreadable(text) from None
+
+
+def read_arn(text: str):
+    parts = text.split(":", 5)
+    if len(parts) != 6:
+        raise Unreadable(text)
+    return parts
+
+
 def condition_holds(op: str, key: str, values, ctx: dict, version) -> bool:
+    try:
+        return _condition_holds(op, key, values, ctx, version)
+    except Unreadable:
+        return False
+
+
+def _condition_holds(op: str, key: str, values, ctx: dict, version) -> bool:
     qualifier = None
     if ":" in op:
         qualifier, op = op.split(":")
     if_exists = op.endswith("IfExists")
     base = op[: -len("IfExists")] if if_exists else op
     raw = ctx.get(key.lower())
+    if raw == []:
+        raw = None  # an empty list is an absent key
+    substitutes = base.startswith("String") or base.startswith("Arn")
     policy_values = []
     for v in as_list(values):
-        pieces = substitute(text(v), ctx, version)
+        pieces = substitute(text(v), ctx, version) if substitutes else [(c, False) for c in text(v)]
         if pieces is None:
             continue
         policy_values.append(pieces)
     if base == "Null":
-        absent = raw is None or raw == []
+        absent = raw is None
         return any(("".join(c for c, _ in p).lower() == "true") == absent for p in policy_values)
     if raw is None:
         if if_exists or qualifier == "ForAllValues":
             return True
         if qualifier == "ForAnyValue":
             return False
-        return base in ("StringNotEquals", "StringNotLike", "NotIpAddress")
+        return base in NEGATED
 
     def positive(value: str, pieces) -> bool:
+        policy = "".join(c for c, _ in pieces)
         if base in ("StringEquals", "StringNotEquals"):
-            return value == "".join(c for c, _ in pieces)
+            return value == policy
+        if base in ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"):
+            return value.casefold() == policy.casefold()
+        if base.startswith("Numeric") or base.startswith("Date"):
+            read = read_number if base.startswith("Numeric") else read_date
+            a, b = read(value), read(policy)
+            comparison = base.removeprefix("Numeric").removeprefix("Date")
+            return {"Equals": a == b, "NotEquals": a == b, "LessThan": a < b, "LessThanEquals": a <= b,
+                    "GreaterThan": a > b, "GreaterThanEquals": a >= b}[comparison]
+        if base.startswith("Arn"):
+            return all(simple_glob(p, r) for p, r in zip(read_arn(policy), read_arn(value)))
         if base in ("StringLike", "StringNotLike"):
             return glob([("lit", c) if lit else ("any", "") if c == "*" else ("one", "") if c == "?" else ("lit", c)
                          for c, lit in pieces], value)
         if base == "Bool":
-            return value.lower() == "".join(c for c, _ in pieces).lower()
+            if policy.lower() not in ("true", "false") or value.lower() not in ("true", "false"):
+                raise Unreadable(policy)
+            return value.lower() == policy.lower()
         if base in ("IpAddress", "NotIpAddress"):
-            return ipaddress.ip_address(value) in ipaddress.ip_network("".join(c for c, _ in pieces), strict=False)
+            try:
+                return ipaddress.ip_address(value) in ipaddress.ip_network(policy, strict=False)
+            except ValueError:
+                raise Unreadable(value) from None
         raise Unsupported(base)
 
-    negated = base in ("StringNotEquals", "StringNotLike", "NotIpAddress")
+    negated = base in NEGATED
 
     def satisfies(value: str) -> bool:
-        hit = any(positive(value, p) for p in policy_values)
+        hits = [positive(value, p) for p in policy_values]  # every value read: an unreadable one is noticed
+        hit = any(hits)
         return not hit if negated else hit
 
     if qualifier is None:

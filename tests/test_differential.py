@@ -48,6 +48,17 @@ CONDITIONS = [
     {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
     {"NotIpAddress": {"aws:SourceIp": ["203.0.113.0/25", "2001:db8::/32"]}},
     {"StringEquals": {"aws:PrincipalAccount": "111111111111"}},
+    {"StringEqualsIgnoreCase": {"aws:PrincipalTag/team": "RED"}},
+    {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}},
+    {"NumericGreaterThanEqualsIfExists": {"aws:MultiFactorAuthAge": ["30", "60"]}},
+    {"NumericEquals": {"aws:MultiFactorAuthAge": "ten"}},
+    {"DateGreaterThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}},
+    {"DateLessThanEquals": {"aws:CurrentTime": "1767225600"}},
+    {"ArnLike": {"aws:SourceArn": "arn:aws:sns:*:111111111111:*"}},
+    {"ArnNotEquals": {"aws:SourceArn": "arn:aws:sns:us-east-1:111111111111:alerts"}},
+    {"ArnEquals": {"aws:SourceArn": "arn:aws:sns:us-east-1:${aws:PrincipalAccount}:alerts"}},
+    {"Bool": {"aws:SecureTransport": "maybe"}},
+    {"ForAnyValue:NumericLessThan": {"aws:MultiFactorAuthAge": "100"}},
 ]
 PRINCIPALS = [
     "*", {"AWS": "*"}, {"AWS": "111111111111"}, {"AWS": "arn:aws:iam::111111111111:root"},
@@ -145,8 +156,14 @@ contexts = st.fixed_dictionaries({}, optional={
     "aws:RequestedRegion": st.sampled_from(["eu-west-1", "us-east-1"]),
     "aws:PrincipalTag/team": st.sampled_from(["red", "blue", "alice", "bucket"]),
     "aws:TagKeys": st.lists(st.sampled_from(["owner", "team", "cost"]), max_size=3, unique=True),
+    "aws:PrincipalTag/Team": st.sampled_from(["red", "Red"]),
     "aws:MultiFactorAuthPresent": st.booleans(),
-    "aws:SourceIp": st.sampled_from(["203.0.113.7", "203.0.113.200", "198.51.100.1", "2001:db8::1"]),
+    "aws:SourceIp": st.sampled_from(["203.0.113.7", "203.0.113.200", "198.51.100.1", "2001:db8::1", "bad-ip"]),
+    "aws:MultiFactorAuthAge": st.sampled_from(["30", "60", "7200", "abc", ["30", "7200"], []]),
+    "aws:CurrentTime": st.sampled_from(["2025-06-01T00:00:00Z", "2026-06-01T00:00:00Z", "2026-01-01T00:00:00Z"]),
+    "aws:SourceArn": st.sampled_from(["arn:aws:sns:us-east-1:111111111111:alerts", "arn:aws:sns:eu-west-1:222222222222:x",
+                                      "arn:aws:sqs:us-east-1:111111111111:q", "not-an-arn"]),
+    "aws:SecureTransport": st.booleans(),
 })
 
 requests = st.fixed_dictionaries({
