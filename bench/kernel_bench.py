@@ -89,6 +89,8 @@ def main() -> None:
         print(f"  iamlogic:     p50 {p50:7.1f} us   p99 {p99:7.1f} us   "
               f"(targets: p50 <= 20, p99 <= 100)")
         sample = requests[: args.peer_requests]
+        if not sample:
+            continue
         result = peer(policies, sample)
         if result is None:
             print("  iam-simulate: not installed (make bench installs it into bench/peer with npm)")

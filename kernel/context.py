@@ -55,6 +55,11 @@ class RequestContext:
         context._signature = None
         return context
 
+    @property
+    def values(self) -> Mapping[str, ContextValue]:
+        """The values by lower-cased key."""
+        return self._values
+
     def get(self, key: str) -> ContextValue | None:
         return self._values.get(key.lower())
 

@@ -185,6 +185,7 @@ class ActionPlan:
         whatever else allows, so allows are not looked for (the signature
         is canonical: see engine.canonical)."""
         service = _service(resource)
+        values = context.values  # keys already lower-cased, as condition_keys are
         memo: dict[int, bool] = {}
 
         def holds(group: Group) -> bool:
@@ -192,7 +193,7 @@ class ActionPlan:
                 return True
             found = memo.get(group.condition_id)
             if found is None:
-                key = (group.condition_id, tuple(context.get(k) for k in group.condition_keys))
+                key = (group.condition_id, tuple(values.get(k) for k in group.condition_keys))
                 found = _condition_truth.get(key)
                 if found is None:
                     found = all(conditions.evaluate(c, context)[0] for c in group.condition)
@@ -207,7 +208,7 @@ class ActionPlan:
             if not applies & layer.bit:
                 continue
             for g in layer.deny_groups:
-                if holds(g) and g.matches(resource, service, context):
+                if g.matches(resource, service, context) and holds(g):
                     denies |= layer.bit
                     break
             if not denies & layer.bit:
@@ -222,7 +223,7 @@ class ActionPlan:
             if not applies & layer.bit:
                 continue
             for g in layer.allow_groups:
-                if holds(g) and g.matches(resource, service, context):
+                if g.matches(resource, service, context) and holds(g):
                     allows |= layer.bit
                     if not layer.is_resource:
                         break
