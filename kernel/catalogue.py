@@ -111,6 +111,21 @@ class Catalogue:
                 return kind
         return None
 
+    def resource_types_for(self, action: str) -> list[tuple[str, str, bool]]:
+        """(resource type, ARN format, required) for each resource type the
+        action applies to; [] for an action on '*' only or an unknown one."""
+        service, _, name = action.partition(":")
+        details = self.action(service, name)
+        if details is None:
+            return []
+        types = self.resource_types(service)
+        out = []
+        for rt in details.get("resourceTypes", []):
+            found = types.get(rt["name"].lower())
+            if found is not None:
+                out.append((found["key"], found["arn"], bool(rt.get("required"))))
+        return out
+
     def expand(self, pattern: str) -> list[str]:
         """The catalogue's actions an Action pattern (``s3:Get*``, ``*``) matches."""
         rx = re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern),

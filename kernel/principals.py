@@ -66,7 +66,9 @@ class Caller:
         return self.session_arn or self.arn or "?"
 
     def derived_context(self) -> dict[str, str]:
-        """The global keys AWS sets for this caller (issue: context derivation)."""
+        """The global keys AWS sets for this caller, as far as its ARN tells
+        them (aws:userid of a user or role session is a unique id the ARN
+        does not carry: give it in the context when a policy tests it)."""
         out: dict[str, str] = {}
         if self.kind is CallerKind.ANONYMOUS:
             out["aws:PrincipalType"] = "Anonymous"
@@ -74,7 +76,9 @@ class Caller:
             return out
         if self.kind is CallerKind.SERVICE:
             out["aws:PrincipalServiceName"] = self.service
+            out["aws:PrincipalIsAWSService"] = "true"
             return out
+        out["aws:PrincipalIsAWSService"] = "false"
         if self.arn:
             out["aws:PrincipalArn"] = self.arn
         if self.account:
@@ -86,6 +90,7 @@ class Caller:
             out["aws:PrincipalType"] = "AssumedRole"
         elif self.kind is CallerKind.FEDERATED_SESSION:
             out["aws:PrincipalType"] = "FederatedUser"
+            out["aws:userid"] = f"{self.account}:{self.name}"  # IAM User Guide, aws:userid for federated users
         elif self.kind is CallerKind.ROOT:
             out["aws:PrincipalType"] = "Account"
             out["aws:userid"] = self.account

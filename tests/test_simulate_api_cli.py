@@ -152,3 +152,43 @@ def test_simulator_request_and_response():
     assert results[0]["MatchedStatements"][0]["SourcePolicyId"] == "PolicyInputList.1"
     assert results[0]["MatchedStatements"][0]["StartPosition"]["Line"] == 1
     assert body["IsTruncated"] is False
+
+
+def test_bool_with_a_non_boolean_value_warns_on_every_decision_it_touches():
+    odd = {"Version": "2012-10-17", "Statement": {"Sid": "Tls", "Effect": "Allow", "Action": "s3:*", "Resource": "*",
+                                                  "Condition": {"Bool": {"aws:SecureTransport": "yes"}}}}
+    assert [f.issue_code for f in iamlogic.validate(odd)] == ["INVALID_CONDITION_DATA_TYPE"]
+    engine = iamlogic.compile({"identity": [odd]})
+    for action in ("s3:GetObject", "s3:PutObject"):
+        d = engine.decide({**REQUEST, "action": action, "context": {"aws:SecureTransport": "true"}})
+        assert d.decision == "implicit_deny"
+        assert [w.statement.sid for w in d.warnings] == ["Tls"]
+    # A decision the statement does not touch carries no warning.
+    assert engine.decide({**REQUEST, "action": "ec2:RunInstances", "resource": "*"}).warnings == ()
+
+
+@pytest.mark.parametrize("principal, derived", [
+    ("arn:aws:iam::111111111111:user/alice", {"aws:username": "alice", "aws:PrincipalType": "User",
+                                              "aws:PrincipalArn": "arn:aws:iam::111111111111:user/alice"}),
+    ("arn:aws:sts::111111111111:assumed-role/dev/s1", {"aws:PrincipalType": "AssumedRole",
+                                                       "aws:PrincipalArn": "arn:aws:iam::111111111111:role/dev"}),
+    ("arn:aws:sts::111111111111:federated-user/carol", {"aws:userid": "111111111111:carol",
+                                                        "aws:PrincipalType": "FederatedUser"}),
+    ("111111111111", {"aws:userid": "111111111111", "aws:PrincipalType": "Account"}),
+    (None, {"aws:userid": "anonymous", "aws:PrincipalType": "Anonymous"}),
+    ("s3.amazonaws.com", {"aws:PrincipalServiceName": "s3.amazonaws.com", "aws:PrincipalIsAWSService": "true"}),
+])
+def test_derived_context_keys(principal, derived):
+    # IAM User Guide, global condition keys: what AWS sets for each kind of caller.
+    from iamlogic.kernel.principals import read_caller
+
+    context = read_caller(principal).derived_context()
+    assert {k: context.get(k) for k in derived} == derived
+
+
+def test_catalogue_resource_types_for_an_action():
+    from iamlogic.kernel.catalogue import CATALOGUE
+
+    types = dict((t, arn) for t, arn, _ in CATALOGUE.resource_types_for("s3:GetObject"))
+    assert types["object"] == "arn:${Partition}:s3:::${BucketName}/${ObjectName}"
+    assert CATALOGUE.resource_types_for("s3:ListAllMyBuckets") == []
