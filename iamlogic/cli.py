@@ -117,10 +117,7 @@ def simulate(scenario: str, explain: bool, output: str, batch: bool) -> int:
     if batch:
         return _simulate_batch(scenario)
     data = read_input(scenario)
-    try:
-        raw = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"{scenario}: not JSON: {e}") from None
+    raw = _json(data, scenario)
     base = None if scenario == "-" else Path(scenario).parent
     decisions = simulate_one(raw, base)
     if output == "simulator":
@@ -162,6 +159,15 @@ def actions(patterns: tuple[str, ...], output: str) -> int:
     return ExitCode.OK
 
 
+def _json(data: bytes | str, where: str):
+    try:
+        return json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{where}: not JSON: {e}") from None
+    except RecursionError:
+        raise InputError(f"{where}: nests too deeply to be a scenario") from None
+
+
 def _one_line(d) -> str:
     head = d.decision + (f" (blocked by {d.blocked_by}: {', '.join(d.blocked_layers)})" if d.blocked_by else "")
     cites = ", ".join(ref.label for ref in d.matched_statements)
@@ -191,7 +197,7 @@ def _simulate_batch(source: str) -> int:
             if not line.strip():
                 continue
             try:
-                raw = json.loads(line)
+                raw = _json(line, f"line {number}")
                 if not isinstance(raw, dict) or "policies" not in raw or "request" not in raw:
                     raise InputError("expected a scenario object with policies and request")
                 key = json.dumps(raw["policies"], sort_keys=True)
@@ -201,7 +207,7 @@ def _simulate_batch(source: str) -> int:
                 result = engine.decide(raw["request"]).to_dict()
                 result.pop("request", None)
                 out.write(json.dumps({"line": number, **result}) + "\n")
-            except (IamlogicError, json.JSONDecodeError) as e:
+            except IamlogicError as e:
                 failed += 1
                 out.write(json.dumps({"line": number, "error": str(e)}) + "\n")
     if failed:

@@ -141,11 +141,15 @@ def read_scenario(scenario: Mapping | str | Path) -> tuple[Mapping, Path | None]
             return json.loads(text), path.parent
         except json.JSONDecodeError as e:
             raise InputError(f"{path}:{e.lineno}:{e.colno}: not JSON: {e.msg}") from None
+        except RecursionError:
+            raise InputError(f"{path}: nests too deeply to be a scenario") from None
     if isinstance(scenario, str):
         try:
             return json.loads(scenario), None
         except json.JSONDecodeError as e:
             raise InputError(f"<scenario>:{e.lineno}:{e.colno}: not JSON: {e.msg}") from None
+        except RecursionError:
+            raise InputError("<scenario>: nests too deeply to be a scenario") from None
     if not isinstance(scenario, Mapping):
         raise ScenarioError("scenario", f"expected an object, found {type(scenario).__name__}")
     return scenario, None

@@ -192,3 +192,17 @@ def test_catalogue_resource_types_for_an_action():
     types = dict((t, arn) for t, arn, _ in CATALOGUE.resource_types_for("s3:GetObject"))
     assert types["object"] == "arn:${Partition}:s3:::${BucketName}/${ObjectName}"
     assert CATALOGUE.resource_types_for("s3:ListAllMyBuckets") == []
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"[" * 10_000 + b"]" * 10_000, b"nests too deeply"),
+    (b"\xff\xfe{", b"not JSON"),
+    (b"", b"not JSON"),
+    (b"[1, 2]", b"scenario: expected an object"),
+])
+def test_cli_simulate_bad_input_is_one_line(tmp_path, content, message):
+    path = tmp_path / "s.json"
+    path.write_bytes(content)
+    proc = run("simulate", path)
+    assert proc.returncode == 1
+    assert message in proc.stderr and proc.stderr.count(b"\n") == 1
