@@ -1,0 +1,126 @@
+"""The questions users ask, each built on ``implies`` (engine.py), each
+answered as a ``Check`` — PASS, FAIL with a witness request the kernel
+confirms, or UNKNOWN with the reason. A solver timeout is UNKNOWN, never PASS.
+
+- ``check_no_new_access(new, existing)``: PASS iff everything NEW allows,
+  EXISTING allows (IAM Access Analyzer's CheckNoNewAccess): implies(new, existing).
+- ``equivalent(a, b)``: both directions.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ..kernel.catalogue import CATALOGUE
+from ..kernel.engine import Engine, PolicyLayer
+from ..translator.model import Policy, PolicyType
+from ..validation import parse_policy
+from .engine import WITNESS_ACCOUNT, WITNESS_PRINCIPAL, Implication, implies
+
+# Policy types whose statements name no principal: one policy alone decides
+# whether it allows a request. Resource and trust policies come next.
+ENCODED_TYPES = frozenset({PolicyType.IDENTITY, PolicyType.BOUNDARY, PolicyType.SESSION, PolicyType.SCP})
+
+
+@dataclass
+class Check:
+    result: str  # PASS | FAIL | UNKNOWN
+    reasons: list[dict] = field(default_factory=list)
+    witness: dict | None = None
+    elapsed_ms: float = 0.0
+    mode: str = "typed"
+    catalogue: str = ""
+    note: str | None = None
+    witnesses: list[dict] = field(default_factory=list)  # equivalent: one per failing direction
+
+    def to_dict(self) -> dict:
+        out = {"result": self.result, "reasons": self.reasons, "witness": self.witness,
+               "elapsed_ms": round(self.elapsed_ms, 1), "mode": self.mode, "catalogue": self.catalogue}
+        if self.note:
+            out["note"] = self.note
+        if self.witnesses:
+            out["witnesses"] = self.witnesses
+        return out
+
+
+def _policy(raw, policy_type: PolicyType, name: str) -> Policy:
+    return parse_policy(raw, policy_type, name)
+
+
+def _replay(found, allowing: Policy, denying: Policy, policy_type: PolicyType):
+    """The witness as a scenario request, and the statements of ``allowing``
+    that grant it — or None when the kernel does not confirm it."""
+    request = {"principal": WITNESS_PRINCIPAL, "action": found.action, "resource": found.resource,
+               "resource_account": WITNESS_ACCOUNT, "context": found.context, "derive_context": False}
+    # One policy alone allows a request when some Allow matches and no Deny
+    # does: the kernel answers that for it as an identity policy.
+    wanted = Engine([PolicyLayer("identity", "the policy", [(allowing.name, allowing)])]).decide(request)
+    other = Engine([PolicyLayer("identity", "the policy", [(denying.name, denying)])]).decide(request)
+    if wanted.decision != "allow" or other.decision == "allow":
+        return None
+    reasons = [ref.to_dict() for ref in wanted.matched_statements if ref.statement.effect.value == "Allow"]
+    return request, reasons
+
+
+def _direction(a: Policy, b: Policy, policy_type: PolicyType, timeout_ms: int) -> tuple[Implication, tuple | None]:
+    result = implies(a, b, timeout_ms)
+    if result.holds is False:
+        replayed = _replay(result.counterexample, a, b, policy_type)
+        if replayed is None:
+            return Implication(None, why="internal error: the kernel does not confirm the solver's witness "
+                                         f"{result.counterexample}"), None
+        return result, replayed
+    return result, None
+
+
+def check_no_new_access(new, existing, policy_type: PolicyType | str = PolicyType.IDENTITY,
+                        timeout_ms: int = 30_000) -> Check:
+    """PASS iff everything ``new`` allows, ``existing`` allows too."""
+    started = time.perf_counter()
+    policy_type = PolicyType(policy_type)
+    check = Check("UNKNOWN", catalogue=CATALOGUE.version)
+    if policy_type not in ENCODED_TYPES:
+        check.note = f"{policy_type} policies (principals) are not encoded yet"
+    else:
+        new_p = _policy(new, policy_type, "new")
+        old_p = _policy(existing, policy_type, "existing")
+        result, replayed = _direction(new_p, old_p, policy_type, timeout_ms)
+        if result.holds is True:
+            check.result = "PASS"
+        elif result.holds is False:
+            check.result = "FAIL"
+            check.witness, check.reasons = replayed
+        else:
+            check.note = result.why
+    check.elapsed_ms = (time.perf_counter() - started) * 1000
+    return check
+
+
+def equivalent(a, b, policy_type: PolicyType | str = PolicyType.IDENTITY, timeout_ms: int = 30_000) -> Check:
+    """PASS iff ``a`` and ``b`` allow exactly the same requests; a witness
+    for each direction that differs."""
+    started = time.perf_counter()
+    policy_type = PolicyType(policy_type)
+    check = Check("UNKNOWN", catalogue=CATALOGUE.version)
+    if policy_type not in ENCODED_TYPES:
+        check.note = f"{policy_type} policies (principals) are not encoded yet"
+        return check
+    pa, pb = _policy(a, policy_type, "a"), _policy(b, policy_type, "b")
+    results = []
+    for label, x, y in (("a allows more than b", pa, pb), ("b allows more than a", pb, pa)):
+        result, replayed = _direction(x, y, policy_type, timeout_ms)
+        results.append(result)
+        if result.holds is False:
+            request, reasons = replayed
+            check.witnesses.append({"direction": label, "request": request, "reasons": reasons})
+        elif result.holds is None:
+            check.note = result.why
+    if any(r.holds is False for r in results):
+        check.result = "FAIL"
+        check.witness = check.witnesses[0]["request"]
+        check.reasons = check.witnesses[0]["reasons"]
+    elif all(r.holds is True for r in results):
+        check.result = "PASS"
+    check.elapsed_ms = (time.perf_counter() - started) * 1000
+    return check
