@@ -17,16 +17,12 @@ from . import conditions, matching
 from .context import RequestContext
 from .decision import Decision, LayerInfo, Trace, Warning
 from .plan import GRANT_BITS, ActionPlan, build_layer
-from .principals import Caller, CallerKind, read_caller
+from .principals import Caller, read_caller
 from .request import Request, read_request, resource_account_of, resource_must_allow_itself
-from .rules import Signature, outcome
+from .rules import Signature, applicable, outcome
 
 _EMPTY = RequestContext()
 
-# Who the principal-side layers apply to.
-_HAS_IDENTITY = frozenset({CallerKind.USER, CallerKind.ROLE_SESSION, CallerKind.FEDERATED_SESSION})
-_HAS_SESSION = frozenset({CallerKind.ROLE_SESSION, CallerKind.FEDERATED_SESSION})
-_IN_AN_ACCOUNT = frozenset({CallerKind.USER, CallerKind.ROLE_SESSION, CallerKind.FEDERATED_SESSION, CallerKind.ROOT})
 
 
 @dataclass
@@ -88,22 +84,6 @@ class Engine:
             caller = self._callers[principal] = read_caller(principal)
         return caller
 
-    def _applies(self, layer: str, caller: Caller) -> bool:
-        family = layer.split("/")[0]
-        kind = caller.kind
-        if family == "identity":
-            return kind in _HAS_IDENTITY
-        if family == "boundary":
-            return kind in _HAS_IDENTITY
-        if family == "session":
-            return kind in _HAS_SESSION
-        if family == "scp":
-            # SCPs limit principals of member accounts, not service-linked roles (§1.3).
-            return kind in _IN_AN_ACCOUNT and not caller.service_linked
-        if family == "rcp":
-            return not caller.service_linked
-        return True  # resource, vpc_endpoint
-
     # ---------------------------------------------------------------- deciding
 
     def _plan(self, action: str) -> ActionPlan:
@@ -115,10 +95,12 @@ class Engine:
         return plan
 
     def _applies_mask(self, caller: Caller) -> int:
+        """The layers that apply to this caller, as the rules derive them."""
         key = (caller.kind, caller.service_linked)
         mask = self._applies_masks.get(key)
         if mask is None:
-            mask = self._applies_masks[key] = sum(bit for name, bit in self._bits.items() if self._applies(name, caller))
+            names = applicable(caller.kind.value, caller.service_linked, tuple(self._bits))
+            mask = self._applies_masks[key] = sum(bit for name, bit in self._bits.items() if name in names)
         return mask
 
     def _setting(self, request: Request) -> tuple[Caller, RequestContext, bool | None, str | None, tuple[str, ...]]:

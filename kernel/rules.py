@@ -12,7 +12,15 @@ Layers: ``identity``, ``resource``, ``boundary``, ``session``,
 ``vpc_endpoint``, and one per organization level: ``scp/0`` (root) …
 ``scp/N`` (account), ``rcp/0`` … ``rcp/N``.
 
-Input facts for a signature Q:
+Stage 1, once per caller class C — which of the given layers apply:
+  given(C, Layer, Family)    a layer of the policy set (family: identity,
+                             resource, boundary, session, vpc_endpoint, scp, rcp)
+  caller_kind(C, Kind)       user | role_session | federated_session | root |
+                             anonymous | service | external
+  service_linked(C)          the caller is a service-linked role
+The derived applies_to(C, Layer) is what the engine evaluates statements of.
+
+Stage 2, input facts for a signature Q:
   request(Q)                 always
   caller(Q, Kind)            user | role_session | federated_session | root |
                              anonymous | service | external
@@ -36,6 +44,27 @@ from dataclasses import dataclass
 from pyDatalog import pyDatalog
 
 PROGRAM = """
+# Which policies apply to which caller (stage 1, per caller class: the facts
+# given(C, Layer, Family), caller_kind(C, Kind), service_linked(C)).
+# Identity policies and boundaries belong to users and roles (§1.5, §1.6);
+# session policies to sessions (§1.7); SCPs limit principals of member
+# accounts, the root user too, not service-linked roles (§1.3); RCPs apply to
+# the resource's requests except those of service-linked roles (§1.2); the
+# resource and VPC endpoint policies to every request.
+own_policies(C) <= caller_kind(C, 'user')
+own_policies(C) <= caller_kind(C, 'role_session')
+own_policies(C) <= caller_kind(C, 'federated_session')
+in_an_account(C) <= own_policies(C)
+in_an_account(C) <= caller_kind(C, 'root')
+applies_to(C, L) <= given(C, L, 'identity') & own_policies(C)
+applies_to(C, L) <= given(C, L, 'boundary') & own_policies(C)
+applies_to(C, L) <= given(C, L, 'session') & caller_kind(C, 'role_session')
+applies_to(C, L) <= given(C, L, 'session') & caller_kind(C, 'federated_session')
+applies_to(C, L) <= given(C, L, 'scp') & in_an_account(C) & ~service_linked(C)
+applies_to(C, L) <= given(C, L, 'rcp') & ~service_linked(C)
+applies_to(C, L) <= given(C, L, 'resource')
+applies_to(C, L) <= given(C, L, 'vpc_endpoint')
+
 # §1.1 Explicit deny: a matching Deny in any applicable policy ends evaluation.
 explicit_deny(Q, L) <= denies(Q, L)
 denied(Q) <= explicit_deny(Q, L)
@@ -117,6 +146,7 @@ blocked_by(Q, L) <= request(Q) & ~denied(Q) & ~blocked(Q) & ~granted(Q) & shortf
 """
 
 INPUTS = {
+    "given": 3, "caller_kind": 2, "service_linked": 1,
     "request": 1, "caller": 2, "same_account": 1, "cross_account": 1, "applies": 2, "allows": 2, "denies": 2,
     "scp_level": 2, "rcp_level": 2, "resource_grant": 2, "must_allow_itself": 1,
 }
@@ -211,6 +241,20 @@ class _Rules:
         else:
             del pyDatalog.Logic.tl.logic
 
+    def applicable(self, kind: str, service_linked: bool, layers: tuple[str, ...]) -> frozenset[str]:
+        c = f"c{next(self._ids)}"
+        saved = self._enter()
+        try:
+            pyDatalog.assert_fact("caller_kind", c, kind)
+            if service_linked:
+                pyDatalog.assert_fact("service_linked", c)
+            for layer in layers:
+                pyDatalog.assert_fact("given", c, layer, layer.split("/")[0])
+            answer = pyDatalog.ask(f"applies_to('{c}', L)")
+            return frozenset(a[0] for a in answer.answers) if answer else frozenset()
+        finally:
+            self._leave(saved)
+
     def evaluate(self, signature: Signature) -> Outcome:
         q = f"q{next(self._ids)}"
         saved = self._enter()
@@ -243,6 +287,19 @@ def _sorted(answer) -> tuple[str, ...]:
 
 _RULES = _Rules()
 _OUTCOMES: dict[Signature, Outcome] = {}
+
+
+_APPLICABLE: dict[tuple, frozenset[str]] = {}
+
+
+def applicable(caller_kind: str, service_linked: bool, layers: tuple[str, ...]) -> frozenset[str]:
+    """The layers (of those given) that apply to a caller, as the rules derive
+    them; once per caller class."""
+    key = (caller_kind, service_linked, layers)
+    found = _APPLICABLE.get(key)
+    if found is None:
+        found = _APPLICABLE[key] = _RULES.applicable(caller_kind, service_linked, layers)
+    return found
 
 
 def outcome(signature: Signature) -> Outcome:
