@@ -5,12 +5,12 @@ built on — ``implies(a, b)``: everything ``a`` allows, ``b`` allows too.
 For one policy (no Principal: identity, boundary, session, SCP) a request is
 allowed when some Allow statement matches and no Deny does (SEMANTICS §1.1,
 §1.5). Per action class (proofs/matching.py) and per consistent assignment of
-the condition blocks' truth, the resources each side allows are one regex;
-``a`` allows something ``b`` does not iff
+the condition blocks' truth (Z3 enumerates them), the resources each side
+allows are unions of globs; ``a`` allows something ``b`` does not iff
 
-    InRe(resource, FORMAT ∩ (A_allow \\ A_deny) ∩ complement(B_allow \\ B_deny))
+    FORMAT ∩ (A_allow \\ A_deny) ∩ complement(B_allow \\ B_deny)
 
-has a solution — one membership test, which Z3 answers in milliseconds.
+is not empty, which automata.py decides on the glob automata themselves.
 Every request found is replayed through the kernel before it is shown.
 """
 
@@ -24,7 +24,8 @@ import z3
 from ..kernel.catalogue import CATALOGUE
 from ..translator.model import Effect, Policy
 from . import conditions as C
-from .matching import ActionClass, Unsupported, action_classes, arn_format_re, pattern_re, relevant_actions
+from . import automata as A
+from .matching import ActionClass, Unsupported, action_classes, relevant_actions
 
 # More condition blocks than this in one action class: UNKNOWN, not a guess.
 MAX_CONDITION_BLOCKS = 12
@@ -71,27 +72,35 @@ def _side(policy: Policy, cls: ActionClass, ctx: C.SymbolicContext) -> _Side:
         if st.principal is not None or st.not_principal is not None:
             raise Unsupported("Principal / NotPrincipal are not encoded yet")
         if st.resource is not None:
-            resources = z3.Union(*[pattern_re(p) for p in st.resource]) if len(st.resource) > 1 else pattern_re(st.resource[0])
+            resources = _term(st.resource, negated=False)
         elif st.not_resource is not None:
-            listed = [pattern_re(p) for p in st.not_resource]
-            resources = z3.Complement(z3.Union(*listed) if len(listed) > 1 else listed[0])
+            resources = _term(st.not_resource, negated=True)
         else:
-            resources = z3.Full(z3.ReSort(z3.StringSort()))
+            resources = EVERYTHING  # no Resource element: every resource
         condition = z3.And(*[C.encode(c, ctx) for c in st.condition]) if st.condition else None
         (side.allows if st.effect is Effect.ALLOW else side.denies).append((condition, resources))
     return side
 
 
-def _union(regexes: list) -> z3.ReRef:
-    if not regexes:
-        return z3.Empty(z3.ReSort(z3.StringSort()))
-    return regexes[0] if len(regexes) == 1 else z3.Union(*regexes)
+EVERYTHING = A.Term((), negated=True)  # the complement of nothing
 
 
-def _allowed(side: _Side, truth: dict) -> z3.ReRef:
-    allow = _union([r for c, r in side.allows if c is None or truth[c.get_id()]])
-    deny = [r for c, r in side.denies if c is None or truth[c.get_id()]]
-    return z3.Intersect(allow, z3.Complement(_union(deny))) if deny else allow
+def _term(patterns, negated: bool) -> A.Term:
+    """A Resource (or NotResource) element as a union of globs."""
+    globs = []
+    for p in patterns:
+        if p.is_any:
+            return A.Term((), negated=not negated)  # "*": everything (NotResource "*": nothing)
+        if p.arn_parts is None:
+            continue  # not an ARN: it matches nothing
+        if p.resource is not None and any(type(x) is not str for x in p.resource):
+            raise Unsupported(f"policy variables in Resource ({p.text}) are not encoded yet")
+        globs.append(A.resource_glob(p.text))
+    return A.Term(tuple(globs), negated)
+
+
+def _active(terms: list, truth: dict) -> list:
+    return [t for c, t in terms if c is None or truth[c.get_id()]]
 
 
 def implies(a: Policy, b: Policy, timeout_ms: int = 30_000) -> Implication:
@@ -136,9 +145,9 @@ def _class_counterexample(a: Policy, b: Policy, cls: ActionClass, deadline: floa
     if not side_a.allows:
         return None
     if cls.arn_formats:
-        formats = _union([arn_format_re(f) for f in cls.arn_formats])
+        formats = tuple(g for f in cls.arn_formats for g in A.format_globs(f))
     else:
-        formats = z3.Re(z3.StringVal("*"))
+        formats = ((("lit", "*"),),)  # an action without resource types takes "*"
     atoms = {}
     for c, _ in side_a.allows + side_a.denies + side_b.allows + side_b.denies:
         if c is not None:
@@ -152,7 +161,6 @@ def _class_counterexample(a: Policy, b: Policy, cls: ActionClass, deadline: floa
     for i, c in atoms.items():
         enumerator.add(names[i] == c)
     enumerator.add(*ctx.realistic())
-    resource = z3.String("resource")
     while True:
         enumerator.set("timeout", _remaining_ms(deadline))
         stats.solver_calls += 1
@@ -163,12 +171,13 @@ def _class_counterexample(a: Policy, b: Policy, cls: ActionClass, deadline: floa
             return None
         model = enumerator.model()
         truth = {i: z3.is_true(model.eval(names[i], model_completion=True)) for i in atoms}
-        difference = z3.Intersect(_allowed(side_a, truth), z3.Complement(_allowed(side_b, truth)))
+        terms = (_active(side_a.allows, truth), _active(side_a.denies, truth),
+                 _active(side_b.allows, truth), _active(side_b.denies, truth))
         # Untyped first: when no resource at all separates the two sides, no
         # typed one does either (the common case, and the cheap question).
-        answer = _solve(resource, difference, deadline, stats)
+        answer = _solve(None, terms, deadline, stats)
         if answer is not None:
-            answer = _solve(resource, z3.Intersect(formats, difference), deadline, stats)
+            answer = _solve(formats, terms, deadline, stats)
         if answer is not None:
             witness_resource = answer
             context = {}
@@ -183,19 +192,15 @@ def _class_counterexample(a: Policy, b: Policy, cls: ActionClass, deadline: floa
         enumerator.add(z3.Or(*[names[i] != z3.BoolVal(v) for i, v in truth.items()]))
 
 
-def _solve(resource: z3.SeqRef, regex: z3.ReRef, deadline: float, stats: Implication) -> str | None:
-    """A resource in ``regex`` (one membership question), or None if there is
-    none; Timeout when the solver cannot tell in time."""
-    solver = z3.Solver()
-    solver.set("timeout", _remaining_ms(deadline))
-    solver.add(z3.InRe(resource, regex))
+def _solve(formats, terms, deadline: float, stats: Implication) -> str | None:
+    """A resource the question admits, or None if there is none; Timeout
+    when the search does not finish in time."""
+    _remaining_ms(deadline)
     stats.solver_calls += 1
-    answer = solver.check()
-    if answer == z3.unknown:
+    answer = A.find(formats, *terms)
+    if answer is False:
         raise Timeout()
-    if answer == z3.unsat:
-        return None
-    return solver.model().eval(resource, model_completion=True).as_string()
+    return answer
 
 
 def catalogue_version() -> str:

@@ -81,17 +81,35 @@ def test_a_solver_timeout_is_unknown_never_pass():
     assert check.result == "UNKNOWN" and "did not finish" in check.note
 
 
-def test_corpus_answers_are_never_wrong():
-    # CheckNoNewAccess samples (AWS's expected answers): the first slice may
-    # say UNKNOWN, but never the opposite of AWS's answer.
+# Deliberate disagreements with the CheckNoNewAccess samples, each explained.
+DISAGREEMENTS = {
+    "aws-cnna/identity-policies/check-access-to-sensitive-resource/ec2-network-acl.md#3":
+        "The sample's prose calls acl-123456 the sensitive ACL, but its reference policy denies only "
+        "network-acl/acl-sensitive: by the documents as given, the candidate grants nothing new (PASS).",
+}
+
+
+def test_check_no_new_access_samples():
+    # AWS's expected answers for its CheckNoNewAccess samples: identity policies
+    # agree except the documented disagreement; trust and resource policies are
+    # UNKNOWN until principals are encoded. Never a timeout, never unexplained.
     path = CORPORA / "aws_checknonewaccess.pairs.jsonl"
     if not path.is_file():
         pytest.skip(f"{path} absent")
     records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    decided = 0
-    for r in records[::7]:
-        check = check_no_new_access(r["p1"], r["p2"], r["policy_type"], timeout_ms=300)
-        if check.result != "UNKNOWN":
-            decided += 1
-            assert check.result == ("PASS" if r["p1_le_p2"] else "FAIL"), r["id"]
-    assert decided >= 3
+    agree = unknown = 0
+    for r in records:
+        check = check_no_new_access(r["p1"], r["p2"], r["policy_type"], timeout_ms=30_000)
+        expected = "PASS" if r["p1_le_p2"] else "FAIL"
+        if check.result == "UNKNOWN":
+            assert r["policy_type"] in ("trust", "resource"), (r["id"], check.note)
+            unknown += 1
+        elif r["id"] in DISAGREEMENTS:
+            assert check.result != expected
+        else:
+            assert check.result == expected, r["id"]
+            agree += 1
+        if check.result == "FAIL":
+            assert check.witness is not None and check.reasons, r["id"]
+    identity = [r for r in records if r["policy_type"] == "identity"]
+    assert agree >= 0.95 * len(identity) and agree >= 117, (agree, unknown)
