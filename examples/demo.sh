@@ -29,3 +29,12 @@ for file in examples/scenarios/*.json; do
   "$iamlogic" simulate --explain "$file" || { echo "   unexpected failure"; exit 1; }
   echo
 done
+echo "### Proving refactors"
+echo
+echo "== iamlogic equivalent examples/refactor/before.json examples/refactor/after-safe.json"
+"$iamlogic" equivalent examples/refactor/before.json examples/refactor/after-safe.json
+echo "   exit $?: 0 means proven equivalent"
+echo
+echo "== iamlogic check-no-new-access --existing examples/refactor/before.json --new examples/refactor/after-widened.json"
+"$iamlogic" check-no-new-access --existing examples/refactor/before.json --new examples/refactor/after-widened.json
+echo "   exit $?: 2 means new access, shown by the witness"

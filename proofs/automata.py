@@ -22,7 +22,7 @@ from functools import lru_cache
 ANY = "any"  # printable except the wildcards themselves
 NOT_COLON = "not_colon"
 ID = "id"  # letters, digits, - . _
-ID_PATH = "id_path"  # ID and /
+ID_PATH = "id_path"  # ID and / (path-like placeholders)
 DIGIT = "digit"
 REGION = "region"  # a-z 0-9 -
 
@@ -64,6 +64,9 @@ def resource_glob(text: str) -> Glob:
 
 
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+# Placeholders whose values may hold "/" (object keys, IAM paths, prefixes);
+# other identifiers (bucket names, ids) never do.
+_PATH_LIKE = re.compile(r"Path|ObjectName|Key|Prefix|Object$")
 
 
 @lru_cache(maxsize=4096)
@@ -81,7 +84,7 @@ def format_globs(arn_format: str) -> tuple[Glob, ...]:
                 items.extend(("lit", c) for c in partition)
             else:
                 cls = DIGIT if name == "Account" else REGION if name == "Region" else (
-                    ID_PATH if m is placeholders[-1] else ID)
+                    ID_PATH if _PATH_LIKE.search(name) else ID)
                 items += [("one", cls), ("star", cls)]
             pos = m.end()
         items.extend(("lit", c) for c in arn_format[pos:])

