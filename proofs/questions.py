@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..kernel.catalogue import CATALOGUE
 from ..kernel.engine import Engine, PolicyLayer
 from ..translator.model import Policy, PolicyType
-from ..validation import parse_policy
+from ..scenario import load_policy
 from .engine import WITNESS_ACCOUNT, WITNESS_PRINCIPAL, Implication, implies
 
 # Policy types whose statements name no principal: one policy alone decides
@@ -45,7 +45,9 @@ class Check:
 
 
 def _policy(raw, policy_type: PolicyType, name: str) -> Policy:
-    return parse_policy(raw, policy_type, name)
+    """Read as the kernel reads a scenario's policies: errors that leave a
+    policy evaluable (a missing Version, say) do not stop the check."""
+    return load_policy(raw, policy_type, name, None)[1]
 
 
 def _replay(found, allowing: Policy, denying: Policy, policy_type: PolicyType):
