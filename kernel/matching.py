@@ -131,7 +131,10 @@ def entry_grant(entry: PrincipalEntry, caller: Caller) -> str | None:
     if k is PrincipalKind.SERVICE:
         return Grant.ITSELF if caller.kind is CallerKind.SERVICE and value.lower() == caller.service else None
     if k is PrincipalKind.FEDERATED or k is PrincipalKind.CANONICAL_USER:
-        return Grant.ITSELF if caller.kind is CallerKind.EXTERNAL and value == caller.arn else None
+        if caller.kind is not CallerKind.EXTERNAL:
+            return None
+        # {"Federated": "*"} names every identity provider's callers (pinned).
+        return Grant.ITSELF if value == caller.arn or (k is PrincipalKind.FEDERATED and value == "*") else None
     # AWS principals
     if caller.account is None:
         return None

@@ -98,6 +98,7 @@ class Caller:
 
 
 _ARN = re.compile(r"arn:(aws[a-z\-]*):(iam|sts)::(\d{12}):(.+)")
+_PROVIDER = re.compile(r"arn:aws[a-z\-]*:iam::[^:]*:(oidc-provider|saml-provider)/.+")
 _SERVICE = re.compile(r"[a-z0-9][a-z0-9.\-]*\.amazonaws\.com(\.cn)?", re.IGNORECASE)
 
 
@@ -111,6 +112,10 @@ def read_caller(principal: str | None, field: str = "request.principal") -> Call
         return Caller(CallerKind.ROOT, f"arn:aws:iam::{principal}:root", principal)
     if _SERVICE.fullmatch(principal):
         return Caller(CallerKind.SERVICE, None, None, service=principal.lower())
+    if _PROVIDER.fullmatch(principal):
+        # An identity provider is only ever compared whole with Federated
+        # entries, so its account part is not read.
+        return Caller(CallerKind.EXTERNAL, principal, None)
     m = _ARN.fullmatch(principal)
     if not m:
         raise ScenarioError(field, f"{principal!r} is not a principal ARN (arn:aws:iam::ACCOUNT:user/NAME, "

@@ -82,9 +82,10 @@ def format_globs(arn_format: str) -> tuple[Glob, ...]:
             name = m.group()[2:-1]
             if name == "Partition":
                 items.extend(("lit", c) for c in partition)
+            elif name == "Account":
+                items += [("one", DIGIT)] * 12
             else:
-                cls = DIGIT if name == "Account" else REGION if name == "Region" else (
-                    ID_PATH if _PATH_LIKE.search(name) else ID)
+                cls = REGION if name == "Region" else ID_PATH if _PATH_LIKE.search(name) else ID
                 items += [("one", cls), ("star", cls)]
             pos = m.end()
         items.extend(("lit", c) for c in arn_format[pos:])

@@ -21,16 +21,19 @@ from dataclasses import dataclass, field
 
 import z3
 
+from ..errors import ScenarioError
 from ..kernel.catalogue import CATALOGUE
-from ..translator.model import Effect, Policy
+from ..kernel.matching import action_matches, not_principal_lists, principal_grant
+from ..kernel.principals import Caller, read_caller
+from ..translator.model import Effect, Policy, PrincipalKind
 from . import conditions as C
 from . import automata as A
 from .matching import ActionClass, Unsupported, action_classes, relevant_actions
 
-# More condition blocks than this in one action class: UNKNOWN, not a guess.
-MAX_CONDITION_BLOCKS = 12
 WITNESS_PRINCIPAL = "arn:aws:iam::111122223333:user/witness"
 WITNESS_ACCOUNT = "111122223333"
+# More condition blocks than this in one action class: UNKNOWN, not a guess.
+MAX_CONDITION_BLOCKS = 12
 
 
 class Timeout(Exception):
@@ -42,6 +45,7 @@ class Counterexample:
     action: str
     resource: str
     context: dict
+    principal: str | None = WITNESS_PRINCIPAL
 
 
 @dataclass
@@ -59,18 +63,21 @@ class _Side:
     denies: list = field(default_factory=list)
 
 
-def _side(policy: Policy, cls: ActionClass, ctx: C.SymbolicContext) -> _Side:
+def _side(policy: Policy, cls: ActionClass, ctx: C.SymbolicContext, caller: Caller | None) -> _Side:
     side = _Side()
     action = cls.representative
     for st in policy.statements:
-        from ..kernel.matching import action_matches
-
         applies = (action_matches(st.action, action) if st.action is not None
                    else not action_matches(st.not_action or (), action))
         if not applies:
             continue
-        if st.principal is not None or st.not_principal is not None:
-            raise Unsupported("Principal / NotPrincipal are not encoded yet")
+        if st.principal is not None:
+            if principal_grant(st.principal, caller) is None:
+                continue
+        elif st.not_principal is not None:
+            listed_any, listed_all = not_principal_lists(st.not_principal, caller)
+            if (listed_any if st.effect is Effect.ALLOW else listed_all):
+                continue
         if st.resource is not None:
             resources = _term(st.resource, negated=False)
         elif st.not_resource is not None:
@@ -103,9 +110,51 @@ def _active(terms: list, truth: dict) -> list:
     return [t for c, t in terms if c is None or truth[c.get_id()]]
 
 
+def representative_callers(*policies: Policy) -> list[str | None]:
+    """Callers that, between them, behave as every possible caller does
+    towards these policies' Principal and NotPrincipal elements: principal
+    matching is equality on accounts, ARNs and service names, so one caller
+    per mentioned name, one per mentioned account, and fresh ones (another
+    account, anonymous, another service) cover all the others."""
+    entries = [e for p in policies for st in p.statements for e in (st.principal or ()) + (st.not_principal or ())]
+    if not entries:
+        return [WITNESS_PRINCIPAL]
+    callers: list[str | None] = [None, "arn:aws:iam::999999999999:user/someone-else", "unmentioned.amazonaws.com"]
+    accounts = set()
+    for e in entries:
+        kind, value = e.kind, e.value
+        if kind is PrincipalKind.SERVICE:
+            callers.append(value)
+        elif kind is PrincipalKind.AWS and value != "*":
+            if len(value) == 12 and value.isdigit():
+                accounts.add(value)
+                continue
+            parts = value.split(":")
+            if len(parts) != 6:
+                raise Unsupported(f"the principal {value!r} is not encoded yet")
+            accounts.add(parts[4])
+            if not parts[5] == "root":
+                callers.append(value)
+            if parts[5].startswith("role/"):
+                name = parts[5].rsplit("/", 1)[-1]
+                callers.append(f"arn:aws:sts::{parts[4]}:assumed-role/{name}/another-session")
+        elif kind in (PrincipalKind.FEDERATED, PrincipalKind.CANONICAL_USER):
+            callers.append("arn:aws:iam::999999999999:oidc-provider/another.example.com")
+            if value == "*" and kind is PrincipalKind.FEDERATED:
+                continue
+            if not value.startswith("arn:"):
+                raise Unsupported(f"the {kind} principal {value!r} is not encoded yet")
+            callers.append(value)
+    for account in sorted(accounts):
+        callers += [f"arn:aws:iam::{account}:root", f"arn:aws:iam::{account}:user/someone",
+                    f"arn:aws:sts::{account}:assumed-role/some-role/session"]
+    return list(dict.fromkeys(callers))
+
+
 def implies(a: Policy, b: Policy, timeout_ms: int = 30_000) -> Implication:
     """Does everything ``a`` allows, ``b`` allow too (typed mode: actions of
-    the catalogue, each on its resource types' ARN formats)?"""
+    the catalogue, each on its resource types' ARN formats; every caller,
+    through representatives of the callers the policies tell apart)?"""
     deadline = time.monotonic() + timeout_ms / 1000
     statements = [(st.action, st.not_action) for p in (a, b) for st in p.statements]
     relevant = frozenset().union(*(relevant_actions(st.action, st.not_action)
@@ -116,9 +165,14 @@ def implies(a: Policy, b: Policy, timeout_ms: int = 30_000) -> Implication:
     except Unsupported as e:
         return Implication(None, why=str(e))
     result = Implication(True, classes=len(classes))
-    for cls in classes:
+    try:
+        principals = representative_callers(a, b)
+        callers = [(p, read_caller(p)) for p in principals]
+    except (Unsupported, ScenarioError) as e:
+        return Implication(None, why=str(e))
+    for (principal, caller), cls in ((c, k) for c in callers for k in classes):
         try:
-            found = _class_counterexample(a, b, cls, deadline, result)
+            found = _class_counterexample(a, b, cls, caller, principal, deadline, result)
         except Unsupported as e:
             return Implication(None, why=str(e), classes=len(classes), solver_calls=result.solver_calls)
         except Timeout:
@@ -138,10 +192,10 @@ def _remaining_ms(deadline: float) -> int:
     return left
 
 
-def _class_counterexample(a: Policy, b: Policy, cls: ActionClass, deadline: float,
-                          stats: Implication) -> Counterexample | None:
+def _class_counterexample(a: Policy, b: Policy, cls: ActionClass, caller: Caller, principal: str | None,
+                          deadline: float, stats: Implication) -> Counterexample | None:
     ctx = C.SymbolicContext()
-    side_a, side_b = _side(a, cls, ctx), _side(b, cls, ctx)
+    side_a, side_b = _side(a, cls, ctx, caller), _side(b, cls, ctx, caller)
     if not side_a.allows:
         return None
     if cls.arn_formats:
@@ -186,7 +240,7 @@ def _class_counterexample(a: Policy, b: Policy, cls: ActionClass, deadline: floa
                     value = C.witness_value(ctx, model, key)
                     if value is not None:
                         context[key] = value
-            return Counterexample(cls.representative, witness_resource, context)
+            return Counterexample(cls.representative, witness_resource, context, principal)
         if not atoms:
             return None
         enumerator.add(z3.Or(*[names[i] != z3.BoolVal(v) for i, v in truth.items()]))

