@@ -59,13 +59,18 @@ class SymbolicContext:
         return self._var("ipv6", key, z3.Bool)
 
     def realistic(self) -> list[z3.BoolRef]:
-        """Constraints that keep witnesses printable and consistent."""
+        """Constraints that keep witnesses printable and the flags true to the
+        kernel: a string always reads; an ARN reads iff it has six parts."""
         out = []
-        for (kind, key), var in self.variables.items():
+        for (kind, key), var in list(self.variables.items()):
             if kind.startswith("value-") and var.sort() == z3.StringSort():
                 out.append(z3.InRe(var, z3.Star(_PRINTABLE)))
             if kind == "several":
                 out.append(z3.Implies(var, self.present(key)))
+            if kind == f"unreadable-{ValueType.STRING.value}":
+                out.append(z3.Not(var))
+            if kind == f"unreadable-{ValueType.ARN.value}":
+                out.append(var == z3.Not(z3.InRe(self.value(key, ValueType.ARN), _ARN_SHAPE)))
         return out
 
 
@@ -183,6 +188,10 @@ def witness_value(ctx: SymbolicContext, model: z3.ModelRef, key: str):
     for (kind, k), var in ctx.variables.items():
         if k != key.lower() or not kind.startswith("value-"):
             continue
+        unreadable = ctx.variables.get((kind.replace("value-", "unreadable-"), k))
+        if unreadable is not None and z3.is_true(model.eval(unreadable, model_completion=True)) \
+                and var.sort() != z3.StringSort():
+            return "unreadable-value"
         value = model.eval(var, model_completion=True)
         if var.sort() == z3.StringSort():
             text = value.as_string()
