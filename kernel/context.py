@@ -27,7 +27,7 @@ class RequestContext:
     """Immutable mapping of lower-cased key → value (a string, or a tuple of
     strings for a multi-valued key)."""
 
-    __slots__ = ("_values", "_signature")
+    __slots__ = ("_values",)
 
     def __init__(self, values: Mapping[str, object] | None = None):
         normalized: dict[str, ContextValue] = {}
@@ -37,7 +37,6 @@ class RequestContext:
             else:
                 normalized[key.lower()] = _text(value)
         self._values = normalized
-        self._signature: tuple | None = None
 
     @classmethod
     def merged(cls, base: "RequestContext", extra: Mapping[str, object]) -> "RequestContext":
@@ -52,7 +51,6 @@ class RequestContext:
             else:
                 values[key.lower()] = _text(value)
         context._values = values
-        context._signature = None
         return context
 
     @property
@@ -68,12 +66,6 @@ class RequestContext:
 
     def items(self):
         return self._values.items()
-
-    def signature(self) -> tuple:
-        """A hashable identity of the whole context (for caches keyed by it)."""
-        if self._signature is None:
-            self._signature = tuple(sorted(self._values.items()))
-        return self._signature
 
     def resolve(self, template: Template) -> tuple[tuple[str, bool], ...] | None:
         """The template as (text, is_pattern) runs: policy text keeps its

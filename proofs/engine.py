@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 import z3
 
 from ..errors import ScenarioError
-from ..kernel.catalogue import CATALOGUE
 from ..kernel.matching import action_matches, not_principal_lists, principal_grant
 from ..kernel.principals import Caller, read_caller
 from ..translator.model import Effect, Policy, PrincipalKind
@@ -255,7 +254,3 @@ def _solve(formats, terms, deadline: float, stats: Implication) -> str | None:
     if answer is False:
         raise Timeout()
     return answer
-
-
-def catalogue_version() -> str:
-    return CATALOGUE.version

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from ..kernel.catalogue import CATALOGUE
 from ..kernel.engine import Engine, PolicyLayer
-from ..translator.model import Policy, PolicyType
 from ..scenario import load_policy
+from ..translator.model import Effect, Policy, PolicyType
 from .engine import WITNESS_ACCOUNT, Implication, implies
 
 # Policy types whose statements name no principal.
@@ -49,13 +49,18 @@ def _policy(raw, policy_type: PolicyType, name: str) -> Policy:
     return load_policy(raw, policy_type, name, None)[1]
 
 
-def _allows(policy: Policy, request: dict) -> bool:
-    """Whether one policy alone allows a request — some Allow statement
-    matches and no Deny does — by the kernel's per-statement matcher."""
+def _trace(policy: Policy, request: dict):
     layer = "identity" if policy.policy_type in ENCODED_TYPES else "resource"
-    trace = Engine([PolicyLayer(layer, "the policy", [(policy.name, policy)])]).trace(request)
-    effects = {ref.statement.effect.value for ref in trace.matched}
-    return "Allow" in effects and "Deny" not in effects
+    return Engine([PolicyLayer(layer, "the policy", [(policy.name, policy)])]).trace(request)
+
+
+def _allows(trace) -> bool:
+    """What one policy allows: some Allow statement matches and no Deny does
+    (SEMANTICS §1.1, §3) — read off the kernel's per-statement matcher. This
+    is not a request's decision (no other layer takes part), which is why it
+    is not asked of the rules."""
+    effects = {ref.statement.effect for ref in trace.matched}
+    return Effect.ALLOW in effects and Effect.DENY not in effects
 
 
 def _replay(found, allowing: Policy, denying: Policy):
@@ -63,15 +68,13 @@ def _replay(found, allowing: Policy, denying: Policy):
     that grant it — or None when the kernel does not confirm it."""
     request = {"principal": found.principal, "action": found.action, "resource": found.resource,
                "resource_account": WITNESS_ACCOUNT, "context": found.context, "derive_context": False}
-    if not _allows(allowing, request) or _allows(denying, request):
+    granted = _trace(allowing, request)
+    if not _allows(granted) or _allows(_trace(denying, request)):
         return None
-    layer = "identity" if allowing.policy_type in ENCODED_TYPES else "resource"
-    trace = Engine([PolicyLayer(layer, "the policy", [(allowing.name, allowing)])]).trace(request)
-    reasons = [ref.to_dict() for ref in trace.matched if ref.statement.effect.value == "Allow"]
-    return request, reasons
+    return request, [ref.to_dict() for ref in granted.matched if ref.statement.effect is Effect.ALLOW]
 
 
-def _direction(a: Policy, b: Policy, policy_type: PolicyType, timeout_ms: int) -> tuple[Implication, tuple | None]:
+def _direction(a: Policy, b: Policy, timeout_ms: int) -> tuple[Implication, tuple | None]:
     result = implies(a, b, timeout_ms)
     if result.holds is False:
         replayed = _replay(result.counterexample, a, b)
@@ -90,7 +93,7 @@ def check_no_new_access(new, existing, policy_type: PolicyType | str = PolicyTyp
     check = Check("UNKNOWN", catalogue=CATALOGUE.version)
     new_p = _policy(new, policy_type, "new")
     old_p = _policy(existing, policy_type, "existing")
-    result, replayed = _direction(new_p, old_p, policy_type, timeout_ms)
+    result, replayed = _direction(new_p, old_p, timeout_ms)
     if result.holds is True:
         check.result = "PASS"
     elif result.holds is False:
@@ -111,7 +114,7 @@ def equivalent(a, b, policy_type: PolicyType | str = PolicyType.IDENTITY, timeou
     pa, pb = _policy(a, policy_type, "a"), _policy(b, policy_type, "b")
     results = []
     for label, x, y in (("a allows more than b", pa, pb), ("b allows more than a", pb, pa)):
-        result, replayed = _direction(x, y, policy_type, timeout_ms)
+        result, replayed = _direction(x, y, timeout_ms)
         results.append(result)
         if result.holds is False:
             request, reasons = replayed

@@ -167,8 +167,3 @@ class Policy(Element):
     @property
     def name(self) -> str:
         return self.source.name
-
-    @property
-    def variables_apply(self) -> bool:
-        """Policy variables are substituted only under 2012-10-17 (§5)."""
-        return self.version == "2012-10-17"
