@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 # Item kinds: ("lit", char) | ("one", class) | ("star", class)
-ANY = "any"  # printable except the wildcards themselves
-NOT_COLON = "not_colon"
+ANY = "any"  # every character
+NOT_COLON = "not_colon"  # every character but ":"
 ID = "id"  # letters, digits, - . _
 ID_PATH = "id_path"  # ID and / (path-like placeholders)
 DIGIT = "digit"
@@ -28,8 +28,6 @@ REGION = "region"  # a-z 0-9 -
 
 _PRINTABLE = [chr(c) for c in range(32, 127) if chr(c) not in "*?"]
 _CLASSES = {
-    ANY: frozenset(_PRINTABLE),
-    NOT_COLON: frozenset(c for c in _PRINTABLE if c != ":"),
     ID: frozenset(c for c in _PRINTABLE if c.isalnum() or c in "-._"),
     ID_PATH: frozenset(c for c in _PRINTABLE if c.isalnum() or c in "-._/"),
     DIGIT: frozenset("0123456789"),
@@ -103,7 +101,18 @@ def _closure(glob: Glob, positions: frozenset[int]) -> frozenset[int]:
     return frozenset(out)
 
 
-def _step(glob: Glob, positions: frozenset[int], ch: str) -> frozenset[int]:
+def _in_class(value, ch: str) -> bool:
+    # A class is a name from _CLASSES or an explicit set of characters. The
+    # wildcards match every character, as the kernel's do; the alphabet, not
+    # the class, keeps witnesses printable.
+    if value == ANY:
+        return True
+    if value == NOT_COLON:
+        return ch != ":"
+    return ch in (value if type(value) is frozenset else _CLASSES[value])
+
+
+def _step_char(glob: Glob, positions: frozenset[int], ch: str) -> frozenset[int]:
     nxt = set()
     for p in positions:
         if p >= len(glob):
@@ -112,59 +121,111 @@ def _step(glob: Glob, positions: frozenset[int], ch: str) -> frozenset[int]:
         if kind == "lit":
             if value == ch:
                 nxt.add(p + 1)
-        elif ch in _CLASSES[value]:
+        elif _in_class(value, ch):
             nxt.add(p if kind == "star" else p + 1)
     return _closure(glob, frozenset(nxt))
 
 
+def _step(glob: Glob, positions: frozenset[int], ch: str, fold: bool = False) -> frozenset[int]:
+    if not fold:
+        return _step_char(glob, positions, ch)
+    # Case-insensitive: the request character is compared through its case
+    # fold (the kernel casefolds both sides), which may be several characters.
+    for c in ch.casefold():
+        positions = _step_char(glob, positions, c)
+    return positions
+
+
 @dataclass(frozen=True)
 class Term:
-    """A union of globs, possibly complemented (NotResource)."""
+    """A union of globs, possibly complemented (NotResource, negated
+    condition operators). ``fold``: the globs are case-folded and a string is
+    matched through its case fold (the IgnoreCase operators)."""
 
     globs: tuple[Glob, ...]
     negated: bool = False
+    fold: bool = False
 
 
-def find(formats: tuple[Glob, ...] | None, a_allow: list[Term], a_deny: list[Term], b_allow: list[Term],
-         b_deny: list[Term], budget: int = 200_000) -> str | None | bool:
-    """A resource in F ∩ (A_allow \\ A_deny) ∩ complement(B_allow \\ B_deny):
-    the string, None if there is none, False if the search budget ran out."""
-    terms = ([Term(formats)] if formats is not None else []) + a_allow + a_deny + b_allow + b_deny
-    groups = (1 if formats is not None else 0, len(a_allow), len(a_deny), len(b_allow), len(b_deny))
-    globs = [(t, i, g) for t, term in enumerate(terms) for i, g in enumerate(term.globs)]
-    start = tuple(_closure(g, frozenset({0})) for _, _, g in globs)
-    alphabet = [c for c in _ORDER] + sorted({v for _, _, g in globs for k, v in g if k == "lit"} - set(_ORDER)) \
-        + [c for c in _PRINTABLE if c not in _ORDER]
-    alphabet = list(dict.fromkeys(alphabet))
+@lru_cache(maxsize=1)
+def _fold_variants() -> dict[str, frozenset[str]]:
+    """Every character whose case fold holds a given character (so that a
+    case-insensitive search also tries, say, the Kelvin sign for "k")."""
+    out: dict[str, set[str]] = {}
+    for code in range(0x10000):
+        ch = chr(code)
+        folded = ch.casefold()
+        if folded != ch:
+            for c in folded:
+                out.setdefault(c, set()).add(ch)
+    return {c: frozenset(v) for c, v in out.items()}
 
-    def accepting(state) -> bool:
+
+def _alphabet(terms) -> list[str]:
+    """The characters worth trying: one per class of characters that every
+    glob treats alike (realistic ones first, so witnesses read naturally),
+    every literal the patterns use, and (for folded terms) every character
+    that folds onto one. Any other string behaves as one spelled from these."""
+    literals = {v for term in terms for g in term.globs for k, v in g if k == "lit"}
+    classes = list(dict.fromkeys(v for term in terms for g in term.globs for k, v in g if k != "lit"))
+    folded = set()
+    if any(t.fold for t in terms):
+        variants = _fold_variants()
+        for c in literals | {c for v in classes if type(v) is frozenset for c in v}:
+            folded |= variants.get(c, frozenset())
+    out, signatures = [], set()
+    for c in dict.fromkeys([*_ORDER, *sorted(literals - set(_ORDER)),
+                            *(c for c in _PRINTABLE if c not in _ORDER), *sorted(folded)]):
+        if c in literals or c in folded:
+            out.append(c)
+            continue
+        signature = tuple(_in_class(v, c) for v in classes)
+        if signature not in signatures:
+            signatures.add(signature)
+            out.append(c)
+    return out
+
+
+def _search(terms: list[Term], accepting, required: list[int], budget: int,
+            required_any: list[int] = ()) -> str | None | bool:
+    """Breadth-first over the product of every term's glob automata: the
+    shortest string whose membership vector ``accepting`` admits; None if
+    there is none, False if the budget ran out. A branch is pruned when a term
+    of ``required``, or every term of ``required_any``, can no longer match."""
+    globs = [(t, g, term.fold) for t, term in enumerate(terms) for g in term.globs]
+    start = tuple(_closure(g, frozenset({0})) for _, g, _ in globs)
+    alphabet = _alphabet(terms)
+    of_term = [[k for k, (t, _, _) in enumerate(globs) if t == r] for r in range(len(terms))]
+    must = [of_term[r] for r in required]
+    some = [k for r in required_any for k in of_term[r]]
+
+    def members(state) -> list[bool]:
         hit = [False] * len(terms)
-        for (t, _, g), positions in zip(globs, state):
+        for (t, g, _), positions in zip(globs, state):
             if len(g) in positions:
                 hit[t] = True
-        values = [h != term.negated for h, term in zip(hit, terms)]
-        f, aa, ad, ba, bd = groups
-        i = 0
-        fmt_ok = all(values[i:i + f]) if f else True
-        i += f
-        a_ok = any(values[i:i + aa]) and not any(values[i + aa:i + aa + ad])
-        i += aa + ad
-        b_ok = any(values[i:i + ba]) and not any(values[i + ba:i + ba + bd])
-        return fmt_ok and a_ok and not b_ok
+        return [h != term.negated for h, term in zip(hit, terms)]
 
     def alive(state) -> bool:
-        # Prune: the format and at least one A-allow positive term must still be able to accept.
-        f, aa = groups[0], groups[1]
-        if f and not any(state[k] for k, (t, _, _) in enumerate(globs) if t == 0):
+        if some and not any(state[k] for k in some):
             return False
-        return any(state[k] for k, (t, _, _) in enumerate(globs)
-                   if f <= t < f + aa and not terms[t].negated) or any(terms[t].negated for t in range(f, f + aa))
+        return all(any(state[k] for k in ks) for ks in must)
+
+    memo: list[dict] = [{} for _ in globs]
+
+    def step(k: int, positions: frozenset[int], ch: str) -> frozenset[int]:
+        table = memo[k]
+        nxt = table.get((positions, ch))
+        if nxt is None:
+            _, g, fold = globs[k]
+            nxt = table[(positions, ch)] = _step(g, positions, ch, fold)
+        return nxt
 
     seen = {start: None}
     queue = deque([start])
     while queue:
         state = queue.popleft()
-        if accepting(state):
+        if accepting(members(state)):
             chars = []
             while seen[state] is not None:
                 state, ch = seen[state]
@@ -173,8 +234,64 @@ def find(formats: tuple[Glob, ...] | None, a_allow: list[Term], a_deny: list[Ter
         if len(seen) > budget:
             return False
         for ch in alphabet:
-            nxt = tuple(_step(g, s, ch) for (_, _, g), s in zip(globs, state))
+            nxt = tuple([step(k, s, ch) for k, s in enumerate(state)])
             if nxt not in seen and alive(nxt):
                 seen[nxt] = (state, ch)
                 queue.append(nxt)
     return None
+
+
+def _may_meet(g: Glob, h: Glob) -> bool:
+    """False when the two globs' literal prefixes or suffixes conflict (then
+    no string matches both); True otherwise (they may meet)."""
+    for items in ((g, h), (g[::-1], h[::-1])):
+        for x, y in zip(*items):
+            if x[0] != "lit" or y[0] != "lit":
+                break
+            if x[1] != y[1]:
+                return False
+    return True
+
+
+def find(formats: tuple[Glob, ...] | None, a_allow: list[Term], a_deny: list[Term], b_allow: list[Term],
+         b_deny: list[Term], budget: int = 200_000) -> str | None | bool:
+    """A resource in F ∩ (A_allow \\ A_deny) ∩ complement(B_allow \\ B_deny):
+    the string, None if there is none, False if the search budget ran out."""
+    return _find(formats, tuple(a_allow), tuple(a_deny), tuple(b_allow), tuple(b_deny), budget)
+
+
+@lru_cache(maxsize=4096)
+def _find(formats, a_allow, a_deny, b_allow, b_deny, budget):
+    if formats is not None and a_allow and not any(t.negated for t in a_allow):
+        # A format glob disjoint from every A-allow glob adds nothing: drop it
+        # (the catalogue's formats for "*" run to hundreds of globs).
+        wanted = [g for t in a_allow for g in t.globs]
+        formats = tuple(g for g in formats if any(_may_meet(g, w) for w in wanted))
+        if not formats:
+            return None
+    terms = ([Term(formats)] if formats is not None else []) + [*a_allow, *a_deny, *b_allow, *b_deny]
+    f, aa, ad, ba = (1 if formats is not None else 0), len(a_allow), len(a_deny), len(b_allow)
+
+    def accepting(values) -> bool:
+        a_ok = any(values[f:f + aa]) and not any(values[f + aa:f + aa + ad])
+        b_ok = any(values[f + aa + ad:f + aa + ad + ba]) and not any(values[f + aa + ad + ba:])
+        return (not f or values[0]) and a_ok and not b_ok
+
+    # The format must stay matchable, and (unless an A-allow is a NotResource)
+    # at least one A-allow pattern.
+    positive = not any(terms[t].negated for t in range(f, f + aa))
+    return _search(terms, accepting, [0] if f else [], budget,
+                   required_any=list(range(f, f + aa)) if positive else [])
+
+
+def find_string(terms: tuple[Term, ...], wanted: tuple[bool, ...], budget: int = 200_000) -> str | None | bool:
+    """A string whose membership in each term is as ``wanted`` (a condition
+    key's value under the truth the solver chose for its clauses); None if
+    there is none, False if the search budget ran out."""
+    return _find_string(tuple(terms), tuple(wanted), budget)
+
+
+@lru_cache(maxsize=4096)
+def _find_string(terms, wanted, budget):
+    return _search(list(terms), lambda values: list(values) == list(wanted),
+                   [i for i, (term, w) in enumerate(zip(terms, wanted)) if w and not term.negated], budget)

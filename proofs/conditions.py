@@ -5,12 +5,24 @@ Per context key: ``present`` (the key is in the request), ``several`` (it
 holds several values: then every operator without qualifier is false, as in
 the kernel), and per value type a variable and an ``unreadable`` flag (a value
 that does not read as the type makes the clause false, negated or not). The
-encoding admits every behaviour the kernel has — the type variables of one
-key are not tied together, which only admits more — so a proof that no request
-exists holds; a request it finds is replayed through the kernel.
+type variables of one key are not tied together, which only admits more
+behaviours than the kernel has: a proof that no request exists holds, and a
+request found is replayed through the kernel.
 
-Not encoded yet (raise Unsupported, the answer is UNKNOWN): ForAnyValue /
-ForAllValues, policy variables in values, BinaryEquals, IPv6 CIDRs.
+String and ARN values are not Z3 strings. Each "value matches one of these
+globs" is a Boolean atom (``SymbolicContext.member``); Z3 chooses the atoms'
+truth together with the arithmetic, and the engine then asks the glob
+automata (automata.py) for a string with exactly those memberships — or
+learns that there is none and tells Z3 so. Z3's own regex solver stalls on
+such questions (MEASURED.md); the automata decide them exactly.
+
+Set operators (ForAnyValue/ForAllValues) over string keys model the request's
+values as up to ``n`` elements, ``n`` being the number of qualified clauses on
+that key (each clause needs at most one element to be true or false, so a
+request exists iff one with at most ``n`` values does).
+
+Not encoded yet (raise Unsupported, the answer is UNKNOWN): set operators on
+non-string keys, policy variables in values, BinaryEquals, IPv6 CIDRs.
 """
 
 from __future__ import annotations
@@ -21,19 +33,32 @@ from dataclasses import dataclass, field
 import z3
 
 from ..kernel import values as V
+from ..kernel.conditions import _glob as kernel_glob
 from ..kernel.operators import OPERATORS, ValueType
 from ..translator.model import ConditionClause
-from .matching import _NOT_COLON, _PRINTABLE, Unsupported, _lit
+from .automata import ANY, NOT_COLON, Term
+from .matching import Unsupported
+
+_STRING_TYPES = (ValueType.STRING, ValueType.ARN)
 
 
 @dataclass
 class SymbolicContext:
-    """The Z3 variables of a request context, created on demand."""
+    """The Z3 variables of a request context, created on demand, and the
+    string-membership atoms over its string values."""
 
+    elements: dict[str, int] = field(default_factory=dict)  # key → values modelled (set operators)
     variables: dict[tuple, z3.ExprRef] = field(default_factory=dict)
+    members: dict[tuple[str, Term], z3.BoolRef] = field(default_factory=dict)
+    # Per encoded block (by formula id): the keys and string atoms it reads.
+    reads: dict[int, tuple[frozenset, frozenset]] = field(default_factory=dict)
+    _keys: set | None = None
+    _atoms: set | None = None
 
     def _var(self, kind: str, key: str, make):
         name = (kind, key.lower())
+        if self._keys is not None:
+            self._keys.add(key.lower())
         if name not in self.variables:
             self.variables[name] = make(f"{kind}[{key.lower()}]")
         return self.variables[name]
@@ -44,13 +69,16 @@ class SymbolicContext:
     def several(self, key: str) -> z3.BoolRef:
         return self._var("several", key, z3.Bool)
 
+    def used(self, key: str, i: int) -> z3.BoolRef:
+        """Whether the request holds an i-th value (i ≥ 1) for a set operator."""
+        return self._var(f"used{i}", key, z3.Bool)
+
     def unreadable(self, key: str, vt: ValueType) -> z3.BoolRef:
         return self._var(f"unreadable-{vt.value}", key, z3.Bool)
 
     def value(self, key: str, vt: ValueType) -> z3.ExprRef:
         make = {
-            ValueType.STRING: z3.String, ValueType.ARN: z3.String, ValueType.NUMERIC: z3.Real,
-            ValueType.DATE: z3.Real, ValueType.BOOL: z3.Bool,
+            ValueType.NUMERIC: z3.Real, ValueType.DATE: z3.Real, ValueType.BOOL: z3.Bool,
             ValueType.IP_ADDRESS: lambda n: z3.BitVec(n, 32),
         }[vt]
         return self._var(f"value-{vt.value}", key, make)
@@ -58,56 +86,91 @@ class SymbolicContext:
     def ipv6(self, key: str) -> z3.BoolRef:
         return self._var("ipv6", key, z3.Bool)
 
-    def realistic(self) -> list[z3.BoolRef]:
-        """Constraints that keep witnesses printable and the flags true to the
-        kernel: a string always reads; an ARN reads iff it has six parts."""
+    def member(self, key: str, vt: ValueType, element: int, term: Term) -> z3.BoolRef:
+        """The atom "the element-th value of key, read as vt, is in term"."""
+        var = f"{vt.value}[{key.lower()}]#{element}"
+        if self._keys is not None:
+            self._keys.add(key.lower())
+        atom = self.members.get((var, term))
+        if atom is None:
+            atom = self.members[(var, term)] = z3.Bool(f"in{len(self.members)}[{var}]")
+        if self._atoms is not None:
+            self._atoms.add((var, term))
+        return atom
+
+    def block(self, clauses) -> z3.BoolRef:
+        """A statement's condition block (its clauses ANDed), remembering
+        which keys and atoms it reads."""
+        self._keys, self._atoms = set(), set()
+        try:
+            formula = z3.And(*[encode(c, self) for c in clauses])
+            self.reads[formula.get_id()] = (frozenset(self._keys), frozenset(self._atoms))
+        finally:
+            self._keys = self._atoms = None
+        return formula
+
+    def realistic(self, keys) -> list[z3.BoolRef]:
+        """Constraints that keep the flags true to the kernel: a string always
+        reads; an ARN reads iff it has the shape parse_arn accepts; values
+        beyond the first exist only when the key does, and make it several."""
         out = []
-        for (kind, key), var in list(self.variables.items()):
-            if kind.startswith("value-") and var.sort() == z3.StringSort():
-                out.append(z3.InRe(var, z3.Star(_PRINTABLE)))
-            if kind == "several":
-                out.append(z3.Implies(var, self.present(key)))
-            if kind == f"unreadable-{ValueType.STRING.value}":
-                out.append(z3.Not(var))
-            if kind == f"unreadable-{ValueType.ARN.value}":
-                out.append(var == z3.Not(z3.InRe(self.value(key, ValueType.ARN), _ARN_SHAPE)))
+        for key in keys:
+            present = self.present(key)
+            out.append(z3.Implies(self.several(key), present))
+            extra = [self.used(key, i) for i in range(1, self.elements.get(key, 1))]
+            if extra:
+                out.append(self.several(key) == z3.Or(*extra))
+                out += [z3.Implies(u, present) for u in extra]
+            if ("unreadable-String", key) in self.variables:
+                out.append(z3.Not(self.unreadable(key, ValueType.STRING)))
+            if ("unreadable-ARN", key) in self.variables:
+                shape = self.member(key, ValueType.ARN, 0, ARN_SHAPE)
+                out.append(self.unreadable(key, ValueType.ARN) == z3.Not(shape))
         return out
 
 
-def _glob_re(pattern: str, crosses_colon: bool = True) -> z3.ReRef:
-    parts = []
-    buffer = ""
-    for c in pattern:
-        if c in "*?":
-            if buffer:
-                parts.append(_lit(buffer))
-                buffer = ""
-            any_char = _PRINTABLE if crosses_colon else _NOT_COLON
-            parts.append(z3.Star(any_char) if c == "*" else any_char)
+def string_glob(text: str, wildcards: bool, ignore_case: bool = False, crosses_colon: bool = True):
+    """A policy value as glob items: ``*``/``?`` are wildcards where the
+    operator has them; IgnoreCase values are compared case-folded."""
+    if ignore_case:
+        text = text.casefold()
+    any_char = ANY if crosses_colon else NOT_COLON
+    out = []
+    for c in text:
+        if wildcards and c == "*":
+            out.append(("star", any_char))
+        elif wildcards and c == "?":
+            out.append(("one", any_char))
         else:
-            buffer += c
-    if buffer:
-        parts.append(_lit(buffer))
-    if not parts:
-        return _lit("")
-    return parts[0] if len(parts) == 1 else z3.Concat(*parts)
+            out.append(("lit", c))
+    return tuple(out)
 
 
-def _arn_re(pattern: str) -> z3.ReRef | None:
+def _arn_globs(text: str) -> list | None:
     """ArnLike/ArnEquals: six parts compared one by one, each a glob (the
-    resource part may hold colons)."""
-    parts = V.parse_arn(pattern)
+    resource part may hold colons); the request value ``*`` reads as six
+    ``*`` parts (values.parse_arn), matched when every policy part admits it."""
+    parts = V.parse_arn(text)
     if parts is None:
         return None
-    out = []
+    items = []
     for i, part in enumerate(parts):
         if i:
-            out.append(_lit(":"))
-        out.append(_glob_re(part, crosses_colon=i == 5))
-    return z3.Concat(*out)
+            items.append(("lit", ":"))
+        items += string_glob(part, True, crosses_colon=i == 5)
+    globs = [tuple(items)]
+    if all(kernel_glob(part).fullmatch("*") for part in parts):
+        globs.append((("lit", "*"),))
+    return globs
 
 
-_ARN_SHAPE = z3.Concat(*([z3.Star(_NOT_COLON), _lit(":")] * 5 + [z3.Star(_PRINTABLE)]))
+def _shape() -> Term:
+    rest = [("lit", ":"), ("star", NOT_COLON)] * 4 + [("lit", ":"), ("star", ANY)]
+    globs = [tuple([("lit", c) for c in prefix] + rest) for prefix in ("arn", "arn*", "*")]
+    return Term(tuple(globs) + ((("lit", "*"),),))
+
+
+ARN_SHAPE = _shape()
 
 
 def encode(clause: ConditionClause, ctx: SymbolicContext) -> z3.BoolRef:
@@ -115,8 +178,6 @@ def encode(clause: ConditionClause, ctx: SymbolicContext) -> z3.BoolRef:
     op = OPERATORS.get(operator.base) if operator.base else None
     if op is None:
         return z3.BoolVal(False)  # the kernel: an unknown operator is false
-    if operator.qualifier is not None:
-        raise Unsupported(f"{operator.text}: set operators are not encoded yet")
     if any(v.template is not None and any(type(p) is not str for p in v.template) for v in clause.values):
         raise Unsupported(f"policy variables in condition values ({clause.key}) are not encoded yet")
     key = clause.key
@@ -126,7 +187,10 @@ def encode(clause: ConditionClause, ctx: SymbolicContext) -> z3.BoolRef:
         if any(w is None for w in wanted):
             return z3.BoolVal(False)
         return z3.Or(*[z3.Not(present) if w else present for w in wanted]) if wanted else z3.BoolVal(False)
-    hits = _hits(op, key, [v.text for v in clause.values], ctx)
+    texts = [v.text for v in clause.values]
+    if operator.qualifier is not None:
+        return _qualified(operator, op, key, texts, ctx)
+    hits = _hits(op, key, texts, ctx, 0)
     if hits is None:
         return z3.BoolVal(False)  # an unreadable policy value: never true
     readable_single = z3.And(present, z3.Not(several), z3.Not(ctx.unreadable(key, op.value_type)))
@@ -135,30 +199,50 @@ def encode(clause: ConditionClause, ctx: SymbolicContext) -> z3.BoolRef:
     return z3.Or(z3.And(z3.Not(present), missing), satisfied)
 
 
-def _hits(op, key: str, texts: list[str], ctx: SymbolicContext) -> z3.BoolRef | None:
+def _qualified(operator, op, key: str, texts: list[str], ctx: SymbolicContext) -> z3.BoolRef:
+    """ForAnyValue: some request value satisfies the operator (false when the
+    key is missing); ForAllValues: every one does (true when missing)."""
+    if op.value_type is not ValueType.STRING:
+        raise Unsupported(f"{operator.text}: set operators on {op.value_type.value} values are not encoded yet")
+    present = ctx.present(key)
+    n = ctx.elements.get(key.lower(), 1)
+    satisfies = []
+    for i in range(n):
+        hit = _hits(op, key, texts, ctx, i)
+        used = present if i == 0 else ctx.used(key, i)
+        satisfies.append((used, z3.Not(hit) if op.negated else hit))
+    if operator.qualifier == "ForAnyValue":
+        some = z3.And(present, z3.Or(*[z3.And(u, s) for u, s in satisfies]))
+        return z3.Or(z3.Not(present), some) if operator.if_exists else some
+    return z3.Or(z3.Not(present), z3.And(*[z3.Implies(u, s) for u, s in satisfies]))
+
+
+def _hits(op, key: str, texts: list[str], ctx: SymbolicContext, element: int) -> z3.BoolRef | None:
     """Whether the request value matches some policy value (positively)."""
     vt = op.value_type
     if vt is ValueType.BINARY:
         raise Unsupported("BinaryEquals is not encoded yet")
-    var = ctx.value(key, vt)
-    if vt is ValueType.STRING and op.wildcards and texts:
-        # One membership of the union, not one per value: several regex
-        # memberships on one string variable make Z3 stall (MEASURED.md).
-        globs = [_glob_re(t) for t in texts]
-        return z3.InRe(var, globs[0] if len(globs) == 1 else z3.Union(*globs))
-    terms = []
-    for text in texts:
-        if vt is ValueType.STRING:
-            if op.ignore_case:
-                raise Unsupported("the IgnoreCase operators are not encoded yet")
-            else:
-                terms.append(var == z3.StringVal(text))
-        elif vt is ValueType.ARN:
-            rx = _arn_re(text)
-            if rx is None:
+    if vt is ValueType.STRING:
+        if not texts:
+            return z3.BoolVal(False)
+        # One atom for the union of the values: "matches some value".
+        globs = tuple(dict.fromkeys(string_glob(t, op.wildcards, op.ignore_case) for t in texts))
+        return ctx.member(key, vt, element, Term(globs, fold=op.ignore_case))
+    if vt is ValueType.ARN:
+        globs = []
+        for text in texts:
+            arn = _arn_globs(text)
+            if arn is None:
                 return None
-            terms.append(z3.And(z3.InRe(var, _ARN_SHAPE), z3.InRe(var, rx)))
-        elif vt in (ValueType.NUMERIC, ValueType.DATE):
+            globs += arn
+        if not globs:
+            return z3.BoolVal(False)
+        return z3.And(ctx.member(key, vt, element, ARN_SHAPE),
+                      ctx.member(key, vt, element, Term(tuple(dict.fromkeys(globs)))))
+    terms = []
+    var = ctx.value(key, vt)
+    for text in texts:
+        if vt in (ValueType.NUMERIC, ValueType.DATE):
             parsed = V.parse_number(text) if vt is ValueType.NUMERIC else V.parse_date(text)
             if parsed is None:
                 return None
@@ -183,22 +267,37 @@ def _hits(op, key: str, texts: list[str], ctx: SymbolicContext) -> z3.BoolRef | 
     return z3.Or(*terms) if terms else z3.BoolVal(False)
 
 
-def witness_value(ctx: SymbolicContext, model: z3.ModelRef, key: str):
+def string_constraints(ctx: SymbolicContext, atoms, model: z3.ModelRef) -> dict[str, list]:
+    """Per string variable, the (atom, term, wanted) the model chose."""
+    out: dict[str, list] = {}
+    for var, term in atoms:
+        atom = ctx.members[(var, term)]
+        wanted = z3.is_true(model.eval(atom, model_completion=True))
+        out.setdefault(var, []).append((atom, term, wanted))
+    return out
+
+
+def witness_value(ctx: SymbolicContext, model: z3.ModelRef, key: str, strings: dict[str, str]):
     """The request context value of ``key`` in a model, as a scenario gives it
-    (None when the key is absent)."""
+    (None when the key is absent); ``strings``: the values the automata chose."""
+    key = key.lower()
     if not z3.is_true(model.eval(ctx.present(key), model_completion=True)):
         return None
+    several = z3.is_true(model.eval(ctx.several(key), model_completion=True))
+    n = ctx.elements.get(key, 1)
+    for vt in (ValueType.STRING, ValueType.ARN):
+        if f"{vt.value}[{key}]#0" in strings:
+            values = [strings.get(f"{vt.value}[{key}]#{i}", "x") for i in range(n)
+                      if i == 0 or z3.is_true(model.eval(ctx.used(key, i), model_completion=True))]
+            return values if len(values) > 1 else [values[0], values[0]] if several else values[0]
     for (kind, k), var in ctx.variables.items():
-        if k != key.lower() or not kind.startswith("value-"):
+        if k != key or not kind.startswith("value-"):
             continue
         unreadable = ctx.variables.get((kind.replace("value-", "unreadable-"), k))
-        if unreadable is not None and z3.is_true(model.eval(unreadable, model_completion=True)) \
-                and var.sort() != z3.StringSort():
+        if unreadable is not None and z3.is_true(model.eval(unreadable, model_completion=True)):
             return "unreadable-value"
         value = model.eval(var, model_completion=True)
-        if var.sort() == z3.StringSort():
-            text = value.as_string()
-        elif z3.is_bool(value):
+        if z3.is_bool(value):
             text = "true" if z3.is_true(value) else "false"
         elif z3.is_bv(var):
             text = str(ipaddress.IPv4Address(value.as_long()))
@@ -206,6 +305,8 @@ def witness_value(ctx: SymbolicContext, model: z3.ModelRef, key: str):
             text = value.as_decimal(6).rstrip("?")
             if kind == "value-Date":
                 text = str(int(float(text)))
-        values = [text, text] if z3.is_true(model.eval(ctx.several(key), model_completion=True)) else text
-        return values
+        return [text, text] if several else text
+    unreadable_arn = ctx.variables.get(("unreadable-ARN", key))
+    if unreadable_arn is not None and z3.is_true(model.eval(unreadable_arn, model_completion=True)):
+        return "unreadable-value"
     return "x"

@@ -62,7 +62,8 @@ class _Side:
     denies: list = field(default_factory=list)
 
 
-def _side(policy: Policy, cls: ActionClass, ctx: C.SymbolicContext, caller: Caller | None) -> _Side:
+def _side(policy: Policy, cls: ActionClass, ctx: C.SymbolicContext, caller: Caller | None,
+          blocks: dict) -> _Side:
     side = _Side()
     action = cls.representative
     for st in policy.statements:
@@ -83,7 +84,11 @@ def _side(policy: Policy, cls: ActionClass, ctx: C.SymbolicContext, caller: Call
             resources = _term(st.not_resource, negated=True)
         else:
             resources = EVERYTHING  # no Resource element: every resource
-        condition = z3.And(*[C.encode(c, ctx) for c in st.condition]) if st.condition else None
+        condition = None
+        if st.condition:
+            condition = blocks.get(id(st))
+            if condition is None:
+                condition = blocks[id(st)] = ctx.block(st.condition)
         (side.allows if st.effect is Effect.ALLOW else side.denies).append((condition, resources))
     return side
 
@@ -150,10 +155,39 @@ def representative_callers(*policies: Policy) -> list[str | None]:
     return list(dict.fromkeys(callers))
 
 
+def _statement_key(st) -> tuple:
+    """A statement as what it says, not how it is written: the order of list
+    entries, Sids and the case of action names do not matter."""
+    def texts(items, fold=False):
+        return None if items is None else frozenset(i.text.lower() if fold else i.text for i in items)
+
+    def principals(entries):
+        return None if entries is None else frozenset((e.kind, e.value) for e in entries)
+
+    conditions = frozenset((c.operator.text, c.key.lower(), frozenset(v.text for v in c.values))
+                           for c in st.condition)
+    return (st.effect, texts(st.action, True), texts(st.not_action, True), texts(st.resource),
+            texts(st.not_resource), principals(st.principal), principals(st.not_principal), conditions)
+
+
+def contained(a: Policy, b: Policy) -> bool:
+    """A sufficient condition for ``implies(a, b)`` that needs no solver and
+    holds for every construct: each Allow of ``a`` is also in ``b``, and each
+    Deny of ``b`` is also in ``a`` (then whatever ``a`` allows, ``b`` allows)."""
+    keys_a = {_statement_key(st) for st in a.statements}
+    keys_b = {_statement_key(st) for st in b.statements}
+    allows_a = {k for k in keys_a if k[0] is Effect.ALLOW}
+    denies_b = {k for k in keys_b if k[0] is Effect.DENY}
+    return allows_a <= keys_b and denies_b <= keys_a
+
+
 def implies(a: Policy, b: Policy, timeout_ms: int = 30_000) -> Implication:
     """Does everything ``a`` allows, ``b`` allow too (typed mode: actions of
     the catalogue, each on its resource types' ARN formats; every caller,
     through representatives of the callers the policies tell apart)?"""
+    if contained(a, b):
+        return Implication(True, why="every Allow of the first policy is in the second, "
+                                     "and every Deny of the second is in the first")
     deadline = time.monotonic() + timeout_ms / 1000
     statements = [(st.action, st.not_action) for p in (a, b) for st in p.statements]
     relevant = frozenset().union(*(relevant_actions(st.action, st.not_action)
@@ -169,9 +203,10 @@ def implies(a: Policy, b: Policy, timeout_ms: int = 30_000) -> Implication:
         callers = [(p, read_caller(p)) for p in principals]
     except (Unsupported, ScenarioError) as e:
         return Implication(None, why=str(e))
+    search = _Search(C.SymbolicContext(elements=_set_elements(a, b)), deadline, result)
     for (principal, caller), cls in ((c, k) for c in callers for k in classes):
         try:
-            found = _class_counterexample(a, b, cls, caller, principal, deadline, result)
+            found = _class_counterexample(a, b, cls, caller, principal, search)
         except Unsupported as e:
             return Implication(None, why=str(e), classes=len(classes), solver_calls=result.solver_calls)
         except Timeout:
@@ -191,58 +226,132 @@ def _remaining_ms(deadline: float) -> int:
     return left
 
 
+def _set_elements(*policies: Policy) -> dict[str, int]:
+    """How many values to model per key: one per set-operator clause on it
+    (conditions.py explains why that many suffice)."""
+    counts: dict[str, int] = {}
+    for p in policies:
+        for st in p.statements:
+            for clause in st.condition:
+                if clause.operator.qualifier is not None:
+                    counts[clause.key.lower()] = counts.get(clause.key.lower(), 0) + 1
+    return counts
+
+
+@dataclass
+class _Assignment:
+    truth: dict  # block formula id → bool
+    context: dict  # a request context realising it
+
+
+class _Assignments:
+    """The consistent truth assignments of a set of condition blocks, found
+    one at a time and remembered (many action classes and callers share the
+    same blocks). Z3 chooses the blocks' truth with the arithmetic and the
+    string atoms' truth; the glob automata then find each string value with
+    exactly those memberships, or refute them (a clause Z3 learns)."""
+
+    def __init__(self, search: "_Search", blocks: dict):
+        ctx = search.ctx
+        self.search, self.blocks = search, blocks
+        keys = frozenset().union(*(ctx.reads[i][0] for i in blocks)) if blocks else frozenset()
+        self.atoms = frozenset().union(*(ctx.reads[i][1] for i in blocks)) if blocks else frozenset()
+        self.keys = sorted(keys)
+        self.names = {i: z3.Bool(f"block{i}") for i in blocks}
+        self.solver = z3.Solver()
+        for i, c in blocks.items():
+            self.solver.add(self.names[i] == c)
+        self.solver.add(*ctx.realistic(self.keys))
+        self.found: list[_Assignment] = []
+        self.done = False
+
+    def get(self, k: int) -> _Assignment | None:
+        while len(self.found) <= k and not self.done:
+            self._next()
+        return self.found[k] if k < len(self.found) else None
+
+    def _next(self) -> None:
+        ctx, solver, stats = self.search.ctx, self.solver, self.search.stats
+        while True:
+            solver.set("timeout", _remaining_ms(self.search.deadline))
+            stats.solver_calls += 1
+            verdict = solver.check()
+            if verdict == z3.unknown:
+                raise Timeout()
+            if verdict == z3.unsat:
+                self.done = True
+                return
+            model = solver.model()
+            strings, refuted = {}, False
+            for var, constraints in C.string_constraints(ctx, self.atoms, model).items():
+                _remaining_ms(self.search.deadline)
+                value = A.find_string(tuple(t for _, t, _ in constraints), tuple(w for _, _, w in constraints))
+                if value is False:
+                    raise Timeout()
+                if value is None:  # no string has these memberships: never again
+                    solver.add(z3.Or(*[atom != z3.BoolVal(w) for atom, _, w in constraints]))
+                    refuted = True
+                    break
+                strings[var] = value
+            if refuted:
+                continue
+            truth = {i: z3.is_true(model.eval(n, model_completion=True)) for i, n in self.names.items()}
+            context = {}
+            for key in self.keys:
+                value = C.witness_value(ctx, model, key, strings)
+                if value is not None:
+                    context[key] = value
+            self.found.append(_Assignment(truth, context))
+            if not self.names:
+                self.done = True
+            else:
+                solver.add(z3.Or(*[n != z3.BoolVal(truth[i]) for i, n in self.names.items()]))
+            return
+
+
+@dataclass
+class _Search:
+    ctx: C.SymbolicContext
+    deadline: float
+    stats: Implication
+    blocks: dict = field(default_factory=dict)  # statement id → its condition block formula
+    assignments: dict = field(default_factory=dict)  # frozenset of block ids → _Assignments
+
+
 def _class_counterexample(a: Policy, b: Policy, cls: ActionClass, caller: Caller, principal: str | None,
-                          deadline: float, stats: Implication) -> Counterexample | None:
-    ctx = C.SymbolicContext()
-    side_a, side_b = _side(a, cls, ctx, caller), _side(b, cls, ctx, caller)
+                          search: _Search) -> Counterexample | None:
+    ctx = search.ctx
+    side_a, side_b = _side(a, cls, ctx, caller, search.blocks), _side(b, cls, ctx, caller, search.blocks)
     if not side_a.allows:
         return None
     if cls.arn_formats:
         formats = tuple(g for f in cls.arn_formats for g in A.format_globs(f))
     else:
         formats = ((("lit", "*"),),)  # an action without resource types takes "*"
-    atoms = {}
+    blocks = {}
     for c, _ in side_a.allows + side_a.denies + side_b.allows + side_b.denies:
         if c is not None:
-            atoms[c.get_id()] = c
-    if len(atoms) > MAX_CONDITION_BLOCKS:
-        raise Unsupported(f"{len(atoms)} condition blocks on {cls.representative} (more than {MAX_CONDITION_BLOCKS})")
-
-    # Enumerate the consistent truth assignments of the condition blocks.
-    enumerator = z3.Solver()
-    names = {i: z3.Bool(f"block{i}") for i in atoms}
-    for i, c in atoms.items():
-        enumerator.add(names[i] == c)
-    enumerator.add(*ctx.realistic())
-    while True:
-        enumerator.set("timeout", _remaining_ms(deadline))
-        stats.solver_calls += 1
-        verdict = enumerator.check()
-        if verdict == z3.unknown:
-            raise Timeout()
-        if verdict == z3.unsat:
-            return None
-        model = enumerator.model()
-        truth = {i: z3.is_true(model.eval(names[i], model_completion=True)) for i in atoms}
+            blocks[c.get_id()] = c
+    if len(blocks) > MAX_CONDITION_BLOCKS:
+        raise Unsupported(f"{len(blocks)} condition blocks on {cls.representative} (more than {MAX_CONDITION_BLOCKS})")
+    key = frozenset(blocks)
+    assignments = search.assignments.get(key)
+    if assignments is None:
+        assignments = search.assignments[key] = _Assignments(search, blocks)
+    k = 0
+    while (assignment := assignments.get(k)) is not None:
+        k += 1
+        truth = assignment.truth
         terms = (_active(side_a.allows, truth), _active(side_a.denies, truth),
                  _active(side_b.allows, truth), _active(side_b.denies, truth))
         # Untyped first: when no resource at all separates the two sides, no
         # typed one does either (the common case, and the cheap question).
-        answer = _solve(None, terms, deadline, stats)
+        answer = _solve(None, terms, search.deadline, search.stats)
         if answer is not None:
-            answer = _solve(formats, terms, deadline, stats)
+            answer = _solve(formats, terms, search.deadline, search.stats)
         if answer is not None:
-            witness_resource = answer
-            context = {}
-            for (kind, key) in list(ctx.variables):
-                if kind == "present":
-                    value = C.witness_value(ctx, model, key)
-                    if value is not None:
-                        context[key] = value
-            return Counterexample(cls.representative, witness_resource, context, principal)
-        if not atoms:
-            return None
-        enumerator.add(z3.Or(*[names[i] != z3.BoolVal(v) for i, v in truth.items()]))
+            return Counterexample(cls.representative, answer, dict(assignment.context), principal)
+    return None
 
 
 def _solve(formats, terms, deadline: float, stats: Implication) -> str | None:
