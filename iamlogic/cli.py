@@ -176,11 +176,13 @@ def _load_policy_text(name: str, option: str) -> str:
         raise InputError(f"{name} ({option}): not UTF-8") from None
 
 
-def _report_check(check, output: str) -> int:
+def _report_check(check, output: str, headlines: dict | None = None, principals: bool = False) -> int:
+    """The check as text (witness, the statements that grant it or the layers
+    that forbid it) or JSON; ``principals``: the witness's caller matters."""
     if output == "json":
         sys.stdout.write(json.dumps(check.to_dict(), indent=2) + "\n")
     else:
-        line = f"{check.result}"
+        line = (headlines or {}).get(check.result, check.result)
         if check.note:
             line += f": {check.note}"
         sys.stdout.write(line + "\n")
@@ -190,9 +192,14 @@ def _report_check(check, output: str) -> int:
             r = w["request"]
             sys.stdout.write(f"  witness: {r['action']} on {r['resource']}"
                              + (f" with {json.dumps(r['context'])}" if r["context"] else "") + "\n")
+            if principals:
+                sys.stdout.write(f"  by: {r.get('principal') or 'an anonymous caller'}\n")
             for reason in w["reasons"]:
                 sys.stdout.write(f"  granted by: {reason['policy']} "
                                  f"{'Sid ' + reason['sid'] if reason['sid'] else 'statement ' + str(reason['statement_index'])}\n")
+        if check.result == "PASS":
+            for reason in check.reasons:
+                sys.stdout.write(f"  forbidden by: {reason['label']} ({reason['why']})\n")
         stderr.print(f"{check.mode} mode, {check.catalogue}, {check.elapsed_ms:.0f} ms", markup=False)
     return {"PASS": ExitCode.OK, "FAIL": ExitCode.BLOCKING}.get(check.result, ExitCode.UNDECIDED)
 
@@ -214,7 +221,7 @@ def check_no_new_access_command(existing: str, new: str, policy_type: str, timeo
 
     check = check_no_new_access(_load_policy_text(new, "--new"), _load_policy_text(existing, "--existing"),
                                 policy_type, timeout_ms=timeout * 1000)
-    return _report_check(check, output)
+    return _report_check(check, output, principals=policy_type != "identity")
 
 
 @app.command("equivalent")
@@ -229,7 +236,62 @@ def equivalent_command(a: str, b: str, policy_type: str, timeout: int, output: s
     from .proofs import equivalent
 
     check = equivalent(_load_policy_text(a, "A"), _load_policy_text(b, "B"), policy_type, timeout_ms=timeout * 1000)
-    return _report_check(check, output)
+    return _report_check(check, output, principals=policy_type != "identity")
+
+
+@app.command("check-access-not-granted")
+@click.argument("policy", metavar="POLICY.json")
+@click.option("--actions", "-a", multiple=True, metavar="ACTION", help="An action (pattern); repeat for more.")
+@click.option("--resources", "-r", multiple=True, metavar="ARN", help="A resource (pattern); repeat for more.")
+@click.option("--policy-type", "-t", type=CHECK_TYPES, default="identity", show_default=True)
+@click.option("--timeout", type=click.IntRange(1), default=30, show_default=True, help="Seconds before UNKNOWN.")
+@click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def check_access_not_granted_command(policy: str, actions: tuple, resources: tuple, policy_type: str, timeout: int,
+                                     output: str) -> int:
+    """PASS iff POLICY allows none of the actions on none of the resources
+    (IAM Access Analyzer's CheckAccessNotGranted; give --actions, --resources
+    or both). Exit 0 PASS, 2 FAIL (with a witness), 3 UNKNOWN, 1 bad input."""
+    from .proofs import check_access_not_granted
+
+    if not actions and not resources:
+        raise click.UsageError("give --actions, --resources, or both")
+    check = check_access_not_granted(_load_policy_text(policy, "POLICY"), list(actions), list(resources),
+                                     policy_type, timeout_ms=timeout * 1000)
+    return _report_check(check, output, principals=policy_type != "identity")
+
+
+@app.command("check-no-public-access")
+@click.argument("policy", metavar="POLICY.json")
+@click.option("--resource-type", "-r", required=True, metavar="TYPE",
+              help="The resource the policy is attached to, e.g. AWS::S3::Bucket, AWS::KMS::Key.")
+@click.option("--timeout", type=click.IntRange(1), default=30, show_default=True, help="Seconds before UNKNOWN.")
+@click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def check_no_public_access_command(policy: str, resource_type: str, timeout: int, output: str) -> int:
+    """PASS iff the resource policy grants nothing to anonymous callers or to
+    callers of accounts it does not name, whatever they choose to send
+    (conditions on aws:PrincipalOrgID, aws:SourceVpce, aws:SourceIp... an
+    outsider cannot meet restrict; aws:Referer does not). Exit 0 PASS, 2 FAIL
+    (with a witness), 3 UNKNOWN, 1 bad input."""
+    from .proofs import check_no_public_access
+
+    check = check_no_public_access(_load_policy_text(policy, "POLICY"), resource_type, timeout_ms=timeout * 1000)
+    return _report_check(check, output, principals=True)
+
+
+@app.command("can-be-allowed")
+@click.argument("scenario", metavar="SCENARIO.json")
+@click.option("--timeout", type=click.IntRange(1), default=30, show_default=True, help="Seconds before UNKNOWN.")
+@click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def can_be_allowed_command(scenario: str, timeout: int, output: str) -> int:
+    """Can any request the scenario leaves open be allowed by its whole policy
+    set? Leave the request's principal, action or resource out (any), or give
+    patterns ("arn:aws:s3:::prod-*"); context keys given are fixed. Exit 0
+    PROVEN NEVER (with the layers that forbid it), 2 ALLOWED (with a witness
+    request the kernel confirms), 3 UNKNOWN, 1 bad input."""
+    from .proofs import can_be_allowed
+
+    check = can_be_allowed(scenario, timeout_ms=timeout * 1000)
+    return _report_check(check, output, {"PASS": "PROVEN NEVER", "FAIL": "ALLOWED"}, principals=True)
 
 
 def _one_line(d) -> str:

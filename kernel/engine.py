@@ -211,21 +211,9 @@ class Engine:
         elif st.not_resource is not None:
             if matching.resource_matches(st.not_resource, resource, context):
                 return None
-        how = ""
-        if st.principal is not None:
-            how = matching.principal_grant(st.principal, caller)
-            if how is None:
-                return None
-        elif st.not_principal is not None:
-            listed_any, listed_all = matching.not_principal_lists(st.not_principal, caller)
-            if st.effect is Effect.ALLOW:
-                if listed_any:
-                    return None
-                how = matching.Grant.ITSELF
-            # A resource policy's Deny + NotPrincipal denies every principal
-            # that has a permissions boundary, whatever the list (§3).
-            elif listed_all and not (in_resource_policy and has_boundary):
-                return None
+        how = principal_match(st, in_resource_policy, caller, has_boundary)
+        if how is None:
+            return None
         if missing is not None:
             # Keys the statement tests that the request lacks: the Simulator's
             # MissingContextValues (every layer, SCPs included).
@@ -237,6 +225,24 @@ class Engine:
             if not holds:
                 return None
         return how
+
+
+def principal_match(st: StatementFacts, in_resource_policy: bool, caller: Caller, has_boundary: bool) -> str | None:
+    """How the statement's Principal/NotPrincipal covers the caller: None (it
+    does not), for an Allow the way it names the caller, "" when the statement
+    names no principal."""
+    how = ""
+    if st.principal is not None:
+        how = matching.principal_grant(st.principal, caller)
+    elif st.not_principal is not None:
+        listed_any, listed_all = matching.not_principal_lists(st.not_principal, caller)
+        if st.effect is Effect.ALLOW:
+            how = None if listed_any else matching.Grant.ITSELF
+        # A resource policy's Deny + NotPrincipal denies every principal
+        # that has a permissions boundary, whatever the list (§3).
+        elif listed_all and not (in_resource_policy and has_boundary):
+            how = None
+    return how
 
 
 def _action_applies(st: StatementFacts, action: str) -> bool:

@@ -187,17 +187,18 @@ def _alphabet(terms) -> list[str]:
 
 
 def _search(terms: list[Term], accepting, required: list[int], budget: int,
-            required_any: list[int] = ()) -> str | None | bool:
+            required_any: list[list[int]] = ()) -> str | None | bool:
     """Breadth-first over the product of every term's glob automata: the
     shortest string whose membership vector ``accepting`` admits; None if
     there is none, False if the budget ran out. A branch is pruned when a term
-    of ``required``, or every term of ``required_any``, can no longer match."""
+    of ``required``, or every term of a group in ``required_any``, can no
+    longer match."""
     globs = [(t, g, term.fold) for t, term in enumerate(terms) for g in term.globs]
     start = tuple(_closure(g, frozenset({0})) for _, g, _ in globs)
     alphabet = _alphabet(terms)
     of_term = [[k for k, (t, _, _) in enumerate(globs) if t == r] for r in range(len(terms))]
     must = [of_term[r] for r in required]
-    some = [k for r in required_any for k in of_term[r]]
+    some = [[k for r in group for k in of_term[r]] for group in required_any]
 
     def members(state) -> list[bool]:
         hit = [False] * len(terms)
@@ -207,8 +208,9 @@ def _search(terms: list[Term], accepting, required: list[int], budget: int,
         return [h != term.negated for h, term in zip(hit, terms)]
 
     def alive(state) -> bool:
-        if some and not any(state[k] for k in some):
-            return False
+        for ks in some:
+            if not any(state[k] for k in ks):
+                return False
         return all(any(state[k] for k in ks) for ks in must)
 
     memo: list[dict] = [{} for _ in globs]
@@ -281,7 +283,7 @@ def _find(formats, a_allow, a_deny, b_allow, b_deny, budget):
     # at least one A-allow pattern.
     positive = not any(terms[t].negated for t in range(f, f + aa))
     return _search(terms, accepting, [0] if f else [], budget,
-                   required_any=list(range(f, f + aa)) if positive else [])
+                   required_any=[list(range(f, f + aa))] if positive else [])
 
 
 def find_string(terms: tuple[Term, ...], wanted: tuple[bool, ...], budget: int = 200_000) -> str | None | bool:
@@ -295,3 +297,12 @@ def find_string(terms: tuple[Term, ...], wanted: tuple[bool, ...], budget: int =
 def _find_string(terms, wanted, budget):
     return _search(list(terms), lambda values: list(values) == list(wanted),
                    [i for i, (term, w) in enumerate(zip(terms, wanted)) if w and not term.negated], budget)
+
+
+def search_terms(terms: list[Term], accepting, required: list[int], required_any: list[list[int]] = (),
+                 budget: int = 200_000) -> str | None | bool:
+    """The shortest string whose membership vector (one bool per term)
+    ``accepting`` admits; None if there is none, False if the budget ran out.
+    Terms in ``required`` must match, and one term of each group in
+    ``required_any``."""
+    return _search(list(terms), accepting, required, budget, required_any)

@@ -33,7 +33,10 @@ from dataclasses import dataclass, field
 import z3
 
 from ..kernel import values as V
+from ..kernel.catalogue import CATALOGUE
 from ..kernel.conditions import _glob as kernel_glob
+from ..kernel.conditions import evaluate as kernel_evaluate
+from ..kernel.conditions import keys_read
 from ..kernel.operators import OPERATORS, ValueType
 from ..translator.model import ConditionClause
 from .automata import ANY, NOT_COLON, Term
@@ -52,10 +55,15 @@ class SymbolicContext:
     members: dict[tuple[str, Term], z3.BoolRef] = field(default_factory=dict)
     # Per encoded block (by formula id): the keys and string atoms it reads.
     reads: dict[int, tuple[frozenset, frozenset]] = field(default_factory=dict)
+    # Keys the question fixes (a RequestContext): clauses on them are decided
+    # by the kernel's own evaluation, not encoded.
+    fixed: object = None
+    spelling: dict[str, str] = field(default_factory=dict)  # lower-cased key → as a policy writes it
     _keys: set | None = None
     _atoms: set | None = None
 
     def _var(self, kind: str, key: str, make):
+        self.spelling.setdefault(key.lower(), key)
         name = (kind, key.lower())
         if self._keys is not None:
             self._keys.add(key.lower())
@@ -110,13 +118,19 @@ class SymbolicContext:
         return formula
 
     def realistic(self, keys) -> list[z3.BoolRef]:
-        """Constraints that keep the flags true to the kernel: a string always
-        reads; an ARN reads iff it has the shape parse_arn accepts; values
-        beyond the first exist only when the key does, and make it several."""
+        """Constraints that keep the flags true to the kernel and the request
+        realistic: a string always reads; an ARN reads iff it has the shape
+        parse_arn accepts; values beyond the first exist only when the key
+        does, and make it several; a single-valued key has one value."""
         out = []
         for key in keys:
             present = self.present(key)
             out.append(z3.Implies(self.several(key), present))
+            kind = CATALOGUE.condition_key_type(key)
+            if kind is not None and not kind.startswith("ArrayOf"):
+                # Typed mode: a key the catalogue declares single-valued
+                # never holds several values.
+                out.append(z3.Not(self.several(key)))
             extra = [self.used(key, i) for i in range(1, self.elements.get(key, 1))]
             if extra:
                 out.append(self.several(key) == z3.Or(*extra))
@@ -178,6 +192,8 @@ def encode(clause: ConditionClause, ctx: SymbolicContext) -> z3.BoolRef:
     op = OPERATORS.get(operator.base) if operator.base else None
     if op is None:
         return z3.BoolVal(False)  # the kernel: an unknown operator is false
+    if ctx.fixed is not None and all(ctx.fixed.has(k) for k in keys_read(clause)):
+        return z3.BoolVal(kernel_evaluate(clause, ctx.fixed)[0])
     if any(v.template is not None and any(type(p) is not str for p in v.template) for v in clause.values):
         raise Unsupported(f"policy variables in condition values ({clause.key}) are not encoded yet")
     key = clause.key

@@ -300,7 +300,7 @@ class _Assignments:
             for key in self.keys:
                 value = C.witness_value(ctx, model, key, strings)
                 if value is not None:
-                    context[key] = value
+                    context[ctx.spelling.get(key, key)] = value
             self.found.append(_Assignment(truth, context))
             if not self.names:
                 self.done = True

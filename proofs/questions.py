@@ -5,18 +5,33 @@ confirms, or UNKNOWN with the reason. A solver timeout is UNKNOWN, never PASS.
 - ``check_no_new_access(new, existing)``: PASS iff everything NEW allows,
   EXISTING allows (IAM Access Analyzer's CheckNoNewAccess): implies(new, existing).
 - ``equivalent(a, b)``: both directions.
+- ``check_access_not_granted(policy, actions, resources)``: PASS iff the
+  policy allows none of the actions on none of the resources:
+  implies(policy restricted to them, nothing).
+- ``check_no_public_access(policy, resource_type)``: PASS iff no anonymous
+  caller, and no caller of an account the policy does not know, is allowed
+  (stack.py, with the keys an outsider cannot choose fixed to an outsider's).
+- ``can_be_allowed(scenario)``: is any request the scenario leaves open
+  allowed by the whole policy set (stack.py)? PASS: proven never, with the
+  layers that forbid it; FAIL: a witness request.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..kernel.catalogue import CATALOGUE
 from ..kernel.engine import Engine, PolicyLayer
-from ..scenario import load_policy
+from ..errors import ScenarioError
+from ..kernel.rules import LAYER_ORDER
+from ..scenario import compile_policies, load_policy, read_scenario
 from ..translator.model import Effect, Policy, PolicyType
-from .engine import WITNESS_ACCOUNT, Implication, implies
+from .engine import WITNESS_ACCOUNT, Implication, implies, representative_callers
+from .stack import Open, can_be_allowed as _stack_allows
 
 # Policy types whose statements name no principal.
 ENCODED_TYPES = frozenset({PolicyType.IDENTITY, PolicyType.BOUNDARY, PolicyType.SESSION, PolicyType.SCP})
@@ -129,3 +144,205 @@ def equivalent(a, b, policy_type: PolicyType | str = PolicyType.IDENTITY, timeou
         check.result = "PASS"
     check.elapsed_ms = (time.perf_counter() - started) * 1000
     return check
+
+
+def _finish(check: Check, started: float) -> Check:
+    check.elapsed_ms = (time.perf_counter() - started) * 1000
+    return check
+
+
+def _texts(values, field_name: str) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str):
+        return [values]
+    if not all(isinstance(v, str) for v in values):
+        raise ScenarioError(field_name, "expected strings")
+    return list(values)
+
+
+def check_access_not_granted(policy, actions=None, resources=None,
+                             policy_type: PolicyType | str = PolicyType.IDENTITY, timeout_ms: int = 30_000) -> Check:
+    """PASS iff the policy allows none of ``actions`` (patterns; any action
+    when omitted) on none of ``resources`` (patterns; any when omitted)
+    (IAM Access Analyzer's CheckAccessNotGranted). At least one is given."""
+    started = time.perf_counter()
+    policy_type = PolicyType(policy_type)
+    actions, resources = _texts(actions, "actions"), _texts(resources, "resources")
+    if not actions and not resources:
+        raise ScenarioError("actions", "give the actions, the resources, or both")
+    policy = _policy(policy, policy_type, "policy")
+    # The access asked about, as Denies of everything else: what the result
+    # still allows is exactly what the policy grants of that access.
+    scope = []
+    principal = {"Principal": "*"} if policy_type not in ENCODED_TYPES else {}
+    if actions:
+        scope.append({"Effect": "Deny", **principal, "NotAction": actions, "Resource": "*"})
+    if resources:
+        scope.append({"Effect": "Deny", **principal, "Action": "*", "NotResource": resources})
+    limits = _policy({"Version": "2012-10-17", "Statement": scope}, policy_type, "the access asked about")
+    scoped = dataclasses.replace(policy, statements=policy.statements + limits.statements)
+    nothing = dataclasses.replace(policy, statements=())
+    check = Check("UNKNOWN", catalogue=CATALOGUE.version)
+    result, replayed = _direction(scoped, nothing, timeout_ms)
+    if result.holds is True:
+        check.result = "PASS"
+    elif result.holds is False:
+        check.result = "FAIL"
+        check.witness, check.reasons = replayed
+        check.reasons = [r for r in check.reasons if r["policy"] == "policy"]
+    else:
+        check.note = result.why
+    return _finish(check, started)
+
+
+# Resource types whose policies can grant public access, and the service whose
+# actions they govern.
+PUBLIC_RESOURCE_TYPES = {
+    "AWS::S3::Bucket": "s3", "AWS::S3::AccessPoint": "s3", "AWS::S3::Glacier": "glacier",
+    "AWS::S3Express::DirectoryBucket": "s3express", "AWS::S3Express::AccessPoint": "s3express",
+    "AWS::S3Outposts::Bucket": "s3-outposts", "AWS::S3Outposts::AccessPoint": "s3-outposts",
+    "AWS::S3Tables::TableBucket": "s3tables", "AWS::S3Tables::Table": "s3tables",
+    "AWS::KMS::Key": "kms", "AWS::SQS::Queue": "sqs", "AWS::SNS::Topic": "sns",
+    "AWS::Lambda::Function": "lambda", "AWS::SecretsManager::Secret": "secretsmanager",
+    "AWS::IAM::AssumeRolePolicyDocument": "sts", "AWS::DynamoDB::Table": "dynamodb",
+    "AWS::DynamoDB::Stream": "dynamodb", "AWS::EFS::FileSystem": "elasticfilesystem",
+    "AWS::OpenSearchService::Domain": "es", "AWS::Kinesis::Stream": "kinesis",
+    "AWS::Kinesis::StreamConsumer": "kinesis", "AWS::ECR::Repository": "ecr",
+    "AWS::ApiGateway::RestApi": "execute-api", "AWS::CodeArtifact::Domain": "codeartifact",
+    "AWS::Backup::BackupVault": "backup", "AWS::CloudTrail::Dashboard": "cloudtrail",
+    "AWS::CloudTrail::EventDataStore": "cloudtrail",
+}
+
+# Keys that describe who the caller is or which network it comes through:
+# an outsider cannot choose them. For the public question they are absent
+# (an empty list is an absent key), or derived from the outsider's identity.
+OUTSIDER_ABSENT_KEYS = (
+    "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:PrincipalServiceName", "aws:PrincipalServiceNamesList",
+    "aws:SourceVpc", "aws:SourceVpce", "aws:SourceVpcArn", "aws:VpcSourceIp", "aws:SourceAccount",
+    "aws:SourceArn", "aws:SourceOrgID", "aws:SourceOrgPaths", "aws:SourceOwner", "aws:CalledVia",
+    "aws:CalledViaFirst", "aws:CalledViaLast", "aws:Ec2InstanceSourceVpc", "aws:Ec2InstanceSourcePrivateIPv4",
+)
+# An address of the public internet no policy names by accident (TEST-NET-2,
+# RFC 5737).
+OUTSIDER_SOURCE_IP = "198.51.100.10"
+_ANY_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+def check_no_public_access(policy, resource_type: str = "AWS::S3::Bucket", timeout_ms: int = 30_000) -> Check:
+    """PASS iff the resource policy grants no access to the public: no
+    anonymous caller, and no caller from an account the policy does not name
+    (whose own policies allow it everything), is allowed any action of the
+    resource type's service, with any values of the keys a caller can choose
+    and an outsider's values of the others (OUTSIDER_ABSENT_KEYS,
+    OUTSIDER_SOURCE_IP) — so conditions such as aws:PrincipalOrgID or
+    aws:SourceVpce restrict, and aws:Referer does not."""
+    started = time.perf_counter()
+    service = PUBLIC_RESOURCE_TYPES.get(resource_type)
+    if service is None:
+        raise ScenarioError("resource_type", f"{resource_type!r} is not a resource type whose policy can grant "
+                                             f"public access (one of {', '.join(sorted(PUBLIC_RESOURCE_TYPES))})")
+    policy_type = PolicyType.TRUST if resource_type == "AWS::IAM::AssumeRolePolicyDocument" else PolicyType.RESOURCE
+    resource = _policy(policy, policy_type, "policy")
+    mentioned = set(re.findall(r"\b\d{12}\b", " ".join(e.value for st in resource.statements
+                                                          for e in (st.principal or ()) + (st.not_principal or ()))))
+    account = next(a for a in ("999999999999", "999999999998", "999999999997", "999999999996") if a not in mentioned)
+    outsider = f"arn:aws:iam::{account}:user/outsider"
+    engine = compile_policies({"identity": [_ANY_POLICY], "resource": resource})
+    context = {k: [] for k in OUTSIDER_ABSENT_KEYS}
+    context["aws:SourceIp"] = OUTSIDER_SOURCE_IP
+    question = Open([None, outsider], f"{service}:*", None, WITNESS_ACCOUNT, context)
+    check = Check("UNKNOWN", catalogue=CATALOGUE.version)
+    result = _stack_allows(engine, question, timeout_ms)
+    _conclude(check, engine, question, result)
+    return _finish(check, started)
+
+
+def _conclude(check: Check, engine: Engine, question: Open, result: Implication) -> None:
+    """PASS when nothing is allowed; FAIL with the witness the kernel
+    confirms (else UNKNOWN, an internal error); UNKNOWN with the reason."""
+    if result.holds is False:
+        check.result = "PASS"
+        return
+    if result.holds is None:
+        check.note = result.why
+        return
+    found = result.counterexample
+    # An empty list is an absent key (kernel/conditions.py): leave those out.
+    context = {k: v for k, v in found.context.items() if v != []}
+    request = {"principal": found.principal, "action": found.action, "resource": found.resource,
+               "context": context, "derive_context": question.derive_context}
+    if question.resource_account is not None:
+        request["resource_account"] = question.resource_account
+    decision = engine.decide(request)
+    if decision.decision != "allow":
+        check.note = f"internal error: the kernel does not confirm the solver's witness {request}"
+        return
+    check.result = "FAIL"
+    check.witness = request
+    trace = engine.trace(request)
+    check.reasons = [ref.to_dict() for ref in trace.matched if ref.statement.effect is Effect.ALLOW]
+
+
+_FREE = ("*", None)
+
+
+def can_be_allowed(scenario, timeout_ms: int = 30_000) -> Check:
+    """Is any request the scenario leaves open allowed by its whole policy
+    set? The request's principal, action and resource may be fixed, patterns
+    (``arn:aws:s3:::prod-*``) or left out (any); context keys given are
+    fixed, the others free. PASS: proven never, ``reasons`` name the layers
+    that forbid it; FAIL: ``witness`` is an allowed request."""
+    started = time.perf_counter()
+    raw, base_dir = read_scenario(scenario)
+    if not isinstance(raw, Mapping) or "policies" not in raw:
+        raise ScenarioError("policies", "missing")
+    engine = compile_policies(raw["policies"], base_dir)
+    request = raw.get("request") or {}
+    if not isinstance(request, Mapping):
+        raise ScenarioError("request", "expected an object")
+    unknown = [k for k in request if k not in ("principal", "action", "resource", "resource_account", "context",
+                                               "derive_context")]
+    if unknown:
+        raise ScenarioError(f"request.{unknown[0]}", "unknown field")
+    for name in ("action", "resource"):
+        if request.get(name) is not None and not isinstance(request[name], str):
+            raise ScenarioError(f"request.{name}", "expected a string (a pattern may use * and ?)")
+    context = request.get("context") or {}
+    if not isinstance(context, Mapping):
+        raise ScenarioError("request.context", "expected an object of condition keys")
+    if "principal" in request and request["principal"] != "*":
+        principals = [request["principal"]]
+    else:
+        # Any caller: representatives of every caller the policies tell
+        # apart, and a user and a role session of the witness account.
+        principals = representative_callers(*[p for layer in engine.layers for _, p in layer.policies])
+        principals = list(dict.fromkeys(principals + [
+            f"arn:aws:iam::{WITNESS_ACCOUNT}:user/witness",
+            f"arn:aws:sts::{WITNESS_ACCOUNT}:assumed-role/witness/session"]))
+    question = Open(principals, request.get("action"), None if request.get("resource") in _FREE
+                    else request["resource"], request.get("resource_account"), dict(context),
+                    request.get("derive_context", True))
+    check = Check("UNKNOWN", catalogue=CATALOGUE.version)
+    result = _stack_allows(engine, question, timeout_ms)
+    _conclude(check, engine, question, result)
+    if check.result == "PASS":
+        check.reasons = _forbidding_layers(engine, question, timeout_ms)
+    return _finish(check, started)
+
+
+def _forbidding_layers(engine: Engine, question: Open, timeout_ms: int) -> list[dict]:
+    """The layers that forbid it: each one which, if it allowed everything
+    and denied nothing, would let some request through."""
+    out = []
+    order = sorted(engine.layers, key=lambda l: LAYER_ORDER.index(l.family) if l.family in LAYER_ORDER
+                   else len(LAYER_ORDER))
+    for layer in order:
+        result = _stack_allows(engine, question, timeout_ms, ignore=frozenset({layer.name}))
+        if result.holds:
+            out.append({"layer": layer.name, "label": layer.label,
+                        "why": f"without {layer.label} some request would be allowed"})
+    if not out:
+        out.append({"layer": None, "label": "the policy set",
+                    "why": "no single layer: no path through the policies grants it"})
+    return out

@@ -1,0 +1,258 @@
+"""The symbolic side of kernel/engine.py's ``Engine.decide``: is there any
+request, among those a question leaves open, that a whole policy set allows?
+
+The kernel matches statements and hands the layer-level signature to the
+Datalog rules, which decide. Here, per caller and per action class, every
+statement that can apply becomes a term over the resource (its Resource or
+NotResource globs) gated by its condition block; Z3 chooses the blocks' truth
+(conditions.py), and the glob automata search the resource strings, reading
+for each candidate the same signature the kernel would build — which layers
+allow, which deny, how the resource policy names the caller, whether the
+resource is in the caller's account and must allow itself — and asking the
+rules' own outcome for it (rules.outcome, cached). The decision procedure is
+not restated: the search only finds memberships; the rules say "allow".
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ..kernel.catalogue import CATALOGUE
+from ..kernel.context import RequestContext
+from ..kernel.engine import Engine, principal_match
+from ..kernel.plan import GRANT_BITS
+from ..kernel.principals import Caller, read_caller
+from ..kernel.request import _TRUST_ACTIONS
+from ..kernel.rules import outcome
+from ..translator.model import Effect
+from . import automata as A
+from . import conditions as C
+from .engine import MAX_CONDITION_BLOCKS, EVERYTHING, Implication, Timeout, _Assignments, _remaining_ms, _Search, _term
+from .matching import ActionClass, Unsupported, action_classes
+
+
+@dataclass
+class Open:
+    """The request a question asks about: each of principal, action and
+    resource is fixed (a string), a pattern (``*``/``?`` wildcards), or free
+    (None); ``context`` fixes some keys and leaves the others free."""
+
+    principals: list[str | None]
+    action: str | None = None
+    resource: str | None = None
+    resource_account: str | None = None
+    context: dict = field(default_factory=dict)
+    derive_context: bool = True
+
+
+@dataclass
+class Found:
+    principal: str | None
+    action: str
+    resource: str
+    context: dict
+
+
+def _resource_glob_of(pattern: str) -> A.Glob:
+    return A.resource_glob(pattern)
+
+
+def _nc_star():
+    return ("star", A.NOT_COLON)
+
+
+def _arn_with(service: str | None = None, account: str | None = None, prefix: str | None = None,
+              digits: bool = False) -> A.Glob:
+    """The glob of six-part ARNs with the given service, account, or
+    resource prefix (what request.resource_account_of and
+    request.resource_must_allow_itself read off an ARN)."""
+    items = [_nc_star(), ("lit", ":"), _nc_star(), ("lit", ":")]
+    items += [("lit", c) for c in service] if service else [_nc_star()]
+    items += [("lit", ":"), _nc_star(), ("lit", ":")]
+    if account:
+        items += [("lit", c) for c in account]
+    elif digits:
+        items += [("one", A.DIGIT)] * 12
+    else:
+        items.append(_nc_star())
+    items.append(("lit", ":"))
+    items += [("lit", c) for c in prefix or ""] + [("star", A.ANY)]
+    return tuple(items)
+
+
+def can_be_allowed(engine: Engine, question: Open, timeout_ms: int = 30_000,
+                   ignore: frozenset[str] = frozenset()) -> Implication:
+    """``holds`` True: some request is allowed (``counterexample`` is it, as
+    a Found); False: none is; None: undecided (``why``). Layers in ``ignore``
+    are read as allowing everything and denying nothing (to name the layer
+    that forbids)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    result = Implication(False)
+    search = _Search(C.SymbolicContext(), deadline, result)
+    statements = [(st.action, st.not_action) for facts in engine._facts.values() for st in facts]
+    if question.action is not None and "*" not in question.action and "?" not in question.action:
+        relevant = frozenset({question.action.lower()})
+    else:
+        relevant = frozenset(a.lower() for a in CATALOGUE.expand(question.action or "*"))
+    try:
+        classes = action_classes(statements, relevant) if relevant else []
+        if question.action is not None and not classes and "*" not in question.action:
+            classes = [ActionClass((question.action,), ())]
+        for principal in question.principals:
+            caller = read_caller(principal)
+            for cls in classes:
+                found = _class_allowed(engine, question, principal, caller, cls, search, ignore)
+                if found is not None:
+                    result.holds = True
+                    result.counterexample = found
+                    return result
+    except Unsupported as e:
+        return Implication(None, why=str(e), solver_calls=result.solver_calls)
+    except Timeout:
+        return Implication(None, why=f"the solver did not finish within {timeout_ms} ms",
+                           solver_calls=result.solver_calls)
+    return result
+
+
+def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cls: ActionClass, search: _Search,
+                   ignore: frozenset[str]) -> Found | None:
+    ctx = search.ctx
+    action = cls.representative
+    fixed = RequestContext.merged(engine._derived(caller) if question.derive_context else RequestContext(),
+                                  question.context)
+    ctx.fixed = fixed
+    applies = engine._applies_mask(caller)
+    bits = engine._bits
+    has_boundary = bool(applies & bits.get("boundary", 0))
+    entries = []  # (bit, effect, grant bits, condition formula | None, Term)
+    for layer, candidates in engine._candidates(action):
+        bit = bits[layer]
+        if not applies & bit or layer in ignore:
+            continue
+        for st in candidates:
+            how = principal_match(st, layer == "resource", caller, has_boundary)
+            if how is None:
+                continue
+            if st.resource is not None:
+                term = _term(st.resource, negated=False)
+            elif st.not_resource is not None:
+                term = _term(st.not_resource, negated=True)
+            else:
+                term = EVERYTHING
+            condition = None
+            if st.condition:
+                condition = search.blocks.get(("stack", id(st), principal))
+                if condition is None:
+                    condition = search.blocks[("stack", id(st), principal)] = ctx.block(st.condition)
+            grant = GRANT_BITS[how] if (layer == "resource" and how and st.effect is Effect.ALLOW) else 0
+            entries.append((bit, st.effect, grant, condition, term))
+    ignored = sum(bits[name] for name in ignore if name in bits)
+
+    # What the resource string decides besides the statements.
+    fixed_terms: list[A.Term] = []
+    if cls.arn_formats:
+        fixed_terms.append(A.Term(tuple(g for f in cls.arn_formats for g in A.format_globs(f))))
+    else:
+        fixed_terms.append(A.Term(((("lit", "*"),),)))  # an action without resource types takes "*"
+    if question.resource is not None:
+        fixed_terms.append(A.Term((A.resource_glob(question.resource),) if question.resource != "*"
+                                  else ((("lit", "*"),),)))
+    required = list(range(len(fixed_terms)))
+    account_terms = (A.Term((_arn_with(digits=True),)),
+                     A.Term((_arn_with(account=caller.account),)) if caller.account else A.Term(()))
+    must_allow_term = A.Term(())
+    if action.lower() in _TRUST_ACTIONS:
+        must_allow_term = A.Term((_arn_with(service="iam", prefix="role/"),))
+    elif action.lower().startswith("kms:"):
+        must_allow_term = A.Term((_arn_with(service="kms", prefix="key/"),))
+    base = fixed_terms + list(account_terms) + [must_allow_term]
+    n_base = len(base)
+
+    blocks = {c.get_id(): c for _, _, _, c, _ in entries if c is not None}
+    if len(blocks) > MAX_CONDITION_BLOCKS:
+        raise Unsupported(f"{len(blocks)} condition blocks on {action} (more than {MAX_CONDITION_BLOCKS})")
+    key = ("stack", principal, frozenset(blocks))
+    assignments = search.assignments.get(key)
+    if assignments is None:
+        assignments = search.assignments[key] = _Assignments(search, blocks)
+    ctx.fixed = None
+    kind = caller.kind
+    outcomes = {}
+    resource_bit = bits.get("resource", 0)
+    n_fixed = len(fixed_terms)
+
+    def decide(allows: int, denies: int, grants: int, has_account: bool, in_caller_account: bool,
+               must_allow: bool) -> bool:
+        """The rules' decision for these layer-level facts (as Engine.decide
+        builds its signature)."""
+        allows |= ignored & applies
+        if denies:
+            allows = grants = 0
+        if caller.account is None:
+            same_account = None
+        elif question.resource_account is not None:
+            same_account = question.resource_account == caller.account
+        else:
+            same_account = in_caller_account if has_account else True
+        signature_key = (kind, same_account, must_allow, applies, allows, denies, grants)
+        decision = outcomes.get(signature_key)
+        if decision is None:
+            decision = outcomes[signature_key] = outcome(engine._signature(signature_key)).decision
+        return decision == "allow"
+
+    def allowed(values, active) -> bool:
+        if not all(values[:n_fixed]):
+            return False
+        allows = denies = grants = 0
+        for (bit, effect, grant, _, _), hit in zip(active, values[n_base:]):
+            if hit:
+                if effect is Effect.ALLOW:
+                    allows |= bit
+                    grants |= grant
+                else:
+                    denies |= bit
+        return decide(allows, denies, grants, *values[n_fixed:n_base])
+
+    settings = [(h, i, m) for h in (False, True) for i in (False, True) for m in (False, True)]
+
+    def best_case(active, without: int = 0) -> bool:
+        """Whether any membership could be allowed: every active Allow
+        matching (but those of ``without``), only the certain Denies."""
+        allows = grants = denies = 0
+        for bit, effect, grant, _, term in active:
+            if effect is Effect.ALLOW and not bit & without:
+                allows |= bit
+                grants |= grant
+            elif effect is Effect.DENY and term == EVERYTHING:
+                denies |= bit
+        if without & resource_bit:
+            grants = 0
+        return any(decide(allows, denies, grants, *setting) for setting in settings)
+
+    k = 0
+    while (assignment := assignments.get(k)) is not None:
+        k += 1
+        _remaining_ms(search.deadline)
+        active = [e for e in entries if e[3] is None or assignment.truth[e[3].get_id()]]
+        if not best_case(active):
+            continue  # no resource can help: the layers' Allows or Denies decide
+        # A layer without which nothing is allowed must have a matching Allow:
+        # prune the search where none of its patterns can still match.
+        groups = []
+        for bit in {e[0] for e in active if e[1] is Effect.ALLOW}:
+            if not best_case(active, without=bit):
+                group = [n_base + i for i, e in enumerate(active) if e[0] == bit and e[1] is Effect.ALLOW]
+                if not any(active[i - n_base][4].negated for i in group):
+                    groups.append(group)
+        terms = base + [e[4] for e in active]
+        answer = A.search_terms(terms, lambda values, active=active: allowed(values, active), required, groups)
+        if answer is False:
+            raise Timeout()
+        if answer is not None:
+            context = {**question.context, **assignment.context}
+            return Found(principal, action, answer, context)
+    return None
+
+
+CATALOGUE_VERSION = CATALOGUE.version
