@@ -251,9 +251,15 @@ def check_no_public_access(policy, resource_type: str = "AWS::S3::Bucket", timeo
     engine = compile_policies({"identity": [_ANY_POLICY], "resource": resource})
     context = {k: [] for k in OUTSIDER_ABSENT_KEYS}
     context["aws:SourceIp"] = OUTSIDER_SOURCE_IP
-    question = Open([None, outsider], f"{service}:*", None, WITNESS_ACCOUNT, context)
     check = Check("UNKNOWN", catalogue=CATALOGUE.version)
-    result = _stack_allows(engine, question, timeout_ms)
+    # The anonymous caller, then the outsider (whose calls to KMS carry its
+    # own account as kms:CallerAccount).
+    for principal, caller_account in ((None, []), (outsider, account)):
+        question = Open([principal], f"{service}:*", None, WITNESS_ACCOUNT,
+                        {**context, "kms:CallerAccount": caller_account})
+        result = _stack_allows(engine, question, timeout_ms)
+        if result.holds is not False:
+            break
     _conclude(check, engine, question, result)
     return _finish(check, started)
 

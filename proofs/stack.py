@@ -32,6 +32,11 @@ from .engine import MAX_CONDITION_BLOCKS, EVERYTHING, Implication, Timeout, _Ass
 from .matching import ActionClass, Unsupported, action_classes
 
 
+# Keys derived from the caller alone (principals.Caller.derived_context).
+CALLER_KEYS = ("aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalType", "aws:username",
+               "aws:PrincipalIsAWSService", "aws:PrincipalServiceName")
+
+
 @dataclass
 class Open:
     """The request a question asks about: each of principal, action and
@@ -119,8 +124,13 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
                    ignore: frozenset[str]) -> Found | None:
     ctx = search.ctx
     action = cls.representative
-    fixed = RequestContext.merged(engine._derived(caller) if question.derive_context else RequestContext(),
-                                  question.context)
+    fixed = RequestContext(question.context)
+    if question.derive_context:
+        # The keys AWS sets from the caller's identity are not the caller's to
+        # choose: derived as the kernel derives them, absent (an empty list)
+        # where the caller has none; the question's own values still win.
+        derived = caller.derived_context()
+        fixed = RequestContext({**{k: [] for k in CALLER_KEYS}, **derived, **question.context})
     ctx.fixed = fixed
     applies = engine._applies_mask(caller)
     bits = engine._bits
