@@ -36,6 +36,7 @@ bench/peer/node_modules: bench/peer/package.json
 bench: $(STAMP) bench/peer/node_modules
 	$(BIN)/python bench/parse_bench.py
 	$(BIN)/python bench/kernel_bench.py
+	$(BIN)/python bench/proofs_bench.py
 
 clean:
 	rm -rf $(VENV) .cache build dist *.egg-info

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: validate every bundled example policy with its policy type, then
-# decide the bundled scenarios with their explanations.
+# decide the bundled scenarios with their explanations, prove a refactor,
+# catch a widening, and ask what can ever be allowed.
 # Usage: examples/demo.sh PATH/TO/iamlogic
 set -u
 iamlogic=${1:-iamlogic}
@@ -38,3 +39,15 @@ echo
 echo "== iamlogic check-no-new-access --existing examples/refactor/before.json --new examples/refactor/after-widened.json"
 "$iamlogic" check-no-new-access --existing examples/refactor/before.json --new examples/refactor/after-widened.json
 echo "   exit $?: 2 means new access, shown by the witness"
+echo
+echo "### Asking what can ever be allowed"
+echo
+for file in examples/questions/*.json; do
+  echo "== iamlogic can-be-allowed $file"
+  "$iamlogic" can-be-allowed "$file"
+  echo "   exit $?: 0 proven never, 2 allowed (the witness)"
+  echo
+done
+echo "== iamlogic check-no-public-access examples/policies/resource/website-bucket.json --resource-type AWS::S3::Bucket"
+"$iamlogic" check-no-public-access examples/policies/resource/website-bucket.json --resource-type AWS::S3::Bucket
+echo "   exit $?: 2 means public (aws:Referer is sent by the caller: it restricts nothing)"

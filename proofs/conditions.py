@@ -22,7 +22,8 @@ that key (each clause needs at most one element to be true or false, so a
 request exists iff one with at most ``n`` values does).
 
 Not encoded yet (raise Unsupported, the answer is UNKNOWN): set operators on
-non-string keys, policy variables in values, BinaryEquals, IPv6 CIDRs.
+non-string keys, policy variables whose keys the question does not fix,
+BinaryEquals.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from ..kernel.conditions import _glob as kernel_glob
 from ..kernel.conditions import evaluate as kernel_evaluate
 from ..kernel.conditions import keys_read
 from ..kernel.operators import OPERATORS, ValueType
-from ..translator.model import ConditionClause
+from ..translator.model import ConditionClause, Variable  # noqa: F401 (Variable: engine.py)
 from .automata import ANY, NOT_COLON, Term
 from .matching import Unsupported
 
@@ -90,6 +91,10 @@ class SymbolicContext:
             ValueType.IP_ADDRESS: lambda n: z3.BitVec(n, 32),
         }[vt]
         return self._var(f"value-{vt.value}", key, make)
+
+    def value6(self, key: str) -> z3.ExprRef:
+        """An IP address key's value when it is an IPv6 address."""
+        return self._var("value6-IPAddress", key, lambda n: z3.BitVec(n, 128))
 
     def ipv6(self, key: str) -> z3.BoolRef:
         return self._var("ipv6", key, z3.Bool)
@@ -194,8 +199,9 @@ def encode(clause: ConditionClause, ctx: SymbolicContext) -> z3.BoolRef:
         return z3.BoolVal(False)  # the kernel: an unknown operator is false
     if ctx.fixed is not None and all(ctx.fixed.has(k) for k in keys_read(clause)):
         return z3.BoolVal(kernel_evaluate(clause, ctx.fixed)[0])
+    texts = [v.text for v in clause.values]
     if any(v.template is not None and any(type(p) is not str for p in v.template) for v in clause.values):
-        raise Unsupported(f"policy variables in condition values ({clause.key}) are not encoded yet")
+        texts = _substituted_values(clause, op, ctx)
     key = clause.key
     present, several = ctx.present(key), ctx.several(key)
     if op.value_type is ValueType.NULL:
@@ -203,7 +209,6 @@ def encode(clause: ConditionClause, ctx: SymbolicContext) -> z3.BoolRef:
         if any(w is None for w in wanted):
             return z3.BoolVal(False)
         return z3.Or(*[z3.Not(present) if w else present for w in wanted]) if wanted else z3.BoolVal(False)
-    texts = [v.text for v in clause.values]
     if operator.qualifier is not None:
         return _qualified(operator, op, key, texts, ctx)
     hits = _hits(op, key, texts, ctx, 0)
@@ -213,6 +218,27 @@ def encode(clause: ConditionClause, ctx: SymbolicContext) -> z3.BoolRef:
     satisfied = z3.And(readable_single, z3.Not(hits) if op.negated else hits)
     missing = z3.BoolVal(True) if (operator.if_exists or op.negated) else z3.BoolVal(False)
     return z3.Or(z3.And(z3.Not(present), missing), satisfied)
+
+
+def _substituted_values(clause: ConditionClause, op, ctx: SymbolicContext) -> list[str]:
+    """The clause's values with their variables replaced, when the question
+    fixes every variable's key (kernel/conditions.py: an absent variable
+    drops its value); otherwise Unsupported."""
+    out = []
+    for v in clause.values:
+        if v.template is None or all(type(p) is str for p in v.template) or not op.variables:
+            out.append(v.text)
+            continue
+        keys = [p.key for p in v.template if hasattr(p, "key")]
+        if ctx.fixed is None or not all(ctx.fixed.has(k) for k in keys) or \
+                any(type(p) is not str and not hasattr(p, "key") for p in v.template):
+            raise Unsupported(f"policy variables in condition values ({clause.key}) are not encoded yet")
+        text = ctx.fixed.substitute(v.template)
+        if text is not None:
+            if op.wildcards and any(c in (ctx.fixed.get(k) or "") for k in keys for c in "*?"):
+                raise Unsupported(f"a variable's value in {clause.key} holds a wildcard character")
+            out.append(text)
+    return out
 
 
 def _qualified(operator, op, key: str, texts: list[str], ctx: SymbolicContext) -> z3.BoolRef:
@@ -276,10 +302,12 @@ def _hits(op, key: str, texts: list[str], ctx: SymbolicContext, element: int) ->
             net = V.parse_ip(text)
             if net is None:
                 return None
-            if net.version != 4:
-                raise Unsupported("IPv6 CIDRs are not encoded yet")
             mask = int(net.netmask)
-            terms.append(z3.And(z3.Not(ctx.ipv6(key)), (var & mask) == int(net.network_address)))
+            if net.version == 4:
+                terms.append(z3.And(z3.Not(ctx.ipv6(key)), (var & mask) == int(net.network_address)))
+            else:
+                v6 = ctx.value6(key)
+                terms.append(z3.And(ctx.ipv6(key), (v6 & mask) == int(net.network_address)))
     return z3.Or(*terms) if terms else z3.BoolVal(False)
 
 
@@ -316,7 +344,12 @@ def witness_value(ctx: SymbolicContext, model: z3.ModelRef, key: str, strings: d
         if z3.is_bool(value):
             text = "true" if z3.is_true(value) else "false"
         elif z3.is_bv(var):
-            text = str(ipaddress.IPv4Address(value.as_long()))
+            ipv6 = ctx.variables.get(("ipv6", k))
+            if ipv6 is not None and z3.is_true(model.eval(ipv6, model_completion=True)):
+                six = model.eval(ctx.value6(k), model_completion=True)
+                text = str(ipaddress.IPv6Address(six.as_long()))
+            else:
+                text = str(ipaddress.IPv4Address(value.as_long()))
         else:
             text = value.as_decimal(6).rstrip("?")
             if kind == "value-Date":

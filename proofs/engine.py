@@ -96,18 +96,36 @@ def _side(policy: Policy, cls: ActionClass, ctx: C.SymbolicContext, caller: Call
 EVERYTHING = A.Term((), negated=True)  # the complement of nothing
 
 
-def _term(patterns, negated: bool) -> A.Term:
-    """A Resource (or NotResource) element as a union of globs."""
+def _term(patterns, negated: bool, fixed=None) -> A.Term:
+    """A Resource (or NotResource) element as a union of globs. Policy
+    variables are substituted when the question fixes their keys (``fixed``,
+    a RequestContext: e.g. aws:username of a given caller)."""
     globs = []
     for p in patterns:
         if p.is_any:
             return A.Term((), negated=not negated)  # "*": everything (NotResource "*": nothing)
         if p.arn_parts is None:
             continue  # not an ARN: it matches nothing
+        text = p.text
         if p.resource is not None and any(type(x) is not str for x in p.resource):
-            raise Unsupported(f"policy variables in Resource ({p.text}) are not encoded yet")
-        globs.append(A.resource_glob(p.text))
+            text = _substituted(p, fixed)
+            if text is None:
+                continue  # an absent variable: the entry matches nothing (§5)
+        globs.append(A.resource_glob(text))
     return A.Term(tuple(globs), negated)
+
+
+def _substituted(pattern, fixed) -> str | None:
+    variables = [x for x in pattern.resource if type(x) is not str]
+    if fixed is None or not all(isinstance(x, C.Variable) and fixed.has(x.key) for x in variables):
+        raise Unsupported(f"policy variables in Resource ({pattern.text}) are not encoded yet")
+    resource = fixed.substitute(pattern.resource)
+    if resource is None:
+        return None
+    values = [fixed.get(x.key) for x in variables]
+    if any(isinstance(v, str) and ("*" in v or "?" in v) for v in values):
+        raise Unsupported(f"a variable's value in {pattern.text} holds a wildcard character")
+    return "arn:" + ":".join(pattern.arn_parts) + ":" + resource
 
 
 def _active(terms: list, truth: dict) -> list:
@@ -251,9 +269,14 @@ class _Assignments:
     string atoms' truth; the glob automata then find each string value with
     exactly those memberships, or refute them (a clause Z3 learns)."""
 
-    def __init__(self, search: "_Search", blocks: dict):
+    def __init__(self, search: "_Search", blocks: dict, prefer: dict | None = None):
         ctx = search.ctx
         self.search, self.blocks = search, blocks
+        # prefer: block id → the truth that can only help (stack.py: an
+        # Allow's block true, a Deny's false; the rules are monotone, which
+        # tests/test_kernel_properties.py proves). Then only assignments no
+        # found one dominates are enumerated, each pushed towards its best.
+        self.prefer = prefer
         keys = frozenset().union(*(ctx.reads[i][0] for i in blocks)) if blocks else frozenset()
         self.atoms = frozenset().union(*(ctx.reads[i][1] for i in blocks)) if blocks else frozenset()
         self.keys = sorted(keys)
@@ -282,6 +305,8 @@ class _Assignments:
                 self.done = True
                 return
             model = solver.model()
+            if self.prefer:
+                model = self._improve(model)
             strings, refuted = {}, False
             for var, constraints in C.string_constraints(ctx, self.atoms, model).items():
                 _remaining_ms(self.search.deadline)
@@ -302,11 +327,34 @@ class _Assignments:
                 if value is not None:
                     context[ctx.spelling.get(key, key)] = value
             self.found.append(_Assignment(truth, context))
-            if not self.names:
+            if self.prefer:
+                better = [n == z3.BoolVal(self.prefer[i]) if self.prefer.get(i) is not None
+                          else n != z3.BoolVal(truth[i])
+                          for i, n in self.names.items() if self.prefer.get(i) != truth[i]]
+                if not better:
+                    self.done = True
+                else:
+                    solver.add(z3.Or(*better))
+            elif not self.names:
                 self.done = True
             else:
                 solver.add(z3.Or(*[n != z3.BoolVal(truth[i]) for i, n in self.names.items()]))
             return
+
+    def _improve(self, model: z3.ModelRef) -> z3.ModelRef:
+        """Greedily move each block towards its preferred truth while the
+        constraints allow."""
+        held = []
+        for i, want in self.prefer.items():
+            if want is None or z3.is_true(model.eval(self.names[i], model_completion=True)) == want:
+                if want is not None:
+                    held.append(self.names[i] == z3.BoolVal(want))
+                continue
+            trial = held + [self.names[i] == z3.BoolVal(want)]
+            self.search.stats.solver_calls += 1
+            if self.solver.check(*trial) == z3.sat:
+                held, model = trial, self.solver.model()
+        return model
 
 
 @dataclass
@@ -342,8 +390,10 @@ def _class_counterexample(a: Policy, b: Policy, cls: ActionClass, caller: Caller
     while (assignment := assignments.get(k)) is not None:
         k += 1
         truth = assignment.truth
-        terms = (_active(side_a.allows, truth), _active(side_a.denies, truth),
-                 _active(side_b.allows, truth), _active(side_b.denies, truth))
+        terms = _without_shared(_active(side_a.allows, truth), _active(side_a.denies, truth),
+                                _active(side_b.allows, truth), _active(side_b.denies, truth))
+        if not terms[0]:
+            continue
         # Untyped first: when no resource at all separates the two sides, no
         # typed one does either (the common case, and the cheap question).
         answer = _solve(None, terms, search.deadline, search.stats)
@@ -352,6 +402,16 @@ def _class_counterexample(a: Policy, b: Policy, cls: ActionClass, caller: Caller
         if answer is not None:
             return Counterexample(cls.representative, answer, dict(assignment.context), principal)
     return None
+
+
+def _without_shared(a_allow: list, a_deny: list, b_allow: list, b_deny: list) -> tuple:
+    """Drop from A's Allows the patterns B also allows, when B denies nothing
+    A does not: whatever A allows through them, B allows too, so a request
+    only A allows must come through another of A's Allows."""
+    if set(b_deny) <= set(a_deny):
+        shared = set(b_allow)
+        a_allow = [t for t in a_allow if t not in shared]
+    return a_allow, a_deny, b_allow, b_deny
 
 
 def _solve(formats, terms, deadline: float, stats: Implication) -> str | None:

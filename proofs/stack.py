@@ -28,9 +28,13 @@ from ..kernel.rules import outcome
 from ..translator.model import Effect
 from . import automata as A
 from . import conditions as C
-from .engine import MAX_CONDITION_BLOCKS, EVERYTHING, Implication, Timeout, _Assignments, _remaining_ms, _Search, _term
+from .engine import EVERYTHING, Implication, Timeout, _Assignments, _remaining_ms, _Search, _term
 from .matching import ActionClass, Unsupported, action_classes
 
+
+# Only undominated assignments are enumerated here (engine._Assignments), so
+# more blocks are tractable than for the implication.
+MAX_STACK_BLOCKS = 40
 
 # Keys derived from the caller alone (principals.Caller.derived_context).
 CALLER_KEYS = ("aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalType", "aws:username",
@@ -106,6 +110,8 @@ def can_be_allowed(engine: Engine, question: Open, timeout_ms: int = 30_000,
             classes = [ActionClass((question.action,), ())]
         for principal in question.principals:
             caller = read_caller(principal)
+            if not _may_be_allowed(engine, caller, ignore):
+                continue
             for cls in classes:
                 found = _class_allowed(engine, question, principal, caller, cls, search, ignore)
                 if found is not None:
@@ -118,6 +124,32 @@ def can_be_allowed(engine: Engine, question: Open, timeout_ms: int = 30_000,
         return Implication(None, why=f"the solver did not finish within {timeout_ms} ms",
                            solver_calls=result.solver_calls)
     return result
+
+
+def _may_be_allowed(engine: Engine, caller: Caller, ignore: frozenset[str]) -> bool:
+    """Whether the rules allow anything at all for this caller in the best
+    case: every Allow statement that names it matching, no Deny."""
+    bits = engine._bits
+    applies = engine._applies_mask(caller)
+    has_boundary = bool(applies & bits.get("boundary", 0))
+    allows = grants = 0
+    for layer, facts in engine._facts.items():
+        bit = bits[layer]
+        if not applies & bit:
+            continue
+        if layer in ignore:
+            allows |= bit
+            continue
+        for st in facts:
+            if st.effect is Effect.ALLOW:
+                how = principal_match(st, layer == "resource", caller, has_boundary)
+                if how is not None:
+                    allows |= bit
+                    if layer == "resource" and how:
+                        grants |= GRANT_BITS[how]
+    accounts = (None,) if caller.account is None else (True, False)
+    return any(outcome(engine._signature((caller.kind, same, must, applies, allows, 0, grants))).decision == "allow"
+               for same in accounts for must in (False, True))
 
 
 def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cls: ActionClass, search: _Search,
@@ -145,9 +177,9 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
             if how is None:
                 continue
             if st.resource is not None:
-                term = _term(st.resource, negated=False)
+                term = _term(st.resource, negated=False, fixed=fixed)
             elif st.not_resource is not None:
-                term = _term(st.not_resource, negated=True)
+                term = _term(st.not_resource, negated=True, fixed=fixed)
             else:
                 term = EVERYTHING
             condition = None
@@ -180,12 +212,17 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
     n_base = len(base)
 
     blocks = {c.get_id(): c for _, _, _, c, _ in entries if c is not None}
-    if len(blocks) > MAX_CONDITION_BLOCKS:
-        raise Unsupported(f"{len(blocks)} condition blocks on {action} (more than {MAX_CONDITION_BLOCKS})")
-    key = ("stack", principal, frozenset(blocks))
+    if len(blocks) > MAX_STACK_BLOCKS:
+        raise Unsupported(f"{len(blocks)} condition blocks on {action} (more than {MAX_STACK_BLOCKS})")
+    prefer: dict = {}
+    for _, effect, _, c, _ in entries:
+        if c is not None:
+            want = effect is Effect.ALLOW
+            prefer[c.get_id()] = want if prefer.get(c.get_id(), want) == want else None
+    key = ("stack", principal, frozenset(blocks), tuple(sorted(prefer.items(), key=lambda kv: kv[0])))
     assignments = search.assignments.get(key)
     if assignments is None:
-        assignments = search.assignments[key] = _Assignments(search, blocks)
+        assignments = search.assignments[key] = _Assignments(search, blocks, prefer)
     ctx.fixed = None
     kind = caller.kind
     outcomes = {}
@@ -256,6 +293,15 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
                 if not any(active[i - n_base][4].negated for i in group):
                     groups.append(group)
         terms = base + [e[4] for e in active]
+        # Format globs that cannot meet a pattern each needed layer (and the
+        # question's resource) must match add nothing: drop them.
+        formats = terms[0].globs
+        for group in groups + ([[1]] if question.resource is not None else []):
+            wanted = [g for i in group for g in terms[i].globs]
+            formats = tuple(f for f in formats if any(A._may_meet(f, w) for w in wanted))
+        if not formats:
+            continue
+        terms[0] = A.Term(formats)
         answer = A.search_terms(terms, lambda values, active=active: allowed(values, active), required, groups)
         if answer is False:
             raise Timeout()

@@ -25,6 +25,7 @@ EXPECTED = {
         "The policy failed legacy parsing",
     ),
     "resource/bucket-policy.json": ([], None),
+    "resource/website-bucket.json": ([], None),
     "trust/ec2-role.json": ([], None),
     "scp/region-guard.json": ([], None),
 }
@@ -76,6 +77,30 @@ def test_example_refactors():
     assert widened.result == "FAIL" and widened.witness["action"].startswith("s3:GetObject")
 
 
+QUESTIONS = ROOT / "examples" / "questions"
+# can-be-allowed: (result, the forbidding layers or the witness's action).
+EXPECTED_QUESTIONS = {
+    "sandbox-admin-iam.json": ("PASS", ["scp/1"]),
+    "sandbox-admin-terminate.json": ("FAIL", "ec2:TerminateInstances"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_QUESTIONS))
+def test_example_question(name):
+    from iamlogic.proofs import can_be_allowed
+
+    assert sorted(p.name for p in QUESTIONS.glob("*.json")) == sorted(EXPECTED_QUESTIONS)
+    check = can_be_allowed(QUESTIONS / name)
+    result, detail = EXPECTED_QUESTIONS[name]
+    assert check.result == result
+    if result == "PASS":
+        assert [r["layer"] for r in check.reasons] == detail
+    else:
+        assert check.witness["action"] == detail
+        # SEMANTICS §1.3: the sandbox's region guard denies other regions.
+        assert check.witness["context"]["aws:RequestedRegion"] in ("eu-west-1", "eu-central-1")
+
+
 def test_demo_script_runs_every_example():
     iamlogic_cmd = Path(sys.executable).parent / "iamlogic"
     proc = subprocess.run(["bash", ROOT / "examples" / "demo.sh", iamlogic_cmd], capture_output=True, text=True,
@@ -87,6 +112,8 @@ def test_demo_script_runs_every_example():
     assert "PASS\n   exit 0: 0 means proven equivalent" in proc.stdout
     assert "FAIL\n  witness: s3:GetObject" in proc.stdout
     assert "exit 2: blocking findings (this example is broken on purpose)" in proc.stdout
+    assert "PROVEN NEVER\n  forbidden by: the SCP level ou-sandbox" in proc.stdout
+    assert "FAIL\n  witness: s3:GetObject on arn:aws:s3:::www-assets/" in proc.stdout
 
 
 def test_package_docstring_examples():

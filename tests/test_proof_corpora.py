@@ -6,20 +6,11 @@ here with the reason."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from conftest import CORPORA
+from conftest import corpus_records
 from iamlogic.errors import IamlogicError, PolicyError
 from iamlogic.proofs import check_no_new_access, equivalent
-
-
-def records(name: str) -> list[dict]:
-    path = CORPORA / name
-    if not path.is_file():
-        pytest.skip(f"{path} absent")
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def statements(policy) -> list:
@@ -73,7 +64,7 @@ def relation(p1, p2, policy_type: str) -> str:
 
 def test_quacky_mutation_pairs():
     agree, disagreements = 0, {}
-    pairs = records("quacky.pairs.jsonl")
+    pairs = corpus_records("quacky.pairs.jsonl")
     for r in pairs:
         try:
             ours = relation(r["p1"], r["p2"], documents_type(r))
@@ -118,7 +109,7 @@ REJECTED = {
 
 def test_awspolicyequivalence_equivalent_pairs():
     proven = 0
-    for r in records("awspolicyequivalence.pairs.jsonl"):
+    for r in corpus_records("awspolicyequivalence.pairs.jsonl"):
         if r["relation"] != "equivalent":
             continue
         name = r["id"].split("/", 1)[1]
