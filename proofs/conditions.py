@@ -60,6 +60,7 @@ class SymbolicContext:
     # by the kernel's own evaluation, not encoded.
     fixed: object = None
     spelling: dict[str, str] = field(default_factory=dict)  # lower-cased key → as a policy writes it
+    _blocks: dict = field(default_factory=dict)
     _keys: set | None = None
     _atoms: set | None = None
 
@@ -113,13 +114,21 @@ class SymbolicContext:
 
     def block(self, clauses) -> z3.BoolRef:
         """A statement's condition block (its clauses ANDed), remembering
-        which keys and atoms it reads."""
+        which keys and atoms it reads; blocks that say the same thing are
+        encoded once."""
+        fixed = None if self.fixed is None else tuple(sorted(self.fixed.items()))
+        content = (fixed, tuple((c.operator.text, c.key.lower(), tuple(v.text for v in c.values))
+                                         for c in clauses))
+        found = self._blocks.get(content)
+        if found is not None:
+            return found
         self._keys, self._atoms = set(), set()
         try:
             formula = z3.And(*[encode(c, self) for c in clauses])
             self.reads[formula.get_id()] = (frozenset(self._keys), frozenset(self._atoms))
         finally:
             self._keys = self._atoms = None
+        self._blocks[content] = formula
         return formula
 
     def realistic(self, keys) -> list[z3.BoolRef]:

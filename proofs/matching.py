@@ -70,6 +70,16 @@ def action_classes(statement_patterns: list[tuple[tuple[ActionPattern, ...] | No
     return [ActionClass(tuple(actions), key[1]) for key, actions in by_key.items()]
 
 
+def single_class(action: str, catalogue: Catalogue = CATALOGUE) -> ActionClass:
+    """The class of one named action (no statements need reading: every
+    statement treats one action alike)."""
+    service, _, name = action.partition(":")
+    details = catalogue.action(service.lower(), name.lower())
+    proper = f"{service.lower()}:{details['name']}" if details else action
+    formats = tuple(sorted({fmt for _, fmt, _ in catalogue.resource_types_for(proper)}))
+    return ActionClass((proper,), formats)
+
+
 def relevant_actions(patterns: tuple[ActionPattern, ...] | None, not_patterns: tuple[ActionPattern, ...] | None,
                      catalogue: Catalogue = CATALOGUE) -> frozenset[str]:
     """The catalogue's actions a statement's Action (or NotAction) applies to."""

@@ -29,7 +29,7 @@ from ..translator.model import Effect
 from . import automata as A
 from . import conditions as C
 from .engine import EVERYTHING, Implication, Timeout, _Assignments, _remaining_ms, _Search, _term
-from .matching import ActionClass, Unsupported, action_classes
+from .matching import Unsupported, action_classes, single_class
 
 
 # Only undominated assignments are enumerated here (engine._Assignments), so
@@ -99,15 +99,14 @@ def can_be_allowed(engine: Engine, question: Open, timeout_ms: int = 30_000,
     deadline = time.monotonic() + timeout_ms / 1000
     result = Implication(False)
     search = _Search(C.SymbolicContext(), deadline, result)
-    statements = [(st.action, st.not_action) for facts in engine._facts.values() for st in facts]
-    if question.action is not None and "*" not in question.action and "?" not in question.action:
-        relevant = frozenset({question.action.lower()})
-    else:
-        relevant = frozenset(a.lower() for a in CATALOGUE.expand(question.action or "*"))
+    fixed_action = question.action is not None and "*" not in question.action and "?" not in question.action
     try:
-        classes = action_classes(statements, relevant) if relevant else []
-        if question.action is not None and not classes and "*" not in question.action:
-            classes = [ActionClass((question.action,), ())]
+        if fixed_action:
+            classes = [single_class(question.action)]
+        else:
+            statements = [(st.action, st.not_action) for facts in engine._facts.values() for st in facts]
+            relevant = frozenset(a.lower() for a in CATALOGUE.expand(question.action or "*"))
+            classes = action_classes(statements, relevant) if relevant else []
         for principal in question.principals:
             caller = read_caller(principal)
             if not _may_be_allowed(engine, caller, ignore):
@@ -168,6 +167,7 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
     bits = engine._bits
     has_boundary = bool(applies & bits.get("boundary", 0))
     entries = []  # (bit, effect, grant bits, condition formula | None, Term)
+    seen: set = set()
     for layer, candidates in engine._candidates(action):
         bit = bits[layer]
         if not applies & bit or layer in ignore:
@@ -188,7 +188,10 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
                 if condition is None:
                     condition = search.blocks[("stack", id(st), principal)] = ctx.block(st.condition)
             grant = GRANT_BITS[how] if (layer == "resource" and how and st.effect is Effect.ALLOW) else 0
-            entries.append((bit, st.effect, grant, condition, term))
+            key = (bit, st.effect, grant, None if condition is None else condition.get_id(), term)
+            if key not in seen:  # statements that say the same thing count once
+                seen.add(key)
+                entries.append((bit, st.effect, grant, condition, term))
     ignored = sum(bits[name] for name in ignore if name in bits)
 
     # What the resource string decides besides the statements.
@@ -277,6 +280,11 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
             grants = 0
         return any(decide(allows, denies, grants, *setting) for setting in settings)
 
+    # Monotone upper bound: every Allow matching, only the unconditional
+    # all-resource Denies — if even that is not allowed, nothing is.
+    if not best_case([e if e[1] is Effect.ALLOW or e[3] is None else (e[0], e[1], e[2], e[3], None)
+                      for e in entries]):
+        return None
     k = 0
     while (assignment := assignments.get(k)) is not None:
         k += 1
