@@ -264,11 +264,23 @@ def find(formats: tuple[Glob, ...] | None, a_allow: list[Term], a_deny: list[Ter
 
 @lru_cache(maxsize=4096)
 def _find(formats, a_allow, a_deny, b_allow, b_deny, budget):
-    if formats is not None and a_allow and not any(t.negated for t in a_allow):
-        # A format glob disjoint from every A-allow glob adds nothing: drop it
+    # Patterns the resource must match, one group each: an A-allow (unless
+    # one is a NotResource), and — when B denies nothing — the patterns of
+    # each of B's NotResource Allows (to escape it, it must be in them).
+    groups = []
+    if a_allow and not any(t.negated for t in a_allow):
+        groups.append(("a", [g for t in a_allow for g in t.globs]))
+    if not b_deny:
+        for t in b_allow:
+            if t.negated:
+                if not t.globs:
+                    return None  # B allows every resource
+                groups.append(("b", list(t.globs)))
+    if formats is not None:
+        # A format glob disjoint from a required group adds nothing: drop it
         # (the catalogue's formats for "*" run to hundreds of globs).
-        wanted = [g for t in a_allow for g in t.globs]
-        formats = tuple(g for g in formats if any(_may_meet(g, w) for w in wanted))
+        for _, wanted in groups:
+            formats = tuple(g for g in formats if any(_may_meet(g, w) for w in wanted))
         if not formats:
             return None
     terms = ([Term(formats)] if formats is not None else []) + [*a_allow, *a_deny, *b_allow, *b_deny]
@@ -279,11 +291,14 @@ def _find(formats, a_allow, a_deny, b_allow, b_deny, budget):
         b_ok = any(values[f + aa + ad:f + aa + ad + ba]) and not any(values[f + aa + ad + ba:])
         return (not f or values[0]) and a_ok and not b_ok
 
-    # The format must stay matchable, and (unless an A-allow is a NotResource)
-    # at least one A-allow pattern.
-    positive = not any(terms[t].negated for t in range(f, f + aa))
-    return _search(terms, accepting, [0] if f else [], budget,
-                   required_any=[list(range(f, f + aa))] if positive else [])
+    # The format must stay matchable, and each required group.
+    required_any = []
+    for kind, _ in groups:
+        if kind == "a":
+            required_any.append(list(range(f, f + aa)))
+    start_b = f + aa + ad
+    required_any += [[start_b + i] for i, t in enumerate(b_allow) if t.negated and not b_deny]
+    return _search(terms, accepting, [0] if f else [], budget, required_any=required_any)
 
 
 def find_string(terms: tuple[Term, ...], wanted: tuple[bool, ...], budget: int = 200_000) -> str | None | bool:
