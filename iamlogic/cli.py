@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from . import __version__
 from .errors import ExitCode, IamlogicError, InputError
 from .report import FileResult, render_json, render_sarif, render_text
-from .scenario import compile_policies, read_scenario, simulate_one
+from .scenario import compile_policies, simulate_one
 from .simulator import is_simulator_request
 from .kernel.catalogue import CATALOGUE
 from .translator import FindingType, PolicyType

@@ -39,7 +39,7 @@ from ..kernel.conditions import _glob as kernel_glob
 from ..kernel.conditions import evaluate as kernel_evaluate
 from ..kernel.conditions import keys_read
 from ..kernel.operators import OPERATORS, ValueType
-from ..translator.model import ConditionClause, Variable  # noqa: F401 (Variable: engine.py)
+from ..translator.model import ConditionClause
 from .automata import ANY, NOT_COLON, Term
 from .matching import Unsupported
 

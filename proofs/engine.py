@@ -24,7 +24,7 @@ import z3
 from ..errors import ScenarioError
 from ..kernel.matching import action_matches, not_principal_lists, principal_grant
 from ..kernel.principals import Caller, read_caller
-from ..translator.model import Effect, Policy, PrincipalKind
+from ..translator.model import Effect, Policy, PrincipalKind, Variable
 from . import conditions as C
 from . import automata as A
 from .matching import ActionClass, Unsupported, action_classes, relevant_actions
@@ -117,7 +117,7 @@ def _term(patterns, negated: bool, fixed=None) -> A.Term:
 
 def _substituted(pattern, fixed) -> str | None:
     variables = [x for x in pattern.resource if type(x) is not str]
-    if fixed is None or not all(isinstance(x, C.Variable) and fixed.has(x.key) for x in variables):
+    if fixed is None or not all(isinstance(x, Variable) and fixed.has(x.key) for x in variables):
         raise Unsupported(f"policy variables in Resource ({pattern.text}) are not encoded yet")
     resource = fixed.substitute(pattern.resource)
     if resource is None:

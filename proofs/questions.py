@@ -105,10 +105,15 @@ def check_no_new_access(new, existing, policy_type: PolicyType | str = PolicyTyp
     """PASS iff everything ``new`` allows, ``existing`` allows too."""
     started = time.perf_counter()
     policy_type = PolicyType(policy_type)
-    check = Check("UNKNOWN", catalogue=CATALOGUE.version)
     new_p = _policy(new, policy_type, "new")
     old_p = _policy(existing, policy_type, "existing")
-    result, replayed = _direction(new_p, old_p, timeout_ms)
+    return _finish(_one_direction(*_direction(new_p, old_p, timeout_ms)), started)
+
+
+def _one_direction(result: Implication, replayed) -> Check:
+    """PASS when the implication holds, FAIL with the replayed witness and the
+    statements that grant it, UNKNOWN with the reason."""
+    check = Check("UNKNOWN", catalogue=CATALOGUE.version)
     if result.holds is True:
         check.result = "PASS"
     elif result.holds is False:
@@ -116,7 +121,6 @@ def check_no_new_access(new, existing, policy_type: PolicyType | str = PolicyTyp
         check.witness, check.reasons = replayed
     else:
         check.note = result.why
-    check.elapsed_ms = (time.perf_counter() - started) * 1000
     return check
 
 
@@ -142,8 +146,7 @@ def equivalent(a, b, policy_type: PolicyType | str = PolicyType.IDENTITY, timeou
         check.reasons = check.witnesses[0]["reasons"]
     elif all(r.holds is True for r in results):
         check.result = "PASS"
-    check.elapsed_ms = (time.perf_counter() - started) * 1000
-    return check
+    return _finish(check, started)
 
 
 def _finish(check: Check, started: float) -> Check:
@@ -183,16 +186,9 @@ def check_access_not_granted(policy, actions=None, resources=None,
     limits = _policy({"Version": "2012-10-17", "Statement": scope}, policy_type, "the access asked about")
     scoped = dataclasses.replace(policy, statements=policy.statements + limits.statements)
     nothing = dataclasses.replace(policy, statements=())
-    check = Check("UNKNOWN", catalogue=CATALOGUE.version)
-    result, replayed = _direction(scoped, nothing, timeout_ms)
-    if result.holds is True:
-        check.result = "PASS"
-    elif result.holds is False:
-        check.result = "FAIL"
-        check.witness, check.reasons = replayed
-        check.reasons = [r for r in check.reasons if r["policy"] == "policy"]
-    else:
-        check.note = result.why
+    check = _one_direction(*_direction(scoped, nothing, timeout_ms))
+    # The grant is the policy's own statements, never the scope's Denies.
+    check.reasons = [r for r in check.reasons if r["policy"] == "policy"]
     return _finish(check, started)
 
 
@@ -345,7 +341,10 @@ def _forbidding_layers(engine: Engine, question: Open, timeout_ms: int) -> list[
                    else len(LAYER_ORDER))
     for layer in order:
         result = _stack_allows(engine, question, timeout_ms, ignore=frozenset({layer.name}))
-        if result.holds:
+        if result.holds is None:
+            out.append({"layer": layer.name, "label": layer.label,
+                        "why": f"undecided whether {layer.label} forbids it: {result.why}"})
+        elif result.holds:
             out.append({"layer": layer.name, "label": layer.label,
                         "why": f"without {layer.label} some request would be allowed"})
     if not out:

@@ -29,7 +29,7 @@ from ..translator.model import Effect
 from . import automata as A
 from . import conditions as C
 from .engine import EVERYTHING, Implication, Timeout, _Assignments, _remaining_ms, _Search, _term
-from .matching import Unsupported, action_classes, single_class
+from .matching import ActionClass, Unsupported, action_classes, single_class
 
 
 # Only undominated assignments are enumerated here (engine._Assignments), so
@@ -61,10 +61,6 @@ class Found:
     action: str
     resource: str
     context: dict
-
-
-def _resource_glob_of(pattern: str) -> A.Glob:
-    return A.resource_glob(pattern)
 
 
 def _nc_star():
@@ -222,10 +218,6 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
         if c is not None:
             want = effect is Effect.ALLOW
             prefer[c.get_id()] = want if prefer.get(c.get_id(), want) == want else None
-    key = ("stack", principal, frozenset(blocks), tuple(sorted(prefer.items(), key=lambda kv: kv[0])))
-    assignments = search.assignments.get(key)
-    if assignments is None:
-        assignments = search.assignments[key] = _Assignments(search, blocks, prefer)
     ctx.fixed = None
     kind = caller.kind
     outcomes = {}
@@ -285,6 +277,10 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
     if not best_case([e if e[1] is Effect.ALLOW or e[3] is None else (e[0], e[1], e[2], e[3], None)
                       for e in entries]):
         return None
+    key = ("stack", principal, frozenset(blocks), tuple(sorted(prefer.items(), key=lambda kv: kv[0])))
+    assignments = search.assignments.get(key)
+    if assignments is None:
+        assignments = search.assignments[key] = _Assignments(search, blocks, prefer)
     k = 0
     while (assignment := assignments.get(k)) is not None:
         k += 1
@@ -318,5 +314,3 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
             return Found(principal, action, answer, context)
     return None
 
-
-CATALOGUE_VERSION = CATALOGUE.version
