@@ -207,20 +207,35 @@ def _report_check(check, output: str, headlines: dict | None = None, principals:
 CHECK_TYPES = click.Choice([t.value for t in PolicyType])
 
 
+def proof_options(command):
+    """The options every proof question takes."""
+    for option in reversed([
+        click.option("--timeout", type=click.IntRange(1), default=30, show_default=True,
+                     help="Seconds before UNKNOWN."),
+        click.option("--catalogue/--untyped", "typed", default=True, show_default=True,
+                     help="Typed (default): actions range over the service catalogue, each on its resource "
+                          "types' ARN formats. Untyped: any action and resource strings."),
+        click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text",
+                     show_default=True),
+    ]):
+        command = option(command)
+    return command
+
+
 @app.command("check-no-new-access")
 @click.option("--existing", required=True, metavar="OLD.json", help="The policy as it is.")
 @click.option("--new", "new", required=True, metavar="NEW.json", help="The policy as proposed.")
 @click.option("--policy-type", "-t", type=CHECK_TYPES, default="identity", show_default=True)
-@click.option("--timeout", type=click.IntRange(1), default=30, show_default=True, help="Seconds before UNKNOWN.")
-@click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def check_no_new_access_command(existing: str, new: str, policy_type: str, timeout: int, output: str) -> int:
+@proof_options
+def check_no_new_access_command(existing: str, new: str, policy_type: str, timeout: int, typed: bool,
+                                output: str) -> int:
     """PASS iff everything NEW allows, OLD allows too (IAM Access Analyzer's
     CheckNoNewAccess). FAIL comes with a witness request the kernel confirms.
     Exit 0 PASS, 2 FAIL, 3 UNKNOWN (with the reason), 1 bad input."""
     from .proofs import check_no_new_access
 
     check = check_no_new_access(_load_policy_text(new, "--new"), _load_policy_text(existing, "--existing"),
-                                policy_type, timeout_ms=timeout * 1000)
+                                policy_type, timeout_ms=timeout * 1000, typed=typed)
     return _report_check(check, output, principals=policy_type != "identity")
 
 
@@ -228,14 +243,14 @@ def check_no_new_access_command(existing: str, new: str, policy_type: str, timeo
 @click.argument("a", metavar="A.json")
 @click.argument("b", metavar="B.json")
 @click.option("--policy-type", "-t", type=CHECK_TYPES, default="identity", show_default=True)
-@click.option("--timeout", type=click.IntRange(1), default=30, show_default=True, help="Seconds before UNKNOWN.")
-@click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def equivalent_command(a: str, b: str, policy_type: str, timeout: int, output: str) -> int:
+@proof_options
+def equivalent_command(a: str, b: str, policy_type: str, timeout: int, typed: bool, output: str) -> int:
     """PASS iff A and B allow exactly the same requests; otherwise a witness
     request for each direction that differs. Exit 0 PASS, 2 FAIL, 3 UNKNOWN."""
     from .proofs import equivalent
 
-    check = equivalent(_load_policy_text(a, "A"), _load_policy_text(b, "B"), policy_type, timeout_ms=timeout * 1000)
+    check = equivalent(_load_policy_text(a, "A"), _load_policy_text(b, "B"), policy_type, timeout_ms=timeout * 1000,
+                       typed=typed)
     return _report_check(check, output, principals=policy_type != "identity")
 
 
@@ -244,10 +259,9 @@ def equivalent_command(a: str, b: str, policy_type: str, timeout: int, output: s
 @click.option("--actions", "-a", multiple=True, metavar="ACTION", help="An action (pattern); repeat for more.")
 @click.option("--resources", "-r", multiple=True, metavar="ARN", help="A resource (pattern); repeat for more.")
 @click.option("--policy-type", "-t", type=CHECK_TYPES, default="identity", show_default=True)
-@click.option("--timeout", type=click.IntRange(1), default=30, show_default=True, help="Seconds before UNKNOWN.")
-@click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@proof_options
 def check_access_not_granted_command(policy: str, actions: tuple, resources: tuple, policy_type: str, timeout: int,
-                                     output: str) -> int:
+                                     typed: bool, output: str) -> int:
     """PASS iff POLICY allows none of the actions on none of the resources
     (IAM Access Analyzer's CheckAccessNotGranted; give --actions, --resources
     or both). Exit 0 PASS, 2 FAIL (with a witness), 3 UNKNOWN, 1 bad input."""
@@ -256,7 +270,7 @@ def check_access_not_granted_command(policy: str, actions: tuple, resources: tup
     if not actions and not resources:
         raise click.UsageError("give --actions, --resources, or both")
     check = check_access_not_granted(_load_policy_text(policy, "POLICY"), list(actions), list(resources),
-                                     policy_type, timeout_ms=timeout * 1000)
+                                     policy_type, timeout_ms=timeout * 1000, typed=typed)
     return _report_check(check, output, principals=policy_type != "identity")
 
 
@@ -264,9 +278,8 @@ def check_access_not_granted_command(policy: str, actions: tuple, resources: tup
 @click.argument("policy", metavar="POLICY.json")
 @click.option("--resource-type", "-r", required=True, metavar="TYPE",
               help="The resource the policy is attached to, e.g. AWS::S3::Bucket, AWS::KMS::Key.")
-@click.option("--timeout", type=click.IntRange(1), default=30, show_default=True, help="Seconds before UNKNOWN.")
-@click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def check_no_public_access_command(policy: str, resource_type: str, timeout: int, output: str) -> int:
+@proof_options
+def check_no_public_access_command(policy: str, resource_type: str, timeout: int, typed: bool, output: str) -> int:
     """PASS iff the resource policy grants nothing to anonymous callers or to
     callers of accounts it does not name, whatever they choose to send
     (conditions on aws:PrincipalOrgID, aws:SourceVpce, aws:SourceIp... an
@@ -274,15 +287,15 @@ def check_no_public_access_command(policy: str, resource_type: str, timeout: int
     (with a witness), 3 UNKNOWN, 1 bad input."""
     from .proofs import check_no_public_access
 
-    check = check_no_public_access(_load_policy_text(policy, "POLICY"), resource_type, timeout_ms=timeout * 1000)
+    check = check_no_public_access(_load_policy_text(policy, "POLICY"), resource_type, timeout_ms=timeout * 1000,
+                                   typed=typed)
     return _report_check(check, output, principals=True)
 
 
 @app.command("can-be-allowed")
 @click.argument("scenario", metavar="SCENARIO.json")
-@click.option("--timeout", type=click.IntRange(1), default=30, show_default=True, help="Seconds before UNKNOWN.")
-@click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def can_be_allowed_command(scenario: str, timeout: int, output: str) -> int:
+@proof_options
+def can_be_allowed_command(scenario: str, timeout: int, typed: bool, output: str) -> int:
     """Can any request the scenario leaves open be allowed by its whole policy
     set? Leave the request's principal, action or resource out (any), or give
     patterns ("arn:aws:s3:::prod-*"); context keys given are fixed. Exit 0
@@ -290,7 +303,7 @@ def can_be_allowed_command(scenario: str, timeout: int, output: str) -> int:
     request the kernel confirms), 3 UNKNOWN, 1 bad input."""
     from .proofs import can_be_allowed
 
-    check = can_be_allowed(scenario, timeout_ms=timeout * 1000)
+    check = can_be_allowed(scenario, timeout_ms=timeout * 1000, typed=typed)
     return _report_check(check, output, {"PASS": "PROVEN NEVER", "FAIL": "ALLOWED"}, principals=True)
 
 

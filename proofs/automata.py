@@ -14,6 +14,7 @@ these intersections (MEASURED.md; see the proofs notes).
 from __future__ import annotations
 
 import re
+import time
 from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,15 +22,18 @@ from functools import lru_cache
 # Item kinds: ("lit", char) | ("one", class) | ("star", class)
 ANY = "any"  # every character
 NOT_COLON = "not_colon"  # every character but ":"
-ID = "id"  # letters, digits, - . _
-ID_PATH = "id_path"  # ID and / (path-like placeholders)
+ID = "id"  # a name: printable, no ":" or "/"
+ID_PATH = "id_path"  # a path-like name: any printable character
 DIGIT = "digit"
 REGION = "region"  # a-z 0-9 -
 
 _PRINTABLE = [chr(c) for c in range(32, 127) if chr(c) not in "*?"]
 _CLASSES = {
-    ID: frozenset(c for c in _PRINTABLE if c.isalnum() or c in "-._"),
-    ID_PATH: frozenset(c for c in _PRINTABLE if c.isalnum() or c in "-._/"),
+    # A name: any printable character but the ARN's separators. Narrower
+    # classes would make "never" claims false for names AWS accepts (role
+    # names hold "+=,@", log group names "/" and "#").
+    ID: frozenset(c for c in _PRINTABLE if c not in ":/"),
+    ID_PATH: frozenset(_PRINTABLE),
     DIGIT: frozenset("0123456789"),
     REGION: frozenset("abcdefghijklmnopqrstuvwxyz0123456789-"),
 }
@@ -64,7 +68,7 @@ def resource_glob(text: str) -> Glob:
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 # Placeholders whose values may hold "/" (object keys, IAM paths, prefixes);
 # other identifiers (bucket names, ids) never do.
-_PATH_LIKE = re.compile(r"Path|ObjectName|Key|Prefix|Object$")
+_PATH_LIKE = re.compile(r"Path|ObjectName|Key|Prefix|Object$|LogGroupName|ParameterName|SecretId|RepositoryName")
 
 
 @lru_cache(maxsize=4096)
@@ -93,7 +97,7 @@ def format_globs(arn_format: str) -> tuple[Glob, ...]:
 
 def _closure(glob: Glob, positions: frozenset[int]) -> frozenset[int]:
     out = set(positions)
-    for p in sorted(positions):
+    for p in positions:
         q = p
         while q < len(glob) and glob[q][0] == "star":
             q += 1
@@ -134,6 +138,44 @@ def _step(glob: Glob, positions: frozenset[int], ch: str, fold: bool = False) ->
     for c in ch.casefold():
         positions = _step_char(glob, positions, c)
     return positions
+
+
+class _Automaton:
+    """One glob's position automaton, its moves remembered across searches
+    (the same statements' patterns are searched question after question)."""
+
+    __slots__ = ("glob", "fold", "start", "final", "absorbing", "prefix", "_moves")
+
+    def __init__(self, glob: Glob, fold: bool):
+        self.glob, self.fold = glob, fold
+        self.start = _closure(glob, frozenset({0}))
+        self.final = len(glob)
+        # Positions from which every continuation matches (only "*" left).
+        self.absorbing = frozenset(p for p in range(len(glob) + 1)
+                                   if all(item == ("star", ANY) for item in glob[p:]))
+        self.prefix = "" if fold else _literal_prefix(glob)
+        self._moves: dict = {}
+
+    def move(self, p: int, ch: str) -> frozenset[int]:
+        moved = self._moves.get((p, ch))
+        if moved is None:
+            moved = self._moves[(p, ch)] = _step(self.glob, frozenset({p}), ch, self.fold)
+        return moved
+
+    def accepts(self, text: str) -> bool:
+        if not text.startswith(self.prefix):
+            return False
+        positions = self.start
+        for ch in text:
+            positions = frozenset(q for p in positions for q in self.move(p, ch))
+            if not positions:
+                return False
+        return self.final in positions
+
+
+@lru_cache(maxsize=1 << 16)
+def _automaton(glob: Glob, fold: bool) -> _Automaton:
+    return _Automaton(glob, fold)
 
 
 @dataclass(frozen=True)
@@ -187,60 +229,209 @@ def _alphabet(terms) -> list[str]:
 
 
 def _search(terms: list[Term], accepting, required: list[int], budget: int,
-            required_any: list[list[int]] = ()) -> str | None | bool:
-    """Breadth-first over the product of every term's glob automata: the
-    shortest string whose membership vector ``accepting`` admits; None if
-    there is none, False if the budget ran out. A branch is pruned when a term
-    of ``required``, or every term of a group in ``required_any``, can no
-    longer match."""
-    globs = [(t, g, term.fold) for t, term in enumerate(terms) for g in term.globs]
-    start = tuple(_closure(g, frozenset({0})) for _, g, _ in globs)
+            required_any: list[list[int]] = (), forbidden: list[int] = (),
+            deadline: float | None = None, collect: dict | None = None) -> str | None | bool:
+    """Breadth-first over the product of every term's automaton: the shortest
+    string whose membership vector ``accepting`` admits and in which no term
+    of ``forbidden`` holds; None if there is none, False if the budget ran
+    out. A branch is pruned when a term of ``required``, or every term of a
+    group in ``required_any``, can no longer match (its globs, read without
+    the term's negation), or when a ``forbidden`` term is certain to hold
+    whatever follows. With ``collect``, the search does not stop: every
+    accepted membership vector is recorded with its shortest string.
+
+    A term's state is the set of (glob, position) pairs still alive: the union
+    of its globs as one automaton, so a glob that died costs nothing more (a
+    term may carry hundreds of statements' patterns)."""
+    automata = [[_automaton(g, term.fold) for g in term.globs] for term in terms]
     alphabet = _alphabet(terms)
-    of_term = [[k for k, (t, _, _) in enumerate(globs) if t == r] for r in range(len(terms))]
-    must = [of_term[r] for r in required]
-    some = [[k for r in group for k in of_term[r]] for group in required_any]
+    start = tuple(frozenset((i, p) for i, a in enumerate(auts) for p in a.start) for auts in automata)
+    finals = [frozenset((i, a.final) for i, a in enumerate(auts)) for auts in automata]
+    absorbing = [frozenset((i, p) for i, a in enumerate(auts) for p in a.absorbing) for auts in automata]
+    negated = [term.negated for term in terms]
+    some = [list(group) for group in required_any] + [[r] for r in required]
+    doomed_when_empty = [t for t in forbidden if negated[t]]
+    doomed_when_absorbed = [t for t in forbidden if not negated[t]]
 
     def members(state) -> list[bool]:
-        hit = [False] * len(terms)
-        for (t, g, _), positions in zip(globs, state):
-            if len(g) in positions:
-                hit[t] = True
-        return [h != term.negated for h, term in zip(hit, terms)]
+        return [(not s.isdisjoint(f)) != n for s, f, n in zip(state, finals, negated)]
 
     def alive(state) -> bool:
-        for ks in some:
-            if not any(state[k] for k in ks):
-                return False
-        return all(any(state[k] for k in ks) for ks in must)
+        if any(not state[t] for t in doomed_when_empty):
+            return False
+        if any(not state[t].isdisjoint(absorbing[t]) for t in doomed_when_absorbed):
+            return False
+        return all(any(state[t] for t in group) for group in some)
 
-    memo: list[dict] = [{} for _ in globs]
+    def accepted(state) -> bool:
+        values = members(state)
+        return not any(values[t] for t in forbidden) and accepting(values)
 
-    def step(k: int, positions: frozenset[int], ch: str) -> frozenset[int]:
-        table = memo[k]
+    memo: list[dict] = [{} for _ in terms]
+
+    def step(t: int, positions: frozenset, ch: str) -> frozenset:
+        table = memo[t]
         nxt = table.get((positions, ch))
         if nxt is None:
-            _, g, fold = globs[k]
-            nxt = table[(positions, ch)] = _step(g, positions, ch, fold)
+            auts = automata[t]
+            nxt = table[(positions, ch)] = frozenset((i, q) for i, p in positions for q in auts[i].move(p, ch))
         return nxt
 
+    if not alive(start):
+        return None
     seen = {start: None}
     queue = deque([start])
     while queue:
         state = queue.popleft()
-        if accepting(members(state)):
-            chars = []
-            while seen[state] is not None:
-                state, ch = seen[state]
+        if accepted(state):
+            chars, at = [], state
+            while seen[at] is not None:
+                at, ch = seen[at]
                 chars.append(ch)
-            return "".join(reversed(chars))
-        if len(seen) > budget:
+            text = "".join(reversed(chars))
+            if collect is None:
+                return text
+            collect.setdefault(tuple(members(state)), text)
+        if len(seen) > budget or (deadline is not None and len(seen) & 255 == 0 and time.monotonic() > deadline):
             return False
         for ch in alphabet:
-            nxt = tuple([step(k, s, ch) for k, s in enumerate(state)])
+            nxt = tuple([step(t, s, ch) for t, s in enumerate(state)])
             if nxt not in seen and alive(nxt):
                 seen[nxt] = (state, ch)
                 queue.append(nxt)
     return None
+
+
+def action_glob(pattern: str) -> Glob:
+    """An Action pattern as a case-folded glob (``*`` and ``?`` cross
+    everything, as kernel/matching.py's action_regex does)."""
+    return tuple(("star", ANY) if c == "*" else ("one", ANY) if c == "?" else ("lit", c)
+                 for c in pattern.casefold())
+
+
+# An action as requests spell it: ``service:Name``.
+_SERVICE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+ACTION_SHAPE = Term(((("one", _SERVICE), ("star", _SERVICE), ("lit", ":"), ("one", _NAME), ("star", _NAME)),))
+
+
+# Untyped mode's resources: what a request may name (kernel/request.py),
+# "*" or any ARN with a partition and a service.
+_SEGMENT = (("star", NOT_COLON), ("lit", ":"))
+ANY_REQUEST_RESOURCE = Term(((("lit", "*"),),
+                             (("lit", "a"), ("lit", "r"), ("lit", "n"), ("lit", ":"), ("one", NOT_COLON), *_SEGMENT,
+                              ("one", NOT_COLON), *_SEGMENT, *_SEGMENT, *_SEGMENT, ("star", ANY))))
+
+
+def membership_vectors(terms: list[Term], budget: int = 200_000) -> dict[tuple, str] | bool:
+    """Every membership vector (one bool per term) some string of
+    ``terms[0]`` has, each with a shortest such string; False if the budget
+    ran out."""
+    found: dict = {}
+    answer = _search(list(terms), lambda values: values[0], [0], budget, collect=found)
+    return False if answer is False else found
+
+
+def member(term: Term, text: str) -> bool:
+    """Whether ``text`` is in the term (a concrete string, read as the
+    search reads it)."""
+    hit = any(_automaton(glob, term.fold).accepts(text) for glob in term.globs)
+    return hit != term.negated
+
+
+# Regions a witness is rewritten to when its own (the shortest string the
+# search found, such as "a") reads as no region; tried in this order.
+_REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "ap-southeast-1", "us-gov-west-1", "cn-north-1")
+_REGION_SHAPE = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d")
+
+
+def realistic(text: str, terms) -> str:
+    """``text`` with a real region in its ARN's region segment, if one
+    keeps every term's membership (then every answer read off the
+    memberships stays the same); else ``text`` itself."""
+    parts = text.split(":", 5)
+    if len(parts) != 6 or not parts[3] or _REGION_SHAPE.fullmatch(parts[3]):
+        return text
+    before = [member(t, text) for t in terms]
+    for region in _REGIONS:
+        candidate = ":".join(parts[:3] + [region] + parts[4:])
+        if [member(t, candidate) for t in terms] == before:
+            return candidate
+    return text
+
+
+def _class_within(a, b) -> bool:
+    """Whether every character of class ``a`` is in class ``b``."""
+    if b == ANY or a == b:
+        return True
+    if a == ANY:
+        return False
+    members = a if type(a) is frozenset else _CLASSES.get(a)
+    if members is None:  # NOT_COLON: only ANY holds it
+        return False
+    return all(_in_class(b, c) for c in members)
+
+
+@lru_cache(maxsize=1 << 18)
+def subsumes(general: Glob, specific: Glob) -> bool:
+    """A sufficient test that every string of ``specific`` is one of
+    ``general`` (the general glob's items read against the specific one's,
+    a wildcard only by a wider one); False when it cannot tell."""
+    @lru_cache(maxsize=None)
+    def fits(i: int, j: int) -> bool:
+        if i == len(general):
+            return j == len(specific)
+        kind, value = general[i]
+        if kind == "star":
+            if fits(i + 1, j):
+                return True
+            return j < len(specific) and _item_within(specific[j], value) and fits(i, j + 1)
+        if j == len(specific):
+            return False
+        item = specific[j]
+        if kind == "lit":
+            return item == ("lit", value) and fits(i + 1, j + 1)
+        return item[0] != "star" and _item_within(item, value) and fits(i + 1, j + 1)
+    return fits(0, 0)
+
+
+def without_subsumed(globs: tuple[Glob, ...], by: tuple[Glob, ...] = ()) -> tuple[Glob, ...]:
+    """The globs of a union that add something: those not subsumed by
+    another of them, nor by a glob of ``by`` (a union they are to miss)."""
+    return _without_subsumed(globs, by)
+
+
+def _literal_prefix(g: Glob) -> str:
+    out = []
+    for kind, value in g:
+        if kind != "lit":
+            break
+        out.append(value)
+    return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def _without_subsumed(globs, by):
+    # A glob can only be subsumed by one whose literal prefix starts its own.
+    by_prefix: dict[str, list[Glob]] = {}
+    for h in dict.fromkeys(globs + by):
+        if any(kind != "lit" for kind, _ in h):
+            by_prefix.setdefault(_literal_prefix(h), []).append(h)
+    missed = frozenset(by)
+    out = []
+    for g in dict.fromkeys(globs):
+        if g in missed:
+            continue
+        prefix = _literal_prefix(g)
+        if not any(h != g and subsumes(h, g)
+                   for k in range(len(prefix) + 1) for h in by_prefix.get(prefix[:k], ())):
+            out.append(g)
+    return tuple(out)
+
+
+def _item_within(item, cls) -> bool:
+    kind, value = item
+    return _in_class(cls, value) if kind == "lit" else _class_within(value, cls)
 
 
 def _may_meet(g: Glob, h: Glob) -> bool:
@@ -315,9 +506,11 @@ def _find_string(terms, wanted, budget):
 
 
 def search_terms(terms: list[Term], accepting, required: list[int], required_any: list[list[int]] = (),
-                 budget: int = 200_000) -> str | None | bool:
+                 forbidden: list[int] = (), budget: int = 200_000,
+                 deadline: float | None = None) -> str | None | bool:
     """The shortest string whose membership vector (one bool per term)
-    ``accepting`` admits; None if there is none, False if the budget ran out.
-    Terms in ``required`` must match, and one term of each group in
-    ``required_any``."""
-    return _search(list(terms), accepting, required, budget, required_any)
+    ``accepting`` admits; None if there is none, False if the budget (or the
+    ``time.monotonic`` deadline) ran out. Terms in ``required`` must match,
+    and one term of each group in ``required_any``; no term of ``forbidden``
+    may."""
+    return _search(list(terms), accepting, required, budget, required_any, forbidden, deadline)

@@ -27,7 +27,7 @@ from ..kernel.principals import Caller, read_caller
 from ..translator.model import Effect, Policy, PrincipalKind, Variable
 from . import conditions as C
 from . import automata as A
-from .matching import ActionClass, Unsupported, action_classes, relevant_actions
+from .matching import ActionClass, Unsupported, action_classes, relevant_actions, untyped_action_classes
 
 WITNESS_PRINCIPAL = "arn:aws:iam::111122223333:user/witness"
 WITNESS_ACCOUNT = "111122223333"
@@ -199,10 +199,11 @@ def contained(a: Policy, b: Policy) -> bool:
     return allows_a <= keys_b and denies_b <= keys_a
 
 
-def implies(a: Policy, b: Policy, timeout_ms: int = 30_000) -> Implication:
+def implies(a: Policy, b: Policy, timeout_ms: int = 30_000, typed: bool = True) -> Implication:
     """Does everything ``a`` allows, ``b`` allow too (typed mode: actions of
-    the catalogue, each on its resource types' ARN formats; every caller,
-    through representatives of the callers the policies tell apart)?"""
+    the catalogue, each on its resource types' ARN formats; untyped: any
+    action and resource strings; every caller, through representatives of
+    the callers the policies tell apart)?"""
     if contained(a, b):
         return Implication(True, why="every Allow of the first policy is in the second, "
                                      "and every Deny of the second is in the first")
@@ -212,7 +213,11 @@ def implies(a: Policy, b: Policy, timeout_ms: int = 30_000) -> Implication:
                                    for st in a.statements if st.effect is Effect.ALLOW)) \
         if any(st.effect is Effect.ALLOW for st in a.statements) else frozenset()
     try:
-        classes = action_classes(statements, relevant)
+        if typed:
+            classes = action_classes(statements, relevant)
+        else:
+            wanted = [p is a and st.effect is Effect.ALLOW for p in (a, b) for st in p.statements]
+            classes = untyped_action_classes(statements, wanted)
     except Unsupported as e:
         return Implication(None, why=str(e))
     result = Implication(True, classes=len(classes))
@@ -372,7 +377,9 @@ def _class_counterexample(a: Policy, b: Policy, cls: ActionClass, caller: Caller
     side_a, side_b = _side(a, cls, ctx, caller, search.blocks), _side(b, cls, ctx, caller, search.blocks)
     if not side_a.allows:
         return None
-    if cls.arn_formats:
+    if not cls.typed:
+        formats = A.ANY_REQUEST_RESOURCE.globs
+    elif cls.arn_formats:
         formats = tuple(g for f in cls.arn_formats for g in A.format_globs(f))
     else:
         formats = ((("lit", "*"),),)  # an action without resource types takes "*"
@@ -397,7 +404,7 @@ def _class_counterexample(a: Policy, b: Policy, cls: ActionClass, caller: Caller
         # Untyped first: when no resource at all separates the two sides, no
         # typed one does either (the common case, and the cheap question).
         answer = _solve(None, terms, search.deadline, search.stats)
-        if answer is not None:
+        if answer is not None and formats is not None:
             answer = _solve(formats, terms, search.deadline, search.stats)
         if answer is not None:
             return Counterexample(cls.representative, answer, dict(assignment.context), principal)
@@ -422,4 +429,6 @@ def _solve(formats, terms, deadline: float, stats: Implication) -> str | None:
     answer = A.find(formats, *terms)
     if answer is False:
         raise Timeout()
+    if answer is not None and formats is not None:
+        answer = A.realistic(answer, [A.Term(formats), *(t for side in terms for t in side)])
     return answer

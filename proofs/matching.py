@@ -14,6 +14,7 @@ import z3
 
 from ..kernel.catalogue import CATALOGUE, Catalogue
 from ..translator.model import ActionPattern
+from . import automata as A
 
 
 class Unsupported(Exception):
@@ -39,7 +40,8 @@ class ActionClass:
     whose resources have the same formats."""
 
     actions: tuple[str, ...]
-    arn_formats: tuple[str, ...]  # () : the action takes only "*"
+    arn_formats: tuple[str, ...]  # () : the action takes only "*" (typed)
+    typed: bool = True  # False: any action string, any resource string
 
     @property
     def representative(self) -> str:
@@ -78,6 +80,35 @@ def single_class(action: str, catalogue: Catalogue = CATALOGUE) -> ActionClass:
     proper = f"{service.lower()}:{details['name']}" if details else action
     formats = tuple(sorted({fmt for _, fmt, _ in catalogue.resource_types_for(proper)}))
     return ActionClass((proper,), formats)
+
+
+def untyped_action_classes(statement_patterns: list[tuple[tuple[ActionPattern, ...] | None,
+                                                           tuple[ActionPattern, ...] | None]],
+                           wanted: list[bool] | None = None) -> list[ActionClass]:
+    """Untyped mode: every ``service:Name`` string, catalogued or not, split
+    by which statements' Action/NotAction apply to it (each class's shortest
+    action stands for it). ``wanted``: keep only the classes to which one of
+    these statements (True) applies. Patterns are ActionPatterns or their
+    text."""
+    terms = [A.ACTION_SHAPE]
+    for action, not_action in statement_patterns:
+        patterns = action if action is not None else not_action or ()
+        terms.append(A.Term(tuple(A.action_glob(getattr(p, "text", p)) for p in patterns), negated=not_action is not None,
+                            fold=True))
+    vectors = A.membership_vectors(terms)
+    if vectors is False:
+        raise Unsupported("too many distinct action strings to tell apart (untyped mode)")
+    # An action the policies spell out stands for its class, as written.
+    for action, not_action in statement_patterns:
+        for p in action or not_action or ():
+            text = getattr(p, "text", p)
+            if "*" not in text and "?" not in text:
+                vector = tuple(A.member(t, text) for t in terms)
+                if vector in vectors:
+                    vectors[vector] = text
+    keep = [i for i, w in enumerate(wanted or []) if w]
+    return [ActionClass((text,), (), typed=False) for vector, text in sorted(vectors.items(), key=lambda kv: kv[1])
+            if wanted is None or any(vector[1 + i] for i in keep)]
 
 
 def relevant_actions(patterns: tuple[ActionPattern, ...] | None, not_patterns: tuple[ActionPattern, ...] | None,

@@ -89,8 +89,8 @@ def _replay(found, allowing: Policy, denying: Policy):
     return request, [ref.to_dict() for ref in granted.matched if ref.statement.effect is Effect.ALLOW]
 
 
-def _direction(a: Policy, b: Policy, timeout_ms: int) -> tuple[Implication, tuple | None]:
-    result = implies(a, b, timeout_ms)
+def _direction(a: Policy, b: Policy, timeout_ms: int, typed: bool) -> tuple[Implication, tuple | None]:
+    result = implies(a, b, timeout_ms, typed)
     if result.holds is False:
         replayed = _replay(result.counterexample, a, b)
         if replayed is None:
@@ -101,19 +101,19 @@ def _direction(a: Policy, b: Policy, timeout_ms: int) -> tuple[Implication, tupl
 
 
 def check_no_new_access(new, existing, policy_type: PolicyType | str = PolicyType.IDENTITY,
-                        timeout_ms: int = 30_000) -> Check:
+                        timeout_ms: int = 30_000, typed: bool = True) -> Check:
     """PASS iff everything ``new`` allows, ``existing`` allows too."""
     started = time.perf_counter()
     policy_type = PolicyType(policy_type)
     new_p = _policy(new, policy_type, "new")
     old_p = _policy(existing, policy_type, "existing")
-    return _finish(_one_direction(*_direction(new_p, old_p, timeout_ms)), started)
+    return _finish(_one_direction(*_direction(new_p, old_p, timeout_ms, typed), typed), started)
 
 
-def _one_direction(result: Implication, replayed) -> Check:
+def _one_direction(result: Implication, replayed, typed: bool) -> Check:
     """PASS when the implication holds, FAIL with the replayed witness and the
     statements that grant it, UNKNOWN with the reason."""
-    check = Check("UNKNOWN", catalogue=CATALOGUE.version)
+    check = _unknown(typed)
     if result.holds is True:
         check.result = "PASS"
     elif result.holds is False:
@@ -124,16 +124,17 @@ def _one_direction(result: Implication, replayed) -> Check:
     return check
 
 
-def equivalent(a, b, policy_type: PolicyType | str = PolicyType.IDENTITY, timeout_ms: int = 30_000) -> Check:
+def equivalent(a, b, policy_type: PolicyType | str = PolicyType.IDENTITY, timeout_ms: int = 30_000,
+               typed: bool = True) -> Check:
     """PASS iff ``a`` and ``b`` allow exactly the same requests; a witness
     for each direction that differs."""
     started = time.perf_counter()
     policy_type = PolicyType(policy_type)
-    check = Check("UNKNOWN", catalogue=CATALOGUE.version)
+    check = _unknown(typed)
     pa, pb = _policy(a, policy_type, "a"), _policy(b, policy_type, "b")
     results = []
     for label, x, y in (("a allows more than b", pa, pb), ("b allows more than a", pb, pa)):
-        result, replayed = _direction(x, y, timeout_ms)
+        result, replayed = _direction(x, y, timeout_ms, typed)
         results.append(result)
         if result.holds is False:
             request, reasons = replayed
@@ -147,6 +148,11 @@ def equivalent(a, b, policy_type: PolicyType | str = PolicyType.IDENTITY, timeou
     elif all(r.holds is True for r in results):
         check.result = "PASS"
     return _finish(check, started)
+
+
+def _unknown(typed: bool) -> Check:
+    """A check not decided yet, stating the mode and the catalogue version."""
+    return Check("UNKNOWN", mode="typed" if typed else "untyped", catalogue=CATALOGUE.version)
 
 
 def _finish(check: Check, started: float) -> Check:
@@ -165,7 +171,8 @@ def _texts(values, field_name: str) -> list[str]:
 
 
 def check_access_not_granted(policy, actions=None, resources=None,
-                             policy_type: PolicyType | str = PolicyType.IDENTITY, timeout_ms: int = 30_000) -> Check:
+                             policy_type: PolicyType | str = PolicyType.IDENTITY, timeout_ms: int = 30_000,
+                             typed: bool = True) -> Check:
     """PASS iff the policy allows none of ``actions`` (patterns; any action
     when omitted) on none of ``resources`` (patterns; any when omitted)
     (IAM Access Analyzer's CheckAccessNotGranted). At least one is given."""
@@ -186,7 +193,7 @@ def check_access_not_granted(policy, actions=None, resources=None,
     limits = _policy({"Version": "2012-10-17", "Statement": scope}, policy_type, "the access asked about")
     scoped = dataclasses.replace(policy, statements=policy.statements + limits.statements)
     nothing = dataclasses.replace(policy, statements=())
-    check = _one_direction(*_direction(scoped, nothing, timeout_ms))
+    check = _one_direction(*_direction(scoped, nothing, timeout_ms, typed), typed)
     # The grant is the policy's own statements, never the scope's Denies.
     check.reasons = [r for r in check.reasons if r["policy"] == "policy"]
     return _finish(check, started)
@@ -225,7 +232,8 @@ OUTSIDER_SOURCE_IP = "198.51.100.10"
 _ANY_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
-def check_no_public_access(policy, resource_type: str = "AWS::S3::Bucket", timeout_ms: int = 30_000) -> Check:
+def check_no_public_access(policy, resource_type: str = "AWS::S3::Bucket", timeout_ms: int = 30_000,
+                           typed: bool = True) -> Check:
     """PASS iff the resource policy grants no access to the public: no
     anonymous caller, and no caller from an account the policy does not name
     (whose own policies allow it everything), is allowed any action of the
@@ -247,13 +255,13 @@ def check_no_public_access(policy, resource_type: str = "AWS::S3::Bucket", timeo
     engine = compile_policies({"identity": [_ANY_POLICY], "resource": resource})
     context = {k: [] for k in OUTSIDER_ABSENT_KEYS}
     context["aws:SourceIp"] = OUTSIDER_SOURCE_IP
-    check = Check("UNKNOWN", catalogue=CATALOGUE.version)
+    check = _unknown(typed)
     # The anonymous caller, then the outsider (whose calls to KMS carry its
     # own account as kms:CallerAccount).
     for principal, caller_account in ((None, []), (outsider, account)):
         question = Open([principal], f"{service}:*", None, WITNESS_ACCOUNT,
                         {**context, "kms:CallerAccount": caller_account})
-        result = _stack_allows(engine, question, timeout_ms)
+        result = _stack_allows(engine, question, timeout_ms, typed=typed)
         if result.holds is not False:
             break
     _conclude(check, engine, question, result)
@@ -289,7 +297,7 @@ def _conclude(check: Check, engine: Engine, question: Open, result: Implication)
 _FREE = ("*", None)
 
 
-def can_be_allowed(scenario, timeout_ms: int = 30_000) -> Check:
+def can_be_allowed(scenario, timeout_ms: int = 30_000, typed: bool = True) -> Check:
     """Is any request the scenario leaves open allowed by its whole policy
     set? The request's principal, action and resource may be fixed, patterns
     (``arn:aws:s3:::prod-*``) or left out (any); context keys given are
@@ -325,22 +333,22 @@ def can_be_allowed(scenario, timeout_ms: int = 30_000) -> Check:
     question = Open(principals, request.get("action"), None if request.get("resource") in _FREE
                     else request["resource"], request.get("resource_account"), dict(context),
                     request.get("derive_context", True))
-    check = Check("UNKNOWN", catalogue=CATALOGUE.version)
-    result = _stack_allows(engine, question, timeout_ms)
+    check = _unknown(typed)
+    result = _stack_allows(engine, question, timeout_ms, typed=typed)
     _conclude(check, engine, question, result)
     if check.result == "PASS":
-        check.reasons = _forbidding_layers(engine, question, timeout_ms)
+        check.reasons = _forbidding_layers(engine, question, timeout_ms, typed)
     return _finish(check, started)
 
 
-def _forbidding_layers(engine: Engine, question: Open, timeout_ms: int) -> list[dict]:
+def _forbidding_layers(engine: Engine, question: Open, timeout_ms: int, typed: bool) -> list[dict]:
     """The layers that forbid it: each one which, if it allowed everything
     and denied nothing, would let some request through."""
     out = []
     order = sorted(engine.layers, key=lambda l: LAYER_ORDER.index(l.family) if l.family in LAYER_ORDER
                    else len(LAYER_ORDER))
     for layer in order:
-        result = _stack_allows(engine, question, timeout_ms, ignore=frozenset({layer.name}))
+        result = _stack_allows(engine, question, timeout_ms, ignore=frozenset({layer.name}), typed=typed)
         if result.holds is None:
             out.append({"layer": layer.name, "label": layer.label,
                         "why": f"undecided whether {layer.label} forbids it: {result.why}"})

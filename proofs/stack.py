@@ -15,7 +15,9 @@ not restated: the search only finds memberships; the rules say "allow".
 
 from __future__ import annotations
 
+import json
 import time
+import weakref
 from dataclasses import dataclass, field
 
 from ..kernel.catalogue import CATALOGUE
@@ -29,12 +31,15 @@ from ..translator.model import Effect
 from . import automata as A
 from . import conditions as C
 from .engine import EVERYTHING, Implication, Timeout, _Assignments, _remaining_ms, _Search, _term
-from .matching import ActionClass, Unsupported, action_classes, single_class
+from .matching import ActionClass, Unsupported, action_classes, single_class, untyped_action_classes
 
 
 # Only undominated assignments are enumerated here (engine._Assignments), so
 # more blocks are tractable than for the implication.
 MAX_STACK_BLOCKS = 40
+
+# Resources named by a needed layer's patterns tried before each search.
+CANDIDATES = 16
 
 # Keys derived from the caller alone (principals.Caller.derived_context).
 CALLER_KEYS = ("aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalType", "aws:username",
@@ -86,23 +91,49 @@ def _arn_with(service: str | None = None, account: str | None = None, prefix: st
     return tuple(items)
 
 
+# The encoded condition blocks and their enumerated assignments, per policy
+# set and per question shape: a research script asking one engine thousands
+# of questions encodes each block once. (Blocks are encoded under the
+# question's fixed context, which the key therefore holds.)
+_SEARCHES: "weakref.WeakKeyDictionary[Engine, dict]" = weakref.WeakKeyDictionary()
+
+
+def _search_for(engine: Engine, question: Open) -> _Search:
+    key = (tuple(question.principals), json.dumps(question.context, sort_keys=True, default=str),
+           question.derive_context)
+    searches = _SEARCHES.setdefault(engine, {})
+    search = searches.get(key)
+    if search is None:
+        if len(searches) > 256:
+            searches.clear()
+        search = searches[key] = _Search(C.SymbolicContext(), 0.0, Implication(False))
+    return search
+
+
 def can_be_allowed(engine: Engine, question: Open, timeout_ms: int = 30_000,
-                   ignore: frozenset[str] = frozenset()) -> Implication:
+                   ignore: frozenset[str] = frozenset(), typed: bool = True) -> Implication:
     """``holds`` True: some request is allowed (``counterexample`` is it, as
     a Found); False: none is; None: undecided (``why``). Layers in ``ignore``
     are read as allowing everything and denying nothing (to name the layer
-    that forbids)."""
+    that forbids). ``typed`` False: actions and resources are any strings."""
     deadline = time.monotonic() + timeout_ms / 1000
     result = Implication(False)
-    search = _Search(C.SymbolicContext(), deadline, result)
+    search = _search_for(engine, question)
+    search.deadline, search.stats = deadline, result
     fixed_action = question.action is not None and "*" not in question.action and "?" not in question.action
     try:
         if fixed_action:
-            classes = [single_class(question.action)]
-        else:
+            classes = [single_class(question.action) if typed else ActionClass((question.action,), (), typed=False)]
+        elif typed:
             statements = [(st.action, st.not_action) for facts in engine._facts.values() for st in facts]
             relevant = frozenset(a.lower() for a in CATALOGUE.expand(question.action or "*"))
             classes = action_classes(statements, relevant) if relevant else []
+        else:
+            statements = [(st.action, st.not_action) for facts in engine._facts.values() for st in facts]
+            if question.action is not None:  # a pattern: the classes inside it
+                statements.append(((question.action,), None))
+            classes = untyped_action_classes(statements, [False] * (len(statements) - 1) + [True]
+                                             if question.action is not None else None)
         for principal in question.principals:
             caller = read_caller(principal)
             if not _may_be_allowed(engine, caller, ignore):
@@ -192,7 +223,9 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
 
     # What the resource string decides besides the statements.
     fixed_terms: list[A.Term] = []
-    if cls.arn_formats:
+    if not cls.typed:
+        fixed_terms.append(A.ANY_REQUEST_RESOURCE)
+    elif cls.arn_formats:
         fixed_terms.append(A.Term(tuple(g for f in cls.arn_formats for g in A.format_globs(f))))
     else:
         fixed_terms.append(A.Term(((("lit", "*"),),)))  # an action without resource types takes "*"
@@ -258,10 +291,13 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
 
     settings = [(h, i, m) for h in (False, True) for i in (False, True) for m in (False, True)]
 
-    def best_case(active, without: int = 0) -> bool:
-        """Whether any membership could be allowed: every active Allow
-        matching (but those of ``without``), only the certain Denies."""
-        allows = grants = denies = 0
+    def best_settings(active, without: int = 0, denying: int = 0) -> list[tuple]:
+        """The settings of the three resource-decided facts (has an account,
+        in the caller's, must allow itself) under which some membership could
+        be allowed: every active Allow matching (but those of ``without``),
+        only the certain Denies (and those of ``denying``)."""
+        allows = grants = 0
+        denies = denying
         for bit, effect, grant, _, term in active:
             if effect is Effect.ALLOW and not bit & without:
                 allows |= bit
@@ -270,24 +306,100 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
                 denies |= bit
         if without & resource_bit:
             grants = 0
-        return any(decide(allows, denies, grants, *setting) for setting in settings)
+        return [setting for setting in settings if decide(allows, denies, grants, *setting)]
 
-    # Monotone upper bound: every Allow matching, only the unconditional
-    # all-resource Denies — if even that is not allowed, nothing is.
-    if not best_case([e if e[1] is Effect.ALLOW or e[3] is None else (e[0], e[1], e[2], e[3], None)
-                      for e in entries]):
-        return None
-    key = ("stack", principal, frozenset(blocks), tuple(sorted(prefer.items(), key=lambda kv: kv[0])))
-    assignments = search.assignments.get(key)
-    if assignments is None:
-        assignments = search.assignments[key] = _Assignments(search, blocks, prefer)
-    k = 0
-    while (assignment := assignments.get(k)) is not None:
-        k += 1
-        _remaining_ms(search.deadline)
-        active = [e for e in entries if e[3] is None or assignment.truth[e[3].get_id()]]
-        if not best_case(active):
-            continue  # no resource can help: the layers' Allows or Denies decide
+    def best_case(active, without: int = 0) -> bool:
+        return bool(best_settings(active, without))
+
+    def resource_facts(possible: list[tuple]) -> tuple[list[int], list[int]] | None:
+        """Which resource-decided facts every allowed setting has (required)
+        and which none has (forbidden), as indexes into the base terms; None
+        when no resource can have what every allowed setting needs (or no
+        setting is allowed)."""
+        if not possible:
+            return None
+        required_now, forbidden = list(required), []
+        for j in range(3):
+            never = not base[n_fixed + j].globs  # e.g. no resource must allow itself for this action
+            if not any(setting[j] for setting in possible):
+                if not never:
+                    forbidden.append(n_fixed + j)
+            elif all(setting[j] for setting in possible):
+                if never:
+                    return None
+                required_now.append(n_fixed + j)
+        return required_now, forbidden
+
+    def resource_for(active) -> str | None:
+        """A resource the rules allow when exactly the ``active`` entries'
+        conditions hold (each entry then applies iff its term matches)."""
+        possible = best_settings(active)
+        if not possible:
+            return None  # no resource can help: the layers' Allows or Denies decide
+        # Statements of one layer, effect and grant say the same thing to the
+        # rules whichever of them matches: one term, the union of their globs.
+        merged: dict = {}
+        for e in active:
+            term = e[4]
+            key = (e[0], e[1], e[2]) if not term.negated and not term.fold else (e[0], e[1], e[2], term)
+            merged.setdefault(key, []).append(e)
+        active = [group[0] if len(group) == 1 else
+                  (*group[0][:4], A.Term(tuple(dict.fromkeys(g for e in group for g in e[4].globs))))
+                  for group in merged.values()]
+        # A Deny whose match the rules let nothing through with (explicit
+        # deny wins, as the rules decide it) need not be told apart by layer:
+        # the resource must miss all of them, one term, pruned as soon as it
+        # is certain to match.
+        killing = [e for e in active if e[1] is Effect.DENY and not best_settings(active, denying=e[0])]
+        active = [e for e in active if not any(e is k for k in killing)]
+        denied = tuple(dict.fromkeys(g for e in killing if not e[4].negated for g in e[4].globs))
+        negated_denies = [e[4] for e in killing if e[4].negated]
+        forbidden_terms = ([A.Term(denied)] if denied else []) + negated_denies
+        # Most allowed questions are answered by the first resource one
+        # needed pattern names: try a few such before the exhaustive search.
+        plan = layout(active, forbidden_terms)
+        if plan is None:
+            return None
+        active_now, terms, required_now, groups, forbidden = plan
+        if groups:
+            smallest = min(groups, key=lambda group: sum(len(terms[i].globs) for i in group))
+            for glob in [g for i in smallest for g in terms[i].globs][:CANDIDATES]:
+                named = A.search_terms([terms[0], A.Term((glob,))], all, [0, 1], deadline=search.deadline)
+                if isinstance(named, str):
+                    values = [A.member(term, named) for term in terms]
+                    if not any(values[i] for i in forbidden) and allowed(values, active_now):
+                        return A.realistic(named, terms)
+        # An Allow pattern inside another of its union, or inside a killing
+        # Deny, adds no allowed resource: drop it (and an Allow left with
+        # none never matches) — fewer states for the exhaustive search.
+        denied = A.without_subsumed(denied)
+        forbidden_terms = ([A.Term(denied)] if denied else []) + negated_denies
+        pruned = []
+        for e in active:
+            term = e[4]
+            if e[1] is Effect.ALLOW and not term.negated and not term.fold and term.globs:
+                globs = A.without_subsumed(term.globs, denied)
+                if not globs:
+                    continue
+                e = (*e[:4], A.Term(globs))
+            pruned.append(e)
+        plan = layout(pruned, forbidden_terms)
+        if plan is None:
+            return None
+        active_now, terms, required_now, groups, forbidden = plan
+        answer = A.search_terms(terms, lambda values: allowed(values, active_now), required_now, groups, forbidden,
+                                deadline=search.deadline)
+        if answer is False:
+            raise Timeout()
+        return answer if answer is None else A.realistic(answer, terms)
+
+    def layout(active, forbidden_terms):
+        """The search over these entries: (entries, terms, required,
+        required groups, forbidden), or None when nothing can be allowed."""
+        facts = resource_facts(best_settings(active))
+        if facts is None:
+            return None
+        required_now, forbidden = facts
         # A layer without which nothing is allowed must have a matching Allow:
         # prune the search where none of its patterns can still match.
         groups = []
@@ -297,6 +409,8 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
                 if not any(active[i - n_base][4].negated for i in group):
                     groups.append(group)
         terms = base + [e[4] for e in active]
+        forbidden += range(len(terms), len(terms) + len(forbidden_terms))
+        terms += forbidden_terms
         # Format globs that cannot meet a pattern each needed layer (and the
         # question's resource) must match add nothing: drop them.
         formats = terms[0].globs
@@ -304,13 +418,46 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
             wanted = [g for i in group for g in terms[i].globs]
             formats = tuple(f for f in formats if any(A._may_meet(f, w) for w in wanted))
         if not formats:
-            continue
+            return None
         terms[0] = A.Term(formats)
-        answer = A.search_terms(terms, lambda values, active=active: allowed(values, active), required, groups)
-        if answer is False:
-            raise Timeout()
+        # Nor is anything allowed when no resource of these formats has the
+        # facts every allowed setting needs (every KMS key must allow itself,
+        # and no key policy allows): the base terms alone decide that.
+        if len(required_now) > len(required) or any(i < n_base for i in forbidden):
+            facts_met = A.search_terms(terms[:n_base], lambda values: all(values[i] for i in required_now),
+                                       required_now, (), [i for i in forbidden if i < n_base],
+                                       deadline=search.deadline)
+            if facts_met is False:
+                raise Timeout()
+            if facts_met is None:
+                return None
+        return active, terms, required_now, groups, forbidden
+
+    def allowed_at(resource: str, active) -> bool:
+        """Whether the rules allow ``resource`` itself under these entries."""
+        values = [A.member(term, resource) for term in base] + [A.member(e[4], resource) for e in active]
+        return allowed(values, active)
+
+    # Monotone upper bound: every Allow as if its condition held, only the
+    # unconditional Denies. If no resource is allowed even so, none is; the
+    # resource found is tried first under each condition assignment.
+    upper = [e for e in entries if e[1] is Effect.ALLOW or e[3] is None]
+    candidate = resource_for(upper)
+    if candidate is None:
+        return None
+    if not blocks:
+        return Found(principal, action, candidate, dict(question.context))
+    key = ("stack", principal, frozenset(blocks), tuple(sorted(prefer.items(), key=lambda kv: kv[0])))
+    assignments = search.assignments.get(key)
+    if assignments is None:
+        assignments = search.assignments[key] = _Assignments(search, blocks, prefer)
+    k = 0
+    while (assignment := assignments.get(k)) is not None:
+        k += 1
+        _remaining_ms(search.deadline)
+        active = [e for e in entries if e[3] is None or assignment.truth[e[3].get_id()]]
+        answer = candidate if allowed_at(candidate, active) else resource_for(active)
         if answer is not None:
             context = {**question.context, **assignment.context}
             return Found(principal, action, answer, context)
     return None
-

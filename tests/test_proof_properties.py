@@ -132,3 +132,23 @@ def test_can_be_allowed_against_the_kernel(identity, boundary, scp, seed):
     for _ in range(REQUESTS):
         request = random_request(rng)
         assert engine.decide(request).decision != "allow", (request, policies_)
+
+
+@settings(max_examples=int(os.environ.get("IAMLOGIC_PROOF_EXAMPLES", "40")) // 2, deadline=None,
+          derandomize=bool(os.environ.get("CI")), suppress_health_check=[HealthCheck.too_slow])
+@given(new=policies, old=policies)
+def test_untyped_mode_reads_more_requests_than_typed(new, old):
+    # Untyped requests (any action and resource strings) include the typed
+    # ones: new access typed is new access untyped, and no new access
+    # untyped is none typed. Each untyped witness is confirmed by the kernel.
+    from iamlogic.proofs import check_no_new_access
+
+    typed = check_no_new_access(new, old)
+    untyped = check_no_new_access(new, old, typed=False)
+    assert "UNKNOWN" not in (typed.result, untyped.result), (typed.note, untyped.note)
+    assert untyped.mode == "untyped" and typed.mode == "typed"
+    if typed.result == "FAIL":
+        assert untyped.result == "FAIL"
+    if untyped.result == "FAIL":
+        assert iamlogic.compile({"identity": [new]}).decide(untyped.witness).decision == "allow"
+        assert iamlogic.compile({"identity": [old]}).decide(untyped.witness).decision != "allow"

@@ -209,3 +209,60 @@ def test_cli(tmp_path):
     assert run("check-access-not-granted", reader, "-a", "s3:GetObject").returncode == 2
     proc = run("check-access-not-granted", reader)
     assert proc.returncode == 1 and "give --actions" in proc.stderr
+
+
+# ---------------------------------------------------------------- untyped mode
+# Typed mode reads actions from the service catalogue, each on its resource
+# types' ARN formats (as IAM Access Analyzer does); untyped mode lets both be
+# any string. Every untyped witness is still replayed through the kernel.
+
+
+def test_an_action_outside_the_catalogue_is_new_access_only_untyped():
+    from iamlogic.proofs import check_no_new_access
+
+    existing = policy(allow("s3:*"))
+    new = policy(allow(["s3:*", "made-up:DoThing"]))
+    typed = check_no_new_access(new, existing)
+    assert (typed.result, typed.mode) == ("PASS", "typed")
+    untyped = check_no_new_access(new, existing, typed=False)
+    assert (untyped.result, untyped.mode) == ("FAIL", "untyped")
+    assert untyped.witness["action"].lower().startswith("made-up:")
+    assert iamlogic.simulate({"policies": {"identity": [new]}, "request": untyped.witness}).decision == "allow"
+    assert iamlogic.simulate({"policies": {"identity": [existing]}, "request": untyped.witness}).decision != "allow"
+
+
+def test_a_resource_outside_the_formats_is_new_access_only_untyped():
+    from iamlogic.proofs import equivalent
+
+    # Every iam:GetRole resource of the catalogue is a role ARN, in some
+    # partition: these cover them all, "*" covers strings besides.
+    objects = policy(allow("iam:GetRole", [f"arn:{p}:iam::*:role/*" for p in ("aws", "aws-cn", "aws-us-gov")]))
+    anything = policy(allow("iam:GetRole", "*"))
+    assert equivalent(objects, anything).result == "PASS"
+    check = equivalent(objects, anything, typed=False)
+    assert check.result == "FAIL"
+    assert [w["direction"] for w in check.witnesses] == ["b allows more than a"]
+    assert check.witness["action"] == "iam:GetRole"
+    assert ":role/" not in check.witness["resource"]
+
+
+def test_a_key_that_must_allow_itself_is_never_allowed_typed_but_a_free_string_is():
+    # SEMANTICS §1.4: a KMS key policy must itself allow; typed, every
+    # resource of kms:Decrypt is a key; untyped, "a" is not a key ARN.
+    scenario = {"policies": {"identity": [policy(allow("kms:Decrypt"))]},
+                "request": {"principal": "arn:aws:iam::111122223333:user/u", "action": "kms:Decrypt",
+                            "resource_account": "111122223333"}}
+    assert can_be_allowed(scenario).result == "PASS"
+    check = can_be_allowed(scenario, typed=False)
+    assert (check.result, check.mode) == ("FAIL", "untyped")
+    assert ":key/" not in check.witness["resource"]
+    assert iamlogic.simulate({"policies": scenario["policies"], "request": check.witness}).decision == "allow"
+
+
+def test_cli_untyped(tmp_path):
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(policy(allow("s3:*"))))
+    new.write_text(json.dumps(policy(allow(["s3:*", "made-up:DoThing"]))))
+    assert run("check-no-new-access", "--existing", old, "--new", new).returncode == 0
+    proc = run("check-no-new-access", "--existing", old, "--new", new, "--untyped", "--format", "json")
+    assert proc.returncode == 2 and json.loads(proc.stdout)["mode"] == "untyped"
