@@ -144,7 +144,7 @@ class _Automaton:
     """One glob's position automaton, its moves remembered across searches
     (the same statements' patterns are searched question after question)."""
 
-    __slots__ = ("glob", "fold", "start", "final", "absorbing", "prefix", "_moves")
+    __slots__ = ("glob", "fold", "start", "final", "absorbing", "prefix", "_moves", "_closed")
 
     def __init__(self, glob: Glob, fold: bool):
         self.glob, self.fold = glob, fold
@@ -155,11 +155,24 @@ class _Automaton:
                                    if all(item == ("star", ANY) for item in glob[p:]))
         self.prefix = "" if fold else _literal_prefix(glob)
         self._moves: dict = {}
+        self._closed = [_closure(glob, frozenset({p})) for p in range(len(glob) + 1)]
 
     def move(self, p: int, ch: str) -> frozenset[int]:
         moved = self._moves.get((p, ch))
         if moved is None:
-            moved = self._moves[(p, ch)] = _step(self.glob, frozenset({p}), ch, self.fold)
+            if self.fold:
+                moved = _step(self.glob, frozenset({p}), ch, True)
+            elif p == len(self.glob):
+                moved = frozenset()
+            else:
+                kind, value = self.glob[p]
+                if kind == "lit":
+                    moved = self._closed[p + 1] if value == ch else frozenset()
+                elif _in_class(value, ch):
+                    moved = self._closed[p] if kind == "star" else self._closed[p + 1]
+                else:
+                    moved = frozenset()
+            self._moves[(p, ch)] = moved
         return moved
 
     def accepts(self, text: str) -> bool:
@@ -446,6 +459,10 @@ def _may_meet(g: Glob, h: Glob) -> bool:
     return True
 
 
+# Resources named by a required pattern tried before an exhaustive search.
+CANDIDATES = 16
+
+
 def find(formats: tuple[Glob, ...] | None, a_allow: list[Term], a_deny: list[Term], b_allow: list[Term],
          b_deny: list[Term], budget: int = 200_000) -> str | None | bool:
     """A resource in F ∩ (A_allow \\ A_deny) ∩ complement(B_allow \\ B_deny):
@@ -482,6 +499,14 @@ def _find(formats, a_allow, a_deny, b_allow, b_deny, budget):
         b_ok = any(values[f + aa + ad:f + aa + ad + ba]) and not any(values[f + aa + ad + ba:])
         return (not f or values[0]) and a_ok and not b_ok
 
+    # A resource one of A's Allow patterns or B's Deny patterns names is
+    # often the answer: try a few (each checked against every term) before
+    # the exhaustive search.
+    named_by = [g for t in (*a_allow, *b_deny) if not t.negated for g in t.globs]
+    for glob in named_by[:CANDIDATES]:
+        named = _search(([terms[0]] if f else []) + [Term((glob,))], all, [0, 1] if f else [0], budget)
+        if isinstance(named, str) and accepting([member(t, named) for t in terms]):
+            return named
     # The format must stay matchable, and each required group.
     required_any = []
     for kind, _ in groups:

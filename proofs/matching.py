@@ -49,7 +49,14 @@ class ActionClass:
 
 
 def _expansion(pattern: ActionPattern, catalogue: Catalogue) -> frozenset[str]:
-    return frozenset(a.lower() for a in catalogue.expand(pattern.text))
+    return _expanded(pattern.text, catalogue)
+
+
+@lru_cache(maxsize=8192)
+def _expanded(text: str, catalogue: Catalogue) -> frozenset[str]:
+    # Policies repeat the same patterns ("s3:*", "ec2:Describe*"); reading
+    # one against the whole catalogue costs a pass over every action.
+    return frozenset(a.lower() for a in catalogue.expand(text))
 
 
 def action_classes(statement_patterns: list[tuple[tuple[ActionPattern, ...] | None, tuple[ActionPattern, ...] | None]],

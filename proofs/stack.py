@@ -38,9 +38,6 @@ from .matching import ActionClass, Unsupported, action_classes, single_class, un
 # more blocks are tractable than for the implication.
 MAX_STACK_BLOCKS = 40
 
-# Resources named by a needed layer's patterns tried before each search.
-CANDIDATES = 16
-
 # Keys derived from the caller alone (principals.Caller.derived_context).
 CALLER_KEYS = ("aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalType", "aws:username",
                "aws:PrincipalIsAWSService", "aws:PrincipalServiceName")
@@ -363,7 +360,7 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
         active_now, terms, required_now, groups, forbidden = plan
         if groups:
             smallest = min(groups, key=lambda group: sum(len(terms[i].globs) for i in group))
-            for glob in [g for i in smallest for g in terms[i].globs][:CANDIDATES]:
+            for glob in [g for i in smallest for g in terms[i].globs][:A.CANDIDATES]:
                 named = A.search_terms([terms[0], A.Term((glob,))], all, [0, 1], deadline=search.deadline)
                 if isinstance(named, str):
                     values = [A.member(term, named) for term in terms]
