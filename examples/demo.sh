@@ -51,3 +51,10 @@ done
 echo "== iamlogic check-no-public-access examples/policies/resource/website-bucket.json --resource-type AWS::S3::Bucket"
 "$iamlogic" check-no-public-access examples/policies/resource/website-bucket.json --resource-type AWS::S3::Bucket
 echo "   exit $?: 2 means public (aws:Referer is sent by the caller: it restricts nothing)"
+echo
+echo "### Asking an organization (examples/organization: 3 accounts, 22 roles, SCPs, RCPs, a bucket and a key)"
+echo
+echo "== iamlogic who-can s3:GetObject arn:aws:s3:::prod-data/analytics/q3.csv --account-data examples/organization --context '{\"aws:RequestedRegion\": \"eu-west-1\", \"aws:SecureTransport\": true}'"
+"$iamlogic" who-can s3:GetObject arn:aws:s3:::prod-data/analytics/q3.csv --account-data examples/organization \
+  --context '{"aws:RequestedRegion": "eu-west-1", "aws:SecureTransport": true}'
+echo "   the sandbox's Analytics role reads across accounts through the bucket policy"

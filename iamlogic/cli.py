@@ -307,6 +307,104 @@ def can_be_allowed_command(scenario: str, timeout: int, typed: bool, output: str
     return _report_check(check, output, {"PASS": "PROVEN NEVER", "FAIL": "ALLOWED"}, principals=True)
 
 
+@app.command("who-can")
+@click.argument("action")
+@click.argument("resource", metavar="RESOURCE_ARN")
+@click.option("--account-data", "-d", required=True, metavar="DIR",
+              help="authorization/*.json exports, organization.json, resources/*.json (see the README).")
+@click.option("--context", "-c", "context", default="{}", metavar="JSON",
+              help='The request\'s context keys, e.g. \'{"aws:RequestedRegion": "eu-west-1"}\'; others are absent.')
+@click.option("--all", "show_all", is_flag=True, help="List the callers denied too, with why.")
+@click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def who_can_command(action: str, resource: str, account_data: str, context: str, show_all: bool, output: str) -> int:
+    """Every caller allowed ACTION on RESOURCE_ARN: each user, any session of
+    each role, the callers from elsewhere the resource policy names, and an
+    anonymous caller — each decided by the kernel, with the statements that
+    grant it. Exit 0; 1 bad input. What was skipped of the data is reported
+    on stderr."""
+    from .accounts import load_account_data, who_can
+
+    data = load_account_data(account_data)
+    for skipped in data.skipped:
+        stderr.print(f"skipped: {skipped}", markup=False)
+    answers = who_can(data, action, resource, _context_option(context))
+    if output == "json":
+        sys.stdout.write(json.dumps({"action": action, "resource": resource, "summary": data.summary(),
+                                     "skipped": [vars(s) for s in data.skipped],
+                                     "answers": [a.to_dict() for a in answers]}, indent=2) + "\n")
+        return ExitCode.OK
+    for answer in answers:
+        if not (answer.allowed or show_all):
+            continue
+        sys.stdout.write(f"{answer.decision.decision.upper()}: {answer.who}\n")
+        # The statements that grant it; the limits that let it through (SCPs,
+        # RCPs, boundaries) are in the JSON output's explanation.
+        cites = ", ".join(ref.label for ref in answer.decision.matched_statements
+                          if ref.layer in ("identity", "resource"))
+        if answer.allowed and cites:
+            sys.stdout.write(f"  granted by: {cites}\n")
+        elif not answer.allowed:
+            lines = answer.decision.explain().splitlines()[1:]
+            why = next((line for line in lines if "explicit deny in" in line or "implicit deny:" in line),
+                       lines[0] if lines else "")
+            sys.stdout.write(f"  {why.lstrip('├└─ ')}\n")
+    allowed = sum(a.allowed for a in answers)
+    stderr.print(f"{allowed} of {len(answers)} callers allowed; {data.summary()}", markup=False)
+    return ExitCode.OK
+
+
+def _context_option(context: str) -> dict:
+    try:
+        keys = json.loads(context)
+    except json.JSONDecodeError as e:
+        raise click.BadParameter(f"not JSON: {e.msg}", param_hint="--context") from None
+    if not isinstance(keys, dict):
+        raise click.BadParameter("expected a JSON object of condition keys", param_hint="--context")
+    return keys
+
+
+@app.command("reach")
+@click.argument("principal", metavar="PRINCIPAL_ARN")
+@click.option("--account-data", "-d", required=True, metavar="DIR", help="As for who-can.")
+@click.option("--to", "to", metavar="ROLE_ARN", help="Only this role: its chain, with each hop's proof.")
+@click.option("--context", "-c", "context", default="{}", metavar="JSON",
+              help="The context keys of every AssumeRole request (aws:MultiFactorAuthPresent...).")
+@click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def reach_command(principal: str, account_data: str, to: str | None, context: str, output: str) -> int:
+    """Every role PRINCIPAL_ARN (a user or role of the data) can become
+    through chains of sts:AssumeRole — each hop decided by the kernel (the
+    role's trust policy, the caller's permission, its boundary and SCPs), the
+    closure derived by Datalog recursion — with the shortest chain to each.
+    Exit 0; with --to, 0 reachable, 2 not reachable; 1 bad input."""
+    from .accounts import load_account_data
+    from .accounts.reach import reach
+
+    data = load_account_data(account_data)
+    for skipped in data.skipped:
+        stderr.print(f"skipped: {skipped}", markup=False)
+    chains = reach(data, principal, _context_option(context))
+    if to is not None:
+        data.principal(to)
+        chains = [c for c in chains if c.role == to]
+    if output == "json":
+        sys.stdout.write(json.dumps({"principal": principal, "reachable": [
+            {"role": c.role, "chain": [{"assumes": role, "by": answer.principal,
+                                        "matched_statements": [r.to_dict() for r in answer.decision.matched_statements]}
+                                       for role, answer in c.hops]} for c in chains]}, indent=2) + "\n")
+    else:
+        for chain in chains:
+            sys.stdout.write(f"{chain.role}: {' -> '.join([principal] + [role for role, _ in chain.hops])}\n")
+            if to is not None:
+                for role, answer in chain.hops:
+                    cites = ", ".join(ref.label for ref in answer.decision.matched_statements
+                                      if ref.layer in ("identity", "resource"))
+                    sys.stdout.write(f"  {answer.principal} assumes {role}: allowed by {cites}\n")
+        if to is not None and not chains:
+            sys.stdout.write(f"{to}: not reachable from {principal}\n")
+        stderr.print(f"{len(chains)} roles reachable; {data.summary()}", markup=False)
+    return ExitCode.BLOCKING if to is not None and not chains else ExitCode.OK
+
+
 def _one_line(d) -> str:
     head = d.decision + (f" (blocked by {d.blocked_by}: {', '.join(d.blocked_layers)})" if d.blocked_by else "")
     cites = ", ".join(ref.label for ref in d.matched_statements)

@@ -52,7 +52,7 @@ def load_policy(raw: object, policy_type: PolicyType, field: str, base_dir: Path
     """(policy id, model) for one POLICY of a scenario."""
     name = field
     if isinstance(raw, Policy):
-        return name, raw
+        return raw.name or name, raw
     if isinstance(raw, str) and not raw.lstrip().startswith("{"):
         path = Path(raw)
         if not path.is_absolute() and base_dir is not None:

@@ -1,0 +1,42 @@
+"""Policy documents as AWS exports hold them: a JSON object, or JSON text —
+URL-encoded when it comes straight from the IAM API — read into the model
+once, or refused with the reason."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from urllib.parse import unquote
+
+from ..scenario import EVALUABLE_ERRORS
+from ..translator import FindingType, Policy, PolicyType, read_policy
+
+
+class BadDocument(Exception):
+    """A policy document that cannot be read or that IAM would refuse."""
+
+
+def decode(raw: object) -> object:
+    """The document as JSON data (an object, when it is well-formed)."""
+    if isinstance(raw, Mapping):
+        return dict(raw)
+    if not isinstance(raw, str):
+        raise BadDocument(f"a policy document is an object or JSON text, not {type(raw).__name__}")
+    text = raw.strip()
+    if text.startswith("%7B") or text.startswith("%7b"):
+        text = unquote(text)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise BadDocument(f"not JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+
+
+def read_document(raw: object, policy_type: PolicyType, name: str) -> Policy:
+    """The policy model; BadDocument names the first error that makes IAM
+    refuse it (those that leave it evaluable, as scenarios accept, pass)."""
+    policy, findings = read_policy(decode(raw), policy_type, name)
+    blocking = [f for f in findings if f.finding_type is FindingType.ERROR and f.issue_code not in EVALUABLE_ERRORS]
+    if policy is None or blocking:
+        first = blocking[0] if blocking else None
+        raise BadDocument(f"{first.issue_code}: {first.message}" if first else "not a JSON object")
+    return policy

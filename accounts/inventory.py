@@ -1,0 +1,264 @@
+"""An account-data folder read into principals and the policies each one
+carries, ready to be handed to the kernel as a scenario's ``policies``.
+
+The folder (``--account-data DIR``):
+
+- ``authorization/*.json`` — one ``aws iam get-account-authorization-details``
+  output per account (users with their groups, inline and attached policies,
+  boundaries and tags; groups; roles with trust policies; managed policies
+  with their versions, of which the default version is read);
+- ``organization.json`` — optional, the organization tree (organization.py);
+- ``resources/*.json`` — optional resource policies: each file an object
+  ``{"arn": ARN, "policy": DOCUMENT}`` (``"account"`` too where the ARN does
+  not name one, as for S3 buckets), or a list of such objects.
+
+A malformed entity is reported (Skipped: which file, which entity, why) and
+left out; the rest is read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+from ..translator import Policy, PolicyType
+from .documents import BadDocument, read_document
+from .organization import Organization, read_organization
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An entity left out, and why."""
+
+    file: str
+    entity: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.entity}: {self.why}"
+
+
+@dataclass
+class Principal:
+    """A user, or a role (standing for any session of it)."""
+
+    arn: str
+    kind: str  # "user" | "role"
+    account: str
+    name: str
+    identity: list[Policy] = field(default_factory=list)  # inline, attached, and (users) their groups'
+    boundary: Policy | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    trust: Policy | None = None  # roles
+
+    @property
+    def caller(self) -> str:
+        """The ARN a request by this principal carries (a role's session)."""
+        if self.kind == "role":
+            return f"arn:aws:sts::{self.account}:assumed-role/{self.name}/session"
+        return self.arn
+
+
+@dataclass
+class ResourcePolicy:
+    arn: str
+    account: str | None
+    policy: Policy
+
+
+@dataclass
+class AccountData:
+    principals: dict[str, Principal] = field(default_factory=dict)  # by ARN
+    resources: dict[str, ResourcePolicy] = field(default_factory=dict)  # by ARN
+    organization: Organization | None = None
+    skipped: list[Skipped] = field(default_factory=list)
+    read: dict[str, int] = field(default_factory=dict)  # entity kind → how many read
+
+    def principal(self, arn: str) -> Principal:
+        found = self.principals.get(arn)
+        if found is None:
+            raise InputError(f"{arn}: no such user or role in the account data")
+        return found
+
+    def summary(self) -> str:
+        read = ", ".join(f"{n} {kind}" for kind, n in self.read.items())
+        return f"read {read}; skipped {len(self.skipped)}"
+
+
+def _account_of(arn: str) -> str | None:
+    parts = arn.split(":", 5)
+    return parts[4] if len(parts) == 6 and parts[4].isdigit() else None
+
+
+def _tags(raw: object) -> dict[str, str]:
+    if not isinstance(raw, list):
+        return {}
+    return {t["Key"]: t["Value"] for t in raw if isinstance(t, dict) and "Key" in t and "Value" in t}
+
+
+class _Export:
+    """One get-account-authorization-details output."""
+
+    def __init__(self, data: AccountData, path: Path):
+        self.data, self.file = data, str(path)
+        try:
+            self.raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise InputError(f"{path}: not a readable JSON export ({e})") from None
+        if not isinstance(self.raw, dict):
+            raise InputError(f"{path}: expected the object get-account-authorization-details prints")
+        self.managed: dict[str, Policy] = {}
+        self.groups: dict[str, list[Policy]] = {}
+
+    def skip(self, entity: str, why: str) -> None:
+        self.data.skipped.append(Skipped(self.file, entity, why))
+
+    def count(self, kind: str) -> None:
+        self.data.read[kind] = self.data.read.get(kind, 0) + 1
+
+    def document(self, raw, policy_type: PolicyType, name: str, entity: str) -> Policy | None:
+        try:
+            return read_document(raw, policy_type, name)
+        except BadDocument as e:
+            self.skip(entity, f"{name}: {e}")
+            return None
+
+    def entries(self, key: str) -> list:
+        value = self.raw.get(key, [])
+        if not isinstance(value, list):
+            self.skip(key, "expected a list")
+            return []
+        return value
+
+    def read(self) -> None:
+        for p in self.entries("Policies"):
+            self.managed_policy(p)
+        for g in self.entries("GroupDetailList"):
+            self.group(g)
+        for u in self.entries("UserDetailList"):
+            self.principal(u, "user")
+        for r in self.entries("RoleDetailList"):
+            self.principal(r, "role")
+
+    def managed_policy(self, p) -> None:
+        arn = p.get("Arn") if isinstance(p, dict) else None
+        if not isinstance(arn, str):
+            self.skip("Policies", "a managed policy without an Arn")
+            return
+        versions = p.get("PolicyVersionList") or []
+        default = next((v for v in versions if isinstance(v, dict) and v.get("IsDefaultVersion")), None)
+        if default is None:
+            default = next((v for v in versions if isinstance(v, dict)
+                            and v.get("VersionId") == p.get("DefaultVersionId")), None)
+        if default is None or "Document" not in default:
+            self.skip(arn, "no default version document")
+            return
+        policy = self.document(default["Document"], PolicyType.IDENTITY, arn, arn)
+        if policy is not None:
+            self.managed[arn] = policy
+            self.count("managed policies")
+
+    def attached_and_inline(self, entry: dict, entity: str, inline_key: str) -> list[Policy] | None:
+        out = []
+        for item in entry.get(inline_key) or []:
+            name = f"{entity} inline {item.get('PolicyName', '?')}" if isinstance(item, dict) else f"{entity} inline"
+            policy = self.document(item.get("PolicyDocument") if isinstance(item, dict) else item,
+                                   PolicyType.IDENTITY, name, entity)
+            if policy is not None:
+                out.append(policy)
+        for item in entry.get("AttachedManagedPolicies") or []:
+            arn = item.get("PolicyArn") if isinstance(item, dict) else None
+            if arn not in self.managed:
+                self.skip(entity, f"attached managed policy {arn} is not in the export (or was skipped)")
+                continue
+            out.append(self.managed[arn])
+        return out
+
+    def group(self, g) -> None:
+        name = g.get("GroupName") if isinstance(g, dict) else None
+        if not isinstance(name, str):
+            self.skip("GroupDetailList", "a group without a GroupName")
+            return
+        self.groups[name] = self.attached_and_inline(g, f"group {name}", "GroupPolicyList")
+        self.count("groups")
+
+    def principal(self, entry, kind: str) -> None:
+        arn = entry.get("Arn") if isinstance(entry, dict) else None
+        name = entry.get("UserName" if kind == "user" else "RoleName") if isinstance(entry, dict) else None
+        account = _account_of(arn) if isinstance(arn, str) else None
+        if not isinstance(name, str) or account is None:
+            self.skip("UserDetailList" if kind == "user" else "RoleDetailList", f"a {kind} without a name or ARN")
+            return
+        entity = f"{kind} {arn}"
+        principal = Principal(arn, kind, account, name, tags=_tags(entry.get("Tags")))
+        principal.identity = self.attached_and_inline(entry, entity, "UserPolicyList" if kind == "user"
+                                                      else "RolePolicyList")
+        if kind == "user":
+            for group in entry.get("GroupList") or []:
+                if group not in self.groups:
+                    self.skip(entity, f"group {group} is not in the export (or was skipped)")
+                    continue
+                principal.identity += self.groups[group]
+        else:
+            trust = self.document(entry.get("AssumeRolePolicyDocument"), PolicyType.TRUST, f"{arn} trust policy",
+                                  entity)
+            if trust is None:
+                return  # a role whose trust policy cannot be read is left out whole: who may assume it is unknown
+            principal.trust = trust
+        boundary = entry.get("PermissionsBoundary")
+        if isinstance(boundary, dict):
+            arn_b = boundary.get("PermissionsBoundaryArn")
+            if arn_b not in self.managed:
+                # Without its boundary the principal would look more powerful
+                # than it is: left out, not read without it.
+                self.skip(entity, f"permissions boundary {arn_b} is not in the export (or was skipped)")
+                return
+            principal.boundary = self.managed[arn_b]
+        self.data.principals[arn] = principal
+        self.count("users" if kind == "user" else "roles")
+
+
+def _resources(data: AccountData, folder: Path) -> None:
+    for path in sorted(folder.glob("*.json")):
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            data.skipped.append(Skipped(str(path), "resource policies", f"not readable JSON ({e})"))
+            continue
+        for i, item in enumerate(raw if isinstance(raw, list) else [raw]):
+            arn = item.get("arn") if isinstance(item, dict) else None
+            if not isinstance(arn, str) or "policy" not in item:
+                data.skipped.append(Skipped(str(path), f"entry {i}", 'expected {"arn": ..., "policy": ...}'))
+                continue
+            policy_type = PolicyType.TRUST if ":iam:" in arn and ":role/" in arn else PolicyType.RESOURCE
+            try:
+                policy = read_document(item["policy"], policy_type, arn)
+            except BadDocument as e:
+                data.skipped.append(Skipped(str(path), arn, str(e)))
+                continue
+            data.resources[arn] = ResourcePolicy(arn, item.get("account") or _account_of(arn), policy)
+            data.read["resource policies"] = data.read.get("resource policies", 0) + 1
+
+
+def load_account_data(folder: str | Path) -> AccountData:
+    """Read an account-data folder (see the module's documentation)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder of account data")
+    data = AccountData()
+    exports = sorted((folder / "authorization").glob("*.json"))
+    if not exports:
+        raise InputError(f"{folder}: no authorization/*.json (get-account-authorization-details outputs)")
+    for path in exports:
+        _Export(data, path).read()
+    if (folder / "organization.json").is_file():
+        data.organization = read_organization(folder / "organization.json", data.skipped)
+    if (folder / "resources").is_dir():
+        _resources(data, folder / "resources")
+    # A role's trust policy is its resource policy for sts:AssumeRole.
+    for p in data.principals.values():
+        if p.trust is not None and p.arn not in data.resources:
+            data.resources[p.arn] = ResourcePolicy(p.arn, p.account, p.trust)
+    return data

@@ -1,0 +1,43 @@
+"""Who can become whom: the transitive closure of role assumption, as
+Datalog recursion.
+
+Each edge ``can_assume(X, R)`` is one decision of the rules in rules.py: the
+kernel allowed X (a user, or any session of a role) ``sts:AssumeRole`` on
+role R — R's trust policy, X's identity policies, boundary and SCPs all
+taking part. The closure is the recursive rule below; nothing else decides
+what is reachable.
+"""
+
+from __future__ import annotations
+
+from pyDatalog import pyDatalog
+
+PROGRAM = """
+reaches(X, Y) <= can_assume(X, Y)
+reaches(X, Y) <= reaches(X, Z) & can_assume(Z, Y)
+"""
+
+def closure(edges: set[tuple[str, str]], start: str) -> frozenset[str]:
+    """Every node ``start`` reaches through one or more edges, derived by
+    the rule above in a pyDatalog logic of its own (pyDatalog's state is per
+    thread; a caller's own logic is restored after)."""
+    saved = getattr(pyDatalog.Logic.tl, "logic", None)
+    pyDatalog.Logic()  # fresh: each question has its own edges
+    try:
+        pyDatalog.load(PROGRAM)
+        pyDatalog.assert_fact("can_assume", "__schema__", "__schema__")
+        for x, y in edges:
+            pyDatalog.assert_fact("can_assume", x, y)
+        answer = pyDatalog.ask(f"reaches({_quote(start)}, Y)")
+        return frozenset(a[0] for a in answer.answers) - {"__schema__"} if answer else frozenset()
+    finally:
+        if saved is not None:
+            pyDatalog.Logic(saved)
+        else:
+            del pyDatalog.Logic.tl.logic
+
+
+def _quote(text: str) -> str:
+    if "'" in text or "\\" in text:
+        raise ValueError(f"a node name the Datalog text cannot quote: {text!r}")
+    return f"'{text}'"

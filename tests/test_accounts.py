@@ -1,0 +1,278 @@
+"""The bundled example organization (examples/organization: a management
+account, prod under the Prod OU, sandbox under the Sandbox OU, 22 roles, a
+bucket, a key and a public bucket): who-can answers pinned, each with the
+SEMANTICS rule that decides it; and malformed exports read with a report of
+exactly what was skipped."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from iamlogic.accounts import load_account_data, who_can
+from iamlogic.errors import InputError
+
+ORG = Path(__file__).resolve().parent.parent / "examples" / "organization"
+MGMT, PROD, SANDBOX = "111111111111", "222222222222", "333333333333"
+EU = {"aws:RequestedRegion": "eu-west-1", "aws:SecureTransport": True}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_account_data(ORG)
+
+
+def role(account, name):
+    return f"any session of role arn:aws:iam::{account}:role/{name}"
+
+
+def user(account, name):
+    return f"arn:aws:iam::{account}:user/{name}"
+
+
+def decisions(data, action, resource, context=EU) -> dict[str, str]:
+    return {a.who: a.decision.decision for a in who_can(data, action, resource, context)}
+
+
+def test_the_example_is_read_whole(data):
+    assert data.skipped == []
+    assert data.read == {"managed policies": 8, "groups": 2, "users": 6, "roles": 22, "resource policies": 3}
+    assert sorted(data.organization.accounts()) == [MGMT, PROD, SANDBOX]
+
+
+def test_cross_account_read_through_the_bucket_policy(data):
+    got = decisions(data, "s3:GetObject", "arn:aws:s3:::prod-data/analytics/q3.csv")
+    # §2: the bucket policy names the sandbox role and its identity policy allows.
+    assert got[role(SANDBOX, "Analytics")] == "allow"
+    # §2: an administrator of another account the bucket policy does not name.
+    assert got[role(SANDBOX, "SandboxAdmin")] == "implicit_deny"
+    assert got[user(MGMT, "alice")] == "implicit_deny"
+    # §1.5: same account, an identity Allow is enough; AppServer's covers app/* only.
+    assert got[role(PROD, "DataScientist")] == "allow"
+    assert got[role(PROD, "AppServer")] == "implicit_deny"
+    assert sorted(w for w, d in got.items() if d == "allow") == sorted(
+        [role(PROD, n) for n in ("AuditReader", "BackupOperator", "DataScientist", "Deployer", "ProdAdmin")]
+        + [role(SANDBOX, "Analytics")])
+
+
+def test_the_bucket_policy_denies_plain_http(data):
+    # §1.1: the bucket's TlsOnly Deny matches when aws:SecureTransport is false.
+    got = decisions(data, "s3:GetObject", "arn:aws:s3:::prod-data/analytics/q3.csv",
+                    {**EU, "aws:SecureTransport": False})
+    assert got[role(SANDBOX, "Analytics")] == "explicit_deny"
+    assert got[role(PROD, "DataScientist")] == "explicit_deny"
+
+
+def test_an_rcp_keeps_the_org_s_buckets_from_outsiders(data):
+    # §1.2: OrgOnlyS3 on the Prod OU denies callers outside the organization,
+    # even the partner role the bucket policy names, and the public bucket's
+    # anonymous readers.
+    got = decisions(data, "s3:GetObject", "arn:aws:s3:::prod-data/exports/daily.csv")
+    assert got["any session of role arn:aws:iam::444455556666:role/partner-ingest"] == "explicit_deny"
+    public = decisions(data, "s3:GetObject", "arn:aws:s3:::public-assets/logo.png")
+    assert public["an anonymous caller"] == "explicit_deny"
+    # §1.4: "*" is enough in the bucket's own account; §2: from another
+    # account, the caller's identity policies must allow too.
+    assert public[user(PROD, "svc-legacy")] == "allow"
+    assert public[role(SANDBOX, "Analytics")] == "implicit_deny"
+    assert public[role(SANDBOX, "SandboxAdmin")] == "allow"
+
+
+def test_an_scp_blocks_the_sandbox_admin_s_administrator_policy(data):
+    # §1.3, §1.1: SandboxGuardrails denies IAM writes in the Sandbox OU.
+    got = decisions(data, "iam:CreateUser", f"arn:aws:iam::{SANDBOX}:user/new")
+    assert got[role(SANDBOX, "SandboxAdmin")] == "explicit_deny"
+    prod = decisions(data, "iam:CreateUser", f"arn:aws:iam::{PROD}:user/new")
+    assert prod[role(PROD, "ProdAdmin")] == "allow"
+
+
+def test_the_sandbox_region_lock(data):
+    # §1.3: the guardrail denies every action but IAM/STS outside eu-west-1.
+    resource = f"arn:aws:ec2:us-east-1:{SANDBOX}:instance/*"
+    assert decisions(data, "ec2:RunInstances", resource, {"aws:RequestedRegion": "us-east-1"})[
+        role(SANDBOX, "SandboxAdmin")] == "explicit_deny"
+    assert decisions(data, "ec2:RunInstances", resource)[role(SANDBOX, "SandboxAdmin")] == "allow"
+
+
+def test_scps_do_not_apply_to_the_management_account(data):
+    # §1.3: DenyLeaveOrganization at the root binds members, not the management account.
+    got = decisions(data, "organizations:LeaveOrganization", "*")
+    assert got[user(MGMT, "alice")] == "allow"
+    assert got[role(PROD, "ProdAdmin")] == "explicit_deny"
+
+
+def test_a_boundary_caps_the_deployer_s_administrator_policy(data):
+    # §1.6: the DeployerBoundary must allow too; it never grants.
+    assert decisions(data, "iam:CreateUser", f"arn:aws:iam::{PROD}:user/x")[role(PROD, "Deployer")] \
+        == "implicit_deny"
+    assert decisions(data, "s3:PutObject", "arn:aws:s3:::prod-data/builds/app.zip")[role(PROD, "Deployer")] == "allow"
+    assert decisions(data, "iam:PassRole", f"arn:aws:iam::{PROD}:role/LambdaExec")[role(PROD, "Deployer")] == "allow"
+    assert decisions(data, "iam:PassRole", f"arn:aws:iam::{PROD}:role/ProdAdmin")[role(PROD, "Deployer")] \
+        == "implicit_deny"
+
+
+def test_a_trust_policy_that_names_only_the_account(data):
+    # §1.4 exception: AuditReader's trust names the management account, which
+    # delegates to its own policies: an identity Allow is needed too.
+    got = decisions(data, "sts:AssumeRole", f"arn:aws:iam::{PROD}:role/AuditReader")
+    assert got[user(MGMT, "bob")] == "allow"  # the Auditors group allows */AuditReader
+    assert got[user(MGMT, "alice")] == "allow"  # AdministratorAccess
+    assert got[user(MGMT, "carol")] == "implicit_deny"  # may assume Deployer only
+    assert got[role(SANDBOX, "SandboxAdmin")] == "implicit_deny"  # another account
+
+
+def test_a_trust_policy_that_names_the_caller(data):
+    got = decisions(data, "sts:AssumeRole", f"arn:aws:iam::{PROD}:role/Deployer")
+    assert got[user(MGMT, "carol")] == "allow"
+    assert got[role(MGMT, "CIRunner")] == "allow"
+    assert got[user(MGMT, "bob")] == "implicit_deny"
+
+
+def test_a_boundary_stops_a_role_chain(data):
+    # §1.1: NoRoleHopping denies sts:AssumeRole, although Developer's trust
+    # names dev-dana and Experimenter's names Developer.
+    assert decisions(data, "sts:AssumeRole", f"arn:aws:iam::{SANDBOX}:role/Developer")[user(SANDBOX, "dev-dana")] \
+        == "explicit_deny"
+    experimenter = decisions(data, "sts:AssumeRole", f"arn:aws:iam::{SANDBOX}:role/Experimenter")
+    assert experimenter[role(SANDBOX, "Developer")] == "explicit_deny"
+    assert experimenter[user(SANDBOX, "intern")] == "explicit_deny"
+
+
+def test_a_key_policy_must_allow_itself(data):
+    key = f"arn:aws:kms:eu-west-1:{PROD}:key/prod-data-key"
+    decrypt = decisions(data, "kms:Decrypt", key)
+    # §1.4 exception: the key policy names AppServer for Decrypt.
+    assert decrypt[role(PROD, "AppServer")] == "allow"
+    # BackupOperator's identity policy allows kms:Decrypt, the key policy does not.
+    assert decrypt[role(PROD, "BackupOperator")] == "implicit_deny"
+    # The key policy delegates ScheduleKeyDeletion to the account: identity decides.
+    deletion = decisions(data, "kms:ScheduleKeyDeletion", key)
+    assert deletion[role(PROD, "KeyAdmin")] == "allow"
+    assert deletion[role(PROD, "AppServer")] == "implicit_deny"
+
+
+def test_an_scp_protects_the_trail(data):
+    trail = f"arn:aws:cloudtrail:eu-west-1:{PROD}:trail/org-trail"
+    assert decisions(data, "cloudtrail:StopLogging", trail)[role(PROD, "TrailKeeper")] == "explicit_deny"
+    assert decisions(data, "cloudtrail:DescribeTrails", trail)[role(PROD, "TrailKeeper")] == "allow"
+
+
+def test_a_user_s_inline_policy_on_a_prefix(data):
+    got = decisions(data, "s3:PutObject", "arn:aws:s3:::prod-data/legacy/export.csv")
+    assert got[user(PROD, "svc-legacy")] == "allow"
+    assert decisions(data, "s3:PutObject", "arn:aws:s3:::prod-data/app/x")[user(PROD, "svc-legacy")] \
+        == "implicit_deny"
+
+
+def test_who_can_cli():
+    proc = subprocess.run([sys.executable, "-m", "iamlogic", "who-can", "s3:GetObject",
+                           "arn:aws:s3:::prod-data/analytics/q3.csv", "--account-data", str(ORG),
+                           "--context", json.dumps(EU)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert f"ALLOW: {role(SANDBOX, 'Analytics')}" in proc.stdout
+    assert "granted by:" in proc.stdout and "SandboxAdmin" not in proc.stdout
+    assert "6 of 30 callers allowed" in proc.stderr
+    bad = subprocess.run([sys.executable, "-m", "iamlogic", "who-can", "s3:GetObject", "arn:aws:s3:::x/y",
+                          "--account-data", str(ORG), "--context", "[1]"], capture_output=True, text=True)
+    assert bad.returncode == 1 and "--context" in bad.stderr and "Traceback" not in bad.stderr
+
+
+# ---------------------------------------------------------------- malformed exports
+
+
+def test_a_broken_export_is_read_with_a_report_of_what_was_skipped(tmp_path):
+    export = json.loads((ORG / "authorization" / f"{SANDBOX}.json").read_text())
+    # A managed policy that is not a policy, a user in an unknown group, a
+    # role whose trust policy is not JSON.
+    export["Policies"].append({"PolicyName": "Broken", "Arn": f"arn:aws:iam::{SANDBOX}:policy/Broken",
+                               "DefaultVersionId": "v1", "PolicyVersionList": [
+                                   {"Document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]},
+                                    "VersionId": "v1", "IsDefaultVersion": True}]})
+    export["UserDetailList"][0]["GroupList"] = ["NoSuchGroup"]
+    export["RoleDetailList"][0]["AssumeRolePolicyDocument"] = "%7B%22Version%22%3A"
+    (tmp_path / "authorization").mkdir()
+    (tmp_path / "authorization" / "sandbox.json").write_text(json.dumps(export))
+    data = load_account_data(tmp_path)
+    skipped = [(s.entity, s.why.split(":")[0]) for s in data.skipped]
+    assert skipped == [
+        (f"arn:aws:iam::{SANDBOX}:policy/Broken", f"arn"),
+        (f"user arn:aws:iam::{SANDBOX}:user/dev-dana", "group NoSuchGroup is not in the export (or was skipped)"),
+        (f"role arn:aws:iam::{SANDBOX}:role/SandboxAdmin", f"arn"),
+    ]
+    assert "MISSING_ACTION" in data.skipped[0].why
+    assert "not JSON" in data.skipped[2].why
+    # The rest is read: the role with the unreadable trust policy is left out.
+    assert data.read["roles"] == 6 and f"arn:aws:iam::{SANDBOX}:role/SandboxAdmin" not in data.principals
+    assert data.read["users"] == 2
+
+
+def test_a_folder_without_exports_is_bad_input(tmp_path):
+    with pytest.raises(InputError, match="no authorization"):
+        load_account_data(tmp_path)
+
+
+# ---------------------------------------------------------------- reach
+
+
+def chains(data, start, context=None) -> dict[str, list[str]]:
+    from iamlogic.accounts.reach import reach
+
+    return {c.role: [role for role, _ in c.hops] for c in reach(data, user(MGMT, start) if ":" not in start else start,
+                                                               context)}
+
+
+def arn(account, name):
+    return f"arn:aws:iam::{account}:role/{name}"
+
+
+def test_what_an_administrator_reaches_through_role_chains(data):
+    got = chains(data, "alice")
+    # §1.4: ProdAdmin's trust names the OrganizationAdmin role; KeyAdmin's
+    # names ProdAdmin: two and three hops. Analytics' names the sandbox
+    # account, whose administrator (reached through OrganizationAdmin) may.
+    assert got[arn(PROD, "KeyAdmin")] == [arn(MGMT, "OrganizationAdmin"), arn(PROD, "ProdAdmin"), arn(PROD, "KeyAdmin")]
+    assert got[arn(SANDBOX, "Analytics")] == [arn(MGMT, "OrganizationAdmin"), arn(SANDBOX, "SandboxAdmin"),
+                                             arn(SANDBOX, "Analytics")]
+    # Trust policies that name only the account: alice's own Allow suffices.
+    assert got[arn(PROD, "AuditReader")] == [arn(PROD, "AuditReader")]
+    # BreakGlass needs MFA (§4: the key is absent); CIRunner trusts a service only.
+    assert arn(MGMT, "BreakGlass") not in got and arn(MGMT, "CIRunner") not in got
+    assert len(got) == 11
+
+
+def test_mfa_opens_the_break_glass_role(data):
+    got = chains(data, "alice", {"aws:MultiFactorAuthPresent": True})
+    assert got[arn(MGMT, "BreakGlass")] == [arn(MGMT, "BreakGlass")]
+
+
+def test_a_narrow_identity_policy_reaches_one_role(data):
+    assert chains(data, "carol") == {arn(PROD, "Deployer"): [arn(PROD, "Deployer")]}
+    # The Auditors group may assume */AuditReader, and every AuditReader trusts the management account.
+    assert set(chains(data, "bob")) == {arn(a, "AuditReader") for a in (MGMT, PROD, SANDBOX)}
+
+
+def test_a_boundary_stops_the_chain_at_its_start(data):
+    # NoRoleHopping denies sts:AssumeRole to dev-dana and to the Developer
+    # role, though Developer's trust names dev-dana and Experimenter's names Developer.
+    assert chains(data, user(SANDBOX, "dev-dana")) == {}
+    assert chains(data, arn(SANDBOX, "Developer")) == {}
+    # SandboxAdmin has no boundary, but Experimenter trusts Developer only.
+    assert arn(SANDBOX, "Experimenter") not in chains(data, arn(SANDBOX, "SandboxAdmin"))
+
+
+def test_reach_cli():
+    proc = subprocess.run([sys.executable, "-m", "iamlogic", "reach", user(MGMT, "alice"), "--account-data", str(ORG),
+                           "--to", arn(PROD, "KeyAdmin")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{arn(PROD, 'ProdAdmin')} assumes {arn(PROD, 'KeyAdmin')}: allowed by" in proc.stdout
+    assert "trust policy" in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "iamlogic", "reach", user(SANDBOX, "dev-dana"), "--account-data",
+                           str(ORG), "--to", arn(SANDBOX, "Developer")], capture_output=True, text=True)
+    assert proc.returncode == 2 and "not reachable" in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "iamlogic", "reach", user(MGMT, "nobody"), "--account-data",
+                           str(ORG)], capture_output=True, text=True)
+    assert proc.returncode == 1 and "no such user or role" in proc.stderr and "Traceback" not in proc.stderr
