@@ -31,15 +31,25 @@ class Answer:
     kind: str  # user | role | anonymous | outside
     decision: Decision
     principal: str | None = None  # the user's or role's ARN (a role standing for any session of it)
+    # With conditional=True, for a caller the given context does not allow:
+    # a context the proofs found under which the kernel allows it, or why
+    # that stayed undecided.
+    conditional: dict | None = None
+    undecided: str | None = None
 
     @property
     def allowed(self) -> bool:
         return self.decision.decision == "allow"
 
     def to_dict(self) -> dict:
-        return {"who": self.who, "caller": self.caller, "kind": self.kind, "decision": self.decision.decision,
-                "explanation": self.decision.explain(),
-                "matched_statements": [ref.to_dict() for ref in self.decision.matched_statements]}
+        out = {"who": self.who, "caller": self.caller, "kind": self.kind, "decision": self.decision.decision,
+               "explanation": self.decision.explain(),
+               "matched_statements": [ref.to_dict() for ref in self.decision.matched_statements]}
+        if self.conditional is not None:
+            out["allowed_with_context"] = self.conditional
+        if self.undecided is not None:
+            out["undecided"] = self.undecided
+        return out
 
 
 def policies_for(data: AccountData, identity: list, boundary, caller_account: str | None, resource: str,
@@ -79,10 +89,18 @@ def _context(data: AccountData, principal: Principal) -> dict:
     """The keys AWS sets from the principal beyond its ARN: its tags, and
     its organization's id."""
     context = {f"aws:PrincipalTag/{k}": v for k, v in principal.tags.items()}
-    org = data.organization
-    if org is not None and org.id and principal.account in org.paths:
-        context["aws:PrincipalOrgID"] = org.id
+    context.update(_org_context(data, principal.account))
     return context
+
+
+def _org_context(data: AccountData, account: str | None) -> dict:
+    """aws:PrincipalOrgID: the organization's id for a caller of one of its
+    accounts; absent (an empty list, which the proofs then do not vary) for
+    any other caller, when the organization is known."""
+    org = data.organization
+    if org is None or not org.id:
+        return {}
+    return {"aws:PrincipalOrgID": org.id if account in org.paths else []}
 
 
 def _outside_callers(data: AccountData, resource: str) -> list[tuple[str, str]]:
@@ -113,36 +131,107 @@ def _outside_callers(data: AccountData, resource: str) -> list[tuple[str, str]]:
     return list(out.values())
 
 
-def who_can(data: AccountData, action: str, resource: str, context: dict | None = None) -> list[Answer]:
+def who_can(data: AccountData, action: str, resource: str, context: dict | None = None,
+            conditional: bool = False, timeout_ms: int = 30_000) -> list[Answer]:
     """Every caller's decision for ``action`` on ``resource``: each user and
     (any session of) each role of the account data, the anonymous caller, and
     the callers from elsewhere that the resource policy names. ``context``
     holds the request's keys (aws:RequestedRegion, aws:SecureTransport...);
-    the principal's tags and organization are added; other keys are absent."""
+    the principal's tags and organization are added; other keys are absent.
+
+    ``conditional``: for each caller that context does not allow, the proofs
+    ask whether any values of the other keys would (Answer.conditional, a
+    context the kernel then allows; Answer.undecided when the solver could
+    not tell) — instead of counting it allowed or denied."""
     context = dict(context or {})
+    ask = lambda *args: _ask(*args, conditional=conditional, timeout_ms=timeout_ms)  # noqa: E731
     resource_account = _resource_account(data, resource)
     answers = []
     for principal in sorted(data.principals.values(), key=lambda p: (p.account, p.kind, p.name)):
         policies = policies_for(data, principal.identity, principal.boundary, principal.account, resource,
                                 resource_account)
         who = principal.arn if principal.kind == "user" else f"any session of role {principal.arn}"
-        answer = _ask(policies, who, principal.caller, principal.kind, action, resource, resource_account,
-                      {**_context(data, principal), **context})
+        answer = ask(policies, who, principal.caller, principal.kind, action, resource, resource_account,
+                     {**_context(data, principal), **context})
         answer.principal = principal.arn
         answers.append(answer)
     for who, caller in _outside_callers(data, resource):
         policies = policies_for(data, [_OUTSIDE_IDENTITY], None, _account_of(caller), resource, resource_account)
-        answers.append(_ask(policies, who, caller, "outside", action, resource, resource_account, context))
+        answers.append(ask(policies, who, caller, "outside", action, resource, resource_account,
+                           {**_org_context(data, _account_of(caller)), **context}))
     if held_policy(data, resource) is not None:
         policies = policies_for(data, [], None, None, resource, resource_account)
-        answers.append(_ask(policies, "an anonymous caller", None, "anonymous", action, resource, resource_account,
-                            context))
+        answers.append(ask(policies, "an anonymous caller", None, "anonymous", action, resource, resource_account,
+                           {**_org_context(data, None), **context}))
     return answers
 
 
 def _ask(policies: dict, who: str, caller: str | None, kind: str, action: str, resource: str,
-         resource_account: str | None, context: dict) -> Answer:
+         resource_account: str | None, context: dict, conditional: bool = False,
+         timeout_ms: int = 30_000) -> Answer:
     request = {"principal": caller, "action": action, "resource": resource, "context": context}
     if resource_account is not None:
         request["resource_account"] = resource_account
-    return Answer(who, caller, kind, compile_policies(policies).decide(request))
+    engine = compile_policies(policies)
+    answer = Answer(who, caller, kind, engine.decide(request))
+    if conditional and not answer.allowed:
+        from ..proofs.stack import Open, can_be_allowed
+
+        result = can_be_allowed(engine, Open([caller], action, resource, resource_account, dict(context)),
+                                timeout_ms)
+        if result.holds:
+            # Replayed: the kernel must allow the request with that context.
+            found = {k: v for k, v in result.counterexample.context.items() if v != []}
+            if engine.decide({**request, "context": found}).decision == "allow":
+                answer.conditional = {k: v for k, v in found.items() if context.get(k) != v}  # what it adds
+            else:
+                answer.undecided = f"internal error: the kernel does not confirm the context {found}"
+        elif result.holds is None:
+            answer.undecided = result.why
+    return answer
+
+
+def actions_on(resource: str) -> list[str]:
+    """The catalogue's actions whose resource types' ARN formats hold
+    ``resource`` (typed, as the proofs read the catalogue)."""
+    from ..kernel.catalogue import CATALOGUE
+    from ..proofs import automata as A
+
+    parts = resource.split(":", 5)
+    if len(parts) != 6:
+        return []
+    out = []
+    for details in CATALOGUE.actions(parts[2]).values():
+        action = f"{parts[2]}:{details['name']}"
+        formats = {fmt for _, fmt, _ in CATALOGUE.resource_types_for(action)}
+        if any(A.member(A.Term(A.format_globs(fmt)), resource) for fmt in formats):
+            out.append(action)
+    return sorted(out)
+
+
+def known_resources(data: AccountData) -> list[str]:
+    """The resources the account data names: those with a resource policy,
+    and every user and role."""
+    return sorted(set(data.resources) | set(data.principals))
+
+
+def what_can(data: AccountData, principal_arn: str, context: dict | None = None) -> list[tuple[str, str, Decision]]:
+    """(resource, action, decision) for every catalogue action on every known
+    resource that the principal (a user, or any session of a role) is
+    allowed."""
+    principal = data.principal(principal_arn)
+    request_context = {**_context(data, principal), **(context or {})}
+    out = []
+    for resource in known_resources(data):
+        resource_account = _resource_account(data, resource)
+        engine = compile_policies(policies_for(data, principal.identity, principal.boundary, principal.account,
+                                               resource, resource_account))
+        for action in actions_on(resource):
+            request = {"principal": principal.caller, "action": action, "resource": resource,
+                       "context": request_context}
+            if resource_account is not None:
+                request["resource_account"] = resource_account
+            decision = engine.decide(request)
+            if decision.decision == "allow":
+                out.append((resource, action, decision))
+    return out

@@ -315,8 +315,14 @@ def can_be_allowed_command(scenario: str, timeout: int, typed: bool, output: str
 @click.option("--context", "-c", "context", default="{}", metavar="JSON",
               help='The request\'s context keys, e.g. \'{"aws:RequestedRegion": "eu-west-1"}\'; others are absent.')
 @click.option("--all", "show_all", is_flag=True, help="List the callers denied too, with why.")
+@click.option("--conditional", is_flag=True,
+              help="For each caller the context does not allow, ask the proofs whether some values of the other "
+                   "keys would, and list it with that context.")
+@click.option("--timeout", type=click.IntRange(1), default=30, show_default=True,
+              help="Seconds per --conditional question before it is reported undecided.")
 @click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def who_can_command(action: str, resource: str, account_data: str, context: str, show_all: bool, output: str) -> int:
+def who_can_command(action: str, resource: str, account_data: str, context: str, show_all: bool, conditional: bool,
+                    timeout: int, output: str) -> int:
     """Every caller allowed ACTION on RESOURCE_ARN: each user, any session of
     each role, the callers from elsewhere the resource policy names, and an
     anonymous caller — each decided by the kernel, with the statements that
@@ -327,13 +333,19 @@ def who_can_command(action: str, resource: str, account_data: str, context: str,
     data = load_account_data(account_data)
     for skipped in data.skipped:
         stderr.print(f"skipped: {skipped}", markup=False)
-    answers = who_can(data, action, resource, _context_option(context))
+    answers = who_can(data, action, resource, _context_option(context), conditional, timeout * 1000)
     if output == "json":
         sys.stdout.write(json.dumps({"action": action, "resource": resource, "summary": data.summary(),
                                      "skipped": [vars(s) for s in data.skipped],
                                      "answers": [a.to_dict() for a in answers]}, indent=2) + "\n")
         return ExitCode.OK
     for answer in answers:
+        if answer.conditional is not None:
+            sys.stdout.write(f"CONDITIONAL: {answer.who}\n  allowed with context {json.dumps(answer.conditional)}\n")
+            continue
+        if answer.undecided is not None:
+            sys.stdout.write(f"UNDECIDED: {answer.who}\n  {answer.undecided}\n")
+            continue
         if not (answer.allowed or show_all):
             continue
         sys.stdout.write(f"{answer.decision.decision.upper()}: {answer.who}\n")
@@ -349,7 +361,8 @@ def who_can_command(action: str, resource: str, account_data: str, context: str,
                        lines[0] if lines else "")
             sys.stdout.write(f"  {why.lstrip('├└─ ')}\n")
     allowed = sum(a.allowed for a in answers)
-    stderr.print(f"{allowed} of {len(answers)} callers allowed; {data.summary()}", markup=False)
+    more = f", {sum(a.conditional is not None for a in answers)} only with other context" if conditional else ""
+    stderr.print(f"{allowed} of {len(answers)} callers allowed{more}; {data.summary()}", markup=False)
     return ExitCode.OK
 
 
@@ -361,6 +374,39 @@ def _context_option(context: str) -> dict:
     if not isinstance(keys, dict):
         raise click.BadParameter("expected a JSON object of condition keys", param_hint="--context")
     return keys
+
+
+@app.command("what-can")
+@click.argument("principal", metavar="PRINCIPAL_ARN")
+@click.option("--account-data", "-d", required=True, metavar="DIR", help="As for who-can.")
+@click.option("--context", "-c", "context", default="{}", metavar="JSON",
+              help="The request's context keys; others are absent.")
+@click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def what_can_command(principal: str, account_data: str, context: str, output: str) -> int:
+    """Every action of the service catalogue that PRINCIPAL_ARN (a user, or
+    any session of a role) is allowed on each resource the account data
+    knows (those with a resource policy, every user and role), each decided
+    by the kernel. Exit 0; 1 bad input."""
+    from .accounts import load_account_data
+    from .accounts.queries import what_can
+
+    data = load_account_data(account_data)
+    for skipped in data.skipped:
+        stderr.print(f"skipped: {skipped}", markup=False)
+    allowed = what_can(data, principal, _context_option(context))
+    by_resource: dict[str, list[str]] = {}
+    for resource, action, _ in allowed:
+        by_resource.setdefault(resource, []).append(action)
+    if output == "json":
+        sys.stdout.write(json.dumps({"principal": principal, "allowed": [
+            {"resource": r, "action": a, "matched_statements": [ref.to_dict() for ref in d.matched_statements]}
+            for r, a, d in allowed]}, indent=2) + "\n")
+    else:
+        for resource, actions in by_resource.items():
+            sys.stdout.write(f"{resource}: {', '.join(actions)}\n")
+        stderr.print(f"{len(allowed)} actions allowed on {len(by_resource)} resources; {data.summary()}",
+                     markup=False)
+    return ExitCode.OK
 
 
 @app.command("reach")

@@ -276,3 +276,54 @@ def test_reach_cli():
     proc = subprocess.run([sys.executable, "-m", "iamlogic", "reach", user(MGMT, "nobody"), "--account-data",
                            str(ORG)], capture_output=True, text=True)
     assert proc.returncode == 1 and "no such user or role" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# ---------------------------------------------------------------- conditional, what-can
+
+
+def test_conditional_names_the_context_that_would_allow(data):
+    # Without aws:RequestedRegion the sandbox's region lock (§1.3; a negated
+    # operator matches an absent key, §4) denies Analytics; the proofs find
+    # the region that lets it through, and the kernel confirms it.
+    answers = {a.who: a for a in who_can(data, "s3:GetObject", "arn:aws:s3:::prod-data/analytics/q3.csv",
+                                         conditional=True)}
+    analytics = answers[role(SANDBOX, "Analytics")]
+    assert analytics.decision.decision == "explicit_deny"
+    assert analytics.conditional == {"aws:RequestedRegion": "eu-west-1"}
+    # No context helps a caller no policy grants, nor one outside the org (the RCP).
+    assert answers[role(SANDBOX, "SandboxAdmin")].conditional is None
+    assert answers["any session of role arn:aws:iam::444455556666:role/partner-ingest"].conditional is None
+    assert [a.who for a in answers.values() if a.conditional is not None] == [role(SANDBOX, "Analytics")]
+    assert all(a.undecided is None for a in answers.values())
+
+
+def test_conditional_mfa_for_the_break_glass_role(data):
+    answers = {a.who: a for a in who_can(data, "sts:AssumeRole", f"arn:aws:iam::{MGMT}:role/BreakGlass",
+                                         conditional=True)}
+    assert answers[user(MGMT, "alice")].conditional == {"aws:MultiFactorAuthPresent": "true"}
+    assert answers[user(MGMT, "bob")].conditional is None
+
+
+def test_what_a_role_can_do_on_the_known_resources(data):
+    from iamlogic.accounts.queries import what_can
+
+    def allowed(principal, context=EU):
+        out: dict[str, list[str]] = {}
+        for resource, action, _ in what_can(data, principal, context):
+            out.setdefault(resource, []).append(action)
+        return out
+
+    # The key policy names AppServer for Decrypt only; its S3 grants cover
+    # objects under app/, not the bucket itself.
+    assert allowed(arn(PROD, "AppServer")) == {f"arn:aws:kms:eu-west-1:{PROD}:key/prod-data-key": ["kms:Decrypt"]}
+    # §1.6: the Deployer's boundary leaves IAM only iam:PassRole on LambdaExec.
+    deployer = allowed(arn(PROD, "Deployer"))
+    assert [(r, a) for r, actions in deployer.items() for a in actions if a.startswith("iam:")] == [
+        (arn(PROD, "LambdaExec"), "iam:PassRole")]
+    assert "s3:PutBucketPolicy" in deployer["arn:aws:s3:::prod-data"]
+    # §1.3: no IAM write on the sandbox's own users and roles for its administrator.
+    sandbox_admin = allowed(arn(SANDBOX, "SandboxAdmin"))
+    writes = [a for r, actions in sandbox_admin.items() if f":{SANDBOX}:" in r for a in actions
+              if a.split(":")[1].startswith(("Create", "Delete", "Put", "Attach"))]
+    assert writes == []
+    assert "iam:GetRole" in sandbox_admin[arn(SANDBOX, "Developer")]
