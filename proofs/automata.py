@@ -150,8 +150,9 @@ class _Automaton:
         self.glob, self.fold = glob, fold
         self.start = _closure(glob, frozenset({0}))
         self.final = len(glob)
-        # Positions from which every continuation matches (only "*" left).
-        self.absorbing = frozenset(p for p in range(len(glob) + 1)
+        # Positions from which every continuation matches: only "*" left
+        # (not the end itself, which one more character leaves).
+        self.absorbing = frozenset(p for p in range(len(glob))
                                    if all(item == ("star", ANY) for item in glob[p:]))
         self.prefix = "" if fold else _literal_prefix(glob)
         self._moves: dict = {}

@@ -340,7 +340,9 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
             term = e[4]
             key = (e[0], e[1], e[2]) if not term.negated and not term.fold else (e[0], e[1], e[2], term)
             merged.setdefault(key, []).append(e)
-        active = [group[0] if len(group) == 1 else
+        # (A negated or case-folded term is keyed by itself: its group holds
+        # one term, kept as it is.)
+        active = [group[0] if len(group) == 1 or group[0][4].negated or group[0][4].fold else
                   (*group[0][:4], A.Term(tuple(dict.fromkeys(g for e in group for g in e[4].globs))))
                   for group in merged.values()]
         # A Deny whose match the rules let nothing through with (explicit

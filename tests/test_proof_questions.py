@@ -266,3 +266,35 @@ def test_cli_untyped(tmp_path):
     assert run("check-no-new-access", "--existing", old, "--new", new).returncode == 0
     proc = run("check-no-new-access", "--existing", old, "--new", new, "--untyped", "--format", "json")
     assert proc.returncode == 2 and json.loads(proc.stdout)["mode"] == "untyped"
+
+
+def test_a_deny_on_one_arn_leaves_the_longer_arns_it_starts():
+    # Found by the property test: the search pruned every resource that
+    # passed through "arn:aws:s3:::b" (the SCP's Deny) as if the Deny were
+    # certain to match, though "arn:aws:s3:::b/x" leaves it. SEMANTICS §3: a
+    # Resource without wildcards matches that ARN only.
+    scp = policy(allow("s3:GetObject", "arn:aws:s3:::*"), deny("s3:GetObject", "arn:aws:s3:::b"))
+    scenario = {"policies": {"identity": [policy(allow("s3:GetObject", "arn:aws:s3:::b/*"))],
+                             "scps": [[FULL], [scp]]},
+                "request": {"principal": "arn:aws:iam::111122223333:user/u", "action": "s3:GetObject",
+                            "resource_account": "111122223333"}}
+    check = can_be_allowed(scenario)
+    assert check.result == "FAIL" and check.witness["resource"].startswith("arn:aws:s3:::b/")
+
+
+def test_two_notresource_allows_alike_stay_notresource():
+    # Found by the property test: two Allows with the same NotResource (one
+    # conditional) were merged into one term that lost its negation, and the
+    # witness named a resource inside the excluded patterns (the kernel's
+    # replay caught it: UNKNOWN). SEMANTICS §3: NotResource matches every
+    # resource but those listed.
+    excluded = ["arn:aws:s3:::b/*", "arn:aws:s3:::b/x*"]
+    identity = policy({"Effect": "Allow", "Action": "s3:GetObject", "NotResource": excluded},
+                      {"Effect": "Allow", "Action": "s3:GetObject", "NotResource": excluded,
+                       "Condition": {"StringEquals": {"aws:PrincipalTag/team": ["red", "green"]}}})
+    scenario = {"policies": {"identity": [identity]},
+                "request": {"principal": "arn:aws:iam::111122223333:user/u", "action": "s3:GetObject",
+                            "resource_account": "111122223333", "derive_context": False}}
+    check = can_be_allowed(scenario)
+    assert check.result == "FAIL", check.note
+    assert not check.witness["resource"].startswith("arn:aws:s3:::b/")
