@@ -37,6 +37,7 @@ bench: $(STAMP) bench/peer/node_modules
 	$(BIN)/python bench/parse_bench.py
 	$(BIN)/python bench/kernel_bench.py
 	$(BIN)/python bench/proofs_bench.py
+	$(BIN)/python bench/accounts_bench.py
 
 clean:
 	rm -rf $(VENV) .cache build dist *.egg-info

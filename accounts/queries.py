@@ -132,7 +132,7 @@ def _outside_callers(data: AccountData, resource: str) -> list[tuple[str, str]]:
 
 
 def who_can(data: AccountData, action: str, resource: str, context: dict | None = None,
-            conditional: bool = False, timeout_ms: int = 30_000) -> list[Answer]:
+            conditional: bool = False, timeout_ms: int = 30_000, only: set[str] | None = None) -> list[Answer]:
     """Every caller's decision for ``action`` on ``resource``: each user and
     (any session of) each role of the account data, the anonymous caller, and
     the callers from elsewhere that the resource policy names. ``context``
@@ -142,12 +142,14 @@ def who_can(data: AccountData, action: str, resource: str, context: dict | None 
     ``conditional``: for each caller that context does not allow, the proofs
     ask whether any values of the other keys would (Answer.conditional, a
     context the kernel then allows; Answer.undecided when the solver could
-    not tell) — instead of counting it allowed or denied."""
+    not tell) — instead of counting it allowed or denied. ``only``: ask these
+    users and roles (ARNs) alone, and no caller from elsewhere."""
     context = dict(context or {})
     ask = lambda *args: _ask(*args, conditional=conditional, timeout_ms=timeout_ms)  # noqa: E731
     resource_account = _resource_account(data, resource)
     answers = []
-    for principal in sorted(data.principals.values(), key=lambda p: (p.account, p.kind, p.name)):
+    asked = data.principals.values() if only is None else [data.principals[arn] for arn in only]
+    for principal in sorted(asked, key=lambda p: (p.account, p.kind, p.name)):
         policies = policies_for(data, principal.identity, principal.boundary, principal.account, resource,
                                 resource_account)
         who = principal.arn if principal.kind == "user" else f"any session of role {principal.arn}"
@@ -155,6 +157,8 @@ def who_can(data: AccountData, action: str, resource: str, context: dict | None 
                      {**_context(data, principal), **context})
         answer.principal = principal.arn
         answers.append(answer)
+    if only is not None:
+        return answers
     for who, caller in _outside_callers(data, resource):
         policies = policies_for(data, [_OUTSIDE_IDENTITY], None, _account_of(caller), resource, resource_account)
         answers.append(ask(policies, who, caller, "outside", action, resource, resource_account,

@@ -8,8 +8,11 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from ..kernel.context import RequestContext
+from ..kernel.matching import action_matches, resource_pattern_matches
 from ..kernel.reachability import closure
-from .inventory import AccountData
+from ..translator.model import Effect
+from .inventory import AccountData, _account_of
 from .queries import Answer, who_can
 
 
@@ -22,38 +25,130 @@ class Chain:
     hops: list[tuple[str, Answer]]  # (role assumed, the allowing decision)
 
 
-def assumption_edges(data: AccountData, context: dict | None = None) -> dict[tuple[str, str], Answer]:
+def _assume_role_grants(data: AccountData) -> dict[str, list]:
+    """For each user and role with an identity Allow statement that applies
+    to sts:AssumeRole (whatever its conditions), those statements: only they
+    can let a trust policy that names the caller's account grant it."""
+    out: dict[str, list] = {}
+    for arn, principal in data.principals.items():
+        for policy in principal.identity:
+            for st in policy.statements:
+                if st.effect is Effect.ALLOW and _applies_to_assume_role(st):
+                    out.setdefault(arn, []).append(st)
+    return out
+
+
+def _applies_to_assume_role(st) -> bool:
+    if st.action is not None:
+        return action_matches(st.action, "sts:AssumeRole")
+    return not action_matches(st.not_action or (), "sts:AssumeRole")
+
+
+_NO_CONTEXT = RequestContext({})
+
+
+def _may_cover(st, role_arn: str) -> bool:
+    """Whether the statement's Resource (or NotResource) can hold the role,
+    some context given: a pattern with a policy variable is kept."""
+    if st.resource is not None:
+        return any("${" in p.text or resource_pattern_matches(p, role_arn, _NO_CONTEXT) for p in st.resource)
+    return not any("${" not in p.text and resource_pattern_matches(p, role_arn, _NO_CONTEXT)
+                   for p in st.not_resource or ())
+
+
+def _trusted(data: AccountData, role, grants: dict[str, list]) -> set[str]:
+    """The users and roles R's trust policy can grant sts:AssumeRole at all:
+    those it names; in the accounts it names, those whose identity
+    statements can allow it; every principal for "*" or NotPrincipal. A
+    matching step only (a necessary condition): the kernel decides each."""
+    names: set[str] = set()
+    for st in role.trust.statements:
+        if st.effect is not Effect.ALLOW:
+            continue
+        if st.not_principal is not None:
+            return set(data.principals)
+        for entry in st.principal or ():
+            names.add(entry.value)
+    if "*" in names:
+        return set(data.principals)
+    out = set()
+    accounts = set()
+    for value in names:
+        if value in data.principals:
+            out.add(value)
+        elif ":assumed-role/" in value:  # a session of a role: the role stands for it
+            account = _account_of(value) or ""
+            out.add(f"arn:aws:iam::{account}:role/{value.split('/')[1]}")
+        elif value.isdigit() or value.endswith(":root"):
+            accounts.add(value if value.isdigit() else _account_of(value))
+    out |= {arn for arn, statements in grants.items() if data.principals[arn].account in accounts
+            and any(_may_cover(st, role.arn) for st in statements)}
+    return out & set(data.principals)
+
+
+def assumption_edges(data: AccountData, context: dict | None = None,
+                     roles: set[str] | None = None) -> dict[tuple[str, str], Answer]:
     """(assumer, role) → the kernel's allowing decision, for every user and
-    role of the data that may assume a role of the data."""
+    role of the data that may assume a role of the data (of ``roles``, when
+    given)."""
+    grants = _assume_role_grants(data)
     edges = {}
-    for role in sorted(p.arn for p in data.principals.values() if p.kind == "role"):
-        for answer in who_can(data, "sts:AssumeRole", role, context):
-            if answer.allowed and answer.principal is not None and answer.principal != role:
-                edges[(answer.principal, role)] = answer
+    for role in sorted((p for p in data.principals.values() if p.kind == "role" and p.trust is not None
+                        and (roles is None or p.arn in roles)), key=lambda p: p.arn):
+        candidates = _trusted(data, role, grants) - {role.arn}
+        if not candidates:
+            continue
+        for answer in who_can(data, "sts:AssumeRole", role.arn, context, only=candidates):
+            if answer.allowed:
+                edges[(answer.principal, role.arn)] = answer
     return edges
 
 
-def reach(data: AccountData, start: str, context: dict | None = None) -> list[Chain]:
+def _edges(data: AccountData, context: dict | None, jobs: int, folder, progress) -> set[tuple[str, str]]:
+    if jobs > 1 and folder is not None:
+        from .shards import parallel_edges
+
+        return parallel_edges(data, folder, context, jobs, progress)
+    return set(assumption_edges(data, context))
+
+
+def reach(data: AccountData, start: str, context: dict | None = None, jobs: int = 1, folder=None,
+          progress=None) -> list[Chain]:
     """Every role ``start`` (a user's or role's ARN) can become through
-    chains of sts:AssumeRole, each with a shortest chain."""
+    chains of sts:AssumeRole, each with a shortest chain. With ``jobs`` > 1
+    and the data's ``folder``, the edges are decided in worker processes."""
     data.principal(start)  # InputError when it is not in the data
-    edges = assumption_edges(data, context)
-    reachable = closure(set(edges), start)
+    edges = _edges(data, context, jobs, folder, progress)
+    reachable = closure(edges, start)
     # The closure decides what is reachable; a breadth-first walk over the
     # same edges only picks, for each, a shortest chain to show.
+    successors: dict[str, list[str]] = {}
+    for x, y in sorted(edges):
+        successors.setdefault(x, []).append(y)
     parent: dict[str, str] = {start: ""}
     queue = deque([start])
     while queue:
         node = queue.popleft()
-        for (x, y) in edges:
-            if x == node and y not in parent:
-                parent[y] = x
+        for y in successors.get(node, ()):
+            if y not in parent:
+                parent[y] = node
                 queue.append(y)
     chains = []
     for role in sorted(reachable - {start}):
         hops, node = [], role
         while node != start:
-            hops.append((node, edges[(parent[node], node)]))
+            # Each hop's decision, asked again of the kernel for the proof shown.
+            answer = who_can(data, "sts:AssumeRole", node, context, only={parent[node]})[0]
+            hops.append((node, answer))
             node = parent[node]
         chains.append(Chain(role, list(reversed(hops))))
     return sorted(chains, key=lambda c: (len(c.hops), c.role))
+
+
+def reach_all(data: AccountData, context: dict | None = None, jobs: int = 1, folder=None,
+              progress=None) -> dict[str, frozenset[str]]:
+    """For every user and role, the roles it can become (the whole closure,
+    derived in one Datalog query)."""
+    from ..kernel.reachability import full_closure
+
+    return full_closure(_edges(data, context, jobs, folder, progress))

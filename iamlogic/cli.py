@@ -376,6 +376,28 @@ def _context_option(context: str) -> dict:
     return keys
 
 
+@app.command("organization-from-cli")
+@click.argument("folder", metavar="DIR")
+@click.option("--output", "-o", "target", metavar="FILE", help="Write here (whole or not at all); default stdout.")
+def organization_from_cli_command(folder: str, target: str | None) -> int:
+    """organization.json (the account-data format) from the AWS CLI's
+    organizations outputs saved in DIR: list-roots.json,
+    list-organizational-units-for-parent/ID.json, list-accounts-for-parent/ID.json,
+    list-policies-for-target/ID*.json, describe-policy/POLICY-ID.json and
+    describe-organization.json. Exit 0; 1 when a file is missing or unreadable."""
+    from .accounts.convert import organization_from_cli
+
+    text = json.dumps(organization_from_cli(folder), indent=1) + "\n"
+    if target is None:
+        sys.stdout.write(text)
+        return ExitCode.OK
+    path = Path(target)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+    return ExitCode.OK
+
+
 @app.command("what-can")
 @click.argument("principal", metavar="PRINCIPAL_ARN")
 @click.option("--account-data", "-d", required=True, metavar="DIR", help="As for who-can.")
@@ -413,10 +435,12 @@ def what_can_command(principal: str, account_data: str, context: str, output: st
 @click.argument("principal", metavar="PRINCIPAL_ARN")
 @click.option("--account-data", "-d", required=True, metavar="DIR", help="As for who-can.")
 @click.option("--to", "to", metavar="ROLE_ARN", help="Only this role: its chain, with each hop's proof.")
+@click.option("--jobs", "-j", type=click.IntRange(1), default=1, show_default=True,
+              help="Worker processes deciding who can assume each role (shards of roles).")
 @click.option("--context", "-c", "context", default="{}", metavar="JSON",
               help="The context keys of every AssumeRole request (aws:MultiFactorAuthPresent...).")
 @click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def reach_command(principal: str, account_data: str, to: str | None, context: str, output: str) -> int:
+def reach_command(principal: str, account_data: str, to: str | None, jobs: int, context: str, output: str) -> int:
     """Every role PRINCIPAL_ARN (a user or role of the data) can become
     through chains of sts:AssumeRole — each hop decided by the kernel (the
     role's trust policy, the caller's permission, its boundary and SCPs), the
@@ -428,7 +452,16 @@ def reach_command(principal: str, account_data: str, to: str | None, context: st
     data = load_account_data(account_data)
     for skipped in data.skipped:
         stderr.print(f"skipped: {skipped}", markup=False)
-    chains = reach(data, principal, _context_option(context))
+    keys = _context_option(context)
+    if jobs > 1:
+        bar = Progress(TextColumn("reach: shards of roles"), BarColumn(), MofNCompleteColumn(),
+                       TimeRemainingColumn(), console=stderr, transient=True)
+        with bar:
+            task = bar.add_task("", total=None)
+            chains = reach(data, principal, keys, jobs, account_data,
+                           lambda done, total: bar.update(task, completed=done, total=total))
+    else:
+        chains = reach(data, principal, keys)
     if to is not None:
         data.principal(to)
         chains = [c for c in chains if c.role == to]

@@ -18,9 +18,19 @@ reaches(X, Y) <= reaches(X, Z) & can_assume(Z, Y)
 """
 
 def closure(edges: set[tuple[str, str]], start: str) -> frozenset[str]:
-    """Every node ``start`` reaches through one or more edges, derived by
-    the rule above in a pyDatalog logic of its own (pyDatalog's state is per
-    thread; a caller's own logic is restored after)."""
+    """Every node ``start`` reaches through one or more edges."""
+    return _derive(edges, f"reaches({_quote(start)}, Y)").get(start, frozenset())
+
+
+def full_closure(edges: set[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    """Every node's reachable nodes, in one query."""
+    return _derive(edges, "reaches(X, Y)")
+
+
+def _derive(edges: set[tuple[str, str]], query: str) -> dict[str, frozenset[str]]:
+    """The rule above over ``edges``, in a pyDatalog logic of its own
+    (pyDatalog's state is per thread; a caller's own logic is restored
+    after)."""
     saved = getattr(pyDatalog.Logic.tl, "logic", None)
     pyDatalog.Logic()  # fresh: each question has its own edges
     try:
@@ -28,8 +38,14 @@ def closure(edges: set[tuple[str, str]], start: str) -> frozenset[str]:
         pyDatalog.assert_fact("can_assume", "__schema__", "__schema__")
         for x, y in edges:
             pyDatalog.assert_fact("can_assume", x, y)
-        answer = pyDatalog.ask(f"reaches({_quote(start)}, Y)")
-        return frozenset(a[0] for a in answer.answers) - {"__schema__"} if answer else frozenset()
+        answer = pyDatalog.ask(query)
+        out: dict[str, set[str]] = {}
+        start = query[len("reaches("):].split(",")[0].strip("'")
+        for row in answer.answers if answer else ():
+            x, y = (row if len(row) == 2 else (start, row[0]))
+            if x != "__schema__":
+                out.setdefault(x, set()).add(y)
+        return {x: frozenset(ys) for x, ys in out.items()}
     finally:
         if saved is not None:
             pyDatalog.Logic(saved)

@@ -327,3 +327,124 @@ def test_what_a_role_can_do_on_the_known_resources(data):
               if a.split(":")[1].startswith(("Create", "Delete", "Put", "Attach"))]
     assert writes == []
     assert "iam:GetRole" in sandbox_admin[arn(SANDBOX, "Developer")]
+
+
+# ---------------------------------------------------------------- from the AWS CLI's outputs
+
+
+def _cli_outputs(org: dict, folder: Path) -> None:
+    """What the AWS CLI's organizations commands would print for ``org``."""
+    ids = {name: f"p-{i:08d}" for i, name in enumerate(sorted({*org["scps"], *org["rcps"]}))}
+    folder.mkdir()
+    for sub in ("list-organizational-units-for-parent", "list-accounts-for-parent", "list-policies-for-target",
+                "describe-policy"):
+        (folder / sub).mkdir()
+    (folder / "describe-organization.json").write_text(json.dumps(
+        {"Organization": {"Id": org["id"], "MasterAccountId": org["management_account"]}}))
+    (folder / "list-roots.json").write_text(json.dumps({"Roots": [{"Id": org["root"]["id"], "Name": "Root"}]}))
+    for kind, type_ in (("scps", "SERVICE_CONTROL_POLICY"), ("rcps", "RESOURCE_CONTROL_POLICY")):
+        for name, document in org[kind].items():
+            (folder / "describe-policy" / f"{ids[name]}.json").write_text(json.dumps(
+                {"Policy": {"PolicySummary": {"Id": ids[name], "Name": name, "Type": type_},
+                            "Content": json.dumps(document)}}))
+
+    def node(n: dict) -> None:
+        ident = n.get("id") or n.get("ou") or n.get("account")
+        for kind, type_, suffix in (("scps", "SERVICE_CONTROL_POLICY", "scp"), ("rcps", "RESOURCE_CONTROL_POLICY", "rcp")):
+            (folder / "list-policies-for-target" / f"{ident}.{suffix}.json").write_text(json.dumps(
+                {"Policies": [{"Id": ids[p], "Name": p, "Type": type_} for p in n.get(kind, [])]}))
+        if "account" in n:
+            return
+        children = n.get("children", [])
+        (folder / "list-accounts-for-parent" / f"{ident}.json").write_text(json.dumps(
+            {"Accounts": [{"Id": c["account"], "Name": c["name"]} for c in children if "account" in c]}))
+        (folder / "list-organizational-units-for-parent" / f"{ident}.json").write_text(json.dumps(
+            {"OrganizationalUnits": [{"Id": c["ou"], "Name": c["name"]} for c in children if "ou" in c]}))
+        for c in children:
+            node(c)
+
+    node(org["root"])
+
+
+def test_the_organization_converts_from_the_cli_outputs(tmp_path, data):
+    org = json.loads((ORG / "organization.json").read_text())
+    _cli_outputs(org, tmp_path / "cli")
+    target = tmp_path / "data" / "organization.json"
+    target.parent.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "iamlogic", "organization-from-cli", str(tmp_path / "cli"),
+                           "-o", str(target)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    converted = json.loads(target.read_text())
+    assert converted["scps"] == org["scps"] and converted["rcps"] == org["rcps"]
+    assert (converted["id"], converted["management_account"]) == (org["id"], org["management_account"])
+    # The same tree, hence the same levels for every account.
+    (tmp_path / "data" / "authorization").mkdir()
+    for path in (ORG / "authorization").glob("*.json"):
+        (tmp_path / "data" / "authorization" / path.name).write_text(path.read_text())
+    again = load_account_data(tmp_path / "data")
+    for account in (MGMT, PROD, SANDBOX):
+        for kind in ("scps", "rcps"):
+            mine, theirs = again.organization.levels(account, kind), data.organization.levels(account, kind)
+            assert (mine is None) == (theirs is None)
+            if mine is not None:
+                assert [(l["name"], [p.statements for p in l["policies"]]) for l in mine] == \
+                       [(l["name"], [p.statements for p in l["policies"]]) for l in theirs]
+
+
+def test_a_missing_cli_output_names_the_file(tmp_path):
+    org = json.loads((ORG / "organization.json").read_text())
+    _cli_outputs(org, tmp_path / "cli")
+    (tmp_path / "cli" / "list-accounts-for-parent" / "ou-ex01-prod.json").unlink()
+    target = tmp_path / "organization.json"
+    proc = subprocess.run([sys.executable, "-m", "iamlogic", "organization-from-cli", str(tmp_path / "cli"),
+                           "-o", str(target)], capture_output=True, text=True)
+    assert proc.returncode == 1 and "list-accounts-for-parent/ou-ex01-prod.json: missing" in proc.stderr
+    assert not target.exists() and "Traceback" not in proc.stderr
+
+
+# ---------------------------------------------------------------- reach at scale: the same edges, faster
+
+
+def _edges_asking_everyone(data):
+    out = set()
+    for role in (p for p in data.principals.values() if p.kind == "role"):
+        out |= {(a.principal, role.arn) for a in who_can(data, "sts:AssumeRole", role.arn) if a.allowed
+                and a.principal is not None and a.principal != role.arn}
+    return out
+
+
+def test_trust_candidates_lose_no_edge_of_the_example(data):
+    # reach asks the kernel only about the callers a trust policy can grant
+    # (named, or of a named account with an identity Allow that can cover the
+    # role): the same edges as asking every principal about every role.
+    from iamlogic.accounts.reach import assumption_edges
+
+    assert set(assumption_edges(data)) == _edges_asking_everyone(data)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    sys.path.insert(0, str(ORG.parent.parent / "bench"))
+    import organization
+
+    folder = tmp_path_factory.mktemp("generated")
+    organization.generate(folder, accounts=4, roles=120, managed=40, seed=3)
+    return folder, load_account_data(folder)
+
+
+def test_trust_candidates_lose_no_edge_of_a_generated_organization(generated):
+    from iamlogic.accounts.reach import assumption_edges
+
+    _, data = generated
+    edges = set(assumption_edges(data))
+    assert edges == _edges_asking_everyone(data)
+    assert len(edges) > 20  # the generated trusts do grant
+
+
+def test_shards_in_worker_processes_find_the_same_closure(generated):
+    from iamlogic.accounts.reach import reach_all
+    from iamlogic.accounts.shards import edge_shards
+
+    folder, data = generated
+    assert len(edge_shards(data, folder, None, per_shard=50)) == 3  # 120 roles
+    assert reach_all(data, jobs=2, folder=folder) == reach_all(data)
