@@ -42,8 +42,8 @@ class Answer:
         return self.decision.decision == "allow"
 
     def to_dict(self) -> dict:
-        out = {"who": self.who, "caller": self.caller, "kind": self.kind, "decision": self.decision.decision,
-               "explanation": self.decision.explain(),
+        out = {"who": self.who, "caller": self.caller, "kind": self.kind, "principal": self.principal,
+               "decision": self.decision.decision, "explanation": self.decision.explain(),
                "matched_statements": [ref.to_dict() for ref in self.decision.matched_statements]}
         if self.conditional is not None:
             out["allowed_with_context"] = self.conditional
@@ -132,7 +132,8 @@ def _outside_callers(data: AccountData, resource: str) -> list[tuple[str, str]]:
 
 
 def who_can(data: AccountData, action: str, resource: str, context: dict | None = None,
-            conditional: bool = False, timeout_ms: int = 30_000, only: set[str] | None = None) -> list[Answer]:
+            conditional: bool = False, timeout_ms: int = 30_000, only: set[str] | None = None,
+            progress=None, others: bool | None = None) -> list[Answer]:
     """Every caller's decision for ``action`` on ``resource``: each user and
     (any session of) each role of the account data, the anonymous caller, and
     the callers from elsewhere that the resource policy names. ``context``
@@ -143,13 +144,18 @@ def who_can(data: AccountData, action: str, resource: str, context: dict | None 
     ask whether any values of the other keys would (Answer.conditional, a
     context the kernel then allows; Answer.undecided when the solver could
     not tell) — instead of counting it allowed or denied. ``only``: ask these
-    users and roles (ARNs) alone, and no caller from elsewhere."""
+    users and roles (ARNs) alone, and (unless ``others``) no caller from
+    elsewhere.
+    ``progress(done, total)`` is called as principals are done."""
     context = dict(context or {})
     ask = lambda *args: _ask(*args, conditional=conditional, timeout_ms=timeout_ms)  # noqa: E731
     resource_account = _resource_account(data, resource)
     answers = []
     asked = data.principals.values() if only is None else [data.principals[arn] for arn in only]
-    for principal in sorted(asked, key=lambda p: (p.account, p.kind, p.name)):
+    ordered = sorted(asked, key=lambda p: (p.account, p.kind, p.name))
+    for done, principal in enumerate(ordered, 1):
+        if progress is not None and (done % 500 == 0 or done == len(ordered)):
+            progress(done, len(ordered))
         policies = policies_for(data, principal.identity, principal.boundary, principal.account, resource,
                                 resource_account)
         who = principal.arn if principal.kind == "user" else f"any session of role {principal.arn}"
@@ -157,7 +163,7 @@ def who_can(data: AccountData, action: str, resource: str, context: dict | None 
                      {**_context(data, principal), **context})
         answer.principal = principal.arn
         answers.append(answer)
-    if only is not None:
+    if not (only is None if others is None else others):
         return answers
     for who, caller in _outside_callers(data, resource):
         policies = policies_for(data, [_OUTSIDE_IDENTITY], None, _account_of(caller), resource, resource_account)

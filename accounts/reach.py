@@ -86,15 +86,18 @@ def _trusted(data: AccountData, role, grants: dict[str, list]) -> set[str]:
     return out & set(data.principals)
 
 
-def assumption_edges(data: AccountData, context: dict | None = None,
-                     roles: set[str] | None = None) -> dict[tuple[str, str], Answer]:
+def assumption_edges(data: AccountData, context: dict | None = None, roles: set[str] | None = None,
+                     progress=None) -> dict[tuple[str, str], Answer]:
     """(assumer, role) → the kernel's allowing decision, for every user and
     role of the data that may assume a role of the data (of ``roles``, when
-    given)."""
+    given); ``progress(done, total)`` is called as roles are done."""
     grants = _assume_role_grants(data)
     edges = {}
-    for role in sorted((p for p in data.principals.values() if p.kind == "role" and p.trust is not None
-                        and (roles is None or p.arn in roles)), key=lambda p: p.arn):
+    asked = sorted((p for p in data.principals.values() if p.kind == "role" and p.trust is not None
+                    and (roles is None or p.arn in roles)), key=lambda p: p.arn)
+    for done, role in enumerate(asked, 1):
+        if progress is not None and (done % 100 == 0 or done == len(asked)):
+            progress(done, len(asked))
         candidates = _trusted(data, role, grants) - {role.arn}
         if not candidates:
             continue
@@ -109,7 +112,7 @@ def _edges(data: AccountData, context: dict | None, jobs: int, folder, progress)
         from .shards import parallel_edges
 
         return parallel_edges(data, folder, context, jobs, progress)
-    return set(assumption_edges(data, context))
+    return set(assumption_edges(data, context, progress=progress))
 
 
 def reach(data: AccountData, start: str, context: dict | None = None, jobs: int = 1, folder=None,

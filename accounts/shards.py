@@ -1,9 +1,9 @@
 """Work split into independent, serialisable shards run in worker processes.
 
-A shard names the account-data folder and the roles whose assumers it is to
-decide; a worker reads the folder itself (pyDatalog's and Z3's state are per
-process, and nothing but the shard crosses the process boundary), and
-returns plain (assumer, role) pairs. The same shards could run on a cluster
+A shard names the account-data folder and the principals or roles it is to
+decide for; a worker reads the folder itself (pyDatalog's and Z3's state are
+per process, and nothing but the shard crosses the process boundary), and
+returns plain data: (assumer, role) pairs, or answers as dictionaries. The same shards could run on a cluster
 engine: a shard is data, its result is data.
 """
 
@@ -30,10 +30,7 @@ def run_edge_shard(shard: EdgeShard) -> list[tuple[str, str]]:
     """The (assumer, role) pairs the kernel allows, for the shard's roles."""
     from .reach import assumption_edges
 
-    data = _DATA.get(shard.folder)
-    if data is None:
-        data = _DATA[shard.folder] = load_account_data(shard.folder)
-    return sorted(assumption_edges(data, dict(shard.context), roles=set(shard.roles)))
+    return sorted(assumption_edges(_data(shard.folder), dict(shard.context), roles=set(shard.roles)))
 
 
 def edge_shards(data: AccountData, folder: str | Path, context: dict | None, per_shard: int = 250) -> list[EdgeShard]:
@@ -57,3 +54,54 @@ def parallel_edges(data: AccountData, folder: str | Path, context: dict | None, 
             if progress is not None:
                 progress(done, len(shards))
     return edges
+
+
+@dataclass(frozen=True)
+class WhoCanShard:
+    folder: str
+    principals: tuple[str, ...]
+    action: str
+    resource: str
+    context: tuple[tuple[str, object], ...] = ()
+    conditional: bool = False
+    timeout_ms: int = 30_000
+
+
+def _data(folder: str) -> AccountData:
+    data = _DATA.get(folder)
+    if data is None:
+        data = _DATA[folder] = load_account_data(folder)
+    return data
+
+
+def run_who_can_shard(shard: WhoCanShard) -> list[dict]:
+    from .queries import who_can
+
+    answers = who_can(_data(shard.folder), shard.action, shard.resource, dict(shard.context), shard.conditional,
+                      shard.timeout_ms, only=set(shard.principals))
+    return [a.to_dict() for a in answers]
+
+
+def parallel_who_can(data: AccountData, folder: str | Path, action: str, resource: str, context: dict | None,
+                     conditional: bool, timeout_ms: int, jobs: int, progress=None) -> list[dict]:
+    """who_can's answers (as dictionaries) with the data's principals split
+    by account into shards run in ``jobs`` processes; the callers from
+    elsewhere and the anonymous caller are asked here."""
+    from .queries import who_can
+
+    by_account: dict[str, list[str]] = {}
+    for p in data.principals.values():
+        by_account.setdefault(p.account, []).append(p.arn)
+    frozen = tuple(sorted((context or {}).items()))
+    shards = [WhoCanShard(str(folder), tuple(sorted(arns)), action, resource, frozen, conditional, timeout_ms)
+              for _, arns in sorted(by_account.items())]
+    results: dict[int, list[dict]] = {}
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(run_who_can_shard, shard): i for i, shard in enumerate(shards)}
+        for done, future in enumerate(as_completed(futures), 1):
+            results[futures[future]] = future.result()
+            if progress is not None:
+                progress(done, len(shards))
+    answers = [a for i in range(len(shards)) for a in results[i]]
+    rest = who_can(data, action, resource, context, conditional, timeout_ms, only=set(), others=True)
+    return answers + [a.to_dict() for a in rest]

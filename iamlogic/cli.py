@@ -320,9 +320,11 @@ def can_be_allowed_command(scenario: str, timeout: int, typed: bool, output: str
                    "keys would, and list it with that context.")
 @click.option("--timeout", type=click.IntRange(1), default=30, show_default=True,
               help="Seconds per --conditional question before it is reported undecided.")
+@click.option("--jobs", "-j", type=click.IntRange(1), default=1, show_default=True,
+              help="Worker processes (the principals in shards by account).")
 @click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def who_can_command(action: str, resource: str, account_data: str, context: str, show_all: bool, conditional: bool,
-                    timeout: int, output: str) -> int:
+                    timeout: int, jobs: int, output: str) -> int:
     """Every caller allowed ACTION on RESOURCE_ARN: each user, any session of
     each role, the callers from elsewhere the resource policy names, and an
     anonymous caller — each decided by the kernel, with the statements that
@@ -333,37 +335,57 @@ def who_can_command(action: str, resource: str, account_data: str, context: str,
     data = load_account_data(account_data)
     for skipped in data.skipped:
         stderr.print(f"skipped: {skipped}", markup=False)
-    answers = who_can(data, action, resource, _context_option(context), conditional, timeout * 1000)
+    keys = _context_option(context)
+    bar = Progress(TextColumn("who-can"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=stderr,
+                   transient=True, disable=len(data.principals) < 1000 and not conditional)
+    with bar:
+        task = bar.add_task("", total=None)
+        step = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
+        if jobs > 1:
+            from .accounts.shards import parallel_who_can
+
+            answers = parallel_who_can(data, account_data, action, resource, keys, conditional, timeout * 1000,
+                                       jobs, step)
+        else:
+            answers = [a.to_dict() for a in who_can(data, action, resource, keys, conditional, timeout * 1000,
+                                                    progress=step)]
     if output == "json":
         sys.stdout.write(json.dumps({"action": action, "resource": resource, "summary": data.summary(),
-                                     "skipped": [vars(s) for s in data.skipped],
-                                     "answers": [a.to_dict() for a in answers]}, indent=2) + "\n")
+                                     "skipped": [vars(s) for s in data.skipped], "answers": answers},
+                                    indent=2) + "\n")
         return ExitCode.OK
     for answer in answers:
-        if answer.conditional is not None:
-            sys.stdout.write(f"CONDITIONAL: {answer.who}\n  allowed with context {json.dumps(answer.conditional)}\n")
+        if "allowed_with_context" in answer:
+            sys.stdout.write(f"CONDITIONAL: {answer['who']}\n"
+                             f"  allowed with context {json.dumps(answer['allowed_with_context'])}\n")
             continue
-        if answer.undecided is not None:
-            sys.stdout.write(f"UNDECIDED: {answer.who}\n  {answer.undecided}\n")
+        if "undecided" in answer:
+            sys.stdout.write(f"UNDECIDED: {answer['who']}\n  {answer['undecided']}\n")
             continue
-        if not (answer.allowed or show_all):
+        allowed = answer["decision"] == "allow"
+        if not (allowed or show_all):
             continue
-        sys.stdout.write(f"{answer.decision.decision.upper()}: {answer.who}\n")
+        sys.stdout.write(f"{answer['decision'].upper()}: {answer['who']}\n")
         # The statements that grant it; the limits that let it through (SCPs,
         # RCPs, boundaries) are in the JSON output's explanation.
-        cites = ", ".join(ref.label for ref in answer.decision.matched_statements
-                          if ref.layer in ("identity", "resource"))
-        if answer.allowed and cites:
+        cites = ", ".join(_cite(ref) for ref in answer["matched_statements"]
+                          if ref["layer"] in ("identity", "resource"))
+        if allowed and cites:
             sys.stdout.write(f"  granted by: {cites}\n")
-        elif not answer.allowed:
-            lines = answer.decision.explain().splitlines()[1:]
+        elif not allowed:
+            lines = answer["explanation"].splitlines()[1:]
             why = next((line for line in lines if "explicit deny in" in line or "implicit deny:" in line),
                        lines[0] if lines else "")
             sys.stdout.write(f"  {why.lstrip('├└─ ')}\n")
-    allowed = sum(a.allowed for a in answers)
-    more = f", {sum(a.conditional is not None for a in answers)} only with other context" if conditional else ""
+    allowed = sum(a["decision"] == "allow" for a in answers)
+    more = f", {sum('allowed_with_context' in a for a in answers)} only with other context" if conditional else ""
     stderr.print(f"{allowed} of {len(answers)} callers allowed{more}; {data.summary()}", markup=False)
     return ExitCode.OK
+
+
+def _cite(ref: dict) -> str:
+    """A statement as explanations name it (StatementRef.label), from its dictionary."""
+    return f"{ref['policy']} {'Sid ' + ref['sid'] if ref['sid'] else 'statement ' + str(ref['statement_index'])}"
 
 
 def _context_option(context: str) -> dict:
@@ -453,15 +475,14 @@ def reach_command(principal: str, account_data: str, to: str | None, jobs: int, 
     for skipped in data.skipped:
         stderr.print(f"skipped: {skipped}", markup=False)
     keys = _context_option(context)
-    if jobs > 1:
-        bar = Progress(TextColumn("reach: shards of roles"), BarColumn(), MofNCompleteColumn(),
-                       TimeRemainingColumn(), console=stderr, transient=True)
-        with bar:
-            task = bar.add_task("", total=None)
-            chains = reach(data, principal, keys, jobs, account_data,
-                           lambda done, total: bar.update(task, completed=done, total=total))
-    else:
-        chains = reach(data, principal, keys)
+    roles = sum(p.kind == "role" for p in data.principals.values())
+    label = "reach: shards of roles" if jobs > 1 else "reach: roles"
+    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=stderr,
+                   transient=True, disable=roles < 1000)
+    with bar:
+        task = bar.add_task("", total=None)
+        chains = reach(data, principal, keys, jobs, account_data,
+                       lambda done, total: bar.update(task, completed=done, total=total))
     if to is not None:
         data.principal(to)
         chains = [c for c in chains if c.role == to]

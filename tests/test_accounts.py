@@ -448,3 +448,17 @@ def test_shards_in_worker_processes_find_the_same_closure(generated):
     folder, data = generated
     assert len(edge_shards(data, folder, None, per_shard=50)) == 3  # 120 roles
     assert reach_all(data, jobs=2, folder=folder) == reach_all(data)
+
+
+def test_who_can_in_worker_processes_gives_the_same_answers(generated):
+    from iamlogic.accounts.shards import parallel_who_can
+
+    folder, data = generated
+    resource = "arn:aws:s3:::bucket-7/data.csv"
+    serial = [a.to_dict() for a in who_can(data, "s3:GetObject", resource)]
+    parallel = parallel_who_can(data, folder, "s3:GetObject", resource, None, False, 30_000, jobs=2)
+    key = lambda a: (a["who"], a["decision"])  # noqa: E731
+    assert sorted(map(key, parallel)) == sorted(map(key, serial))
+    # The account the bucket policy names is one of the data's (its principals
+    # are asked one by one): every principal, and an anonymous caller.
+    assert len(serial) == len(data.principals) + 1 and serial[-1]["kind"] == "anonymous"
