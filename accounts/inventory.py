@@ -6,7 +6,8 @@ The folder (``--account-data DIR``):
 - ``authorization/*.json`` — one ``aws iam get-account-authorization-details``
   output per account (users with their groups, inline and attached policies,
   boundaries and tags; groups; roles with trust policies; managed policies
-  with their versions, of which the default version is read);
+  with their versions, of which the default version is read unless another
+  is asked for);
 - ``organization.json`` — optional, the organization tree (organization.py);
 - ``resources/*.json`` — optional resource policies: each file an object
   ``{"arn": ARN, "policy": DOCUMENT}`` (``"account"`` too where the ARN does
@@ -52,6 +53,7 @@ class Principal:
     boundary: Policy | None = None
     tags: dict[str, str] = field(default_factory=dict)
     trust: Policy | None = None  # roles
+    instance_profiles: list[str] = field(default_factory=list)  # roles: the profiles' ARNs (EC2 hands them out)
 
     @property
     def caller(self) -> str:
@@ -101,8 +103,8 @@ def _tags(raw: object) -> dict[str, str]:
 class _Export:
     """One get-account-authorization-details output."""
 
-    def __init__(self, data: AccountData, path: Path):
-        self.data, self.file = data, str(path)
+    def __init__(self, data: AccountData, path: Path, versions: dict[str, str]):
+        self.data, self.file, self.versions = data, str(path), versions
         try:
             self.raw = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -147,14 +149,20 @@ class _Export:
         if not isinstance(arn, str):
             self.skip("Policies", "a managed policy without an Arn")
             return
-        versions = p.get("PolicyVersionList") or []
-        default = next((v for v in versions if isinstance(v, dict) and v.get("IsDefaultVersion")), None)
-        if default is None:
-            default = next((v for v in versions if isinstance(v, dict)
-                            and v.get("VersionId") == p.get("DefaultVersionId")), None)
-        if default is None or "Document" not in default:
-            self.skip(arn, "no default version document")
-            return
+        versions = [v for v in p.get("PolicyVersionList") or [] if isinstance(v, dict)]
+        wanted = self.versions.get(arn)
+        if wanted is not None:  # a version asked for by name
+            default = next((v for v in versions if v.get("VersionId") == wanted), None)
+            if default is None or "Document" not in default:
+                self.skip(arn, f"version {wanted} (asked for) is not in the export")
+                return
+        else:
+            default = next((v for v in versions if v.get("IsDefaultVersion")), None)
+            if default is None:
+                default = next((v for v in versions if v.get("VersionId") == p.get("DefaultVersionId")), None)
+            if default is None or "Document" not in default:
+                self.skip(arn, "no default version document")
+                return
         policy = self.document(default["Document"], PolicyType.IDENTITY, arn, arn)
         if policy is not None:
             self.managed[arn] = policy
@@ -207,6 +215,8 @@ class _Export:
             if trust is None:
                 return  # a role whose trust policy cannot be read is left out whole: who may assume it is unknown
             principal.trust = trust
+            principal.instance_profiles = [ip["Arn"] for ip in entry.get("InstanceProfileList") or []
+                                           if isinstance(ip, dict) and isinstance(ip.get("Arn"), str)]
         boundary = entry.get("PermissionsBoundary")
         if isinstance(boundary, dict):
             arn_b = boundary.get("PermissionsBoundaryArn")
@@ -242,8 +252,10 @@ def _resources(data: AccountData, folder: Path) -> None:
             data.read["resource policies"] = data.read.get("resource policies", 0) + 1
 
 
-def load_account_data(folder: str | Path) -> AccountData:
-    """Read an account-data folder (see the module's documentation)."""
+def load_account_data(folder: str | Path, policy_versions: dict[str, str] | None = None) -> AccountData:
+    """Read an account-data folder (see the module's documentation).
+    ``policy_versions``: managed policy ARN → the version to read instead of
+    the default one (to ask what a rollback or a new version would change)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder of account data")
@@ -252,7 +264,7 @@ def load_account_data(folder: str | Path) -> AccountData:
     if not exports:
         raise InputError(f"{folder}: no authorization/*.json (get-account-authorization-details outputs)")
     for path in exports:
-        _Export(data, path).read()
+        _Export(data, path, policy_versions or {}).read()
     if (folder / "organization.json").is_file():
         data.organization = read_organization(folder / "organization.json", data.skipped)
     if (folder / "resources").is_dir():

@@ -307,11 +307,35 @@ def can_be_allowed_command(scenario: str, timeout: int, typed: bool, output: str
     return _report_check(check, output, {"PASS": "PROVEN NEVER", "FAIL": "ALLOWED"}, principals=True)
 
 
+def account_data_options(command):
+    """The options every account-data question takes."""
+    command = click.option("--policy-version", "policy_versions", multiple=True, metavar="ARN=VERSION",
+                           help="Read this version of a managed policy instead of its default one.")(command)
+    return click.option("--account-data", "-d", required=True, metavar="DIR",
+                        help="authorization/*.json exports, organization.json, resources/*.json "
+                             "(see the README).")(command)
+
+
+def _account_data(folder: str, policy_versions: tuple[str, ...]):
+    """The data, with what was skipped of it reported on stderr."""
+    from .accounts import load_account_data
+
+    versions = {}
+    for item in policy_versions:
+        arn, sep, version = item.rpartition("=")
+        if not sep or not arn or not version:
+            raise click.BadParameter(f"{item!r}: expected ARN=VERSION", param_hint="--policy-version")
+        versions[arn] = version
+    data = load_account_data(folder, versions)
+    for skipped in data.skipped:
+        stderr.print(f"skipped: {skipped}", markup=False)
+    return data
+
+
 @app.command("who-can")
 @click.argument("action")
 @click.argument("resource", metavar="RESOURCE_ARN")
-@click.option("--account-data", "-d", required=True, metavar="DIR",
-              help="authorization/*.json exports, organization.json, resources/*.json (see the README).")
+@account_data_options
 @click.option("--context", "-c", "context", default="{}", metavar="JSON",
               help='The request\'s context keys, e.g. \'{"aws:RequestedRegion": "eu-west-1"}\'; others are absent.')
 @click.option("--all", "show_all", is_flag=True, help="List the callers denied too, with why.")
@@ -323,18 +347,16 @@ def can_be_allowed_command(scenario: str, timeout: int, typed: bool, output: str
 @click.option("--jobs", "-j", type=click.IntRange(1), default=1, show_default=True,
               help="Worker processes (the principals in shards by account).")
 @click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def who_can_command(action: str, resource: str, account_data: str, context: str, show_all: bool, conditional: bool,
-                    timeout: int, jobs: int, output: str) -> int:
+def who_can_command(action: str, resource: str, account_data: str, policy_versions: tuple, context: str,
+                    show_all: bool, conditional: bool, timeout: int, jobs: int, output: str) -> int:
     """Every caller allowed ACTION on RESOURCE_ARN: each user, any session of
     each role, the callers from elsewhere the resource policy names, and an
     anonymous caller — each decided by the kernel, with the statements that
     grant it. Exit 0; 1 bad input. What was skipped of the data is reported
     on stderr."""
-    from .accounts import load_account_data, who_can
+    from .accounts import who_can
 
-    data = load_account_data(account_data)
-    for skipped in data.skipped:
-        stderr.print(f"skipped: {skipped}", markup=False)
+    data = _account_data(account_data, policy_versions)
     keys = _context_option(context)
     bar = Progress(TextColumn("who-can"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=stderr,
                    transient=True, disable=len(data.principals) < 1000 and not conditional)
@@ -422,21 +444,18 @@ def organization_from_cli_command(folder: str, target: str | None) -> int:
 
 @app.command("what-can")
 @click.argument("principal", metavar="PRINCIPAL_ARN")
-@click.option("--account-data", "-d", required=True, metavar="DIR", help="As for who-can.")
+@account_data_options
 @click.option("--context", "-c", "context", default="{}", metavar="JSON",
               help="The request's context keys; others are absent.")
 @click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def what_can_command(principal: str, account_data: str, context: str, output: str) -> int:
+def what_can_command(principal: str, account_data: str, policy_versions: tuple, context: str, output: str) -> int:
     """Every action of the service catalogue that PRINCIPAL_ARN (a user, or
     any session of a role) is allowed on each resource the account data
     knows (those with a resource policy, every user and role), each decided
     by the kernel. Exit 0; 1 bad input."""
-    from .accounts import load_account_data
     from .accounts.queries import what_can
 
-    data = load_account_data(account_data)
-    for skipped in data.skipped:
-        stderr.print(f"skipped: {skipped}", markup=False)
+    data = _account_data(account_data, policy_versions)
     allowed = what_can(data, principal, _context_option(context))
     by_resource: dict[str, list[str]] = {}
     for resource, action, _ in allowed:
@@ -455,25 +474,23 @@ def what_can_command(principal: str, account_data: str, context: str, output: st
 
 @app.command("reach")
 @click.argument("principal", metavar="PRINCIPAL_ARN")
-@click.option("--account-data", "-d", required=True, metavar="DIR", help="As for who-can.")
+@account_data_options
 @click.option("--to", "to", metavar="ROLE_ARN", help="Only this role: its chain, with each hop's proof.")
 @click.option("--jobs", "-j", type=click.IntRange(1), default=1, show_default=True,
               help="Worker processes deciding who can assume each role (shards of roles).")
 @click.option("--context", "-c", "context", default="{}", metavar="JSON",
               help="The context keys of every AssumeRole request (aws:MultiFactorAuthPresent...).")
 @click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def reach_command(principal: str, account_data: str, to: str | None, jobs: int, context: str, output: str) -> int:
+def reach_command(principal: str, account_data: str, policy_versions: tuple, to: str | None, jobs: int, context: str,
+                  output: str) -> int:
     """Every role PRINCIPAL_ARN (a user or role of the data) can become
     through chains of sts:AssumeRole — each hop decided by the kernel (the
     role's trust policy, the caller's permission, its boundary and SCPs), the
     closure derived by Datalog recursion — with the shortest chain to each.
     Exit 0; with --to, 0 reachable, 2 not reachable; 1 bad input."""
-    from .accounts import load_account_data
     from .accounts.reach import reach
 
-    data = load_account_data(account_data)
-    for skipped in data.skipped:
-        stderr.print(f"skipped: {skipped}", markup=False)
+    data = _account_data(account_data, policy_versions)
     keys = _context_option(context)
     roles = sum(p.kind == "role" for p in data.principals.values())
     label = "reach: shards of roles" if jobs > 1 else "reach: roles"

@@ -462,3 +462,19 @@ def test_who_can_in_worker_processes_gives_the_same_answers(generated):
     # The account the bucket policy names is one of the data's (its principals
     # are asked one by one): every principal, and an anonymous caller.
     assert len(serial) == len(data.principals) + 1 and serial[-1]["kind"] == "anonymous"
+
+
+def test_another_version_of_a_managed_policy_can_be_asked_for():
+    # The example's DeployerBoundary keeps a v1 that allowed everything: read
+    # instead of the default v2, the boundary no longer stops iam:CreateUser.
+    boundary = f"arn:aws:iam::{PROD}:policy/DeployerBoundary"
+    rolled_back = load_account_data(ORG, {boundary: "v1"})
+    assert decisions(rolled_back, "iam:CreateUser", f"arn:aws:iam::{PROD}:user/x")[role(PROD, "Deployer")] == "allow"
+    # A version the export does not hold: the policy is skipped, and the
+    # role whose boundary it is is left out rather than read without it.
+    missing = load_account_data(ORG, {boundary: "v9"})
+    assert [(s.entity, s.why) for s in missing.skipped] == [
+        (boundary, "version v9 (asked for) is not in the export"),
+        (f"role arn:aws:iam::{PROD}:role/Deployer",
+         f"permissions boundary {boundary} is not in the export (or was skipped)")]
+    assert arn(PROD, "Deployer") not in missing.principals
