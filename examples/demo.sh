@@ -58,3 +58,8 @@ echo "== iamlogic who-can s3:GetObject arn:aws:s3:::prod-data/analytics/q3.csv -
 "$iamlogic" who-can s3:GetObject arn:aws:s3:::prod-data/analytics/q3.csv --account-data examples/organization \
   --context '{"aws:RequestedRegion": "eu-west-1", "aws:SecureTransport": true}'
 echo "   the sandbox's Analytics role reads across accounts through the bucket policy"
+echo
+echo "== iamlogic reach arn:aws:iam::111111111111:user/alice --account-data examples/organization --to arn:aws:iam::222222222222:role/KeyAdmin"
+"$iamlogic" reach arn:aws:iam::111111111111:user/alice --account-data examples/organization \
+  --to arn:aws:iam::222222222222:role/KeyAdmin
+echo "   exit $?: 0 reachable, each hop with the statements that allow it"
