@@ -451,13 +451,20 @@ def _item_within(item, cls) -> bool:
 def _may_meet(g: Glob, h: Glob) -> bool:
     """False when the two globs' literal prefixes or suffixes conflict (then
     no string matches both); True otherwise (they may meet)."""
-    for items in ((g, h), (g[::-1], h[::-1])):
-        for x, y in zip(*items):
-            if x[0] != "lit" or y[0] != "lit":
-                break
-            if x[1] != y[1]:
-                return False
-    return True
+    gp, gs = _literal_ends(g)
+    hp, hs = _literal_ends(h)
+    return (gp.startswith(hp) or hp.startswith(gp)) and (gs.endswith(hs) or hs.endswith(gs))
+
+
+@lru_cache(maxsize=1 << 16)
+def _literal_ends(g: Glob) -> tuple[str, str]:
+    """The literal characters a glob starts and ends with."""
+    suffix = []
+    for kind, value in reversed(g):
+        if kind != "lit":
+            break
+        suffix.append(value)
+    return _literal_prefix(g), "".join(reversed(suffix))
 
 
 # Resources named by a required pattern tried before an exhaustive search.

@@ -369,6 +369,7 @@ class _Search:
     stats: Implication
     blocks: dict = field(default_factory=dict)  # statement id → its condition block formula
     assignments: dict = field(default_factory=dict)  # frozenset of block ids → _Assignments
+    memo: dict = field(default_factory=dict)  # stack.py: per statement and caller, what the question fixes
 
 
 def _class_counterexample(a: Policy, b: Policy, cls: ActionClass, caller: Caller, principal: str | None,

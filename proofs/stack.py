@@ -133,7 +133,10 @@ def can_be_allowed(engine: Engine, question: Open, timeout_ms: int = 30_000,
                                              if question.action is not None else None)
         for principal in question.principals:
             caller = read_caller(principal)
-            if not _may_be_allowed(engine, caller, ignore):
+            may = search.memo.get(("may", principal, ignore))
+            if may is None:
+                may = search.memo[("may", principal, ignore)] = _may_be_allowed(engine, caller, ignore)
+            if not may:
                 continue
             for cls in classes:
                 found = _class_allowed(engine, question, principal, caller, cls, search, ignore)
@@ -147,6 +150,25 @@ def can_be_allowed(engine: Engine, question: Open, timeout_ms: int = 30_000,
         return Implication(None, why=f"the solver did not finish within {timeout_ms} ms",
                            solver_calls=result.solver_calls)
     return result
+
+
+def _entry(st, layer: str, bit: int, caller: Caller, has_boundary: bool, fixed: RequestContext,
+           ctx: C.SymbolicContext, search: _Search):
+    """(dedup key, (bit, effect, grant bits, condition formula | None, Term))
+    for a statement that can apply to the caller; False when it cannot."""
+    how = principal_match(st, layer == "resource", caller, has_boundary)
+    if how is None:
+        return False
+    if st.resource is not None:
+        term = _term(st.resource, negated=False, fixed=fixed)
+    elif st.not_resource is not None:
+        term = _term(st.not_resource, negated=True, fixed=fixed)
+    else:
+        term = EVERYTHING
+    condition = ctx.block(st.condition) if st.condition else None
+    grant = GRANT_BITS[how] if (layer == "resource" and how and st.effect is Effect.ALLOW) else 0
+    key = (bit, st.effect, grant, None if condition is None else condition.get_id(), term)
+    return key, (bit, st.effect, grant, condition, term)
 
 
 def _may_be_allowed(engine: Engine, caller: Caller, ignore: frozenset[str]) -> bool:
@@ -197,25 +219,18 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
         if not applies & bit or layer in ignore:
             continue
         for st in candidates:
-            how = principal_match(st, layer == "resource", caller, has_boundary)
-            if how is None:
+            # What a statement is for this caller does not change from one
+            # question to the next (the search is kept per question shape).
+            memo_key = ("entry", id(st), principal, layer)
+            known = search.memo.get(memo_key)
+            if known is None:
+                known = search.memo[memo_key] = _entry(st, layer, bit, caller, has_boundary, fixed, ctx, search)
+            if known is False:
                 continue
-            if st.resource is not None:
-                term = _term(st.resource, negated=False, fixed=fixed)
-            elif st.not_resource is not None:
-                term = _term(st.not_resource, negated=True, fixed=fixed)
-            else:
-                term = EVERYTHING
-            condition = None
-            if st.condition:
-                condition = search.blocks.get(("stack", id(st), principal))
-                if condition is None:
-                    condition = search.blocks[("stack", id(st), principal)] = ctx.block(st.condition)
-            grant = GRANT_BITS[how] if (layer == "resource" and how and st.effect is Effect.ALLOW) else 0
-            key = (bit, st.effect, grant, None if condition is None else condition.get_id(), term)
+            key, entry = known
             if key not in seen:  # statements that say the same thing count once
                 seen.add(key)
-                entries.append((bit, st.effect, grant, condition, term))
+                entries.append(entry)
     ignored = sum(bits[name] for name in ignore if name in bits)
 
     # What the resource string decides besides the statements.
