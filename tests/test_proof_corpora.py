@@ -85,7 +85,9 @@ def test_quacky_mutation_pairs():
 
 # The comparator's "equivalent" pairs whose documents AWS rejects: the
 # question of what they allow does not arise; iamlogic says which element is
-# wrong (each pinned to the finding it gets).
+# wrong (each pinned to the finding it gets). The comparator compares
+# structure case-insensitively; the IAM User Guide's Effect page says "The
+# Effect value is case sensitive", and a bare string is no Principal object.
 REJECTED = {
     "policyTest4a~policyTest4b": "UNSUPPORTED_ELEMENT_COMBINATION",  # Action and NotAction together
     "policyTest20a~policyTest20b": "INVALID_EFFECT",  # "Effect": "allow"
