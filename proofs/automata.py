@@ -116,30 +116,6 @@ def _in_class(value, ch: str) -> bool:
     return ch in (value if type(value) is frozenset else _CLASSES[value])
 
 
-def _step_char(glob: Glob, positions: frozenset[int], ch: str) -> frozenset[int]:
-    nxt = set()
-    for p in positions:
-        if p >= len(glob):
-            continue
-        kind, value = glob[p]
-        if kind == "lit":
-            if value == ch:
-                nxt.add(p + 1)
-        elif _in_class(value, ch):
-            nxt.add(p if kind == "star" else p + 1)
-    return _closure(glob, frozenset(nxt))
-
-
-def _step(glob: Glob, positions: frozenset[int], ch: str, fold: bool = False) -> frozenset[int]:
-    if not fold:
-        return _step_char(glob, positions, ch)
-    # Case-insensitive: the request character is compared through its case
-    # fold (the kernel casefolds both sides), which may be several characters.
-    for c in ch.casefold():
-        positions = _step_char(glob, positions, c)
-    return positions
-
-
 class _Automaton:
     """One glob's position automaton, its moves remembered across searches
     (the same statements' patterns are searched question after question)."""
@@ -159,22 +135,30 @@ class _Automaton:
         self._closed = [_closure(glob, frozenset({p})) for p in range(len(glob) + 1)]
 
     def move(self, p: int, ch: str) -> frozenset[int]:
+        """The positions after reading ``ch`` at position ``p``."""
         moved = self._moves.get((p, ch))
         if moved is None:
-            if self.fold:
-                moved = _step(self.glob, frozenset({p}), ch, True)
-            elif p == len(self.glob):
-                moved = frozenset()
+            if not self.fold:
+                moved = self._read(p, ch)
             else:
-                kind, value = self.glob[p]
-                if kind == "lit":
-                    moved = self._closed[p + 1] if value == ch else frozenset()
-                elif _in_class(value, ch):
-                    moved = self._closed[p] if kind == "star" else self._closed[p + 1]
-                else:
-                    moved = frozenset()
+                # Case-insensitive: the request character is compared through
+                # its case fold (the kernel casefolds both sides), which may
+                # be several characters.
+                moved = frozenset({p})
+                for c in ch.casefold():
+                    moved = frozenset(q for at in moved for q in self._read(at, c))
             self._moves[(p, ch)] = moved
         return moved
+
+    def _read(self, p: int, ch: str) -> frozenset[int]:
+        if p == len(self.glob):
+            return frozenset()
+        kind, value = self.glob[p]
+        if kind == "lit":
+            return self._closed[p + 1] if value == ch else frozenset()
+        if _in_class(value, ch):
+            return self._closed[p] if kind == "star" else self._closed[p + 1]
+        return frozenset()
 
     def accepts(self, text: str) -> bool:
         if not text.startswith(self.prefix):
@@ -323,10 +307,11 @@ def action_glob(pattern: str) -> Glob:
                  for c in pattern.casefold())
 
 
-# An action as requests spell it: ``service:Name``.
-_SERVICE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
-_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-ACTION_SHAPE = Term(((("one", _SERVICE), ("star", _SERVICE), ("lit", ":"), ("one", _NAME), ("star", _NAME)),))
+# An action as a request may spell it: ``service:Name``, each side of the
+# characters kernel/request.py's _ACTION accepts (fewer would leave classes
+# out, such as the actions a pattern "s3:Get_*" names).
+_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+ACTION_SHAPE = Term(((("one", _NAME), ("star", _NAME), ("lit", ":"), ("one", _NAME), ("star", _NAME)),))
 
 
 # Untyped mode's resources: what a request may name (kernel/request.py),
