@@ -48,6 +48,16 @@ def test_an_allowed_action_fails_with_a_witness_the_kernel_allows():
     assert [r["statement_index"] for r in check.reasons] == [0]
 
 
+def test_the_granting_statements_are_named_whatever_form_the_policy_comes_in(tmp_path):
+    # A policy given as a file (or a parsed Policy) is named by its path: the
+    # reasons once kept only those named "policy" and came out empty.
+    path = tmp_path / "reader.json"
+    path.write_text(json.dumps(READER))
+    check = check_access_not_granted(str(path), actions=["s3:GetObject"])
+    assert check.result == "FAIL"
+    assert [(r["policy"], r["statement_index"]) for r in check.reasons] == [(str(path), 0)]
+
+
 def test_the_deny_makes_the_sensitive_resource_not_granted():
     # SEMANTICS §1.1: the Deny on vault/* wins over the Allow on s3:Get*.
     assert check_access_not_granted(READER, actions=["s3:GetObject"],
@@ -298,3 +308,12 @@ def test_two_notresource_allows_alike_stay_notresource():
     check = can_be_allowed(scenario)
     assert check.result == "FAIL", check.note
     assert not check.witness["resource"].startswith("arn:aws:s3:::b/")
+
+
+def test_untyped_actions_hold_every_character_a_request_may():
+    # kernel/request.py accepts "_" and "." in action names; the untyped
+    # action classes once did not, and missed the new access below.
+    from iamlogic.proofs import check_no_new_access
+
+    check = check_no_new_access(policy(allow("my.svc:Do_Thing")), policy(allow("s3:*")), typed=False)
+    assert check.result == "FAIL" and check.witness["action"] == "my.svc:Do_Thing"
