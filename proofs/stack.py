@@ -119,18 +119,18 @@ def can_be_allowed(engine: Engine, question: Open, timeout_ms: int = 30_000,
     search.deadline, search.stats = deadline, result
     fixed_action = question.action is not None and "*" not in question.action and "?" not in question.action
     try:
-        if fixed_action:
+        if fixed_action:  # (the statements need not be read)
             classes = [single_class(question.action) if typed else ActionClass((question.action,), (), typed=False)]
-        elif typed:
-            statements = [(st.action, st.not_action) for facts in engine._facts.values() for st in facts]
-            relevant = frozenset(a.lower() for a in CATALOGUE.expand(question.action or "*"))
-            classes = action_classes(statements, relevant) if relevant else []
         else:
             statements = [(st.action, st.not_action) for facts in engine._facts.values() for st in facts]
-            if question.action is not None:  # a pattern: the classes inside it
-                statements.append(((question.action,), None))
-            classes = untyped_action_classes(statements, [False] * (len(statements) - 1) + [True]
-                                             if question.action is not None else None)
+            if typed:
+                relevant = frozenset(a.lower() for a in CATALOGUE.expand(question.action or "*"))
+                classes = action_classes(statements, relevant) if relevant else []
+            elif question.action is None:
+                classes = untyped_action_classes(statements)
+            else:  # a pattern: the classes inside it
+                classes = untyped_action_classes(statements + [((question.action,), None)],
+                                                 [False] * len(statements) + [True])
         for principal in question.principals:
             caller = read_caller(principal)
             may = search.memo.get(("may", principal, ignore))
@@ -153,7 +153,7 @@ def can_be_allowed(engine: Engine, question: Open, timeout_ms: int = 30_000,
 
 
 def _entry(st, layer: str, bit: int, caller: Caller, has_boundary: bool, fixed: RequestContext,
-           ctx: C.SymbolicContext, search: _Search):
+           ctx: C.SymbolicContext):
     """(dedup key, (bit, effect, grant bits, condition formula | None, Term))
     for a statement that can apply to the caller; False when it cannot."""
     how = principal_match(st, layer == "resource", caller, has_boundary)
@@ -224,7 +224,7 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
             memo_key = ("entry", id(st), principal, layer)
             known = search.memo.get(memo_key)
             if known is None:
-                known = search.memo[memo_key] = _entry(st, layer, bit, caller, has_boundary, fixed, ctx, search)
+                known = search.memo[memo_key] = _entry(st, layer, bit, caller, has_boundary, fixed, ctx)
             if known is False:
                 continue
             key, entry = known
@@ -275,6 +275,9 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
         builds its signature)."""
         allows |= ignored & applies
         if denies:
+            # With a Deny the Allows cannot change the rules' decision (deny
+            # wins, proven for every signature in tests/test_kernel_properties.py):
+            # dropping them only lets more memberships share one signature.
             allows = grants = 0
         if caller.account is None:
             same_account = None
