@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..kernel.request import resource_account_of
 from ..translator import Policy, PolicyType
 from .documents import BadDocument, read_document
 from .organization import Organization, read_organization
@@ -87,11 +88,6 @@ class AccountData:
     def summary(self) -> str:
         read = ", ".join(f"{n} {kind}" for kind, n in self.read.items())
         return f"read {read}; skipped {len(self.skipped)}"
-
-
-def _account_of(arn: str) -> str | None:
-    parts = arn.split(":", 5)
-    return parts[4] if len(parts) == 6 and parts[4].isdigit() else None
 
 
 def _tags(raw: object) -> dict[str, str]:
@@ -195,7 +191,7 @@ class _Export:
     def principal(self, entry, kind: str) -> None:
         arn = entry.get("Arn") if isinstance(entry, dict) else None
         name = entry.get("UserName" if kind == "user" else "RoleName") if isinstance(entry, dict) else None
-        account = _account_of(arn) if isinstance(arn, str) else None
+        account = resource_account_of(arn) if isinstance(arn, str) else None
         if not isinstance(name, str) or account is None:
             self.skip("UserDetailList" if kind == "user" else "RoleDetailList", f"a {kind} without a name or ARN")
             return
@@ -248,7 +244,7 @@ def _resources(data: AccountData, folder: Path) -> None:
             except BadDocument as e:
                 data.skipped.append(Skipped(str(path), arn, str(e)))
                 continue
-            data.resources[arn] = ResourcePolicy(arn, item.get("account") or _account_of(arn), policy)
+            data.resources[arn] = ResourcePolicy(arn, item.get("account") or resource_account_of(arn), policy)
             data.read["resource policies"] = data.read.get("resource policies", 0) + 1
 
 

@@ -5,14 +5,15 @@ account's RCP levels, the resource policy) and the Datalog rules decide."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ..kernel.decision import Decision
+from ..kernel.matching import account_named
+from ..kernel.request import resource_account_of
 from ..scenario import compile_policies
 from ..translator import PolicyType
 from .documents import read_document
-from .inventory import AccountData, Principal, _account_of
+from .inventory import AccountData, Principal
 
 # A caller outside the account data is named only by the resource policy;
 # its own account's policies are unknown and read as allowing it everything,
@@ -82,7 +83,7 @@ def held_policy(data: AccountData, resource: str):
 
 def _resource_account(data: AccountData, resource: str) -> str | None:
     held = held_policy(data, resource)
-    return (held.account if held is not None else None) or _account_of(resource)
+    return (held.account if held is not None else None) or resource_account_of(resource)
 
 
 def _context(data: AccountData, principal: Principal) -> dict:
@@ -115,10 +116,11 @@ def _outside_callers(data: AccountData, resource: str) -> list[tuple[str, str]]:
             value = entry.value
             if entry.kind.value.lower() != "aws" or value == "*":
                 continue
-            account = value if re.fullmatch(r"\d{12}", value) else _account_of(value)
             if value in data.principals:
                 continue
-            if re.fullmatch(r"\d{12}", value) or value.endswith(":root"):
+            whole = account_named(value)
+            account = whole or resource_account_of(value)
+            if whole is not None:
                 if any(p.account == account for p in data.principals.values()):
                     continue  # the account's own principals are asked one by one
                 out[value] = (f"any principal of account {account} its own policies allow",
@@ -166,9 +168,9 @@ def who_can(data: AccountData, action: str, resource: str, context: dict | None 
     if not (only is None if others is None else others):
         return answers
     for who, caller in _outside_callers(data, resource):
-        policies = policies_for(data, [_OUTSIDE_IDENTITY], None, _account_of(caller), resource, resource_account)
+        policies = policies_for(data, [_OUTSIDE_IDENTITY], None, resource_account_of(caller), resource, resource_account)
         answers.append(ask(policies, who, caller, "outside", action, resource, resource_account,
-                           {**_org_context(data, _account_of(caller)), **context}))
+                           {**_org_context(data, resource_account_of(caller)), **context}))
     if held_policy(data, resource) is not None:
         policies = policies_for(data, [], None, None, resource, resource_account)
         answers.append(ask(policies, "an anonymous caller", None, "anonymous", action, resource, resource_account,

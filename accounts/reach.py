@@ -9,10 +9,11 @@ from collections import deque
 from dataclasses import dataclass
 
 from ..kernel.context import RequestContext
-from ..kernel.matching import action_matches, resource_pattern_matches
+from ..kernel.matching import account_named, action_matches, resource_pattern_matches
 from ..kernel.reachability import closure
+from ..kernel.request import resource_account_of
 from ..translator.model import Effect
-from .inventory import AccountData, _account_of
+from .inventory import AccountData
 from .queries import Answer, who_can
 
 
@@ -77,10 +78,9 @@ def _trusted(data: AccountData, role, grants: dict[str, list]) -> set[str]:
         if value in data.principals:
             out.add(value)
         elif ":assumed-role/" in value:  # a session of a role: the role stands for it
-            account = _account_of(value) or ""
-            out.add(f"arn:aws:iam::{account}:role/{value.split('/')[1]}")
-        elif value.isdigit() or value.endswith(":root"):
-            accounts.add(value if value.isdigit() else _account_of(value))
+            out.add(f"arn:aws:iam::{resource_account_of(value) or ''}:role/{value.split('/')[1]}")
+        elif account_named(value) is not None:
+            accounts.add(account_named(value))
     out |= {arn for arn, statements in grants.items() if data.principals[arn].account in accounts
             and any(_may_cover(st, role.arn) for st in statements)}
     return out & set(data.principals)
@@ -107,12 +107,14 @@ def assumption_edges(data: AccountData, context: dict | None = None, roles: set[
     return edges
 
 
-def _edges(data: AccountData, context: dict | None, jobs: int, folder, progress) -> set[tuple[str, str]]:
+def _edges(data: AccountData, context: dict | None, jobs: int, folder, progress) -> dict:
+    """(assumer, role) → the allowing decision; None where it was decided in
+    a worker process (only the pair came back)."""
     if jobs > 1 and folder is not None:
         from .shards import parallel_edges
 
-        return parallel_edges(data, folder, context, jobs, progress)
-    return set(assumption_edges(data, context, progress=progress))
+        return dict.fromkeys(parallel_edges(data, folder, context, jobs, progress))
+    return assumption_edges(data, context, progress=progress)
 
 
 def reach(data: AccountData, start: str, context: dict | None = None, jobs: int = 1, folder=None,
@@ -122,7 +124,7 @@ def reach(data: AccountData, start: str, context: dict | None = None, jobs: int 
     and the data's ``folder``, the edges are decided in worker processes."""
     data.principal(start)  # InputError when it is not in the data
     edges = _edges(data, context, jobs, folder, progress)
-    reachable = closure(edges, start)
+    reachable = closure(set(edges), start)
     # The closure decides what is reachable; a breadth-first walk over the
     # same edges only picks, for each, a shortest chain to show.
     successors: dict[str, list[str]] = {}
@@ -140,9 +142,10 @@ def reach(data: AccountData, start: str, context: dict | None = None, jobs: int 
     for role in sorted(reachable - {start}):
         hops, node = [], role
         while node != start:
-            # Each hop's decision, asked again of the kernel for the proof shown.
-            answer = who_can(data, "sts:AssumeRole", node, context, only={parent[node]})[0]
-            hops.append((node, answer))
+            pair = (parent[node], node)
+            if edges[pair] is None:  # decided in a worker: asked again here for the proof shown
+                edges[pair] = who_can(data, "sts:AssumeRole", node, context, only={parent[node]})[0]
+            hops.append((node, edges[pair]))
             node = parent[node]
         chains.append(Chain(role, list(reversed(hops))))
     return sorted(chains, key=lambda c: (len(c.hops), c.role))
@@ -154,4 +157,4 @@ def reach_all(data: AccountData, context: dict | None = None, jobs: int = 1, fol
     derived in one Datalog query)."""
     from ..kernel.reachability import full_closure
 
-    return full_closure(_edges(data, context, jobs, folder, progress))
+    return full_closure(set(_edges(data, context, jobs, folder, progress)))

@@ -101,7 +101,9 @@ class Grant:
     ACCOUNT = "account"  # the caller's account ("123456789012" or arn:…:root)
 
 
-def _account_of(value: str) -> str | None:
+def account_named(value: str) -> str | None:
+    """The account a Principal value names as a whole (``"123456789012"`` or
+    ``arn:aws:iam::123456789012:root``); None for any other value."""
     if len(value) == 12 and value.isdigit():
         return value
     if value.startswith("arn:") and value.endswith(":root"):
@@ -138,7 +140,7 @@ def entry_grant(entry: PrincipalEntry, caller: Caller) -> str | None:
     # AWS principals
     if caller.account is None:
         return None
-    account = _account_of(value)
+    account = account_named(value)
     if account is not None:
         if account != caller.account:
             return None
@@ -170,7 +172,7 @@ def _names(entry: PrincipalEntry, identity: str) -> bool:
     if entry.kind is PrincipalKind.AWS:
         if entry.value == "*":
             return True
-        account = _account_of(entry.value)
+        account = account_named(entry.value)
         if account is not None:
             return identity == f"account:{account}"
         return entry.value == identity
