@@ -195,8 +195,7 @@ def _report_check(check, output: str, headlines: dict | None = None, principals:
             if principals:
                 sys.stdout.write(f"  by: {r.get('principal') or 'an anonymous caller'}\n")
             for reason in w["reasons"]:
-                sys.stdout.write(f"  granted by: {reason['policy']} "
-                                 f"{'Sid ' + reason['sid'] if reason['sid'] else 'statement ' + str(reason['statement_index'])}\n")
+                sys.stdout.write(f"  granted by: {_cite(reason)}\n")
         if check.result == "PASS":
             for reason in check.reasons:
                 sys.stdout.write(f"  forbidden by: {reason['label']} ({reason['why']})\n")

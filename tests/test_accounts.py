@@ -126,6 +126,8 @@ def test_a_trust_policy_that_names_only_the_account(data):
 
 
 def test_a_trust_policy_that_names_the_caller(data):
+    # §1.4 exception, §2: Deployer's trust names carol and the CIRunner role
+    # (each also has an identity Allow, needed across accounts); bob is not named.
     got = decisions(data, "sts:AssumeRole", f"arn:aws:iam::{PROD}:role/Deployer")
     assert got[user(MGMT, "carol")] == "allow"
     assert got[role(MGMT, "CIRunner")] == "allow"
@@ -156,12 +158,15 @@ def test_a_key_policy_must_allow_itself(data):
 
 
 def test_an_scp_protects_the_trail(data):
+    # §1.3, §1.1: ProtectCloudTrail on the Prod OU denies StopLogging whatever
+    # TrailKeeper's cloudtrail:* grants; other trail actions pass every level.
     trail = f"arn:aws:cloudtrail:eu-west-1:{PROD}:trail/org-trail"
     assert decisions(data, "cloudtrail:StopLogging", trail)[role(PROD, "TrailKeeper")] == "explicit_deny"
     assert decisions(data, "cloudtrail:DescribeTrails", trail)[role(PROD, "TrailKeeper")] == "allow"
 
 
 def test_a_user_s_inline_policy_on_a_prefix(data):
+    # §1.5, §3: the Resource legacy/* matches objects under that prefix only.
     got = decisions(data, "s3:PutObject", "arn:aws:s3:::prod-data/legacy/export.csv")
     assert got[user(PROD, "svc-legacy")] == "allow"
     assert decisions(data, "s3:PutObject", "arn:aws:s3:::prod-data/app/x")[user(PROD, "svc-legacy")] \
