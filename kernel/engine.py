@@ -57,6 +57,7 @@ class Engine:
         self._scp_levels = tuple(l.name for l in self.layers if l.family == "scp")
         self._rcp_levels = tuple(l.name for l in self.layers if l.family == "rcp")
         self._by_action: dict[str, tuple[tuple[str, tuple[StatementFacts, ...]], ...]] = {}
+        self._service_index: dict[str, tuple[dict[str, tuple[StatementFacts, ...]], tuple[StatementFacts, ...]]] = {}
         self._callers: dict[str | None, Caller] = {}
         self._bits = {name: 1 << i for i, name in enumerate(self._facts)}
         self._plans: dict[str, ActionPlan] = {}
@@ -71,12 +72,29 @@ class Engine:
         key = action.lower()
         found = self._by_action.get(key)
         if found is None:
+            service = key.split(":", 1)[0]
             found = tuple(
-                (name, tuple(st for st in facts if _action_applies(st, action)))
-                for name, facts in self._facts.items()
+                (name, tuple(st for st in self._by_service(name, service) if _action_applies(st, action)))
+                for name in self._facts
             )
             self._by_action[key] = found
         return found
+
+    def _by_service(self, layer: str, service: str) -> list[StatementFacts]:
+        """The statements of ``layer`` that can match some action of
+        ``service``, in their order: an account's policies name a handful of
+        services each, so a new action reads a few hundred statements, not
+        every one."""
+        index = self._service_index.get(layer)
+        if index is None:
+            index = self._service_index[layer] = _service_index(self._facts[layer])
+        by_service, everywhere = index
+        named = by_service.get(service, ())
+        if not everywhere:
+            return list(named)
+        if not named:
+            return list(everywhere)
+        return sorted((*named, *everywhere), key=lambda st: st.ref.id)
 
     def _caller(self, principal: str | None) -> Caller:
         caller = self._callers.get(principal)
@@ -243,6 +261,29 @@ def principal_match(st: StatementFacts, in_resource_policy: bool, caller: Caller
         elif listed_all and not (in_resource_policy and has_boundary):
             how = None
     return how
+
+
+def _service_index(facts: list[StatementFacts]) -> tuple[dict[str, tuple[StatementFacts, ...]], tuple[StatementFacts, ...]]:
+    """Statements by the service their Action names (an Action naming
+    several services is under each), and those that can match an action of
+    any service: ``*``, a wildcard in the service prefix, NotAction."""
+    by_service: dict[str, list[StatementFacts]] = {}
+    everywhere = []
+    for st in facts:
+        services = set()
+        if st.action is not None:
+            for p in st.action:
+                if p.service is None or "*" in p.service or "?" in p.service:
+                    services = None
+                    break
+                services.add(p.service)
+        if not services:  # None (any service), NotAction, or no Action at all
+            if services is None or st.not_action is not None:
+                everywhere.append(st)
+            continue
+        for service in services:
+            by_service.setdefault(service, []).append(st)
+    return {k: tuple(v) for k, v in by_service.items()}, tuple(everywhere)
 
 
 def _action_applies(st: StatementFacts, action: str) -> bool:

@@ -116,9 +116,15 @@ class SymbolicContext:
         """A statement's condition block (its clauses ANDed), remembering
         which keys and atoms it reads; blocks that say the same thing are
         encoded once."""
-        fixed = None if self.fixed is None else tuple(sorted(self.fixed.items()))
+        # Only the fixed values of the keys the clauses read change the
+        # encoding: a block that reads none of the caller's keys is shared by
+        # every caller asked about.
+        fixed = None
+        if self.fixed is not None:
+            read = dict.fromkeys(k for c in clauses for k in keys_read(c))
+            fixed = tuple((k, self.fixed.has(k), self.fixed.get(k)) for k in read)
         content = (fixed, tuple((c.operator.text, c.key.lower(), tuple(v.text for v in c.values))
-                                         for c in clauses))
+                                for c in clauses))
         found = self._blocks.get(content)
         if found is not None:
             return found

@@ -207,6 +207,11 @@ def implies(a: Policy, b: Policy, timeout_ms: int = 30_000, typed: bool = True) 
     if contained(a, b):
         return Implication(True, why="every Allow of the first policy is in the second, "
                                      "and every Deny of the second is in the first")
+    with A.no_cyclic_gc():
+        return _implies(a, b, timeout_ms, typed)
+
+
+def _implies(a: Policy, b: Policy, timeout_ms: int, typed: bool) -> Implication:
     deadline = time.monotonic() + timeout_ms / 1000
     statements = [(st.action, st.not_action) for p in (a, b) for st in p.statements]
     relevant = frozenset().union(*(relevant_actions(st.action, st.not_action)

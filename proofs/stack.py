@@ -38,6 +38,10 @@ from .matching import ActionClass, Unsupported, action_classes, single_class, un
 # more blocks are tractable than for the implication.
 MAX_STACK_BLOCKS = 40
 
+# Statement entries kept per policy set and question shape, at most (each a
+# few hundred bytes; the encodings they point to stay shared).
+MAX_MEMO = 200_000
+
 # Keys derived from the caller alone (principals.Caller.derived_context).
 CALLER_KEYS = ("aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalType", "aws:username",
                "aws:PrincipalIsAWSService", "aws:PrincipalServiceName")
@@ -96,14 +100,18 @@ _SEARCHES: "weakref.WeakKeyDictionary[Engine, dict]" = weakref.WeakKeyDictionary
 
 
 def _search_for(engine: Engine, question: Open) -> _Search:
-    key = (tuple(question.principals), json.dumps(question.context, sort_keys=True, default=str),
-           question.derive_context)
+    # Not keyed by the callers: what differs between them is keyed by the
+    # caller where it is kept (statement entries, assignments of blocks that
+    # read the caller's keys), and the rest is shared.
+    key = (json.dumps(question.context, sort_keys=True, default=str), question.derive_context)
     searches = _SEARCHES.setdefault(engine, {})
     search = searches.get(key)
     if search is None:
         if len(searches) > 256:
             searches.clear()
         search = searches[key] = _Search(C.SymbolicContext(), 0.0, Implication(False))
+    elif len(search.memo) > MAX_MEMO:  # a script asking about thousands of callers
+        search.memo.clear()
     return search
 
 
@@ -113,6 +121,12 @@ def can_be_allowed(engine: Engine, question: Open, timeout_ms: int = 30_000,
     a Found); False: none is; None: undecided (``why``). Layers in ``ignore``
     are read as allowing everything and denying nothing (to name the layer
     that forbids). ``typed`` False: actions and resources are any strings."""
+    with A.no_cyclic_gc():
+        return _can_be_allowed(engine, question, timeout_ms, ignore, typed)
+
+
+def _can_be_allowed(engine: Engine, question: Open, timeout_ms: int, ignore: frozenset[str],
+                    typed: bool) -> Implication:
     deadline = time.monotonic() + timeout_ms / 1000
     result = Implication(False)
     search = _search_for(engine, question)
@@ -381,7 +395,7 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
         if groups:
             smallest = min(groups, key=lambda group: sum(len(terms[i].globs) for i in group))
             for glob in [g for i in smallest for g in terms[i].globs][:A.CANDIDATES]:
-                named = A.search_terms([terms[0], A.Term((glob,))], all, [0, 1], deadline=search.deadline)
+                named = A.named_by(glob, terms[0], search.deadline)
                 if isinstance(named, str):
                     values = [A.member(term, named) for term in terms]
                     if not any(values[i] for i in forbidden) and allowed(values, active_now):
@@ -451,9 +465,22 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
         return active, terms, required_now, groups, forbidden
 
     def allowed_at(resource: str, active) -> bool:
-        """Whether the rules allow ``resource`` itself under these entries."""
-        values = [A.member(term, resource) for term in base] + [A.member(e[4], resource) for e in active]
-        return allowed(values, active)
+        """Whether the rules allow ``resource`` itself under these entries
+        (``allowed`` on its memberships; a statement whose layer already has
+        what it would add is not read)."""
+        if not all(A.member(term, resource) for term in base[:n_fixed]):
+            return False
+        allows = denies = grants = 0
+        for bit, effect, grant, _, term in active:
+            if effect is Effect.ALLOW:
+                if allows & bit and grants & grant == grant:
+                    continue
+                if A.member(term, resource):
+                    allows |= bit
+                    grants |= grant
+            elif not denies & bit and A.member(term, resource):
+                denies |= bit
+        return decide(allows, denies, grants, *(A.member(term, resource) for term in base[n_fixed:]))
 
     # Monotone upper bound: every Allow as if its condition held, only the
     # unconditional Denies. If no resource is allowed even so, none is; the
@@ -464,7 +491,7 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
         return None
     if not blocks:
         return Found(principal, action, candidate, dict(question.context))
-    key = ("stack", principal, frozenset(blocks), tuple(sorted(prefer.items(), key=lambda kv: kv[0])))
+    key = ("stack", frozenset(blocks), tuple(sorted(prefer.items(), key=lambda kv: kv[0])))
     assignments = search.assignments.get(key)
     if assignments is None:
         assignments = search.assignments[key] = _Assignments(search, blocks, prefer)

@@ -1,0 +1,65 @@
+"""proofs/automata.py: a concrete string's membership is read two ways — by
+the regex engine (globs with few stars) and by the glob's automaton (what
+the searches run) — and the two must agree, or a witness checked by one
+would be found by the other."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings, strategies as st
+
+from iamlogic.proofs import automata as A
+
+CLASSES = [A.ANY, A.NOT_COLON, A.ID, A.ID_PATH, A.DIGIT, A.REGION, frozenset("ab:/")]
+items = st.one_of(
+    st.tuples(st.just("lit"), st.sampled_from(list("ab:/-1Kk*?\\.[]"))),
+    st.tuples(st.just("one"), st.sampled_from(CLASSES)),
+    st.tuples(st.just("star"), st.sampled_from(CLASSES)),
+)
+globs = st.lists(items, max_size=8).map(tuple)
+texts = st.text(alphabet="ab:/-1Kk\u212a*?\\.[] \n", max_size=12)
+
+
+@given(glob=globs, text=texts)
+@settings(max_examples=400, deadline=None)
+def test_regex_and_automaton_read_a_string_alike(glob, text):
+    assert bool(A._matcher(glob)(text)) == A._automaton(glob, False).accepts(text)
+
+
+@given(glob=globs, text=texts, negated=st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_member_of_a_folded_term_reads_the_case_fold(glob, text, negated):
+    # IgnoreCase operators: the automaton reads each character's case fold,
+    # so the Kelvin sign is a "k" to a folded glob.
+    folded = tuple((kind, value.casefold()) if kind == "lit" else (kind, value) for kind, value in glob)
+    if any(kind == "lit" and len(value) != 1 for kind, value in folded):
+        return
+    term = A.Term((folded,), negated=negated, fold=True)
+    assert A.member(term, text) == (A._automaton(folded, True).accepts(text) != negated)
+
+
+def test_a_star_in_a_segment_does_not_cross_a_colon():
+    # kernel/matching.py's segment rule (a star inside a segment, not its
+    # last character, stays in it), read the same way by both.
+    glob = A.resource_glob("arn:aws:s*3:::b")
+    assert not A.member(A.Term((glob,)), "arn:aws:s:3:::b")
+    assert A.member(A.Term((glob,)), "arn:aws:sx3:::b")
+
+
+def test_many_stars_use_the_automaton_and_stay_fast():
+    # "*a*a*a*a*a*a*b" against a long run of "a": a backtracking matcher
+    # takes exponential time; the automaton reads it once.
+    glob = A.resource_glob("arn:aws:s3:::" + "*a" * 12 + "*b")
+    assert not A.member(A.Term((glob,)), "arn:aws:s3:::" + "a" * 60)
+    assert A.member(A.Term((glob,)), "arn:aws:s3:::" + "a" * 60 + "b")
+
+
+@given(g=globs, h=globs)
+@settings(max_examples=400, deadline=None)
+def test_two_globs_meet_exactly_when_the_search_finds_a_common_string(g, h):
+    # The pair walk (a candidate resource named by a pattern, inside the
+    # action's ARN formats) against the exhaustive search over both.
+    met = A._meet(g, h)
+    searched = A._search([A.Term((g,)), A.Term((h,))], all, [0, 1], 200_000)
+    assert (met is None) == (searched is None)
+    if met is not None:
+        assert A.member(A.Term((g,)), met) and A.member(A.Term((h,)), met)
