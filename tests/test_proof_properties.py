@@ -152,3 +152,50 @@ def test_untyped_mode_reads_more_requests_than_typed(new, old):
     if untyped.result == "FAIL":
         assert iamlogic.compile({"identity": [new]}).decide(untyped.witness).decision == "allow"
         assert iamlogic.compile({"identity": [old]}).decide(untyped.witness).decision != "allow"
+
+
+# Statements whose meaning depends on the caller: its name in a Resource and
+# in a condition value, its tag. One engine asked about several callers in
+# turn keeps what one caller's question encoded for the next.
+CALLER_RESOURCES = ["arn:aws:s3:::b/${aws:username}/*", "arn:aws:s3:::b/a/*", "arn:aws:s3:::b/*", "*"]
+CALLER_CONDITIONS = [
+    {"StringEquals": {"aws:username": "a"}},
+    {"StringLike": {"s3:prefix": "home/${aws:username}/*"}},
+    {"StringEquals": {"aws:PrincipalTag/team": "red"}},
+    {"Bool": {"aws:SecureTransport": "true"}},
+]
+CALLERS = ["arn:aws:iam::111122223333:user/a", "arn:aws:iam::111122223333:user/b",
+           "arn:aws:sts::111122223333:assumed-role/r/s"]
+
+
+@st.composite
+def caller_statements(draw):
+    out = {"Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"])),
+           "Action": draw(st.sampled_from(["s3:GetObject", "s3:*"])),
+           "Resource": draw(st.lists(st.sampled_from(CALLER_RESOURCES), min_size=1, max_size=2, unique=True))}
+    clause = draw(st.none() | st.sampled_from(CALLER_CONDITIONS))
+    if clause is not None:
+        out["Condition"] = clause
+    return out
+
+
+@settings(max_examples=int(os.environ.get("IAMLOGIC_PROOF_EXAMPLES", "40")), deadline=None,
+          derandomize=bool(os.environ.get("CI")), suppress_health_check=[HealthCheck.too_slow])
+@given(sts=st.lists(caller_statements(), min_size=1, max_size=4), order=st.permutations(CALLERS))
+def test_one_engine_asked_about_callers_in_turn_answers_as_a_fresh_one(sts, order):
+    from iamlogic.proofs.stack import Open, can_be_allowed
+    from iamlogic.scenario import compile_policies
+
+    policies_ = {"identity": [{"Version": "2012-10-17", "Statement": sts}]}
+    shared = compile_policies(policies_)
+    for principal in order:
+        question = Open([principal], "s3:GetObject", None, "111122223333")
+        kept = can_be_allowed(shared, question)
+        alone = can_be_allowed(compile_policies(policies_), Open([principal], "s3:GetObject", None, "111122223333"))
+        assert kept.holds is not None and kept.holds == alone.holds, (principal, sts)
+        if kept.holds:
+            found = kept.counterexample
+            request = {"principal": principal, "action": found.action, "resource": found.resource,
+                       "resource_account": "111122223333",
+                       "context": {k: v for k, v in found.context.items() if v != []}}
+            assert shared.decide(request).decision == "allow", (request, sts)
