@@ -189,6 +189,14 @@ class Term:
     negated: bool = False
     fold: bool = False
 
+    def __hash__(self) -> int:
+        # Terms key many tables and may hold hundreds of globs: hash once.
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash((self.globs, self.negated, self.fold))
+            object.__setattr__(self, "_hash", h)
+        return h
+
 
 @lru_cache(maxsize=1)
 def _fold_variants() -> dict[str, frozenset[str]]:
@@ -567,6 +575,7 @@ def _item_class(item):
     return frozenset(value) if kind == "lit" else value
 
 
+@lru_cache(maxsize=4096)
 def _common(a, b) -> str | None:
     """A realistic character both classes hold (a printable one, the
     search's order first), or None."""

@@ -21,6 +21,7 @@ import weakref
 from dataclasses import dataclass, field
 
 from ..kernel.catalogue import CATALOGUE
+from ..kernel.conditions import keys_read
 from ..kernel.context import RequestContext
 from ..kernel.engine import Engine, principal_match
 from ..kernel.plan import GRANT_BITS
@@ -167,22 +168,41 @@ def _can_be_allowed(engine: Engine, question: Open, timeout_ms: int, ignore: fro
 
 
 def _entry(st, layer: str, bit: int, caller: Caller, has_boundary: bool, fixed: RequestContext,
-           ctx: C.SymbolicContext):
+           ctx: C.SymbolicContext, memo: dict):
     """(dedup key, (bit, effect, grant bits, condition formula | None, Term))
     for a statement that can apply to the caller; False when it cannot."""
     how = principal_match(st, layer == "resource", caller, has_boundary)
     if how is None:
         return False
-    if st.resource is not None:
-        term = _term(st.resource, negated=False, fixed=fixed)
-    elif st.not_resource is not None:
-        term = _term(st.not_resource, negated=True, fixed=fixed)
-    else:
+    patterns = st.resource if st.resource is not None else st.not_resource
+    if patterns is None:
         term = EVERYTHING
+    elif any(p.resource is not None and any(type(x) is not str for x in p.resource) for p in patterns):
+        term = _term(patterns, negated=st.resource is None, fixed=fixed)  # the caller's values substituted
+    else:  # the same for every caller
+        term = memo.get(("term", id(st)))
+        if term is None:
+            term = memo[("term", id(st))] = _term(patterns, negated=st.resource is None)
     condition = ctx.block(st.condition) if st.condition else None
     grant = GRANT_BITS[how] if (layer == "resource" and how and st.effect is Effect.ALLOW) else 0
     key = (bit, st.effect, grant, None if condition is None else condition.get_id(), term)
     return key, (bit, st.effect, grant, condition, term)
+
+
+# The keys a caller's identity sets (principals.Caller.derived_context), lower-cased.
+_CALLER_DEPENDENT_KEYS = frozenset(k.lower() for k in (*CALLER_KEYS, "aws:userid"))
+
+
+def _caller_independent(st) -> bool:
+    """Whether what the statement is to a question is the same for every
+    caller: no Principal or NotPrincipal, no policy variable in its
+    Resource/NotResource, no condition on a key the caller's identity sets."""
+    if st.principal is not None or st.not_principal is not None:
+        return False
+    patterns = st.resource if st.resource is not None else st.not_resource or ()
+    if any(p.resource is not None and any(type(x) is not str for x in p.resource) for p in patterns):
+        return False
+    return not any(k in _CALLER_DEPENDENT_KEYS for clause in st.condition or () for k in keys_read(clause))
 
 
 def _may_be_allowed(engine: Engine, caller: Caller, ignore: frozenset[str]) -> bool:
@@ -206,6 +226,8 @@ def _may_be_allowed(engine: Engine, caller: Caller, ignore: frozenset[str]) -> b
                     allows |= bit
                     if layer == "resource" and how:
                         grants |= GRANT_BITS[how]
+                    elif layer != "resource":
+                        break  # the layer allows; nothing more to learn from it
     accounts = (None,) if caller.account is None else (True, False)
     return any(outcome(engine._signature((caller.kind, same, must, applies, allows, 0, grants))).decision == "allow"
                for same in accounts for must in (False, True))
@@ -235,10 +257,13 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
         for st in candidates:
             # What a statement is for this caller does not change from one
             # question to the next (the search is kept per question shape).
-            memo_key = ("entry", id(st), principal, layer)
+            independent = search.memo.get(("independent", id(st)))
+            if independent is None:
+                independent = search.memo[("independent", id(st))] = _caller_independent(st)
+            memo_key = ("entry", id(st), None if independent else principal, layer)
             known = search.memo.get(memo_key)
             if known is None:
-                known = search.memo[memo_key] = _entry(st, layer, bit, caller, has_boundary, fixed, ctx)
+                known = search.memo[memo_key] = _entry(st, layer, bit, caller, has_boundary, fixed, ctx, search.memo)
             if known is False:
                 continue
             key, entry = known

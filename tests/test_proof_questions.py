@@ -317,3 +317,18 @@ def test_untyped_actions_hold_every_character_a_request_may():
 
     check = check_no_new_access(policy(allow("my.svc:Do_Thing")), policy(allow("s3:*")), typed=False)
     assert check.result == "FAIL" and check.witness["action"] == "my.svc:Do_Thing"
+
+
+def test_every_key_a_caller_identity_sets_marks_a_statement_as_the_callers_own():
+    # stack.py shares a statement's encoding between callers unless its
+    # conditions read a key the caller's identity sets: every key
+    # Caller.derived_context gives, for every kind of caller, must be one.
+    from iamlogic.kernel.principals import read_caller
+    from iamlogic.proofs.stack import _CALLER_DEPENDENT_KEYS
+
+    callers = [None, "arn:aws:iam::111122223333:user/u", "arn:aws:sts::111122223333:assumed-role/r/s",
+               "arn:aws:sts::111122223333:federated-user/f", "arn:aws:iam::111122223333:root",
+               "s3.amazonaws.com", "111122223333"]
+    derived = {k.lower() for c in callers for k in read_caller(c).derived_context()}
+    assert "aws:username" in derived and "aws:userid" in derived
+    assert derived <= _CALLER_DEPENDENT_KEYS
