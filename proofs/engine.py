@@ -16,6 +16,7 @@ Every request found is replayed through the kernel before it is shown.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -23,10 +24,12 @@ import z3
 
 from ..errors import ScenarioError
 from ..kernel.matching import action_matches, not_principal_lists, principal_grant
+from ..kernel.context import RequestContext
 from ..kernel.principals import Caller, read_caller
 from ..translator.model import Effect, Policy, PrincipalKind, Variable
 from . import conditions as C
 from . import automata as A
+from . import variables as V
 from .matching import ActionClass, Unsupported, action_classes, relevant_actions, untyped_action_classes
 
 WITNESS_PRINCIPAL = "arn:aws:iam::111122223333:user/witness"
@@ -79,9 +82,9 @@ def _side(policy: Policy, cls: ActionClass, ctx: C.SymbolicContext, caller: Call
             if (listed_any if st.effect is Effect.ALLOW else listed_all):
                 continue
         if st.resource is not None:
-            resources = _term(st.resource, negated=False)
+            resources = _term(st.resource, negated=False, fixed=ctx.fixed)
         elif st.not_resource is not None:
-            resources = _term(st.not_resource, negated=True)
+            resources = _term(st.not_resource, negated=True, fixed=ctx.fixed)
         else:
             resources = EVERYTHING  # no Resource element: every resource
         condition = None
@@ -213,6 +216,29 @@ def implies(a: Policy, b: Policy, timeout_ms: int = 30_000, typed: bool = True) 
 
 def _implies(a: Policy, b: Policy, timeout_ms: int, typed: bool) -> Implication:
     deadline = time.monotonic() + timeout_ms / 1000
+    everything = [*a.statements, *b.statements]
+    keys = V.free_keys(everything)
+    if not keys:
+        return _implies_under(a, b, None, deadline, timeout_ms, typed)
+    # Variables whose keys nothing fixes (variables.py): the first policy
+    # widened and the second narrowed over every value, then values in turn
+    # (a counterexample under one is a real one; none proves nothing).
+    wide, narrow = V.bound(a, wider=True), V.bound(b, wider=False)
+    if wide is not None and narrow is not None:
+        result = _implies_under(wide, narrow, None, deadline, timeout_ms, typed)
+        if result.holds is True:
+            result.why = "contained whatever the values of " + ", ".join(keys)
+            return result
+    for values in V.assignments(keys, everything):
+        result = _implies_under(a, b, values, deadline, timeout_ms, typed)
+        if result.holds is not True:
+            return result
+    return Implication(None, why=V.tried(keys, everything))
+
+
+def _implies_under(a: Policy, b: Policy, values: dict | None, deadline: float, timeout_ms: int,
+                   typed: bool) -> Implication:
+    """``implies`` with the keys of ``values`` fixed to them (None: none)."""
     statements = [(st.action, st.not_action) for p in (a, b) for st in p.statements]
     relevant = frozenset().union(*(relevant_actions(st.action, st.not_action)
                                    for st in a.statements if st.effect is Effect.ALLOW)) \
@@ -228,10 +254,16 @@ def _implies(a: Policy, b: Policy, timeout_ms: int, typed: bool) -> Implication:
     result = Implication(True, classes=len(classes))
     try:
         principals = representative_callers(a, b)
+        username = next((v for k, v in (values or {}).items() if k.lower() == "aws:username"), None)
+        if isinstance(username, str) and _USER_NAME.fullmatch(username):
+            # The witness user is the user the name names.
+            principals = [f"arn:aws:iam::{WITNESS_ACCOUNT}:user/{username}" if p == WITNESS_PRINCIPAL else p
+                          for p in principals]
         callers = [(p, read_caller(p)) for p in principals]
     except (Unsupported, ScenarioError) as e:
         return Implication(None, why=str(e))
-    search = _Search(C.SymbolicContext(elements=_set_elements(a, b)), deadline, result)
+    fixed = RequestContext(values) if values else None
+    search = _Search(C.SymbolicContext(elements=_set_elements(a, b), fixed=fixed), deadline, result)
     for (principal, caller), cls in ((c, k) for c in callers for k in classes):
         try:
             found = _class_counterexample(a, b, cls, caller, principal, search)
@@ -241,10 +273,15 @@ def _implies(a: Policy, b: Policy, timeout_ms: int, typed: bool) -> Implication:
             return Implication(None, why=f"the solver did not finish within {timeout_ms} ms",
                                classes=len(classes), solver_calls=result.solver_calls)
         if found is not None:
+            found.context.update((k, v) for k, v in (values or {}).items() if v != [])
             result.holds = False
             result.counterexample = found
             return result
     return result
+
+
+# An IAM user name (the characters CreateUser accepts).
+_USER_NAME = re.compile(r"[\w+=,.@-]{1,64}")
 
 
 def _remaining_ms(deadline: float) -> int:

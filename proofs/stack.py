@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from ..kernel.catalogue import CATALOGUE
 from ..kernel.conditions import keys_read
 from ..kernel.context import RequestContext
-from ..kernel.engine import Engine, principal_match
+from ..kernel.engine import Engine, PolicyLayer, principal_match
 from ..kernel.plan import GRANT_BITS
 from ..kernel.principals import Caller, read_caller
 from ..kernel.request import _TRUST_ACTIONS
@@ -31,6 +31,7 @@ from ..kernel.rules import outcome
 from ..translator.model import Effect
 from . import automata as A
 from . import conditions as C
+from . import variables as V
 from .engine import EVERYTHING, Implication, Timeout, _Assignments, _remaining_ms, _Search, _term
 from .matching import ActionClass, Unsupported, action_classes, single_class, untyped_action_classes
 
@@ -123,7 +124,58 @@ def can_be_allowed(engine: Engine, question: Open, timeout_ms: int = 30_000,
     are read as allowing everything and denying nothing (to name the layer
     that forbids). ``typed`` False: actions and resources are any strings."""
     with A.no_cyclic_gc():
-        return _can_be_allowed(engine, question, timeout_ms, ignore, typed)
+        keys = _free_keys(engine, question)
+        if not keys:
+            return _can_be_allowed(engine, question, timeout_ms, ignore, typed)
+        return _with_free_variables(engine, question, keys, timeout_ms, ignore, typed)
+
+
+def _free_keys(engine: Engine, question: Open) -> list[str]:
+    """The keys of policy variables the question fixes no value for (a
+    caller's own keys are fixed when the context is derived from it)."""
+    fixed = {k.lower() for k in question.context}
+    if question.derive_context:
+        fixed |= {k.lower() for k in CALLER_KEYS}
+    keys = V.free_keys([st for facts in engine._facts.values() for st in facts])
+    return [k for k in keys if k.lower() not in fixed]
+
+
+def _with_free_variables(engine: Engine, question: Open, keys: list[str], timeout_ms: int,
+                         ignore: frozenset[str], typed: bool) -> Implication:
+    """variables.py: never, when nothing is allowed even with every policy
+    read as widely as any values make it; allowed, when a request is under
+    one of the values tried; else undecided."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    try:
+        return _decide_free_variables(engine, question, keys, deadline, ignore, typed)
+    except Timeout:
+        return Implication(None, why=f"the solver did not finish within {timeout_ms} ms")
+
+
+def _decide_free_variables(engine: Engine, question: Open, keys: list[str], deadline: float,
+                           ignore: frozenset[str], typed: bool) -> Implication:
+    layers = [PolicyLayer(layer.name, layer.label, [(pid, V.bound(p, wider=True)) for pid, p in layer.policies])
+              for layer in engine.layers]
+    if all(p is not None for layer in layers for _, p in layer.policies):
+        wide = _bounds.get(engine)
+        if wide is None:
+            wide = _bounds[engine] = Engine(layers)
+        result = _can_be_allowed(wide, question, _remaining_ms(deadline), ignore, typed)
+        if result.holds is False:
+            result.why = "never, whatever the values of " + ", ".join(keys)
+            return result
+    everything = [st for facts in engine._facts.values() for st in facts]
+    for values in V.assignments(keys, everything):
+        asked = Open(question.principals, question.action, question.resource, question.resource_account,
+                     {**question.context, **values}, question.derive_context)
+        result = _can_be_allowed(engine, asked, _remaining_ms(deadline), ignore, typed)
+        if result.holds is not False:
+            return result
+    return Implication(None, why=V.tried(keys, everything))
+
+
+# The widened policy sets of variables.py, per policy set asked about.
+_bounds: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _can_be_allowed(engine: Engine, question: Open, timeout_ms: int, ignore: frozenset[str],
