@@ -57,7 +57,7 @@ class Engine:
         self._scp_levels = tuple(l.name for l in self.layers if l.family == "scp")
         self._rcp_levels = tuple(l.name for l in self.layers if l.family == "rcp")
         self._by_action: dict[str, tuple[tuple[str, tuple[StatementFacts, ...]], ...]] = {}
-        self._service_index: dict[str, tuple[dict[str, tuple[StatementFacts, ...]], tuple[StatementFacts, ...]]] = {}
+        self._action_index: dict[str, tuple[dict, dict, tuple[StatementFacts, ...]]] = {}
         self._callers: dict[str | None, Caller] = {}
         self._bits = {name: 1 << i for i, name in enumerate(self._facts)}
         self._plans: dict[str, ActionPlan] = {}
@@ -72,29 +72,28 @@ class Engine:
         key = action.lower()
         found = self._by_action.get(key)
         if found is None:
-            service = key.split(":", 1)[0]
             found = tuple(
-                (name, tuple(st for st in self._by_service(name, service) if _action_applies(st, action)))
+                (name, tuple(st for st in self._may_match(name, key) if _action_applies(st, action)))
                 for name in self._facts
             )
             self._by_action[key] = found
         return found
 
-    def _by_service(self, layer: str, service: str) -> list[StatementFacts]:
-        """The statements of ``layer`` that can match some action of
-        ``service``, in their order: an account's policies name a handful of
-        services each, so a new action reads a few hundred statements, not
-        every one."""
-        index = self._service_index.get(layer)
+    def _may_match(self, layer: str, action: str) -> list[StatementFacts]:
+        """The statements of ``layer`` that can match ``action`` (lower-cased),
+        in their order: those naming it exactly, those with a wildcard in an
+        action name of its service, those that can match any service. An
+        account's policies name a handful of services and actions each, so a
+        new action reads a few dozen statements, not every one."""
+        index = self._action_index.get(layer)
         if index is None:
-            index = self._service_index[layer] = _service_index(self._facts[layer])
-        by_service, everywhere = index
-        named = by_service.get(service, ())
-        if not everywhere:
-            return list(named)
-        if not named:
-            return list(everywhere)
-        return sorted((*named, *everywhere), key=lambda st: st.ref.id)
+            index = self._action_index[layer] = _action_index(self._facts[layer])
+        exact, by_service, everywhere = index
+        parts = [exact.get(action, ()), by_service.get(action.split(":", 1)[0], ()), everywhere]
+        parts = [part for part in parts if part]
+        if len(parts) <= 1:
+            return list(parts[0]) if parts else []
+        return sorted({id(st): st for part in parts for st in part}.values(), key=lambda st: st.ref.id)
 
     def _caller(self, principal: str | None) -> Caller:
         caller = self._callers.get(principal)
@@ -263,27 +262,30 @@ def principal_match(st: StatementFacts, in_resource_policy: bool, caller: Caller
     return how
 
 
-def _service_index(facts: list[StatementFacts]) -> tuple[dict[str, tuple[StatementFacts, ...]], tuple[StatementFacts, ...]]:
-    """Statements by the service their Action names (an Action naming
-    several services is under each), and those that can match an action of
-    any service: ``*``, a wildcard in the service prefix, NotAction."""
+def _action_index(facts: list[StatementFacts]) -> tuple[dict, dict, tuple[StatementFacts, ...]]:
+    """Statements by the action names their Action spells exactly (plain
+    ASCII, no wildcard; lower-cased, as names are case-insensitive), by the
+    service of a name with a wildcard, and those that can match an action of
+    any service (``*``, a wildcard in the service prefix, NotAction). A
+    statement naming several is under each."""
+    exact: dict[str, list[StatementFacts]] = {}
     by_service: dict[str, list[StatementFacts]] = {}
     everywhere = []
     for st in facts:
-        services = set()
-        if st.action is not None:
-            for p in st.action:
-                if p.service is None or "*" in p.service or "?" in p.service:
-                    services = None
-                    break
-                services.add(p.service)
-        if not services:  # None (any service), NotAction, or no Action at all
-            if services is None or st.not_action is not None:
+        if st.action is None:
+            if st.not_action is not None:
                 everywhere.append(st)
             continue
-        for service in services:
-            by_service.setdefault(service, []).append(st)
-    return {k: tuple(v) for k, v in by_service.items()}, tuple(everywhere)
+        if any(p.service is None or "*" in p.service or "?" in p.service for p in st.action):
+            everywhere.append(st)
+            continue
+        for p in st.action:
+            if "*" in p.text or "?" in p.text or not p.text.isascii():
+                by_service.setdefault(p.service, []).append(st)
+            else:
+                exact.setdefault(p.text.lower(), []).append(st)
+    return ({k: tuple(dict.fromkeys(v)) for k, v in exact.items()},
+            {k: tuple(dict.fromkeys(v)) for k, v in by_service.items()}, tuple(everywhere))
 
 
 def _action_applies(st: StatementFacts, action: str) -> bool:

@@ -363,12 +363,18 @@ def member(term: Term, text: str) -> bool:
     if term.fold:
         text = text.casefold()  # the automaton reads each character's fold
     hit = False
-    for glob in term.globs:
-        matcher = _matcher(glob)
+    for matcher in _matchers(term):
         if matcher(text):
             hit = True
             break
     return hit != term.negated
+
+
+@lru_cache(maxsize=1 << 16)
+def _matchers(term: Term) -> tuple:
+    # Keyed by the term (its hash kept), not glob by glob: a glob's hash is
+    # recomputed from its items at every lookup.
+    return tuple(_matcher(glob) for glob in term.globs)
 
 
 # A glob with a few stars is matched by the regex engine (each star a
@@ -380,10 +386,28 @@ _REGEX_STARS = 3
 @lru_cache(maxsize=1 << 16)
 def _matcher(glob: Glob):
     """A function telling whether a (case-folded, where the glob is) string
-    is one of the glob's: the same language as the glob's automaton."""
+    is one of the glob's: the same language as the glob's automaton. Most
+    strings asked about miss most globs at their literal ends, which are
+    compared first; the regex is compiled only for a glob a string reaches."""
+    prefix, suffix = _literal_ends(glob)
+    if len(prefix) == len(glob):
+        return prefix.__eq__  # a literal glob: one string
+    whole: list = []
+
+    def full(text: str) -> bool:
+        if not whole:
+            whole.append(_full_matcher(glob))
+        return bool(whole[0](text))
+
+    def match(text: str) -> bool:
+        return (len(text) >= len(prefix) + len(suffix) and text.startswith(prefix) and text.endswith(suffix)
+                and full(text))
+    return match
+
+
+def _full_matcher(glob: Glob):
     if sum(1 for kind, _ in glob if kind == "star") > _REGEX_STARS:
-        automaton = _automaton(glob, False)
-        return lambda text: automaton.accepts(text)
+        return _automaton(glob, False).accepts
     parts = []
     for kind, value in glob:
         if kind == "lit":

@@ -136,8 +136,14 @@ def _free_keys(engine: Engine, question: Open) -> list[str]:
     fixed = {k.lower() for k in question.context}
     if question.derive_context:
         fixed |= {k.lower() for k in CALLER_KEYS}
-    keys = V.free_keys([st for facts in engine._facts.values() for st in facts])
+    keys = _variable_keys.get(engine)
+    if keys is None:
+        keys = _variable_keys[engine] = V.free_keys([st for facts in engine._facts.values() for st in facts])
     return [k for k in keys if k.lower() not in fixed]
+
+
+# The keys of the variables each policy set's statements use.
+_variable_keys: "weakref.WeakKeyDictionary[Engine, list[str]]" = weakref.WeakKeyDictionary()
 
 
 def _with_free_variables(engine: Engine, question: Open, keys: list[str], timeout_ms: int,
