@@ -40,6 +40,14 @@ echo "== iamlogic check-no-new-access --existing examples/refactor/before.json -
 "$iamlogic" check-no-new-access --existing examples/refactor/before.json --new examples/refactor/after-widened.json
 echo "   exit $?: 2 means new access, shown by the witness"
 echo
+echo "== iamlogic check-no-new-access --existing examples/variables/whole-share.json --new examples/variables/home-folders.json"
+"$iamlogic" check-no-new-access --existing examples/variables/whole-share.json --new examples/variables/home-folders.json
+echo "   exit $?: 0 means proven, whatever each user's name"
+echo
+echo "== iamlogic check-no-new-access --existing examples/variables/home-folders.json --new examples/variables/whole-share.json"
+"$iamlogic" check-no-new-access --existing examples/variables/home-folders.json --new examples/variables/whole-share.json
+echo "   exit $?: 2 means new access: a user outside its own folder"
+echo
 echo "### Asking what can ever be allowed"
 echo
 for file in examples/questions/*.json; do

@@ -465,6 +465,16 @@ def subsumes(general: Glob, specific: Glob) -> bool:
     """A sufficient test that every string of ``specific`` is one of
     ``general`` (the general glob's items read against the specific one's,
     a wildcard only by a wider one); False when it cannot tell."""
+    # A literal of the general glob reads only the same literal of the
+    # specific one: each literal run must appear in the specific glob's
+    # literals, in order (most pairs fail here, without the walk below).
+    skeleton, at = _skeleton(specific), 0
+    for run in _literal_runs(general):
+        at = skeleton.find(run, at)
+        if at < 0:
+            return False
+        at += len(run)
+
     @lru_cache(maxsize=None)
     def fits(i: int, j: int) -> bool:
         if i == len(general):
@@ -481,6 +491,17 @@ def subsumes(general: Glob, specific: Glob) -> bool:
             return item == ("lit", value) and fits(i + 1, j + 1)
         return item[0] != "star" and _item_within(item, value) and fits(i + 1, j + 1)
     return fits(0, 0)
+
+
+@lru_cache(maxsize=1 << 16)
+def _skeleton(g: Glob) -> str:
+    """The glob's literal characters, a NUL for each other item."""
+    return "".join(value if kind == "lit" else "\0" for kind, value in g)
+
+
+@lru_cache(maxsize=1 << 16)
+def _literal_runs(g: Glob) -> tuple[str, ...]:
+    return tuple(run for run in _skeleton(g).split("\0") if run)
 
 
 def without_subsumed(globs: tuple[Glob, ...], by: tuple[Glob, ...] = ()) -> tuple[Glob, ...]:
@@ -505,6 +526,10 @@ def _without_subsumed(globs, by):
     for h in dict.fromkeys(globs + by):
         if any(kind != "lit" for kind, _ in h):
             by_prefix.setdefault(_literal_prefix(h), []).append(h)
+    # The widest first (fewest literal characters): a union of many narrow
+    # patterns under one wide one is then pruned in one test each.
+    for bucket in by_prefix.values():
+        bucket.sort(key=lambda h: sum(1 for kind, _ in h if kind == "lit"))
     missed = frozenset(by)
     out = []
     for g in dict.fromkeys(globs):

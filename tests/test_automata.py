@@ -63,3 +63,20 @@ def test_two_globs_meet_exactly_when_the_search_finds_a_common_string(g, h):
     assert (met is None) == (searched is None)
     if met is not None:
         assert A.member(A.Term((g,)), met) and A.member(A.Term((h,)), met)
+
+
+@given(g=globs, h=globs)
+@settings(max_examples=400, deadline=None)
+def test_a_glob_said_to_subsume_another_holds_all_its_strings(g, h):
+    # stack.py drops an Allow pattern another subsumes: that must lose no
+    # resource, so no string of the narrower may be outside the wider.
+    if A.subsumes(g, h):
+        outside = A._search([A.Term((h,)), A.Term((g,))], lambda v: v[0] and not v[1], [0], 200_000)
+        assert outside is None, (g, h, outside)
+
+
+def test_a_narrow_pattern_under_a_wide_one_is_subsumed():
+    wide = A.resource_glob("arn:aws:ec2:*:111122223333:instance/*")
+    narrow = A.resource_glob("arn:aws:ec2:us-*-1:111122223333:instance/i-0007*")
+    other = A.resource_glob("arn:aws:ec2:us-*-1:111122223333:instance/i-0009*")
+    assert A.subsumes(wide, narrow) and not A.subsumes(narrow, wide) and not A.subsumes(narrow, other)

@@ -77,6 +77,22 @@ def test_example_refactors():
     assert widened.result == "FAIL" and widened.witness["action"].startswith("s3:GetObject")
 
 
+def test_example_home_folders():
+    # SEMANTICS §5: ${aws:username} is each caller's own name, so the home
+    # folders are inside the share whatever the names; the share is not
+    # inside the folders (a user reads outside its own).
+    from iamlogic.proofs import check_no_new_access
+
+    folder = ROOT / "examples" / "variables"
+    assert sorted(p.name for p in folder.glob("*.json")) == ["home-folders.json", "whole-share.json"]
+    home, share = (folder / "home-folders.json").read_text(), (folder / "whole-share.json").read_text()
+    assert check_no_new_access(home, share).result == "PASS"
+    widened = check_no_new_access(share, home)
+    assert widened.result == "FAIL"
+    name = widened.witness["context"]["aws:username"]
+    assert not widened.witness["resource"].startswith(f"arn:aws:s3:::team-share/home/{name}/")
+
+
 QUESTIONS = ROOT / "examples" / "questions"
 # can-be-allowed: (result, the forbidding layers or the witness's action).
 EXPECTED_QUESTIONS = {
@@ -114,6 +130,8 @@ def test_demo_script_runs_every_example():
     assert "exit 2: blocking findings (this example is broken on purpose)" in proc.stdout
     assert "PROVEN NEVER\n  forbidden by: the SCP level ou-sandbox" in proc.stdout
     assert "FAIL\n  witness: s3:GetObject on arn:aws:s3:::www-assets/" in proc.stdout
+    assert "PASS\n   exit 0: 0 means proven, whatever each user's name" in proc.stdout
+    assert 'arn:aws:s3:::team-share/a with {"aws:username": "witness"}' in proc.stdout
 
 
 def test_package_docstring_examples():
