@@ -19,6 +19,7 @@ import json
 import time
 import weakref
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..kernel.catalogue import CATALOGUE
 from ..kernel.conditions import keys_read
@@ -227,8 +228,8 @@ def _can_be_allowed(engine: Engine, question: Open, timeout_ms: int, ignore: fro
 
 def _entry(st, layer: str, bit: int, caller: Caller, has_boundary: bool, fixed: RequestContext,
            ctx: C.SymbolicContext, memo: dict):
-    """(dedup key, (bit, effect, grant bits, condition formula | None, Term))
-    for a statement that can apply to the caller; False when it cannot."""
+    """(dedup key, _Entry) for a statement that can apply to the caller;
+    False when it cannot."""
     how = principal_match(st, layer == "resource", caller, has_boundary)
     if how is None:
         return False
@@ -244,7 +245,7 @@ def _entry(st, layer: str, bit: int, caller: Caller, has_boundary: bool, fixed: 
     condition = ctx.block(st.condition) if st.condition else None
     grant = GRANT_BITS[how] if (layer == "resource" and how and st.effect is Effect.ALLOW) else 0
     key = (bit, st.effect, grant, None if condition is None else condition.get_id(), term)
-    return key, (bit, st.effect, grant, condition, term)
+    return key, _Entry(bit, st.effect, grant, condition, term)
 
 
 # The keys a caller's identity sets (principals.Caller.derived_context), lower-cased.
@@ -291,239 +292,341 @@ def _may_be_allowed(engine: Engine, caller: Caller, ignore: frozenset[str]) -> b
                for same in accounts for must in (False, True))
 
 
+class _Entry(NamedTuple):
+    """A statement as the search reads it: its layer's bit, effect, the
+    grant bits it adds (a resource policy's Allow naming the caller), its
+    condition block (None: unconditional) and its resource term."""
+
+    bit: int
+    effect: Effect
+    grant: int
+    condition: object
+    term: A.Term
+
+
+# The settings of the three facts the resource string decides besides the
+# statements: it has an account, it is in the caller's, it must allow itself.
+_SETTINGS = [(h, i, m) for h in (False, True) for i in (False, True) for m in (False, True)]
+
+
 def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cls: ActionClass, search: _Search,
                    ignore: frozenset[str]) -> Found | None:
-    ctx = search.ctx
-    action = cls.representative
-    fixed = RequestContext(question.context)
-    if question.derive_context:
-        # The keys AWS sets from the caller's identity are not the caller's to
-        # choose: derived as the kernel derives them, absent (an empty list)
-        # where the caller has none; the question's own values still win.
-        derived = caller.derived_context()
-        fixed = RequestContext({**{k: [] for k in CALLER_KEYS}, **derived, **question.context})
-    ctx.fixed = fixed
-    applies = engine._applies_mask(caller)
-    bits = engine._bits
-    has_boundary = bool(applies & bits.get("boundary", 0))
-    entries = []  # (bit, effect, grant bits, condition formula | None, Term)
-    seen: set = set()
-    for layer, candidates in engine._candidates(action):
-        bit = bits[layer]
-        if not applies & bit or layer in ignore:
-            continue
-        for st in candidates:
-            # What a statement is for this caller does not change from one
-            # question to the next (the search is kept per question shape).
-            independent = search.memo.get(("independent", id(st)))
-            if independent is None:
-                independent = search.memo[("independent", id(st))] = _caller_independent(st)
-            memo_key = ("entry", id(st), None if independent else principal, layer)
-            known = search.memo.get(memo_key)
-            if known is None:
-                known = search.memo[memo_key] = _entry(st, layer, bit, caller, has_boundary, fixed, ctx, search.memo)
-            if known is False:
-                continue
-            key, entry = known
-            if key not in seen:  # statements that say the same thing count once
-                seen.add(key)
-                entries.append(entry)
-    ignored = sum(bits[name] for name in ignore if name in bits)
+    return _ClassSearch(engine, question, principal, caller, cls, search, ignore).run()
 
-    # What the resource string decides besides the statements.
-    fixed_terms: list[A.Term] = []
-    if not cls.typed:
-        fixed_terms.append(A.ANY_REQUEST_RESOURCE)
-    elif cls.arn_formats:
-        fixed_terms.append(A.Term(tuple(g for f in cls.arn_formats for g in A.format_globs(f))))
-    else:
-        fixed_terms.append(A.Term(((("lit", "*"),),)))  # an action without resource types takes "*"
-    if question.resource is not None:
-        fixed_terms.append(A.Term((A.resource_glob(question.resource),) if question.resource != "*"
-                                  else ((("lit", "*"),),)))
-    required = list(range(len(fixed_terms)))
-    account_terms = (A.Term((_arn_with(digits=True),)),
-                     A.Term((_arn_with(account=caller.account),)) if caller.account else A.Term(()))
-    must_allow_term = A.Term(())
-    if action.lower() in _TRUST_ACTIONS:
-        must_allow_term = A.Term((_arn_with(service="iam", prefix="role/"),))
-    elif action.lower().startswith("kms:"):
-        must_allow_term = A.Term((_arn_with(service="kms", prefix="key/"),))
-    base = fixed_terms + list(account_terms) + [must_allow_term]
-    n_base = len(base)
 
-    blocks, prefer = _blocks_of(entries)
-    if len(blocks) > MAX_STACK_BLOCKS:
-        raise Unsupported(f"{len(blocks)} condition blocks on {action} (more than {MAX_STACK_BLOCKS})")
-    ctx.fixed = None
-    kind = caller.kind
-    outcomes = {}
-    resource_bit = bits.get("resource", 0)
-    n_fixed = len(fixed_terms)
+class _ClassSearch:
+    """One caller and one action class of a question: the statements that
+    can apply (entries), the terms the resource string decides besides them
+    (base terms: the action's ARN formats, the question's resource, whether
+    it names an account, the caller's, whether it must allow itself), and
+    the search for a resource and a condition assignment the rules allow."""
 
-    def decide(allows: int, denies: int, grants: int, has_account: bool, in_caller_account: bool,
+    def __init__(self, engine: Engine, question: Open, principal, caller: Caller, cls: ActionClass,
+                 search: _Search, ignore: frozenset[str]):
+        self.engine, self.question, self.principal, self.caller = engine, question, principal, caller
+        self.search, self.action = search, cls.representative
+        self.applies = engine._applies_mask(caller)
+        bits = engine._bits
+        self.ignored = sum(bits[name] for name in ignore if name in bits)
+        self.resource_bit = bits.get("resource", 0)
+        self.entries = self._entries(ignore)
+        self.fixed_terms = self._fixed_terms(cls)
+        self.n_fixed = len(self.fixed_terms)
+        self.required = list(range(self.n_fixed))
+        account_terms = [A.Term((_arn_with(digits=True),)),
+                         A.Term((_arn_with(account=caller.account),)) if caller.account else A.Term(())]
+        must_allow_term = A.Term(())
+        if self.action.lower() in _TRUST_ACTIONS:
+            must_allow_term = A.Term((_arn_with(service="iam", prefix="role/"),))
+        elif self.action.lower().startswith("kms:"):
+            must_allow_term = A.Term((_arn_with(service="kms", prefix="key/"),))
+        self.base = self.fixed_terms + account_terms + [must_allow_term]
+        self.n_base = len(self.base)
+        self.blocks, self.prefer = _blocks_of(self.entries)
+        if len(self.blocks) > MAX_STACK_BLOCKS:
+            raise Unsupported(f"{len(self.blocks)} condition blocks on {self.action} (more than {MAX_STACK_BLOCKS})")
+        self.outcomes: dict = {}
+
+    def _entries(self, ignore: frozenset[str]) -> list[_Entry]:
+        """Every statement that can apply to the caller and the action, each
+        meaning once (statements that say the same thing count once)."""
+        engine, question, caller, search = self.engine, self.question, self.caller, self.search
+        ctx = search.ctx
+        fixed = RequestContext(question.context)
+        if question.derive_context:
+            # The keys AWS sets from the caller's identity are not the caller's
+            # to choose: derived as the kernel derives them, absent (an empty
+            # list) where the caller has none; the question's own values win.
+            derived = caller.derived_context()
+            fixed = RequestContext({**{k: [] for k in CALLER_KEYS}, **derived, **question.context})
+        ctx.fixed = fixed
+        bits = engine._bits
+        has_boundary = bool(self.applies & bits.get("boundary", 0))
+        entries, seen = [], set()
+        try:
+            for layer, candidates in engine._candidates(self.action):
+                bit = bits[layer]
+                if not self.applies & bit or layer in ignore:
+                    continue
+                for st in candidates:
+                    # What a statement is for this caller does not change from
+                    # one question to the next (the search is kept per question
+                    # shape); for most statements, nor from caller to caller.
+                    independent = search.memo.get(("independent", id(st)))
+                    if independent is None:
+                        independent = search.memo[("independent", id(st))] = _caller_independent(st)
+                    memo_key = ("entry", id(st), None if independent else self.principal, layer)
+                    known = search.memo.get(memo_key)
+                    if known is None:
+                        known = search.memo[memo_key] = _entry(st, layer, bit, caller, has_boundary, fixed, ctx,
+                                                               search.memo)
+                    if known is False:
+                        continue
+                    key, entry = known
+                    if key not in seen:
+                        seen.add(key)
+                        entries.append(entry)
+        finally:
+            ctx.fixed = None
+        return entries
+
+    def _fixed_terms(self, cls: ActionClass) -> list[A.Term]:
+        """What the resource must match whatever the statements: the
+        action's ARN formats, and the question's resource pattern."""
+        if not cls.typed:
+            terms = [A.ANY_REQUEST_RESOURCE]
+        elif cls.arn_formats:
+            terms = [A.Term(tuple(g for f in cls.arn_formats for g in A.format_globs(f)))]
+        else:
+            terms = [A.Term(((("lit", "*"),),))]  # an action without resource types takes "*"
+        resource = self.question.resource
+        if resource is not None:
+            terms.append(A.Term((A.resource_glob(resource),) if resource != "*" else ((("lit", "*"),),)))
+        return terms
+
+    # ------------------------------------------------------------ the rules
+
+    def decide(self, allows: int, denies: int, grants: int, has_account: bool, in_caller_account: bool,
                must_allow: bool) -> bool:
         """The rules' decision for these layer-level facts (as Engine.decide
         builds its signature)."""
-        allows |= ignored & applies
+        allows |= self.ignored & self.applies
         if denies:
             # With a Deny the Allows cannot change the rules' decision (deny
             # wins, proven for every signature in tests/test_kernel_properties.py):
             # dropping them only lets more memberships share one signature.
             allows = grants = 0
+        caller, question = self.caller, self.question
         if caller.account is None:
             same_account = None
         elif question.resource_account is not None:
             same_account = question.resource_account == caller.account
         else:
             same_account = in_caller_account if has_account else True
-        signature_key = (kind, same_account, must_allow, applies, allows, denies, grants)
-        decision = outcomes.get(signature_key)
+        signature_key = (caller.kind, same_account, must_allow, self.applies, allows, denies, grants)
+        decision = self.outcomes.get(signature_key)
         if decision is None:
-            decision = outcomes[signature_key] = outcome(engine._signature(signature_key)).decision
+            decision = self.outcomes[signature_key] = outcome(self.engine._signature(signature_key)).decision
         return decision == "allow"
 
-    def allowed(values, active) -> bool:
+    def allowed(self, values, active: list[_Entry]) -> bool:
+        """The rules' decision for a resource with these memberships (one
+        per base term, then one per active entry)."""
+        n_fixed, n_base = self.n_fixed, self.n_base
         if not all(values[:n_fixed]):
             return False
         allows = denies = grants = 0
-        for (bit, effect, grant, _, _), hit in zip(active, values[n_base:]):
+        for e, hit in zip(active, values[n_base:]):
             if hit:
-                if effect is Effect.ALLOW:
-                    allows |= bit
-                    grants |= grant
+                if e.effect is Effect.ALLOW:
+                    allows |= e.bit
+                    grants |= e.grant
                 else:
-                    denies |= bit
-        return decide(allows, denies, grants, *values[n_fixed:n_base])
+                    denies |= e.bit
+        return self.decide(allows, denies, grants, *values[n_fixed:n_base])
 
-    settings = [(h, i, m) for h in (False, True) for i in (False, True) for m in (False, True)]
+    def allowed_at(self, resource: str, active: list[_Entry]) -> bool:
+        """Whether the rules allow ``resource`` itself under these entries
+        (``allowed`` on its memberships; a statement whose layer already has
+        what it would add is not read)."""
+        if not all(A.member(term, resource) for term in self.base[:self.n_fixed]):
+            return False
+        allows = denies = grants = 0
+        for e in active:
+            if e.effect is Effect.ALLOW:
+                if allows & e.bit and grants & e.grant == e.grant:
+                    continue
+                if A.member(e.term, resource):
+                    allows |= e.bit
+                    grants |= e.grant
+            elif not denies & e.bit and A.member(e.term, resource):
+                denies |= e.bit
+        return self.decide(allows, denies, grants, *(A.member(term, resource) for term in self.base[self.n_fixed:]))
 
-    def best_settings(active, without: int = 0, denying: int = 0) -> list[tuple]:
-        """The settings of the three resource-decided facts (has an account,
-        in the caller's, must allow itself) under which some membership could
-        be allowed: every active Allow matching (but those of ``without``),
-        only the certain Denies (and those of ``denying``)."""
+    def best_settings(self, active: list[_Entry], without: int = 0, denying: int = 0) -> list[tuple]:
+        """The settings of the three resource-decided facts under which some
+        membership could be allowed: every active Allow matching (but those
+        of the layers ``without``), only the certain Denies (and those of the
+        layers ``denying``)."""
         allows = grants = 0
         denies = denying
-        for bit, effect, grant, _, term in active:
-            if effect is Effect.ALLOW and not bit & without:
-                allows |= bit
-                grants |= grant
-            elif effect is Effect.DENY and term == EVERYTHING:
-                denies |= bit
-        if without & resource_bit:
+        for e in active:
+            if e.effect is Effect.ALLOW and not e.bit & without:
+                allows |= e.bit
+                grants |= e.grant
+            elif e.effect is Effect.DENY and e.term == EVERYTHING:
+                denies |= e.bit
+        if without & self.resource_bit:
             grants = 0
-        return [setting for setting in settings if decide(allows, denies, grants, *setting)]
+        return [setting for setting in _SETTINGS if self.decide(allows, denies, grants, *setting)]
 
-    def best_case(active, without: int = 0) -> bool:
-        return bool(best_settings(active, without))
-
-    def resource_facts(possible: list[tuple]) -> tuple[list[int], list[int]] | None:
+    def resource_facts(self, possible: list[tuple]) -> tuple[list[int], list[int]] | None:
         """Which resource-decided facts every allowed setting has (required)
         and which none has (forbidden), as indexes into the base terms; None
         when no resource can have what every allowed setting needs (or no
         setting is allowed)."""
         if not possible:
             return None
-        required_now, forbidden = list(required), []
+        required_now, forbidden = list(self.required), []
         for j in range(3):
-            never = not base[n_fixed + j].globs  # e.g. no resource must allow itself for this action
+            index = self.n_fixed + j
+            never = not self.base[index].globs  # e.g. no resource must allow itself for this action
             if not any(setting[j] for setting in possible):
                 if not never:
-                    forbidden.append(n_fixed + j)
+                    forbidden.append(index)
             elif all(setting[j] for setting in possible):
                 if never:
                     return None
-                required_now.append(n_fixed + j)
+                required_now.append(index)
         return required_now, forbidden
 
-    def resource_for(active) -> str | None:
+    # ------------------------------------------------------------ the search
+
+    def run(self) -> Found | None:
+        """A request of this caller and action class the rules allow, or
+        None when there is none."""
+        entries = self.entries
+        # Monotone upper bound: every Allow as if its condition held, only the
+        # unconditional Denies. If no resource is allowed even so, none is; the
+        # resource found is tried first under each condition assignment.
+        upper = [e for e in entries if e.effect is Effect.ALLOW or e.condition is None]
+        candidate = self.resource_for(upper)
+        if candidate is None:
+            return None
+        # The candidate first, with only its own statements' blocks (the
+        # others' patterns miss it, whatever their conditions): a smaller
+        # problem, shared by every question whose candidate the same
+        # statements name. Its most favourable assignment usually allows it.
+        own = [e for e in entries if A.member(e.term, candidate)]
+        own_blocks, own_prefer = _blocks_of(own)
+        if not own_blocks:
+            return self._found(candidate, {})
+        first = self._assignments(own_blocks, own_prefer).get(0)
+        if first is not None and self.allowed_at(candidate, _holding(own, first.truth)):
+            return self._found(candidate, first.context)
+        assignments = self._assignments(self.blocks, self.prefer)
+        k = 0
+        while (assignment := assignments.get(k)) is not None:
+            k += 1
+            _remaining_ms(self.search.deadline)
+            active = _holding(entries, assignment.truth)
+            answer = candidate if self.allowed_at(candidate, active) else self.resource_for(active)
+            if answer is not None:
+                return self._found(answer, assignment.context)
+        return None
+
+    def _found(self, resource: str, context: dict) -> Found:
+        return Found(self.principal, self.action, resource, {**self.question.context, **context})
+
+    def _assignments(self, blocks: dict, prefer: dict) -> _Assignments:
+        key = ("stack", frozenset(blocks), tuple(sorted(prefer.items(), key=lambda kv: kv[0])))
+        found = self.search.assignments.get(key)
+        if found is None:
+            found = self.search.assignments[key] = _Assignments(self.search, blocks, prefer)
+        return found
+
+    def resource_for(self, active: list[_Entry]) -> str | None:
         """A resource the rules allow when exactly the ``active`` entries'
         conditions hold (each entry then applies iff its term matches)."""
-        possible = best_settings(active)
-        if not possible:
+        if not self.best_settings(active):
             return None  # no resource can help: the layers' Allows or Denies decide
-        # Statements of one layer, effect and grant say the same thing to the
-        # rules whichever of them matches: one term, the union of their globs.
-        merged: dict = {}
-        for e in active:
-            term = e[4]
-            key = (e[0], e[1], e[2]) if not term.negated and not term.fold else (e[0], e[1], e[2], term)
-            merged.setdefault(key, []).append(e)
-        # (A negated or case-folded term is keyed by itself: its group holds
-        # one term, kept as it is.)
-        active = [group[0] if len(group) == 1 or group[0][4].negated or group[0][4].fold else
-                  (*group[0][:4], A.Term(tuple(dict.fromkeys(g for e in group for g in e[4].globs))))
-                  for group in merged.values()]
+        active = _merged(active)
         # A Deny whose match the rules let nothing through with (explicit
         # deny wins, as the rules decide it) need not be told apart by layer:
         # the resource must miss all of them, one term, pruned as soon as it
         # is certain to match.
-        killing = [e for e in active if e[1] is Effect.DENY and not best_settings(active, denying=e[0])]
+        killing = [e for e in active if e.effect is Effect.DENY and not self.best_settings(active, denying=e.bit)]
         active = [e for e in active if not any(e is k for k in killing)]
-        denied = tuple(dict.fromkeys(g for e in killing if not e[4].negated for g in e[4].globs))
-        negated_denies = [e[4] for e in killing if e[4].negated]
-        forbidden_terms = ([A.Term(denied)] if denied else []) + negated_denies
+        denied = tuple(dict.fromkeys(g for e in killing if not e.term.negated for g in e.term.globs))
+        negated_denies = [e.term for e in killing if e.term.negated]
         # Most allowed questions are answered by the first resource one
         # needed pattern names: try a few such before the exhaustive search.
-        plan = layout(active, forbidden_terms)
+        plan = self.layout(active, ([A.Term(denied)] if denied else []) + negated_denies)
         if plan is None:
             return None
-        active_now, terms, required_now, groups, forbidden = plan
-        if groups:
-            smallest = min(groups, key=lambda group: sum(len(terms[i].globs) for i in group))
-            for glob in [g for i in smallest for g in terms[i].globs][:A.CANDIDATES]:
-                named = A.named_by(glob, terms[0], search.deadline)
-                if isinstance(named, str):
-                    values = [A.member(term, named) for term in terms]
-                    if not any(values[i] for i in forbidden) and allowed(values, active_now):
-                        return A.realistic(named, terms)
+        named = self._named(*plan)
+        if named is not None:
+            return named
         # An Allow pattern inside another of its union, or inside a killing
         # Deny, adds no allowed resource: drop it (and an Allow left with
         # none never matches) — fewer states for the exhaustive search.
         denied = A.without_subsumed(denied)
-        forbidden_terms = ([A.Term(denied)] if denied else []) + negated_denies
         pruned = []
         for e in active:
-            term = e[4]
-            if e[1] is Effect.ALLOW and not term.negated and not term.fold and term.globs:
+            term = e.term
+            if e.effect is Effect.ALLOW and not term.negated and not term.fold and term.globs:
                 globs = A.without_subsumed(term.globs, denied)
                 if not globs:
                     continue
-                e = (*e[:4], A.Term(globs))
+                e = e._replace(term=A.Term(globs))
             pruned.append(e)
-        plan = layout(pruned, forbidden_terms)
+        plan = self.layout(pruned, ([A.Term(denied)] if denied else []) + negated_denies)
         if plan is None:
             return None
         active_now, terms, required_now, groups, forbidden = plan
-        answer = A.search_terms(terms, lambda values: allowed(values, active_now), required_now, groups, forbidden,
-                                deadline=search.deadline)
+        answer = A.search_terms(terms, lambda values: self.allowed(values, active_now), required_now, groups,
+                                forbidden, deadline=self.search.deadline)
         if answer is False:
             raise Timeout()
         return answer if answer is None else A.realistic(answer, terms)
 
-    def layout(active, forbidden_terms):
+    def _named(self, active, terms, required_now, groups, forbidden) -> str | None:
+        """A resource one pattern of the smallest needed group names, that
+        the rules allow; None when the few tried are not."""
+        if not groups:
+            return None
+        smallest = min(groups, key=lambda group: sum(len(terms[i].globs) for i in group))
+        for glob in [g for i in smallest for g in terms[i].globs][:A.CANDIDATES]:
+            named = A.named_by(glob, terms[0], self.search.deadline)
+            if isinstance(named, str):
+                values = [A.member(term, named) for term in terms]
+                if not any(values[i] for i in forbidden) and self.allowed(values, active):
+                    return A.realistic(named, terms)
+        return None
+
+    def layout(self, active: list[_Entry], forbidden_terms: list[A.Term]):
         """The search over these entries: (entries, terms, required,
         required groups, forbidden), or None when nothing can be allowed."""
-        facts = resource_facts(best_settings(active))
+        facts = self.resource_facts(self.best_settings(active))
         if facts is None:
             return None
         required_now, forbidden = facts
+        n_base = self.n_base
         # A layer without which nothing is allowed must have a matching Allow:
         # prune the search where none of its patterns can still match.
         groups = []
-        for bit in {e[0] for e in active if e[1] is Effect.ALLOW}:
-            if not best_case(active, without=bit):
-                group = [n_base + i for i, e in enumerate(active) if e[0] == bit and e[1] is Effect.ALLOW]
-                if not any(active[i - n_base][4].negated for i in group):
+        for bit in {e.bit for e in active if e.effect is Effect.ALLOW}:
+            if not self.best_settings(active, without=bit):
+                group = [n_base + i for i, e in enumerate(active) if e.bit == bit and e.effect is Effect.ALLOW]
+                if not any(active[i - n_base].term.negated for i in group):
                     groups.append(group)
-        terms = base + [e[4] for e in active]
+        terms = self.base + [e.term for e in active]
         forbidden += range(len(terms), len(terms) + len(forbidden_terms))
         terms += forbidden_terms
         # Format globs that cannot meet a pattern each needed layer (and the
         # question's resource) must match add nothing: drop them.
         formats = terms[0].globs
-        for group in groups + ([[1]] if question.resource is not None else []):
+        for group in groups + ([[1]] if self.question.resource is not None else []):
             wanted = [g for i in group for g in terms[i].globs]
             formats = tuple(f for f in formats if any(A._may_meet(f, w) for w in wanted))
         if not formats:
@@ -532,74 +635,33 @@ def _class_allowed(engine: Engine, question: Open, principal, caller: Caller, cl
         # Nor is anything allowed when no resource of these formats has the
         # facts every allowed setting needs (every KMS key must allow itself,
         # and no key policy allows): the base terms alone decide that.
-        if len(required_now) > len(required) or any(i < n_base for i in forbidden):
+        if len(required_now) > len(self.required) or any(i < n_base for i in forbidden):
             facts_met = A.search_terms(terms[:n_base], lambda values: all(values[i] for i in required_now),
                                        required_now, (), [i for i in forbidden if i < n_base],
-                                       deadline=search.deadline)
+                                       deadline=self.search.deadline)
             if facts_met is False:
                 raise Timeout()
             if facts_met is None:
                 return None
         return active, terms, required_now, groups, forbidden
 
-    def allowed_at(resource: str, active) -> bool:
-        """Whether the rules allow ``resource`` itself under these entries
-        (``allowed`` on its memberships; a statement whose layer already has
-        what it would add is not read)."""
-        if not all(A.member(term, resource) for term in base[:n_fixed]):
-            return False
-        allows = denies = grants = 0
-        for bit, effect, grant, _, term in active:
-            if effect is Effect.ALLOW:
-                if allows & bit and grants & grant == grant:
-                    continue
-                if A.member(term, resource):
-                    allows |= bit
-                    grants |= grant
-            elif not denies & bit and A.member(term, resource):
-                denies |= bit
-        return decide(allows, denies, grants, *(A.member(term, resource) for term in base[n_fixed:]))
 
-    # Monotone upper bound: every Allow as if its condition held, only the
-    # unconditional Denies. If no resource is allowed even so, none is; the
-    # resource found is tried first under each condition assignment.
-    upper = [e for e in entries if e[1] is Effect.ALLOW or e[3] is None]
-    candidate = resource_for(upper)
-    if candidate is None:
-        return None
-    if not blocks:
-        return Found(principal, action, candidate, dict(question.context))
+def _holding(entries: list[_Entry], truth: dict) -> list[_Entry]:
+    """The entries whose condition holds under this truth of the blocks."""
+    return [e for e in entries if e.condition is None or truth[e.condition.get_id()]]
 
-    def assignments_of(blocks, prefer) -> _Assignments:
-        key = ("stack", frozenset(blocks), tuple(sorted(prefer.items(), key=lambda kv: kv[0])))
-        found = search.assignments.get(key)
-        if found is None:
-            found = search.assignments[key] = _Assignments(search, blocks, prefer)
-        return found
 
-    # The candidate first, with only its own statements' blocks (the others'
-    # patterns miss it, whatever their conditions): a smaller problem, shared
-    # by every question whose candidate the same statements name. Its most
-    # favourable assignment usually allows it.
-    own = [e for e in entries if A.member(e[4], candidate)]
-    own_blocks, own_prefer = _blocks_of(own)
-    if own_blocks:
-        first = assignments_of(own_blocks, own_prefer).get(0)
-        if first is not None and allowed_at(candidate, [e for e in own if e[3] is None or first.truth[e[3].get_id()]]):
-            return Found(principal, action, candidate, {**question.context, **first.context})
-    else:
-        return Found(principal, action, candidate, dict(question.context))
-    assignments = assignments_of(blocks, prefer)
-    k = 0
-    while (assignment := assignments.get(k)) is not None:
-        k += 1
-        _remaining_ms(search.deadline)
-        active = [e for e in entries if e[3] is None or assignment.truth[e[3].get_id()]]
-        answer = candidate if allowed_at(candidate, active) else resource_for(active)
-        if answer is not None:
-            context = {**question.context, **assignment.context}
-            return Found(principal, action, answer, context)
-    return None
+def _merged(active: list[_Entry]) -> list[_Entry]:
+    """Statements of one layer, effect and grant say the same thing to the
+    rules whichever of them matches: one term, the union of their globs. (A
+    negated or case-folded term is kept as it is.)"""
+    merged: dict = {}
+    for e in active:
+        plain = not e.term.negated and not e.term.fold
+        merged.setdefault((e.bit, e.effect, e.grant) if plain else (e.bit, e.effect, e.grant, e.term), []).append(e)
+    return [group[0] if len(group) == 1 or group[0].term.negated or group[0].term.fold else
+            group[0]._replace(term=A.Term(tuple(dict.fromkeys(g for e in group for g in e.term.globs))))
+            for group in merged.values()]
 
 
 def _blocks_of(entries) -> tuple[dict, dict]:
