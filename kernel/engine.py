@@ -72,8 +72,12 @@ class Engine:
         key = action.lower()
         found = self._by_action.get(key)
         if found is None:
+            # The first action reads every statement; an engine asked about
+            # more builds the index (most engines of an account scan answer
+            # one action, and the index costs more than one scan).
+            read = self._may_match if self._by_action else (lambda name, _: self._facts[name])
             found = tuple(
-                (name, tuple(st for st in self._may_match(name, key) if _action_applies(st, action)))
+                (name, tuple(st for st in read(name, key) if _action_applies(st, action)))
                 for name in self._facts
             )
             self._by_action[key] = found
