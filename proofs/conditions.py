@@ -21,13 +21,19 @@ values as up to ``n`` elements, ``n`` being the number of qualified clauses on
 that key (each clause needs at most one element to be true or false, so a
 request exists iff one with at most ``n`` values does).
 
+BinaryEquals compares the decoded bytes: the request strings that decode to
+one policy value are finitely many (base64 leaves a final character's unused
+bits free), so "equals one of them" is a string atom like StringEquals'.
+
 Not encoded yet (raise Unsupported, the answer is UNKNOWN): set operators on
-non-string keys, policy variables whose keys the question does not fix,
-BinaryEquals.
+non-string keys (Binary ones too: the kernel stops at the first value it
+cannot read, and "is base64" is no glob), and policy variables whose keys
+the question does not fix (variables.py decides what it can of those).
 """
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -229,7 +235,10 @@ def encode(clause: ConditionClause, ctx: SymbolicContext) -> z3.BoolRef:
     hits = _hits(op, key, texts, ctx, 0)
     if hits is None:
         return z3.BoolVal(False)  # an unreadable policy value: never true
-    readable_single = z3.And(present, z3.Not(several), z3.Not(ctx.unreadable(key, op.value_type)))
+    # (A Binary value is read as the string it is: only the strings that
+    # decode to a policy value match, so unreadable ones simply do not.)
+    read_as = ValueType.STRING if op.value_type is ValueType.BINARY else op.value_type
+    readable_single = z3.And(present, z3.Not(several), z3.Not(ctx.unreadable(key, read_as)))
     satisfied = z3.And(readable_single, z3.Not(hits) if op.negated else hits)
     missing = z3.BoolVal(True) if (operator.if_exists or op.negated) else z3.BoolVal(False)
     return z3.Or(z3.And(z3.Not(present), missing), satisfied)
@@ -278,7 +287,16 @@ def _hits(op, key: str, texts: list[str], ctx: SymbolicContext, element: int) ->
     """Whether the request value matches some policy value (positively)."""
     vt = op.value_type
     if vt is ValueType.BINARY:
-        raise Unsupported("BinaryEquals is not encoded yet")
+        encodings = []
+        for text in texts:
+            value = V.parse_binary(text)
+            if value is None:
+                return None  # an unreadable policy value: the clause is never true
+            encodings += _encodings(value)
+        if not encodings:
+            return z3.BoolVal(False)
+        globs = tuple(dict.fromkeys(tuple(("lit", c) for c in e) for e in encodings))
+        return ctx.member(key, ValueType.STRING, element, Term(globs))
     if vt is ValueType.STRING:
         if not texts:
             return z3.BoolVal(False)
@@ -324,6 +342,21 @@ def _hits(op, key: str, texts: list[str], ctx: SymbolicContext, element: int) ->
                 v6 = ctx.value6(key)
                 terms.append(z3.And(ctx.ipv6(key), (v6 & mask) == int(net.network_address)))
     return z3.Or(*terms) if terms else z3.BoolVal(False)
+
+
+_BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def _encodings(value: bytes) -> list[str]:
+    """Every string the kernel reads as these bytes (kernel/values.py's
+    parse_binary: strict alphabet and padding, a final character's unused
+    bits free)."""
+    canonical = base64.b64encode(value).decode()
+    data = canonical.rstrip("=")
+    if not data:
+        return [canonical]
+    stem, padding = data[:-1], canonical[len(data):]
+    return [stem + c + padding for c in _BASE64 if V.parse_binary(stem + c + padding) == value]
 
 
 def string_constraints(ctx: SymbolicContext, atoms, model: z3.ModelRef) -> dict[str, list]:

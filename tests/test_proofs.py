@@ -158,3 +158,45 @@ def test_cli_exit_codes_and_json(tmp_path):
     assert proc.returncode == 3 and proc.stdout.startswith("UNKNOWN: ForAnyValue:NumericLessThan")
     assert run("equivalent", old, old).returncode == 0
     assert run("equivalent", old, tmp_path / "missing.json").returncode == 1
+
+
+def binary_allow(operator, values):
+    return allow("s3:GetObject", "*", Condition={operator: {"s3:x-amz-blob": values}})
+
+
+def test_binary_equals_compares_the_decoded_bytes():
+    # SEMANTICS §4: BinaryEquals compares base64 values as bytes. "QQ==" and
+    # "QR==" decode alike (the last character's unused bits are free), so the
+    # string operator naming one of them allows less.
+    variants = [f"Q{c}==" for c in "QRSTUVWXYZabcdef"]
+    binary = binary_allow("BinaryEquals", "QQ==")
+    assert equivalent(binary, binary_allow("StringEquals", variants)).result == "PASS"
+    check = check_no_new_access(binary, binary_allow("StringEquals", "QQ=="))
+    assert check.result == "FAIL" and check.witness["context"]["s3:x-amz-blob"] in variants[1:]
+    assert replayed(check, binary, binary_allow("StringEquals", "QQ==")) == ("allow", "implicit_deny")
+
+
+def test_binary_set_operators_stay_unknown():
+    check = check_no_new_access(binary_allow("ForAnyValue:BinaryEquals", "QQ=="), OLD)
+    assert check.result == "UNKNOWN" and "set operators on Binary values" in check.note
+
+
+@pytest.mark.parametrize("value", [b"", b"A", b"AB", b"ABC", b"\xff\xfe", b"hello"])
+def test_the_strings_read_as_some_bytes_are_exactly_the_listed_ones(value):
+    import base64
+
+    from iamlogic.kernel.values import parse_binary
+    from iamlogic.proofs.conditions import _encodings
+
+    # Every string of the canonical length with its last three characters
+    # anywhere in the alphabet (and "="): those the kernel reads as the value
+    # are the ones listed, no more, no fewer.
+    canonical = base64.b64encode(value).decode()
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+    if not canonical:
+        assert _encodings(value) == [""]
+        return
+    stem = canonical[:-3]
+    read_alike = {stem + a + b + c for a in alphabet for b in alphabet for c in alphabet
+                  if parse_binary(stem + a + b + c) == value}
+    assert read_alike == set(_encodings(value))
