@@ -17,10 +17,10 @@ narrower second, so is the first in the second whatever the values: PASS.
 (A narrowing to ``arn:aws:s3:::b/${aws:username}/*`` from ``arn:aws:s3:::b/*``
 is proven so.)
 
-Otherwise a few values — absent, a fresh one, and each word the
-policies' own patterns spell (the values that can make a variable pattern
-meet a literal one, such as a Deny on ``b/alice/*``) — are each fixed in turn
-and the question asked under it. A request found under any of them is a real
+Otherwise a few values — a fresh one, each word the policies' own patterns
+spell (the values that can make a variable pattern meet a literal one, such
+as a Deny on ``b/alice/*``), and absent — are each fixed in turn and the
+question asked under it. A request found under any of them is a real
 witness (the value is in its context, and the kernel replays it). Finding
 none is not a proof for every value: the answer is then UNKNOWN, naming the
 keys and the values tried.
