@@ -292,15 +292,17 @@ def _remaining_ms(deadline: float) -> int:
 
 
 def _set_elements(*policies: Policy) -> dict[str, int]:
-    """How many values to model per key: one per set-operator clause on it
-    (conditions.py explains why that many suffice)."""
-    counts: dict[str, int] = {}
+    """How many values to model per key: one per distinct set-operator
+    clause on it (conditions.py explains why that many suffice; clauses that
+    say the same thing share their value)."""
+    clauses: dict[str, set] = {}
     for p in policies:
         for st in p.statements:
             for clause in st.condition:
                 if clause.operator.qualifier is not None:
-                    counts[clause.key.lower()] = counts.get(clause.key.lower(), 0) + 1
-    return counts
+                    clauses.setdefault(clause.key.lower(), set()).add(
+                        (clause.operator.text, tuple(v.text for v in clause.values)))
+    return {key: len(found) for key, found in clauses.items()}
 
 
 @dataclass

@@ -33,7 +33,7 @@ from ..translator.model import Effect
 from . import automata as A
 from . import conditions as C
 from . import variables as V
-from .engine import EVERYTHING, Implication, Timeout, _Assignments, _remaining_ms, _Search, _term
+from .engine import EVERYTHING, Implication, Timeout, _Assignments, _remaining_ms, _Search, _set_elements, _term
 from .matching import ActionClass, Unsupported, action_classes, single_class, untyped_action_classes
 
 
@@ -112,7 +112,10 @@ def _search_for(engine: Engine, question: Open) -> _Search:
     if search is None:
         if len(searches) > 256:
             searches.clear()
-        search = searches[key] = _Search(C.SymbolicContext(), 0.0, Implication(False))
+        # Set operators need as many values per key as there are qualified
+        # clauses on it (conditions.py): read off every policy of the set.
+        elements = _set_elements(*(p for layer in engine.layers for _, p in layer.policies))
+        search = searches[key] = _Search(C.SymbolicContext(elements=elements), 0.0, Implication(False))
     elif len(search.memo) > MAX_MEMO:  # a script asking about thousands of callers
         search.memo.clear()
     return search

@@ -332,3 +332,22 @@ def test_every_key_a_caller_identity_sets_marks_a_statement_as_the_callers_own()
     derived = {k.lower() for c in callers for k in read_caller(c).derived_context()}
     assert "aws:username" in derived and "aws:userid" in derived
     assert derived <= _CALLER_DEPENDENT_KEYS
+
+
+def test_set_operators_over_the_whole_stack_model_several_values():
+    # SEMANTICS §4 (ForAnyValue / ForAllValues): a request with TagKeys
+    # ["a", "c"] has the key "a" (the Allow holds) and a key other than "a"
+    # (the Deny's ForAllValues fails), so it is allowed. With one value
+    # modelled per key, this was a false PROVEN NEVER.
+    tagged = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+              "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": "a"}}}
+    only_a = {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*",
+              "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": "a"}}}
+    scenario = {"policies": {"identity": [{"Version": "2012-10-17", "Statement": [tagged, only_a]}]},
+                "request": {"principal": "arn:aws:iam::111122223333:user/u", "action": "s3:GetObject"}}
+    check = can_be_allowed(scenario)
+    assert check.result == "FAIL"
+    keys = check.witness["context"]["aws:TagKeys"]
+    assert "a" in keys and any(k != "a" for k in keys)
+    engine = iamlogic.compile(scenario["policies"])
+    assert engine.decide(check.witness).decision == "allow"
