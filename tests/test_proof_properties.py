@@ -199,3 +199,49 @@ def test_one_engine_asked_about_callers_in_turn_answers_as_a_fresh_one(sts, orde
                        "resource_account": "111122223333",
                        "context": {k: v for k, v in found.context.items() if v != []}}
             assert shared.decide(request).decision == "allow", (request, sts)
+
+
+# Set operators only, over one multi-valued key: the whole-stack search must
+# model as many values as the clauses need (a request holding several keys).
+SET_CONDITIONS = [
+    {"ForAnyValue:StringEquals": {"aws:TagKeys": "a"}},
+    {"ForAnyValue:StringEquals": {"aws:TagKeys": ["b", "c"]}},
+    {"ForAllValues:StringEquals": {"aws:TagKeys": "a"}},
+    {"ForAllValues:StringLike": {"aws:TagKeys": ["a*", "b"]}},
+    {"ForAnyValue:StringNotEquals": {"aws:TagKeys": "a"}},
+    {"ForAllValues:StringNotLike": {"aws:TagKeys": "c*"}},
+]
+TAG_KEY_LISTS = [["a"], ["b"], ["c"], ["a", "c"], ["a", "b"], ["ab", "c"], ["b", "c", "a"], ["x"], ["a", "x", "b"]]
+
+
+@st.composite
+def set_statements(draw):
+    out = {"Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"])), "Action": "s3:GetObject", "Resource": "*"}
+    condition: dict = {}
+    for clause in draw(st.lists(st.sampled_from(SET_CONDITIONS), min_size=1, max_size=2)):
+        for op, body in clause.items():
+            condition.setdefault(op, {}).update(body)
+    out["Condition"] = condition
+    return out
+
+
+@settings(max_examples=int(os.environ.get("IAMLOGIC_PROOF_EXAMPLES", "40")), deadline=None,
+          derandomize=bool(os.environ.get("CI")), suppress_health_check=[HealthCheck.too_slow])
+@given(sts=st.lists(set_statements(), min_size=1, max_size=4))
+def test_can_be_allowed_with_set_operators_against_the_kernel(sts):
+    from iamlogic.proofs import can_be_allowed
+
+    policies_ = {"identity": [{"Version": "2012-10-17", "Statement": sts}]}
+    scenario = {"policies": policies_, "request": {"principal": "arn:aws:iam::111122223333:user/witness",
+                                                   "action": "s3:GetObject", "derive_context": False}}
+    check = can_be_allowed(scenario, timeout_ms=60_000)
+    assert check.result in ("PASS", "FAIL"), check.note
+    engine = iamlogic.compile(policies_)
+    if check.result == "FAIL":
+        assert engine.decide(check.witness).decision == "allow"
+        return
+    for keys in TAG_KEY_LISTS + [None]:
+        request = {"principal": "arn:aws:iam::111122223333:user/witness", "action": "s3:GetObject",
+                   "resource": "arn:aws:s3:::b/x", "derive_context": False,
+                   "context": {} if keys is None else {"aws:TagKeys": keys}}
+        assert engine.decide(request).decision != "allow", (request, sts)
