@@ -245,3 +245,25 @@ def test_can_be_allowed_with_set_operators_against_the_kernel(sts):
                    "resource": "arn:aws:s3:::b/x", "derive_context": False,
                    "context": {} if keys is None else {"aws:TagKeys": keys}}
         assert engine.decide(request).decision != "allow", (request, sts)
+
+
+NOTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+
+
+@settings(max_examples=int(os.environ.get("IAMLOGIC_PROOF_EXAMPLES", "40")), deadline=None,
+          derandomize=bool(os.environ.get("CI")), suppress_health_check=[HealthCheck.too_slow])
+@given(policy=policies)
+def test_the_two_symbolic_procedures_agree_on_whether_a_policy_allows_anything(policy):
+    # proofs/engine.py (one policy against another) and proofs/stack.py (the
+    # whole policy set) are written separately: on one identity policy, "is
+    # it new access against a policy allowing nothing" and "can anything be
+    # allowed" are the same question.
+    from iamlogic.proofs import can_be_allowed
+
+    new_access = check_no_new_access(policy, NOTHING)
+    scenario = {"policies": {"identity": [policy]},
+                "request": {"principal": "arn:aws:iam::111122223333:user/witness",
+                            "resource_account": "111122223333", "derive_context": False}}
+    allowed = can_be_allowed(scenario, timeout_ms=60_000)
+    assert {new_access.result, allowed.result} <= {"PASS", "FAIL"}, (new_access.note, allowed.note)
+    assert new_access.result == allowed.result, (policy, new_access.witness, allowed.witness)
