@@ -232,15 +232,17 @@ def encode(clause: ConditionClause, ctx: SymbolicContext) -> z3.BoolRef:
         return z3.Or(*[z3.Not(present) if w else present for w in wanted]) if wanted else z3.BoolVal(False)
     if operator.qualifier is not None:
         return _qualified(operator, op, key, texts, ctx)
+    # The kernel decides an absent key before it reads the policy values.
+    missing = z3.BoolVal(True) if (operator.if_exists or op.negated) else z3.BoolVal(False)
     hits = _hits(op, key, texts, ctx, 0)
     if hits is None:
-        return z3.BoolVal(False)  # an unreadable policy value: never true
+        # An unreadable policy value: false whenever the key is there.
+        return z3.And(z3.Not(present), missing)
     # (A Binary value is read as the string it is: only the strings that
     # decode to a policy value match, so unreadable ones simply do not.)
     read_as = ValueType.STRING if op.value_type is ValueType.BINARY else op.value_type
     readable_single = z3.And(present, z3.Not(several), z3.Not(ctx.unreadable(key, read_as)))
     satisfied = z3.And(readable_single, z3.Not(hits) if op.negated else hits)
-    missing = z3.BoolVal(True) if (operator.if_exists or op.negated) else z3.BoolVal(False)
     return z3.Or(z3.And(z3.Not(present), missing), satisfied)
 
 

@@ -200,3 +200,21 @@ def test_the_strings_read_as_some_bytes_are_exactly_the_listed_ones(value):
     read_alike = {stem + a + b + c for a in alphabet for b in alphabet for c in alphabet
                   if parse_binary(stem + a + b + c) == value}
     assert read_alike == set(_encodings(value))
+
+
+@pytest.mark.parametrize("operator, result", [
+    ("NumericLessThanIfExists", "FAIL"),  # absent key: IfExists is true
+    ("NumericNotEquals", "FAIL"),  # absent key: a negated operator is true
+    ("NumericLessThan", "PASS"),  # absent: false; present: the policy value cannot be read, false
+])
+def test_an_unreadable_policy_value_still_lets_an_absent_key_decide(operator, result):
+    # kernel/conditions.py decides an absent key before it reads the policy
+    # values (SEMANTICS §4: ...IfExists, negated operators on a missing key).
+    # Reading the clause as "never true" made the first two a false PASS.
+    unreadable = allow("s3:ListBucket", "*", Condition={operator: {"s3:max-keys": "abc"}})
+    nothing = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    check = check_no_new_access(unreadable, nothing)
+    assert check.result == result
+    if result == "FAIL":
+        assert "s3:max-keys" not in check.witness["context"]
+        assert replayed(check, unreadable, nothing) == ("allow", "explicit_deny")
