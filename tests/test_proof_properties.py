@@ -35,6 +35,10 @@ CONDITIONS = [
     {"NotIpAddress": {"aws:SourceIp": "10.1.0.0/16"}},
     {"ForAnyValue:StringEquals": {"aws:TagKeys": ["a", "b"]}},
     {"ForAllValues:StringLike": {"aws:TagKeys": ["a*"]}},
+    # Policy values the kernel cannot read: the clause is false when the key
+    # is there, and a missing key still decides (IfExists, negated).
+    {"NumericLessThanIfExists": {"s3:max-keys": "many"}},
+    {"DateNotEquals": {"aws:CurrentTime": "someday"}},
 ]
 
 # Requests: each action with resources of its own type (typed mode).
