@@ -25,10 +25,16 @@ BinaryEquals compares the decoded bytes: the request strings that decode to
 one policy value are finitely many (base64 leaves a final character's unused
 bits free), so "equals one of them" is a string atom like StringEquals'.
 
+Set operators on numbers, dates, booleans, addresses and ARNs read the
+values as the kernel does, in order, stopping (false) at the first it cannot
+read: ForAnyValue holds when some value satisfies the operator and every one
+before it reads; ForAllValues when every value reads and satisfies it. Such
+keys get one value more than their clauses, for a value the kernel stops at.
+
 Not encoded yet (raise Unsupported, the answer is UNKNOWN): set operators on
-non-string keys (Binary ones too: the kernel stops at the first value it
-cannot read, and "is base64" is no glob), and policy variables whose keys
-the question does not fix (variables.py decides what it can of those).
+Binary values ("is base64" is no glob, and the kernel stops at a value that
+is not), and policy variables whose keys the question does not fix
+(variables.py decides what it can of those).
 """
 
 from __future__ import annotations
@@ -89,22 +95,25 @@ class SymbolicContext:
         """Whether the request holds an i-th value (i ≥ 1) for a set operator."""
         return self._var(f"used{i}", key, z3.Bool)
 
-    def unreadable(self, key: str, vt: ValueType) -> z3.BoolRef:
-        return self._var(f"unreadable-{vt.value}", key, z3.Bool)
+    # A key's element-th value (set operators; 0 is the value single-valued
+    # operators read) read as a number, date, boolean or address.
 
-    def value(self, key: str, vt: ValueType) -> z3.ExprRef:
+    def unreadable(self, key: str, vt: ValueType, element: int = 0) -> z3.BoolRef:
+        return self._var(f"unreadable-{vt.value}{_nth(element)}", key, z3.Bool)
+
+    def value(self, key: str, vt: ValueType, element: int = 0) -> z3.ExprRef:
         make = {
             ValueType.NUMERIC: z3.Real, ValueType.DATE: z3.Real, ValueType.BOOL: z3.Bool,
             ValueType.IP_ADDRESS: lambda n: z3.BitVec(n, 32),
         }[vt]
-        return self._var(f"value-{vt.value}", key, make)
+        return self._var(f"value-{vt.value}{_nth(element)}", key, make)
 
-    def value6(self, key: str) -> z3.ExprRef:
+    def value6(self, key: str, element: int = 0) -> z3.ExprRef:
         """An IP address key's value when it is an IPv6 address."""
-        return self._var("value6-IPAddress", key, lambda n: z3.BitVec(n, 128))
+        return self._var(f"value6-IPAddress{_nth(element)}", key, lambda n: z3.BitVec(n, 128))
 
-    def ipv6(self, key: str) -> z3.BoolRef:
-        return self._var("ipv6", key, z3.Bool)
+    def ipv6(self, key: str, element: int = 0) -> z3.BoolRef:
+        return self._var(f"ipv6{_nth(element)}", key, z3.Bool)
 
     def member(self, key: str, vt: ValueType, element: int, term: Term) -> z3.BoolRef:
         """The atom "the element-th value of key, read as vt, is in term"."""
@@ -167,6 +176,10 @@ class SymbolicContext:
                 shape = self.member(key, ValueType.ARN, 0, ARN_SHAPE)
                 out.append(self.unreadable(key, ValueType.ARN) == z3.Not(shape))
         return out
+
+
+def _nth(element: int) -> str:
+    return f"#{element}" if element else ""
 
 
 def string_glob(text: str, wildcards: bool, ignore_case: bool = False, crosses_colon: bool = True):
@@ -270,10 +283,13 @@ def _substituted_values(clause: ConditionClause, op, ctx: SymbolicContext) -> li
 def _qualified(operator, op, key: str, texts: list[str], ctx: SymbolicContext) -> z3.BoolRef:
     """ForAnyValue: some request value satisfies the operator (false when the
     key is missing); ForAllValues: every one does (true when missing)."""
-    if op.value_type is not ValueType.STRING:
-        raise Unsupported(f"{operator.text}: set operators on {op.value_type.value} values are not encoded yet")
+    vt = op.value_type
+    if vt is ValueType.BINARY:
+        raise Unsupported(f"{operator.text}: set operators on Binary values are not encoded yet")
     present = ctx.present(key)
     n = ctx.elements.get(key.lower(), 1)
+    if vt is not ValueType.STRING:
+        return _qualified_readable(operator, op, key, texts, ctx, n)
     satisfies = []
     for i in range(n):
         hit = _hits(op, key, texts, ctx, i)
@@ -283,6 +299,30 @@ def _qualified(operator, op, key: str, texts: list[str], ctx: SymbolicContext) -
         some = z3.And(present, z3.Or(*[z3.And(u, s) for u, s in satisfies]))
         return z3.Or(z3.Not(present), some) if operator.if_exists else some
     return z3.Or(z3.Not(present), z3.And(*[z3.Implies(u, s) for u, s in satisfies]))
+
+
+def _qualified_readable(operator, op, key: str, texts: list[str], ctx: SymbolicContext, n: int) -> z3.BoolRef:
+    """Set operators on values that may be unreadable (numbers, dates,
+    booleans, addresses, ARNs), as kernel/conditions.py reads them: in order,
+    stopping — false — at the first value it cannot read. ForAnyValue holds
+    when some value satisfies the operator and every one before it reads;
+    ForAllValues when every value reads and satisfies it."""
+    present = ctx.present(key)
+    hits = [_hits(op, key, texts, ctx, i) for i in range(n)]
+    if any(h is None for h in hits):
+        # An unreadable policy value: false whenever the key is there (the
+        # kernel decides a missing key first).
+        missing = operator.if_exists or operator.qualifier == "ForAllValues"
+        return z3.Not(present) if missing else z3.BoolVal(False)
+    used = [present] + [ctx.used(key, i) for i in range(1, n)]
+    readable = [ctx.member(key, ValueType.ARN, i, ARN_SHAPE) if op.value_type is ValueType.ARN
+                else z3.Not(ctx.unreadable(key, op.value_type, i)) for i in range(n)]
+    satisfies = [z3.And(readable[i], z3.Not(hits[i]) if op.negated else hits[i]) for i in range(n)]
+    if operator.qualifier == "ForAnyValue":
+        some = z3.And(present, z3.Or(*[
+            z3.And(used[i], satisfies[i], *[z3.Implies(used[j], readable[j]) for j in range(i)]) for i in range(n)]))
+        return z3.Or(z3.Not(present), some) if operator.if_exists else some
+    return z3.Or(z3.Not(present), z3.And(*[z3.Implies(used[i], satisfies[i]) for i in range(n)]))
 
 
 def _hits(op, key: str, texts: list[str], ctx: SymbolicContext, element: int) -> z3.BoolRef | None:
@@ -317,7 +357,7 @@ def _hits(op, key: str, texts: list[str], ctx: SymbolicContext, element: int) ->
         return z3.And(ctx.member(key, vt, element, ARN_SHAPE),
                       ctx.member(key, vt, element, Term(tuple(dict.fromkeys(globs)))))
     terms = []
-    var = ctx.value(key, vt)
+    var = ctx.value(key, vt, element)
     for text in texts:
         if vt in (ValueType.NUMERIC, ValueType.DATE):
             parsed = V.parse_number(text) if vt is ValueType.NUMERIC else V.parse_date(text)
@@ -339,10 +379,10 @@ def _hits(op, key: str, texts: list[str], ctx: SymbolicContext, element: int) ->
                 return None
             mask = int(net.netmask)
             if net.version == 4:
-                terms.append(z3.And(z3.Not(ctx.ipv6(key)), (var & mask) == int(net.network_address)))
+                terms.append(z3.And(z3.Not(ctx.ipv6(key, element)), (var & mask) == int(net.network_address)))
             else:
-                v6 = ctx.value6(key)
-                terms.append(z3.And(ctx.ipv6(key), (v6 & mask) == int(net.network_address)))
+                v6 = ctx.value6(key, element)
+                terms.append(z3.And(ctx.ipv6(key, element), (v6 & mask) == int(net.network_address)))
     return z3.Or(*terms) if terms else z3.BoolVal(False)
 
 
@@ -359,6 +399,23 @@ def _encodings(value: bytes) -> list[str]:
         return [canonical]
     stem, padding = data[:-1], canonical[len(data):]
     return [stem + c + padding for c in _BASE64 if V.parse_binary(stem + c + padding) == value]
+
+
+def _typed_value(ctx: SymbolicContext, model: z3.ModelRef, key: str, vt: ValueType, element: int) -> str:
+    """The element-th value of a key read as a number, date, boolean or
+    address, as a request gives it (or a value the kernel cannot read)."""
+    if z3.is_true(model.eval(ctx.unreadable(key, vt, element), model_completion=True)):
+        return "unreadable-value"
+    value = model.eval(ctx.value(key, vt, element), model_completion=True)
+    if vt is ValueType.BOOL:
+        return "true" if z3.is_true(value) else "false"
+    if vt is ValueType.IP_ADDRESS:
+        if z3.is_true(model.eval(ctx.ipv6(key, element), model_completion=True)):
+            six = model.eval(ctx.value6(key, element), model_completion=True)
+            return str(ipaddress.IPv6Address(six.as_long()))
+        return str(ipaddress.IPv4Address(value.as_long()))
+    text = value.as_decimal(6).rstrip("?")
+    return str(int(float(text))) if vt is ValueType.DATE else text
 
 
 def string_constraints(ctx: SymbolicContext, atoms, model: z3.ModelRef) -> dict[str, list]:
@@ -384,27 +441,12 @@ def witness_value(ctx: SymbolicContext, model: z3.ModelRef, key: str, strings: d
             values = [strings.get(f"{vt.value}[{key}]#{i}", "x") for i in range(n)
                       if i == 0 or z3.is_true(model.eval(ctx.used(key, i), model_completion=True))]
             return values if len(values) > 1 else [values[0], values[0]] if several else values[0]
-    for (kind, k), var in ctx.variables.items():
-        if k != key or not kind.startswith("value-"):
+    for vt in (ValueType.NUMERIC, ValueType.DATE, ValueType.BOOL, ValueType.IP_ADDRESS):
+        if (f"value-{vt.value}", key) not in ctx.variables:
             continue
-        unreadable = ctx.variables.get((kind.replace("value-", "unreadable-"), k))
-        if unreadable is not None and z3.is_true(model.eval(unreadable, model_completion=True)):
-            return "unreadable-value"
-        value = model.eval(var, model_completion=True)
-        if z3.is_bool(value):
-            text = "true" if z3.is_true(value) else "false"
-        elif z3.is_bv(var):
-            ipv6 = ctx.variables.get(("ipv6", k))
-            if ipv6 is not None and z3.is_true(model.eval(ipv6, model_completion=True)):
-                six = model.eval(ctx.value6(k), model_completion=True)
-                text = str(ipaddress.IPv6Address(six.as_long()))
-            else:
-                text = str(ipaddress.IPv4Address(value.as_long()))
-        else:
-            text = value.as_decimal(6).rstrip("?")
-            if kind == "value-Date":
-                text = str(int(float(text)))
-        return [text, text] if several else text
+        values = [_typed_value(ctx, model, key, vt, i) for i in range(n)
+                  if i == 0 or z3.is_true(model.eval(ctx.used(key, i), model_completion=True))]
+        return values if len(values) > 1 else [values[0], values[0]] if several else values[0]
     unreadable_arn = ctx.variables.get(("unreadable-ARN", key))
     if unreadable_arn is not None and z3.is_true(model.eval(unreadable_arn, model_completion=True)):
         return "unreadable-value"

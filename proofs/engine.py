@@ -25,6 +25,7 @@ import z3
 from ..errors import ScenarioError
 from ..kernel.matching import action_matches, not_principal_lists, principal_grant
 from ..kernel.context import RequestContext
+from ..kernel.operators import OPERATORS, ValueType
 from ..kernel.principals import Caller, read_caller
 from ..translator.model import Effect, Policy, PrincipalKind, Variable
 from . import conditions as C
@@ -296,13 +297,19 @@ def _set_elements(*policies: Policy) -> dict[str, int]:
     clause on it (conditions.py explains why that many suffice; clauses that
     say the same thing share their value)."""
     clauses: dict[str, set] = {}
+    unreadable: set[str] = set()
     for p in policies:
         for st in p.statements:
             for clause in st.condition:
                 if clause.operator.qualifier is not None:
                     clauses.setdefault(clause.key.lower(), set()).add(
                         (clause.operator.text, tuple(v.text for v in clause.values)))
-    return {key: len(found) for key, found in clauses.items()}
+                    op = OPERATORS.get(clause.operator.base) if clause.operator.base else None
+                    if op is not None and op.value_type is not ValueType.STRING:
+                        unreadable.add(clause.key.lower())
+    # Values that may be unreadable: one more, for a value the kernel stops
+    # at before the others (conditions.py _qualified_readable).
+    return {key: len(found) + (key in unreadable) for key, found in clauses.items()}
 
 
 @dataclass
