@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Union
 
-from ..translator.model import Escape, Template, Variable
+from ..translator.model import Escape, Template
 
 ContextValue = Union[str, tuple[str, ...]]
 

@@ -1,16 +1,13 @@
 """The symbolic side of kernel/matching.py: actions split into classes that
 every statement treats alike (typed: from the service catalogue, with each
-action's resource formats), and the character classes the condition
-encoding uses. Resource patterns are matched as glob automata (automata.py),
-with the kernel's segment rule.
+action's resource formats). Resource patterns are matched as glob automata
+(automata.py), with the kernel's segment rule.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-
-import z3
 
 from ..kernel.catalogue import CATALOGUE, Catalogue
 from ..translator.model import ActionPattern
@@ -19,16 +16,6 @@ from . import automata as A
 
 class Unsupported(Exception):
     """A construct the encoding does not cover yet: the answer is UNKNOWN."""
-
-
-# Witnesses are made of printable ASCII other than the wildcards, so that a
-# witness is a realistic request.
-_PRINTABLE = z3.Union(z3.Range(" ", ")"), z3.Range("+", ">"), z3.Range("@", "~"))
-_NOT_COLON = z3.Union(z3.Range(" ", ")"), z3.Range("+", "9"), z3.Range(";", ">"), z3.Range("@", "~"))
-
-
-def _lit(text: str) -> z3.ReRef:
-    return z3.Re(z3.StringVal(text))
 
 
 # ---------------------------------------------------------------- actions
