@@ -115,27 +115,35 @@ def test_can_be_allowed_against_the_kernel(identity, boundary, scp, seed):
     # The whole stack: a witness is allowed by the kernel (can_be_allowed
     # replays it, and so does this test); PROVEN NEVER survives 1,000 random
     # requests of the same caller.
-    from iamlogic.proofs import can_be_allowed
-
     policies_ = {"identity": [identity]}
     if boundary is not None:
         policies_["boundary"] = [boundary]
     if scp is not None:
         policies_["scps"] = [[{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*",
                                                                         "Resource": "*"}]}], [scp]]
-    scenario = {"policies": policies_, "request": {"principal": "arn:aws:iam::111122223333:user/witness",
-                                                   "resource_account": "111122223333", "derive_context": False}}
-    check = can_be_allowed(scenario, timeout_ms=60_000)
+    rng = random.Random(seed)
+    check = allowed_or_never(policies_, {"resource_account": "111122223333"},
+                             (random_request(rng) for _ in range(REQUESTS)))
+    if check.result == "PASS":
+        assert check.reasons  # the layers that forbid it, or "no path grants it"
+
+
+def allowed_or_never(policies_: dict, question: dict, requests):
+    """can-be-allowed on a policy set (the witness user asking, the context
+    not derived), checked against the kernel: a witness the kernel allows,
+    or PROVEN NEVER that none of ``requests`` refutes."""
+    from iamlogic.proofs import can_be_allowed
+
+    question = {"principal": "arn:aws:iam::111122223333:user/witness", "derive_context": False, **question}
+    check = can_be_allowed({"policies": policies_, "request": question}, timeout_ms=60_000)
     assert check.result in ("PASS", "FAIL"), check.note
     engine = iamlogic.compile(policies_)
     if check.result == "FAIL":
         assert engine.decide(check.witness).decision == "allow"
-        return
-    assert check.reasons  # the layers that forbid it, or "no path grants it"
-    rng = random.Random(seed)
-    for _ in range(REQUESTS):
-        request = random_request(rng)
-        assert engine.decide(request).decision != "allow", (request, policies_)
+    else:
+        for request in requests:
+            assert engine.decide(request).decision != "allow", (request, policies_)
+    return check
 
 
 @settings(max_examples=int(os.environ.get("IAMLOGIC_PROOF_EXAMPLES", "40")) // 2, deadline=None,
@@ -239,22 +247,11 @@ def set_statements():
           derandomize=bool(os.environ.get("CI")), suppress_health_check=[HealthCheck.too_slow])
 @given(sts=st.lists(set_statements(), min_size=1, max_size=4))
 def test_can_be_allowed_with_set_operators_against_the_kernel(sts):
-    from iamlogic.proofs import can_be_allowed
-
-    policies_ = {"identity": [{"Version": "2012-10-17", "Statement": sts}]}
-    scenario = {"policies": policies_, "request": {"principal": "arn:aws:iam::111122223333:user/witness",
-                                                   "action": "s3:GetObject", "derive_context": False}}
-    check = can_be_allowed(scenario, timeout_ms=60_000)
-    assert check.result in ("PASS", "FAIL"), check.note
-    engine = iamlogic.compile(policies_)
-    if check.result == "FAIL":
-        assert engine.decide(check.witness).decision == "allow"
-        return
-    for keys in TAG_KEY_LISTS + [None]:
-        request = {"principal": "arn:aws:iam::111122223333:user/witness", "action": "s3:GetObject",
-                   "resource": "arn:aws:s3:::b/x", "derive_context": False,
-                   "context": {} if keys is None else {"aws:TagKeys": keys}}
-        assert engine.decide(request).decision != "allow", (request, sts)
+    requests = [{"principal": "arn:aws:iam::111122223333:user/witness", "action": "s3:GetObject",
+                 "resource": "arn:aws:s3:::b/x", "derive_context": False,
+                 "context": {} if keys is None else {"aws:TagKeys": keys}} for keys in TAG_KEY_LISTS + [None]]
+    allowed_or_never({"identity": [{"Version": "2012-10-17", "Statement": sts}]}, {"action": "s3:GetObject"},
+                     requests)
 
 
 NOTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
@@ -316,22 +313,12 @@ def typed_set_request(rng: random.Random) -> dict:
           derandomize=bool(os.environ.get("CI")), suppress_health_check=[HealthCheck.too_slow])
 @given(new=typed_set_policies, old=typed_set_policies, seed=st.integers(0, 2**32 - 1))
 def test_set_operators_on_unreadable_values_against_the_kernel(new, old, seed):
-    from iamlogic.proofs import can_be_allowed
-
+    requests = [typed_set_request(random.Random(seed + i)) for i in range(300)]
+    allowed_or_never({"identity": [new]}, {"action": "s3:ListBucket", "resource_account": "111122223333"}, requests)
     check = check_no_new_access(new, old)
     assert check.result in ("PASS", "FAIL"), check.note  # a FAIL's witness was replayed by the kernel
-    new_engine, old_engine = iamlogic.compile({"identity": [new]}), iamlogic.compile({"identity": [old]})
-    scenario = {"policies": {"identity": [new]},
-                "request": {"principal": "arn:aws:iam::111122223333:user/witness", "action": "s3:ListBucket",
-                            "resource_account": "111122223333", "derive_context": False}}
-    allowed = can_be_allowed(scenario, timeout_ms=60_000)
-    assert allowed.result in ("PASS", "FAIL"), allowed.note
-    if allowed.result == "FAIL":
-        assert new_engine.decide(allowed.witness).decision == "allow"
-    rng = random.Random(seed)
-    for _ in range(300):
-        request = typed_set_request(rng)
-        if new_engine.decide(request).decision == "allow":
-            assert allowed.result == "FAIL", (request, new)
-            if check.result == "PASS":
+    if check.result == "PASS":
+        new_engine, old_engine = iamlogic.compile({"identity": [new]}), iamlogic.compile({"identity": [old]})
+        for request in requests:
+            if new_engine.decide(request).decision == "allow":
                 assert old_engine.decide(request).decision == "allow", (request, new, old)
