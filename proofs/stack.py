@@ -164,12 +164,8 @@ def _with_free_variables(engine: Engine, question: Open, keys: list[str], timeou
 
 def _decide_free_variables(engine: Engine, question: Open, keys: list[str], deadline: float,
                            ignore: frozenset[str], typed: bool) -> Implication:
-    layers = [PolicyLayer(layer.name, layer.label, [(pid, V.bound(p, wider=True)) for pid, p in layer.policies])
-              for layer in engine.layers]
-    if all(p is not None for layer in layers for _, p in layer.policies):
-        wide = _bounds.get(engine)
-        if wide is None:
-            wide = _bounds[engine] = Engine(layers)
+    wide = _wide(engine)
+    if wide is not None:
         result = _can_be_allowed(wide, question, _remaining_ms(deadline), ignore, typed)
         if result.holds is False:
             result.why = "never, whatever the values of " + ", ".join(keys)
@@ -184,8 +180,20 @@ def _decide_free_variables(engine: Engine, question: Open, keys: list[str], dead
     return Implication(None, why=V.tried(keys, everything))
 
 
+def _wide(engine: Engine) -> Engine | None:
+    """The policy set with every policy read as widely as any values of its
+    variables make it (variables.bound), built once; None when a variable
+    sits where no such reading is written."""
+    if engine not in _bounds:
+        layers = [PolicyLayer(layer.name, layer.label, [(pid, V.bound(p, wider=True)) for pid, p in layer.policies])
+                  for layer in engine.layers]
+        whole = all(p is not None for layer in layers for _, p in layer.policies)
+        _bounds[engine] = Engine(layers) if whole else None
+    return _bounds[engine]
+
+
 # The widened policy sets of variables.py, per policy set asked about.
-_bounds: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_bounds: "weakref.WeakKeyDictionary[Engine, Engine | None]" = weakref.WeakKeyDictionary()
 
 
 def _can_be_allowed(engine: Engine, question: Open, timeout_ms: int, ignore: frozenset[str],
