@@ -38,11 +38,14 @@ def test_member_of_a_folded_term_reads_the_case_fold(glob, text, negated):
 
 
 def test_a_star_in_a_segment_does_not_cross_a_colon():
-    # kernel/matching.py's segment rule (a star inside a segment, not its
-    # last character, stays in it), read the same way by both.
-    glob = A.resource_glob("arn:aws:s*3:::b")
-    assert not A.member(A.Term((glob,)), "arn:aws:s:3:::b")
-    assert A.member(A.Term((glob,)), "arn:aws:sx3:::b")
+    # SEMANTICS §3: wildcards stay within a segment, but a * that is the
+    # last character of a segment may expand past the colons
+    # (arn:aws:s3:* matches everything in S3) — read alike by both matchers.
+    inside = A.Term((A.resource_glob("arn:aws:ec2:us-*-1:111122223333:instance/i"),))
+    assert A.member(inside, "arn:aws:ec2:us-east-1:111122223333:instance/i")
+    assert not A.member(inside, "arn:aws:ec2:us-east:x-1:111122223333:instance/i")
+    last = A.Term((A.resource_glob("arn:aws:s3:*"),))
+    assert A.member(last, "arn:aws:s3:::bucket/key") and not A.member(last, "arn:aws:sqs:us-east-1:1:q")
 
 
 def test_many_stars_are_read_by_the_automaton_not_a_backtracking_regex():
