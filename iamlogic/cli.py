@@ -17,37 +17,26 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from . import __version__
 from .errors import ExitCode, IamlogicError, InputError
+from .inputs import MAX_INPUT_BYTES, decode_text, parse_json, quote, read_bytes, read_stdin, write_text
 from .report import FileResult, render_json, render_sarif, render_text
-from .scenario import compile_policies, simulate_one
+from .scenario import PolicyText, check_request, compile_policies, policy_root_of, simulate_one
 from .simulator import is_simulator_request
 from .kernel.catalogue import CATALOGUE
 from .translator import FindingType, PolicyType
 from .validation import validate as validate_document
-from .translator.reader import MAX_DOCUMENT_CHARS
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
-# Read at most this much of any input: more than the largest document the
-# reader accepts, so an oversized one is still reported as such.
-MAX_INPUT_BYTES = 4 * MAX_DOCUMENT_CHARS + 1
 
 
-def read_input(name: str) -> bytes:
-    """The bytes of a file, or of stdin for ``-``; InputError names the file."""
-    try:
-        if name == "-":
-            return sys.stdin.buffer.read(MAX_INPUT_BYTES)
-        path = Path(name)
-        if path.is_dir():
-            raise InputError(f"{name}: is a directory, not a policy file")
-        with path.open("rb") as handle:
-            return handle.read(MAX_INPUT_BYTES)
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
-    except PermissionError:
-        raise InputError(f"{name}: permission denied") from None
-    except OSError as e:
-        raise InputError(f"{name}: cannot read ({e.strerror or e})") from None
+def read_input(name: str, truncate: bool = False) -> bytes:
+    """The bytes of a regular file, or of stdin for ``-``, at most
+    MAX_INPUT_BYTES (``truncate``: the first MAX_INPUT_BYTES, for the
+    validator, which reports an oversized document itself); InputError names
+    the file."""
+    if name == "-":
+        return read_stdin(MAX_INPUT_BYTES, truncate)
+    return read_bytes(name, name, MAX_INPUT_BYTES, truncate)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -79,7 +68,7 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
     for name in files:
         display = "<stdin>" if name == "-" else name
         try:
-            data = read_input(name)
+            data = read_input(name, truncate=True)
         except InputError as e:
             error_line(str(e))
             unreadable += 1
@@ -107,19 +96,22 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
 @click.option("--format", "-f", "output", type=click.Choice(["text", "json", "simulator"]), default="text",
               show_default=True, help="simulator: the IAM Policy Simulator's SimulateCustomPolicy response shape.")
 @click.option("--batch", is_flag=True, help="SCENARIO is JSON lines, one scenario each; print one JSON result per line.")
-def simulate(scenario: str, explain: bool, output: str, batch: bool) -> int:
+@click.option("--policy-root", metavar="DIR", help="Policy paths in the scenario may lead anywhere under DIR "
+                                                   "(default: only under the scenario's own folder).")
+def simulate(scenario: str, explain: bool, output: str, batch: bool, policy_root: str | None) -> int:
     """Decide a request against the policies that apply (identity, resource,
     boundary, SCPs, RCPs, session, VPC endpoint), as AWS would.
 
     SCENARIO is {"policies": {...}, "request": {...}} or a SimulateCustomPolicy
     request; - reads standard input. Exit 0 when decided (whatever the
     decision), 1 for a bad scenario, 2 for a policy with blocking findings."""
+    root = policy_root_of(policy_root)
     if batch:
-        return _simulate_batch(scenario)
+        return _simulate_batch(scenario, root)
     data = read_input(scenario)
     raw = _json(data, scenario)
     base = None if scenario == "-" else Path(scenario).parent
-    decisions = simulate_one(raw, base)
+    decisions = simulate_one(raw, base, root)
     if output == "simulator":
         from .simulator import response
 
@@ -160,20 +152,14 @@ def actions(patterns: tuple[str, ...], output: str) -> int:
 
 
 def _json(data: bytes | str, where: str):
-    try:
-        return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"{where}: not JSON: {e}") from None
-    except RecursionError:
-        raise InputError(f"{where}: nests too deeply to be a scenario") from None
+    return parse_json(data, where)
 
 
-def _load_policy_text(name: str, option: str) -> str:
-    data = read_input(name)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{name} ({option}): not UTF-8") from None
+def _load_policy_text(name: str, option: str) -> PolicyText:
+    """The document a command-line file holds: its text, handed on as a
+    document (never read again as a path)."""
+    where = "<stdin>" if name == "-" else name
+    return PolicyText(decode_text(read_input(name), f"{where} ({option})"))
 
 
 def _report_check(check, output: str, headlines: dict | None = None, principals: bool = False) -> int:
@@ -293,8 +279,10 @@ def check_no_public_access_command(policy: str, resource_type: str, timeout: int
 
 @app.command("can-be-allowed")
 @click.argument("scenario", metavar="SCENARIO.json")
+@click.option("--policy-root", metavar="DIR", help="Policy paths in the scenario may lead anywhere under DIR "
+                                                   "(default: only under the scenario's own folder).")
 @proof_options
-def can_be_allowed_command(scenario: str, timeout: int, typed: bool, output: str) -> int:
+def can_be_allowed_command(scenario: str, policy_root: str | None, timeout: int, typed: bool, output: str) -> int:
     """Can any request the scenario leaves open be allowed by its whole policy
     set? Leave the request's principal, action or resource out (any), or give
     patterns ("arn:aws:s3:::prod-*"); context keys given are fixed. Exit 0
@@ -302,7 +290,13 @@ def can_be_allowed_command(scenario: str, timeout: int, typed: bool, output: str
     request the kernel confirms), 3 UNKNOWN, 1 bad input."""
     from .proofs import can_be_allowed
 
-    check = can_be_allowed(scenario, timeout_ms=timeout * 1000, typed=typed)
+    data = read_input(scenario)
+    where = "<stdin>" if scenario == "-" else scenario
+    # The scenario is read here, bounded; its policy paths are relative to its folder.
+    raw = _json(data, where)
+    base = Path.cwd() if scenario == "-" else Path(scenario).parent
+    check = can_be_allowed(raw, timeout_ms=timeout * 1000, typed=typed, base_dir=base,
+                           policy_root=policy_root)
     return _report_check(check, output, {"PASS": "PROVEN NEVER", "FAIL": "ALLOWED"}, principals=True)
 
 
@@ -434,10 +428,7 @@ def organization_from_cli_command(folder: str, target: str | None) -> int:
     if target is None:
         sys.stdout.write(text)
         return ExitCode.OK
-    path = Path(target)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    write_text(target, text, f"{target} (--output)")
     return ExitCode.OK
 
 
@@ -531,11 +522,11 @@ def _one_line(d) -> str:
     return "\n".join(lines)
 
 
-def _simulate_batch(source: str) -> int:
+def _simulate_batch(source: str, root=True) -> int:
     """One JSON result per input line; a bad line is reported in its result
     line (and makes the exit code 1), the others still run. Engines are
     reused for lines with the same policies."""
-    text = read_input(source).decode("utf-8", errors="replace")
+    text = decode_text(read_input(source), "<stdin>" if source == "-" else source)
     lines = text.splitlines()
     base = None if source == "-" else Path(source).parent
     engines: dict[str, object] = {}
@@ -553,25 +544,45 @@ def _simulate_batch(source: str) -> int:
                 raw = _json(line, f"line {number}")
                 if not isinstance(raw, dict) or "policies" not in raw or "request" not in raw:
                     raise InputError("expected a scenario object with policies and request")
-                key = json.dumps(raw["policies"], sort_keys=True)
+                try:
+                    key = json.dumps(raw["policies"], sort_keys=True)
+                except (TypeError, ValueError, RecursionError):
+                    raise InputError("policies: cannot be read") from None
                 engine = engines.get(key)
                 if engine is None:
-                    engine = engines[key] = compile_policies(raw["policies"], base)
-                result = engine.decide(raw["request"]).to_dict()
+                    engine = engines[key] = compile_policies(raw["policies"], base, root)
+                result = engine.decide(check_request(raw["request"])).to_dict()
                 result.pop("request", None)
                 out.write(json.dumps({"line": number, **result}) + "\n")
             except IamlogicError as e:
                 failed += 1
-                out.write(json.dumps({"line": number, "error": str(e)}) + "\n")
+                out.write(json.dumps({"line": number, "error": _bounded(str(e))}) + "\n")
+            except RecursionError:
+                failed += 1
+                out.write(json.dumps({"line": number, "error": "nests too deeply to be read"}) + "\n")
+            except Exception as e:  # a bug: this line's error, and the run goes on
+                failed += 1
+                out.write(json.dumps({"line": number, "error": f"internal error: {type(e).__name__}"}) + "\n")
     if failed:
         error_line(f"{failed} of {len(lines)} lines could not be decided (see their \"error\")")
         return ExitCode.TOOL_ERROR
     return ExitCode.OK
 
 
+# An error message is one line of at most this many characters.
+MAX_MESSAGE_CHARS = 1000
+
+
+def _bounded(message: str) -> str:
+    message = " ".join(message.splitlines()) if "\n" in message else message
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS] + f"… ({len(message)} characters)"
+    return message
+
+
 def error_line(message: str) -> None:
     """One plain line on stderr, never wrapped: scripts grep it."""
-    click.echo(f"iamlogic: {message}", err=True)
+    click.echo(f"iamlogic: {_bounded(message)}", err=True)
 
 
 def _finding_types(text: str) -> frozenset[FindingType]:
@@ -613,6 +624,12 @@ def main(argv: list[str] | None = None) -> None:
         code = ExitCode.TOOL_ERROR
     except BrokenPipeError:
         code = ExitCode.OK
+    except RecursionError:
+        error_line("an input nests too deeply to be read")
+        code = ExitCode.TOOL_ERROR
+    except MemoryError:
+        error_line("out of memory")
+        code = ExitCode.TOOL_ERROR
     except Exception as e:  # a bug: still one line, never a traceback
         error_line(f"internal error: {type(e).__name__}: {e}")
         code = ExitCode.TOOL_ERROR

@@ -7,8 +7,9 @@
      "request": {"principal": ..., "action": ..., "resource": ...,
                  "resource_account": ..., "context": {...}}}
 
-A POLICY is a JSON object, JSON text, or a path (relative to the scenario
-file). An SCP/RCP level is a list of policies, or {"name": "ou-2",
+A POLICY is a JSON object or a path (a string, relative to the scenario
+file, that must stay inside its folder unless a policy root is given); from
+Python also bytes, PolicyText (JSON text) or a Policy. An SCP/RCP level is a list of policies, or {"name": "ou-2",
 "policies": [...]} to name it. Every error names the field it is about.
 """
 
@@ -20,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import InputError, PolicyError, ScenarioError
+from .inputs import check_path_text, parse_json, quote, read_bytes
 from .kernel.decision import Decision
 from .kernel.engine import Engine, PolicyLayer
 from .kernel.request import Request, read_request
@@ -48,23 +50,65 @@ EVALUABLE_ERRORS = frozenset({
 })
 
 
-def load_policy(raw: object, policy_type: PolicyType, field: str, base_dir: Path | None) -> tuple[str, Policy]:
-    """(policy id, model) for one POLICY of a scenario."""
+class PolicyText(str):
+    """A policy document given as JSON text: never read as a path (the
+    SimulateCustomPolicy request's strings, the proofs' arguments)."""
+
+
+def _confined(path: Path, root: Path | None, field: str, shown: str) -> None:
+    """A scenario's relative or absolute path must lead (links resolved)
+    inside ``root``: a scenario is input, and may come from anyone."""
+    if root is None:
+        return
+    try:
+        real, top = os.path.realpath(path), os.path.realpath(root)
+    except (OSError, ValueError):
+        raise ScenarioError(field, f"cannot resolve the path {quote(shown)}") from None
+    if os.path.commonpath([real, top]) != top:
+        raise ScenarioError(field, f"the path {quote(shown)} leads outside {os.path.normpath(root)} (the "
+                                   "scenario's folder); a scenario reads files under its own folder only "
+                                   "unless a policy root is given (--policy-root)")
+
+
+def load_policy(raw: object, policy_type: PolicyType, field: str, base_dir: Path | None,
+                root: Path | None | bool = True) -> tuple[str, Policy]:
+    """(policy id, model) for one POLICY of a scenario: a Policy; a document
+    (an object, bytes, PolicyText); or a path — a string is a path relative
+    to ``base_dir`` (default: the working folder) that must stay inside
+    ``root`` (True: ``base_dir`` itself; None: anywhere), an os.PathLike is a
+    path the program gave and is not confined. Files are read bounded
+    (iamlogic/inputs.py)."""
     name = field
     if isinstance(raw, Policy):
         return raw.name or name, raw
-    if isinstance(raw, str) and not raw.lstrip().startswith("{"):
-        path = Path(raw)
+    if isinstance(raw, PolicyText):
+        raw = str(raw)
+    elif isinstance(raw, (bytes, bytearray)):
+        raw = bytes(raw)
+    elif isinstance(raw, (str, os.PathLike)):
+        explicit = isinstance(raw, os.PathLike)
+        try:
+            text = check_path_text(raw, field)
+        except InputError as e:
+            raise ScenarioError(field, str(e).removeprefix(f"{field}: ")) from None
+        path = Path(text)
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
+        if not explicit:
+            _confined(path, (base_dir or Path.cwd()) if root is True else (root or None), field, text)
         try:
-            raw = path.read_bytes()
-        except OSError as e:
-            raise ScenarioError(field, f"cannot read policy file {raw!r}: {e.strerror or e}") from None
+            raw = read_bytes(path, quote(text))
+        except InputError as e:
+            raise ScenarioError(field, f"cannot read policy file {e}") from None
         name = os.path.normpath(path)
-    elif not isinstance(raw, (str, Mapping)):
-        raise ScenarioError(field, f"a policy is an object, JSON text or a file path, not {type(raw).__name__}")
-    policy, findings = read_policy(raw if not isinstance(raw, Mapping) else dict(raw), policy_type, name)
+    elif isinstance(raw, Mapping):
+        raw = dict(raw)
+    else:
+        raise ScenarioError(field, f"a policy is an object or a file path, not {type(raw).__name__}")
+    try:
+        policy, findings = read_policy(raw, policy_type, name)
+    except RecursionError:
+        raise ScenarioError(field, "the policy nests too deeply to be read") from None
     blocking = [f for f in findings if f.finding_type is FindingType.ERROR and f.issue_code not in EVALUABLE_ERRORS]
     if policy is None or blocking:
         raise PolicyError(blocking or findings, name)
@@ -74,7 +118,7 @@ def load_policy(raw: object, policy_type: PolicyType, field: str, base_dir: Path
 def _policy_list(raw: object, field: str) -> list:
     if isinstance(raw, list):
         return raw
-    if isinstance(raw, (Mapping, str)):
+    if isinstance(raw, (Mapping, str, bytes, os.PathLike, Policy)):
         return [raw]
     raise ScenarioError(field, f"expected a list of policies, found {type(raw).__name__}")
 
@@ -99,8 +143,8 @@ def _levels(raw: object, field: str, kind: str) -> list[tuple[str, list]]:
     return out
 
 
-def compile_policies(policies: Mapping, base_dir: Path | None = None) -> Engine:
-    """An Engine for a scenario's ``policies`` object."""
+def compile_policies(policies: Mapping, base_dir: Path | None = None, root: Path | None | bool = True) -> Engine:
+    """An Engine for a scenario's ``policies`` object (paths: load_policy)."""
     if not isinstance(policies, Mapping):
         raise ScenarioError("policies", f"expected an object of policy kinds, found {type(policies).__name__}")
     for key in policies:
@@ -113,10 +157,10 @@ def compile_policies(policies: Mapping, base_dir: Path | None = None) -> Engine:
             continue
         layer = PolicyLayer(key, label)
         if single:
-            layer.policies.append(load_policy(raw, ptype, f"policies.{key}", base_dir))
+            layer.policies.append(load_policy(raw, ptype, f"policies.{key}", base_dir, root))
         else:
             for i, item in enumerate(_policy_list(raw, f"policies.{key}")):
-                layer.policies.append(load_policy(item, ptype, f"policies.{key}[{i}]", base_dir))
+                layer.policies.append(load_policy(item, ptype, f"policies.{key}[{i}]", base_dir, root))
         layers.append(layer)
     for kind, ptype in (("scps", PolicyType.SCP), ("rcps", PolicyType.RCP)):
         if policies.get(kind) is None:
@@ -124,45 +168,40 @@ def compile_policies(policies: Mapping, base_dir: Path | None = None) -> Engine:
         for i, (name, items) in enumerate(_levels(policies[kind], f"policies.{kind}", kind[:-1])):
             layer = PolicyLayer(f"{kind[:-1]}/{i}", f"the {kind[:-1].upper()} level {name}")
             for j, item in enumerate(items):
-                layer.policies.append(load_policy(item, ptype, f"policies.{kind}[{i}][{j}]", base_dir))
+                layer.policies.append(load_policy(item, ptype, f"policies.{kind}[{i}][{j}]", base_dir, root))
             layers.append(layer)
     return Engine(layers)
 
 
-def read_scenario(scenario: Mapping | str | Path) -> tuple[Mapping, Path | None]:
-    """The scenario object and the folder its relative policy paths start from."""
-    if isinstance(scenario, (str, Path)) and not str(scenario).lstrip().startswith("{"):
+def read_scenario(scenario: Mapping | str | bytes | os.PathLike) -> tuple[Mapping, Path | None]:
+    """The scenario object and the folder its relative policy paths start
+    from: a path (os.PathLike) is a scenario file; a str or bytes is the
+    scenario's JSON text; a mapping is the scenario itself."""
+    if isinstance(scenario, os.PathLike):
         path = Path(scenario)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise InputError(f"{path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
-        try:
-            return json.loads(text), path.parent
-        except json.JSONDecodeError as e:
-            raise InputError(f"{path}:{e.lineno}:{e.colno}: not JSON: {e.msg}") from None
-        except RecursionError:
-            raise InputError(f"{path}: nests too deeply to be a scenario") from None
-    if isinstance(scenario, str):
-        try:
-            return json.loads(scenario), None
-        except json.JSONDecodeError as e:
-            raise InputError(f"<scenario>:{e.lineno}:{e.colno}: not JSON: {e.msg}") from None
-        except RecursionError:
-            raise InputError("<scenario>: nests too deeply to be a scenario") from None
+        return parse_json(read_bytes(path), str(path)), path.parent
+    if isinstance(scenario, (str, bytes, bytearray)):
+        return parse_json(scenario, "<scenario>"), None
     if not isinstance(scenario, Mapping):
         raise ScenarioError("scenario", f"expected an object, found {type(scenario).__name__}")
     return scenario, None
 
 
-def simulate(scenario: Mapping | str | Path) -> Decision:
+def simulate(scenario: Mapping | str | os.PathLike, policy_root: str | os.PathLike | None = None) -> Decision:
     """Decide one scenario's request against its policies (a scenario object,
-    its JSON text, or the path of a scenario file)."""
+    its JSON text, or a pathlib.Path to a scenario file). Policy paths in the
+    scenario stay inside its folder (the working folder for a scenario given
+    as an object or text) unless ``policy_root`` names a wider one."""
     raw, base_dir = read_scenario(scenario)
-    return simulate_scenario(raw, base_dir)
+    return simulate_scenario(raw, base_dir, policy_root_of(policy_root))
 
 
-def simulate_scenario(raw: object, base_dir: Path | None) -> Decision:
+def policy_root_of(policy_root: str | os.PathLike | None) -> Path | bool:
+    """load_policy's ``root``: the one given, or True (the scenario's folder)."""
+    return True if policy_root is None else Path(check_path_text(policy_root, "policy_root"))
+
+
+def simulate_scenario(raw: object, base_dir: Path | None, root: Path | bool = True) -> Decision:
     if not isinstance(raw, Mapping):
         raise ScenarioError("scenario", f"expected an object, found {type(raw).__name__}")
     unknown = [k for k in raw if k not in ("policies", "request", "name", "description")]
@@ -172,27 +211,55 @@ def simulate_scenario(raw: object, base_dir: Path | None) -> Decision:
         raise ScenarioError("policies", "missing")
     if "request" not in raw:
         raise ScenarioError("request", "missing")
-    request = read_request(raw["request"])
-    return compile_policies(raw["policies"], base_dir).decide(request)
+    request = read_request(check_request(raw["request"]))
+    return compile_policies(raw["policies"], base_dir, root).decide(request)
 
 
-def simulate_one(raw: object, base_dir: Path | None = None) -> list[Decision]:
+def simulate_one(raw: object, base_dir: Path | None = None, root: Path | bool = True) -> list[Decision]:
     """The decisions for one input: a scenario (one decision) or a
     SimulateCustomPolicy request (one per action × resource)."""
     from .simulator import is_simulator_request, scenarios
 
     if is_simulator_request(raw):
         policies, requests = scenarios(raw)
-        engine = compile_policies(policies, base_dir)
-        return [engine.decide(r) for r in requests]
+        engine = compile_policies(policies, base_dir, root)
+        return [engine.decide(check_request(r)) for r in requests]
     if isinstance(raw, Mapping):
-        return [simulate_scenario(raw, base_dir)]
+        return [simulate_scenario(raw, base_dir, root)]
     raise ScenarioError("scenario", f"expected an object, found {type(raw).__name__}")
 
 
-def compile(policies: Mapping) -> Engine:  # noqa: A001 - the API's word
-    """``engine = iamlogic.compile(policies)``; ``engine.decide(request)`` for many requests."""
-    return compile_policies(policies)
+def compile(policies: Mapping, policy_root: str | os.PathLike | None = None) -> Engine:  # noqa: A001
+    """``engine = iamlogic.compile(policies)``; ``engine.decide(request)`` for many requests.
+    Policy paths are relative to the working folder and stay inside it
+    unless ``policy_root`` names a wider one."""
+    return compile_policies(policies, None, policy_root_of(policy_root))
 
 
-__all__ = ["Request", "compile", "compile_policies", "load_policy", "read_scenario", "simulate"]
+def check_request(raw: object, where: str = "request") -> object:
+    """The types the kernel's request reader takes for granted, checked with
+    the field named: the principal a string or null, context keys strings,
+    the values strings, booleans, integers (as the JSON reader gives them) or
+    lists of them."""
+    if not isinstance(raw, Mapping):
+        return raw  # read_request names it
+    if "principal" in raw and raw["principal"] is not None and not isinstance(raw["principal"], str):
+        raise ScenarioError(f"{where}.principal", f"expected an ARN, a service name or null, not "
+                                                  f"{quote(raw['principal'])}")
+    for name in ("action", "resource", "resource_account"):
+        value = raw.get(name)
+        if isinstance(value, str) and len(value) > 2048:
+            raise ScenarioError(f"{where}.{name}", f"{quote(value)} is longer than any AWS name (2048)")
+    context = raw.get("context")
+    if isinstance(context, Mapping):
+        for key, value in context.items():
+            if not isinstance(key, str):
+                raise ScenarioError(f"{where}.context", f"a condition key is a string, not {quote(key)}")
+            for v in (value if type(value) is list else (value,)):
+                if type(v) is int and abs(v) > 10 ** 64:
+                    raise ScenarioError(f"{where}.context.{key}", "a number too large to compare")
+    return raw
+
+
+__all__ = ["PolicyText", "Request", "check_request", "compile", "compile_policies", "load_policy", "read_scenario",
+           "simulate"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .errors import ScenarioError
+from .inputs import quote
+from .scenario import PolicyText
 from .kernel.decision import Decision
 
 REQUEST_KEYS = ("PolicyInputList", "PermissionsBoundaryPolicyInputList", "ActionNames", "ResourceArns",
@@ -15,6 +17,8 @@ _LIST_TYPES = {"stringList", "numericList", "booleanList", "ipList", "binaryList
 _TYPES = {"string", "numeric", "boolean", "ip", "binary", "date"} | _LIST_TYPES
 # Without CallerArn the Simulator evaluates the identity policies as those of
 # a user in the resource owner's account; this is that user.
+# One request per action × resource: a bound on that cross product.
+MAX_REQUESTS = 100_000
 SIMULATED_CALLER = "arn:aws:iam::{account}:user/SimulatedCaller"
 
 
@@ -28,13 +32,14 @@ def scenarios(raw: Mapping) -> tuple[dict, list[dict]]:
     unknown = [k for k in raw if k not in REQUEST_KEYS]
     if unknown:
         raise ScenarioError(unknown[0], f"not a SimulateCustomPolicy field ({', '.join(REQUEST_KEYS)})")
-    policies: dict = {"identity": _strings(raw, "PolicyInputList")}
+    # The Simulator's policies are JSON text, never paths.
+    policies: dict = {"identity": [PolicyText(p) for p in _strings(raw, "PolicyInputList")]}
     if raw.get("PermissionsBoundaryPolicyInputList"):
-        policies["boundary"] = _strings(raw, "PermissionsBoundaryPolicyInputList")
+        policies["boundary"] = [PolicyText(p) for p in _strings(raw, "PermissionsBoundaryPolicyInputList")]
     if raw.get("ResourcePolicy") is not None:
         if not isinstance(raw["ResourcePolicy"], str):
             raise ScenarioError("ResourcePolicy", "expected the policy as a JSON string")
-        policies["resource"] = raw["ResourcePolicy"]
+        policies["resource"] = PolicyText(raw["ResourcePolicy"])
     owner = raw.get("ResourceOwner")
     account = None
     if owner is not None:
@@ -42,20 +47,28 @@ def scenarios(raw: Mapping) -> tuple[dict, list[dict]]:
             raise ScenarioError("ResourceOwner", "expected an account ARN (arn:aws:iam::ACCOUNT:root) or id")
         account = owner.split(":")[4] if owner.startswith("arn:") and owner.count(":") >= 5 else owner
     caller = raw.get("CallerArn") or SIMULATED_CALLER.format(account=account or "123456789012")
+    if not isinstance(caller, str):
+        raise ScenarioError("CallerArn", "expected an ARN string")
     context = {}
-    for i, entry in enumerate(raw.get("ContextEntries") or []):
+    entries = raw.get("ContextEntries") or []
+    if not isinstance(entries, list):
+        raise ScenarioError("ContextEntries", "expected a list of {ContextKeyName, ContextKeyValues, ContextKeyType}")
+    for i, entry in enumerate(entries):
         where = f"ContextEntries[{i}]"
         if not isinstance(entry, Mapping) or not isinstance(entry.get("ContextKeyName"), str):
             raise ScenarioError(where, "expected {ContextKeyName, ContextKeyValues, ContextKeyType}")
         kind = entry.get("ContextKeyType", "string")
-        if kind not in _TYPES:
-            raise ScenarioError(f"{where}.ContextKeyType", f"{kind!r} is not one of {', '.join(sorted(_TYPES))}")
+        if not isinstance(kind, str) or kind not in _TYPES:
+            raise ScenarioError(f"{where}.ContextKeyType", f"{quote(kind)} is not one of {', '.join(sorted(_TYPES))}")
         values = entry.get("ContextKeyValues") or []
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise ScenarioError(f"{where}.ContextKeyValues", "expected a list of strings")
         context[entry["ContextKeyName"]] = values if kind in _LIST_TYPES else (values[0] if values else "")
     actions = _strings(raw, "ActionNames")
     resources = _strings(raw, "ResourceArns") if raw.get("ResourceArns") else ["*"]
+    if len(actions) * len(resources) > MAX_REQUESTS:
+        raise ScenarioError("ActionNames", f"{len(actions)} actions × {len(resources)} resources is more than the "
+                                           f"{MAX_REQUESTS} requests one simulation decides")
     requests = [{"principal": caller, "action": a, "resource": r, "resource_account": account, "context": context}
                 for a in actions for r in resources]
     return policies, requests

@@ -28,7 +28,7 @@ from ..kernel.catalogue import CATALOGUE
 from ..kernel.engine import Engine, PolicyLayer
 from ..errors import ScenarioError
 from ..kernel.rules import LAYER_ORDER
-from ..scenario import compile_policies, load_policy, read_scenario
+from ..scenario import PolicyText, check_request, compile_policies, load_policy, policy_root_of, read_scenario
 from ..translator.model import Effect, Policy, PolicyType
 from .engine import WITNESS_ACCOUNT, Implication, implies, representative_callers
 from .stack import Open, can_be_allowed as _stack_allows
@@ -60,8 +60,11 @@ class Check:
 
 def _policy(raw, policy_type: PolicyType, name: str) -> Policy:
     """Read as the kernel reads a scenario's policies: errors that leave a
-    policy evaluable (a missing Version, say) do not stop the check."""
-    return load_policy(raw, policy_type, name, None)[1]
+    policy evaluable (a missing Version, say) do not stop the check. A str
+    is the document's JSON text, never a path; a path is an os.PathLike."""
+    if isinstance(raw, str) and not isinstance(raw, PolicyText):
+        raw = PolicyText(raw)
+    return load_policy(raw, policy_type, name, None, None)[1]
 
 
 def _trace(policy: Policy, request: dict):
@@ -296,17 +299,21 @@ def _conclude(check: Check, engine: Engine, question: Open, result: Implication)
 _FREE = ("*", None)
 
 
-def can_be_allowed(scenario, timeout_ms: int = 30_000, typed: bool = True) -> Check:
+def can_be_allowed(scenario, timeout_ms: int = 30_000, typed: bool = True, base_dir=None,
+                   policy_root=None) -> Check:
     """Is any request the scenario leaves open allowed by its whole policy
     set? The request's principal, action and resource may be fixed, patterns
     (``arn:aws:s3:::prod-*``) or left out (any); context keys given are
     fixed, the others free. PASS: proven never, ``reasons`` name the layers
-    that forbid it; FAIL: ``witness`` is an allowed request."""
+    that forbid it; FAIL: ``witness`` is an allowed request. ``scenario``: an
+    object, its JSON text, or a pathlib.Path; its policy paths are relative
+    to its folder (``base_dir`` for an object) and stay inside it unless
+    ``policy_root`` names a wider one."""
     started = time.perf_counter()
-    raw, base_dir = read_scenario(scenario)
+    raw, folder = read_scenario(scenario)
     if not isinstance(raw, Mapping) or "policies" not in raw:
         raise ScenarioError("policies", "missing")
-    engine = compile_policies(raw["policies"], base_dir)
+    engine = compile_policies(raw["policies"], folder or base_dir, policy_root_of(policy_root))
     request = raw.get("request") or {}
     if not isinstance(request, Mapping):
         raise ScenarioError("request", "expected an object")
@@ -314,6 +321,11 @@ def can_be_allowed(scenario, timeout_ms: int = 30_000, typed: bool = True) -> Ch
                                                "derive_context")]
     if unknown:
         raise ScenarioError(f"request.{unknown[0]}", "unknown field")
+    check_request(request)
+    if request.get("resource_account") is not None and not isinstance(request["resource_account"], str):
+        raise ScenarioError("request.resource_account", "expected a 12-digit account id")
+    if not isinstance(request.get("derive_context", True), bool):
+        raise ScenarioError("request.derive_context", "expected true or false")
     for name in ("action", "resource"):
         if request.get(name) is not None and not isinstance(request[name], str):
             raise ScenarioError(f"request.{name}", "expected a string (a pattern may use * and ?)")

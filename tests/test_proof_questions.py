@@ -53,7 +53,7 @@ def test_the_granting_statements_are_named_whatever_form_the_policy_comes_in(tmp
     # reasons once kept only those named "policy" and came out empty.
     path = tmp_path / "reader.json"
     path.write_text(json.dumps(READER))
-    check = check_access_not_granted(str(path), actions=["s3:GetObject"])
+    check = check_access_not_granted(path, actions=["s3:GetObject"])
     assert check.result == "FAIL"
     assert [(r["policy"], r["statement_index"]) for r in check.reasons] == [(str(path), 0)]
 
