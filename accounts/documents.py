@@ -29,12 +29,19 @@ def decode(raw: object) -> object:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise BadDocument(f"not JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+    except RecursionError:
+        raise BadDocument("nests too deeply to be a policy") from None
+    except ValueError as e:  # an integer of more digits than Python converts
+        raise BadDocument(f"not readable JSON ({str(e)[:80]})") from None
 
 
 def read_document(raw: object, policy_type: PolicyType, name: str) -> Policy:
     """The policy model; BadDocument names the first error that makes IAM
     refuse it (those that leave it evaluable, as scenarios accept, pass)."""
-    policy, findings = read_policy(decode(raw), policy_type, name)
+    try:
+        policy, findings = read_policy(decode(raw), policy_type, name)
+    except RecursionError:
+        raise BadDocument("nests too deeply to be a policy") from None
     blocking = [f for f in findings if f.finding_type is FindingType.ERROR and f.issue_code not in EVALUABLE_ERRORS]
     if policy is None or blocking:
         first = blocking[0] if blocking else None

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..inputs import MAX_INPUT_BYTES, MAX_EXPORT_BYTES, quote, read_json
 from ..kernel.request import resource_account_of
 from ..translator import Policy, PolicyType
 from .documents import BadDocument, read_document
@@ -55,6 +56,9 @@ class Principal:
     tags: dict[str, str] = field(default_factory=dict)
     trust: Policy | None = None  # roles
     instance_profiles: list[str] = field(default_factory=list)  # roles: the profiles' ARNs (EC2 hands them out)
+    # Why some of its identity policies could not be read: its answers are
+    # then UNDECIDED, unless an explicit deny decides them (fail closed).
+    incomplete: list[str] = field(default_factory=list)
 
     @property
     def caller(self) -> str:
@@ -78,6 +82,10 @@ class AccountData:
     organization: Organization | None = None
     skipped: list[Skipped] = field(default_factory=list)
     read: dict[str, int] = field(default_factory=dict)  # entity kind → how many read
+    # Resources whose policy (a resource or trust policy) could not be read,
+    # and why: questions about them are UNDECIDED, never answered as if the
+    # resource had no policy.
+    unreadable: dict[str, str] = field(default_factory=dict)
 
     def principal(self, arn: str) -> Principal:
         found = self.principals.get(arn)
@@ -87,13 +95,28 @@ class AccountData:
 
     def summary(self) -> str:
         read = ", ".join(f"{n} {kind}" for kind, n in self.read.items())
-        return f"read {read}; skipped {len(self.skipped)}"
+        broken = []
+        incomplete = sum(1 for p in self.principals.values() if p.incomplete)
+        if incomplete:
+            broken.append(f"{incomplete} principals with policies that could not be read")
+        if self.unreadable:
+            broken.append(f"{len(self.unreadable)} resource or trust policies that could not be read")
+        if self.organization is not None and self.organization.broken:
+            broken.append(f"{len(self.organization.broken)} SCPs or RCPs that could not be read")
+        note = f"; {', '.join(broken)} (the answers they touch are UNDECIDED)" if broken else ""
+        return f"read {read}{note}; skipped {len(self.skipped)}"
 
 
 def _tags(raw: object) -> dict[str, str]:
     if not isinstance(raw, list):
         return {}
-    return {t["Key"]: t["Value"] for t in raw if isinstance(t, dict) and "Key" in t and "Value" in t}
+    return {t["Key"]: t["Value"] for t in raw
+            if isinstance(t, dict) and isinstance(t.get("Key"), str) and isinstance(t.get("Value"), str)}
+
+
+def _name(value: object) -> str:
+    """An entity's name as messages quote it: short."""
+    return value if isinstance(value, str) and len(value) <= 200 else quote(value)
 
 
 class _Export:
@@ -101,14 +124,12 @@ class _Export:
 
     def __init__(self, data: AccountData, path: Path, versions: dict[str, str]):
         self.data, self.file, self.versions = data, str(path), versions
-        try:
-            self.raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise InputError(f"{path}: not a readable JSON export ({e})") from None
+        self.raw = read_json(path, str(path), MAX_EXPORT_BYTES)
         if not isinstance(self.raw, dict):
             raise InputError(f"{path}: expected the object get-account-authorization-details prints")
         self.managed: dict[str, Policy] = {}
         self.groups: dict[str, list[Policy]] = {}
+        self.incomplete: dict[str, list[str]] = {}  # entity → why some of its policies are missing
 
     def skip(self, entity: str, why: str) -> None:
         self.data.skipped.append(Skipped(self.file, entity, why))
@@ -140,12 +161,29 @@ class _Export:
         for r in self.entries("RoleDetailList"):
             self.principal(r, "role")
 
+    def listed(self, entry: dict, key: str, entity: str) -> list:
+        """A list field of an entry; anything else is reported, and read as
+        empty (the caller decides whether what is missing can widen)."""
+        value = entry.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.skip(entity, f"{key} is not a list")
+            self.missing(entity, f"{key} is not a list")
+            return []
+        return value
+
+    def missing(self, entity: str, why: str) -> None:
+        """Some policy of the entity could not be read: its answers are not
+        decided from what remains (a policy left out may have denied)."""
+        self.incomplete.setdefault(entity, []).append(why)
+
     def managed_policy(self, p) -> None:
         arn = p.get("Arn") if isinstance(p, dict) else None
         if not isinstance(arn, str):
             self.skip("Policies", "a managed policy without an Arn")
             return
-        versions = [v for v in p.get("PolicyVersionList") or [] if isinstance(v, dict)]
+        versions = [v for v in self.listed(p, "PolicyVersionList", arn) if isinstance(v, dict)]
         wanted = self.versions.get(arn)
         if wanted is not None:  # a version asked for by name
             default = next((v for v in versions if v.get("VersionId") == wanted), None)
@@ -153,7 +191,7 @@ class _Export:
                 self.skip(arn, f"version {wanted} (asked for) is not in the export")
                 return
         else:
-            default = next((v for v in versions if v.get("IsDefaultVersion")), None)
+            default = next((v for v in versions if v.get("IsDefaultVersion") is True), None)
             if default is None:
                 default = next((v for v in versions if v.get("VersionId") == p.get("DefaultVersionId")), None)
             if default is None or "Document" not in default:
@@ -164,18 +202,23 @@ class _Export:
             self.managed[arn] = policy
             self.count("managed policies")
 
-    def attached_and_inline(self, entry: dict, entity: str, inline_key: str) -> list[Policy] | None:
+    def attached_and_inline(self, entry: dict, entity: str, inline_key: str) -> list[Policy]:
         out = []
-        for item in entry.get(inline_key) or []:
-            name = f"{entity} inline {item.get('PolicyName', '?')}" if isinstance(item, dict) else f"{entity} inline"
+        for item in self.listed(entry, inline_key, entity):
+            label = item.get("PolicyName", "?") if isinstance(item, dict) else None
+            name = f"{entity} inline {_name(label)}" if isinstance(item, dict) else f"{entity} inline"
             policy = self.document(item.get("PolicyDocument") if isinstance(item, dict) else item,
                                    PolicyType.IDENTITY, name, entity)
-            if policy is not None:
+            if policy is None:
+                self.missing(entity, f"{name} could not be read")
+            else:
                 out.append(policy)
-        for item in entry.get("AttachedManagedPolicies") or []:
+        for item in self.listed(entry, "AttachedManagedPolicies", entity):
             arn = item.get("PolicyArn") if isinstance(item, dict) else None
-            if arn not in self.managed:
-                self.skip(entity, f"attached managed policy {arn} is not in the export (or was skipped)")
+            if not isinstance(arn, str) or arn not in self.managed:
+                why = f"attached managed policy {_name(arn)} is not in the export (or was skipped)"
+                self.skip(entity, why)
+                self.missing(entity, why)
                 continue
             out.append(self.managed[arn])
         return out
@@ -200,28 +243,35 @@ class _Export:
         principal.identity = self.attached_and_inline(entry, entity, "UserPolicyList" if kind == "user"
                                                       else "RolePolicyList")
         if kind == "user":
-            for group in entry.get("GroupList") or []:
-                if group not in self.groups:
-                    self.skip(entity, f"group {group} is not in the export (or was skipped)")
+            for group in self.listed(entry, "GroupList", entity):
+                if not isinstance(group, str) or group not in self.groups:
+                    why = f"group {_name(group)} is not in the export (or was skipped)"
+                    self.skip(entity, why)
+                    self.missing(entity, why)
                     continue
                 principal.identity += self.groups[group]
+                principal.incomplete += self.incomplete.get(f"group {group}", [])
         else:
             trust = self.document(entry.get("AssumeRolePolicyDocument"), PolicyType.TRUST, f"{arn} trust policy",
                                   entity)
             if trust is None:
-                return  # a role whose trust policy cannot be read is left out whole: who may assume it is unknown
+                # A role whose trust policy cannot be read is left out whole:
+                # who may assume it is unknown, and asking is UNDECIDED.
+                self.data.unreadable[arn] = f"the trust policy of {arn} could not be read"
+                return
             principal.trust = trust
-            principal.instance_profiles = [ip["Arn"] for ip in entry.get("InstanceProfileList") or []
+            principal.instance_profiles = [ip["Arn"] for ip in self.listed(entry, "InstanceProfileList", entity)
                                            if isinstance(ip, dict) and isinstance(ip.get("Arn"), str)]
         boundary = entry.get("PermissionsBoundary")
-        if isinstance(boundary, dict):
-            arn_b = boundary.get("PermissionsBoundaryArn")
-            if arn_b not in self.managed:
+        if boundary is not None:
+            arn_b = boundary.get("PermissionsBoundaryArn") if isinstance(boundary, dict) else None
+            if not isinstance(arn_b, str) or arn_b not in self.managed:
                 # Without its boundary the principal would look more powerful
                 # than it is: left out, not read without it.
-                self.skip(entity, f"permissions boundary {arn_b} is not in the export (or was skipped)")
+                self.skip(entity, f"permissions boundary {_name(arn_b)} is not in the export (or was skipped)")
                 return
             principal.boundary = self.managed[arn_b]
+        principal.incomplete += self.incomplete.get(entity, [])
         self.data.principals[arn] = principal
         self.count("users" if kind == "user" else "roles")
 
@@ -229,22 +279,33 @@ class _Export:
 def _resources(data: AccountData, folder: Path) -> None:
     for path in sorted(folder.glob("*.json")):
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            data.skipped.append(Skipped(str(path), "resource policies", f"not readable JSON ({e})"))
+            raw = read_json(path, str(path), MAX_INPUT_BYTES)
+        except InputError as e:
+            # A file of resource policies that cannot be read: which
+            # resources it held is unknown, so no resource can be answered
+            # as if it had no policy.
+            data.skipped.append(Skipped(str(path), "resource policies", str(e).removeprefix(f"{path}: ")))
+            data.unreadable["*"] = f"{path} could not be read ({str(e).removeprefix(f'{path}: ')})"
             continue
         for i, item in enumerate(raw if isinstance(raw, list) else [raw]):
             arn = item.get("arn") if isinstance(item, dict) else None
             if not isinstance(arn, str) or "policy" not in item:
                 data.skipped.append(Skipped(str(path), f"entry {i}", 'expected {"arn": ..., "policy": ...}'))
+                data.unreadable["*"] = f"{path} entry {i} names no resource"
+                continue
+            account = item.get("account")
+            if account is not None and not isinstance(account, str):
+                data.skipped.append(Skipped(str(path), _name(arn), "account is not a string"))
+                data.unreadable[arn] = f"the policy of {_name(arn)} names its account wrongly"
                 continue
             policy_type = PolicyType.TRUST if ":iam:" in arn and ":role/" in arn else PolicyType.RESOURCE
             try:
                 policy = read_document(item["policy"], policy_type, arn)
             except BadDocument as e:
-                data.skipped.append(Skipped(str(path), arn, str(e)))
+                data.skipped.append(Skipped(str(path), _name(arn), str(e)))
+                data.unreadable[arn] = f"the policy of {_name(arn)} could not be read ({e})"
                 continue
-            data.resources[arn] = ResourcePolicy(arn, item.get("account") or resource_account_of(arn), policy)
+            data.resources[arn] = ResourcePolicy(arn, account or resource_account_of(arn), policy)
             data.read["resource policies"] = data.read.get("resource policies", 0) + 1
 
 

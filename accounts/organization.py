@@ -21,11 +21,11 @@ says; SCPs and RCPs do not apply to the management account.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..inputs import MAX_INPUT_BYTES, quote, read_json
 from ..translator import Policy, PolicyType
 from .documents import BadDocument, read_document
 
@@ -48,9 +48,26 @@ class Organization:
     scps: dict[str, Policy]
     rcps: dict[str, Policy]
     paths: dict[str, list[Node]] = field(default_factory=dict)  # account → root … account
+    # (kind, name) → why it could not be read (or is named but not defined):
+    # a level that holds one is not decided without it (fail closed).
+    broken: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def accounts(self) -> list[str]:
         return list(self.paths)
+
+    def broken_levels(self, account: str | None, kind: str) -> list[tuple[str, str]]:
+        """(layer name, why) for each level of the account's path whose
+        SCPs (RCPs) could not all be read."""
+        if account is None or account == self.management_account or account not in self.paths:
+            return []
+        out = []
+        for i, node in enumerate(self.paths[account]):
+            names = node.scps if kind == "scps" else node.rcps
+            why = [self.broken[(kind, n)] for n in names if (kind, n) in self.broken]
+            if why:
+                out.append((f"{kind[:-1]}/{i}", f"the {kind[:-1].upper()} level {node.kind} {node.name}: "
+                                                f"{'; '.join(why)}"))
+        return out
 
     def levels(self, account: str | None, kind: str) -> list[dict] | None:
         """The scenario's ``scps`` / ``rcps`` levels for an account (root
@@ -67,48 +84,74 @@ class Organization:
         return out
 
 
-def _node(raw: object, where: str, kind: str) -> Node:
+def _strings(raw: dict, key: str, where: str) -> list[str]:
+    value = raw.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(f"{where}.{key}: expected a list of policy names")
+    return list(value)
+
+
+def _node(raw: object, where: str, kind: str, depth: int = 0) -> Node:
     if not isinstance(raw, dict):
         raise InputError(f"{where}: expected an object")
+    if depth > 100:
+        raise InputError(f"{where}: the tree is more than 100 levels deep (AWS allows 5 levels of OUs)")
     ident = raw.get("id") if kind == "root" else raw.get(kind)
     if not isinstance(ident, str) or not ident:
         raise InputError(f"{where}: missing {'id' if kind == 'root' else kind!r}")
-    node = Node(kind, ident, raw.get("name") or ident, list(raw.get("scps") or []), list(raw.get("rcps") or []))
-    for i, child in enumerate(raw.get("children") or []):
+    name = raw.get("name") or ident
+    if not isinstance(name, str):
+        raise InputError(f"{where}.name: expected a string")
+    node = Node(kind, ident, name, _strings(raw, "scps", where), _strings(raw, "rcps", where))
+    children = raw.get("children") or []
+    if not isinstance(children, list):
+        raise InputError(f"{where}.children: expected a list")
+    for i, child in enumerate(children):
         child_kind = "account" if isinstance(child, dict) and "account" in child else "ou"
         if kind == "account":
             raise InputError(f"{where}: an account has no children")
-        node.children.append(_node(child, f"{where}.children[{i}]", child_kind))
+        node.children.append(_node(child, f"{where}.children[{i}]", child_kind, depth + 1))
     return node
 
 
 def read_organization(path: Path, skipped: list) -> Organization:
     from .inventory import Skipped
 
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InputError(f"{path}: not readable JSON ({e})") from None
+    raw = read_json(path, str(path), MAX_INPUT_BYTES)
     if not isinstance(raw, dict) or "root" not in raw:
         raise InputError(f"{path}: expected an object with a \"root\"")
     root = _node(raw["root"], f"{path}: root", "root")
+    for key in ("id", "management_account"):
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise InputError(f"{path}: {key}: expected a string")
     tables: dict[str, dict[str, Policy]] = {}
+    broken: dict[tuple[str, str], str] = {}
     for kind, ptype in (("scps", PolicyType.SCP), ("rcps", PolicyType.RCP)):
         tables[kind] = {}
-        for name, document in (raw.get(kind) or {}).items():
+        documents = raw.get(kind) or {}
+        if not isinstance(documents, dict):
+            raise InputError(f"{path}: {kind}: expected an object of name → document")
+        for name, document in documents.items():
+            label = f"{kind[:-1].upper()} {name if len(name) <= 200 else quote(name)}"
             try:
-                tables[kind][name] = read_document(document, ptype, f"{kind[:-1].upper()} {name}")
+                tables[kind][name] = read_document(document, ptype, label)
             except BadDocument as e:
-                skipped.append(Skipped(str(path), f"{kind[:-1].upper()} {name}", str(e)))
-    org = Organization(raw.get("id"), root, raw.get("management_account"), tables["scps"], tables["rcps"])
+                skipped.append(Skipped(str(path), label, str(e)))
+                broken[(kind, name)] = f"{label} could not be read ({e})"
+    org = Organization(raw.get("id"), root, raw.get("management_account"), tables["scps"], tables["rcps"],
+                       broken=broken)
 
     def walk(node: Node, trail: list[Node]) -> None:
         trail = trail + [node]
         for kind, names in (("scps", node.scps), ("rcps", node.rcps)):
             for name in names:
-                if name not in tables[kind]:
+                if name not in tables[kind] and (kind, name) not in broken:
+                    label = f"{kind[:-1].upper()} {name if len(name) <= 200 else quote(name)}"
                     skipped.append(Skipped(str(path), f"{node.kind} {node.name}",
-                                           f"{kind[:-1].upper()} {name} is not defined (or was skipped)"))
+                                           f"{label} is not defined (or was skipped)"))
+                    broken[(kind, name)] = f"{label} is not defined"
         if node.kind == "account":
             org.paths[node.id] = trail
         for child in node.children:

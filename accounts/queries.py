@@ -37,15 +37,22 @@ class Answer:
     # that stayed undecided.
     conditional: dict | None = None
     undecided: str | None = None
+    # Some policy that takes part could not be read, and what was read does
+    # not decide it: the answer is UNDECIDED (``undecided`` says why), never
+    # the kernel's answer without that policy.
+    failed_closed: bool = False
 
     @property
     def allowed(self) -> bool:
-        return self.decision.decision == "allow"
+        return self.decision.decision == "allow" and not self.failed_closed
 
     def to_dict(self) -> dict:
         out = {"who": self.who, "caller": self.caller, "kind": self.kind, "principal": self.principal,
-               "decision": self.decision.decision, "explanation": self.decision.explain(),
+               "decision": "undecided" if self.failed_closed else self.decision.decision,
+               "explanation": self.decision.explain(),
                "matched_statements": [ref.to_dict() for ref in self.decision.matched_statements]}
+        if self.failed_closed:
+            out["decision_without_unreadable_policies"] = self.decision.decision
         if self.conditional is not None:
             out["allowed_with_context"] = self.conditional
         if self.undecided is not None:
@@ -70,6 +77,46 @@ def policies_for(data: AccountData, identity: list, boundary, caller_account: st
     if held is not None:
         policies["resource"] = held.policy
     return policies
+
+
+def broken_parts(data: AccountData, principal: Principal | None, caller_account: str | None, resource: str,
+                 resource_account: str | None) -> list[tuple[str, str]]:
+    """(layer, why) for each layer of one caller's request that holds a
+    policy that could not be read: the principal's identity policies, an
+    SCP level of its account, an RCP level of the resource's account, the
+    resource's own policy (or trust policy)."""
+    out = [("identity", why) for why in (principal.incomplete if principal is not None else ())]
+    if data.organization is not None:
+        out += data.organization.broken_levels(caller_account, "scps")
+        out += data.organization.broken_levels(resource_account, "rcps")
+    bucket = resource.split("/", 1)[0] if resource.startswith("arn:aws:s3:::") else None
+    for key in (resource, bucket, "*"):
+        if key is not None and key in data.unreadable:
+            out.append(("resource", data.unreadable[key]))
+    return out
+
+
+# The layers that only limit (never grant): one whose policies are not all
+# read cannot turn a deny that another layer decides into an allow.
+_LIMITS = ("scp/", "rcp/", "boundary", "session", "vpc_endpoint")
+
+
+def fail_closed(answer: "Answer", broken: list[tuple[str, str]]) -> "Answer":
+    """The answer, UNDECIDED where what was not read could change it: an
+    explicit deny stands (a policy more can only add denies and allows), so
+    does an implicit deny that a layer other than the broken limits decides;
+    anything else is not decided."""
+    if not broken:
+        return answer
+    decision = answer.decision
+    layers = {layer for layer, _ in broken}
+    stands = decision.decision == "explicit_deny" or (
+        decision.decision == "implicit_deny" and all(layer.startswith(_LIMITS) for layer in layers)
+        and any(b not in layers for b in decision.blocked_layers))
+    if not stands:
+        answer.failed_closed = True
+        answer.undecided = "not decided: " + "; ".join(dict.fromkeys(why for _, why in broken))
+    return answer
 
 
 def held_policy(data: AccountData, resource: str):
@@ -150,7 +197,7 @@ def who_can(data: AccountData, action: str, resource: str, context: dict | None 
     elsewhere.
     ``progress(done, total)`` is called as principals are done."""
     context = dict(context or {})
-    ask = lambda *args: _ask(*args, conditional=conditional, timeout_ms=timeout_ms)  # noqa: E731
+    ask = lambda *args, **kw: _ask(*args, conditional=conditional, timeout_ms=timeout_ms, **kw)  # noqa: E731
     resource_account = _resource_account(data, resource)
     answers = []
     asked = data.principals.values() if only is None else [data.principals[arn] for arn in only]
@@ -162,7 +209,8 @@ def who_can(data: AccountData, action: str, resource: str, context: dict | None 
                                 resource_account)
         who = principal.arn if principal.kind == "user" else f"any session of role {principal.arn}"
         answer = ask(policies, who, principal.caller, principal.kind, action, resource, resource_account,
-                     {**_context(data, principal), **context})
+                     {**_context(data, principal), **context},
+                     broken=broken_parts(data, principal, principal.account, resource, resource_account))
         answer.principal = principal.arn
         answers.append(answer)
     if not (only is None if others is None else others):
@@ -170,23 +218,29 @@ def who_can(data: AccountData, action: str, resource: str, context: dict | None 
     for who, caller in _outside_callers(data, resource):
         policies = policies_for(data, [_OUTSIDE_IDENTITY], None, resource_account_of(caller), resource, resource_account)
         answers.append(ask(policies, who, caller, "outside", action, resource, resource_account,
-                           {**_org_context(data, resource_account_of(caller)), **context}))
-    if held_policy(data, resource) is not None:
+                           {**_org_context(data, resource_account_of(caller)), **context},
+                           broken=broken_parts(data, None, resource_account_of(caller), resource, resource_account)))
+    unread = [b for b in broken_parts(data, None, None, resource, resource_account) if b[0] == "resource"]
+    if held_policy(data, resource) is not None or unread:
+        # With the resource's policy unread, who it names is unknown: the
+        # callers from elsewhere are one UNDECIDED answer, not left out.
+        who = "an anonymous caller" if not unread else "an anonymous caller or any caller from elsewhere"
         policies = policies_for(data, [], None, None, resource, resource_account)
-        answers.append(ask(policies, "an anonymous caller", None, "anonymous", action, resource, resource_account,
-                           {**_org_context(data, None), **context}))
+        answers.append(ask(policies, who, None, "anonymous", action, resource, resource_account,
+                           {**_org_context(data, None), **context},
+                           broken=broken_parts(data, None, None, resource, resource_account)))
     return answers
 
 
 def _ask(policies: dict, who: str, caller: str | None, kind: str, action: str, resource: str,
          resource_account: str | None, context: dict, conditional: bool = False,
-         timeout_ms: int = 30_000) -> Answer:
+         timeout_ms: int = 30_000, broken: list | None = None) -> Answer:
     request = {"principal": caller, "action": action, "resource": resource, "context": context}
     if resource_account is not None:
         request["resource_account"] = resource_account
     engine = compile_policies(policies)
-    answer = Answer(who, caller, kind, engine.decide(request))
-    if conditional and not answer.allowed:
+    answer = fail_closed(Answer(who, caller, kind, engine.decide(request)), broken or [])
+    if conditional and not answer.allowed and not answer.failed_closed:
         from ..proofs.stack import Open, can_be_allowed
 
         result = can_be_allowed(engine, Open([caller], action, resource, resource_account, dict(context)),
@@ -227,10 +281,13 @@ def known_resources(data: AccountData) -> list[str]:
     return sorted(set(data.resources) | set(data.principals))
 
 
-def what_can(data: AccountData, principal_arn: str, context: dict | None = None) -> list[tuple[str, str, Decision]]:
+def what_can(data: AccountData, principal_arn: str, context: dict | None = None,
+             undecided: list | None = None) -> list[tuple[str, str, Decision]]:
     """(resource, action, decision) for every catalogue action on every known
     resource that the principal (a user, or any session of a role) is
-    allowed."""
+    allowed. Where a policy that takes part could not be read and what was
+    read does not decide it, (resource, action, why) goes to ``undecided``
+    instead (when given)."""
     principal = data.principal(principal_arn)
     request_context = {**_context(data, principal), **(context or {})}
     out = []
@@ -244,6 +301,11 @@ def what_can(data: AccountData, principal_arn: str, context: dict | None = None)
             if resource_account is not None:
                 request["resource_account"] = resource_account
             decision = engine.decide(request)
-            if decision.decision == "allow":
+            answer = fail_closed(Answer(principal.arn, principal.caller, principal.kind, decision),
+                                 broken_parts(data, principal, principal.account, resource, resource_account))
+            if answer.failed_closed:
+                if undecided is not None:
+                    undecided.append((resource, action, answer.undecided))
+            elif decision.decision == "allow":
                 out.append((resource, action, decision))
     return out

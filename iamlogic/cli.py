@@ -345,8 +345,9 @@ def who_can_command(action: str, resource: str, account_data: str, policy_versio
     """Every caller allowed ACTION on RESOURCE_ARN: each user, any session of
     each role, the callers from elsewhere the resource policy names, and an
     anonymous caller — each decided by the kernel, with the statements that
-    grant it. Exit 0; 1 bad input. What was skipped of the data is reported
-    on stderr."""
+    grant it. Exit 0; 1 bad input; 3 when some answer is UNDECIDED because a
+    policy it depends on could not be read. What was skipped of the data is
+    reported on stderr."""
     from .accounts import who_can
 
     data = _account_data(account_data, policy_versions)
@@ -368,7 +369,7 @@ def who_can_command(action: str, resource: str, account_data: str, policy_versio
         sys.stdout.write(json.dumps({"action": action, "resource": resource, "summary": data.summary(),
                                      "skipped": [vars(s) for s in data.skipped], "answers": answers},
                                     indent=2) + "\n")
-        return ExitCode.OK
+        return ExitCode.UNDECIDED if any(a["decision"] == "undecided" for a in answers) else ExitCode.OK
     for answer in answers:
         if "allowed_with_context" in answer:
             sys.stdout.write(f"CONDITIONAL: {answer['who']}\n"
@@ -394,8 +395,11 @@ def who_can_command(action: str, resource: str, account_data: str, policy_versio
             sys.stdout.write(f"  {why.lstrip('├└─ ')}\n")
     allowed = sum(a["decision"] == "allow" for a in answers)
     more = f", {sum('allowed_with_context' in a for a in answers)} only with other context" if conditional else ""
+    unread = sum(a["decision"] == "undecided" for a in answers)
+    if unread:
+        more += f", {unread} UNDECIDED (a policy they depend on could not be read)"
     stderr.print(f"{allowed} of {len(answers)} callers allowed{more}; {data.summary()}", markup=False)
-    return ExitCode.OK
+    return ExitCode.UNDECIDED if unread else ExitCode.OK
 
 
 def _cite(ref: dict) -> str:
@@ -446,20 +450,25 @@ def what_can_command(principal: str, account_data: str, policy_versions: tuple, 
     from .accounts.queries import what_can
 
     data = _account_data(account_data, policy_versions)
-    allowed = what_can(data, principal, _context_option(context))
+    undecided: list = []
+    allowed = what_can(data, principal, _context_option(context), undecided)
     by_resource: dict[str, list[str]] = {}
     for resource, action, _ in allowed:
         by_resource.setdefault(resource, []).append(action)
     if output == "json":
         sys.stdout.write(json.dumps({"principal": principal, "allowed": [
             {"resource": r, "action": a, "matched_statements": [ref.to_dict() for ref in d.matched_statements]}
-            for r, a, d in allowed]}, indent=2) + "\n")
+            for r, a, d in allowed], "undecided": [{"resource": r, "action": a, "why": why}
+                                                  for r, a, why in undecided]}, indent=2) + "\n")
     else:
         for resource, actions in by_resource.items():
             sys.stdout.write(f"{resource}: {', '.join(actions)}\n")
-        stderr.print(f"{len(allowed)} actions allowed on {len(by_resource)} resources; {data.summary()}",
+        for resource, action, why in undecided:
+            sys.stdout.write(f"UNDECIDED: {resource}: {action}\n  {why}\n")
+        more = f", {len(undecided)} UNDECIDED (a policy they depend on could not be read)" if undecided else ""
+        stderr.print(f"{len(allowed)} actions allowed on {len(by_resource)} resources{more}; {data.summary()}",
                      markup=False)
-    return ExitCode.OK
+    return ExitCode.UNDECIDED if undecided else ExitCode.OK
 
 
 @app.command("reach")
