@@ -1,0 +1,407 @@
+"""The adjudicated classes of disagreement between iamlogic and the peer
+(iam-simulate), for bench/peer_diff.py and tests/test_peer_diff.py.
+
+Each class recognises a *minimised* repro (bench/peer_diff.py's item:
+``{"scenario": {...}, "caller": {...}}``) together with the two answers
+``(iamlogic, peer)``, and says which side AWS agrees with, why (a quote from
+the AWS documentation and its page), and the tests/cases case that pins
+iamlogic's answer. ``right == "peer"`` marks an iamlogic bug; when iamlogic
+also allows where the peer denies, the campaign fails (a wrong allow).
+
+A class's predicate must be narrow: it names the shape that decides (the
+caller kind, the element, the operator), not only the pair of answers, so a
+new disagreement of the same answers but another cause stays unadjudicated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+DECISIONS = ("allow", "explicit_deny", "implicit_deny")
+DENIES = ("explicit_deny", "implicit_deny")
+
+
+@dataclass(frozen=True)
+class PeerClass:
+    name: str
+    predicate: Callable[[dict, tuple[str, str]], bool]
+    right: str            # "iamlogic" or "peer": the side AWS agrees with
+    reason: str           # the quote and the page it is from
+    case: str             # the tests/cases case that pins iamlogic's answer
+    confidence: str = "high"
+
+    @property
+    def iamlogic_bug(self) -> bool:
+        return self.right == "peer"
+
+
+# ------------------------------------------------------------ helpers
+
+
+def kind(item) -> str:
+    return item["caller"]["kind"]
+
+
+def policies(item) -> dict:
+    return item["scenario"]["policies"]
+
+
+def request(item) -> dict:
+    return item["scenario"]["request"]
+
+
+def action(item) -> str:
+    return request(item)["action"].lower()
+
+
+def cross_account(item) -> bool:
+    c = item["caller"].get("account")
+    r = request(item).get("resource_account")
+    return bool(c and r and c != r)
+
+
+def statements(item, *layers: str) -> Iterator[dict]:
+    """Every statement of the given layers (all when none given)."""
+    p = policies(item)
+    for key, val in p.items():
+        if layers and key not in layers:
+            continue
+        if key in ("scps", "rcps"):
+            docs = [d for level in val for d in level]
+        elif isinstance(val, list):
+            docs = val
+        else:
+            docs = [val]
+        for d in docs:
+            st = d.get("Statement")
+            yield from (st if isinstance(st, list) else [st])
+
+
+def conditions(item, *layers: str) -> Iterator[tuple[str, str, object]]:
+    for st in statements(item, *layers):
+        for op, block in (st.get("Condition") or {}).items():
+            for key, vals in block.items():
+                yield op, key, vals
+
+
+def has_context(item, key: str) -> bool:
+    return key.lower() in {k.lower() for k in request(item).get("context", {})}
+
+
+def values(vals) -> list:
+    return vals if isinstance(vals, list) else [vals]
+
+
+def text(item) -> str:
+    return json.dumps(policies(item))
+
+
+def iamlogic_refuses(answers, code: str) -> bool:
+    return answers[0].startswith("error:" + code) and answers[1] in DECISIONS
+
+
+def names_principal(st: dict, arn: str) -> bool:
+    p = st.get("Principal")
+    if not isinstance(p, dict):
+        return False
+    return arn in values(p.get("AWS", []))
+
+
+# -------------------------------------------------------------- classes
+
+
+def _root_own_account(item, a):
+    return (kind(item) == "root" and not cross_account(item) and a == ("allow", "implicit_deny")
+            and "identity" not in policies(item) and not action(item).startswith("sts:assumerole"))
+
+
+def _root_cross_account(item, a):
+    return (kind(item) == "root" and cross_account(item) and a == ("allow", "implicit_deny")
+            and "resource" in policies(item) and not action(item).startswith("sts:assumerole"))
+
+
+def _root_assume_role(item, a):
+    return kind(item) == "root" and action(item).startswith("sts:assumerole") and a[0] == "allow"
+
+
+def _slr_scp(item, a):
+    return (kind(item) == "slr" and "scps" in policies(item) and a[1] in DENIES and a[0] != a[1]
+            and "rcps" not in policies(item))
+
+
+def _slr_rcp(item, a):
+    return (kind(item) == "slr" and "rcps" in policies(item) and a[1] == "explicit_deny" and a[0] != a[1]
+            and "scps" not in policies(item))
+
+
+def _federated_no_session_policy(item, a):
+    return kind(item) == "federated" and "session" not in policies(item) and a == ("implicit_deny", "allow")
+
+
+def _session_arn_named(item, a):
+    if kind(item) not in ("role_session", "federated") or "session" not in policies(item):
+        return False
+    if a != ("allow", "implicit_deny"):
+        return False
+    principal = request(item)["principal"]
+    return any(st.get("Effect") == "Allow" and names_principal(st, principal) for st in statements(item, "resource"))
+
+
+def _ifexists_set_operator_absent(item, a):
+    found = False
+    for op, key, _ in conditions(item):
+        if op.split(":")[0] in ("ForAnyValue", "ForAllValues") and op.endswith("IfExists"):
+            if has_context(item, key):
+                return False
+            found = True
+    return found and a[0] != a[1] and a[0] in DECISIONS and a[1] in DECISIONS
+
+
+def _negated_absent_variable(item, a):
+    ctx = {k.lower() for k in request(item).get("context", {})}
+    for op, key, vals in conditions(item):
+        base = op.split(":")[-1].removesuffix("IfExists")
+        if "Not" not in base:
+            continue
+        for v in values(vals):
+            if isinstance(v, str) and "${" in v:
+                var = v.split("${", 1)[1].split("}", 1)[0]
+                if "," in var or var in ("*", "?", "$"):
+                    continue
+                if var.strip().lower() not in ctx:
+                    return a[0] != a[1] and a[1] in DECISIONS
+    return False
+
+
+def _short_arn_wildcard_rcp(item, a):
+    for st in statements(item, "rcps"):
+        for r in values(st.get("Resource", [])):
+            if r != "*" and r.startswith("arn:") and len(r.split(":")) < 6 and r.endswith("*"):
+                return a == ("explicit_deny", "implicit_deny")
+    return False
+
+
+def _federated_sts_iam_api(item, a):
+    act = action(item)
+    return (kind(item) == "federated" and a[0] == "allow" and a[1] != "allow"
+            and ((act.startswith("sts:") and act != "sts:getcalleridentity")
+                 or (act.startswith("iam:") and act != "iam:passrole")))
+
+
+def _caller_identities(item) -> set:
+    c = item["caller"]
+    out = {c.get("account"), f"arn:aws:iam::{c.get('account')}:root"}
+    out.add(c.get("role_arn"))
+    out.add(request(item)["principal"])
+    return {x for x in out if x}
+
+
+def _notprincipal_deny_partial(item, a):
+    if a[0] != "explicit_deny" or a[1] == "explicit_deny":
+        return False
+    c = item["caller"]
+    needed = [{c.get("account"), f"arn:aws:iam::{c.get('account')}:root"}]
+    if c.get("role_arn"):
+        needed.append({c["role_arn"]})
+    if c["kind"] in ("role_session", "user", "federated"):
+        needed.append({request(item)["principal"]})
+    for st in statements(item, "resource"):
+        np = st.get("NotPrincipal")
+        if st.get("Effect") == "Deny" and isinstance(np, dict):
+            listed = set(values(np.get("AWS", [])))
+            if listed & _caller_identities(item) and not all(listed & n for n in needed):
+                return True
+    return False
+
+
+def _notipaddress_family(item, a):
+    ip = request(item).get("context", {}).get("aws:SourceIp", "")
+    for op, key, vals in conditions(item):
+        if op.startswith("NotIpAddress") and key.lower() == "aws:sourceip":
+            fams = {":" in v for v in values(vals)}
+            if (":" in ip) not in fams:
+                return a[0] == "explicit_deny" and a[1] != "explicit_deny"
+    return False
+
+
+def _date_epoch(item, a):
+    ctx = {k.lower(): v for k, v in request(item).get("context", {}).items()}
+    for op, key, vals in conditions(item):
+        if op.split(":")[-1].startswith("Date"):
+            cur = ctx.get(key.lower())
+            if (isinstance(cur, str) and cur.isdigit()) or any(str(v).isdigit() for v in values(vals)):
+                return a[0] != a[1] and a[0] in DECISIONS
+    return False
+
+
+def _star_principal_session_policy(item, a):
+    if kind(item) not in ("role_session", "federated") or "session" not in policies(item):
+        return False
+    return a == ("allow", "implicit_deny") and any(
+        st.get("Effect") == "Allow" and st.get("Principal") in ("*", {"AWS": "*"})
+        for st in statements(item, "resource"))
+
+
+def _notresource_absent_variable(item, a):
+    ctx = {k.lower() for k in request(item).get("context", {})}
+    for st in statements(item):
+        for r in values(st.get("NotResource", [])):
+            if "${" in r:
+                var = r.split("${", 1)[1].split("}", 1)[0]
+                if "," not in var and var not in ("*", "?", "$") and var.lower() not in ctx:
+                    return a[0] != a[1] and a[0] in DECISIONS
+    return False
+
+
+def _refuses_action(item, a):
+    return iamlogic_refuses(a, "INVALID_ACTION")
+
+
+def _refuses_partition(item, a):
+    return iamlogic_refuses(a, "INVALID_PARTITION") and "arn:*:" in text(item)
+
+
+CLASSES: list[PeerClass] = [
+    # ---- iamlogic bugs: wrong allows (the campaign fails while these occur)
+    PeerClass(
+        "root-user-assumes-role", _root_assume_role, "peer",
+        "STS API Reference, AssumeRole: \"You must use credentials for an IAM user or an IAM role to call "
+        "AssumeRole. You cannot call AssumeRole with the credentials of an AWS account root user\" "
+        "(https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html; IAM User Guide, "
+        "id_roles_use_switch-role-api.html). A trust policy naming the account's root does not let the root "
+        "user itself assume the role.",
+        "tests/cases/identity (TODO: root-user-cannot-assume-role)", "high"),
+    PeerClass(
+        "federated-session-calls-sts-or-iam", _federated_sts_iam_api, "peer",
+        "STS API Reference, GetFederationToken: \"You cannot use these credentials to call any IAM API "
+        "operations using the AWS CLI or the AWS API\" and \"You cannot call any AWS STS API operations "
+        "except GetCallerIdentity\" (https://docs.aws.amazon.com/STS/latest/APIReference/"
+        "API_GetFederationToken.html, Permissions).",
+        "tests/cases/identity (TODO: federated-session-cannot-call-sts-or-iam)", "high"),
+    # ---- iamlogic bugs: refusals of documents IAM stores (no wrong allow)
+    PeerClass(
+        "iamlogic-refuses-stored-action-string", _refuses_action, "peer",
+        "SEMANTICS §7 (recorded CreatePolicy answer): IAM stores an action string with spaces, a comma or "
+        "nothing after the colon (\"iam: asdf safdsf af \" was accepted); it names no action and matches none; "
+        "NotAction on it covers everything. Issue 12 §2: whatever IAM stores, the kernel decides.",
+        "tests/cases/actions (TODO: odd-action-string-matches-nothing, notaction-odd-string-covers-all)", "high"),
+    PeerClass(
+        "iamlogic-refuses-star-partition", _refuses_partition, "peer",
+        "SEMANTICS §7: an arn:*: partition is stored by IAM (45 AWS managed policies, AWS's own Quick Setup "
+        "roles); IAM User Guide reference_policies_elements_resource.html: wildcards may be used in any "
+        "segment of the ARN.",
+        "tests/cases/identity (TODO: arn-star-partition-matches-aws)", "high"),
+    # ---- the peer wrong
+    PeerClass(
+        "root-user-full-access-own-account", _root_own_account, "iamlogic",
+        "IAM User Guide, id_root-user.html: the root user \"has complete access to all AWS services and "
+        "resources in the account\"; SEMANTICS §1 (default implicit deny except for the root user in its own "
+        "account, still subject to explicit denies and SCPs/RCPs). The peer has no identity policy to read "
+        "and denies.",
+        "tests/cases/identity (TODO: root-user-own-account-no-policies)", "high"),
+    PeerClass(
+        "root-user-cross-account-via-resource-policy", _root_cross_account, "iamlogic",
+        "IAM User Guide, reference_policies_elements_principal.html (AWS account principals): a resource "
+        "policy naming an account delegates to it, and the account's own side decides; the root user's own "
+        "side allows everything (id_root-user.html, \"complete access\"). Both sides allow (SEMANTICS §2).",
+        "tests/cases/cross_account (TODO: root-user-of-named-account)", "medium"),
+    PeerClass(
+        "service-linked-role-not-limited-by-scps", _slr_scp, "iamlogic",
+        "AWS Organizations User Guide, orgs_manage_policies_scps.html: \"SCPs don't affect service-linked "
+        "roles. Service-linked roles enable other AWS services to integrate with AWS Organizations and can't "
+        "be restricted by SCPs.\" The peer applies SCPs to a role under /aws-service-role/.",
+        "tests/cases/organizations (TODO: scp-does-not-apply-to-service-linked-role)", "high"),
+    PeerClass(
+        "service-linked-role-not-limited-by-rcps", _slr_rcp, "iamlogic",
+        "AWS Organizations User Guide, orgs_manage_policies_rcps.html (what RCPs do not affect): permissions "
+        "of service-linked roles are not restricted by RCPs; SEMANTICS §1.2-1.3 and the kernel's reading "
+        "(kernel/principals.py: SCPs and RCPs do not apply to service-linked roles).",
+        "tests/cases/organizations (TODO: rcp-does-not-apply-to-service-linked-role)", "medium"),
+    PeerClass(
+        "federated-session-without-session-policy", _federated_no_session_policy, "iamlogic",
+        "STS API Reference, GetFederationToken: \"Though the session policy parameters are optional, if you do "
+        "not pass a policy, then the resulting federated user session has no permissions.\" SEMANTICS §1.7. "
+        "The peer lets the IAM user's identity policies through.",
+        "tests/cases/identity (TODO: federated-session-without-session-policy-has-no-permissions)", "high"),
+    PeerClass(
+        "resource-policy-naming-the-session-arn-not-limited-by-session-policy", _session_arn_named, "iamlogic",
+        "IAM User Guide, access_policies.html#policies_session (and reference_policies_evaluation-logic): "
+        "permissions from a resource-based policy that names the session ARN (assumed-role or federated-user) "
+        "are not limited by the session policy; SEMANTICS §1.4 table. The peer stops at the session policy's "
+        "implicit deny.",
+        "tests/cases/identity (TODO: resource-policy-names-session-arn-session-policy-silent)", "high"),
+    PeerClass(
+        "ifexists-on-set-operator-with-absent-key", _ifexists_set_operator_absent, "iamlogic",
+        "IAM User Guide, reference_policies_elements_condition_operators.html#Conditions_IfExists: \"If the "
+        "policy key is present in the context of the request, process the key as specified in the policy. If "
+        "the key is not present, evaluate the condition element as true.\" The suffix applies to "
+        "ForAnyValue:/ForAllValues: operators too; the peer reads ForAnyValue:...IfExists on an absent key "
+        "as false. (A wrong allow if AWS read it otherwise: iamlogic is the more permissive in an Allow.)",
+        "tests/cases/conditions (TODO: forany-ifexists-absent-key-is-true)", "medium"),
+    PeerClass(
+        "negated-operator-with-absent-policy-variable", _negated_absent_variable, "iamlogic",
+        "IAM User Guide, reference_policies_variables.html#policy-vars-no-value: \"inverted condition "
+        "operators like StringNotEquals ... do match against a null value\" (SEMANTICS §7). The peer leaves "
+        "the unresolved variable and fails the comparison.",
+        "tests/cases/conditions (TODO: stringnotequals-absent-variable-matches)", "high"),
+    PeerClass(
+        "notprincipal-deny-checks-account-role-and-session", _notprincipal_deny_partial, "iamlogic",
+        "IAM User Guide, reference_policies_elements_notprincipal.html: with Deny, \"AWS might check the "
+        "account first, then the user\"; for an assumed-role session it checks the account, the role and the "
+        "session, so an exemption must list all of them (the page's example lists the account, the role ARN and "
+        "the assumed-role session ARN). SEMANTICS §3. The peer exempts the caller when any one of them is "
+        "listed.",
+        "tests/cases/not_principal (TODO: notprincipal-deny-lists-role-only-still-denies-session)", "medium"),
+    PeerClass(
+        "notipaddress-other-address-family", _notipaddress_family, "iamlogic",
+        "IAM User Guide, reference_policies_elements_condition_operators.html#Conditions_IPAddress: "
+        "NotIpAddress \"Negated match for the specified IP address or range\": an IPv6 address is in no IPv4 "
+        "range (and the reverse), so NotIpAddress is true. The peer reads it as false.",
+        "tests/cases/conditions (TODO: notipaddress-ipv6-caller-ipv4-range)", "high"),
+    PeerClass(
+        "date-operator-with-epoch-seconds", _date_epoch, "iamlogic",
+        "IAM User Guide, reference_policies_elements_condition_operators.html#Conditions_Date: \"You must "
+        "specify date/time values with one of the W3C implementations of the ISO 8601 date formats or in epoch "
+        "(UNIX) time\" (seconds; aws:EpochTime is in seconds, reference_policies_condition-keys.html). The peer "
+        "compares an epoch value against an ISO date as if it were not the same instant.",
+        "tests/cases/conditions (TODO: date-operators-epoch-seconds-equal-iso)", "high"),
+    PeerClass(
+        "principal-star-not-limited-by-session-policy", _star_principal_session_policy, "iamlogic",
+        "OPEN READING (issue 12 §5, README deliberate readings): Principal \"*\" in a same-account resource "
+        "policy is read as naming the caller itself, so the session policy does not limit it; the docs say so "
+        "for the session ARN (access_policies.html#policies_session) and for \"*\" with aws:PrincipalArn under "
+        "boundaries, and are silent here. A WRONG ALLOW if AWS reads it the peer's way: to be confirmed.",
+        "tests/cases/identity (TODO: principal-star-session-policy-silent — pinned reading)", "low"),
+    PeerClass(
+        "notresource-with-absent-policy-variable", _notresource_absent_variable, "iamlogic",
+        "IAM User Guide, reference_policies_variables.html#policy-vars-no-value and SEMANTICS §5/§7: a "
+        "Resource/NotResource entry whose variable has no value matches nothing, so a NotResource of only such "
+        "entries covers every resource. The peer treats the entry as not matching the statement at all.",
+        "tests/cases/identity (TODO: deny-notresource-absent-variable-covers-all)", "medium"),
+    PeerClass(
+        "rcp-short-arn-with-trailing-wildcard", _short_arn_wildcard_rcp, "iamlogic",
+        "IAM User Guide, reference_policies_elements_resource.html and SEMANTICS §3: a '*' that ends a "
+        "segment may expand past the colons (arn:aws:s3:* matches everything in S3). The peer refuses to "
+        "match a resource ARN of fewer than six parts in an RCP.",
+        "tests/cases/organizations (TODO: rcp-short-arn-trailing-wildcard-denies)", "medium"),
+]
+
+
+def classify(item: dict, answers: tuple[str, str]) -> PeerClass | None:
+    """The first adjudicated class that recognises the (minimised) repro."""
+    for c in CLASSES:
+        try:
+            if c.predicate(item, answers):
+                return c
+        except (KeyError, TypeError, AttributeError, IndexError):
+            continue
+    return None
+
+
+def by_name(name: str) -> PeerClass:
+    for c in CLASSES:
+        if c.name == name:
+            return c
+    raise KeyError(name)
