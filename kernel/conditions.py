@@ -55,6 +55,38 @@ def _glob(pattern: str, ignore_case: bool = False) -> re.Pattern:
     return re.compile(body, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
+@lru_cache(maxsize=65536)
+def _glob_runs(runs: tuple[tuple[str, bool], ...]) -> re.Pattern:
+    """A glob whose literal runs (a variable's value, ``${*}``, ``${?}``) match
+    themselves: a ``*`` a request tag carries is not a wildcard (SEMANTICS §7)."""
+    body = "".join(re.escape(text) if not is_pattern else
+                   "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
+                   for text, is_pattern in runs)
+    return re.compile(body, re.DOTALL)
+
+
+def _arn_runs(runs: tuple[tuple[str, bool], ...]) -> tuple[tuple[tuple[str, bool], ...], ...] | None:
+    """The six colon-separated parts of a substituted ArnLike value, each as
+    runs (a colon splits wherever it comes from, as in the text AWS compares);
+    None when it is not an ARN. ``*`` alone is six ``*`` parts."""
+    if runs == (("*", True),):
+        return ((("*", True),),) * 6
+    parts: list[list[tuple[str, bool]]] = [[]]
+    for text, is_pattern in runs:
+        pieces = text.split(":", 5 - (len(parts) - 1)) if len(parts) < 6 else [text]
+        for i, piece in enumerate(pieces):
+            if i:
+                parts.append([])
+            if piece:
+                parts[-1].append((piece, is_pattern))
+    if len(parts) != 6:
+        return None
+    head = "".join(text for text, _ in parts[0])
+    if head not in ("arn", "arn*", "*"):
+        return None
+    return tuple(tuple(p) for p in parts)
+
+
 def _read(op: Operator, text: str, side: str):
     """A value as the operator's type; raises _Unreadable."""
     vt = op.value_type
@@ -104,7 +136,7 @@ def _matches(op: Operator, request_value, policy_value) -> bool:
     vt = op.value_type
     if vt is ValueType.STRING:
         if op.wildcards:
-            return _glob(policy_value).fullmatch(request_value) is not None
+            return policy_value.fullmatch(request_value) is not None
         return request_value == policy_value
     if vt is ValueType.NUMERIC or vt is ValueType.DATE:
         if "LessThanEquals" in base:
@@ -123,7 +155,7 @@ def _matches(op: Operator, request_value, policy_value) -> bool:
         return request_value.version == policy_value.version and request_value.subnet_of(policy_value)
     if vt is ValueType.ARN:
         # Part by part, each part a glob (§4), the resource part may hold colons.
-        return all(_glob(p).fullmatch(r) is not None for r, p in zip(request_value, policy_value))
+        return all(p.fullmatch(r) is not None for r, p in zip(request_value, policy_value))
     raise AssertionError(base)
 
 
@@ -207,12 +239,24 @@ def _read_policy_values(op: Operator, clause: ConditionClause, context: RequestC
     out = []
     for value in clause.values:
         text = value.text
+        if op.wildcards:
+            # Globs keep which characters are the policy's own wildcards.
+            runs = ((text, True),)
+            if value.template is not None and op.variables:
+                runs = context.resolve(value.template)
+                if runs is None:
+                    continue  # an absent variable: this value matches nothing (§5)
+            if op.value_type is ValueType.STRING:
+                out.append(_glob_runs(runs))
+                continue
+            parts = _arn_runs(runs)
+            if parts is None:
+                raise _Unreadable(f"the policy value {text!r} is not {V.problem(op.value_type, text) or 'an ARN'}")
+            out.append(tuple(_glob_runs(p) for p in parts))
+            continue
         if value.template is not None and op.variables:
             text = context.substitute(value.template)
             if text is None:
                 continue  # an absent variable: this value matches nothing (§5)
-        if op.value_type is ValueType.STRING and op.wildcards:
-            out.append(text)
-        else:
-            out.append(_read(op, text, "policy"))
+        out.append(_read(op, text, "policy"))
     return out

@@ -128,7 +128,7 @@ def principal_grant(entries: tuple[PrincipalEntry, ...], caller: Caller) -> str 
 def entry_grant(entry: PrincipalEntry, caller: Caller) -> str | None:
     k = entry.kind
     value = entry.value
-    if k is PrincipalKind.ANY or (k is PrincipalKind.AWS and value == "*"):
+    if _is_everyone(entry):
         return Grant.ITSELF  # "*" names everyone, anonymous and services too (pinned)
     if k is PrincipalKind.SERVICE:
         return Grant.ITSELF if caller.kind is CallerKind.SERVICE and value.lower() == caller.service else None
@@ -148,7 +148,7 @@ def entry_grant(entry: PrincipalEntry, caller: Caller) -> str | None:
     if caller.kind is CallerKind.ROLE_SESSION:
         if value == caller.session_arn and caller.session_arn is not None:
             return Grant.ITSELF
-        if value == caller.role_arn:
+        if names_role(value, caller):
             return Grant.ROLE
         return None
     if value == caller.arn:
@@ -156,24 +156,49 @@ def entry_grant(entry: PrincipalEntry, caller: Caller) -> str | None:
     return None
 
 
+def names_role(value: str, caller: Caller) -> bool:
+    """Whether a Principal value is the ARN of the calling session's role.
+
+    AWS turns a role ARN in a Principal into the role's unique id, so it names
+    that role whatever path it writes (SEMANTICS §7): ``role/ops/Deployer`` and a
+    service-linked role's ``role/aws-service-role/ssm.amazonaws.com/AWSServiceRoleForSSM``
+    name the sessions ``assumed-role/Deployer/…`` and ``assumed-role/AWSServiceRoleForSSM/…``,
+    whose ARNs carry no path. A role's name is unique in its account, so the
+    partition, the account and the name decide."""
+    if caller.kind is not CallerKind.ROLE_SESSION or not value.startswith("arn:"):
+        return False
+    parts = value.split(":", 5)
+    if len(parts) != 6 or parts[2] != "iam" or parts[3] or not parts[5].startswith("role/"):
+        return False
+    return (parts[1] == caller.partition and parts[4] == caller.account
+            and parts[5].rsplit("/", 1)[-1] == caller.name)
+
+
 def not_principal_lists(entries: tuple[PrincipalEntry, ...], caller: Caller) -> tuple[bool, bool]:
     """(some identity of the caller is listed, every identity AWS checks is
     listed). AWS may check the account, then the role, then the session
     (§3): an exemption from a Deny needs them all."""
     if caller.kind is CallerKind.ANONYMOUS:
-        return False, False
-    listed = [any(_names(entry, identity) for entry in entries) for identity in caller.identities]
+        # "*" names every principal, anonymous included (SEMANTICS §7): an
+        # Allow with NotPrincipal "*" grants no one, a Deny with it denies no one.
+        star = any(_is_everyone(entry) for entry in entries)
+        return star, star
+    listed = [any(_names(entry, identity, caller) for entry in entries) for identity in caller.identities]
     return any(listed), bool(listed) and all(listed)
 
 
-def _names(entry: PrincipalEntry, identity: str) -> bool:
-    if entry.kind is PrincipalKind.ANY:
+def _is_everyone(entry: PrincipalEntry) -> bool:
+    return entry.kind is PrincipalKind.ANY or (entry.kind is PrincipalKind.AWS and entry.value == "*")
+
+
+def _names(entry: PrincipalEntry, identity: str, caller: Caller) -> bool:
+    if _is_everyone(entry):
         return True
     if entry.kind is PrincipalKind.AWS:
-        if entry.value == "*":
-            return True
         account = account_named(entry.value)
         if account is not None:
             return identity == f"account:{account}"
+        if identity == caller.role_arn and caller.kind is CallerKind.ROLE_SESSION:
+            return names_role(entry.value, caller)
         return entry.value == identity
     return entry.value.lower() == identity.lower()

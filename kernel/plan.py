@@ -147,7 +147,9 @@ def _groupable(st: StatementFacts) -> bool:
         return False
     if st.principal is None:
         return True
-    return all(e.kind is PrincipalKind.ANY or (e.kind is PrincipalKind.AWS and e.value == "*") for e in st.principal)
+    # An empty map ({}, {"AWS": []}) names no one: it is left to the
+    # per-statement matcher, which grants no one (all() of nothing is True).
+    return bool(st.principal) and all(e.kind is PrincipalKind.ANY or (e.kind is PrincipalKind.AWS and e.value == "*") for e in st.principal)
 
 
 def build_layer(bit: int, name: str, candidates: tuple[StatementFacts, ...]) -> LayerPlan:
