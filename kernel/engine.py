@@ -18,7 +18,7 @@ from .context import RequestContext
 from .decision import Decision, LayerInfo, Trace, Warning
 from .plan import GRANT_BITS, ActionPlan, build_layer
 from .principals import Caller, read_caller
-from .request import Request, read_request, resource_account_of, resource_must_allow_itself
+from .request import Request, needs_no_authorization, read_request, resource_account_of, resource_must_allow_itself
 from .rules import Signature, applicable, outcome
 
 _EMPTY = RequestContext()
@@ -140,7 +140,20 @@ class Engine:
                 notes = (f"the resource's account is not given and not in its ARN: assumed to be the "
                          f"caller's account {caller.account}",)
             same_account = resource_account == caller.account
+        if (caller.session_arn is not None and request.derive_context and self._reads_principal_arn
+                and not any(k.lower() == "aws:principalarn" for k in request.context)):
+            notes += (f"aws:PrincipalArn is taken as {caller.role_arn}: a session ARN does not carry its role's "
+                      "path, and a policy here tests aws:PrincipalArn; give it in the context if the role has a path",)
         return caller, context, same_account, resource_must_allow_itself(request.action, request.resource), notes
+
+    @property
+    def _reads_principal_arn(self) -> bool:
+        found = self.__dict__.get("_principal_arn_read")
+        if found is None:
+            found = self._principal_arn_read = any(
+                k == "aws:principalarn" for facts in self._facts.values() for st in facts
+                for clause in st.condition for k in conditions.keys_read(clause))
+        return found
 
     def _derived(self, caller: Caller) -> RequestContext:
         found = self._derived_contexts.get(caller)
@@ -160,7 +173,8 @@ class Engine:
                                has_boundary, None, None)
 
         allows, denies, grants = self._plan(request.action).evaluate(applies, request.resource, context, single)
-        key = (caller.kind, same_account, must_allow is not None, applies, allows, denies, grants)
+        key = (caller.kind, same_account, must_allow is not None, applies, allows, denies, grants,
+               needs_no_authorization(request.action))
         found = self._outcomes.get(key)
         if found is None:
             signature = self._signature(key)
@@ -199,11 +213,12 @@ class Engine:
                     denies |= bit
         if denies:
             allows = grants = 0  # canonical: an explicit deny decides alone
-        key = (caller.kind, same_account, must_allow is not None, applies, allows, denies, grants)
+        key = (caller.kind, same_account, must_allow is not None, applies, allows, denies, grants,
+               needs_no_authorization(request.action))
         return Trace(tuple(st.ref for st in matched), tuple(warnings), tuple(sorted(missing)), self._signature(key))
 
     def _signature(self, key: tuple) -> Signature:
-        kind, same_account, must_allow, applies, allows, denies, grants = key
+        kind, same_account, must_allow, applies, allows, denies, grants, no_authorization = key
 
         def layers(mask: int) -> frozenset[str]:
             return frozenset(name for name, bit in self._bits.items() if mask & bit)
@@ -220,6 +235,7 @@ class Engine:
             resource_grants=frozenset(how for how, bit in GRANT_BITS.items() if grants & bit),
             scp_levels=tuple(l for l in self._scp_levels if applies & self._bits[l]),
             rcp_levels=tuple(l for l in self._rcp_levels if applies & self._bits[l]),
+            no_authorization=no_authorization,
         )
 
     def _match(self, st: StatementFacts, in_resource_policy: bool, caller: Caller, resource: str,
@@ -288,8 +304,21 @@ def _action_index(facts: list[StatementFacts]) -> tuple[dict, dict, tuple[Statem
                 by_service.setdefault(p.service, []).append(st)
             else:
                 exact.setdefault(p.text.lower(), []).append(st)
-    return ({k: tuple(dict.fromkeys(v)) for k, v in exact.items()},
-            {k: tuple(dict.fromkeys(v)) for k, v in by_service.items()}, tuple(everywhere))
+    return ({k: _distinct(v) for k, v in exact.items()},
+            {k: _distinct(v) for k, v in by_service.items()}, tuple(everywhere))
+
+
+def _distinct(statements: list[StatementFacts]) -> tuple[StatementFacts, ...]:
+    """The statements once each, in order, told apart by identity: hashing a
+    frozen StatementFacts hashes its whole tree (every pattern and condition),
+    which made building the index of 200 managed policies take seconds."""
+    seen: set[int] = set()
+    out = []
+    for st in statements:
+        if id(st) not in seen:
+            seen.add(id(st))
+            out.append(st)
+    return tuple(out)
 
 
 def _action_applies(st: StatementFacts, action: str) -> bool:

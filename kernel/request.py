@@ -102,3 +102,19 @@ def resource_must_allow_itself(action: str, resource: str) -> str | None:
     if action.lower().startswith("kms:") and parts[2] == "kms" and parts[5].startswith("key/"):
         return "key policy"
     return None
+
+
+# Actions that no policy controls (SEMANTICS §7), with the sentence that says so.
+NO_AUTHORIZATION = {
+    "sts:getcalleridentity": "STS API Reference, GetCallerIdentity: \"No permissions are required to perform this "
+                             "operation. If an administrator attaches a policy to your identity that explicitly "
+                             "denies access to the sts:GetCallerIdentity action, you can still perform this operation.\"",
+    "sts:getsessiontoken": "IAM User Guide, Permissions for GetSessionToken: \"No permissions are required for a user "
+                           "to get a session token. ... You cannot use policies to control authentication operations.\"",
+}
+
+
+def needs_no_authorization(action: str) -> bool:
+    """Whether no policy controls ``action`` (the rules then allow it to every
+    signed-in caller)."""
+    return action.lower() in NO_AUTHORIZATION

@@ -33,6 +33,8 @@ Stage 2, input facts for a signature Q:
                              as principal_itself | role | account
   must_allow_itself(Q)       the resource policy is a role trust policy or a
                              KMS key policy, which must itself allow (§1.4)
+  no_authorization(Q)        the action is one no policy controls
+                             (sts:GetCallerIdentity, sts:GetSessionToken: §7)
 """
 
 from __future__ import annotations
@@ -119,9 +121,16 @@ grant(Q, 'resource') <= caller(Q, 'service') & resource_names_caller(Q)
 grant(Q, 'resource') <= caller(Q, 'external') & resource_names_caller(Q)
 granted(Q) <= grant(Q, P)
 
+# §7 Actions no policy controls (GetCallerIdentity "even if ... explicitly
+# denies", GetSessionToken "you cannot use policies to control
+# authentication operations") are allowed to every signed-in caller; an
+# anonymous request is not authenticated, so nothing lets it through.
+exempt(Q) <= no_authorization(Q) & ~caller(Q, 'anonymous')
+
 # §1.9 Allowed when nothing denies, no level or endpoint blocks, and some path grants.
 allowed(Q) <= request(Q) & ~denied(Q) & ~blocked(Q) & granted(Q)
-decision(Q, 'explicit_deny') <= denied(Q)
+allowed(Q) <= exempt(Q)
+decision(Q, 'explicit_deny') <= denied(Q) & ~exempt(Q)
 decision(Q, 'allow') <= allowed(Q)
 decision(Q, 'implicit_deny') <= request(Q) & ~denied(Q) & ~allowed(Q)
 
@@ -139,16 +148,16 @@ shortfall(Q, 'session') <= principal_needed(Q) & ~session_permits(Q)
 shortfall(Q, 'resource') <= resource_needed(Q) & ~resource_names_caller(Q)
 
 # The layers that blocked the request.
-blocked_by(Q, L) <= explicit_deny(Q, L)
-blocked_by(Q, L) <= request(Q) & ~denied(Q) & org_shortfall(Q, L)
-blocked_by(Q, 'vpc_endpoint') <= request(Q) & ~denied(Q) & endpoint_shortfall(Q)
-blocked_by(Q, L) <= request(Q) & ~denied(Q) & ~blocked(Q) & ~granted(Q) & shortfall(Q, L)
+blocked_by(Q, L) <= explicit_deny(Q, L) & ~exempt(Q)
+blocked_by(Q, L) <= request(Q) & ~denied(Q) & ~exempt(Q) & org_shortfall(Q, L)
+blocked_by(Q, 'vpc_endpoint') <= request(Q) & ~denied(Q) & ~exempt(Q) & endpoint_shortfall(Q)
+blocked_by(Q, L) <= request(Q) & ~denied(Q) & ~exempt(Q) & ~blocked(Q) & ~granted(Q) & shortfall(Q, L)
 """
 
 INPUTS = {
     "given": 3, "caller_kind": 2, "service_linked": 1,
     "request": 1, "caller": 2, "same_account": 1, "cross_account": 1, "applies": 2, "allows": 2, "denies": 2,
-    "scp_level": 2, "rcp_level": 2, "resource_grant": 2, "must_allow_itself": 1,
+    "scp_level": 2, "rcp_level": 2, "resource_grant": 2, "must_allow_itself": 1, "no_authorization": 1,
 }
 
 # How blocked_by is ordered when several layers blocked: the organization
@@ -172,6 +181,7 @@ class Signature:
     resource_grants: frozenset[str]
     scp_levels: tuple[str, ...]
     rcp_levels: tuple[str, ...]
+    no_authorization: bool = False  # an action no policy controls (§7)
 
     def facts(self, q: str):
         yield "request", (q,)
@@ -194,6 +204,8 @@ class Signature:
             yield "scp_level", (q, layer)
         for layer in self.rcp_levels:
             yield "rcp_level", (q, layer)
+        if self.no_authorization:
+            yield "no_authorization", (q,)
 
 
 @dataclass(frozen=True, slots=True)

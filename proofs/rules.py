@@ -76,6 +76,7 @@ class Facts:
         var("same_account")
         var("cross_account")
         var("must_allow_itself")
+        var("no_authorization")
         for kind in CALLER_KINDS:
             var("caller", kind)
         for layer in LAYERS:

@@ -27,7 +27,7 @@ from ..kernel.context import RequestContext
 from ..kernel.engine import Engine, PolicyLayer, principal_match
 from ..kernel.plan import GRANT_BITS
 from ..kernel.principals import Caller, read_caller
-from ..kernel.request import _TRUST_ACTIONS
+from ..kernel.request import _TRUST_ACTIONS, NO_AUTHORIZATION, needs_no_authorization
 from ..kernel.rules import outcome
 from ..translator.model import Effect
 from . import automata as A
@@ -212,15 +212,16 @@ def _can_be_allowed(engine: Engine, question: Open, timeout_ms: int, ignore: fro
                 relevant = frozenset(a.lower() for a in CATALOGUE.expand(question.action or "*"))
                 classes = action_classes(statements, relevant) if relevant else []
             elif question.action is None:
-                classes = untyped_action_classes(statements)
+                classes = untyped_action_classes(statements + _NO_AUTHORIZATION_PATTERNS)
             else:  # a pattern: the classes inside it
-                classes = untyped_action_classes(statements + [((question.action,), None)],
-                                                 [False] * len(statements) + [True])
+                classes = untyped_action_classes(statements + _NO_AUTHORIZATION_PATTERNS + [((question.action,), None)],
+                                                 [False] * (len(statements) + len(_NO_AUTHORIZATION_PATTERNS)) + [True])
         for principal in question.principals:
             caller = read_caller(principal)
-            may = search.memo.get(("may", principal, ignore))
+            exempt = any(needs_no_authorization(cls.representative) for cls in classes)
+            may = search.memo.get(("may", principal, ignore, exempt))
             if may is None:
-                may = search.memo[("may", principal, ignore)] = _may_be_allowed(engine, caller, ignore)
+                may = search.memo[("may", principal, ignore, exempt)] = _may_be_allowed(engine, caller, ignore, exempt)
             if not may:
                 continue
             for cls in classes:
@@ -259,6 +260,10 @@ def _entry(st, layer: str, bit: int, caller: Caller, has_boundary: bool, fixed: 
     return key, _Entry(bit, st.effect, grant, condition, term)
 
 
+# Untyped classes keep each action no policy controls apart from the rest:
+# the rules decide those differently (kernel/rules.py, exempt).
+_NO_AUTHORIZATION_PATTERNS = [((action,), None) for action in NO_AUTHORIZATION]
+
 # The keys a caller's identity sets (principals.Caller.derived_context), lower-cased.
 _CALLER_DEPENDENT_KEYS = frozenset(k.lower() for k in (*CALLER_KEYS, "aws:userid"))
 
@@ -275,9 +280,10 @@ def _caller_independent(st) -> bool:
     return not any(k in _CALLER_DEPENDENT_KEYS for clause in st.condition or () for k in keys_read(clause))
 
 
-def _may_be_allowed(engine: Engine, caller: Caller, ignore: frozenset[str]) -> bool:
+def _may_be_allowed(engine: Engine, caller: Caller, ignore: frozenset[str], no_authorization: bool) -> bool:
     """Whether the rules allow anything at all for this caller in the best
-    case: every Allow statement that names it matching, no Deny."""
+    case: every Allow statement that names it matching, no Deny
+    (``no_authorization``: for an action no policy controls)."""
     bits = engine._bits
     applies = engine._applies_mask(caller)
     has_boundary = bool(applies & bits.get("boundary", 0))
@@ -299,8 +305,8 @@ def _may_be_allowed(engine: Engine, caller: Caller, ignore: frozenset[str]) -> b
                     elif layer != "resource":
                         break  # the layer allows; nothing more to learn from it
     accounts = (None,) if caller.account is None else (True, False)
-    return any(outcome(engine._signature((caller.kind, same, must, applies, allows, 0, grants))).decision == "allow"
-               for same in accounts for must in (False, True))
+    return any(outcome(engine._signature((caller.kind, same, must, applies, allows, 0, grants, no_authorization)))
+               .decision == "allow" for same in accounts for must in (False, True))
 
 
 class _Entry(NamedTuple):
@@ -434,7 +440,8 @@ class _ClassSearch:
             same_account = question.resource_account == caller.account
         else:
             same_account = in_caller_account if has_account else True
-        signature_key = (caller.kind, same_account, must_allow, self.applies, allows, denies, grants)
+        signature_key = (caller.kind, same_account, must_allow, self.applies, allows, denies, grants,
+                         needs_no_authorization(self.action))
         decision = self.outcomes.get(signature_key)
         if decision is None:
             decision = self.outcomes[signature_key] = outcome(self.engine._signature(signature_key)).decision

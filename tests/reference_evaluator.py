@@ -124,11 +124,13 @@ def read_caller(principal):
     if rest.startswith("user/"):
         return {"kind": "user", "account": account, "arn": principal, "name": rest.split("/")[-1]}
     if rest.startswith("role/"):
-        return {"kind": "role_session", "account": account, "arn": principal, "role": principal, "session": None}
+        return {"kind": "role_session", "account": account, "arn": principal, "role": principal, "session": None,
+                "role_name": rest.split("/")[-1]}
     if rest.startswith("assumed-role/"):
         _, role, _session = rest.split("/")
         role_arn = f"arn:aws:iam::{account}:role/{role}"
-        return {"kind": "role_session", "account": account, "arn": role_arn, "role": role_arn, "session": principal}
+        return {"kind": "role_session", "account": account, "arn": role_arn, "role": role_arn, "session": principal,
+                "role_name": role}
     if rest.startswith("federated-user/"):
         return {"kind": "federated_session", "account": account, "arn": principal}
     raise Unsupported(principal)
@@ -145,6 +147,14 @@ def derived_context(c) -> dict:
     return out
 
 
+def is_callers_role(value: str, c) -> bool:
+    """A role ARN names the role whatever path it writes: the account and the
+    role's (unique) name decide (SEMANTICS §7)."""
+    parts = value.split(":")
+    return (c["kind"] == "role_session" and len(parts) == 6 and parts[2] == "iam" and parts[4] == c["account"]
+            and parts[5].startswith("role/") and parts[5].split("/")[-1] == c["role_name"])
+
+
 def names(value: str, c) -> str | None:
     """How an AWS principal value names the caller: itself / role / account / None."""
     if value == "*":
@@ -156,7 +166,7 @@ def names(value: str, c) -> str | None:
     if c["kind"] == "role_session":
         if c["session"] and value == c["session"]:
             return "itself"
-        return "role" if value == c["role"] else None
+        return "role" if is_callers_role(value, c) else None
     return "itself" if value == c.get("arn") else None
 
 
@@ -169,6 +179,8 @@ def identities(c) -> list:
 def listed(entry_values: list, identity: str, c) -> bool:
     for v in entry_values:
         if v == "*" or v == identity:
+            return True
+        if c["kind"] == "role_session" and identity == c["role"] and is_callers_role(v, c):
             return True
         if identity == c["account"] and v == f"arn:aws:iam::{c['account']}:root":
             return True
@@ -326,10 +338,14 @@ def statement_match(st: dict, policy: dict, layer: str, c, action: str, resource
         if how is None:
             return None
     elif "NotPrincipal" in st:
-        values = as_list(st["NotPrincipal"].get("AWS", []))
-        ids = identities(c) if c["account"] else []
-        any_listed = any(listed(values, i, c) for i in ids)
-        all_listed = bool(ids) and all(listed(values, i, c) for i in ids)
+        np = st["NotPrincipal"]
+        values = ["*"] if np == "*" else as_list(np.get("AWS", []))
+        if c["account"]:
+            ids = identities(c)
+            any_listed = any(listed(values, i, c) for i in ids)
+            all_listed = all(listed(values, i, c) for i in ids)
+        else:  # anonymous, a service: only "*" lists them
+            any_listed = all_listed = "*" in values
         if st["Effect"] == "Allow":
             if any_listed:
                 return None
@@ -388,13 +404,17 @@ def decide(scenario: dict) -> tuple[str, set]:
         layers.append(("session", [pol["session"]]))
     if pol.get("vpc_endpoint") is not None:
         layers.append(("vpc_endpoint", pol["vpc_endpoint"]))
+    # A service-linked role is outside SCPs and RCPs (SEMANTICS §1.2, §1.3).
+    service_linked = kind == "role_session" and (c["role_name"].startswith("AWSServiceRoleFor")
+                                                 or ":role/aws-service-role/" in c["arn"])
     scp_levels = []
-    if pol.get("scps") is not None and kind in ("user", "role_session", "federated_session", "root"):
+    if pol.get("scps") is not None and kind in ("user", "role_session", "federated_session", "root") \
+            and not service_linked:
         for i, level in enumerate(pol["scps"]):
             layers.append((f"scp/{i}", level))
             scp_levels.append(f"scp/{i}")
     rcp_levels = []
-    if pol.get("rcps") is not None:
+    if pol.get("rcps") is not None and not service_linked:
         for i, level in enumerate(pol["rcps"]):
             layers.append((f"rcp/{i}", level))
             rcp_levels.append(f"rcp/{i}")
@@ -413,6 +433,8 @@ def decide(scenario: dict) -> tuple[str, set]:
                     if name == "resource":
                         grants.add(how)
 
+    if action.lower() in ("sts:getcalleridentity", "sts:getsessiontoken") and kind != "anonymous":
+        return "allow", denies  # no policy controls them (SEMANTICS §7)
     if denies:
         return "explicit_deny", denies
     for level in rcp_levels + scp_levels:

@@ -19,15 +19,19 @@ CALLERS = [
     "arn:aws:sts::111111111111:federated-user/carol", "arn:aws:iam::111111111111:root",
     "arn:aws:iam::222222222222:user/dana", "arn:aws:sts::222222222222:assumed-role/ops/s2",
     None, "s3.amazonaws.com",
+    # A role with a path (ops/deployer): its session ARN carries no path.
+    "arn:aws:iam::111111111111:role/ops/deployer", "arn:aws:sts::111111111111:assumed-role/deployer/s3",
+    "arn:aws:sts::111111111111:assumed-role/AWSServiceRoleForSupport/x",
 ]
-ACTIONS = ["s3:GetObject", "s3:PutObject", "ec2:RunInstances", "iam:PassRole", "sts:AssumeRole", "kms:Decrypt"]
+ACTIONS = ["s3:GetObject", "s3:PutObject", "ec2:RunInstances", "iam:PassRole", "sts:AssumeRole", "kms:Decrypt",
+           "sts:GetCallerIdentity"]
 RESOURCES = [
     "arn:aws:s3:::bucket/key", "arn:aws:s3:::bucket/home/alice/x", "arn:aws:s3:::other/key", "arn:aws:s3:::bucket",
     "arn:aws:iam::111111111111:role/target", "arn:aws:kms:us-east-1:111111111111:key/k1",
     "arn:aws:kms:us-east-1:222222222222:key/k2", "arn:aws:ec2:us-east-1:111111111111:instance/i-1", "*",
 ]
 ACTION_PATTERNS = ["s3:*", "s3:Get*", "S3:getobject", "*", "iam:Pass*", "sts:AssumeRole", "kms:*", "ec2:Run?nstances",
-                   "s3:PutObjec?", "ec2:*"]
+                   "s3:PutObjec?", "ec2:*", "sts:GetCallerIdentity", "sts:*"]
 RESOURCE_PATTERNS = [
     "*", "arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/home/${aws:username}/*", "arn:aws:s3:*",
     "arn:aws:iam::111111111111:role/*", "arn:aws:kms:*:111111111111:key/*", "arn:aws:ec2:us-*-1:*:instance/*",
@@ -59,6 +63,11 @@ CONDITIONS = [
     {"ArnEquals": {"aws:SourceArn": "arn:aws:sns:us-east-1:${aws:PrincipalAccount}:alerts"}},
     {"Bool": {"aws:SecureTransport": "maybe"}},
     {"ForAnyValue:NumericLessThan": {"aws:MultiFactorAuthAge": "100"}},
+    # A variable's value and ${*} are literal text, never wildcards (§7).
+    {"StringLike": {"aws:PrincipalTag/team": "${aws:RequestTag/x}"}},
+    {"StringNotLike": {"aws:PrincipalTag/team": ["${aws:RequestTag/x}", "b*"]}},
+    {"StringLike": {"aws:PrincipalTag/team": "r${*}"}},
+    {"ArnLike": {"aws:SourceArn": "arn:aws:sns:us-east-1:111111111111:${aws:RequestTag/x}"}},
 ]
 PRINCIPALS = [
     "*", {"AWS": "*"}, {"AWS": "111111111111"}, {"AWS": "arn:aws:iam::111111111111:root"},
@@ -66,12 +75,18 @@ PRINCIPALS = [
     {"AWS": "arn:aws:sts::111111111111:assumed-role/dev/s1"}, {"AWS": "222222222222"},
     {"AWS": "arn:aws:sts::111111111111:federated-user/carol"}, {"Service": "s3.amazonaws.com"},
     {"AWS": ["arn:aws:iam::222222222222:user/dana", "111111111111"]},
+    {}, {"AWS": []}, {"Service": []},  # empty maps name no one
+    {"AWS": "arn:aws:iam::111111111111:role/ops/deployer"},
+    {"AWS": "arn:aws:iam::111111111111:role/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport"},
 ]
 NOT_PRINCIPALS = [
     {"AWS": "arn:aws:iam::111111111111:user/alice"},
     {"AWS": ["arn:aws:iam::111111111111:user/alice", "111111111111"]},
     {"AWS": ["arn:aws:iam::111111111111:role/dev", "arn:aws:sts::111111111111:assumed-role/dev/s1",
              "arn:aws:iam::111111111111:root"]},
+    "*", {"AWS": "*"},
+    {"AWS": ["arn:aws:iam::111111111111:role/ops/deployer", "arn:aws:sts::111111111111:assumed-role/deployer/s3",
+             "111111111111"]},
 ]
 
 
@@ -154,7 +169,8 @@ policy_sets = st.fixed_dictionaries({
 
 contexts = st.fixed_dictionaries({}, optional={
     "aws:RequestedRegion": st.sampled_from(["eu-west-1", "us-east-1"]),
-    "aws:PrincipalTag/team": st.sampled_from(["red", "blue", "alice", "bucket"]),
+    "aws:PrincipalTag/team": st.sampled_from(["red", "blue", "alice", "bucket", "r*", "*"]),
+    "aws:RequestTag/x": st.sampled_from(["*", "r*", "red", "alerts", "al?rts", "*rts"]),
     "aws:TagKeys": st.lists(st.sampled_from(["owner", "team", "cost"]), max_size=3, unique=True),
     "aws:PrincipalTag/Team": st.sampled_from(["red", "Red"]),
     "aws:MultiFactorAuthPresent": st.booleans(),

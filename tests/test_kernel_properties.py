@@ -39,6 +39,12 @@ def allowed(facts: Facts, rules: Compiled = RULES) -> z3.BoolRef:
     return rules.decision(facts, "allow")
 
 
+def controlled(facts: Facts) -> z3.BoolRef:
+    """The action is one policies control (every action but the few of
+    SEMANTICS §7, which the last test pins)."""
+    return z3.Not(facts.atoms[("no_authorization",)])
+
+
 def test_the_compiled_rules_agree_with_the_kernel():
     # The compilation is checked against pyDatalog itself on 300 random
     # well-formed signatures: the same decision every time.
@@ -52,15 +58,17 @@ def test_the_compiled_rules_agree_with_the_kernel():
         denies = frozenset(l for l in applies if rng.random() < 0.15)
         grants = frozenset(g for g in GRANTS if "resource" in allows and rng.random() < 0.4)
         must = rng.random() < 0.2
+        exempt = rng.random() < 0.1
         signature = Signature(kind, same, must, applies, allows, denies, grants,
                               tuple(l for l in LAYERS if l.startswith("scp/") and l in applies),
-                              tuple(l for l in LAYERS if l.startswith("rcp/") and l in applies))
+                              tuple(l for l in LAYERS if l.startswith("rcp/") and l in applies), exempt)
         expected = outcome(signature).decision
         facts = Facts("f")
         pins = [facts.atoms[("caller", k)] == z3.BoolVal(k == kind) for k in CALLER_KINDS]
         pins += [facts.atoms[("same_account",)] == z3.BoolVal(same is True),
                  facts.atoms[("cross_account",)] == z3.BoolVal(same is False),
-                 facts.atoms[("must_allow_itself",)] == z3.BoolVal(must)]
+                 facts.atoms[("must_allow_itself",)] == z3.BoolVal(must),
+                 facts.atoms[("no_authorization",)] == z3.BoolVal(exempt)]
         for layer in LAYERS:
             pins += [facts.atoms[("applies", layer)] == z3.BoolVal(layer in applies),
                      facts.atoms[("allows", layer)] == z3.BoolVal(layer in allows),
@@ -79,9 +87,9 @@ def test_an_explicit_deny_always_wins():
     # SEMANTICS §1.1: a matching Deny in any layer that applies decides.
     f = Facts("f")
     some_deny = z3.Or(*[f.atoms[("denies", l)] for l in LAYERS])
-    assert possible(f.well_formed(), some_deny)
-    assert proven(f.well_formed(), some_deny, allowed(f))
-    assert proven(f.well_formed(), some_deny, z3.Not(RULES.decision(f, "explicit_deny")))
+    assert possible(f.well_formed(), controlled(f), some_deny)
+    assert proven(f.well_formed(), controlled(f), some_deny, allowed(f))
+    assert proven(f.well_formed(), controlled(f), some_deny, z3.Not(RULES.decision(f, "explicit_deny")))
 
 
 def test_the_limits_never_grant():
@@ -91,12 +99,12 @@ def test_the_limits_never_grant():
     f = Facts("f")
     granting = z3.Or(f.atoms[("allows", "identity")], f.atoms[("caller", "root")],
                      *[f.atoms[("resource_grant", g)] for g in GRANTS])
-    assert possible(f.well_formed(), allowed(f))
-    assert proven(f.well_formed(), allowed(f), z3.Not(granting))
+    assert possible(f.well_formed(), controlled(f), allowed(f))
+    assert proven(f.well_formed(), controlled(f), allowed(f), z3.Not(granting))
     # Turning every limit's Allow on never helps a request nothing grants.
     for layer in LIMITS:
         g, tie = f.with_("g", **{f"allows:{layer}": True})
-        assert proven(f.well_formed(), g.well_formed(), tie, z3.Not(granting), allowed(g)), layer
+        assert proven(f.well_formed(), g.well_formed(), tie, controlled(f), z3.Not(granting), allowed(g)), layer
 
 
 @pytest.mark.parametrize("layer", LAYERS)
@@ -105,7 +113,7 @@ def test_adding_an_allow_never_removes_access(layer):
     # allowed with it (SEMANTICS §1: Allows only ever add paths).
     f = Facts("f")
     g, tie = f.with_("g", **{f"allows:{layer}": True})
-    premise = possible(f.well_formed(), g.well_formed(), tie, allowed(f))
+    premise = possible(f.well_formed(), g.well_formed(), tie, controlled(f), allowed(f))
     # An organization level or endpoint policy that applies without allowing
     # blocks everything (§1.2, §1.3, §1.8): there is then nothing to lose.
     assert premise == (layer in ("identity", "resource", "boundary", "session"))
@@ -124,7 +132,7 @@ def test_adding_a_deny_never_adds_access(layer):
     f = Facts("f")
     g, tie = f.with_("g", **{f"denies:{layer}": True})
     assert possible(f.well_formed(), g.well_formed(), tie, z3.Not(allowed(f)))
-    assert proven(f.well_formed(), g.well_formed(), tie, allowed(g))  # with the Deny: never allowed
+    assert proven(f.well_formed(), g.well_formed(), tie, controlled(f), allowed(g))  # with the Deny: never allowed
     assert proven(f.well_formed(), g.well_formed(), tie, z3.Not(allowed(f)), allowed(g))
 
 
@@ -134,12 +142,12 @@ def test_cross_account_access_needs_the_resource_side():
     f = Facts("f")
     cross = f.atoms[("cross_account",)]
     names = z3.Or(*[f.atoms[("resource_grant", g)] for g in GRANTS])
-    assert possible(f.well_formed(), cross, allowed(f))
-    assert proven(f.well_formed(), cross, allowed(f), z3.Not(names))
+    assert possible(f.well_formed(), controlled(f), cross, allowed(f))
+    assert proven(f.well_formed(), controlled(f), cross, allowed(f), z3.Not(names))
     # ...and the caller's own side: its identity policies, or being the root
     # user of its account (whose own permissions are complete).
     own_side = z3.Or(f.atoms[("allows", "identity")], f.atoms[("caller", "root")])
-    assert proven(f.well_formed(), cross, allowed(f), z3.Not(own_side))
+    assert proven(f.well_formed(), controlled(f), cross, allowed(f), z3.Not(own_side))
 
 
 def test_every_signature_has_exactly_one_decision():
@@ -171,3 +179,21 @@ def test_the_property_domain_covers_each_layer_family():
     named = set(re.findall(r"'(\w+)'", PROGRAM)) & {"identity", "resource", "boundary", "session", "vpc_endpoint",
                                                       "scp", "rcp"}
     assert named <= families
+
+
+def test_an_action_no_policy_controls_is_allowed_to_every_signed_in_caller():
+    # SEMANTICS §7 (STS API Reference, GetCallerIdentity: "If an administrator
+    # attaches a policy to your identity that explicitly denies access to the
+    # sts:GetCallerIdentity action, you can still perform this operation").
+    f = Facts("f")
+    exempt = f.atoms[("no_authorization",)]
+    signed_in = z3.Not(f.atoms[("caller", "anonymous")])
+    some_deny = z3.Or(*[f.atoms[("denies", l)] for l in LAYERS])
+    assert possible(f.well_formed(), exempt, signed_in, some_deny)
+    assert proven(f.well_formed(), exempt, signed_in, z3.Not(allowed(f)))
+    # An anonymous request is not signed: the exemption changes nothing for it.
+    g, tie = f.with_("g", no_authorization=True)
+    anonymous = f.atoms[("caller", "anonymous")]
+    assert proven(f.well_formed(), g.well_formed(), tie, anonymous, allowed(f) != allowed(g))
+    # Without the exemption the same signatures can be denied (not vacuous).
+    assert possible(f.well_formed(), controlled(f), signed_in, some_deny, z3.Not(allowed(f)))
