@@ -26,7 +26,7 @@ $(SARIF_SCHEMA):
 demo: $(STAMP)
 	@bash examples/demo.sh $(BIN)/iamlogic
 
-test: $(STAMP) $(SARIF_SCHEMA)
+test: $(STAMP) $(SARIF_SCHEMA) bench/peer/node_modules
 	$(BIN)/python -m pytest
 
 # The peer simulator is measured side by side; it is installed here only.

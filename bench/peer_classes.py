@@ -179,7 +179,7 @@ def _short_arn_wildcard_rcp(item, a):
     for st in statements(item, "rcps"):
         for r in values(st.get("Resource", [])):
             if r != "*" and r.startswith("arn:") and len(r.split(":")) < 6 and r.endswith("*"):
-                return a == ("explicit_deny", "implicit_deny")
+                return a[0] == "explicit_deny" and a[1] != "explicit_deny"
     return False
 
 
@@ -253,6 +253,19 @@ def _notresource_absent_variable(item, a):
                 if "," not in var and var not in ("*", "?", "$") and var.lower() not in ctx:
                     return a[0] != a[1] and a[0] in DECISIONS
     return False
+
+
+def _federated_named_by_user_arn(item, a):
+    if kind(item) != "federated" or a[0] == a[1]:
+        return False
+    user = "arn:aws:iam::{}:user/{}".format(item["caller"].get("account"), item["caller"].get("name"))
+    return any(names_principal(st, user) or user in values((st.get("NotPrincipal") or {}).get("AWS", []))
+               for st in statements(item, "resource"))
+
+
+def _null_empty_list(item, a):
+    ctx = {k.lower(): v for k, v in request(item).get("context", {}).items()}
+    return a[0] != a[1] and any(op == "Null" and ctx.get(key.lower()) == [] for op, key, _ in conditions(item))
 
 
 def _refuses_action(item, a):
@@ -381,6 +394,23 @@ CLASSES: list[PeerClass] = [
         "entries covers every resource. The peer treats the entry as not matching the statement at all.",
         "tests/cases/identity (TODO: deny-notresource-absent-variable-covers-all)", "medium"),
     PeerClass(
+        "federated-session-named-by-its-user-arn", _federated_named_by_user_arn, "iamlogic",
+        "OPEN READING (issue 12 §5, \"a federated session whose name equals an IAM user's\"): the name in "
+        "arn:aws:sts::A:federated-user/NAME is the Name passed to GetFederationToken, chosen by the caller "
+        "(STS API Reference, API_GetFederationToken.html, Name), not the IAM user who called it; a resource "
+        "policy naming arn:aws:iam::A:user/NAME matches the session only if that user created it "
+        "(IAM User Guide, reference_policies_evaluation-logic.html, resource-based policies table), which the scenario cannot "
+        "say. iamlogic reads the session as no user's; the peer guesses the user from the name. A WRONG ALLOW "
+        "for a Deny naming the user if the session was that user's: the scenario needs a field for it.",
+        "tests/cases/identity (TODO: federated-session-name-equal-to-user-name — pinned reading)", "low"),
+    PeerClass(
+        "null-on-empty-multivalued-key", _null_empty_list, "iamlogic",
+        "IAM User Guide, reference_policies_condition-keys.html#condition-keys-tagkeys and "
+        "reference_policies_elements_condition_operators.html#Conditions_Null: a request without tags carries "
+        "no aws:TagKeys at all, so Null:true holds; iamlogic reads an empty list as that absent key, the peer "
+        "as a present one. A request context with an empty list is not one AWS sends.",
+        "tests/cases/conditions (TODO: null-true-on-empty-tag-keys)", "medium"),
+    PeerClass(
         "rcp-short-arn-with-trailing-wildcard", _short_arn_wildcard_rcp, "iamlogic",
         "IAM User Guide, reference_policies_elements_resource.html and SEMANTICS §3: a '*' that ends a "
         "segment may expand past the colons (arn:aws:s3:* matches everything in S3). The peer refuses to "
@@ -397,6 +427,17 @@ def classify(item: dict, answers: tuple[str, str]) -> PeerClass | None:
                 return c
         except (KeyError, TypeError, AttributeError, IndexError):
             continue
+    return None
+
+
+def judge(cls: PeerClass | None, answers: tuple[str, str]) -> str | None:
+    """Why a class of disagreement fails the campaign, or None: it is outside
+    every adjudicated class, or iamlogic allows where AWS (the peer, by the
+    adjudication) denies."""
+    if cls is None:
+        return "not adjudicated"
+    if cls.right == "peer" and answers[0] == "allow" and answers[1] != "allow":
+        return "iamlogic allows where AWS denies"
     return None
 
 

@@ -546,7 +546,10 @@ def make_condition(rng, ctx: dict, caller: Caller) -> dict:
             elif r < 0.9:
                 v = "arn:aws:iam::*:role/ops/*"
             else:
-                v = _near_miss(rng, cur)
+                # a near miss in the resource part only: a value that is not an
+                # ARN is a finding IAM rejects (INVALID_CONDITION_DATA_TYPE)
+                p = cur.split(":", 5)
+                v = ":".join(p[:5] + [_near_miss(rng, p[5])]) if len(p) == 6 else cur
             vals = [v]
         elif fam == "num":
             key = rng.choice(["aws:MultiFactorAuthAge", "aws:EpochTime"])
@@ -788,7 +791,7 @@ def decide_both(peer: Peer, item: dict) -> tuple[str, str]:
         drop_ignored(item, out["ignored"])
         out = peer.one(to_peer(item["scenario"]))
     p = out.get("decision") or ("peer-error: " + out.get("error", "?"))
-    return iamlogic_decide(item["scenario"]), p
+    return sys.modules[__name__].iamlogic_decide(item["scenario"]), p
 
 
 def _is_error(answer: str) -> bool:
@@ -1017,10 +1020,14 @@ def features(item: dict, answers: tuple[str, str]) -> tuple:
 
 
 def run(n: int, seed: int, *, quiet: bool = False, jsonl: str | None = None, minimise_budget: int = 400,
-        max_minimise: int = 2000) -> dict:
+        max_minimise: int = 2000, peer: Peer | None = None) -> dict:
+    """Generate n scenarios from seed, decide them on both sides, minimise
+    and classify the disagreements; the result object report() prints.
+    (iamlogic's side is module-level ``iamlogic_decide``: tests replace it.)"""
     t0 = time.time()
     rng = random.Random(seed)
-    peer = Peer()
+    own_peer = peer is None
+    peer = peer or Peer()
     try:
         items = [generate(rng) for _ in range(n)]
         t_gen = time.time() - t0
@@ -1035,7 +1042,8 @@ def run(n: int, seed: int, *, quiet: bool = False, jsonl: str | None = None, min
                 peer_out[i] = o
         t_peer = time.time() - t0 - t_gen
         t1 = time.time()
-        ours = [iamlogic_decide(it["scenario"]) for it in items]
+        decide = sys.modules[__name__].iamlogic_decide
+        ours = [decide(it["scenario"]) for it in items]
         t_ours = time.time() - t1
         mix_ours: Counter = Counter()
         mix_peer: Counter = Counter()
@@ -1085,17 +1093,16 @@ def run(n: int, seed: int, *, quiet: bool = False, jsonl: str | None = None, min
         for name, e in sorted(classes.items(), key=lambda kv: -kv[1]["count"]):
             cls = memo[name]
             ans = e["answers"]
-            wrong_allow = bool(cls and cls.right == "peer" and ans[0] == "allow" and ans[1] != "allow")
+            wrong_allow = peer_classes.judge(cls, ans) == "iamlogic allows where AWS denies"
             result["classes"][name] = {
                 "count": e["count"], "answers": {"iamlogic": ans[0], "peer": ans[1]},
                 "adjudicated": cls is not None, "right": cls.right if cls else None,
                 "iamlogic_bug": bool(cls and cls.right == "peer"), "iamlogic_wrong_allow": wrong_allow,
                 "case": cls.case if cls else None, "repro": e["repro"],
             }
-            if cls is None:
-                failures.append(f"unadjudicated: {name} ({e['count']})")
-            elif wrong_allow:
-                failures.append(f"iamlogic allows where AWS denies: {name} ({e['count']})")
+            why = peer_classes.judge(cls, ans)
+            if why:
+                failures.append(f"{why}: {name} ({e['count']})")
         result["failures"] = failures
         if jsonl:
             with open(jsonl, "w") as f:
@@ -1103,7 +1110,8 @@ def run(n: int, seed: int, *, quiet: bool = False, jsonl: str | None = None, min
                     f.write(json.dumps({"answers": ans, **it}) + "\n")
         return result
     finally:
-        peer.close()
+        if own_peer:
+            peer.close()
 
 
 def report(result: dict, out=sys.stdout, repros: bool = True) -> None:
