@@ -240,6 +240,11 @@ class _Export:
             return
         entity = f"{kind} {arn}"
         principal = Principal(arn, kind, account, name, tags=_tags(entry.get("Tags")))
+        listed_tags = entry.get("Tags")
+        if listed_tags is not None and (not isinstance(listed_tags, list) or len(principal.tags) != len(listed_tags)):
+            # A tag left out could be what a Deny's condition looks for.
+            self.skip(entity, "Tags: expected a list of {Key, Value} strings")
+            self.missing(entity, "its tags could not all be read")
         principal.identity = self.attached_and_inline(entry, entity, "UserPolicyList" if kind == "user"
                                                       else "RolePolicyList")
         if kind == "user":
@@ -322,8 +327,11 @@ def load_account_data(folder: str | Path, policy_versions: dict[str, str] | None
         raise InputError(f"{folder}: no authorization/*.json (get-account-authorization-details outputs)")
     for path in exports:
         _Export(data, path, policy_versions or {}).read()
-    if (folder / "organization.json").is_file():
-        data.organization = read_organization(folder / "organization.json", data.skipped)
+    organization = folder / "organization.json"
+    if organization.exists() or organization.is_symlink():  # read, or refused: never silently left out
+        data.organization = read_organization(organization, data.skipped)
+    if (folder / "resources").exists() and not (folder / "resources").is_dir():
+        raise InputError(f"{folder / 'resources'}: not a folder of resource policies")
     if (folder / "resources").is_dir():
         _resources(data, folder / "resources")
     # A role's trust policy is its resource policy for sts:AssumeRole.

@@ -159,7 +159,7 @@ def _load_policy_text(name: str, option: str) -> PolicyText:
     """The document a command-line file holds: its text, handed on as a
     document (never read again as a path)."""
     where = "<stdin>" if name == "-" else name
-    return PolicyText(decode_text(read_input(name), f"{where} ({option})"))
+    return PolicyText(decode_text(read_input(name), f"{where} ({option})"), f"{where} ({option})")
 
 
 def _report_check(check, output: str, headlines: dict | None = None, principals: bool = False) -> int:

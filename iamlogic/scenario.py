@@ -52,7 +52,15 @@ EVALUABLE_ERRORS = frozenset({
 
 class PolicyText(str):
     """A policy document given as JSON text: never read as a path (the
-    SimulateCustomPolicy request's strings, the proofs' arguments)."""
+    SimulateCustomPolicy request's strings, the proofs' arguments).
+    ``source`` names where the text came from (a file) in error messages."""
+
+    source: str | None
+
+    def __new__(cls, text: str, source: str | None = None):
+        obj = super().__new__(cls, text)
+        obj.source = source
+        return obj
 
 
 def _confined(path: Path, root: Path | None, field: str, shown: str) -> None:
@@ -78,10 +86,11 @@ def load_policy(raw: object, policy_type: PolicyType, field: str, base_dir: Path
     ``root`` (True: ``base_dir`` itself; None: anywhere), an os.PathLike is a
     path the program gave and is not confined. Files are read bounded
     (iamlogic/inputs.py)."""
-    name = field
+    name = shown = field
     if isinstance(raw, Policy):
         return raw.name or name, raw
     if isinstance(raw, PolicyText):
+        shown = raw.source or field
         raw = str(raw)
     elif isinstance(raw, (bytes, bytearray)):
         raw = bytes(raw)
@@ -100,7 +109,7 @@ def load_policy(raw: object, policy_type: PolicyType, field: str, base_dir: Path
             raw = read_bytes(path, quote(text))
         except InputError as e:
             raise ScenarioError(field, f"cannot read policy file {e}") from None
-        name = os.path.normpath(path)
+        name = shown = os.path.normpath(path)
     elif isinstance(raw, Mapping):
         raw = dict(raw)
     else:
@@ -111,7 +120,7 @@ def load_policy(raw: object, policy_type: PolicyType, field: str, base_dir: Path
         raise ScenarioError(field, "the policy nests too deeply to be read") from None
     blocking = [f for f in findings if f.finding_type is FindingType.ERROR and f.issue_code not in EVALUABLE_ERRORS]
     if policy is None or blocking:
-        raise PolicyError(blocking or findings, name)
+        raise PolicyError(blocking or findings, shown)
     return name, policy
 
 
