@@ -18,7 +18,8 @@ from .context import RequestContext
 from .decision import Decision, LayerInfo, Trace, Warning
 from .plan import GRANT_BITS, ActionPlan, build_layer
 from .principals import Caller, read_caller
-from .request import Request, needs_no_authorization, read_request, resource_account_of, resource_must_allow_itself
+from .request import (Request, needs_no_authorization, read_request, refused_to_root, resource_account_of,
+                      resource_must_allow_itself)
 from .rules import Signature, applicable, outcome
 
 _EMPTY = RequestContext()
@@ -174,7 +175,7 @@ class Engine:
 
         allows, denies, grants = self._plan(request.action).evaluate(applies, request.resource, context, single)
         key = (caller.kind, same_account, must_allow is not None, applies, allows, denies, grants,
-               needs_no_authorization(request.action))
+               needs_no_authorization(request.action), refused_to_root(request.action))
         found = self._outcomes.get(key)
         if found is None:
             signature = self._signature(key)
@@ -214,11 +215,11 @@ class Engine:
         if denies:
             allows = grants = 0  # canonical: an explicit deny decides alone
         key = (caller.kind, same_account, must_allow is not None, applies, allows, denies, grants,
-               needs_no_authorization(request.action))
+               needs_no_authorization(request.action), refused_to_root(request.action))
         return Trace(tuple(st.ref for st in matched), tuple(warnings), tuple(sorted(missing)), self._signature(key))
 
     def _signature(self, key: tuple) -> Signature:
-        kind, same_account, must_allow, applies, allows, denies, grants, no_authorization = key
+        kind, same_account, must_allow, applies, allows, denies, grants, no_authorization, root_refused = key[:9]
 
         def layers(mask: int) -> frozenset[str]:
             return frozenset(name for name, bit in self._bits.items() if mask & bit)
@@ -236,6 +237,7 @@ class Engine:
             scp_levels=tuple(l for l in self._scp_levels if applies & self._bits[l]),
             rcp_levels=tuple(l for l in self._rcp_levels if applies & self._bits[l]),
             no_authorization=no_authorization,
+            refused_to_root=root_refused,
         )
 
     def _match(self, st: StatementFacts, in_resource_policy: bool, caller: Caller, resource: str,

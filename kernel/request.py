@@ -118,3 +118,14 @@ def needs_no_authorization(action: str) -> bool:
     """Whether no policy controls ``action`` (the rules then allow it to every
     signed-in caller)."""
     return action.lower() in NO_AUTHORIZATION
+
+
+# Actions the root user cannot call, whatever the policies say.
+REFUSED_TO_ROOT = {
+    "sts:assumerole": "STS API Reference, AssumeRole: \"You cannot use AWS account root user credentials to call "
+                      "AssumeRole. You must use credentials for an IAM user or an IAM role to call AssumeRole.\"",
+}
+
+
+def refused_to_root(action: str) -> bool:
+    return action.lower() in REFUSED_TO_ROOT

@@ -35,6 +35,8 @@ Stage 2, input facts for a signature Q:
                              KMS key policy, which must itself allow (§1.4)
   no_authorization(Q)        the action is one no policy controls
                              (sts:GetCallerIdentity, sts:GetSessionToken: §7)
+  refused_to_root(Q)         the action is one the root user cannot call
+                             (sts:AssumeRole: STS API Reference)
 """
 
 from __future__ import annotations
@@ -127,8 +129,12 @@ granted(Q) <= grant(Q, P)
 # anonymous request is not authenticated, so nothing lets it through.
 exempt(Q) <= no_authorization(Q) & ~caller(Q, 'anonymous')
 
+# "You cannot use AWS account root user credentials to call AssumeRole"
+# (STS API Reference): no policy can grant it to the root user.
+refused(Q) <= refused_to_root(Q) & caller(Q, 'root')
+
 # §1.9 Allowed when nothing denies, no level or endpoint blocks, and some path grants.
-allowed(Q) <= request(Q) & ~denied(Q) & ~blocked(Q) & granted(Q)
+allowed(Q) <= request(Q) & ~denied(Q) & ~blocked(Q) & ~refused(Q) & granted(Q)
 allowed(Q) <= exempt(Q)
 decision(Q, 'explicit_deny') <= denied(Q) & ~exempt(Q)
 decision(Q, 'allow') <= allowed(Q)
@@ -152,12 +158,14 @@ blocked_by(Q, L) <= explicit_deny(Q, L) & ~exempt(Q)
 blocked_by(Q, L) <= request(Q) & ~denied(Q) & ~exempt(Q) & org_shortfall(Q, L)
 blocked_by(Q, 'vpc_endpoint') <= request(Q) & ~denied(Q) & ~exempt(Q) & endpoint_shortfall(Q)
 blocked_by(Q, L) <= request(Q) & ~denied(Q) & ~exempt(Q) & ~blocked(Q) & ~granted(Q) & shortfall(Q, L)
+blocked_by(Q, 'identity') <= request(Q) & ~denied(Q) & ~blocked(Q) & refused(Q)
 """
 
 INPUTS = {
     "given": 3, "caller_kind": 2, "service_linked": 1,
     "request": 1, "caller": 2, "same_account": 1, "cross_account": 1, "applies": 2, "allows": 2, "denies": 2,
     "scp_level": 2, "rcp_level": 2, "resource_grant": 2, "must_allow_itself": 1, "no_authorization": 1,
+    "refused_to_root": 1,
 }
 
 # How blocked_by is ordered when several layers blocked: the organization
@@ -182,6 +190,7 @@ class Signature:
     scp_levels: tuple[str, ...]
     rcp_levels: tuple[str, ...]
     no_authorization: bool = False  # an action no policy controls (§7)
+    refused_to_root: bool = False  # an action the root user cannot call
 
     def facts(self, q: str):
         yield "request", (q,)
@@ -206,6 +215,8 @@ class Signature:
             yield "rcp_level", (q, layer)
         if self.no_authorization:
             yield "no_authorization", (q,)
+        if self.refused_to_root:
+            yield "refused_to_root", (q,)
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,7 @@ class Facts:
         var("cross_account")
         var("must_allow_itself")
         var("no_authorization")
+        var("refused_to_root")
         for kind in CALLER_KINDS:
             var("caller", kind)
         for layer in LAYERS:

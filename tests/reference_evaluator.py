@@ -275,7 +275,19 @@ def _condition_holds(op: str, key: str, values, ctx: dict, version) -> bool:
             return {"Equals": a == b, "NotEquals": a == b, "LessThan": a < b, "LessThanEquals": a <= b,
                     "GreaterThan": a > b, "GreaterThanEquals": a >= b}[comparison]
         if base.startswith("Arn"):
-            return all(simple_glob(p, r) for p, r in zip(read_arn(policy), read_arn(value)))
+            # Six parts, each a glob in which substituted text is literal.
+            parts, colons = [[]], 0
+            for c, lit in pieces:
+                if c == ":" and colons < 5:
+                    colons += 1
+                    parts.append([])
+                else:
+                    parts[-1].append(("lit", c) if lit or c not in "*?" else ("any", "") if c == "*" else ("one", ""))
+            if policy == "*":
+                parts = [[("any", "")]] * 6
+            if len(parts) != 6:
+                raise Unreadable(policy)
+            return all(glob(p, r) for p, r in zip(parts, read_arn(value)))
         if base in ("StringLike", "StringNotLike"):
             return glob([("lit", c) if lit else ("any", "") if c == "*" else ("one", "") if c == "?" else ("lit", c)
                          for c, lit in pieces], value)
@@ -437,6 +449,8 @@ def decide(scenario: dict) -> tuple[str, set]:
         return "allow", denies  # no policy controls them (SEMANTICS §7)
     if denies:
         return "explicit_deny", denies
+    if kind == "root" and action.lower() == "sts:assumerole":
+        return "implicit_deny", denies  # the root user cannot call AssumeRole (STS API Reference)
     for level in rcp_levels + scp_levels:
         if level not in allows:
             return "implicit_deny", denies

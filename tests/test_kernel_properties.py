@@ -59,16 +59,18 @@ def test_the_compiled_rules_agree_with_the_kernel():
         grants = frozenset(g for g in GRANTS if "resource" in allows and rng.random() < 0.4)
         must = rng.random() < 0.2
         exempt = rng.random() < 0.1
+        refused = rng.random() < 0.1 and not exempt
         signature = Signature(kind, same, must, applies, allows, denies, grants,
                               tuple(l for l in LAYERS if l.startswith("scp/") and l in applies),
-                              tuple(l for l in LAYERS if l.startswith("rcp/") and l in applies), exempt)
+                              tuple(l for l in LAYERS if l.startswith("rcp/") and l in applies), exempt, refused)
         expected = outcome(signature).decision
         facts = Facts("f")
         pins = [facts.atoms[("caller", k)] == z3.BoolVal(k == kind) for k in CALLER_KINDS]
         pins += [facts.atoms[("same_account",)] == z3.BoolVal(same is True),
                  facts.atoms[("cross_account",)] == z3.BoolVal(same is False),
                  facts.atoms[("must_allow_itself",)] == z3.BoolVal(must),
-                 facts.atoms[("no_authorization",)] == z3.BoolVal(exempt)]
+                 facts.atoms[("no_authorization",)] == z3.BoolVal(exempt),
+                 facts.atoms[("refused_to_root",)] == z3.BoolVal(refused)]
         for layer in LAYERS:
             pins += [facts.atoms[("applies", layer)] == z3.BoolVal(layer in applies),
                      facts.atoms[("allows", layer)] == z3.BoolVal(layer in allows),
@@ -159,8 +161,8 @@ def test_every_signature_has_exactly_one_decision():
 def test_the_proofs_catch_a_broken_program():
     # The same properties on a program whose final rule forgets the deny:
     # the deny-wins proof must now fail, so it is not vacuous.
-    broken = Compiled(PROGRAM.replace("allowed(Q) <= request(Q) & ~denied(Q) & ~blocked(Q) & granted(Q)",
-                                      "allowed(Q) <= request(Q) & ~blocked(Q) & granted(Q)"))
+    broken = Compiled(PROGRAM.replace("allowed(Q) <= request(Q) & ~denied(Q) & ~blocked(Q) & ~refused(Q) & granted(Q)",
+                                      "allowed(Q) <= request(Q) & ~blocked(Q) & ~refused(Q) & granted(Q)"))
     assert broken.by_head["allowed"] != RULES.by_head["allowed"]
     f = Facts("f")
     some_deny = z3.Or(*[f.atoms[("denies", l)] for l in LAYERS])
@@ -197,3 +199,15 @@ def test_an_action_no_policy_controls_is_allowed_to_every_signed_in_caller():
     assert proven(f.well_formed(), g.well_formed(), tie, anonymous, allowed(f) != allowed(g))
     # Without the exemption the same signatures can be denied (not vacuous).
     assert possible(f.well_formed(), controlled(f), signed_in, some_deny, z3.Not(allowed(f)))
+
+
+def test_an_action_refused_to_the_root_user_is_never_allowed_to_it():
+    # STS API Reference, AssumeRole: "You cannot use AWS account root user
+    # credentials to call AssumeRole": no policy can grant it to the root user.
+    f = Facts("f")
+    refused, root = f.atoms[("refused_to_root",)], f.atoms[("caller", "root")]
+    assert proven(f.well_formed(), controlled(f), refused, root, allowed(f))
+    # Other callers are decided as for any action (not vacuous: they can be allowed).
+    assert possible(f.well_formed(), controlled(f), refused, z3.Not(root), allowed(f))
+    g, tie = f.with_("g", refused_to_root=True)
+    assert proven(f.well_formed(), g.well_formed(), tie, z3.Not(root), allowed(f) != allowed(g))
