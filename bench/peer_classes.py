@@ -126,6 +126,10 @@ def _root_assume_role(item, a):
     return kind(item) == "root" and action(item).startswith("sts:assumerole") and a[0] == "allow"
 
 
+def _root_cannot_assume_role(item, a):
+    return kind(item) == "root" and action(item).startswith("sts:assumerole") and a == ("implicit_deny", "allow")
+
+
 def _slr_scp(item, a):
     return (kind(item) == "slr" and "scps" in policies(item) and a[1] in DENIES and a[0] != a[1]
             and "rcps" not in policies(item))
@@ -152,7 +156,7 @@ def _session_arn_named(item, a):
 def _ifexists_set_operator_absent(item, a):
     found = False
     for op, key, _ in conditions(item):
-        if op.split(":")[0] in ("ForAnyValue", "ForAllValues") and op.endswith("IfExists"):
+        if op.split(":")[0] == "ForAnyValue" and op.endswith("IfExists"):
             if has_context(item, key):
                 return False
             found = True
@@ -222,7 +226,7 @@ def _notipaddress_family(item, a):
         if op.startswith("NotIpAddress") and key.lower() == "aws:sourceip":
             fams = {":" in v for v in values(vals)}
             if (":" in ip) not in fams:
-                return a[0] == "explicit_deny" and a[1] != "explicit_deny"
+                return a[0] != a[1] and a[0] in DECISIONS
     return False
 
 
@@ -240,7 +244,7 @@ def _star_principal_session_policy(item, a):
     if kind(item) not in ("role_session", "federated") or "session" not in policies(item):
         return False
     return a == ("allow", "implicit_deny") and any(
-        st.get("Effect") == "Allow" and st.get("Principal") in ("*", {"AWS": "*"})
+        st.get("Effect") == "Allow" and (st.get("Principal") in ("*", {"AWS": "*"}) or "NotPrincipal" in st)
         for st in statements(item, "resource"))
 
 
@@ -293,6 +297,28 @@ CLASSES: list[PeerClass] = [
         "except GetCallerIdentity\" (https://docs.aws.amazon.com/STS/latest/APIReference/"
         "API_GetFederationToken.html, Permissions).",
         "tests/cases/identity (TODO: federated-session-cannot-call-sts-or-iam)", "high"),
+    PeerClass(
+        "ifexists-on-forany-set-operator-with-absent-key", _ifexists_set_operator_absent, "peer",
+        "IAM User Guide, reference_policies_condition-single-vs-multi-valued-context-keys.html: ForAnyValue "
+        "\"returns false\" when the key is missing from the request context; the IfExists suffix does not "
+        "turn that into true. Observed on AWS (re:Post, \"ForAnyValue:StringEqualsIfExists behaving "
+        "unexpectedly\", https://repost.aws/questions/QU9HFmDzP0QGuU-fd7rS6B7w: a role allowed sqs:* under "
+        "ForAnyValue:StringEqualsIfExists on aws:TagKeys is denied ListQueues, which carries no aws:TagKeys; "
+        "accepted answer: with no matching context key the condition returns false). iamlogic reads the "
+        "condition as true: in an Allow it grants (an anonymous caller through a bucket policy included).",
+        "tests/cases/conditions (TODO: forany-ifexists-absent-key-is-false)", "medium"),
+    PeerClass(
+        "principal-star-limited-by-session-policy", _star_principal_session_policy, "peer",
+        "STS API Reference, API_GetFederationToken.html and API_AssumeRole.html (Policy): \"The resulting "
+        "credentials can be used to access a resource that has a resource-based policy. If that policy "
+        "specifically references the federated user session [the session] in the Principal element of the "
+        "policy, the session has the permissions allowed by the policy. These permissions are granted in "
+        "addition to the permissions that are granted by the session policies.\" Principal \"*\" (or an "
+        "Allow NotPrincipal: everyone not listed) does not specifically reference the session, so the "
+        "session policy limits it. iamlogic's deliberate reading (README: \"*\" names the caller itself, "
+        "session policies do not limit it; issue 12 §5 lists it as open) grants what AWS denies.",
+        "tests/cases/identity (TODO: principal-star-limited-by-session-policy; the README reading to be revised)",
+        "medium"),
     # ---- iamlogic bugs: refusals of documents IAM stores (no wrong allow)
     PeerClass(
         "iamlogic-refuses-stored-action-string", _refuses_action, "peer",
@@ -314,6 +340,11 @@ CLASSES: list[PeerClass] = [
         "account, still subject to explicit denies and SCPs/RCPs). The peer has no identity policy to read "
         "and denies.",
         "tests/cases/identity (TODO: root-user-own-account-no-policies)", "high"),
+    PeerClass(
+        "root-user-cannot-assume-role", _root_cannot_assume_role, "iamlogic",
+        "STS API Reference, API_AssumeRole.html: AssumeRole must be called with the credentials of an IAM user "
+        "or role, not the root user's; the peer lets a trust policy with Principal \"*\" admit the root user.",
+        "tests/cases/identity (TODO: root-user-cannot-assume-role)", "high"),
     PeerClass(
         "root-user-cross-account-via-resource-policy", _root_cross_account, "iamlogic",
         "IAM User Guide, reference_policies_elements_principal.html (AWS account principals): a resource "
@@ -340,19 +371,12 @@ CLASSES: list[PeerClass] = [
         "tests/cases/identity (TODO: federated-session-without-session-policy-has-no-permissions)", "high"),
     PeerClass(
         "resource-policy-naming-the-session-arn-not-limited-by-session-policy", _session_arn_named, "iamlogic",
-        "IAM User Guide, access_policies.html#policies_session (and reference_policies_evaluation-logic): "
-        "permissions from a resource-based policy that names the session ARN (assumed-role or federated-user) "
-        "are not limited by the session policy; SEMANTICS §1.4 table. The peer stops at the session policy's "
+        "STS API Reference, API_GetFederationToken.html / API_AssumeRole.html (Policy): \"If that policy "
+        "specifically references the federated user session in the Principal element of the policy, the "
+        "session has the permissions allowed by the policy. These permissions are granted in addition to the "
+        "permissions that are granted by the session policies.\" SEMANTICS §1.4 table. The peer stops at the session policy's "
         "implicit deny.",
         "tests/cases/identity (TODO: resource-policy-names-session-arn-session-policy-silent)", "high"),
-    PeerClass(
-        "ifexists-on-set-operator-with-absent-key", _ifexists_set_operator_absent, "iamlogic",
-        "IAM User Guide, reference_policies_elements_condition_operators.html#Conditions_IfExists: \"If the "
-        "policy key is present in the context of the request, process the key as specified in the policy. If "
-        "the key is not present, evaluate the condition element as true.\" The suffix applies to "
-        "ForAnyValue:/ForAllValues: operators too; the peer reads ForAnyValue:...IfExists on an absent key "
-        "as false. (A wrong allow if AWS read it otherwise: iamlogic is the more permissive in an Allow.)",
-        "tests/cases/conditions (TODO: forany-ifexists-absent-key-is-true)", "medium"),
     PeerClass(
         "negated-operator-with-absent-policy-variable", _negated_absent_variable, "iamlogic",
         "IAM User Guide, reference_policies_variables.html#policy-vars-no-value: \"inverted condition "
@@ -380,13 +404,6 @@ CLASSES: list[PeerClass] = [
         "(UNIX) time\" (seconds; aws:EpochTime is in seconds, reference_policies_condition-keys.html). The peer "
         "compares an epoch value against an ISO date as if it were not the same instant.",
         "tests/cases/conditions (TODO: date-operators-epoch-seconds-equal-iso)", "high"),
-    PeerClass(
-        "principal-star-not-limited-by-session-policy", _star_principal_session_policy, "iamlogic",
-        "OPEN READING (issue 12 §5, README deliberate readings): Principal \"*\" in a same-account resource "
-        "policy is read as naming the caller itself, so the session policy does not limit it; the docs say so "
-        "for the session ARN (access_policies.html#policies_session) and for \"*\" with aws:PrincipalArn under "
-        "boundaries, and are silent here. A WRONG ALLOW if AWS reads it the peer's way: to be confirmed.",
-        "tests/cases/identity (TODO: principal-star-session-policy-silent — pinned reading)", "low"),
     PeerClass(
         "notresource-with-absent-policy-variable", _notresource_absent_variable, "iamlogic",
         "IAM User Guide, reference_policies_variables.html#policy-vars-no-value and SEMANTICS §5/§7: a "
