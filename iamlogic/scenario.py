@@ -255,7 +255,7 @@ def check_request(raw: object, where: str = "request") -> object:
     if "principal" in raw and raw["principal"] is not None and not isinstance(raw["principal"], str):
         raise ScenarioError(f"{where}.principal", f"expected an ARN, a service name or null, not "
                                                   f"{quote(raw['principal'])}")
-    for name in ("action", "resource", "resource_account"):
+    for name in ("principal", "action", "resource", "resource_account"):
         value = raw.get(name)
         if isinstance(value, str) and len(value) > 2048:
             raise ScenarioError(f"{where}.{name}", f"{quote(value)} is longer than any AWS name (2048)")

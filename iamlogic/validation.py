@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 from .translator import Finding, FindingType, Policy, PolicyType, read_policy
 from .translator.catalogue_checks import catalogue_findings
+from .translator.findings import AwsError, AwsStage, Location
+from .translator.reader import IAM_TYPES
 from .errors import PolicyError, UsageError
 
 PolicyInput = str | bytes | dict | list
@@ -21,7 +23,7 @@ def validate(
     (``catalogue=True``) the service catalogue's — actions that do not exist,
     unknown condition keys, operators that do not fit a key's type. Never
     raises on bad input."""
-    policy, findings = read_policy(document, _policy_type(policy_type), name)
+    policy, findings = _read(document, _policy_type(policy_type), name)
     if catalogue and policy is not None:
         findings = findings + catalogue_findings(policy)
     return findings
@@ -37,11 +39,23 @@ def parse_policy(
     when the document has a blocking finding."""
     if isinstance(document, Policy):
         return document
-    policy, findings = read_policy(document, _policy_type(policy_type), name)
+    policy, findings = _read(document, _policy_type(policy_type), name)
     blocking = {FindingType(b) for b in blocking}
     if policy is None or any(f.finding_type in blocking for f in findings):
         raise PolicyError(findings, name)
     return policy
+
+
+def _read(document, policy_type: PolicyType, name: str):
+    """read_policy; a dict or list nested too deeply for it is one finding
+    (text nested so is one already), never a RecursionError."""
+    try:
+        return read_policy(document, policy_type, name)
+    except RecursionError:
+        aws = AwsError("MalformedPolicyDocument", "Syntax errors in policy.", AwsStage.JSON) \
+            if policy_type in IAM_TYPES else None
+        return None, [Finding(FindingType.ERROR, "JSON_SYNTAX_ERROR", "The document nests too deeply to be a policy.",
+                              (Location(()),), aws, name)]
 
 
 def _policy_type(value: PolicyType | str) -> PolicyType:

@@ -241,6 +241,11 @@ def test_huge_numbers_and_deep_nesting_are_input_errors(tmp_path, capsys):
     with pytest.raises(IamlogicError):
         iamlogic.simulate({"policies": {"identity": [{"Version": "2012-10-17", "Statement": nested}]},
                            "request": REQUEST})
+    # validate never raises, whatever the nesting of the object it is given.
+    assert [f.issue_code for f in iamlogic.validate({"Version": "2012-10-17", "Statement": nested})] == \
+        ["JSON_SYNTAX_ERROR"]
+    with pytest.raises(iamlogic.PolicyError):
+        iamlogic.parse_policy(nested)
 
 
 @pytest.mark.parametrize("change, field", [
