@@ -152,7 +152,8 @@ def _levels(raw: object, field: str, kind: str) -> list[tuple[str, list]]:
     return out
 
 
-def compile_policies(policies: Mapping, base_dir: Path | None = None, root: Path | None | bool = True) -> Engine:
+def compile_policies(policies: Mapping, base_dir: Path | None = None, root: Path | None | bool = True,
+                     engine: type[Engine] = Engine) -> Engine:
     """An Engine for a scenario's ``policies`` object (paths: load_policy)."""
     if not isinstance(policies, Mapping):
         raise ScenarioError("policies", f"expected an object of policy kinds, found {type(policies).__name__}")
@@ -179,7 +180,7 @@ def compile_policies(policies: Mapping, base_dir: Path | None = None, root: Path
             for j, item in enumerate(items):
                 layer.policies.append(load_policy(item, ptype, f"policies.{kind}[{i}][{j}]", base_dir, root))
             layers.append(layer)
-    return Engine(layers)
+    return engine(layers)
 
 
 def read_scenario(scenario: Mapping | str | bytes | os.PathLike) -> tuple[Mapping, Path | None]:
@@ -242,7 +243,18 @@ def compile(policies: Mapping, policy_root: str | os.PathLike | None = None) -> 
     """``engine = iamlogic.compile(policies)``; ``engine.decide(request)`` for many requests.
     Policy paths are relative to the working folder and stay inside it
     unless ``policy_root`` names a wider one."""
-    return compile_policies(policies, None, policy_root_of(policy_root))
+    return compile_policies(policies, None, policy_root_of(policy_root), CheckedEngine)
+
+
+class CheckedEngine(Engine):
+    """The API's Engine: a request of the wrong types is a ScenarioError
+    naming the field (check_request), not an exception from the matcher."""
+
+    def decide(self, request):
+        return super().decide(check_request(request))
+
+    def trace(self, request):
+        return super().trace(check_request(request))
 
 
 def check_request(raw: object, where: str = "request") -> object:

@@ -544,3 +544,13 @@ def test_fuzz_organizations(index, wrong):
 
 def test_quote_is_short():
     assert quote("x" * 10_000).endswith("(10000 characters)") and len(quote("x" * 10_000)) < 100
+
+
+def test_the_api_engine_names_the_field_of_a_request_of_the_wrong_types():
+    engine = iamlogic.compile({"identity": [ALLOW_GET]})
+    assert engine.decide(REQUEST).decision == "allow"
+    for bad, field in (({**REQUEST, "principal": ["x"]}, "request.principal"),
+                       ({**REQUEST, "context": {1: "x"}}, "request.context")):
+        with pytest.raises(ScenarioError) as info:
+            engine.decide(bad)
+        assert info.value.field == field
