@@ -412,6 +412,9 @@ def _context_option(context: str) -> dict:
         keys = json.loads(context)
     except json.JSONDecodeError as e:
         raise click.BadParameter(f"not JSON: {e.msg}", param_hint="--context") from None
+    except (RecursionError, ValueError):
+        raise click.BadParameter("not readable JSON (nested too deeply, or a number of too many digits)",
+                                 param_hint="--context") from None
     if not isinstance(keys, dict):
         raise click.BadParameter("expected a JSON object of condition keys", param_hint="--context")
     return keys

@@ -241,6 +241,9 @@ def test_huge_numbers_and_deep_nesting_are_input_errors(tmp_path, capsys):
     with pytest.raises(IamlogicError):
         iamlogic.simulate({"policies": {"identity": [{"Version": "2012-10-17", "Statement": nested}]},
                            "request": REQUEST})
+    for option in ('{"a": ' + digits + "}", "[" * 3000):
+        code, out, err = cli(capsys, "who-can", "s3:GetObject", "arn:aws:s3:::b/k", "-d", ORG, "-c", option)
+        assert code == 1 and "--context" in err
     # validate never raises, whatever the nesting of the object it is given.
     assert [f.issue_code for f in iamlogic.validate({"Version": "2012-10-17", "Statement": nested})] == \
         ["JSON_SYNTAX_ERROR"]
