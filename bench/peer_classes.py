@@ -272,6 +272,48 @@ def _null_empty_list(item, a):
     return a[0] != a[1] and any(op == "Null" and ctx.get(key.lower()) == [] for op, key, _ in conditions(item))
 
 
+def _resource_patterns(item):
+    for st in statements(item):
+        for el in ("Resource", "NotResource"):
+            for r in values(st.get(el, [])):
+                if isinstance(r, str) and r.startswith("arn:") and r.count(":") >= 5:
+                    yield r
+
+
+def _wildcard_in_resource_type(item, a):
+    for r in _resource_patterns(item):
+        res = r.split(":", 5)[5]
+        head = res.split("/", 1)[0] if "/" in res else ""
+        if head and any(c in head for c in "*?") and head not in ("*",):
+            return a[0] != a[1] and a[0] in DECISIONS
+    return False
+
+
+def _segment_case(item, a):
+    for r in _resource_patterns(item):
+        p = r.split(":", 5)
+        if p[2] != p[2].lower() or p[3] != p[3].lower():
+            return a[0] != a[1] and a[0] in DECISIONS
+    return False
+
+
+def _bool_variable(item, a):
+    return a[0] != a[1] and any(
+        op.removesuffix("IfExists") == "Bool" and any(isinstance(v, str) and "${" in v for v in values(vals))
+        for op, _, vals in conditions(item))
+
+
+MULTIVALUED = ("aws:tagkeys", "aws:principalorgpaths", "aws:calledvia", "aws:resourceorgpaths")
+
+
+def _plain_operator_multivalued(item, a):
+    ctx = {k.lower(): v for k, v in request(item).get("context", {}).items()}
+    for op, key, _ in conditions(item):
+        if ":" not in op and op != "Null" and key.lower() in MULTIVALUED and isinstance(ctx.get(key.lower()), list):
+            return a[0] != a[1] and a[0] in DECISIONS
+    return False
+
+
 def _refuses_action(item, a):
     return iamlogic_refuses(a, "INVALID_ACTION")
 
@@ -319,6 +361,15 @@ CLASSES: list[PeerClass] = [
         "session policies do not limit it; issue 12 §5 lists it as open) grants what AWS denies.",
         "tests/cases/identity (TODO: principal-star-limited-by-session-policy; the README reading to be revised)",
         "medium"),
+    PeerClass(
+        "bool-with-policy-variable", _bool_variable, "peer",
+        "IAM User Guide, reference_policies_elements_condition_operators.html#Conditions_Boolean: Boolean "
+        "condition operators list \"Policy variables – Supported\" (the page's per-family table), so "
+        "Bool {\"aws:SecureTransport\": \"${aws:MultiFactorAuthPresent}\"} compares the two values; the "
+        "policy variables page names only String and ARN operators (issue 12 §5: the docs contradict each "
+        "other; the operator's own page is the more specific). iamlogic reads the value as unreadable and the "
+        "condition false, which drops a Deny: a wrong allow when an Allow matches too.",
+        "tests/cases/conditions (TODO: bool-with-policy-variable-is-substituted)", "medium"),
     # ---- iamlogic bugs: refusals of documents IAM stores (no wrong allow)
     PeerClass(
         "iamlogic-refuses-stored-action-string", _refuses_action, "peer",
@@ -427,6 +478,31 @@ CLASSES: list[PeerClass] = [
         "no aws:TagKeys at all, so Null:true holds; iamlogic reads an empty list as that absent key, the peer "
         "as a present one. A request context with an empty list is not one AWS sends.",
         "tests/cases/conditions (TODO: null-true-on-empty-tag-keys)", "medium"),
+    PeerClass(
+        "wildcard-inside-resource-type", _wildcard_in_resource_type, "iamlogic",
+        "IAM User Guide, reference_policies_elements_resource.html (Using wildcards in resource ARNs): "
+        "wildcards may be used \"within the individual segments of an ARN\"; \"The asterisk (*) character can "
+        "expand to replace everything within a segment, including characters like a forward slash (/) that may "
+        "otherwise appear to be a delimiter\" and \"/ ... is treated the same as any other valid character\". "
+        "So arn:aws:ec2:r:a:instanc*/i-1 matches instance/i-1. The peer refuses any wildcard before the "
+        "first '/' (its own \"product\" rule, not the page's).",
+        "tests/cases/identity (TODO: wildcard-inside-resource-type-matches)", "medium"),
+    PeerClass(
+        "arn-service-or-region-segment-case", _segment_case, "iamlogic",
+        "OPEN READING (issue 12 §5): SEMANTICS §3 reads Resource ARNs as case-sensitive (the Resource page: "
+        "\"the IAM user name is case sensitive\"; reference-arns.html gives every service namespace and "
+        "Region code in lower case) and iamlogic matches arn:aws:S3:::b/* to nothing; the peer compares "
+        "partition, service, region and account case-insensitively. A WRONG ALLOW if AWS folds the case, for "
+        "a Deny written in upper case: the decision should carry a warning (issue 12 §5).",
+        "tests/cases/identity (TODO: resource-arn-service-segment-case — pinned reading)", "low"),
+    PeerClass(
+        "plain-operator-on-multivalued-key", _plain_operator_multivalued, "iamlogic",
+        "OPEN READING (issue 12 §5, README deliberate readings): IAM User Guide, "
+        "reference_policies_condition-single-vs-multi-valued-context-keys.html says multivalued keys need "
+        "ForAnyValue/ForAllValues and gives no semantics without one; iamlogic compares a one-value list as "
+        "that value (several never match), the peer never matches a list under a plain operator. A WRONG "
+        "ALLOW if AWS reads it the peer's way, for an Allow with a plain operator on a one-value key.",
+        "tests/cases/conditions (TODO: plain-operator-one-value-multivalued-key — pinned reading)", "low"),
     PeerClass(
         "rcp-short-arn-with-trailing-wildcard", _short_arn_wildcard_rcp, "iamlogic",
         "IAM User Guide, reference_policies_elements_resource.html and SEMANTICS §3: a '*' that ends a "

@@ -416,6 +416,14 @@ def resource_pattern(rng, resource: str, caller: Caller, scn_vars: list) -> str:
         p[5] = prefix + rest
     if rng.random() < 0.04:
         return ":".join(p[:3]) + ":*"  # a '*' ending a segment: it crosses the colons
+    r = rng.random()
+    if r < 0.02 and prefix.endswith("/") and service != "iam":
+        # a wildcard inside a /-delimited resource type (issue 12 §5)
+        p[5] = prefix[:-2] + "*/" + p[5][len(prefix):]
+    elif r < 0.04:
+        # the case of the service or region segment (issue 12 §5)
+        k = rng.choice([2, 3]) if p[3] else 2
+        p[k] = p[k].upper()
     return ":".join(p)
 
 
@@ -443,7 +451,7 @@ def action_pattern(rng, action: str) -> str:
 
 STRING_KEYS = ["aws:PrincipalTag/team", "aws:RequestTag/env", "aws:RequestedRegion", "aws:username",
                "aws:PrincipalAccount", "aws:PrincipalType", "aws:PrincipalOrgID", "aws:SourceVpce", "aws:userid",
-               "aws:PrincipalServiceName"]
+               "aws:PrincipalServiceName", "aws:SourceAccount"]
 ARN_KEYS = ["aws:PrincipalArn", "aws:SourceArn"]
 MULTI_KEYS = ["aws:TagKeys", "aws:PrincipalOrgPaths", "aws:CalledVia"]
 STRING_OPS = ["StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
@@ -508,7 +516,7 @@ def _string_value(rng, key, ctx, like):
                         "aws:PrincipalAccount": [A, B], "aws:PrincipalType": ["User", "AssumedRole", "Account"],
                         "aws:PrincipalOrgID": [ORG, "o-other"], "aws:SourceVpce": ["vpce-1a2b3c4d"],
                         "aws:userid": ["AIDAALICEXXXEXAMPLE", f"{A}:alice"],
-                        "aws:PrincipalServiceName": SERVICES}.get(key, ["x"]))
+                        "aws:PrincipalServiceName": SERVICES, "aws:SourceAccount": [A, B]}.get(key, ["x"]))
     if like and rng.random() < 0.5:
         v = _glob_of(rng, v)
     if rng.random() < 0.12:
@@ -564,6 +572,8 @@ def make_condition(rng, ctx: dict, caller: Caller) -> dict:
                               "aws:PrincipalIsAWSService"])
             op = "Bool"
             vals = [rng.choice(["true", "false", True, False])]
+            if rng.random() < 0.05:
+                vals = [rng.choice(["${aws:SecureTransport}", "${aws:MultiFactorAuthPresent}"])]  # issue 12 §5
         elif fam == "ip":
             key = "aws:SourceIp"
             op = rng.choice(IP_OPS)
@@ -575,7 +585,8 @@ def make_condition(rng, ctx: dict, caller: Caller) -> dict:
             vals = [rng.choice(["true", "false"])]
         else:
             key = rng.choice(MULTI_KEYS)
-            setop = rng.choice(["ForAnyValue:", "ForAllValues:"])
+            # mostly a set operator; sometimes none (issue 12 §5: a plain operator on a multi-valued key)
+            setop = rng.choice(["ForAnyValue:", "ForAllValues:"]) if rng.random() < 0.9 else ""
             base = rng.choice(["StringEquals", "StringLike", "StringNotEquals", "StringNotLike",
                                "StringEqualsIgnoreCase"])
             op = setop + base
