@@ -54,10 +54,14 @@ def lark_parser(name: str) -> Lark:
 
 
 class ActionSyntax(NamedTuple):
-    """``service`` is None for the lone ``*``."""
+    """``service`` is None for the lone ``*``. ``names_action`` is False for an
+    entry IAM stores but that can match no action: a name holding anything
+    but letters, digits, ``_ . -`` and the wildcards (``iam: asdf``,
+    ``s3:GetObject,PutObject``), or no name at all (``s3:``)."""
 
     service: str | None
     name: str
+    names_action: bool = True
 
 
 class VariableSyntax(NamedTuple):
@@ -91,6 +95,8 @@ class OperatorSyntax(NamedTuple):
 # ---------------------------------------------------------------- actions
 
 _ACTION_FAST = re.compile(r"([A-Za-z0-9_.\-]+):([A-Za-z0-9_.\-*?]+)")
+# The names that can match an action (real action names are letters and digits).
+_ACTION_NAME = re.compile(r"[A-Za-z0-9_.\-*?]+")
 
 
 @lru_cache(maxsize=65536)
@@ -111,8 +117,9 @@ def _lark_action(text: str) -> ActionSyntax | None:
         return None
     if tree.data == "any_action":
         return ActionSyntax(None, "*")
-    service, name = tree.children
-    return ActionSyntax(str(service), str(name))
+    service, name = (tree.children + [""])[:2]
+    name = str(name)
+    return ActionSyntax(str(service), name, bool(_ACTION_NAME.fullmatch(name)))
 
 
 # ---------------------------------------------------------------- variables

@@ -37,6 +37,8 @@ class ActionClass:
 
 
 def _expansion(pattern: ActionPattern, catalogue: Catalogue) -> frozenset[str]:
+    if not getattr(pattern, "names_action", True):
+        return frozenset()  # stored by IAM, names no action (SEMANTICS §7)
     return _expanded(pattern.text, catalogue)
 
 
@@ -90,8 +92,10 @@ def untyped_action_classes(statement_patterns: list[tuple[tuple[ActionPattern, .
     terms = [A.ACTION_SHAPE]
     for action, not_action in statement_patterns:
         patterns = action if action is not None else not_action or ()
-        terms.append(A.Term(tuple(A.action_glob(getattr(p, "text", p)) for p in patterns), negated=not_action is not None,
-                            fold=True))
+        # An entry naming no action (SEMANTICS §7) is no glob at all: read as
+        # one, case folding could make "ß" match "ss".
+        terms.append(A.Term(tuple(A.action_glob(getattr(p, "text", p)) for p in patterns
+                                  if getattr(p, "names_action", True)), negated=not_action is not None, fold=True))
     vectors = A.membership_vectors(terms)
     if vectors is False:
         raise Unsupported("too many distinct action strings to tell apart (untyped mode)")
@@ -99,7 +103,7 @@ def untyped_action_classes(statement_patterns: list[tuple[tuple[ActionPattern, .
     for action, not_action in statement_patterns:
         for p in action or not_action or ():
             text = getattr(p, "text", p)
-            if "*" not in text and "?" not in text:
+            if "*" not in text and "?" not in text and getattr(p, "names_action", True):
                 vector = tuple(A.member(t, text) for t in terms)
                 if vector in vectors:
                     vectors[vector] = text

@@ -15,6 +15,10 @@ from ..grammar.source import JsonPath, Source, Span, json_path
 
 
 class PolicyType(StrEnum):
+    """The kinds of document. ``aws_managed`` is an input kind only: an AWS
+    managed policy, read as the identity policy it is but without the
+    customer-managed size quota (SEMANTICS §7); the model says ``identity``."""
+
     IDENTITY = "identity"
     RESOURCE = "resource"
     TRUST = "trust"
@@ -23,6 +27,7 @@ class PolicyType(StrEnum):
     BOUNDARY = "boundary"
     SESSION = "session"
     VPC_ENDPOINT = "vpc_endpoint"
+    AWS_MANAGED = "aws_managed"
 
 
 class Effect(StrEnum):
@@ -68,12 +73,22 @@ Template = tuple[str | Variable | Escape, ...]
 
 @dataclass(frozen=True, slots=True)
 class ActionPattern(Element):
-    """``service:name`` with ``*``/``?`` in the name; ``service`` None for ``*``.
-    ``service`` is lower-cased: action names are case-insensitive (§3)."""
+    """``service:name`` with ``*``/``?`` in the name; ``service`` None for ``*``
+    (and only for it). ``service`` is lower-cased: action names are
+    case-insensitive (§3).
+
+    ``names_action`` False: an entry IAM stores that names no action — a
+    name with spaces, commas or ``${`` in it, or none (``iam: asdf``,
+    ``s3:GetObject,PutObject``, ``s3:``; SEMANTICS §7). It matches no
+    request: an Action of it allows or denies nothing, a NotAction of it
+    excludes nothing. Its ``service`` and ``name`` are kept as written (never
+    None, never ``*``), and its ``text`` holds a character no request action
+    can, or an empty name, so reading it as a glob matches nothing either."""
 
     text: str = ""
     service: str | None = None
     name: str = "*"
+    names_action: bool = True
 
 
 @dataclass(frozen=True, slots=True)
