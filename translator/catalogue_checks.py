@@ -4,10 +4,17 @@ keys no service defines, condition operators that do not fit a key's type.
 
 These are ``validate``'s, not ``parse_policy``'s: IAM itself accepts an unknown
 action (corpus valid-6, -27), so a policy with one still parses, and is still
-evaluated by the kernel; the findings carry no IAM error.
+evaluated by the kernel; the findings carry no IAM error. Nor are they ever
+ERRORs (which block): IAM stores these documents — AWS's own managed policies
+name retired services (``codestar:*``), actions that never existed
+(``s3:ListBuckets``) and keys the catalogue lacks — so a finding here is a
+WARNING (or a SECURITY_WARNING), whatever Access Analyzer would call it.
 """
 
 from __future__ import annotations
+
+import re
+from functools import lru_cache
 
 from ..kernel.catalogue import CATALOGUE, Catalogue
 from ..kernel.operators import OPERATORS, ValueType
@@ -33,30 +40,30 @@ def catalogue_findings(policy: Policy, catalogue: Catalogue = CATALOGUE) -> list
 
     for st in policy.statements:
         for pattern in (st.action or ()) + (st.not_action or ()):
-            if pattern.service is None:
-                continue
+            if pattern.service is None or not pattern.names_action:
+                continue  # "*"; an entry naming no action, which the reader reported
             if not catalogue.has_service(pattern.service):
-                report(FindingType.ERROR, "INVALID_SERVICE_IN_ACTION",
+                report(FindingType.WARNING, "INVALID_SERVICE_IN_ACTION",
                        f"The service {pattern.service!r} in {pattern.text!r} does not exist.", pattern.path)
             elif "*" in pattern.name or "?" in pattern.name:
                 if not catalogue.expand(pattern.text):
-                    report(FindingType.ERROR, "INVALID_ACTION", f"{pattern.text!r} matches no action of "
+                    report(FindingType.WARNING, "INVALID_ACTION", f"{pattern.text!r} matches no action of "
                            f"{pattern.service}.", pattern.path)
             elif catalogue.action(pattern.service, pattern.name) is None:
-                report(FindingType.ERROR, "INVALID_ACTION", f"The action {pattern.text!r} does not exist.",
+                report(FindingType.WARNING, "INVALID_ACTION", f"The action {pattern.text!r} does not exist.",
                        pattern.path)
         for clause in st.condition:
             op = OPERATORS.get(clause.operator.base) if clause.operator.base else None
             prefix, colon, _ = clause.key.partition(":")
             if not colon or "." in prefix:
                 continue  # identity-provider keys (accounts.google.com:aud) and the like: not in the catalogue
-            kind = catalogue.condition_key_type(clause.key)
+            kind = catalogue.condition_key_type(clause.key) or _template_key_type(catalogue, clause.key)
             if kind is None:
                 if prefix.lower() == "aws":
-                    report(FindingType.ERROR, "INVALID_GLOBAL_CONDITION_KEY",
+                    report(FindingType.WARNING, "INVALID_GLOBAL_CONDITION_KEY",
                            f"{clause.key!r} is not a global condition key.", clause.path, on_key=True)
                 elif catalogue.has_service(prefix):
-                    report(FindingType.ERROR, "INVALID_SERVICE_CONDITION_KEY",
+                    report(FindingType.WARNING, "INVALID_SERVICE_CONDITION_KEY",
                            f"{clause.key!r} is not a condition key of {prefix}.", clause.path, on_key=True)
                 continue
             if op is None or op.value_type is ValueType.NULL:
@@ -77,3 +84,23 @@ def catalogue_findings(policy: Policy, catalogue: Catalogue = CATALOGUE) -> list
                 report(FindingType.WARNING, "FORANYVALUE_WITH_SINGLE_VALUED_KEY",
                        f"{clause.key} is single-valued: ForAnyValue is not needed.", clause.path, on_key=True)
     return [f.with_spans(policy.source) for f in out] if out else out
+
+
+def _template_key_type(catalogue: Catalogue, key: str) -> str | None:
+    """The type of a key the catalogue writes as a template with ``<…>``
+    segments (``s3:ExistingObjectTag/<key>``, ``s3:RequestObjectTag/<key>``):
+    a segment stands for any tag key, as ``${TagKey}`` does elsewhere."""
+    service, colon, _ = key.partition(":")
+    if not colon or not catalogue.has_service(service):
+        return None
+    for rx, kind in _angle_templates(catalogue, service.lower()):
+        if rx.fullmatch(key):
+            return kind
+    return None
+
+
+@lru_cache(maxsize=None)
+def _angle_templates(catalogue: Catalogue, service: str) -> tuple[tuple[re.Pattern, str], ...]:
+    exact, _ = catalogue._condition_keys(service)
+    return tuple((re.compile(re.sub(r"<[^>]*>", ".+", re.escape(k)), re.IGNORECASE), kind)
+                 for k, kind in exact.items() if "<" in k)
