@@ -34,7 +34,8 @@ from .engine import WITNESS_ACCOUNT, Implication, implies, representative_caller
 from .stack import Open, can_be_allowed as _stack_allows
 
 # Policy types whose statements name no principal.
-ENCODED_TYPES = frozenset({PolicyType.IDENTITY, PolicyType.BOUNDARY, PolicyType.SESSION, PolicyType.SCP})
+ENCODED_TYPES = frozenset({PolicyType.IDENTITY, PolicyType.BOUNDARY, PolicyType.SESSION, PolicyType.SCP,
+                           PolicyType.AWS_MANAGED})  # an AWS managed policy is an identity policy
 
 
 @dataclass

@@ -18,6 +18,7 @@ from ..grammar import parse_action, parse_operator, parse_resource, parse_templa
 from ..grammar.source import JsonPath, Source
 from ..kernel import values
 from ..kernel.operators import OPERATORS, ValueType
+from .dates import iam_reads_date
 from .findings import (
     LEGACY_PARSING,
     SYNTAX_ERRORS,
@@ -137,18 +138,28 @@ def read_policy(
     document: str | bytes | dict | list,
     policy_type: PolicyType | str = PolicyType.IDENTITY,
     name: str = "<policy>",
+    *,
+    aws_managed: bool = False,
 ) -> tuple[Policy | None, list[Finding]]:
     """The model (None when the document is not a JSON object) and the findings,
-    each with its span resolved."""
-    reader = _Reader(PolicyType(policy_type), name)
+    each with its span resolved.
+
+    ``aws_managed``: the document is an AWS managed policy (so is policy type
+    ``aws_managed``, read as ``identity``): AWS stores those beyond the
+    customer-managed size quota, so the quota is not applied."""
+    policy_type = PolicyType(policy_type)
+    if policy_type is PolicyType.AWS_MANAGED:
+        policy_type, aws_managed = PolicyType.IDENTITY, True
+    reader = _Reader(policy_type, name, aws_managed)
     policy = reader.read(document)
     findings = [f.with_spans(reader.source) for f in reader.findings] if reader.findings else []
     return policy, findings
 
 
 class _Reader:
-    def __init__(self, policy_type: PolicyType, name: str):
+    def __init__(self, policy_type: PolicyType, name: str, aws_managed: bool = False):
         self.policy_type = policy_type
+        self.aws_managed = aws_managed
         self.iam = policy_type in IAM_TYPES
         self.source = Source("", name)
         self.findings: list[Finding] = []
@@ -253,6 +264,8 @@ class _Reader:
                         span=self.source.span_at(m.start(), m.end()), aws=self.aws(SYNTAX_ERRORS, AwsStage.JSON))
 
     def check_size(self, text: str) -> None:
+        if self.aws_managed:
+            return  # AWS managed policies are not held to the customer-managed quota (SEMANTICS §7)
         quota, whitespace_counts = QUOTAS[self.policy_type]
         size = len(text) if whitespace_counts else len(text) - sum(map(text.count, " \t\n\r"))
         if size > quota:
@@ -321,8 +334,11 @@ class _Reader:
         elif isinstance(raw, list):
             items = [(("Statement", i), s) for i, s in enumerate(raw)]
             if not raw:
-                self.report(WARNING, "EMPTY_STATEMENT", "The Statement list is empty: the policy allows nothing.",
-                            ("Statement",))
+                # IAM refuses it (recorded: {"Version": "2012-10-17", "Statement": []}
+                # → "Syntax errors in policy.").
+                self.report(ERROR if self.iam else WARNING, "EMPTY_STATEMENT",
+                            "The Statement list is empty: the policy allows nothing.", ("Statement",),
+                            aws=self.aws(SYNTAX_ERRORS, AwsStage.SYNTAX))
         else:
             self.type_mismatch(("Statement",), raw, "a statement object or a list of them")
             return []
@@ -403,9 +419,14 @@ class _StatementReader:
             self.r.type_mismatch(path, effect, "a string")
             return None
         if effect not in ("Allow", "Deny"):
-            # Case matters: "allow" is rejected by IAM's legacy parser (corpus invalid-69).
-            self.r.report(ERROR, "INVALID_EFFECT", f'Effect must be "Allow" or "Deny", not {effect!r}.', path,
-                          aws=self.r.aws(LEGACY_PARSING, AwsStage.LEGACY_EFFECT_AND_DATES))
+            # Case matters: "allow", "denY" pass IAM's syntax check and fail its
+            # legacy parser (corpus invalid-63, -69, -70); any other word is a
+            # syntax error (recorded: "Effect": "invalid" → "Syntax errors in policy.").
+            if effect.lower() in ("allow", "deny"):
+                aws = self.r.aws(LEGACY_PARSING, AwsStage.LEGACY_EFFECT_AND_DATES)
+            else:
+                aws = self.r.aws(SYNTAX_ERRORS, AwsStage.SYNTAX)
+            self.r.report(ERROR, "INVALID_EFFECT", f'Effect must be "Allow" or "Deny", not {effect!r}.', path, aws=aws)
             return None
         return Effect(effect)
 
@@ -486,28 +507,42 @@ class _StatementReader:
             if syntax is None:
                 self.bad_action(text, path)
                 continue
+            if not syntax.names_action:
+                self.action_naming_nothing(key, text, syntax.name, path)
             service = syntax.service.lower() if syntax.service else None
-            patterns.append(ActionPattern(path, self.source, text, service, syntax.name))
+            patterns.append(ActionPattern(path, self.source, text, service, syntax.name, syntax.names_action))
         return tuple(patterns)
+
+    def action_naming_nothing(self, key: str, text: str, name: str, path: JsonPath) -> None:
+        """IAM stores an entry whose name is no action name (a recorded
+        CreatePolicy accepted "iam: asdf safdsf af "); it matches no action."""
+        effect = ("it excludes nothing: the statement applies to every action" if key == "NotAction"
+                  else "it matches no action")
+        if "${" in name:
+            code, why = "VARIABLE_UNSUPPORTED_IN_ELEMENT", "policy variables are not substituted in Action"
+        elif not name:
+            code, why = "INVALID_ACTION", "it has no action name after the colon"
+        else:
+            code, why = "INVALID_ACTION", f"{name!r} is not an action name (letters, digits, * and ?)"
+        self.r.report(WARNING, code, f"{text!r}: {why}. IAM stores it, and {effect}.", path)
 
     def bad_action(self, text: str, path: JsonPath) -> None:
         stage = AwsStage.ACTION_FORMAT
-        if "${" in text:
-            self.r.report(ERROR, "VARIABLE_UNSUPPORTED_IN_ELEMENT", f"{text!r}: policy variables are not allowed "
-                          "in Action.", path)
-        elif ":" not in text:
+        if ":" not in text:
             self.r.report(ERROR, "INVALID_ACTION", f"{text!r} has no service prefix (service:action).", path,
                           aws=self.r.aws("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.", stage))
         elif text.count(":") > 1:
-            self.r.report(ERROR, "INVALID_ACTION", f"{text!r} has more than one colon.", path,
+            # "s3:${aws:username}": the variable's own colon is the second one.
+            code, why = (("VARIABLE_UNSUPPORTED_IN_ELEMENT", "policy variables are not allowed in Action, and it has "
+                          "more than one colon") if "${" in text else ("INVALID_ACTION", "has more than one colon"))
+            self.r.report(ERROR, code, f"{text!r} {why}.", path,
                           aws=self.r.aws("Actions/Condition can contain only one colon.", stage))
         else:
-            vendor, name = text.split(":")
-            if parse_action(f"{vendor}:x") is None:
-                self.r.report(ERROR, "INVALID_SERVICE_IN_ACTION", f"{vendor!r} is not a service prefix.", path,
-                              aws=self.r.aws(f"Vendor {vendor} is not valid", stage))
-            else:
-                self.r.report(ERROR, "INVALID_ACTION", f"{name!r} is not an action name (letters, digits, * and ?).", path)
+            # One colon and the entry did not parse: the vendor is not a name
+            # (a name after the colon is always stored, see action.lark).
+            vendor, _ = text.split(":")
+            self.r.report(ERROR, "INVALID_SERVICE_IN_ACTION", f"{vendor!r} is not a service prefix.", path,
+                          aws=self.r.aws(f"Vendor {vendor} is not valid", stage))
 
     # -- Resource / NotResource
 
@@ -628,11 +663,20 @@ class _StatementReader:
         problem = values.problem(op.value_type, text)
         if problem is None or (op.variables and "${" in text):
             return
-        # A Date that does not parse is rejected by IAM's legacy parser (corpus
-        # invalid-64, -73, -74); for other types IAM's answer is not recorded.
-        stage = AwsStage.LEGACY_EFFECT_AND_DATES
-        aws = self.r.aws(LEGACY_PARSING, stage) if op.value_type is ValueType.DATE else None
-        self.r.report(ERROR, "INVALID_CONDITION_DATA_TYPE", f"{text!r} is not {problem} ({op.name}).", path, aws=aws)
+        if op.value_type is ValueType.DATE:
+            if iam_reads_date(text):
+                # IAM's legacy parser reads it (recorded: "01T" is stored), so
+                # the document is stored; the kernel reads no date from it.
+                self.r.report(WARNING, "INVALID_CONDITION_DATA_TYPE", f"{text!r}: IAM stores this date, but it is "
+                              f"not one this tool reads ({problem}); the condition never matches ({op.name}).", path)
+                return
+            # A Date IAM's legacy parser cannot read is refused (corpus invalid-64,
+            # -73, -74 and translator/dates.py).
+            self.r.report(ERROR, "INVALID_CONDITION_DATA_TYPE", f"{text!r} is not {problem} ({op.name}).", path,
+                          aws=self.r.aws(LEGACY_PARSING, AwsStage.LEGACY_EFFECT_AND_DATES))
+            return
+        # For other types IAM's answer is not recorded.
+        self.r.report(ERROR, "INVALID_CONDITION_DATA_TYPE", f"{text!r} is not {problem} ({op.name}).", path)
 
     # -- policy variables
 
@@ -698,7 +742,58 @@ class _StatementReader:
         return []
 
 
-_PLAIN_ARN = re.compile(r"arn:([a-z\-]+):([A-Za-z0-9\-._]+):[^:$]*:[^:$]*:([^$]*)")
+_PLAIN_ARN = re.compile(r"arn:([a-z\-]+):([A-Za-z0-9\-._]+):([^:$]*):([^:$]*):([^$]*)")
+
+# The services whose ARNs IAM refuses with a region in them, and its words
+# (recorded: "IAM resource arn:aws:iam:us-east-1::example_bucket cannot contain
+# region information.", "Resource arn:aws:s3:us-east-1::example_bucket can not
+# contain region information."; the same S3 answer for
+# "arn:aws:s3:us-west-2:847560344714:functest-tenant1/training/*", boto/boto3#1154,
+# and for "arn:aws:route53:eu-west-1:<account>:hostedzone/*").
+REGIONLESS = {
+    "iam": "IAM resource {} cannot contain region information.",
+    "s3": "Resource {} can not contain region information.",
+    "route53": "Resource {} can not contain region information.",
+}
+# S3's regional resource types (the service catalogue's ARN formats with a
+# ${Region}): an access point ARN carries a region and is accepted (recorded
+# valid-50; AWS managed policies store arn:aws:s3:*:*:access-grants/default).
+S3_REGIONAL_PREFIXES = ("accesspoint/", "access-grants/", "job/", "storage-lens/", "storage-lens-group/",
+                        "async-request/")
+# Route 53 ARNs carry no account either ("Resource arn:aws:route53::<account>:
+# hostedzone/* cannot contain an account id.").
+ACCOUNTLESS = {"route53": "Resource {} cannot contain an account id."}
+
+
+def _concrete(segment: str) -> bool:
+    """A region or account that names one: not empty, not wildcards only.
+    Whether IAM refuses a wildcard-only region where it refuses a region is
+    not recorded; AWS's own policies write "*" there for regional types, and
+    a document IAM might store is not refused here."""
+    return bool(segment.strip("*?"))
+
+
+def _partition_ok(partition: str) -> bool:
+    """A partition IAM stores: a known one, or a wildcard pattern matching one
+    (AWS's own managed policies write arn:*:, 45 of them)."""
+    if partition in PARTITIONS:
+        return True
+    if "*" in partition or "?" in partition:
+        rx = re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in partition))
+        return any(rx.fullmatch(p) for p in PARTITIONS)
+    return False
+
+
+def _region_problem(text: str, service: str, region: str, account: str, resource: str):
+    if service in REGIONLESS and _concrete(region) and not (
+        service == "s3" and (resource.startswith(S3_REGIONAL_PREFIXES) or resource[:1] in ("*", "?"))
+    ):
+        return ERROR, "INVALID_ARN_REGION", f"{text!r}: a {service} resource has no region.", \
+            REGIONLESS[service].format(text), AwsStage.RESOURCE_FORMAT
+    if service in ACCOUNTLESS and _concrete(account):
+        return ERROR, "INVALID_ARN_ACCOUNT", f"{text!r}: a {service} resource has no account.", \
+            ACCOUNTLESS[service].format(text), AwsStage.RESOURCE_FORMAT
+    return None
 
 
 @lru_cache(maxsize=65536)
@@ -706,9 +801,7 @@ def arn_problem(text: str) -> tuple[FindingType, str, str, str | None, AwsStage]
     """What IAM says of a resource ARN, in IAM's order of checks: None, or
     (finding type, issue code, message, AWS message, AWS stage)."""
     plain = _PLAIN_ARN.fullmatch(text)
-    if plain and plain.group(1) in PARTITIONS and (
-        plain.group(2) != "iam" or plain.group(3) in ("*", "root") or plain.group(3).startswith(IAM_RESOURCE_PREFIXES)
-    ):
+    if plain and plain.group(1) in PARTITIONS and plain.group(2) not in REGIONLESS and plain.group(2) not in ACCOUNTLESS:
         return None  # the common case: six parts, known partition, plain service
     fmt = AwsStage.RESOURCE_FORMAT
     if ":" not in text:
@@ -721,12 +814,16 @@ def arn_problem(text: str) -> tuple[FindingType, str, str, str | None, AwsStage]
     # IAM reads "aws:s3:::b" as if its first part were "arn" (corpus invalid-24).
     normal = ["arn"] + parts[1:]
     shown = ":".join(normal + ["*"] * (6 - len(normal)))
-    if normal[1] not in PARTITIONS:
+    if not _partition_ok(normal[1]):
         return ERROR, "INVALID_PARTITION", f"{normal[1]!r} is not an AWS partition.", \
             f'Partition "{normal[1]}" is not valid for resource "{shown}".', fmt
     if len(normal) < 3 or "*" in normal[2] or "?" in normal[2]:
         return ERROR, "INVALID_SERVICE", f"{text!r}: the service part must be a plain service name.", \
             "Resource vendor must be fully qualified and cannot contain regexes.", fmt
+    if len(normal) == 6:
+        problem = _region_problem(text, normal[2], normal[3], normal[4], normal[5])
+        if problem is not None:
+            return problem
     if normal[2] == "iam" and len(normal) == 6 and not (
         normal[5] in ("*", "root") or normal[5].startswith(IAM_RESOURCE_PREFIXES)
     ):
