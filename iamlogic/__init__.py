@@ -14,7 +14,7 @@ from importlib.metadata import PackageNotFoundError, version as _version
 from .errors import ExitCode, IamlogicError, InputError, PolicyError, ScenarioError, UsageError
 from .kernel.decision import Decision
 from .kernel.engine import Engine
-from .scenario import compile, simulate
+from .scenario import PolicyText, compile, simulate
 from .translator import Finding, FindingType, Policy, PolicyType
 from .validation import parse_policy, validate
 
@@ -25,6 +25,6 @@ except PackageNotFoundError:  # running from a checkout without an install
 
 __all__ = [
     "Decision", "Engine", "ScenarioError", "compile", "simulate",
-    "ExitCode", "Finding", "FindingType", "IamlogicError", "InputError", "Policy", "PolicyError",
+    "ExitCode", "Finding", "FindingType", "IamlogicError", "InputError", "Policy", "PolicyError", "PolicyText",
     "PolicyType", "UsageError", "parse_policy", "validate", "__version__",
 ]

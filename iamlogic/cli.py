@@ -317,7 +317,7 @@ def _account_data(folder: str, policy_versions: tuple[str, ...]):
     for item in policy_versions:
         arn, sep, version = item.rpartition("=")
         if not sep or not arn or not version:
-            raise click.BadParameter(f"{item!r}: expected ARN=VERSION", param_hint="--policy-version")
+            raise click.BadParameter(f"{quote(item)}: expected ARN=VERSION", param_hint="--policy-version")
         versions[arn] = version
     data = load_account_data(folder, versions)
     for skipped in data.skipped:
@@ -604,7 +604,7 @@ def _finding_types(text: str) -> frozenset[FindingType]:
             chosen.add(FindingType(word))
         except ValueError:
             kinds = ", ".join(t.value for t in FindingType)
-            raise click.BadParameter(f"{word!r} is not a finding type ({kinds})", param_hint="--treat-as-blocking")
+            raise click.BadParameter(f"{quote(word)} is not a finding type ({kinds})", param_hint="--treat-as-blocking")
     return frozenset(chosen)
 
 

@@ -9,6 +9,7 @@ from .translator.catalogue_checks import catalogue_findings
 from .translator.findings import AwsError, AwsStage, Location
 from .translator.reader import IAM_TYPES
 from .errors import PolicyError, UsageError
+from .inputs import quote
 
 PolicyInput = str | bytes | dict | list
 
@@ -63,4 +64,4 @@ def _policy_type(value: PolicyType | str) -> PolicyType:
         return PolicyType(value)
     except ValueError:
         kinds = ", ".join(t.value for t in PolicyType)
-        raise UsageError(f"unknown policy type {value!r} (one of {kinds})") from None
+        raise UsageError(f"unknown policy type {quote(value)} (one of {kinds})") from None

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from ..kernel.catalogue import CATALOGUE
 from ..kernel.engine import Engine, PolicyLayer
 from ..errors import ScenarioError
+from ..inputs import quote
 from ..kernel.rules import LAYER_ORDER
 from ..scenario import PolicyText, check_request, compile_policies, load_policy, policy_root_of, read_scenario
 from ..translator.model import Effect, Policy, PolicyType
@@ -247,7 +248,7 @@ def check_no_public_access(policy, resource_type: str = "AWS::S3::Bucket", timeo
     started = time.perf_counter()
     service = PUBLIC_RESOURCE_TYPES.get(resource_type)
     if service is None:
-        raise ScenarioError("resource_type", f"{resource_type!r} is not a resource type whose policy can grant "
+        raise ScenarioError("resource_type", f"{quote(resource_type)} is not a resource type whose policy can grant "
                                              f"public access (one of {', '.join(sorted(PUBLIC_RESOURCE_TYPES))})")
     policy_type = PolicyType.TRUST if resource_type == "AWS::IAM::AssumeRolePolicyDocument" else PolicyType.RESOURCE
     resource = _policy(policy, policy_type, "policy")
