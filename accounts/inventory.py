@@ -93,6 +93,14 @@ class AccountData:
             raise InputError(f"{arn}: no such user or role in the account data")
         return found
 
+    def accounts_held(self) -> frozenset[str]:
+        """The accounts whose users or roles the exports hold."""
+        cached = self.__dict__.get("_accounts")
+        if cached is None or cached[0] != len(self.principals):
+            cached = self.__dict__["_accounts"] = (len(self.principals),
+                                                   frozenset(p.account for p in self.principals.values()))
+        return cached[1]
+
     def summary(self) -> str:
         read = ", ".join(f"{n} {kind}" for kind, n in self.read.items())
         broken = []

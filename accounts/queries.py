@@ -86,9 +86,17 @@ def broken_parts(data: AccountData, principal: Principal | None, caller_account:
     SCP level of its account, an RCP level of the resource's account, the
     resource's own policy (or trust policy)."""
     out = [("identity", why) for why in (principal.incomplete if principal is not None else ())]
-    if data.organization is not None:
-        out += data.organization.broken_levels(caller_account, "scps")
-        out += data.organization.broken_levels(resource_account, "rcps")
+    org = data.organization
+    if org is not None:
+        out += org.broken_levels(caller_account, "scps")
+        out += org.broken_levels(resource_account, "rcps")
+        # An account the exports hold that the tree leaves out: its SCPs
+        # (RCPs) are unknown, not none.
+        accounts = data.accounts_held()
+        for account, kind in ((caller_account if principal is not None else None, "scp"), (resource_account, "rcp")):
+            if account in accounts and account not in org.paths and account != org.management_account:
+                out.append((f"{kind}/0", f"account {account} is in the exports but not in organization.json "
+                                         f"(its {kind.upper()}s are unknown)"))
     bucket = resource.split("/", 1)[0] if resource.startswith("arn:aws:s3:::") else None
     for key in (resource, bucket, "*"):
         if key is not None and key in data.unreadable:

@@ -229,3 +229,17 @@ def test_organization_from_cli_never_copies_a_content_that_is_not_a_policy(tmp_p
     proc = subprocess.run([sys.executable, "-m", "iamlogic", "organization-from-cli", str(folder), "-o", str(target)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "not a policy document" in proc.stderr and not target.exists()
+
+
+def test_an_account_the_tree_leaves_out_is_not_read_as_outside_every_scp(tmp_path, intact):
+    folder = _copy(tmp_path)
+
+    def drop(o):
+        sandbox = next(c for c in o["root"]["children"] if c.get("ou") == "ou-ex01-sandbox")
+        sandbox["children"] = []
+
+    _edit(folder / "organization.json", drop)
+    data = load_account_data(folder)
+    assert assert_never_wider(data, intact) > 0
+    answers = who_can(data, "iam:CreateUser", f"arn:aws:iam::{SANDBOX}:user/x", EU)
+    assert any("not in organization.json" in (a.undecided or "") for a in answers)
