@@ -173,7 +173,14 @@ def keys_read(clause: ConditionClause) -> tuple[str, ...]:
 def evaluate(clause: ConditionClause, context: RequestContext) -> tuple[bool, ConditionWarning | None]:
     """(whether the clause holds, a warning when it could not be evaluated)."""
     try:
-        return _evaluate(clause, context), None
+        holds = _evaluate(clause, context)
+        if not clause.values:
+            # IAM stores an empty value list; the documentation gives it no
+            # meaning. Read as no value matching (a negated operator then
+            # holds), and said, since AWS may read it otherwise.
+            return holds, ConditionWarning(clause.json_path, f"{clause.operator.text} on {clause.key!r} has no "
+                                           f"values: read as matching none (the clause is {str(holds).lower()})")
+        return holds, None
     except _Unreadable as e:
         return False, ConditionWarning(clause.json_path, f"{clause.operator.text} on {clause.key!r}: {e.message}; "
                                                           "the condition is treated as not met")
@@ -209,7 +216,8 @@ def _evaluate(clause: ConditionClause, context: RequestContext) -> bool:
     if operator.qualifier is None:
         if isinstance(raw, tuple):
             if len(raw) != 1:
-                return False
+                raise _Unreadable(f"the request gives {len(raw)} values and the operator has no ForAnyValue:/"
+                                  "ForAllValues: (the documentation gives that no meaning)")
             raw = raw[0]
         return satisfies(raw)
     request_values = raw if isinstance(raw, tuple) else (raw,)

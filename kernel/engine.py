@@ -9,7 +9,7 @@ signature — to the Datalog rules (rules.py), which decide.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..translator.facts import StatementFacts, statement_facts
 from ..translator.model import Effect, Policy
@@ -181,8 +181,16 @@ class Engine:
             signature = self._signature(key)
             found = self._outcomes[key] = (signature, outcome(signature))
         signature, result = found
+        if result.grants == ("resource",) and applies & self._limit_bits & ~allows:
+            notes += ("allowed by the resource policy alone although a permissions boundary or session policy "
+                      "that applies does not allow it: documented when the policy names the caller's own ARN; "
+                      "for Principal \"*\" the documentation is silent and this reading is iamlogic's (README, readings)",)
         return Decision(request, caller, result, signature, self._infos, must_allow, notes,
                         lambda: self.trace(request))
+
+    @property
+    def _limit_bits(self) -> int:
+        return self._bits.get("boundary", 0) | self._bits.get("session", 0)
 
     def trace(self, request: Request | Mapping) -> Trace:
         """The per-statement evaluation: every matching statement, the
@@ -246,10 +254,14 @@ class Engine:
         the resource policy the way it names the caller; "" otherwise."""
         if st.resource is not None:
             if not matching.resource_matches(st.resource, resource, context):
+                if warnings is not None and st.effect is Effect.DENY:
+                    _warn_if_case_decides(st, st.resource, resource, context, warnings)
                 return None
         elif st.not_resource is not None:
             if matching.resource_matches(st.not_resource, resource, context):
                 return None
+            if warnings is not None and st.effect is Effect.ALLOW:
+                _warn_if_case_decides(st, st.not_resource, resource, context, warnings)
         how = principal_match(st, in_resource_policy, caller, has_boundary)
         if how is None:
             return None
@@ -264,6 +276,26 @@ class Engine:
             if not holds:
                 return None
         return how
+
+
+def _warn_if_case_decides(st: StatementFacts, patterns, resource: str, context: RequestContext,
+                          warnings: list) -> None:
+    """A Deny's Resource (or an Allow's NotResource) that misses the request
+    only because its partition, service or region is not written in lower
+    case. ARNs are case-sensitive and no real ARN has upper case there, so
+    the kernel reads it as written; the AWS documentation does not say how
+    those segments are compared, and if AWS folds them this Deny applies —
+    the decision says so (README, readings)."""
+    for p in patterns:
+        parts = p.arn_parts
+        if parts is None or len(parts) < 3 or all(x == x.lower() for x in parts[:3]):
+            continue
+        folded = replace(p, arn_parts=(*(x.lower() for x in parts[:3]), *parts[3:]))
+        if matching.resource_pattern_matches(folded, resource, context):
+            warnings.append(Warning(st.ref, p.json_path,
+                                    f"{p.text!r} would match {resource!r} if AWS compared the partition, service "
+                                    "and region without case; read case-sensitively, it does not"))
+            return
 
 
 def principal_match(st: StatementFacts, in_resource_policy: bool, caller: Caller, has_boundary: bool) -> str | None:

@@ -32,3 +32,69 @@ def test_no_note_when_no_policy_tests_the_principal_arn():
                               "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
                               "resource_account": "111111111111"})
     assert decision.decision == "allow" and decision.notes == ()
+
+
+def _decide(statements, request):
+    engine = iamlogic.compile({"identity": [{"Version": "2012-10-17", "Statement": statements}]})
+    return engine.decide({"principal": "arn:aws:iam::111111111111:user/alice", "resource_account": "111111111111",
+                          **request})
+
+
+ALLOW_ALL = {"Sid": "All", "Effect": "Allow", "Action": "*", "Resource": "*"}
+
+
+def test_a_deny_missing_only_by_the_case_of_its_service_is_warned_about():
+    # README readings: ARNs are read case-sensitively (no real ARN has upper
+    # case in its partition, service or region); the documentation does not
+    # say how AWS compares those segments, so a Deny that would apply if AWS
+    # folded them carries a warning naming it.
+    deny = {"Sid": "Upper", "Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:S3:::b/*"}
+    decision = _decide([ALLOW_ALL, deny], {"action": "s3:GetObject", "resource": "arn:aws:s3:::b/k"})
+    assert decision.decision == "allow"
+    assert [w.statement.sid for w in decision.warnings] == ["Upper"]
+    # Another bucket: folding would not match either, so nothing to say.
+    other = _decide([ALLOW_ALL, deny], {"action": "s3:GetObject", "resource": "arn:aws:s3:::c/k"})
+    assert other.decision == "allow" and other.warnings == ()
+
+
+def test_several_values_under_an_operator_without_a_set_qualifier_are_warned_about():
+    # README readings: the documentation gives no semantics to a multi-valued
+    # request key under a plain operator; the clause is not met, and said.
+    deny = {"Sid": "NoOwner", "Effect": "Deny", "Action": "*", "Resource": "*",
+            "Condition": {"StringNotEquals": {"aws:TagKeys": "owner"}}}
+    decision = _decide([ALLOW_ALL, deny], {"action": "s3:PutObject", "resource": "arn:aws:s3:::b/k",
+                                           "context": {"aws:TagKeys": ["owner", "cost"]}})
+    assert decision.decision == "allow"
+    assert any("2 values" in w.message for w in decision.warnings)
+    single = _decide([ALLOW_ALL, deny], {"action": "s3:PutObject", "resource": "arn:aws:s3:::b/k",
+                                         "context": {"aws:TagKeys": ["cost"]}})
+    assert single.decision == "explicit_deny"
+
+
+def test_an_empty_condition_value_list_is_read_as_matching_none_and_warned_about():
+    # README readings: IAM stores "StringNotEquals": {"k": []}; no document
+    # says what it means. Read as no value matching, with a warning.
+    allow = {"Sid": "Empty", "Effect": "Allow", "Action": "*", "Resource": "*",
+             "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": []}}}
+    decision = _decide([allow], {"action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
+                                 "context": {"aws:PrincipalTag/team": "red"}})
+    assert decision.decision == "allow"
+    assert any("has no values" in w.message for w in decision.warnings)
+
+
+def test_a_grant_past_a_boundary_by_the_resource_policy_alone_is_noted():
+    # SEMANTICS §1.4: a resource policy naming the caller's own ARN is not
+    # limited by its boundary; for Principal "*" the docs are silent — the
+    # reading (not limited) is said on the decision.
+    bucket = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]}
+    boundary = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]}
+    engine = iamlogic.compile({"identity": [], "resource": bucket, "boundary": [boundary]})
+    decision = engine.decide({"principal": "arn:aws:iam::111111111111:user/alice", "action": "s3:GetObject",
+                              "resource": "arn:aws:s3:::b/k", "resource_account": "111111111111"})
+    assert decision.decision == "allow"
+    assert any("resource policy alone" in n for n in decision.notes)
+    within = iamlogic.compile({"identity": [], "resource": bucket}).decide(
+        {"principal": "arn:aws:iam::111111111111:user/alice", "action": "s3:GetObject",
+         "resource": "arn:aws:s3:::b/k", "resource_account": "111111111111"})
+    assert within.decision == "allow" and within.notes == ()
