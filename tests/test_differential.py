@@ -31,12 +31,15 @@ RESOURCES = [
     "arn:aws:kms:us-east-1:222222222222:key/k2", "arn:aws:ec2:us-east-1:111111111111:instance/i-1", "*",
 ]
 ACTION_PATTERNS = ["s3:*", "s3:Get*", "S3:getobject", "*", "iam:Pass*", "sts:AssumeRole", "kms:*", "ec2:Run?nstances",
-                   "s3:PutObjec?", "ec2:*", "sts:GetCallerIdentity", "sts:*"]
+                   "s3:PutObjec?", "ec2:*", "sts:GetCallerIdentity", "sts:*",
+                   # IAM stores these; they name no action (SEMANTICS §7).
+                   "iam: asdf safdsf af ", "s3:GetObject,PutObject", "s3:"]
 RESOURCE_PATTERNS = [
     "*", "arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/home/${aws:username}/*", "arn:aws:s3:*",
     "arn:aws:iam::111111111111:role/*", "arn:aws:kms:*:111111111111:key/*", "arn:aws:ec2:us-*-1:*:instance/*",
     "arn:aws:s3:::b?cket/*", "arn:aws:s3:::bucket", "arn:aws:s3:::${aws:PrincipalTag/team, 'bucket'}/*",
     "arn:aws:kms:us-east-1:*:key/*", "arn:aws:s3:::bucket/${*}",
+    "arn:*:s3:::bucket/*", "arn:*:iam::111111111111:role/*",  # partitions AWS managed policies spell as *
 ]
 CONDITIONS = [
     {"StringEquals": {"aws:RequestedRegion": ["eu-west-1", "eu-central-1"]}},
