@@ -403,3 +403,169 @@ def test_unknown_actions_still_parse_and_evaluate():
     # parse_policy is the grammar's: the kernel can still evaluate the policy.
     p = parse_policy(policy(allow("fsx:ListBucket", "*")))
     assert p.statements[0].action[0].name == "ListBucket"
+
+
+# ---------------------------------------------------------------- documents IAM stores (issue 12)
+#
+# Whatever IAM stores, the kernel decides: such a document gets findings, but
+# none that blocks and no AWS error.
+
+def _blocking(doc, policy_type="identity"):
+    findings = validate(doc, policy_type)
+    return [(f.issue_code, f.message) for f in findings if f.finding_type is ERROR or f.aws_error is not None]
+
+
+def _decide(statements, action, resource="*", account="111122223333"):
+    from iamlogic import compile
+    engine = compile({"identity": [json.dumps(policy(*statements)).encode()]})
+    return engine.decide({"principal": f"arn:aws:iam::{account}:user/u", "action": action,
+                          "resource": resource}).decision
+
+
+@pytest.mark.parametrize("text", ["iam: asdf safdsf af ", "s3:GetObject,PutObject", "s3:", "s3:Get Object*",
+                                  "s3:Get${aws.username}"])
+def test_action_entries_naming_no_action_are_stored(text):
+    # Recorded: CreatePolicy accepted "Action": "iam: asdf safdsf af "
+    # (localstack tests/aws/services/iam/test_iam_policies.py, valid-1); after
+    # its one colon IAM keeps any text (SEMANTICS §7).
+    doc = policy(allow(text, "*"))
+    assert _blocking(doc) == []
+    assert [f.finding_type for f in validate(doc)] == [WARNING]
+    [pattern] = parse_policy(doc).statements[0].action
+    assert (pattern.text, pattern.names_action) == (text, False)
+    assert pattern.service == text.split(":")[0].lower()  # never None: None is "*"
+
+
+def test_a_deny_of_an_action_naming_nothing_denies_nothing():
+    # "s3:GetObject,PutObject" is one entry, not two actions (SEMANTICS §7).
+    statements = (allow("s3:*", "*"), {"Effect": "Deny", "Action": "s3:GetObject,PutObject", "Resource": "*"})
+    assert _decide(statements, "s3:GetObject") == "allow"
+    assert _decide(statements, "s3:PutObject") == "allow"
+
+
+def test_not_action_of_an_action_naming_nothing_covers_every_action():
+    statements = ({"Effect": "Allow", "NotAction": ["iam: asdf safdsf af ", "s3:"], "Resource": "*"},)
+    assert _decide(statements, "iam:CreateUser") == "allow"
+    assert _decide(statements, "s3:GetObject") == "allow"
+
+
+def test_an_allow_of_actions_naming_nothing_allows_nothing():
+    statements = (allow(["iam: asdf safdsf af ", "s3:", "s3:*,", "iam:ChangePaßword"], "*"),)
+    assert _decide(statements, "s3:GetObject") == "implicit_deny"
+    assert _decide(statements, "iam:ChangePassword") == "implicit_deny"  # ß is no "ss"
+
+
+def test_a_vendor_that_is_no_name_is_still_refused():
+    # Recorded (corpus invalid-13): "a a:ListBucket" → "Vendor a a is not valid".
+    assert aws_error_for(validate(policy(allow("a a:ListBucket")))).message == "Vendor a a is not valid"
+    assert aws_error_for(validate(policy(allow("s3:${aws:username}")))).message == \
+        "Actions/Condition can contain only one colon."
+
+
+@pytest.mark.parametrize("resource", ["arn:*:iam::*:role/aws-service-role/x", "arn:aws*:s3:::b", "arn:aws-?n:s3:::b"])
+def test_wildcard_partitions_that_match_a_partition_are_stored(resource):
+    # 45 AWS managed policies write arn:*: (AWSSSMForSAPServiceLinkedRolePolicy,
+    # FSxDeleteServiceLinkedRoleAccess, ...), and AWS stores them.
+    assert _blocking(policy(allow(resource=resource))) == []
+
+
+def test_the_kernel_decides_a_wildcard_partition():
+    statements = (allow("iam:GetRole", "arn:*:iam::*:role/ops"),)
+    assert _decide(statements, "iam:GetRole", "arn:aws:iam::111122223333:role/ops") == "allow"
+    assert _decide(statements, "iam:GetRole", "arn:aws-cn:iam::111122223333:role/ops") == "allow"
+    assert _decide(statements, "iam:GetRole", "arn:aws:iam::111122223333:role/dev") == "implicit_deny"
+
+
+def test_a_partition_pattern_matching_no_partition_is_refused():
+    # Recorded (corpus invalid-25): arn:error:s3::: → Partition "error" is not valid.
+    assert aws_error_for(validate(policy(allow(resource="arn:x*:s3:::b")))).message == \
+        'Partition "x*" is not valid for resource "arn:x*:s3:::b".'
+
+
+def test_aws_managed_policies_are_not_held_to_the_size_quota():
+    # SEMANTICS §7; the managed-policy corpus holds 47 documents over 6,144.
+    big = policy(*[allow(f"s3:GetObject{i}", f"arn:aws:s3:::bucket-{i:04}/*") for i in range(120)])
+    assert "POLICY_SIZE_EXCEEDS_QUOTA" in [f.issue_code for f in validate(big, "identity")]
+    assert _blocking(big, "aws_managed") == []
+    from iamlogic.translator import read_policy
+    model, findings = read_policy(json.dumps(big), aws_managed=True)
+    assert findings == [] and model.policy_type == "identity"
+    assert parse_policy(big, "aws_managed").policy_type == "identity"
+
+
+# ---------------------------------------------------------------- IAM's acceptance rules, recorded answers
+#
+# Each rule below is read off recorded CreatePolicy answers beyond the corpus
+# file (localstack tests/aws/services/iam/test_iam_policies.snapshot.json,
+# recorded February 2026; boto/boto3#1154), pinned with documents of our own.
+
+def test_an_empty_statement_list_is_refused():
+    # Recorded: {"Version": "2012-10-17", "Statement": []} → "Syntax errors in policy."
+    doc = {"Version": "2012-10-17", "Statement": []}
+    assert found(doc) == [(ERROR, "EMPTY_STATEMENT", "$.Statement")]
+    assert aws_error_for(validate(doc)).message == "Syntax errors in policy."
+    assert found(doc, "resource") == [(WARNING, "EMPTY_STATEMENT", "$.Statement"),]
+
+
+@pytest.mark.parametrize("effect, message", [
+    ("allow", "The policy failed legacy parsing"), ("DENY", "The policy failed legacy parsing"),
+    ("Permit", "Syntax errors in policy."), ("", "Syntax errors in policy."),
+])
+def test_an_effect_is_a_legacy_error_only_when_it_differs_in_case(effect, message):
+    # Recorded: "denY", "allow", "aLLow" → legacy parsing (corpus invalid-63,
+    # -69, -70); "invalid" → "Syntax errors in policy."
+    assert aws_error_for(validate(policy(allow(Effect=effect)))).message == message
+
+
+@pytest.mark.parametrize("resource, message", [
+    ("arn:aws:s3:eu-west-1::reports", "Resource arn:aws:s3:eu-west-1::reports can not contain region information."),
+    ("arn:aws:s3:us-west-2:111122223333:reports/2026/*",
+     "Resource arn:aws:s3:us-west-2:111122223333:reports/2026/* can not contain region information."),
+    ("arn:aws:iam:eu-west-1::role/x", "IAM resource arn:aws:iam:eu-west-1::role/x cannot contain region information."),
+    # The region is refused before the path is read (recorded: iam:us-east-1 with
+    # the path "example_bucket" gets the region message).
+    ("arn:aws:iam:eu-west-1::reports", "IAM resource arn:aws:iam:eu-west-1::reports cannot contain region information."),
+    ("arn:aws:route53:eu-west-1::hostedzone/Z1",
+     "Resource arn:aws:route53:eu-west-1::hostedzone/Z1 can not contain region information."),
+    ("arn:aws:route53::111122223333:hostedzone/Z1",
+     "Resource arn:aws:route53::111122223333:hostedzone/Z1 cannot contain an account id."),
+])
+def test_regions_in_global_service_arns_are_refused(resource, message):
+    doc = policy(allow(resource=resource))
+    assert aws_error_for(validate(doc)).message == message
+    without = resource.replace(":eu-west-1:", "::").replace(":us-west-2:", "::").replace("53::111122223333:", "53:::")
+    if not without.endswith("::reports") or "s3" in without:
+        assert _blocking(policy(allow(resource=without))) == []
+
+
+@pytest.mark.parametrize("resource", [
+    "arn:aws:s3:us-west-2:111122223333:accesspoint/reports",           # recorded valid-50
+    "arn:aws:s3:us-west-2:111122223333:accesspoint/reports/object/*",
+    "arn:aws:s3:*:*:access-grants/default",                              # AWS managed policies
+    "arn:aws:s3:us-east-1:111122223333:job/42", "arn:aws:s3:us-east-1:111122223333:storage-lens/x",
+    "arn:aws:ec2:us-east-1::volume/v",                                   # recorded valid-13
+    "arn:aws:invalid-service:us-east-1::b",                              # recorded valid-15
+])
+def test_regions_where_iam_stores_them(resource):
+    assert _blocking(policy(allow(resource=resource))) == []
+
+
+@pytest.mark.parametrize("value", ["01T", "2016", "2016-03", "2016-123", "2016-W05-3", "T10:00Z",
+                                   "2016-12-13T10:30,5Z", "2016-12-13T10:30:00+0530", "-292275054", "+1700000000"])
+def test_dates_iam_legacy_parser_reads_are_stored(value):
+    # Recorded: "01T" and the epoch "-292275054" are accepted (IAM's legacy
+    # parser: 64-bit epoch seconds or Joda-Time's ISO dateTimeParser,
+    # translator/dates.py). The ones this tool cannot read are warnings.
+    doc = cond({"DateGreaterThan": {"aws:CurrentTime": value}})
+    assert _blocking(doc) == []
+
+
+@pytest.mark.parametrize("value", ["234-13", "9223372036854775808", "2015-02-29", "2016-12-13T24:00:00Z",
+                                   "2016-12-13T10:00:00+1", "2016-12-13T10:00:00.1234567890Z", "2016-W54",
+                                   "next monday", ""])
+def test_dates_iam_legacy_parser_refuses(value):
+    # Recorded: "234-13" (month 13) and "9223372036854775808" (past a 64-bit
+    # epoch) → "The policy failed legacy parsing", as "sdfdsf", a one-digit
+    # zone hour and ten fraction digits (corpus invalid-64, -73, -74).
+    doc = cond({"DateGreaterThan": {"aws:CurrentTime": value}})
+    assert aws_error_for(validate(doc)).message == "The policy failed legacy parsing"
