@@ -20,6 +20,7 @@ left out; the rest is read.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,6 +121,11 @@ def _tags(raw: object) -> dict[str, str]:
         return {}
     return {t["Key"]: t["Value"] for t in raw
             if isinstance(t, dict) and isinstance(t.get("Key"), str) and isinstance(t.get("Value"), str)}
+
+
+# IAM user and role names (IAM API Reference: [\w+=,.@-]+, 1-64 characters).
+_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+_ACCOUNT = re.compile(r"\d{12}")
 
 
 def _name(value: object) -> str:
@@ -246,6 +252,9 @@ class _Export:
         if not isinstance(name, str) or account is None:
             self.skip("UserDetailList" if kind == "user" else "RoleDetailList", f"a {kind} without a name or ARN")
             return
+        if not _NAME.fullmatch(name) or f":{kind}/" not in arn or arn.rsplit("/", 1)[-1] != name:
+            self.skip(f"{kind} {_name(arn)}", f"the ARN and the name {_name(name)} do not make an IAM {kind}")
+            return
         entity = f"{kind} {arn}"
         principal = Principal(arn, kind, account, name, tags=_tags(entry.get("Tags")))
         listed_tags = entry.get("Tags")
@@ -307,8 +316,8 @@ def _resources(data: AccountData, folder: Path) -> None:
                 data.unreadable["*"] = f"{path} entry {i} names no resource"
                 continue
             account = item.get("account")
-            if account is not None and not isinstance(account, str):
-                data.skipped.append(Skipped(str(path), _name(arn), "account is not a string"))
+            if account is not None and not (isinstance(account, str) and _ACCOUNT.fullmatch(account)):
+                data.skipped.append(Skipped(str(path), _name(arn), "account is not a 12-digit account id"))
                 data.unreadable[arn] = f"the policy of {_name(arn)} names its account wrongly"
                 continue
             policy_type = PolicyType.TRUST if ":iam:" in arn and ":role/" in arn else PolicyType.RESOURCE

@@ -306,14 +306,33 @@ def _export() -> dict:
     lambda e: e["RoleDetailList"][0].__setitem__("InstanceProfileList", 5),
     lambda e: e["Policies"][0].__setitem__("PolicyVersionList", 5),
     lambda e: e["Policies"][0]["PolicyVersionList"][0].__setitem__("Document", "%7B" + "[" * 2000),
+    lambda e: e["RoleDetailList"][0].__setitem__("RoleName", ""),
+    lambda e: e["UserDetailList"][0].__setitem__("UserName", "someone/else"),
 ])
 def test_malformed_exports_are_reported_not_raised(tmp_path, change):
+    from iamlogic.accounts import who_can
+
     export = _export()
     change(export)
     (tmp_path / "authorization").mkdir()
     (tmp_path / "authorization" / "x.json").write_text(json.dumps(export))
     data = load_account_data(tmp_path)
     assert data.skipped
+    who_can(data, "s3:GetObject", "arn:aws:s3:::b/k", {})  # every principal read can be asked about
+
+
+@pytest.mark.parametrize("account", ["\x00", 5, "12"])
+def test_a_resource_policy_with_a_bad_account_is_reported_and_undecided(tmp_path, account):
+    from iamlogic.accounts import who_can
+
+    folder = tmp_path / "data"
+    shutil.copytree(ORG, folder)
+    path = folder / "resources" / "prod-data-bucket.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "account": account}))
+    data = load_account_data(folder)
+    assert "arn:aws:s3:::prod-data" in data.unreadable
+    answers = who_can(data, "s3:GetObject", "arn:aws:s3:::prod-data/k", {})
+    assert answers and not any(a.allowed for a in answers)
 
 
 def test_a_5000_digit_number_in_an_export_is_an_input_error(tmp_path):
