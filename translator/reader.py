@@ -667,8 +667,9 @@ class _StatementReader:
             if iam_reads_date(text):
                 # IAM's legacy parser reads it (recorded: "01T" is stored), so
                 # the document is stored; the kernel reads no date from it.
-                self.r.report(WARNING, "INVALID_CONDITION_DATA_TYPE", f"{text!r}: IAM stores this date, but it is "
-                              f"not one this tool reads ({problem}); the condition never matches ({op.name}).", path)
+                self.r.report(WARNING, "INVALID_CONDITION_DATA_TYPE", f"{text!r}: IAM stores this date, but this "
+                              f"tool reads no date from it ({problem}): the clause is false wherever it is compared "
+                              f"({op.name}).", path)
                 return
             # A Date IAM's legacy parser cannot read is refused (corpus invalid-64,
             # -73, -74 and translator/dates.py).
