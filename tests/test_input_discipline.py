@@ -489,7 +489,10 @@ def _mutated(seed, draw_index: int, wrong, max_depth: int = 100):
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
-SCENARIO_SEED = {"policies": {"identity": [ALLOW_GET], "boundary": [ALLOW_GET], "resource": ALLOW_GET,
+BUCKET_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "111111111111"},
+                                                          "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*",
+                                                          "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}]}
+SCENARIO_SEED = {"policies": {"identity": [ALLOW_GET], "boundary": [ALLOW_GET], "resource": BUCKET_POLICY,
                               "scps": [[ALLOW_GET], {"name": "ou", "policies": [ALLOW_GET]}], "session": ALLOW_GET},
                  "request": {**REQUEST, "context": {"aws:SourceIp": "203.0.113.7", "aws:TagKeys": ["a"]}}}
 SIMULATOR_SEED = {"PolicyInputList": [json.dumps(ALLOW_GET)], "ActionNames": ["s3:GetObject"],
@@ -497,6 +500,13 @@ SIMULATOR_SEED = {"PolicyInputList": [json.dumps(ALLOW_GET)], "ActionNames": ["s
                   "CallerArn": REQUEST["principal"], "PermissionsBoundaryPolicyInputList": [json.dumps(ALLOW_GET)],
                   "ContextEntries": [{"ContextKeyName": "aws:SourceIp", "ContextKeyValues": ["203.0.113.7"],
                                       "ContextKeyType": "ip"}]}
+
+
+def test_the_fuzzing_seeds_are_decided():
+    from iamlogic.scenario import simulate_one
+
+    assert [d.decision for d in simulate_one(SCENARIO_SEED)] == ["allow"]
+    assert [d.decision for d in simulate_one(SIMULATOR_SEED)] == ["allow"]
 
 
 @FUZZ
