@@ -314,6 +314,22 @@ def _plain_operator_multivalued(item, a):
     return False
 
 
+def _docs(item):
+    p = policies(item)
+    for key, val in p.items():
+        if key in ("scps", "rcps"):
+            yield from (d for level in val for d in level)
+        elif isinstance(val, list):
+            yield from val
+        else:
+            yield val
+
+
+def _old_version_variable(item, a):
+    return a[0] != a[1] and a[0] in DECISIONS and any(
+        d.get("Version") != "2012-10-17" and "${" in json.dumps(d) for d in _docs(item))
+
+
 def _refuses_action(item, a):
     return iamlogic_refuses(a, "INVALID_ACTION")
 
@@ -503,6 +519,13 @@ CLASSES: list[PeerClass] = [
         "that value (several never match), the peer never matches a list under a plain operator. A WRONG "
         "ALLOW if AWS reads it the peer's way, for an Allow with a plain operator on a one-value key.",
         "tests/cases/conditions (TODO: plain-operator-one-value-multivalued-key — pinned reading)", "low"),
+    PeerClass(
+        "policy-variable-literal-without-version-2012", _old_version_variable, "iamlogic",
+        "IAM User Guide, reference_policies_variables.html: \"you must include the Version element and set it "
+        "to a version that supports policy variables\" (2012-10-17); under 2008-10-17 or without Version "
+        "\"the variables are treated as literal strings\" (SEMANTICS §5, §7). The peer substitutes them "
+        "whatever the Version.",
+        "tests/cases/identity (TODO: version-2008-variable-is-literal)", "high"),
     PeerClass(
         "rcp-short-arn-with-trailing-wildcard", _short_arn_wildcard_rcp, "iamlogic",
         "IAM User Guide, reference_policies_elements_resource.html and SEMANTICS §3: a '*' that ends a "

@@ -1030,6 +1030,61 @@ def features(item: dict, answers: tuple[str, str]) -> tuple:
             tuple(sorted(k for k in scn["policies"])), r["action"].split(":")[0], tuple(sorted(feats)))
 
 
+def cluster(peer: Peer, disagreements: list, minimise_budget: int = 400, max_minimise: int = 2000):
+    """Minimise and classify each disagreement: ({class name: entry}, {name: PeerClass or None},
+    minimisation probes). Every instance is judged, not only a class's smallest repro."""
+    classes: dict = defaultdict(lambda: {"count": 0, "repro": None, "answers": None, "wrong_allows": 0,
+                                         "wrong_allow_repro": None, "pairs": Counter()})
+    probes_total = 0
+    memo: dict = {}
+    for idx, (it, ans) in enumerate(disagreements):
+        if idx < max_minimise:
+            mini, probes = minimise(peer, copy.deepcopy(it), ans, minimise_budget)
+            probes_total += probes
+        else:
+            mini = it
+        cls = peer_classes.classify(mini, ans)
+        name = cls.name if cls else "UNADJUDICATED " + repr(features(mini, ans))
+        entry = classes[name]
+        entry["count"] += 1
+        entry["pairs"][f"{ans[0].split(' ')[0]}/{ans[1].split(' ')[0]}"] += 1
+        size = len(json.dumps(mini))
+        if entry["repro"] is None or size < entry["size"]:
+            entry.update(repro=mini, answers=ans, size=size)
+        # every instance is judged, not only the class's smallest repro: a
+        # class adjudicated for the peer fails the run on any wrong allow
+        if peer_classes.judge(cls, ans) == WRONG_ALLOW:
+            entry["wrong_allows"] += 1
+            if entry["wrong_allow_repro"] is None or size < entry["wrong_allow_size"]:
+                entry.update(wrong_allow_repro=mini, wrong_allow_answers=ans, wrong_allow_size=size)
+        memo[name] = cls
+    return classes, memo, probes_total
+
+
+def judge_classes(classes: dict, memo: dict) -> tuple[dict, list]:
+    """The per-class summary and the failures: a class outside the adjudicated
+    ones, or any instance of iamlogic allowing where the adjudication says AWS denies."""
+    out = {}
+    failures = []
+    for name, e in sorted(classes.items(), key=lambda kv: -kv[1]["count"]):
+        cls = memo[name]
+        ans = e["answers"]
+        out[name] = {
+            "count": e["count"], "answers": {"iamlogic": ans[0], "peer": ans[1]},
+            "pairs": dict(e["pairs"]),
+            "adjudicated": cls is not None, "right": cls.right if cls else None,
+            "confidence": cls.confidence if cls else None,
+            "iamlogic_bug": bool(cls and cls.right == "peer"), "iamlogic_wrong_allow": e["wrong_allows"],
+            "case": cls.case if cls else None, "repro": e["repro"],
+            "wrong_allow_repro": e["wrong_allow_repro"],
+        }
+        if cls is None:
+            failures.append(f"not adjudicated: {name} ({e['count']})")
+        elif e["wrong_allows"]:
+            failures.append(f"{WRONG_ALLOW}: {name} ({e['wrong_allows']} of {e['count']})")
+    return out, failures
+
+
 def run(n: int, seed: int, *, quiet: bool = False, jsonl: str | None = None, minimise_budget: int = 400,
         max_minimise: int = 2000, peer: Peer | None = None) -> dict:
     """Generate n scenarios from seed, decide them on both sides, minimise
@@ -1074,23 +1129,7 @@ def run(n: int, seed: int, *, quiet: bool = False, jsonl: str | None = None, min
                 disagreements.append((it, (d, p)))
         # minimise and classify
         t2 = time.time()
-        classes: dict = defaultdict(lambda: {"count": 0, "repro": None, "answers": None})
-        probes_total = 0
-        memo: dict = {}
-        for idx, (it, ans) in enumerate(disagreements):
-            if idx < max_minimise:
-                mini, probes = minimise(peer, copy.deepcopy(it), ans, minimise_budget)
-                probes_total += probes
-            else:
-                mini = it
-            cls = peer_classes.classify(mini, ans)
-            name = cls.name if cls else "UNADJUDICATED " + repr(features(mini, ans))
-            entry = classes[name]
-            entry["count"] += 1
-            size = len(json.dumps(mini))
-            if entry["repro"] is None or size < entry["size"]:
-                entry.update(repro=mini, answers=ans, size=size)
-            memo[name] = cls
+        classes, memo, probes_total = cluster(peer, disagreements, minimise_budget, max_minimise)
         t_min = time.time() - t2
         result = {
             "scenarios": n, "seed": seed, "decided_by_both": sum(mix_peer.values()),
@@ -1100,20 +1139,7 @@ def run(n: int, seed: int, *, quiet: bool = False, jsonl: str | None = None, min
             "seconds": {"generate": round(t_gen, 2), "peer": round(t_peer, 2), "iamlogic": round(t_ours, 2),
                         "minimise": round(t_min, 2), "total": round(time.time() - t0, 2)},
         }
-        failures = []
-        for name, e in sorted(classes.items(), key=lambda kv: -kv[1]["count"]):
-            cls = memo[name]
-            ans = e["answers"]
-            wrong_allow = peer_classes.judge(cls, ans) == "iamlogic allows where AWS denies"
-            result["classes"][name] = {
-                "count": e["count"], "answers": {"iamlogic": ans[0], "peer": ans[1]},
-                "adjudicated": cls is not None, "right": cls.right if cls else None,
-                "iamlogic_bug": bool(cls and cls.right == "peer"), "iamlogic_wrong_allow": wrong_allow,
-                "case": cls.case if cls else None, "repro": e["repro"],
-            }
-            why = peer_classes.judge(cls, ans)
-            if why:
-                failures.append(f"{why}: {name} ({e['count']})")
+        result["classes"], failures = judge_classes(classes, memo)
         result["failures"] = failures
         if jsonl:
             with open(jsonl, "w") as f:
@@ -1123,6 +1149,9 @@ def run(n: int, seed: int, *, quiet: bool = False, jsonl: str | None = None, min
     finally:
         if own_peer:
             peer.close()
+
+
+WRONG_ALLOW = "iamlogic allows where AWS denies"
 
 
 def report(result: dict, out=sys.stdout, repros: bool = True) -> None:
@@ -1140,12 +1169,20 @@ def report(result: dict, out=sys.stdout, repros: bool = True) -> None:
         tag = ("ADJUDICATED, " + ("iamlogic right" if c["right"] == "iamlogic" else "PEER RIGHT: IAMLOGIC BUG")
                if c["adjudicated"] else "NOT ADJUDICATED")
         if c["iamlogic_wrong_allow"]:
-            tag += ", IAMLOGIC ALLOWS WHERE AWS DENIES"
-        w(f"[{c['count']:5}] {name}  iamlogic={c['answers']['iamlogic']} peer={c['answers']['peer']}  ({tag})\n")
+            tag += f", IAMLOGIC ALLOWS WHERE AWS DENIES in {c['iamlogic_wrong_allow']}"
+        if c["confidence"]:
+            tag += f", confidence {c['confidence']}"
+        pairs = ", ".join(f"{k} {v}" for k, v in sorted(c["pairs"].items(), key=lambda kv: -kv[1]))
+        w(f"[{c['count']:5}] {name}  ({tag})\n        iamlogic/peer: {pairs}\n")
         if c["case"]:
             w(f"        pinned by: {c['case']}\n")
         if repros:
-            w("        repro: " + json.dumps({"caller": c["repro"]["caller"], **c["repro"]["scenario"]}) + "\n")
+            r = c["repro"]
+            w(f"        repro (iamlogic={c['answers']['iamlogic']}, peer={c['answers']['peer']}): "
+              + json.dumps({"caller": r["caller"], **r["scenario"]}) + "\n")
+            r = c["wrong_allow_repro"]
+            if r is not None and r is not c["repro"]:
+                w("        wrong-allow repro: " + json.dumps({"caller": r["caller"], **r["scenario"]}) + "\n")
     if result["failures"]:
         w("\nFAIL:\n" + "".join(f"  {f}\n" for f in result["failures"]))
     else:

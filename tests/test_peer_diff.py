@@ -26,7 +26,7 @@ import peer_classes  # noqa: E402
 import peer_diff  # noqa: E402
 
 SEED = 12
-SCENARIOS = 3000
+SCENARIOS = 4000
 
 
 def _need_peer():
@@ -108,6 +108,35 @@ def test_a_wrong_iamlogic_answer_is_caught(peer):
     assert cls is not None and cls.name == "root-user-assumes-role"
     assert peer_classes.judge(cls, ("allow", "implicit_deny")) == "iamlogic allows where AWS denies"
     assert peer_classes.judge(cls, ("implicit_deny", "implicit_deny")) is None
+
+
+def test_every_instance_of_a_class_is_judged(peer):
+    """A class adjudicated for the peer fails the run on any instance where
+    iamlogic allows, even when the class's smallest repro is a deny; a class
+    adjudicated for iamlogic does not fail it."""
+    anyvalue = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "*", "Resource": "*",
+        "Condition": {"ForAnyValue:StringEqualsIfExists": {"aws:TagKeys": "team"}}}]}
+    deny_anyvalue = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Action": "*", "Resource": "*",
+        "Condition": {"ForAnyValue:StringNotEqualsIfExists": {"aws:TagKeys": "team"}}}]}
+    small = _item({"identity": [deny_anyvalue]}, USER["principal"], "s3:GetObject",
+                  "arn:aws:s3:::reports/home/alice/notes.txt", USER)
+    big = _item({"identity": [anyvalue, anyvalue]}, USER["principal"], "s3:GetObject",
+                "arn:aws:s3:::reports/home/alice/notes.txt", USER, {"aws:SourceIp": "203.0.113.7"})
+    disagreements = [(small, ("explicit_deny", "implicit_deny")), (big, ("allow", "implicit_deny"))]
+    classes, memo, _ = peer_diff.cluster(peer, disagreements, max_minimise=0)
+    summary, failures = peer_diff.judge_classes(classes, memo)
+    name = "ifexists-on-forany-set-operator-with-absent-key"
+    assert set(summary) == {name}
+    assert summary[name]["answers"] == {"iamlogic": "explicit_deny", "peer": "implicit_deny"}  # the smaller
+    assert summary[name]["iamlogic_wrong_allow"] == 1
+    assert failures == [f"{peer_diff.WRONG_ALLOW}: {name} (1 of 2)"]
+    root = {"kind": "root", "principal": "arn:aws:iam::111122223333:root", "account": "111122223333",
+            "in_org": False}
+    own = _item({}, root["principal"], "s3:GetObject", "arn:aws:s3:::reports/a", root)
+    classes, memo, _ = peer_diff.cluster(peer, [(own, ("allow", "implicit_deny"))], max_minimise=0)
+    assert peer_diff.judge_classes(classes, memo)[1] == []
 
 
 def test_a_wrong_iamlogic_fails_the_run(peer, monkeypatch):
