@@ -65,7 +65,7 @@ def organization_from_cli(folder: str | Path) -> dict:
         raise InputError(f"{folder}: not a folder of AWS CLI outputs")
     out: dict = {"scps": {}, "rcps": {}}
     described = folder / "describe-organization.json"
-    if described.is_file():
+    if described.exists() or described.is_symlink():  # read, or refused: never silently left out
         org = _read(described).get("Organization") or {}
         if not isinstance(org, dict):
             raise InputError(f"{described}: Organization: expected an object")

@@ -443,6 +443,10 @@ def _put(folder: Path, name: str, value) -> None:
     (lambda f: _put(f, "list-organizational-units-for-parent/ou-ab12-a.json",
                     {"OrganizationalUnits": [{"Id": "ou-b", "Name": ["x"]}]}), "Name"),
     (lambda f: (f / "list-roots.json").write_text('{"Roots": [' + "9" * 5000 + "]}"), "list-roots.json"),
+    (lambda f: ((f / "describe-organization.json").unlink(), (f / "describe-organization.json").symlink_to("/dev/zero")),
+     "not a regular file"),
+    (lambda f: ((f / "describe-policy" / "p-full.json").unlink(),
+                (f / "describe-policy" / "p-full.json").symlink_to("/dev/zero")), "not a regular file"),
 ])
 def test_malformed_organizations_cli_outputs_are_errors_naming_the_file(tmp_path, capsys, change, message):
     folder = _cli_folder(tmp_path)
