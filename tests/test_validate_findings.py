@@ -455,6 +455,15 @@ def test_an_allow_of_actions_naming_nothing_allows_nothing():
     assert _decide(statements, "iam:ChangePassword") == "implicit_deny"  # ß is no "ss"
 
 
+def test_the_proofs_read_actions_naming_nothing_as_the_kernel_does():
+    # Read as a case-folded glob, "ChangePaßword" would be "changepassword".
+    from iamlogic.proofs.questions import check_access_not_granted, equivalent
+    odd = policy(allow(["iam:ChangePaßword", "s3:GetObject,PutObject"], "*"))
+    nothing = policy(allow("iam: asdf safdsf af ", "*"))
+    assert equivalent(json.dumps(odd), json.dumps(nothing), typed=False).result == "PASS"
+    assert check_access_not_granted(json.dumps(odd), actions=["iam:ChangePassword"], typed=False).result == "PASS"
+
+
 def test_a_vendor_that_is_no_name_is_still_refused():
     # Recorded (corpus invalid-13): "a a:ListBucket" → "Vendor a a is not valid".
     assert aws_error_for(validate(policy(allow("a a:ListBucket")))).message == "Vendor a a is not valid"
