@@ -161,8 +161,8 @@ class _Export:
     def entries(self, key: str) -> list:
         value = self.raw.get(key, [])
         if not isinstance(value, list):
-            self.skip(key, "expected a list")
-            return []
+            # Which entities it held is unknown: no answer could be trusted.
+            raise InputError(f"{self.file}: {key}: expected a list (the export is not whole)")
         return value
 
     def read(self) -> None:
