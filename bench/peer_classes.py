@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 DECISIONS = ("allow", "explicit_deny", "implicit_deny")
 DENIES = ("explicit_deny", "implicit_deny")
@@ -31,6 +31,10 @@ class PeerClass:
     reason: str           # the quote and the page it is from
     case: str             # the tests/cases case that pins iamlogic's answer
     confidence: str = "high"
+    # a minimal scenario (iamlogic's format) and AWS's decision on it, per the
+    # adjudication: replayed by tests/test_peer_diff.py whatever the sample
+    repro: dict | None = None
+    aws: str | None = None
 
     @property
     def iamlogic_bug(self) -> bool:
@@ -107,6 +111,77 @@ def names_principal(st: dict, arn: str) -> bool:
     if not isinstance(p, dict):
         return False
     return arn in values(p.get("AWS", []))
+
+
+# ------------------------------------------------------------- repros
+
+_A, _B = "111122223333", "444455556666"
+_V = "2012-10-17"
+
+
+def _scenario(policies, principal, action, resource, context, account=_A):
+    return {"policies": policies, "request": {"principal": principal, "action": action, "resource": resource,
+                                              "resource_account": account, "context": context,
+                                              "derive_context": False}}
+
+
+def _user_ctx(name="bob", account=_A):
+    return {"aws:PrincipalArn": f"arn:aws:iam::{account}:user/{name}", "aws:PrincipalAccount": account,
+            "aws:PrincipalType": "User", "aws:username": name, "aws:userid": "AIDABOBEXAMPLE",
+            "aws:PrincipalIsAWSService": "false"}
+
+
+def _fed_ctx(name="alice", account=_A):
+    return {"aws:PrincipalArn": f"arn:aws:sts::{account}:federated-user/{name}", "aws:PrincipalAccount": account,
+            "aws:PrincipalType": "FederatedUser", "aws:userid": f"{account}:{name}",
+            "aws:PrincipalIsAWSService": "false"}
+
+
+def _allow_all(**extra):
+    return {"Version": _V, "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", **extra}]}
+
+
+# (class name) -> (minimal scenario, AWS's decision on it)
+REPROS = {
+    "root-user-assumes-role": (_scenario(
+        {"resource": {"Version": _V, "Statement": [{"Effect": "Allow",
+                                                    "Principal": {"AWS": f"arn:aws:iam::{_B}:root"},
+                                                    "Action": "sts:AssumeRole"}]}},
+        f"arn:aws:iam::{_B}:root", "sts:AssumeRole", f"arn:aws:iam::{_A}:role/Deployer",
+        {"aws:PrincipalArn": f"arn:aws:iam::{_B}:root", "aws:PrincipalAccount": _B, "aws:PrincipalType": "Account",
+         "aws:userid": _B, "aws:PrincipalIsAWSService": "false"}), "implicit_deny"),
+    "federated-session-calls-sts-or-iam": (_scenario(
+        {"session": _allow_all(),
+         "resource": {"Version": _V, "Statement": [
+             {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:sts::{_A}:federated-user/alice"},
+              "Action": "sts:AssumeRole"}]}},
+        f"arn:aws:sts::{_A}:federated-user/alice", "sts:AssumeRole", f"arn:aws:iam::{_A}:role/Deployer",
+        _fed_ctx()), "implicit_deny"),
+    "ifexists-on-forany-set-operator-with-absent-key": (_scenario(
+        {"identity": [_allow_all(Condition={"ForAnyValue:StringEqualsIfExists": {"aws:TagKeys": "team"}})]},
+        f"arn:aws:iam::{_A}:user/bob", "s3:ListBucket", "arn:aws:s3:::logs", _user_ctx()), "implicit_deny"),
+    "principal-star-limited-by-session-policy": (_scenario(
+        {"session": {"Version": _V, "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]},
+         "resource": {"Version": _V, "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*",
+                                                    "Resource": "*"}]}},
+        f"arn:aws:sts::{_A}:federated-user/alice", "s3:GetObject", "arn:aws:s3:::logs/a", _fed_ctx()),
+        "implicit_deny"),
+    "bool-with-policy-variable": (_scenario(
+        {"identity": [{"Version": _V, "Statement": [
+            {"Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"Bool": {"aws:SecureTransport": "${aws:SecureTransport}"}}},
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}]}]},
+        f"arn:aws:iam::{_A}:user/bob", "ec2:StartInstances", f"arn:aws:ec2:eu-west-1:{_A}:instance/i-0abc",
+        {**_user_ctx(), "aws:SecureTransport": "false"}), "explicit_deny"),
+    "iamlogic-refuses-stored-action-string": (_scenario(
+        {"identity": [_allow_all(), {"Version": _V, "Statement": [
+            {"Effect": "Deny", "Action": ["s3:GetObject,PutObject", "iam: asdf safdsf af "], "Resource": "*"}]}]},
+        f"arn:aws:iam::{_A}:user/bob", "s3:GetObject", "arn:aws:s3:::logs/a", _user_ctx()), "allow"),
+    "iamlogic-refuses-star-partition": (_scenario(
+        {"identity": [{"Version": _V, "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                                                     "Resource": "arn:*:s3:::logs/*"}]}]},
+        f"arn:aws:iam::{_A}:user/bob", "s3:GetObject", "arn:aws:s3:::logs/a", _user_ctx()), "allow"),
+}
 
 
 # -------------------------------------------------------------- classes
@@ -350,10 +425,11 @@ CLASSES: list[PeerClass] = [
         "tests/cases/identity (TODO: root-user-cannot-assume-role)", "high"),
     PeerClass(
         "federated-session-calls-sts-or-iam", _federated_sts_iam_api, "peer",
-        "STS API Reference, GetFederationToken: \"You cannot use these credentials to call any IAM API "
-        "operations using the AWS CLI or the AWS API\" and \"You cannot call any AWS STS API operations "
-        "except GetCallerIdentity\" (https://docs.aws.amazon.com/STS/latest/APIReference/"
-        "API_GetFederationToken.html, Permissions).",
+        "STS API Reference, API_GetFederationToken.html (Permissions): the temporary credentials can be used "
+        "in any AWS service except that \"You cannot call any IAM operations using the AWS CLI or the AWS API. "
+        "This limitation does not apply to console sessions.\" and \"You cannot call any AWS STS operations "
+        "except GetCallerIdentity.\" (also IAM User Guide, id_credentials_temp_control-access_getfederationtoken"
+        ".html). A trust policy naming the federated session does not make sts:AssumeRole callable.",
         "tests/cases/identity (TODO: federated-session-cannot-call-sts-or-iam)", "high"),
     PeerClass(
         "ifexists-on-forany-set-operator-with-absent-key", _ifexists_set_operator_absent, "peer",
@@ -533,6 +609,11 @@ CLASSES: list[PeerClass] = [
         "match a resource ARN of fewer than six parts in an RCP.",
         "tests/cases/organizations (TODO: rcp-short-arn-trailing-wildcard-denies)", "medium"),
 ]
+
+
+CLASSES = [replace(c, repro=REPROS[c.name][0], aws=REPROS[c.name][1]) if c.name in REPROS else c
+           for c in CLASSES]
+assert set(REPROS) <= {c.name for c in CLASSES}
 
 
 def classify(item: dict, answers: tuple[str, str]) -> PeerClass | None:

@@ -61,6 +61,18 @@ def test_every_disagreement_is_adjudicated_and_no_wrong_allow(ci_run):
     assert not ci_run["failures"], _report(ci_run)
 
 
+@pytest.mark.parametrize("cls", [c for c in peer_classes.CLASSES if c.repro], ids=lambda c: c.name)
+def test_adjudicated_repro_is_decided_as_aws_does(cls):
+    """Each class with a pinned repro (every class adjudicated for the peer,
+    i.e. an iamlogic bug) is replayed whatever the sample drew: iamlogic must
+    answer as AWS does, per the adjudication."""
+    got = peer_diff.iamlogic_decide(cls.repro)
+    assert got == cls.aws, (
+        f"{cls.name}: iamlogic says {got}, AWS {cls.aws}"
+        + (" — IAMLOGIC ALLOWS WHERE AWS DENIES" if got == "allow" else "")
+        + f"\n  repro: {json.dumps(cls.repro)}\n  why: {cls.reason}\n  pinned by: {cls.case}")
+
+
 def test_the_run_is_not_vacuous(ci_run):
     both = ci_run["decided_by_both"]
     assert both >= 0.95 * SCENARIOS, f"the peer refused too many: {ci_run['peer_refused']}"
