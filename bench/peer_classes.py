@@ -187,14 +187,21 @@ REPROS = {
 # -------------------------------------------------------------- classes
 
 
+def _no_guardrails(item) -> bool:
+    # SCPs and RCPs still bind the root user of a member account: a repro that
+    # needs one to disagree is not this class
+    return not ({"identity", "scps", "rcps", "boundary", "session"} & set(policies(item)))
+
+
 def _root_own_account(item, a):
     return (kind(item) == "root" and not cross_account(item) and a == ("allow", "implicit_deny")
-            and "identity" not in policies(item) and not action(item).startswith("sts:assumerole"))
+            and _no_guardrails(item) and not action(item).startswith("sts:assumerole"))
 
 
 def _root_cross_account(item, a):
     return (kind(item) == "root" and cross_account(item) and a == ("allow", "implicit_deny")
-            and "resource" in policies(item) and not action(item).startswith("sts:assumerole"))
+            and "resource" in policies(item) and _no_guardrails(item)
+            and not action(item).startswith("sts:assumerole"))
 
 
 def _root_assume_role(item, a):
