@@ -490,6 +490,8 @@ def request_context(rng, caller: Caller, action: str, endpoint: bool) -> dict:
     elif rng.random() < 0.15:
         ctx["aws:TagKeys"] = rng.choice([["team"], ["env", "Team"], []])
     if rng.random() < 0.15:
+        ctx["aws:RequestTag/blob"] = rng.choice(["cHJvZA==", "ZGV2", "cHJvZA"])  # base64 text, for BinaryEquals
+    if rng.random() < 0.15:
         ctx["aws:CalledVia"] = [rng.choice(CALLED_VIA)]
         ctx["aws:ViaAWSService"] = "true"
     if endpoint:
@@ -529,8 +531,8 @@ def _string_value(rng, key, ctx, like):
 def make_condition(rng, ctx: dict, caller: Caller) -> dict:
     cond: dict = {}
     for _ in range(rng.choice([1, 1, 1, 2])):
-        fam = rng.choices(["string", "arn", "num", "date", "bool", "ip", "null", "multi"],
-                          [30, 10, 8, 8, 12, 10, 8, 14])[0]
+        fam = rng.choices(["string", "arn", "num", "date", "bool", "ip", "null", "multi", "binary"],
+                          [30, 10, 8, 8, 12, 10, 8, 14, 3])[0]
         ifx = "IfExists" if rng.random() < 0.2 else ""
         if fam == "string":
             key = rng.choice(STRING_KEYS)
@@ -574,6 +576,10 @@ def make_condition(rng, ctx: dict, caller: Caller) -> dict:
             vals = [rng.choice(["true", "false", True, False])]
             if rng.random() < 0.05:
                 vals = [rng.choice(["${aws:SecureTransport}", "${aws:MultiFactorAuthPresent}"])]  # issue 12 §5
+        elif fam == "binary":
+            key = "aws:RequestTag/blob"
+            op = "BinaryEquals"
+            vals = [rng.choice(["cHJvZA==", "ZGV2", "cHJvZA", ctx.get(key, "cHJvZA==")])]
         elif fam == "ip":
             key = "aws:SourceIp"
             op = rng.choice(IP_OPS)
@@ -1030,6 +1036,43 @@ def features(item: dict, answers: tuple[str, str]) -> tuple:
             tuple(sorted(k for k in scn["policies"])), r["action"].split(":")[0], tuple(sorted(feats)))
 
 
+OPERATOR_FAMILIES = ("String", "Numeric", "Date", "Bool", "Binary", "IpAddress", "Arn", "Null")
+
+
+def coverage(items: list) -> dict:
+    """What the generated scenarios contain: caller kinds, policy layers,
+    operator families (with IfExists and set operators), elements."""
+    kinds, layers, ops, elements = Counter(), Counter(), Counter(), Counter()
+    for it in items:
+        kinds[it["caller"]["kind"]] += 1
+        scn = it["scenario"]
+        for key in scn["policies"]:
+            layers[key] += 1
+        text = json.dumps(scn["policies"])
+        for mark, name in (("${", "variable"), ("arn:*:", "arn:*: partition"), ('"Version": "2008-10-17"', "2008"),
+                           ("${*}", "${*}"), ("${?}", "${?}"), (", '", "variable default")):
+            if mark in text:
+                elements[name] += 1
+        for _path, doc in _policy_slots(scn):
+            for st in _statements(doc):
+                for el in ("NotAction", "NotResource", "NotPrincipal", "Principal"):
+                    if el in st:
+                        elements[el] += 1
+                for op in (st.get("Condition") or {}):
+                    base = op.split(":")[-1].removesuffix("IfExists")
+                    fam = next((f for f in OPERATOR_FAMILIES if base.startswith(f) or base == "Not" + f), base)
+                    if base == "NotIpAddress":
+                        fam = "IpAddress"
+                    ops[fam] += 1
+                    if op.endswith("IfExists"):
+                        ops["...IfExists"] += 1
+                    if op.startswith("ForAnyValue:"):
+                        ops["ForAnyValue:"] += 1
+                    if op.startswith("ForAllValues:"):
+                        ops["ForAllValues:"] += 1
+    return {"callers": dict(kinds), "layers": dict(layers), "operators": dict(ops), "elements": dict(elements)}
+
+
 def cluster(peer: Peer, disagreements: list, minimise_budget: int = 400, max_minimise: int = 2000):
     """Minimise and classify each disagreement: ({class name: entry}, {name: PeerClass or None},
     minimisation probes). Every instance is judged, not only a class's smallest repro."""
@@ -1096,6 +1139,7 @@ def run(n: int, seed: int, *, quiet: bool = False, jsonl: str | None = None, min
     peer = peer or Peer()
     try:
         items = [generate(rng) for _ in range(n)]
+        covered = coverage(items)
         t_gen = time.time() - t0
         sims = [to_peer(it["scenario"]) for it in items]
         peer_out = peer.many(sims)
@@ -1135,7 +1179,7 @@ def run(n: int, seed: int, *, quiet: bool = False, jsonl: str | None = None, min
             "scenarios": n, "seed": seed, "decided_by_both": sum(mix_peer.values()),
             "peer_refused": dict(peer_refused), "mix_iamlogic": dict(mix_ours), "mix_peer": dict(mix_peer),
             "agreements": agreements, "disagreements": len(disagreements),
-            "classes": {}, "probes": probes_total,
+            "classes": {}, "probes": probes_total, "coverage": covered,
             "seconds": {"generate": round(t_gen, 2), "peer": round(t_peer, 2), "iamlogic": round(t_ours, 2),
                         "minimise": round(t_min, 2), "total": round(time.time() - t0, 2)},
         }
@@ -1164,7 +1208,11 @@ def report(result: dict, out=sys.stdout, repros: bool = True) -> None:
     w(f"agreements: {result['agreements']}, disagreements: {result['disagreements']} "
       f"({result['probes']} minimisation probes)\n")
     w(f"time: {s['total']} s (generate {s['generate']}, peer {s['peer']}, iamlogic {s['iamlogic']}, "
-      f"minimise {s['minimise']})\n\n")
+      f"minimise {s['minimise']})\n")
+    for part, counts in result.get("coverage", {}).items():
+        w(f"generated, {part}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+          + "\n")
+    w("\n")
     for name, c in result["classes"].items():
         tag = ("ADJUDICATED, " + ("iamlogic right" if c["right"] == "iamlogic" else "PEER RIGHT: IAMLOGIC BUG")
                if c["adjudicated"] else "NOT ADJUDICATED")

@@ -81,6 +81,16 @@ def test_the_run_is_not_vacuous(ci_run):
         for kind in ("allow", "explicit_deny", "implicit_deny"):
             assert mix.get(kind, 0) >= 0.12 * both, f"{side}: too few {kind}: {mix}"
     assert ci_run["agreements"] >= 0.8 * both, _report(ci_run)
+    cov = ci_run["coverage"]
+    assert set(cov["callers"]) == {"user", "role_session", "role", "federated", "root", "anonymous", "service",
+                                   "slr"}, cov
+    assert set(cov["layers"]) == {"identity", "resource", "boundary", "session", "scps", "rcps", "vpc_endpoint"}, cov
+    for fam in ("String", "Numeric", "Date", "Bool", "Binary", "IpAddress", "Arn", "Null", "...IfExists",
+                "ForAnyValue:", "ForAllValues:"):
+        assert cov["operators"].get(fam, 0) >= 20, (fam, cov)
+    for el in ("NotAction", "NotResource", "NotPrincipal", "variable", "${*}", "${?}", "variable default",
+               "arn:*: partition", "2008"):
+        assert cov["elements"].get(el, 0) >= 5, (el, cov)
 
 
 def _item(policies, principal, action, resource, caller, context=None, account="111122223333"):
