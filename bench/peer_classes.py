@@ -412,6 +412,28 @@ def _old_version_variable(item, a):
         d.get("Version") != "2012-10-17" and "${" in json.dumps(d) for d in _docs(item))
 
 
+def _escape_in_plain_string_condition(item, a):
+    if a[0] == a[1] or a[0] not in DECISIONS:
+        return False
+    for op, _, vals in conditions(item):
+        base = op.split(":")[-1].removesuffix("IfExists")
+        if base.startswith("String") and "Like" not in base:
+            if any(isinstance(v, str) and any(e in v for e in ("${*}", "${?}", "${$}")) for v in values(vals)):
+                return True
+    return False
+
+
+def _assume_role_without_trust_policy(item, a):
+    return (action(item).startswith("sts:assumerole") and "resource" not in policies(item)
+            and a[0] in DENIES and a[1] == "allow")
+
+
+def _notprincipal_grant_and_boundary(item, a):
+    if a != ("allow", "implicit_deny") or "boundary" not in policies(item):
+        return False
+    return any(st.get("Effect") == "Allow" and "NotPrincipal" in st for st in statements(item, "resource"))
+
+
 def _refuses_action(item, a):
     return iamlogic_refuses(a, "INVALID_ACTION")
 
@@ -609,6 +631,28 @@ CLASSES: list[PeerClass] = [
         "\"the variables are treated as literal strings\" (SEMANTICS §5, §7). The peer substitutes them "
         "whatever the Version.",
         "tests/cases/identity (TODO: version-2008-variable-is-literal)", "high"),
+    PeerClass(
+        "escape-in-plain-string-condition", _escape_in_plain_string_condition, "iamlogic",
+        "SEMANTICS §5, §7 and IAM User Guide, reference_policies_variables.html (special characters): ${*}, "
+        "${?} and ${$} stand for the literal characters wherever variables are substituted, in conditions as in "
+        "Resource. So StringNotEqualsIgnoreCase {aws:PrincipalTag/team: \"${*}\"} is false for the tag value "
+        "\"*\". The peer substitutes escapes only for the Like operators and compares the text \"${*}\".",
+        "tests/cases/conditions (TODO: escape-star-in-stringnotequals-is-literal-star)", "high"),
+    PeerClass(
+        "assume-role-needs-the-trust-policy", _assume_role_without_trust_policy, "iamlogic",
+        "IAM User Guide, id_roles_terms-and-concepts.html / reference_policies_evaluation-logic (SEMANTICS §1.4 "
+        "exceptions): a role trust policy must itself allow sts:AssumeRole; every role has one, and a scenario "
+        "without one (the minimiser removed it) leaves no statement that allows. The peer, with no resource "
+        "policy, trusts the caller's identity policy alone.",
+        "tests/cases/identity (TODO: assume-role-without-trust-statement-denied)", "high"),
+    PeerClass(
+        "notprincipal-allow-not-limited-by-boundary", _notprincipal_grant_and_boundary, "iamlogic",
+        "OPEN READING: an Allow with NotPrincipal grants everyone not listed (reference_policies_elements_"
+        "notprincipal.html), which iamlogic reads like Principal \"*\": same-account, a permissions boundary "
+        "does not limit it (access_policies_boundaries.html says so for \"*\" with an aws:PrincipalArn "
+        "condition; it is silent on NotPrincipal). The peer lets the boundary limit it. A WRONG ALLOW if AWS "
+        "reads it the peer's way.",
+        "tests/cases/boundary (TODO: notprincipal-allow-and-boundary — pinned reading)", "low"),
     PeerClass(
         "rcp-short-arn-with-trailing-wildcard", _short_arn_wildcard_rcp, "iamlogic",
         "IAM User Guide, reference_policies_elements_resource.html and SEMANTICS §3: a '*' that ends a "

@@ -579,7 +579,9 @@ def make_condition(rng, ctx: dict, caller: Caller) -> dict:
         elif fam == "binary":
             key = "aws:RequestTag/blob"
             op = "BinaryEquals"
-            vals = [rng.choice(["cHJvZA==", "ZGV2", "cHJvZA", ctx.get(key, "cHJvZA==")])]
+            # policy values are padded base64 (IAM refuses others: INVALID_CONDITION_DATA_TYPE); the
+            # request's value is whatever the caller sent
+            vals = [rng.choice(["cHJvZA==", "ZGV2"])]
         elif fam == "ip":
             key = "aws:SourceIp"
             op = rng.choice(IP_OPS)
