@@ -18,6 +18,8 @@ import re
 from functools import cached_property, lru_cache
 from importlib import resources
 
+from . import globs
+
 # IAM User Guide, "AWS global condition context keys": key -> type.
 GLOBAL_KEYS = {
     "aws:AssumedRoot": "Bool", "aws:CalledVia": "ArrayOfString", "aws:CalledViaFirst": "String",
@@ -39,9 +41,16 @@ GLOBAL_KEYS = {
 }
 
 
+def _is_template(key: str) -> bool:
+    """A key written with a placeholder: ``${TagKey}``, or ``<key>`` as the
+    catalogue writes some (``s3:ExistingObjectTag/<key>``)."""
+    return "${" in key or "<" in key
+
+
 def _key_regex(key: str) -> re.Pattern:
-    """``aws:ResourceTag/${TagKey}`` → a case-insensitive pattern for its instances."""
-    body = re.sub(r"\\\$\\\{[^}]*\\\}", ".+", re.escape(key))
+    """``aws:ResourceTag/${TagKey}``, ``s3:ExistingObjectTag/<key>`` → a
+    case-insensitive pattern for their instances (a placeholder: any tag key)."""
+    body = re.sub(r"\\\$\\\{[^}]*\\\}|<[^>]*>", ".+", re.escape(key))
     return re.compile(body, re.IGNORECASE)
 
 
@@ -90,8 +99,8 @@ class Catalogue:
             data = self._load("conditionKeys", f"{service.lower()}.json")
         except FileNotFoundError:
             data = {}
-        exact = {k: v["type"] for k, v in data.items() if "${" not in k}
-        patterns = tuple((_key_regex(v["key"]), v["type"]) for k, v in data.items() if "${" in k)
+        exact = {k: v["type"] for k, v in data.items() if not _is_template(k)}
+        patterns = tuple((_key_regex(v["key"]), v["type"]) for k, v in data.items() if _is_template(k))
         return exact, patterns
 
     def condition_key_type(self, key: str) -> str | None:
@@ -128,8 +137,7 @@ class Catalogue:
 
     def expand(self, pattern: str) -> list[str]:
         """The catalogue's actions an Action pattern (``s3:Get*``, ``*``) matches."""
-        rx = re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern),
-                        re.IGNORECASE)
+        rx = globs.compile_glob(globs.tokens(pattern), ignore_case=True)  # linear time, whatever the pattern
         service, _, _ = pattern.partition(":")
         candidates = self.services() if ("*" in service or "?" in service or pattern == "*") else [service.lower()]
         out = []

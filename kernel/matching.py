@@ -11,9 +11,9 @@ matches everything in S3.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
+from . import globs
 from ..translator.model import ActionPattern, PrincipalEntry, PrincipalKind, ResourcePattern
 from .context import RequestContext
 from .principals import Caller, CallerKind
@@ -22,14 +22,16 @@ from .principals import Caller, CallerKind
 # ---------------------------------------------------------------- actions
 
 @lru_cache(maxsize=65536)
-def action_regex(pattern: str) -> re.Pattern:
-    """``s3:Get*`` as a case-insensitive regex over ``service:name`` (§3)."""
-    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile(body, re.IGNORECASE | re.DOTALL)
+def action_regex(pattern: str):
+    """``s3:Get*`` as a case-insensitive glob over ``service:name`` (§3),
+    matched in linear time (globs.py)."""
+    return globs.compile_glob(globs.tokens(pattern), ignore_case=True)
 
 
 def action_matches(patterns: tuple[ActionPattern, ...], action: str) -> bool:
     for p in patterns:
+        if not p.names_action:
+            continue  # an entry IAM stores that names no action matches none (SEMANTICS §7)
         if p.service is None or action_regex(p.text).fullmatch(action):
             return True
     return False
@@ -37,40 +39,44 @@ def action_matches(patterns: tuple[ActionPattern, ...], action: str) -> bool:
 
 # ---------------------------------------------------------------- resources
 
-def _segment_glob(segment: str) -> str:
+def _segment_tokens(segment: str) -> list:
     """A segment before the resource part: * and ? stay inside the segment,
     except a * that is the segment's last character."""
     out = []
     last = len(segment) - 1
     for i, c in enumerate(segment):
         if c == "*":
-            out.append(".*" if i == last else "[^:]*")
+            out.append(("star", globs.ANY if i == last else globs.IN_SEGMENT))
         elif c == "?":
-            out.append("[^:]")
+            out.append(("one", globs.IN_SEGMENT))
         else:
-            out.append(re.escape(c))
-    return "".join(out)
+            out.append(("lit", c))
+    return out
 
 
-def _run_glob(runs: tuple[tuple[str, bool], ...]) -> str:
-    """The resource part: * any characters (colons too), ? one character;
-    literal runs (variable values, escapes) match themselves."""
-    out = []
-    for text, is_pattern in runs:
-        if not is_pattern:
-            out.append(re.escape(text))
-            continue
-        for c in text:
-            out.append(".*" if c == "*" else "." if c == "?" else re.escape(c))
-    return "".join(out)
+def resource_glob(parts: tuple[str, ...], runs: tuple[tuple[str, bool], ...] | None) -> tuple:
+    """The tokens of a Resource pattern: the segments before the resource
+    part, then the resource part (* any characters, colons too; ? one
+    character), whose literal runs (variable values, escapes) match themselves."""
+    out: list = [("lit", "arn")]
+    for segment in parts:
+        out.append(("lit", ":"))
+        out.extend(_segment_tokens(segment))
+    if runs is not None:
+        out.append(("lit", ":"))
+        for text, is_pattern in runs:
+            out.extend(globs.tokens(text) if is_pattern else globs.literal(text))
+    return tuple(out)
+
+
+def resource_body(parts: tuple[str, ...], runs: tuple[tuple[str, bool], ...] | None) -> str | None:
+    """A linear regex body for a Resource pattern, or None (then use resource_regex)."""
+    return globs.regex_body(resource_glob(parts, runs))
 
 
 @lru_cache(maxsize=65536)
-def resource_regex(parts: tuple[str, ...], runs: tuple[tuple[str, bool], ...] | None) -> re.Pattern:
-    segments = ["arn", *parts]
-    head = ":".join(_segment_glob(s) for s in segments)
-    body = head if runs is None else head + ":" + _run_glob(runs)
-    return re.compile(body, re.DOTALL)
+def resource_regex(parts: tuple[str, ...], runs: tuple[tuple[str, bool], ...] | None):
+    return globs.compile_glob(resource_glob(parts, runs))
 
 
 def resource_pattern_matches(pattern: ResourcePattern, resource: str, context: RequestContext) -> bool:
@@ -83,7 +89,7 @@ def resource_pattern_matches(pattern: ResourcePattern, resource: str, context: R
         runs = context.resolve(pattern.resource)
         if runs is None:
             return False  # an absent policy variable: this entry matches nothing (§5)
-    return resource_regex(pattern.arn_parts, runs).fullmatch(resource) is not None
+    return bool(resource_regex(pattern.arn_parts, runs).fullmatch(resource))
 
 
 def resource_matches(patterns: tuple[ResourcePattern, ...], resource: str, context: RequestContext) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..translator.facts import StatementFacts
 from ..translator.model import Effect, PrincipalKind
-from . import conditions, matching
+from . import conditions, globs, matching
 from .context import RequestContext
 
 # Bits of the resource-policy grant mask (how a matching Allow names the caller).
@@ -50,7 +50,7 @@ class Group:
     condition_key: tuple
     members: list[StatementFacts] = field(default_factory=list)
     matches_all: bool = False
-    static: dict[str | None, list[str]] = field(default_factory=dict)  # service -> regex bodies
+    static: dict[str | None, list] = field(default_factory=dict)  # service -> regex bodies (or matchers)
     templated: list = field(default_factory=list)  # patterns whose resource part holds variables
     variable_keys: tuple = ()  # the context keys those variables read
     condition_id: int = 0  # a small integer naming the condition block (0: none)
@@ -72,11 +72,10 @@ class Group:
                 self.templated.append(p)
             else:
                 runs = None if p.resource is None else (("".join(p.resource), True),) if p.resource else ()
-                body = matching.resource_regex(p.arn_parts, runs).pattern
-                self.static.setdefault(p.arn_parts[1], []).append(body)
+                self.static.setdefault(p.arn_parts[1], []).append(_linear(p.arn_parts, runs))
 
     def seal(self) -> None:
-        self._compiled = {svc: _union(bodies) for svc, bodies in self.static.items()}
+        self._compiled = {svc: _matcher(parts) for svc, parts in self.static.items()}
         self.variable_keys = tuple(sorted({piece.key.lower() for p in self.templated for piece in p.resource
                                            if hasattr(piece, "key")}))
         if self.condition:
@@ -87,24 +86,23 @@ class Group:
         if self.matches_all:
             return True
         rx = self._compiled.get(service)
-        if rx is not None and rx.fullmatch(resource):
+        if rx is not None and rx(resource):
             return True
         if self.templated:
             key = tuple(context.get(k) for k in self.variable_keys)
             compiled = self._by_values.get(key)
             if compiled is None:
-                bodies: dict[str | None, list[str]] = {}
+                bodies: dict[str | None, list] = {}
                 for p in self.templated:
                     runs = context.resolve(p.resource)
                     if runs is not None:  # an absent variable: the entry matches nothing (§5)
-                        bodies.setdefault(p.arn_parts[1], []).append(
-                            matching.resource_regex(p.arn_parts, runs).pattern)
-                compiled = {svc: _union(b) for svc, b in bodies.items()}
+                        bodies.setdefault(p.arn_parts[1], []).append(_linear(p.arn_parts, runs))
+                compiled = {svc: _matcher(b) for svc, b in bodies.items()}
                 if len(self._by_values) > 4096:
                     self._by_values.clear()
                 self._by_values[key] = compiled
             rx = compiled.get(service)
-            if rx is not None and rx.fullmatch(resource):
+            if rx is not None and rx(resource):
                 return True
         return False
 
@@ -129,8 +127,21 @@ def _condition_id(key: tuple) -> int:
 _condition_truth: dict[tuple, bool] = {}
 
 
-def _union(bodies: list[str]) -> re.Pattern:
-    return re.compile("|".join(f"(?:{b})" for b in dict.fromkeys(bodies)), re.DOTALL)
+def _linear(parts: tuple[str, ...], runs):
+    """A pattern's linear regex body, or (rarely: globs.py) its own matcher."""
+    body = matching.resource_body(parts, runs)
+    return body if body is not None else matching.resource_regex(parts, runs)
+
+
+def _matcher(parts: list) -> Callable[[str], object]:
+    """One test for a group's patterns of one service: their linear bodies as
+    one regex, then the few patterns that need a matcher of their own."""
+    bodies = [p for p in parts if type(p) is str]
+    others = [p for p in parts if type(p) is not str]
+    rx = globs.union(bodies).fullmatch if bodies else None
+    if not others:
+        return rx
+    return lambda text: (rx is not None and rx(text)) or any(m.fullmatch(text) for m in others)
 
 
 @dataclass

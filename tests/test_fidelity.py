@@ -98,3 +98,15 @@ def test_a_grant_past_a_boundary_by_the_resource_policy_alone_is_noted():
         {"principal": "arn:aws:iam::111111111111:user/alice", "action": "s3:GetObject",
          "resource": "arn:aws:s3:::b/k", "resource_account": "111111111111"})
     assert within.decision == "allow" and within.notes == ()
+
+
+def test_action_names_fold_ascii_case_only():
+    # SEMANTICS §3: action names are case-insensitive; they are ASCII, so
+    # Unicode folding (U+017F LATIN SMALL LETTER LONG S folds to "s") must
+    # not let "s3:Liſt*" allow s3:ListBucket.
+    engine = iamlogic.compile({"identity": [{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:Li\u017ft*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "S3:getOBJECT", "Resource": "*"}]}]})
+    request = {"principal": "arn:aws:iam::111111111111:user/alice", "resource": "*"}
+    assert engine.decide({**request, "action": "s3:ListBucket"}).decision == "implicit_deny"
+    assert engine.decide({**request, "action": "s3:GetObject"}).decision == "allow"
