@@ -13,8 +13,6 @@ WARNING (or a SECURITY_WARNING), whatever Access Analyzer would call it.
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 
 from ..kernel.catalogue import CATALOGUE, Catalogue
 from ..kernel.operators import OPERATORS, ValueType
@@ -57,7 +55,7 @@ def catalogue_findings(policy: Policy, catalogue: Catalogue = CATALOGUE) -> list
             prefix, colon, _ = clause.key.partition(":")
             if not colon or "." in prefix:
                 continue  # identity-provider keys (accounts.google.com:aud) and the like: not in the catalogue
-            kind = catalogue.condition_key_type(clause.key) or _template_key_type(catalogue, clause.key)
+            kind = catalogue.condition_key_type(clause.key)
             if kind is None:
                 if prefix.lower() == "aws":
                     report(FindingType.WARNING, "INVALID_GLOBAL_CONDITION_KEY",
@@ -84,23 +82,3 @@ def catalogue_findings(policy: Policy, catalogue: Catalogue = CATALOGUE) -> list
                 report(FindingType.WARNING, "FORANYVALUE_WITH_SINGLE_VALUED_KEY",
                        f"{clause.key} is single-valued: ForAnyValue is not needed.", clause.path, on_key=True)
     return [f.with_spans(policy.source) for f in out] if out else out
-
-
-def _template_key_type(catalogue: Catalogue, key: str) -> str | None:
-    """The type of a key the catalogue writes as a template with ``<…>``
-    segments (``s3:ExistingObjectTag/<key>``, ``s3:RequestObjectTag/<key>``):
-    a segment stands for any tag key, as ``${TagKey}`` does elsewhere."""
-    service, colon, _ = key.partition(":")
-    if not colon or not catalogue.has_service(service):
-        return None
-    for rx, kind in _angle_templates(catalogue, service.lower()):
-        if rx.fullmatch(key):
-            return kind
-    return None
-
-
-@lru_cache(maxsize=None)
-def _angle_templates(catalogue: Catalogue, service: str) -> tuple[tuple[re.Pattern, str], ...]:
-    exact, _ = catalogue._condition_keys(service)
-    return tuple((re.compile(re.sub(r"<[^>]*>", ".+", re.escape(k)), re.IGNORECASE), kind)
-                 for k, kind in exact.items() if "<" in k)
