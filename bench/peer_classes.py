@@ -330,6 +330,14 @@ def _star_principal_session_policy(item, a):
         for st in statements(item, "resource"))
 
 
+def _star_principal_boundary(item, a):
+    if kind(item) not in ("user", "role", "role_session") or "boundary" not in policies(item):
+        return False
+    return a == ("implicit_deny", "allow") and any(
+        st.get("Effect") == "Allow" and (st.get("Principal") in ("*", {"AWS": "*"}) or "NotPrincipal" in st)
+        for st in statements(item, "resource"))
+
+
 def _notresource_absent_variable(item, a):
     ctx = {k.lower() for k in request(item).get("context", {})}
     for st in statements(item):
@@ -380,8 +388,15 @@ def _segment_case(item, a):
 
 
 def _bool_variable(item, a):
+    # Only where substituting changes something: the variable's key is in
+    # the request (else both sides drop the value, and the cause is elsewhere).
+    ctx = {k.lower() for k in request(item).get("context", {})}
+
+    def substituted(v) -> bool:
+        return isinstance(v, str) and "${" in v and \
+            v.split("${", 1)[1].split("}", 1)[0].split(",")[0].strip().lower() in ctx
     return a[0] != a[1] and any(
-        op.removesuffix("IfExists") == "Bool" and any(isinstance(v, str) and "${" in v for v in values(vals))
+        op.removesuffix("IfExists") == "Bool" and any(substituted(v) for v in values(vals))
         for op, _, vals in conditions(item))
 
 
@@ -451,7 +466,7 @@ CLASSES: list[PeerClass] = [
         "(https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html; IAM User Guide, "
         "id_roles_use_switch-role-api.html). A trust policy naming the account's root does not let the root "
         "user itself assume the role.",
-        "tests/cases/identity (TODO: root-user-cannot-assume-role)", "high"),
+        "tests/cases/sts/no_authorization.json: The root user cannot assume a role, even one whose trust policy names its account", "high"),
     PeerClass(
         "federated-session-calls-sts-or-iam", _federated_sts_iam_api, "peer",
         "STS API Reference, API_GetFederationToken.html (Permissions): the temporary credentials can be used "
@@ -459,7 +474,7 @@ CLASSES: list[PeerClass] = [
         "This limitation does not apply to console sessions.\" and \"You cannot call any AWS STS operations "
         "except GetCallerIdentity.\" (also IAM User Guide, id_credentials_temp_control-access_getfederationtoken"
         ".html). A trust policy naming the federated session does not make sts:AssumeRole callable.",
-        "tests/cases/identity (TODO: federated-session-cannot-call-sts-or-iam)", "high"),
+        "tests/cases/sts/no_authorization.json: A GetFederationToken session cannot assume a role, even one whose trust policy names it", "high"),
     PeerClass(
         "ifexists-on-forany-set-operator-with-absent-key", _ifexists_set_operator_absent, "peer",
         "IAM User Guide, reference_policies_condition-single-vs-multi-valued-context-keys.html: ForAnyValue "
@@ -469,7 +484,7 @@ CLASSES: list[PeerClass] = [
         "ForAnyValue:StringEqualsIfExists on aws:TagKeys is denied ListQueues, which carries no aws:TagKeys; "
         "accepted answer: with no matching context key the condition returns false). iamlogic reads the "
         "condition as true: in an Allow it grants (an anonymous caller through a bucket policy included).",
-        "tests/cases/conditions (TODO: forany-ifexists-absent-key-is-false)", "medium"),
+        "tests/cases/conditions/literal_variables.json: ForAnyValue with IfExists on a missing key is false", "medium"),
     PeerClass(
         "principal-star-limited-by-session-policy", _star_principal_session_policy, "peer",
         "STS API Reference, API_GetFederationToken.html and API_AssumeRole.html (Policy): \"The resulting "
@@ -478,32 +493,41 @@ CLASSES: list[PeerClass] = [
         "policy, the session has the permissions allowed by the policy. These permissions are granted in "
         "addition to the permissions that are granted by the session policies.\" Principal \"*\" (or an "
         "Allow NotPrincipal: everyone not listed) does not specifically reference the session, so the "
-        "session policy limits it. iamlogic's deliberate reading (README: \"*\" names the caller itself, "
-        "session policies do not limit it; issue 12 §5 lists it as open) grants what AWS denies.",
-        "tests/cases/identity (TODO: principal-star-limited-by-session-policy; the README reading to be revised)",
+        "session policy limits it. iamlogic read \"*\" as naming the caller itself (not limited) and granted "
+        "what AWS denies; it now limits \"*\" by the session policy and the boundary (kernel/rules.py).",
+        "tests/cases/same_account/resource_policy_table.json: '*' named: limited by a session policy",
         "medium"),
+    PeerClass(
+        "principal-star-limited-by-boundary", _star_principal_boundary, "iamlogic",
+        "Open reading, decided to lean to deny (docs/readings.md): the User Guide says a same-account "
+        "resource policy naming the user's or session's own ARN is not limited by the permissions boundary, "
+        "and (SEMANTICS §1.4) neither is \"*\" narrowed by an aws:PrincipalArn condition; for a bare \"*\" it "
+        "is silent. iamlogic limits \"*\" by the boundary as by the session policy (where the STS API "
+        "Reference is explicit); the peer does not. If AWS sides with the peer, iamlogic denies what AWS "
+        "allows — never the reverse.",
+        "tests/cases/same_account/resource_policy_table.json: '*' named: limited by a role's boundary (reading, docs/readings.md)", "low"),
     PeerClass(
         "bool-with-policy-variable", _bool_variable, "peer",
         "IAM User Guide, reference_policies_elements_condition_operators.html#Conditions_Boolean: Boolean "
         "condition operators list \"Policy variables – Supported\" (the page's per-family table), so "
         "Bool {\"aws:SecureTransport\": \"${aws:MultiFactorAuthPresent}\"} compares the two values; the "
         "policy variables page names only String and ARN operators (issue 12 §5: the docs contradict each "
-        "other; the operator's own page is the more specific). iamlogic reads the value as unreadable and the "
-        "condition false, which drops a Deny: a wrong allow when an Allow matches too.",
-        "tests/cases/conditions (TODO: bool-with-policy-variable-is-substituted)", "medium"),
+        "other; the operator's own page is the more specific). iamlogic read the value as unreadable and the "
+        "condition false, which dropped a Deny; it now substitutes variables in Bool values.",
+        "tests/cases/conditions/basics.json: Bool substitutes policy variables (pinned)", "medium"),
     # ---- iamlogic bugs: refusals of documents IAM stores (no wrong allow)
     PeerClass(
         "iamlogic-refuses-stored-action-string", _refuses_action, "peer",
         "SEMANTICS §7 (recorded CreatePolicy answer): IAM stores an action string with spaces, a comma or "
         "nothing after the colon (\"iam: asdf safdsf af \" was accepted); it names no action and matches none; "
         "NotAction on it covers everything. Issue 12 §2: whatever IAM stores, the kernel decides.",
-        "tests/cases/actions (TODO: odd-action-string-matches-nothing, notaction-odd-string-covers-all)", "high"),
+        "tests/cases/boundary/boundary.json: a boundary whose only Allow names no action allows nothing", "high"),
     PeerClass(
         "iamlogic-refuses-star-partition", _refuses_partition, "peer",
         "SEMANTICS §7: an arn:*: partition is stored by IAM (45 AWS managed policies, AWS's own Quick Setup "
         "roles); IAM User Guide reference_policies_elements_resource.html: wildcards may be used in any "
         "segment of the ARN.",
-        "tests/cases/identity (TODO: arn-star-partition-matches-aws)", "high"),
+        "tests/cases/peer/peer_readings.json: An arn:*: partition matches the aws partition", "high"),
     # ---- the peer wrong
     PeerClass(
         "root-user-full-access-own-account", _root_own_account, "iamlogic",
@@ -511,36 +535,36 @@ CLASSES: list[PeerClass] = [
         "resources in the account\"; SEMANTICS §1 (default implicit deny except for the root user in its own "
         "account, still subject to explicit denies and SCPs/RCPs). The peer has no identity policy to read "
         "and denies.",
-        "tests/cases/identity (TODO: root-user-own-account-no-policies)", "high"),
+        "tests/cases/peer/peer_readings.json: The root user has full access in its own account with no policy", "high"),
     PeerClass(
         "root-user-cannot-assume-role", _root_cannot_assume_role, "iamlogic",
         "STS API Reference, API_AssumeRole.html: AssumeRole must be called with the credentials of an IAM user "
         "or role, not the root user's; the peer lets a trust policy with Principal \"*\" admit the root user.",
-        "tests/cases/identity (TODO: root-user-cannot-assume-role)", "high"),
+        "tests/cases/sts/no_authorization.json: The root user cannot assume a role, even one whose trust policy names its account", "high"),
     PeerClass(
         "root-user-cross-account-via-resource-policy", _root_cross_account, "iamlogic",
         "IAM User Guide, reference_policies_elements_principal.html (AWS account principals): a resource "
         "policy naming an account delegates to it, and the account's own side decides; the root user's own "
         "side allows everything (id_root-user.html, \"complete access\"). Both sides allow (SEMANTICS §2).",
-        "tests/cases/cross_account (TODO: root-user-of-named-account)", "medium"),
+        "tests/cases/peer/peer_readings.json: Another account's root user is let in by a bucket policy naming everyone", "medium"),
     PeerClass(
         "service-linked-role-not-limited-by-scps", _slr_scp, "iamlogic",
         "AWS Organizations User Guide, orgs_manage_policies_scps.html: \"SCPs don't affect service-linked "
         "roles. Service-linked roles enable other AWS services to integrate with AWS Organizations and can't "
         "be restricted by SCPs.\" The peer applies SCPs to a role under /aws-service-role/.",
-        "tests/cases/organizations (TODO: scp-does-not-apply-to-service-linked-role)", "high"),
+        "tests/cases/peer/peer_readings.json: An SCP does not limit a service-linked role", "high"),
     PeerClass(
         "service-linked-role-not-limited-by-rcps", _slr_rcp, "iamlogic",
         "AWS Organizations User Guide, orgs_manage_policies_rcps.html (what RCPs do not affect): permissions "
         "of service-linked roles are not restricted by RCPs; SEMANTICS §1.2-1.3 and the kernel's reading "
         "(kernel/principals.py: SCPs and RCPs do not apply to service-linked roles).",
-        "tests/cases/organizations (TODO: rcp-does-not-apply-to-service-linked-role)", "medium"),
+        "tests/cases/peer/peer_readings.json: An RCP does not limit a service-linked role", "medium"),
     PeerClass(
         "federated-session-without-session-policy", _federated_no_session_policy, "iamlogic",
         "STS API Reference, GetFederationToken: \"Though the session policy parameters are optional, if you do "
         "not pass a policy, then the resulting federated user session has no permissions.\" SEMANTICS §1.7. "
         "The peer lets the IAM user's identity policies through.",
-        "tests/cases/identity (TODO: federated-session-without-session-policy-has-no-permissions)", "high"),
+        "tests/cases/session/session_policies.json: federated session without a session policy", "high"),
     PeerClass(
         "resource-policy-naming-the-session-arn-not-limited-by-session-policy", _session_arn_named, "iamlogic",
         "STS API Reference, API_GetFederationToken.html / API_AssumeRole.html (Policy): \"If that policy "
@@ -548,13 +572,13 @@ CLASSES: list[PeerClass] = [
         "session has the permissions allowed by the policy. These permissions are granted in addition to the "
         "permissions that are granted by the session policies.\" SEMANTICS §1.4 table. The peer stops at the session policy's "
         "implicit deny.",
-        "tests/cases/identity (TODO: resource-policy-names-session-arn-session-policy-silent)", "high"),
+        "tests/cases/peer/peer_readings.json: A resource policy naming the federated session is not limited by its session policy", "high"),
     PeerClass(
         "negated-operator-with-absent-policy-variable", _negated_absent_variable, "iamlogic",
         "IAM User Guide, reference_policies_variables.html#policy-vars-no-value: \"inverted condition "
         "operators like StringNotEquals ... do match against a null value\" (SEMANTICS §7). The peer leaves "
         "the unresolved variable and fails the comparison.",
-        "tests/cases/conditions (TODO: stringnotequals-absent-variable-matches)", "high"),
+        "tests/cases/peer/peer_readings.json: A negated operator with an absent policy variable is true", "high"),
     PeerClass(
         "notprincipal-deny-checks-account-role-and-session", _notprincipal_deny_partial, "iamlogic",
         "IAM User Guide, reference_policies_elements_notprincipal.html: with Deny, \"AWS might check the "
@@ -562,26 +586,26 @@ CLASSES: list[PeerClass] = [
         "session, so an exemption must list all of them (the page's example lists the account, the role ARN and "
         "the assumed-role session ARN). SEMANTICS §3. The peer exempts the caller when any one of them is "
         "listed.",
-        "tests/cases/not_principal (TODO: notprincipal-deny-lists-role-only-still-denies-session)", "medium"),
+        "tests/cases/peer/peer_readings.json: Deny + NotPrincipal listing only the account still denies its user", "medium"),
     PeerClass(
         "notipaddress-other-address-family", _notipaddress_family, "iamlogic",
         "IAM User Guide, reference_policies_elements_condition_operators.html#Conditions_IPAddress: "
         "NotIpAddress \"Negated match for the specified IP address or range\": an IPv6 address is in no IPv4 "
         "range (and the reverse), so NotIpAddress is true. The peer reads it as false.",
-        "tests/cases/conditions (TODO: notipaddress-ipv6-caller-ipv4-range)", "high"),
+        "tests/cases/peer/peer_readings.json: NotIpAddress holds for an IPv6 caller against an IPv4 range", "high"),
     PeerClass(
         "date-operator-with-epoch-seconds", _date_epoch, "iamlogic",
         "IAM User Guide, reference_policies_elements_condition_operators.html#Conditions_Date: \"You must "
         "specify date/time values with one of the W3C implementations of the ISO 8601 date formats or in epoch "
         "(UNIX) time\" (seconds; aws:EpochTime is in seconds, reference_policies_condition-keys.html). The peer "
         "compares an epoch value against an ISO date as if it were not the same instant.",
-        "tests/cases/conditions (TODO: date-operators-epoch-seconds-equal-iso)", "high"),
+        "tests/cases/peer/peer_readings.json: Date operators compare epoch seconds with an ISO date", "high"),
     PeerClass(
         "notresource-with-absent-policy-variable", _notresource_absent_variable, "iamlogic",
         "IAM User Guide, reference_policies_variables.html#policy-vars-no-value and SEMANTICS §5/§7: a "
         "Resource/NotResource entry whose variable has no value matches nothing, so a NotResource of only such "
         "entries covers every resource. The peer treats the entry as not matching the statement at all.",
-        "tests/cases/identity (TODO: deny-notresource-absent-variable-covers-all)", "medium"),
+        "tests/cases/peer/peer_readings.json: A Deny's NotResource with an absent variable covers every resource", "medium"),
     PeerClass(
         "federated-session-named-by-its-user-arn", _federated_named_by_user_arn, "iamlogic",
         "OPEN READING (issue 12 §5, \"a federated session whose name equals an IAM user's\"): the name in "
@@ -591,14 +615,14 @@ CLASSES: list[PeerClass] = [
         "(IAM User Guide, reference_policies_evaluation-logic.html, resource-based policies table), which the scenario cannot "
         "say. iamlogic reads the session as no user's; the peer guesses the user from the name. A WRONG ALLOW "
         "for a Deny naming the user if the session was that user's: the scenario needs a field for it.",
-        "tests/cases/identity (TODO: federated-session-name-equal-to-user-name — pinned reading)", "low"),
+        "tests/cases/principals/readings.json: A federated session named like an IAM user is not named by that user's ARN", "low"),
     PeerClass(
         "null-on-empty-multivalued-key", _null_empty_list, "iamlogic",
         "IAM User Guide, reference_policies_condition-keys.html#condition-keys-tagkeys and "
         "reference_policies_elements_condition_operators.html#Conditions_Null: a request without tags carries "
         "no aws:TagKeys at all, so Null:true holds; iamlogic reads an empty list as that absent key, the peer "
         "as a present one. A request context with an empty list is not one AWS sends.",
-        "tests/cases/conditions (TODO: null-true-on-empty-tag-keys)", "medium"),
+        "tests/cases/peer/peer_readings.json: Null true holds for an empty multi-valued key", "medium"),
     PeerClass(
         "wildcard-inside-resource-type", _wildcard_in_resource_type, "iamlogic",
         "IAM User Guide, reference_policies_elements_resource.html (Using wildcards in resource ARNs): "
@@ -607,7 +631,7 @@ CLASSES: list[PeerClass] = [
         "otherwise appear to be a delimiter\" and \"/ ... is treated the same as any other valid character\". "
         "So arn:aws:ec2:r:a:instanc*/i-1 matches instance/i-1. The peer refuses any wildcard before the "
         "first '/' (its own \"product\" rule, not the page's).",
-        "tests/cases/identity (TODO: wildcard-inside-resource-type-matches)", "medium"),
+        "tests/cases/peer/peer_readings.json: A * inside a resource type matches (the resource part is one glob)", "medium"),
     PeerClass(
         "arn-service-or-region-segment-case", _segment_case, "iamlogic",
         "OPEN READING (issue 12 §5): SEMANTICS §3 reads Resource ARNs as case-sensitive (the Resource page: "
@@ -615,7 +639,7 @@ CLASSES: list[PeerClass] = [
         "Region code in lower case) and iamlogic matches arn:aws:S3:::b/* to nothing; the peer compares "
         "partition, service, region and account case-insensitively. A WRONG ALLOW if AWS folds the case, for "
         "a Deny written in upper case: the decision should carry a warning (issue 12 §5).",
-        "tests/cases/identity (TODO: resource-arn-service-segment-case — pinned reading)", "low"),
+        "tests/cases/peer/peer_readings.json: A Deny whose service is written in upper case does not match (with a warning)", "low"),
     PeerClass(
         "plain-operator-on-multivalued-key", _plain_operator_multivalued, "iamlogic",
         "OPEN READING (issue 12 §5, README deliberate readings): IAM User Guide, "
@@ -623,28 +647,28 @@ CLASSES: list[PeerClass] = [
         "ForAnyValue/ForAllValues and gives no semantics without one; iamlogic compares a one-value list as "
         "that value (several never match), the peer never matches a list under a plain operator. A WRONG "
         "ALLOW if AWS reads it the peer's way, for an Allow with a plain operator on a one-value key.",
-        "tests/cases/conditions (TODO: plain-operator-one-value-multivalued-key — pinned reading)", "low"),
+        "tests/cases/peer/peer_readings.json: A one-value multi-valued key under a plain operator compares as that value", "low"),
     PeerClass(
         "policy-variable-literal-without-version-2012", _old_version_variable, "iamlogic",
         "IAM User Guide, reference_policies_variables.html: \"you must include the Version element and set it "
         "to a version that supports policy variables\" (2012-10-17); under 2008-10-17 or without Version "
         "\"the variables are treated as literal strings\" (SEMANTICS §5, §7). The peer substitutes them "
         "whatever the Version.",
-        "tests/cases/identity (TODO: version-2008-variable-is-literal)", "high"),
+        "tests/cases/peer/peer_readings.json: Under Version 2008-10-17 a variable is literal text", "high"),
     PeerClass(
         "escape-in-plain-string-condition", _escape_in_plain_string_condition, "iamlogic",
         "SEMANTICS §5, §7 and IAM User Guide, reference_policies_variables.html (special characters): ${*}, "
         "${?} and ${$} stand for the literal characters wherever variables are substituted, in conditions as in "
         "Resource. So StringNotEqualsIgnoreCase {aws:PrincipalTag/team: \"${*}\"} is false for the tag value "
         "\"*\". The peer substitutes escapes only for the Like operators and compares the text \"${*}\".",
-        "tests/cases/conditions (TODO: escape-star-in-stringnotequals-is-literal-star)", "high"),
+        "tests/cases/peer/peer_readings.json: ${*} in a plain string operator is a literal star", "high"),
     PeerClass(
         "assume-role-needs-the-trust-policy", _assume_role_without_trust_policy, "iamlogic",
         "IAM User Guide, id_roles_terms-and-concepts.html / reference_policies_evaluation-logic (SEMANTICS §1.4 "
         "exceptions): a role trust policy must itself allow sts:AssumeRole; every role has one, and a scenario "
         "without one (the minimiser removed it) leaves no statement that allows. The peer, with no resource "
         "policy, trusts the caller's identity policy alone.",
-        "tests/cases/identity (TODO: assume-role-without-trust-statement-denied)", "high"),
+        "tests/cases/peer/peer_readings.json: AssumeRole needs a trust statement for sts:AssumeRole", "high"),
     PeerClass(
         "notprincipal-allow-not-limited-by-boundary", _notprincipal_grant_and_boundary, "iamlogic",
         "OPEN READING: an Allow with NotPrincipal grants everyone not listed (reference_policies_elements_"
@@ -652,13 +676,13 @@ CLASSES: list[PeerClass] = [
         "does not limit it (access_policies_boundaries.html says so for \"*\" with an aws:PrincipalArn "
         "condition; it is silent on NotPrincipal). The peer lets the boundary limit it. A WRONG ALLOW if AWS "
         "reads it the peer's way.",
-        "tests/cases/boundary (TODO: notprincipal-allow-and-boundary — pinned reading)", "low"),
+        "tests/cases/same_account/resource_policy_table.json: '*' named: limited by a role's boundary (reading, docs/readings.md)", "low"),
     PeerClass(
         "rcp-short-arn-with-trailing-wildcard", _short_arn_wildcard_rcp, "iamlogic",
         "IAM User Guide, reference_policies_elements_resource.html and SEMANTICS §3: a '*' that ends a "
         "segment may expand past the colons (arn:aws:s3:* matches everything in S3). The peer refuses to "
         "match a resource ARN of fewer than six parts in an RCP.",
-        "tests/cases/organizations (TODO: rcp-short-arn-trailing-wildcard-denies)", "medium"),
+        "tests/cases/peer/peer_readings.json: An RCP's arn:aws:s3:* denies every S3 resource", "medium"),
 ]
 
 

@@ -56,6 +56,7 @@ _HOW = {
     "principal_itself": ", naming the caller itself (not limited by identity policies, boundary or session policy)",
     "role": ", naming the caller's role (limited by its permissions boundary and session policy, which allow it)",
     "account": ", naming the caller's account",
+    "everyone": ", naming everyone (limited by the caller's permissions boundary and session policy, which allow it)",
 }
 
 

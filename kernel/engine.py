@@ -18,7 +18,7 @@ from .context import RequestContext
 from .decision import Decision, LayerInfo, Trace, Warning
 from .plan import GRANT_BITS, ActionPlan, build_layer
 from .principals import Caller, read_caller
-from .request import (Request, needs_no_authorization, read_request, refused_to_root, resource_account_of,
+from .request import (Request, needs_no_authorization, read_request, refused_callers, resource_account_of,
                       resource_must_allow_itself)
 from .rules import Signature, applicable, outcome
 
@@ -175,22 +175,14 @@ class Engine:
 
         allows, denies, grants = self._plan(request.action).evaluate(applies, request.resource, context, single)
         key = (caller.kind, same_account, must_allow is not None, applies, allows, denies, grants,
-               needs_no_authorization(request.action), refused_to_root(request.action))
+               needs_no_authorization(request.action), refused_callers(request.action))
         found = self._outcomes.get(key)
         if found is None:
             signature = self._signature(key)
             found = self._outcomes[key] = (signature, outcome(signature))
         signature, result = found
-        if result.grants == ("resource",) and applies & self._limit_bits & ~allows:
-            notes += ("allowed by the resource policy alone although a permissions boundary or session policy "
-                      "that applies does not allow it: documented when the policy names the caller's own ARN; "
-                      "for Principal \"*\" the documentation is silent and this reading is iamlogic's (README, readings)",)
         return Decision(request, caller, result, signature, self._infos, must_allow, notes,
                         lambda: self.trace(request))
-
-    @property
-    def _limit_bits(self) -> int:
-        return self._bits.get("boundary", 0) | self._bits.get("session", 0)
 
     def trace(self, request: Request | Mapping) -> Trace:
         """The per-statement evaluation: every matching statement, the
@@ -223,11 +215,11 @@ class Engine:
         if denies:
             allows = grants = 0  # canonical: an explicit deny decides alone
         key = (caller.kind, same_account, must_allow is not None, applies, allows, denies, grants,
-               needs_no_authorization(request.action), refused_to_root(request.action))
+               needs_no_authorization(request.action), refused_callers(request.action))
         return Trace(tuple(st.ref for st in matched), tuple(warnings), tuple(sorted(missing)), self._signature(key))
 
     def _signature(self, key: tuple) -> Signature:
-        kind, same_account, must_allow, applies, allows, denies, grants, no_authorization, root_refused = key[:9]
+        kind, same_account, must_allow, applies, allows, denies, grants, no_authorization, refused = key[:9]
 
         def layers(mask: int) -> frozenset[str]:
             return frozenset(name for name, bit in self._bits.items() if mask & bit)
@@ -245,7 +237,7 @@ class Engine:
             scp_levels=tuple(l for l in self._scp_levels if applies & self._bits[l]),
             rcp_levels=tuple(l for l in self._rcp_levels if applies & self._bits[l]),
             no_authorization=no_authorization,
-            refused_to_root=root_refused,
+            refused_to=refused,
         )
 
     def _match(self, st: StatementFacts, in_resource_policy: bool, caller: Caller, resource: str,
@@ -308,11 +300,13 @@ def principal_match(st: StatementFacts, in_resource_policy: bool, caller: Caller
     elif st.not_principal is not None:
         listed_any, listed_all = matching.not_principal_lists(st.not_principal, caller)
         if st.effect is Effect.ALLOW:
-            how = None if listed_any else matching.Grant.ITSELF
+            how = None if listed_any else matching.Grant.EVERYONE
         # A resource policy's Deny + NotPrincipal denies every principal
         # that has a permissions boundary, whatever the list (§3).
         elif listed_all and not (in_resource_policy and has_boundary):
             how = None
+    if how == matching.Grant.EVERYONE and matching.names_by_principal_arn(st.condition):
+        how = matching.Grant.ITSELF
     return how
 
 

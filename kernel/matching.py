@@ -102,7 +102,12 @@ class Grant:
     """How a resource policy's Principal names the caller, which decides what
     else limits the grant (SEMANTICS §1.4 table)."""
 
-    ITSELF = "principal_itself"  # user ARN, session ARN, federated session ARN, "*", service
+    ITSELF = "principal_itself"  # user ARN, session ARN, federated session ARN, service
+    # "*" (and an Allow's NotPrincipal): limited by the boundary and session
+    # policy, unless an aws:PrincipalArn condition names the caller (§1.4;
+    # STS API Reference, AssumeRole "Policy": a resource policy adds past the
+    # session policy only when its Principal references the session).
+    EVERYONE = "everyone"
     ROLE = "role"  # the role ARN of the calling session
     ACCOUNT = "account"  # the caller's account ("123456789012" or arn:…:root)
 
@@ -119,6 +124,13 @@ def account_named(value: str) -> str | None:
     return None
 
 
+def names_by_principal_arn(condition) -> bool:
+    """Whether a statement granting everyone narrows it with a condition on
+    aws:PrincipalArn: then it names the caller, and boundaries and session
+    policies do not limit it (SEMANTICS §1.4)."""
+    return any(clause.key.lower() == "aws:principalarn" for clause in condition)
+
+
 def principal_grant(entries: tuple[PrincipalEntry, ...], caller: Caller) -> str | None:
     """The strongest way ``Principal`` names the caller, or None."""
     best = None
@@ -126,7 +138,7 @@ def principal_grant(entries: tuple[PrincipalEntry, ...], caller: Caller) -> str 
         kind = entry_grant(entry, caller)
         if kind == Grant.ITSELF:
             return kind
-        if kind == Grant.ROLE or (kind == Grant.ACCOUNT and best is None):
+        if kind in (Grant.ROLE, Grant.EVERYONE) or (kind == Grant.ACCOUNT and best is None):
             best = kind
     return best
 
@@ -135,7 +147,7 @@ def entry_grant(entry: PrincipalEntry, caller: Caller) -> str | None:
     k = entry.kind
     value = entry.value
     if _is_everyone(entry):
-        return Grant.ITSELF  # "*" names everyone, anonymous and services too (pinned)
+        return Grant.EVERYONE  # "*" names everyone, anonymous and services too (pinned)
     if k is PrincipalKind.SERVICE:
         return Grant.ITSELF if caller.kind is CallerKind.SERVICE and value.lower() == caller.service else None
     if k is PrincipalKind.FEDERATED or k is PrincipalKind.CANONICAL_USER:

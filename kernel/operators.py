@@ -31,13 +31,15 @@ class Operator:
     # policy values, and true when the key is missing (SEMANTICS §4).
     negated: bool
     wildcards: bool
-    # Policy variables are substituted only in String and Arn values (§5).
+    # Policy variables are substituted in String, Arn and Bool values (§5;
+    # the condition-operators page lists Bool as supporting them, and AWS
+    # substitutes there: docs/readings.md).
     variables: bool
     ignore_case: bool = False
 
 
 def _op(name: str, vt: ValueType, *, negated=False, wildcards=False, ignore_case=False) -> Operator:
-    return Operator(name, vt, negated, wildcards, vt in (ValueType.STRING, ValueType.ARN), ignore_case)
+    return Operator(name, vt, negated, wildcards, vt in (ValueType.STRING, ValueType.ARN, ValueType.BOOL), ignore_case)
 
 
 S, N, D, A = ValueType.STRING, ValueType.NUMERIC, ValueType.DATE, ValueType.ARN

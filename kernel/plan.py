@@ -25,7 +25,7 @@ from . import conditions, globs, matching
 from .context import RequestContext
 
 # Bits of the resource-policy grant mask (how a matching Allow names the caller).
-GRANT_BITS = {matching.Grant.ITSELF: 1, matching.Grant.ROLE: 2, matching.Grant.ACCOUNT: 4}
+GRANT_BITS = {matching.Grant.ITSELF: 1, matching.Grant.ROLE: 2, matching.Grant.ACCOUNT: 4, matching.Grant.EVERYONE: 8}
 
 
 def condition_key(st: StatementFacts) -> tuple:
@@ -170,7 +170,9 @@ def build_layer(bit: int, name: str, candidates: tuple[StatementFacts, ...]) -> 
         if not _groupable(st):
             singles.append(st)
             continue
-        grant = GRANT_BITS[matching.Grant.ITSELF] if st.principal is not None else 0
+        grant = 0
+        if st.principal is not None:  # "*": everyone, unless aws:PrincipalArn names the caller (engine.py)
+            grant = GRANT_BITS[matching.Grant.ITSELF if matching.names_by_principal_arn(st.condition) else matching.Grant.EVERYONE]
         key = (st.effect, grant, condition_key(st))
         group = groups.get(key)
         if group is None:

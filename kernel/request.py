@@ -120,12 +120,24 @@ def needs_no_authorization(action: str) -> bool:
     return action.lower() in NO_AUTHORIZATION
 
 
-# Actions the root user cannot call, whatever the policies say.
-REFUSED_TO_ROOT = {
-    "sts:assumerole": "STS API Reference, AssumeRole: \"You cannot use AWS account root user credentials to call "
-                      "AssumeRole. You must use credentials for an IAM user or an IAM role to call AssumeRole.\"",
+# Actions some callers cannot call whatever the policies say: caller kinds
+# (as kernel/principals.py names them) by action, with the sentence that says so.
+REFUSED = {
+    "sts:assumerole": (frozenset({"root"}), "STS API Reference, AssumeRole: \"You cannot use AWS account root "
+                       "user credentials to call AssumeRole.\""),
+    "sts:getsessiontoken": (frozenset({"role_session", "federated_session"}), "STS API Reference, GetSessionToken: "
+                            "it is called with an IAM user's or the root user's long-term credentials"),
 }
+# GetFederationToken's credentials: "You cannot call any AWS STS operations except GetCallerIdentity" and "You
+# cannot use these credentials to call any IAM API operations" (STS API Reference, GetFederationToken).
+_FEDERATED_REFUSED_SERVICES = ("iam:", "sts:")
 
 
-def refused_to_root(action: str) -> bool:
-    return action.lower() in REFUSED_TO_ROOT
+def refused_callers(action: str) -> frozenset[str]:
+    """The caller kinds that cannot call ``action`` at all (the rules then
+    never allow it to them)."""
+    lowered = action.lower()
+    found = REFUSED.get(lowered, (frozenset(), ""))[0]
+    if lowered.startswith(_FEDERATED_REFUSED_SERVICES) and lowered != "sts:getcalleridentity":
+        found = found | {"federated_session"}
+    return found

@@ -30,13 +30,15 @@ Stage 2, input facts for a signature Q:
   denies(Q, Layer)           a matching Deny in the layer
   scp_level(Q, Layer) / rcp_level(Q, Layer)   an organization level that applies
   resource_grant(Q, How)     a matching resource-policy Allow names the caller
-                             as principal_itself | role | account
+                             as principal_itself | role | everyone | account
   must_allow_itself(Q)       the resource policy is a role trust policy or a
                              KMS key policy, which must itself allow (§1.4)
   no_authorization(Q)        the action is one no policy controls
                              (sts:GetCallerIdentity, sts:GetSessionToken: §7)
-  refused_to_root(Q)         the action is one the root user cannot call
-                             (sts:AssumeRole: STS API Reference)
+  refused_to(Q, Kind)        callers of this kind cannot call the action at all
+                             (the root user sts:AssumeRole; a GetFederationToken
+                             session IAM and STS but GetCallerIdentity: STS API
+                             Reference)
 """
 
 from __future__ import annotations
@@ -102,13 +104,16 @@ identity_grants(Q) <= caller(Q, 'root')
 principal_side(Q) <= identity_grants(Q) & within_limits(Q)
 
 # §1.4 The resource policy: how it names the caller decides what limits it.
-# Naming the caller itself (user ARN, session ARN, federated session ARN, "*")
-# is not limited; naming the role of the calling session is limited by the
-# boundary and the session policy; naming the account delegates to the
-# account's own policies, so it grants nothing alone.
+# Naming the caller itself (user ARN, session ARN, federated session ARN, or
+# "*" narrowed by aws:PrincipalArn) is not limited; naming the role of the
+# calling session, or everyone ("*"), is limited by the boundary and the
+# session policy (STS API Reference: a resource policy adds past the session
+# policy only when its Principal references the session); naming the account
+# delegates to the account's own policies, so it grants nothing alone.
 resource_names_caller(Q) <= resource_grant(Q, How)
 resource_alone(Q) <= resource_grant(Q, 'principal_itself')
 resource_alone(Q) <= resource_grant(Q, 'role') & within_limits(Q)
+resource_alone(Q) <= resource_grant(Q, 'everyone') & within_limits(Q)
 
 # Granting paths. Same account: either side is enough, except that a trust
 # policy or a KMS key policy must itself allow (§1.4). Across accounts both
@@ -127,11 +132,12 @@ granted(Q) <= grant(Q, P)
 # denies", GetSessionToken "you cannot use policies to control
 # authentication operations") are allowed to every signed-in caller; an
 # anonymous request is not authenticated, so nothing lets it through.
-exempt(Q) <= no_authorization(Q) & ~caller(Q, 'anonymous')
+exempt(Q) <= no_authorization(Q) & ~caller(Q, 'anonymous') & ~refused(Q)
 
-# "You cannot use AWS account root user credentials to call AssumeRole"
-# (STS API Reference): no policy can grant it to the root user.
-refused(Q) <= refused_to_root(Q) & caller(Q, 'root')
+# "You cannot use AWS account root user credentials to call AssumeRole";
+# GetFederationToken sessions "cannot call any AWS STS operations except
+# GetCallerIdentity" nor IAM (STS API Reference): no policy grants those.
+refused(Q) <= refused_to(Q, K) & caller(Q, K)
 
 # §1.9 Allowed when nothing denies, no level or endpoint blocks, and some path grants.
 allowed(Q) <= request(Q) & ~denied(Q) & ~blocked(Q) & ~refused(Q) & granted(Q)
@@ -165,7 +171,7 @@ INPUTS = {
     "given": 3, "caller_kind": 2, "service_linked": 1,
     "request": 1, "caller": 2, "same_account": 1, "cross_account": 1, "applies": 2, "allows": 2, "denies": 2,
     "scp_level": 2, "rcp_level": 2, "resource_grant": 2, "must_allow_itself": 1, "no_authorization": 1,
-    "refused_to_root": 1,
+    "refused_to": 2,
 }
 
 # How blocked_by is ordered when several layers blocked: the organization
@@ -190,7 +196,7 @@ class Signature:
     scp_levels: tuple[str, ...]
     rcp_levels: tuple[str, ...]
     no_authorization: bool = False  # an action no policy controls (§7)
-    refused_to_root: bool = False  # an action the root user cannot call
+    refused_to: frozenset[str] = frozenset()  # caller kinds that cannot call the action
 
     def facts(self, q: str):
         yield "request", (q,)
@@ -215,8 +221,8 @@ class Signature:
             yield "rcp_level", (q, layer)
         if self.no_authorization:
             yield "no_authorization", (q,)
-        if self.refused_to_root:
-            yield "refused_to_root", (q,)
+        for kind in self.refused_to:
+            yield "refused_to", (q, kind)
 
 
 @dataclass(frozen=True, slots=True)

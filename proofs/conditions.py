@@ -297,7 +297,7 @@ def _qualified(operator, op, key: str, texts: list[str], ctx: SymbolicContext) -
         satisfies.append((used, z3.Not(hit) if op.negated else hit))
     if operator.qualifier == "ForAnyValue":
         some = z3.And(present, z3.Or(*[z3.And(u, s) for u, s in satisfies]))
-        return z3.Or(z3.Not(present), some) if operator.if_exists else some
+        return some  # a missing key: false, IfExists or not (kernel/conditions.py)
     return z3.Or(z3.Not(present), z3.And(*[z3.Implies(u, s) for u, s in satisfies]))
 
 
@@ -312,7 +312,7 @@ def _qualified_readable(operator, op, key: str, texts: list[str], ctx: SymbolicC
     if any(h is None for h in hits):
         # An unreadable policy value: false whenever the key is there (the
         # kernel decides a missing key first).
-        missing = operator.if_exists or operator.qualifier == "ForAllValues"
+        missing = operator.qualifier == "ForAllValues"
         return z3.Not(present) if missing else z3.BoolVal(False)
     used = [present] + [ctx.used(key, i) for i in range(1, n)]
     readable = [ctx.member(key, ValueType.ARN, i, ARN_SHAPE) if op.value_type is ValueType.ARN
@@ -321,7 +321,7 @@ def _qualified_readable(operator, op, key: str, texts: list[str], ctx: SymbolicC
     if operator.qualifier == "ForAnyValue":
         some = z3.And(present, z3.Or(*[
             z3.And(used[i], satisfies[i], *[z3.Implies(used[j], readable[j]) for j in range(i)]) for i in range(n)]))
-        return z3.Or(z3.Not(present), some) if operator.if_exists else some
+        return some  # a missing key: false, IfExists or not (kernel/conditions.py)
     return z3.Or(z3.Not(present), z3.And(*[z3.Implies(used[i], satisfies[i]) for i in range(n)]))
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..kernel.catalogue import CATALOGUE, Catalogue
-from ..kernel.request import needs_no_authorization, refused_to_root
+from ..kernel.request import needs_no_authorization, refused_callers
 from ..translator.model import ActionPattern
 from . import automata as A
 
@@ -65,9 +65,9 @@ def action_classes(statement_patterns: list[tuple[tuple[ActionPattern, ...] | No
         details = catalogue.action(service, name)
         proper = f"{service}:{details['name']}" if details else full
         formats = tuple(sorted({fmt for _, fmt, _ in catalogue.resource_types_for(proper)}))
-        # The actions no policy controls, and those refused to the root user,
+        # The actions no policy controls, and those some callers cannot call,
         # are decided differently by the rules: they never share a class.
-        by_key.setdefault((applies, formats, needs_no_authorization(full), refused_to_root(full)), []).append(proper)
+        by_key.setdefault((applies, formats, needs_no_authorization(full), refused_callers(full)), []).append(proper)
     return [ActionClass(tuple(actions), key[1]) for key, actions in by_key.items()]
 
 

@@ -22,7 +22,7 @@ from ..kernel.rules import INPUTS, PROGRAM
 
 CALLER_KINDS = ("user", "role_session", "federated_session", "root", "anonymous", "service", "external")
 IN_AN_ACCOUNT = ("user", "role_session", "federated_session", "root")
-GRANTS = ("principal_itself", "role", "account")
+GRANTS = ("principal_itself", "role", "account", "everyone")
 LAYERS = ("identity", "resource", "boundary", "session", "vpc_endpoint", "scp/0", "scp/1", "rcp/0", "rcp/1")
 
 _RULE = re.compile(r"^(\w+)\(([^)]*)\)\s*<=\s*(.+)$")
@@ -77,7 +77,8 @@ class Facts:
         var("cross_account")
         var("must_allow_itself")
         var("no_authorization")
-        var("refused_to_root")
+        for kind in CALLER_KINDS:
+            var("refused_to", kind)
         for kind in CALLER_KINDS:
             var("caller", kind)
         for layer in LAYERS:

@@ -27,8 +27,8 @@ from ..kernel.context import RequestContext
 from ..kernel.engine import Engine, PolicyLayer, principal_match
 from ..kernel.plan import GRANT_BITS
 from ..kernel.principals import Caller, read_caller
-from ..kernel.request import (_TRUST_ACTIONS, NO_AUTHORIZATION, REFUSED_TO_ROOT, needs_no_authorization,
-                              refused_to_root)
+from ..kernel.request import (_TRUST_ACTIONS, NO_AUTHORIZATION, REFUSED, needs_no_authorization,
+                              refused_callers)
 from ..kernel.rules import outcome
 from ..translator.model import Effect
 from . import automata as A
@@ -261,9 +261,9 @@ def _entry(st, layer: str, bit: int, caller: Caller, has_boundary: bool, fixed: 
     return key, _Entry(bit, st.effect, grant, condition, term)
 
 
-# Untyped classes keep apart the actions no policy controls and those refused
-# to the root user: the rules decide them differently (kernel/rules.py).
-_NO_AUTHORIZATION_PATTERNS = [((action,), None) for action in (*NO_AUTHORIZATION, *REFUSED_TO_ROOT)]
+# Untyped classes keep apart the actions no policy controls and those some
+# callers cannot call: the rules decide them differently (kernel/rules.py).
+_NO_AUTHORIZATION_PATTERNS = [((action,), None) for action in (*NO_AUTHORIZATION, *REFUSED, "iam:*", "sts:*")]
 
 # The keys a caller's identity sets (principals.Caller.derived_context), lower-cased.
 _CALLER_DEPENDENT_KEYS = frozenset(k.lower() for k in (*CALLER_KEYS, "aws:userid"))
@@ -307,7 +307,7 @@ def _may_be_allowed(engine: Engine, caller: Caller, ignore: frozenset[str], no_a
                         break  # the layer allows; nothing more to learn from it
     accounts = (None,) if caller.account is None else (True, False)
     return any(outcome(engine._signature((caller.kind, same, must, applies, allows, 0, grants, no_authorization,
-                                          False)))
+                                          frozenset())))
                .decision == "allow" for same in accounts for must in (False, True))
 
 
@@ -443,7 +443,7 @@ class _ClassSearch:
         else:
             same_account = in_caller_account if has_account else True
         signature_key = (caller.kind, same_account, must_allow, self.applies, allows, denies, grants,
-                         needs_no_authorization(self.action), refused_to_root(self.action))
+                         needs_no_authorization(self.action), refused_callers(self.action))
         decision = self.outcomes.get(signature_key)
         if decision is None:
             decision = self.outcomes[signature_key] = outcome(self.engine._signature(signature_key)).decision

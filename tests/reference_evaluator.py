@@ -158,7 +158,7 @@ def is_callers_role(value: str, c) -> bool:
 def names(value: str, c) -> str | None:
     """How an AWS principal value names the caller: itself / role / account / None."""
     if value == "*":
-        return "itself"
+        return "everyone"
     if c["account"] is None:
         return None
     if value == c["account"] or value == f"arn:aws:iam::{c['account']}:root":
@@ -245,7 +245,7 @@ def _condition_holds(op: str, key: str, values, ctx: dict, version) -> bool:
     raw = ctx.get(key.lower())
     if raw == []:
         raw = None  # an empty list is an absent key
-    substitutes = base.startswith("String") or base.startswith("Arn")
+    substitutes = base.startswith("String") or base.startswith("Arn") or base == "Bool"
     policy_values = []
     for v in as_list(values):
         pieces = substitute(text(v), ctx, version) if substitutes else [(c, False) for c in text(v)]
@@ -256,10 +256,10 @@ def _condition_holds(op: str, key: str, values, ctx: dict, version) -> bool:
         absent = raw is None
         return any(("".join(c for c, _ in p).lower() == "true") == absent for p in policy_values)
     if raw is None:
+        if qualifier == "ForAnyValue":
+            return False  # IfExists or not (docs/readings.md)
         if if_exists or qualifier == "ForAllValues":
             return True
-        if qualifier == "ForAnyValue":
-            return False
         return base in NEGATED
 
     def positive(value: str, pieces) -> bool:
@@ -361,19 +361,22 @@ def statement_match(st: dict, policy: dict, layer: str, c, action: str, resource
         if st["Effect"] == "Allow":
             if any_listed:
                 return None
-            how = "itself"
+            how = "everyone"
         elif all_listed and not (layer == "resource" and has_boundary):
             return None
     for op, block in st.get("Condition", {}).items():
         for key, values in block.items():
             if not condition_holds(op, key, values, ctx, version):
                 return None
+    if how == "everyone" and any(k.lower() == "aws:principalarn" for block in st.get("Condition", {}).values()
+                                 for k in block):
+        how = "itself"  # "*" narrowed by aws:PrincipalArn names the caller (SEMANTICS §1.4)
     return how
 
 
 def principal_named(principal, c):
     if principal == "*":
-        return "itself"
+        return "everyone"
     best = None
     for kind, values in principal.items():
         for v in as_list(values):
@@ -385,7 +388,7 @@ def principal_named(principal, c):
                 raise Unsupported(kind)
             if how == "itself":
                 return how
-            if how == "role" or (how == "account" and best is None):
+            if how in ("role", "everyone") or (how == "account" and best is None):
                 best = how
     return best
 
@@ -445,12 +448,18 @@ def decide(scenario: dict) -> tuple[str, set]:
                     if name == "resource":
                         grants.add(how)
 
-    if action.lower() in ("sts:getcalleridentity", "sts:getsessiontoken") and kind != "anonymous":
+    # Callers that cannot call an action at all (STS API Reference).
+    lowered = action.lower()
+    refused = ((kind == "root" and lowered == "sts:assumerole")
+               or (kind in ("role_session", "federated_session") and lowered == "sts:getsessiontoken")
+               or (kind == "federated_session" and lowered.split(":")[0] in ("iam", "sts")
+                   and lowered != "sts:getcalleridentity"))
+    if lowered in ("sts:getcalleridentity", "sts:getsessiontoken") and kind != "anonymous" and not refused:
         return "allow", denies  # no policy controls them (SEMANTICS §7)
     if denies:
         return "explicit_deny", denies
-    if kind == "root" and action.lower() == "sts:assumerole":
-        return "implicit_deny", denies  # the root user cannot call AssumeRole (STS API Reference)
+    if refused:
+        return "implicit_deny", denies
     for level in rcp_levels + scp_levels:
         if level not in allows:
             return "implicit_deny", denies
@@ -475,7 +484,7 @@ def decide(scenario: dict) -> tuple[str, set]:
             parts = resource.split(":")
             resource_account = parts[4] if len(parts) > 5 and parts[4].isdigit() else c["account"]
         if resource_account == c["account"]:
-            alone = "itself" in grants or ("role" in grants and limits_ok)
+            alone = "itself" in grants or (("role" in grants or "everyone" in grants) and limits_ok)
             if must_allow:
                 allowed = alone or ("account" in grants and principal_ok)
             else:

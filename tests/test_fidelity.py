@@ -82,24 +82,6 @@ def test_an_empty_condition_value_list_is_read_as_matching_none_and_warned_about
     assert any("has no values" in w.message for w in decision.warnings)
 
 
-def test_a_grant_past_a_boundary_by_the_resource_policy_alone_is_noted():
-    # SEMANTICS §1.4: a resource policy naming the caller's own ARN is not
-    # limited by its boundary; for Principal "*" the docs are silent — the
-    # reading (not limited) is said on the decision.
-    bucket = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]}
-    boundary = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]}
-    engine = iamlogic.compile({"identity": [], "resource": bucket, "boundary": [boundary]})
-    decision = engine.decide({"principal": "arn:aws:iam::111111111111:user/alice", "action": "s3:GetObject",
-                              "resource": "arn:aws:s3:::b/k", "resource_account": "111111111111"})
-    assert decision.decision == "allow"
-    assert any("resource policy alone" in n for n in decision.notes)
-    within = iamlogic.compile({"identity": [], "resource": bucket}).decide(
-        {"principal": "arn:aws:iam::111111111111:user/alice", "action": "s3:GetObject",
-         "resource": "arn:aws:s3:::b/k", "resource_account": "111111111111"})
-    assert within.decision == "allow" and within.notes == ()
-
-
 def test_action_names_fold_ascii_case_only():
     # SEMANTICS §3: action names are case-insensitive; they are ASCII, so
     # Unicode folding (U+017F LATIN SMALL LETTER LONG S folds to "s") must

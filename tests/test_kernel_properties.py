@@ -59,7 +59,7 @@ def test_the_compiled_rules_agree_with_the_kernel():
         grants = frozenset(g for g in GRANTS if "resource" in allows and rng.random() < 0.4)
         must = rng.random() < 0.2
         exempt = rng.random() < 0.1
-        refused = rng.random() < 0.1 and not exempt
+        refused = frozenset(k for k in CALLER_KINDS if rng.random() < 0.1)
         signature = Signature(kind, same, must, applies, allows, denies, grants,
                               tuple(l for l in LAYERS if l.startswith("scp/") and l in applies),
                               tuple(l for l in LAYERS if l.startswith("rcp/") and l in applies), exempt, refused)
@@ -70,7 +70,7 @@ def test_the_compiled_rules_agree_with_the_kernel():
                  facts.atoms[("cross_account",)] == z3.BoolVal(same is False),
                  facts.atoms[("must_allow_itself",)] == z3.BoolVal(must),
                  facts.atoms[("no_authorization",)] == z3.BoolVal(exempt),
-                 facts.atoms[("refused_to_root",)] == z3.BoolVal(refused)]
+                 *[facts.atoms[("refused_to", k)] == z3.BoolVal(k in refused) for k in CALLER_KINDS]]
         for layer in LAYERS:
             pins += [facts.atoms[("applies", layer)] == z3.BoolVal(layer in applies),
                      facts.atoms[("allows", layer)] == z3.BoolVal(layer in allows),
@@ -191,8 +191,10 @@ def test_an_action_no_policy_controls_is_allowed_to_every_signed_in_caller():
     exempt = f.atoms[("no_authorization",)]
     signed_in = z3.Not(f.atoms[("caller", "anonymous")])
     some_deny = z3.Or(*[f.atoms[("denies", l)] for l in LAYERS])
-    assert possible(f.well_formed(), exempt, signed_in, some_deny)
-    assert proven(f.well_formed(), exempt, signed_in, z3.Not(allowed(f)))
+    # ... that may call it at all (GetSessionToken is an IAM user's, not a session's).
+    callable_ = z3.And(*[z3.Not(z3.And(f.atoms[("caller", k)], f.atoms[("refused_to", k)])) for k in CALLER_KINDS])
+    assert possible(f.well_formed(), exempt, signed_in, callable_, some_deny)
+    assert proven(f.well_formed(), exempt, signed_in, callable_, z3.Not(allowed(f)))
     # An anonymous request is not signed: the exemption changes nothing for it.
     g, tie = f.with_("g", no_authorization=True)
     anonymous = f.atoms[("caller", "anonymous")]
@@ -201,13 +203,14 @@ def test_an_action_no_policy_controls_is_allowed_to_every_signed_in_caller():
     assert possible(f.well_formed(), controlled(f), signed_in, some_deny, z3.Not(allowed(f)))
 
 
-def test_an_action_refused_to_the_root_user_is_never_allowed_to_it():
+def test_an_action_refused_to_a_kind_of_caller_is_never_allowed_to_it():
     # STS API Reference, AssumeRole: "You cannot use AWS account root user
-    # credentials to call AssumeRole": no policy can grant it to the root user.
+    # credentials to call AssumeRole": no policy can grant it to the root user
+    # (nor, for an action no policy controls, does the exemption).
     f = Facts("f")
-    refused, root = f.atoms[("refused_to_root",)], f.atoms[("caller", "root")]
-    assert proven(f.well_formed(), controlled(f), refused, root, allowed(f))
+    refused, root = f.atoms[("refused_to", "root")], f.atoms[("caller", "root")]
+    assert proven(f.well_formed(), refused, root, allowed(f))
     # Other callers are decided as for any action (not vacuous: they can be allowed).
     assert possible(f.well_formed(), controlled(f), refused, z3.Not(root), allowed(f))
-    g, tie = f.with_("g", refused_to_root=True)
+    g, tie = f.with_("g", **{"refused_to:root": True})
     assert proven(f.well_formed(), g.well_formed(), tie, z3.Not(root), allowed(f) != allowed(g))

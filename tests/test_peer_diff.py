@@ -230,3 +230,22 @@ def test_both_sides_see_the_same_context():
             # a role session's aws:PrincipalArn is its role ARN, path included
             assert req["context"]["aws:PrincipalArn"] == caller.role_arn
         json.dumps(sim)
+
+
+@pytest.mark.parametrize("cls", peer_classes.CLASSES, ids=lambda c: c.name)
+def test_every_class_names_a_test_that_exists(cls):
+    # A class's adjudication is pinned by a named test of the suite: each
+    # "tests/cases/FILE.json: NAME" is a case of that file, each
+    # "tests/FILE.py::TEST" a test function there, each other path a file.
+    root = BENCH.parent
+    for ref in cls.case.split("; "):
+        path, sep, name = ref.partition(": ")
+        path = path.split(" (")[0]
+        if "::" in path:
+            path, name = path.split("::")
+            assert f"def {name}(" in (root / path).read_text(), ref
+        elif sep:
+            cases = json.loads((root / path).read_text())["cases"]
+            assert name in [c["name"] for c in cases], ref
+        else:
+            assert (root / path).is_file(), ref
