@@ -72,7 +72,7 @@ class Group:
                 self.templated.append(p)
             else:
                 runs = None if p.resource is None else (("".join(p.resource), True),) if p.resource else ()
-                self.static.setdefault(p.arn_parts[1], []).append(_linear(p.arn_parts, runs))
+                self.static.setdefault(_service_key(p.arn_parts), []).append(_linear(p.arn_parts, runs))
 
     def seal(self) -> None:
         self._compiled = {svc: _matcher(parts) for svc, parts in self.static.items()}
@@ -88,6 +88,9 @@ class Group:
         rx = self._compiled.get(service)
         if rx is not None and rx(resource):
             return True
+        rx = self._compiled.get(ANY_SERVICE)
+        if rx is not None and rx(resource):
+            return True
         if self.templated:
             key = tuple(context.get(k) for k in self.variable_keys)
             compiled = self._by_values.get(key)
@@ -96,14 +99,14 @@ class Group:
                 for p in self.templated:
                     runs = context.resolve(p.resource)
                     if runs is not None:  # an absent variable: the entry matches nothing (§5)
-                        bodies.setdefault(p.arn_parts[1], []).append(_linear(p.arn_parts, runs))
+                        bodies.setdefault(_service_key(p.arn_parts), []).append(_linear(p.arn_parts, runs))
                 compiled = {svc: _matcher(b) for svc, b in bodies.items()}
                 if len(self._by_values) > 4096:
                     self._by_values.clear()
                 self._by_values[key] = compiled
-            rx = compiled.get(service)
-            if rx is not None and rx(resource):
-                return True
+            for rx in (compiled.get(service), compiled.get(ANY_SERVICE)):
+                if rx is not None and rx(resource):
+                    return True
         return False
 
 
@@ -125,6 +128,15 @@ def _condition_id(key: tuple) -> int:
 # (block id, the values of the keys it reads) -> truth. A block's truth is a
 # function of exactly those values, so reusing it is exact.
 _condition_truth: dict[tuple, bool] = {}
+
+
+# Patterns whose partition ends in * may match an ARN of any service: that *
+# runs past colons (§3), so "arn:*:s3:::b/*" matches "arn:aws:sqs:…:s3:::b/x".
+ANY_SERVICE = "*any service*"
+
+
+def _service_key(parts: tuple[str, ...]) -> str:
+    return ANY_SERVICE if parts[0].endswith("*") else parts[1]
 
 
 def _linear(parts: tuple[str, ...], runs):

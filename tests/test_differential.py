@@ -29,6 +29,8 @@ RESOURCES = [
     "arn:aws:s3:::bucket/key", "arn:aws:s3:::bucket/home/alice/x", "arn:aws:s3:::other/key", "arn:aws:s3:::bucket",
     "arn:aws:iam::111111111111:role/target", "arn:aws:kms:us-east-1:111111111111:key/k1",
     "arn:aws:kms:us-east-1:222222222222:key/k2", "arn:aws:ec2:us-east-1:111111111111:instance/i-1", "*",
+    # a partition * ending its segment runs past colons (§3): other services' ARNs can match
+    "arn:aws:sqs:us-east-1:111111111111:s3:::bucket/key",
 ]
 ACTION_PATTERNS = ["s3:*", "s3:Get*", "S3:getobject", "*", "iam:Pass*", "sts:AssumeRole", "kms:*", "ec2:Run?nstances",
                    "s3:PutObjec?", "ec2:*", "sts:GetCallerIdentity", "sts:*",

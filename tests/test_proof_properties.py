@@ -18,9 +18,12 @@ import iamlogic
 from iamlogic.proofs import check_no_new_access
 
 ACTION_PATTERNS = ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject", "ec2:StartInstances",
-                   "s3:Get*", "s3:*Object", "s3:*", "*", "s3:List*"]
+                   "s3:Get*", "s3:*Object", "s3:*", "*", "s3:List*",
+                   # IAM stores these; they name no action (SEMANTICS §7)
+                   "s3:GetObject,PutObject", "iam: asdf safdsf af "]
 RESOURCE_PATTERNS = ["*", "arn:aws:s3:::b/*", "arn:aws:s3:::b/x*", "arn:aws:s3:::b", "arn:aws:s3:::c/*",
-                     "arn:aws:s3:::*", "arn:aws:ec2:*:*:instance/*", "arn:aws:s3:::b/?", "arn:aws:s3:::?/*"]
+                     "arn:aws:s3:::*", "arn:aws:ec2:*:*:instance/*", "arn:aws:s3:::b/?", "arn:aws:s3:::?/*",
+                     "arn:*:s3:::b/*"]  # a partition AWS managed policies write as *
 CONDITIONS = [
     {"StringEquals": {"aws:PrincipalTag/team": ["red", "green"]}},
     {"StringNotEquals": {"aws:PrincipalTag/team": "blue"}},
