@@ -172,6 +172,14 @@ def evaluate(clause: ConditionClause, context: RequestContext) -> tuple[bool, Co
     """(whether the clause holds, a warning when it could not be evaluated)."""
     try:
         holds = _evaluate(clause, context)
+        if clause.operator.base == "Bool" and any(v.template is not None and any(hasattr(x, "key") for x in v.template)
+                                                  for v in clause.values):
+            # The Boolean operators' page supports policy variables, the
+            # policy-variables page names only String and ARN: substituted
+            # here (docs/readings.md), and said.
+            return holds, ConditionWarning(clause.json_path, f"{clause.operator.text} on {clause.key!r}: its policy "
+                                           f"variable is substituted (the documentation's pages disagree); the "
+                                           f"clause is {str(holds).lower()}")
         if not clause.values:
             # IAM stores an empty value list; the documentation gives it no
             # meaning. Read as no value matching (a negated operator then

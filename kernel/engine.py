@@ -254,6 +254,7 @@ class Engine:
                 return None
             if warnings is not None and st.effect is Effect.ALLOW:
                 _warn_if_case_decides(st, st.not_resource, resource, context, warnings)
+                _warn_if_unresolved(st, st.not_resource, context, warnings)
         how = principal_match(st, in_resource_policy, caller, has_boundary)
         if how is None:
             return None
@@ -287,6 +288,20 @@ def _warn_if_case_decides(st: StatementFacts, patterns, resource: str, context: 
             warnings.append(Warning(st.ref, p.json_path,
                                     f"{p.text!r} would match {resource!r} if AWS compared the partition, service "
                                     "and region without case; read case-sensitively, it does not"))
+            return
+
+
+def _warn_if_unresolved(st: StatementFacts, patterns, context: RequestContext, warnings: list) -> None:
+    """An Allow's NotResource entry whose variable has no value excludes
+    nothing (SEMANTICS §5, §7), so the Allow covers every resource; the User
+    Guide also says an unresolved variable "might cause the entire statement
+    to be invalid" — then it would grant nothing. Said on the decision."""
+    for p in patterns:
+        if p.resource is not None and any(type(x) is not str for x in p.resource) \
+                and context.resolve(p.resource) is None:
+            warnings.append(Warning(st.ref, p.json_path, f"{p.text!r} names a policy variable the request has no "
+                                    "value for: the entry excludes nothing, so this Allow covers every resource "
+                                    "(AWS may instead treat the statement as invalid)"))
             return
 
 

@@ -68,6 +68,15 @@ def read_request(raw: object, where: str = "request") -> Request:
                 raise ScenarioError(f"{where}.context.{key}", "write decimal numbers as strings (\"1.5\"): "
                                                               "binary floats would round")
             raise ScenarioError(f"{where}.context.{key}", "values are strings, numbers, booleans or lists of them")
+    # Key names are compared without case (SEMANTICS §4), so two keys that
+    # differ only in case cannot both be meant: tags are case-sensitive and a
+    # resource may carry Env and env; one of them would be silently lost.
+    folded: dict[str, str] = {}
+    for key in context:
+        other = folded.setdefault(str(key).lower(), str(key))
+        if other != key:
+            raise ScenarioError(f"{where}.context.{key}", f"differs from {other!r} only in case: condition key names "
+                                "are compared without case, so only one of them can be given")
     derive = raw.get("derive_context", True)
     if not isinstance(derive, bool):
         raise ScenarioError(f"{where}.derive_context", "expected true or false")

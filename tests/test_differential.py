@@ -177,7 +177,6 @@ contexts = st.fixed_dictionaries({}, optional={
     "aws:PrincipalTag/team": st.sampled_from(["red", "blue", "alice", "bucket", "r*", "*"]),
     "aws:RequestTag/x": st.sampled_from(["*", "r*", "red", "alerts", "al?rts", "*rts"]),
     "aws:TagKeys": st.lists(st.sampled_from(["owner", "team", "cost"]), max_size=3, unique=True),
-    "aws:PrincipalTag/Team": st.sampled_from(["red", "Red"]),
     "aws:MultiFactorAuthPresent": st.booleans(),
     "aws:SourceIp": st.sampled_from(["203.0.113.7", "203.0.113.200", "198.51.100.1", "2001:db8::1", "bad-ip"]),
     "aws:MultiFactorAuthAge": st.sampled_from(["30", "60", "7200", "abc", ["30", "7200"], []]),

@@ -92,3 +92,41 @@ def test_action_names_fold_ascii_case_only():
     request = {"principal": "arn:aws:iam::111111111111:user/alice", "resource": "*"}
     assert engine.decide({**request, "action": "s3:ListBucket"}).decision == "implicit_deny"
     assert engine.decide({**request, "action": "s3:GetObject"}).decision == "allow"
+
+
+def test_context_keys_differing_only_in_case_are_refused():
+    # SEMANTICS §4: key names are compared without case; tags are
+    # case-sensitive, so {"aws:ResourceTag/Env", "aws:ResourceTag/env"} cannot
+    # both be read — one would silently win and a Deny could be lost.
+    import pytest
+    from iamlogic.errors import ScenarioError
+    engine = iamlogic.compile({"identity": [{"Version": "2012-10-17", "Statement": [ALLOW_ALL]}]})
+    with pytest.raises(ScenarioError, match="only in case"):
+        engine.decide({"principal": "arn:aws:iam::111111111111:role/r", "action": "s3:GetObject",
+                       "resource": "arn:aws:s3:::b/k", "resource_account": "111111111111",
+                       "context": {"aws:ResourceTag/Env": "prod", "aws:ResourceTag/env": "dev"}})
+
+
+def test_an_allow_notresource_with_an_unresolved_variable_is_warned_about():
+    # SEMANTICS §5/§7: the entry matches nothing, so NotResource excludes
+    # nothing; the User Guide also says an unresolved variable "might cause the
+    # entire statement to be invalid" — the decision says so.
+    allow = {"Sid": "NotSecret", "Effect": "Allow", "Action": "*",
+             "NotResource": "arn:aws:s3:::secret/${aws:PrincipalTag/team}/*"}
+    decision = _decide([allow], {"action": "s3:GetObject", "resource": "arn:aws:s3:::secret/finance/x"})
+    assert decision.decision == "allow"
+    assert [w.statement.sid for w in decision.warnings] == ["NotSecret"]
+    tagged = _decide([allow], {"action": "s3:GetObject", "resource": "arn:aws:s3:::secret/finance/x",
+                               "context": {"aws:PrincipalTag/team": "finance"}})
+    assert tagged.decision == "implicit_deny" and tagged.warnings == ()
+
+
+def test_a_bool_value_with_a_variable_is_substituted_and_warned_about():
+    # docs/readings.md row 14: substituted (the Boolean operators' page), and
+    # said, since the policy-variables page names only String and ARN.
+    allow = {"Sid": "SameTls", "Effect": "Allow", "Action": "*", "Resource": "*",
+             "Condition": {"Bool": {"aws:SecureTransport": "${aws:PrincipalTag/tls}"}}}
+    decision = _decide([allow], {"action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
+                                 "context": {"aws:SecureTransport": "true", "aws:PrincipalTag/tls": "true"}})
+    assert decision.decision == "allow"
+    assert any("substituted" in w.message for w in decision.warnings)
