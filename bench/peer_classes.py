@@ -325,6 +325,11 @@ def _date_epoch(item, a):
 def _star_principal_session_policy(item, a):
     if kind(item) not in ("role_session", "federated") or "session" not in policies(item):
         return False
+    if _notresource_absent_variable(item, a):
+        return False  # the session policy's own reading decides (class notresource-with-absent-policy-variable)
+    if any(st.get("Effect") == "Allow" and st.get("Action") in ("*", ["*"]) and st.get("Resource") in ("*", ["*"])
+           and not st.get("Condition") for st in statements(item, "session")):
+        return False  # the session policy allows everything: it cannot be what limits
     return a == ("allow", "implicit_deny") and any(
         st.get("Effect") == "Allow" and (st.get("Principal") in ("*", {"AWS": "*"}) or "NotPrincipal" in st)
         for st in statements(item, "resource"))
@@ -395,6 +400,8 @@ def _bool_variable(item, a):
     def substituted(v) -> bool:
         return isinstance(v, str) and "${" in v and \
             v.split("${", 1)[1].split("}", 1)[0].split(",")[0].strip().lower() in ctx
+    if '"2008-10-17"' in json.dumps(policies(item)):
+        return False  # variables are literal there (class policy-variable-literal-without-version-2012)
     return a[0] != a[1] and any(
         op.removesuffix("IfExists") == "Bool" and any(substituted(v) for v in values(vals))
         for op, _, vals in conditions(item))
@@ -604,7 +611,10 @@ CLASSES: list[PeerClass] = [
         "notresource-with-absent-policy-variable", _notresource_absent_variable, "iamlogic",
         "IAM User Guide, reference_policies_variables.html#policy-vars-no-value and SEMANTICS §5/§7: a "
         "Resource/NotResource entry whose variable has no value matches nothing, so a NotResource of only such "
-        "entries covers every resource. The peer treats the entry as not matching the statement at all.",
+        "entries covers every resource. The peer treats the entry as not matching the statement at all. In a "
+        "Deny iamlogic is the stricter side; in an Allow (the User Guide also says an unresolved variable "
+        "\"might cause the entire statement to be invalid\") the decision carries a warning naming the reading "
+        "(docs/readings.md row 22b).",
         "tests/cases/peer/peer_readings.json: A Deny's NotResource with an absent variable covers every resource", "medium"),
     PeerClass(
         "federated-session-named-by-its-user-arn", _federated_named_by_user_arn, "iamlogic",
