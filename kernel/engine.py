@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from ..translator.facts import StatementFacts, statement_facts
 from ..translator.model import Effect, Policy
@@ -147,14 +148,11 @@ class Engine:
                       "path, and a policy here tests aws:PrincipalArn; give it in the context if the role has a path",)
         return caller, context, same_account, resource_must_allow_itself(request.action, request.resource), notes
 
-    @property
+    @cached_property
     def _reads_principal_arn(self) -> bool:
-        found = self.__dict__.get("_principal_arn_read")
-        if found is None:
-            found = self._principal_arn_read = any(
-                k == "aws:principalarn" for facts in self._facts.values() for st in facts
-                for clause in st.condition for k in conditions.keys_read(clause))
-        return found
+        """Whether any statement's condition reads aws:PrincipalArn (read once)."""
+        return any(k == "aws:principalarn" for facts in self._facts.values() for st in facts
+                   for clause in st.condition for k in conditions.keys_read(clause))
 
     def _derived(self, caller: Caller) -> RequestContext:
         found = self._derived_contexts.get(caller)

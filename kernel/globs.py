@@ -91,6 +91,10 @@ def regex_body(glob: tuple[Token, ...]) -> str | None:
     return "".join(body)
 
 
+# Folding ASCII letters only, as the regex path does (re.IGNORECASE | re.ASCII).
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
 class Nfa:
     """A glob run as a set of positions over the tokens: time O(text × glob)."""
 
@@ -99,7 +103,7 @@ class Nfa:
     def __init__(self, glob: tuple[Token, ...], ignore_case: bool = False):
         self.fold = ignore_case
         if ignore_case:
-            glob = tuple((k, v.lower()) if k == "lit" else (k, v) for k, v in glob)
+            glob = tuple((k, v.translate(_ASCII_LOWER)) if k == "lit" else (k, v) for k, v in glob)
         # One token per character, so that a position is a token index.
         flat: list[Token] = []
         for kind, value in glob:
@@ -118,7 +122,7 @@ class Nfa:
 
     def fullmatch(self, text: str) -> bool | None:
         if self.fold:
-            text = text.lower()
+            text = text.translate(_ASCII_LOWER)
         glob, end = self.glob, len(self.glob)
         states = self._close({0})
         for c in text:

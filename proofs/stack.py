@@ -213,10 +213,10 @@ def _can_be_allowed(engine: Engine, question: Open, timeout_ms: int, ignore: fro
                 relevant = frozenset(a.lower() for a in CATALOGUE.expand(question.action or "*"))
                 classes = action_classes(statements, relevant) if relevant else []
             elif question.action is None:
-                classes = untyped_action_classes(statements + _NO_AUTHORIZATION_PATTERNS)
+                classes = untyped_action_classes(statements + _SPECIAL_ACTION_PATTERNS)
             else:  # a pattern: the classes inside it
-                classes = untyped_action_classes(statements + _NO_AUTHORIZATION_PATTERNS + [((question.action,), None)],
-                                                 [False] * (len(statements) + len(_NO_AUTHORIZATION_PATTERNS)) + [True])
+                classes = untyped_action_classes(statements + _SPECIAL_ACTION_PATTERNS + [((question.action,), None)],
+                                                 [False] * (len(statements) + len(_SPECIAL_ACTION_PATTERNS)) + [True])
         for principal in question.principals:
             caller = read_caller(principal)
             exempt = any(needs_no_authorization(cls.representative) for cls in classes)
@@ -263,7 +263,7 @@ def _entry(st, layer: str, bit: int, caller: Caller, has_boundary: bool, fixed: 
 
 # Untyped classes keep apart the actions no policy controls and those some
 # callers cannot call: the rules decide them differently (kernel/rules.py).
-_NO_AUTHORIZATION_PATTERNS = [((action,), None) for action in (*NO_AUTHORIZATION, *REFUSED, "iam:*", "sts:*")]
+_SPECIAL_ACTION_PATTERNS = [((action,), None) for action in (*NO_AUTHORIZATION, *REFUSED, "iam:*", "sts:*")]
 
 # The keys a caller's identity sets (principals.Caller.derived_context), lower-cased.
 _CALLER_DEPENDENT_KEYS = frozenset(k.lower() for k in (*CALLER_KEYS, "aws:userid"))

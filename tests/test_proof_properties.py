@@ -15,6 +15,7 @@ import random
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import iamlogic
+from iamlogic.kernel.request import NO_AUTHORIZATION
 from iamlogic.proofs import check_no_new_access
 
 ACTION_PATTERNS = ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject", "ec2:StartInstances",
@@ -256,8 +257,6 @@ def test_can_be_allowed_with_set_operators_against_the_kernel(sts):
     allowed_or_never({"identity": [{"Version": "2012-10-17", "Statement": sts}]}, {"action": "s3:GetObject"},
                      requests)
 
-
-from iamlogic.kernel.request import NO_AUTHORIZATION  # noqa: E402
 
 NOTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
 
