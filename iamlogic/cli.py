@@ -95,10 +95,12 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
 @click.option("--explain", is_flag=True, help="Print the derivation: which rule decided, with which statements.")
 @click.option("--format", "-f", "output", type=click.Choice(["text", "json", "simulator"]), default="text",
               show_default=True, help="simulator: the IAM Policy Simulator's SimulateCustomPolicy response shape.")
-@click.option("--batch", is_flag=True, help="SCENARIO is JSON lines, one scenario each; print one JSON result per line.")
+@click.option("--batch", is_flag=True, help="SCENARIO is JSON lines (scenarios, or named policy sets and requests "
+                                           "against them), streamed; print one JSON result per line, in order.")
+@click.option("--brief", is_flag=True, help="With --batch: only the decision and blocked_by of each line.")
 @click.option("--policy-root", metavar="DIR", help="Policy paths in the scenario may lead anywhere under DIR "
                                                    "(default: only under the scenario's own folder).")
-def simulate(scenario: str, explain: bool, output: str, batch: bool, policy_root: str | None) -> int:
+def simulate(scenario: str, explain: bool, output: str, batch: bool, brief: bool, policy_root: str | None) -> int:
     """Decide a request against the policies that apply (identity, resource,
     boundary, SCPs, RCPs, session, VPC endpoint), as AWS would.
 
@@ -107,7 +109,7 @@ def simulate(scenario: str, explain: bool, output: str, batch: bool, policy_root
     decision), 1 for a bad scenario, 2 for a policy with blocking findings."""
     root = policy_root_of(policy_root)
     if batch:
-        return _simulate_batch(scenario, root)
+        return _simulate_batch(scenario, root, brief)
     data = read_input(scenario)
     raw = _json(data, scenario)
     base = None if scenario == "-" else Path(scenario).parent
@@ -208,17 +210,26 @@ def proof_options(command):
 
 
 @app.command("check-no-new-access")
-@click.option("--existing", required=True, metavar="OLD.json", help="The policy as it is.")
-@click.option("--new", "new", required=True, metavar="NEW.json", help="The policy as proposed.")
+@click.option("--existing", metavar="OLD.json", help="The policy as it is.")
+@click.option("--new", "new", metavar="NEW.json", help="The policy as proposed.")
 @click.option("--policy-type", "-t", type=CHECK_TYPES, default="identity", show_default=True)
+@click.option("--batch", metavar="PAIRS.jsonl", help='Instead of --existing/--new: JSON lines {"new": {...}, '
+              '"existing": {...}, "policy_type": T}, streamed; one JSON result per line, in order.')
 @proof_options
-def check_no_new_access_command(existing: str, new: str, policy_type: str, timeout: int, typed: bool,
-                                output: str) -> int:
+def check_no_new_access_command(existing: str | None, new: str | None, policy_type: str, batch: str | None,
+                                timeout: int, typed: bool, output: str) -> int:
     """PASS iff everything NEW allows, OLD allows too (IAM Access Analyzer's
     CheckNoNewAccess). FAIL comes with a witness request the kernel confirms.
-    Exit 0 PASS, 2 FAIL, 3 UNKNOWN (with the reason), 1 bad input."""
+    Exit 0 PASS, 2 FAIL, 3 UNKNOWN (with the reason), 1 bad input; with
+    --batch the worst line decides (1 if any line has an error)."""
     from .proofs import check_no_new_access
 
+    if batch is not None:
+        if existing is not None or new is not None:
+            raise click.UsageError("--batch reads its pairs from the file: leave out --existing and --new")
+        return _prove_batch("check-no-new-access", batch, timeout, typed, True)
+    if existing is None or new is None:
+        raise click.UsageError("give --existing and --new (or --batch)")
     check = check_no_new_access(_load_policy_text(new, "--new"), _load_policy_text(existing, "--existing"),
                                 policy_type, timeout_ms=timeout * 1000, typed=typed)
     return _report_check(check, output, principals=policy_type != "identity")
@@ -281,14 +292,21 @@ def check_no_public_access_command(policy: str, resource_type: str, timeout: int
 @click.argument("scenario", metavar="SCENARIO.json")
 @click.option("--policy-root", metavar="DIR", help="Policy paths in the scenario may lead anywhere under DIR "
                                                    "(default: only under the scenario's own folder).")
+@click.option("--batch", is_flag=True, help="SCENARIO is JSON lines, one question each, streamed; "
+                                            "one JSON result per line, in order.")
 @proof_options
-def can_be_allowed_command(scenario: str, policy_root: str | None, timeout: int, typed: bool, output: str) -> int:
+def can_be_allowed_command(scenario: str, policy_root: str | None, batch: bool, timeout: int, typed: bool,
+                           output: str) -> int:
     """Can any request the scenario leaves open be allowed by its whole policy
     set? Leave the request's principal, action or resource out (any), or give
     patterns ("arn:aws:s3:::prod-*"); context keys given are fixed. Exit 0
     PROVEN NEVER (with the layers that forbid it), 2 ALLOWED (with a witness
-    request the kernel confirms), 3 UNKNOWN, 1 bad input."""
+    request the kernel confirms), 3 UNKNOWN, 1 bad input; with --batch the
+    worst line decides (1 if any line has an error)."""
     from .proofs import can_be_allowed
+
+    if batch:
+        return _prove_batch("can-be-allowed", scenario, timeout, typed, policy_root_of(policy_root))
 
     data = read_input(scenario)
     where = "<stdin>" if scenario == "-" else scenario
@@ -534,51 +552,44 @@ def _one_line(d) -> str:
     return "\n".join(lines)
 
 
-def _simulate_batch(source: str, root=True) -> int:
-    """One JSON result per input line; a bad line is reported in its result
-    line (and makes the exit code 1), the others still run. Engines are
-    reused for lines with the same policies."""
-    text = decode_text(read_input(source), "<stdin>" if source == "-" else source)
-    lines = text.splitlines()
-    base = None if source == "-" else Path(source).parent
-    engines: dict[str, object] = {}
-    failed = 0
-    out = sys.stdout
-    progress = Progress(TextColumn("simulate"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        console=stderr, transient=True, disable=len(lines) < 1000)
-    with progress:
-        task = progress.add_task("", total=len(lines))
-        for number, line in enumerate(lines, 1):
-            progress.advance(task)
-            if not line.strip():
-                continue
-            try:
-                raw = _json(line, f"line {number}")
-                if not isinstance(raw, dict) or "policies" not in raw or "request" not in raw:
-                    raise InputError("expected a scenario object with policies and request")
-                try:
-                    key = json.dumps(raw["policies"], sort_keys=True)
-                except (TypeError, ValueError, RecursionError):
-                    raise InputError("policies: cannot be read") from None
-                engine = engines.get(key)
-                if engine is None:
-                    engine = engines[key] = compile_policies(raw["policies"], base, root)
-                result = engine.decide(check_request(raw["request"])).to_dict()
-                result.pop("request", None)
-                out.write(json.dumps({"line": number, **result}) + "\n")
-            except IamlogicError as e:
-                failed += 1
-                out.write(json.dumps({"line": number, "error": _bounded(str(e))}) + "\n")
-            except RecursionError:
-                failed += 1
-                out.write(json.dumps({"line": number, "error": "nests too deeply to be read"}) + "\n")
-            except Exception as e:  # a bug: this line's error, and the run goes on
-                failed += 1
-                out.write(json.dumps({"line": number, "error": f"internal error: {type(e).__name__}"}) + "\n")
-    if failed:
-        error_line(f"{failed} of {len(lines)} lines could not be decided (see their \"error\")")
+def _prove_batch(question: str, source: str, timeout: int, typed: bool, root) -> int:
+    """A proof question per input line (iamlogic/batch.py), streamed."""
+    from .batch import BatchCounts, open_stream, prove_stream
+
+    stream = open_stream(source)
+    base = Path.cwd() if source == "-" else Path(source).parent
+    counts = BatchCounts()
+    try:
+        prove_stream(question, stream, sys.stdout, counts, timeout * 1000, typed, base, root)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    sys.stdout.flush()
+    error_line(counts.summary())
+    if counts.errors:
         return ExitCode.TOOL_ERROR
-    return ExitCode.OK
+    if counts.by_kind.get("FAIL"):
+        return ExitCode.BLOCKING
+    return ExitCode.UNDECIDED if counts.by_kind.get("UNKNOWN") else ExitCode.OK
+
+
+def _simulate_batch(source: str, root=True, brief: bool = False) -> int:
+    """One JSON result per input line, in order, streamed (iamlogic/batch.py);
+    a bad line is reported in its result line (and makes the exit code 1),
+    the others still run. The summary counts lines in and out."""
+    from .batch import BatchCounts, open_stream, simulate_stream
+
+    stream = open_stream(source)
+    base = None if source == "-" else Path(source).parent
+    counts = BatchCounts()
+    try:
+        simulate_stream(stream, sys.stdout, counts, base, root, brief)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    sys.stdout.flush()
+    error_line(counts.summary())
+    return ExitCode.TOOL_ERROR if counts.errors else ExitCode.OK
 
 
 # An error message is one line of at most this many characters.

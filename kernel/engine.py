@@ -8,10 +8,11 @@ signature — to the Datalog rules (rules.py), which decide.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from ..errors import ScenarioError
 from ..translator.facts import StatementFacts, statement_facts
 from ..translator.model import Effect, Policy
 from . import conditions, matching
@@ -181,6 +182,17 @@ class Engine:
         signature, result = found
         return Decision(request, caller, result, signature, self._infos, must_allow, notes,
                         lambda: self.trace(request))
+
+    def decide_many(self, requests: Iterable[Request | Mapping]) -> Iterator[Decision]:
+        """The decision for each request, in order, as they are asked for: a
+        stream of any length in flat memory. A bad request raises
+        ScenarioError naming its index (``requests[5].action``)."""
+        for index, request in enumerate(requests):
+            try:
+                yield self.decide(request)
+            except ScenarioError as e:
+                raise ScenarioError(f"requests[{index}].{e.field.removeprefix('request.')}",
+                                    str(e).split(": ", 1)[-1]) from None
 
     def trace(self, request: Request | Mapping) -> Trace:
         """The per-statement evaluation: every matching statement, the

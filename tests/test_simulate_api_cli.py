@@ -128,10 +128,11 @@ def test_cli_batch(tmp_path):
     proc = run("simulate", "--batch", path)
     assert proc.returncode == 1
     results = [json.loads(l) for l in proc.stdout.decode().splitlines()]
-    assert [r["line"] for r in results] == [1, 2, 3, 5]
-    assert [r.get("decision") for r in results] == ["allow", "implicit_deny", None, None]
+    assert [r["line"] for r in results] == [1, 2, 3, 4, 5]  # a blank line too has its line
+    assert [r.get("decision") for r in results] == ["allow", "implicit_deny", None, None, None]
     assert results[1]["blocked_by"] == "identity"
-    assert results[3]["error"].startswith("request.resource:")
+    assert results[3] == {"line": 4, "blank": True}
+    assert results[4]["error"].startswith("request.resource:")
 
 
 def test_simulator_request_and_response():

@@ -1,0 +1,384 @@
+"""Batches: JSON lines in, one JSON line out per input line, in input order,
+streamed — input of any size, memory flat.
+
+A line is one of:
+
+- a self-contained scenario ``{"policies": {...}, "request": {...}}``;
+- a named policy set ``{"policy_set": NAME, "policies": {...}}``, defined once;
+- a request against one ``{"policy_set": NAME, "request": {...}}``;
+- blank (kept as ``{"line": N, "blank": true}``: every line has its answer).
+
+Every line gets exactly one output line carrying its number: the decision,
+the policy set defined, or ``"error"`` naming what is wrong with the line. A
+line longer than ``MAX_LINE_BYTES`` is an error line (its bytes are skipped,
+never held); a last line with no newline that is not JSON is reported as
+cut short. ``BatchCounts`` says how many lines came in and went out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from .errors import IamlogicError, InputError
+from .inputs import MAX_INPUT_BYTES, check_path_text, quote
+from .scenario import check_request, compile_policies
+
+# One line holds one scenario: as large as any single input may be.
+MAX_LINE_BYTES = MAX_INPUT_BYTES
+# Self-contained lines: engines kept for the most recent policy sets seen.
+RECENT_ENGINES = 256
+# Named policy sets defined in one batch.
+MAX_POLICY_SETS = 100_000
+_CHUNK = 1 << 20
+
+
+@dataclass
+class Line:
+    number: int
+    text: str | None  # None when the line could not be read (``error`` says why)
+    error: str | None = None
+    last_unterminated: bool = False
+
+
+@dataclass
+class BatchCounts:
+    lines_in: int = 0
+    lines_out: int = 0
+    errors: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.by_kind.items()))
+        return (f"{self.lines_in} lines in, {self.lines_out} lines out"
+                f"{f' ({kinds})' if kinds else ''}; {self.errors} could not be answered")
+
+
+def open_stream(source: str) -> BinaryIO:
+    """A batch input: ``-`` for standard input, else a regular file (never a
+    device or FIFO: they may never end)."""
+    if source == "-":
+        return sys.stdin.buffer
+    name = check_path_text(source, "<batch>")
+    try:
+        info = os.stat(name)
+    except FileNotFoundError:
+        raise InputError(f"{source}: no such file") from None
+    except OSError as e:
+        raise InputError(f"{source}: cannot read ({e.strerror or type(e).__name__})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{source}: is a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{source}: not a regular file (a device, FIFO or socket is never read)")
+    try:
+        return open(name, "rb", buffering=_CHUNK)  # noqa: SIM115 - the caller closes it
+    except OSError as e:
+        raise InputError(f"{source}: cannot read ({e.strerror or type(e).__name__})") from None
+
+
+def read_lines(stream: BinaryIO, limit: int = MAX_LINE_BYTES) -> Iterator[Line]:
+    """The stream's lines, numbered from 1, each at most ``limit`` bytes of
+    UTF-8 (a leading byte-order mark allowed). An overlong line is consumed
+    up to its newline without being kept and comes out as an error."""
+    number = 0
+    while True:
+        raw = stream.readline(limit + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            size = len(raw)
+            while True:  # skip the rest of this line, a chunk at a time
+                more = stream.readline(_CHUNK)
+                size += len(more)
+                if not more or more.endswith(b"\n"):
+                    break
+            yield Line(number, None, f"longer than the {limit} bytes a line may have ({size} bytes)")
+            continue
+        unterminated = not raw.endswith(b"\n")
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield Line(number, None, f"not UTF-8 text (byte {e.start} of the line)", unterminated)
+            continue
+        yield Line(number, text, None, unterminated)
+
+
+class Simulator:
+    """Decides batch lines: engines compiled once per policy set (named, or
+    the same policies on consecutive self-contained lines)."""
+
+    def __init__(self, base_dir: Path | None = None, root: Path | bool = True, brief: bool = False):
+        self.base_dir, self.root, self.brief = base_dir, root, brief
+        self.named: dict[str, object] = {}
+        self.recent: OrderedDict[str, object] = OrderedDict()
+        # The text of a line up to its request, for lines seen whole before
+        # (see answer_line): the policies' text need not be read again.
+        self.prefixes: OrderedDict[str, object] = OrderedDict()
+
+    def answer_line(self, line: Line) -> dict:
+        """A line's answer. Research batches repeat one policy set's text on
+        every line: ``{"policies": P, "request": R}``. The text up to the
+        last ``"request"`` is a prefix; once a line with that prefix has been
+        read whole and found to be exactly that shape (the key the prefix
+        ends in is the top-level request key), a later line with the same
+        prefix needs only its request read — and only if what follows it is
+        the object's closing brace, so the line is that same shape."""
+        text = line.text
+        cut = text.rfind('"request"')
+        prefix = text[:cut] if cut > 0 and text.startswith('{"policies"') else None
+        if prefix is not None:
+            engine = self.prefixes.get(prefix)
+            if engine is not None:
+                request, ok = _request_after(text, cut)
+                if ok:
+                    self.prefixes.move_to_end(prefix)
+                    return self._decision(engine, request, None)
+        raw = parse(line)
+        out = self.answer(raw)
+        if (prefix is not None and isinstance(raw, dict) and list(raw) == ["policies", "request"]
+                and _request_after(text, cut) == (raw["request"], True)):
+            self.prefixes[prefix] = self._engine_for(raw["policies"])
+            if len(self.prefixes) > RECENT_ENGINES:
+                self.prefixes.popitem(last=False)
+        return out
+
+    def _engine_for(self, policies: object):
+        try:
+            key = repr(policies)  # JSON values: a faithful, fast key (another key order is only another key)
+        except RecursionError:
+            raise InputError("policies: nests too deeply to be read") from None
+        engine = self.recent.get(key)
+        if engine is None:
+            engine = compile_policies(policies, self.base_dir, self.root)
+            self.recent[key] = engine
+            if len(self.recent) > RECENT_ENGINES:
+                self.recent.popitem(last=False)
+        else:
+            self.recent.move_to_end(key)
+        return engine
+
+    def answer(self, raw: object) -> dict:
+        if not isinstance(raw, Mapping):
+            raise InputError(f"expected an object, found {quote(raw)}")
+        name = raw.get("policy_set")
+        if name is not None:
+            if not isinstance(name, str) or not name:
+                raise InputError(f"policy_set: a name is a non-empty string, not {quote(name)}")
+            unknown = [k for k in raw if k not in ("policy_set", "policies", "request")]
+            if unknown:
+                raise InputError(f"{unknown[0]}: unknown field (expected policy_set with policies or request)")
+            if "policies" in raw:
+                if "request" in raw:
+                    raise InputError("a policy_set line either defines the set (policies) or asks (request)")
+                if name not in self.named and len(self.named) >= MAX_POLICY_SETS:
+                    raise InputError(f"policy_set: more than {MAX_POLICY_SETS} named policy sets in one batch")
+                self.named[name] = compile_policies(raw["policies"], self.base_dir, self.root)
+                return {"policy_set": name, "defined": True}
+            if "request" not in raw:
+                raise InputError("a policy_set line needs policies (to define it) or request (to ask)")
+            engine = self.named.get(name)
+            if engine is None:
+                raise InputError(f"policy_set: {quote(name)} is not defined on an earlier line")
+            return self._decision(engine, raw["request"], name)
+        unknown = [k for k in raw if k not in ("policies", "request", "name", "description")]
+        if unknown:
+            raise InputError(f"{unknown[0]}: unknown field (expected policies, request)")
+        if "policies" not in raw or "request" not in raw:
+            raise InputError("expected a scenario object with policies and request "
+                             "(or a policy_set line)")
+        return self._decision(self._engine_for(raw["policies"]), raw["request"], None)
+
+    def _decision(self, engine, request: object, name: str | None) -> dict:
+        decision = engine.decide(check_request(request))
+        if self.brief:
+            out = {"decision": decision.decision, "blocked_by": decision.blocked_by}
+        else:
+            out = decision.to_dict()
+            out.pop("request", None)
+        if name is not None:
+            out = {"policy_set": name, **out}
+        return out
+
+
+_DECODER = json.JSONDecoder()
+_SPACE = " \t\r\n"
+
+
+def _request_after(text: str, cut: int) -> tuple[object, bool]:
+    """The JSON value after the ``"request"`` key at ``cut``, and whether
+    only the object's closing brace (and spaces) follow it."""
+    colon = text.find(":", cut + 9)
+    if colon < 0 or text[cut + 9:colon].strip(_SPACE):
+        return None, False
+    start = colon + 1
+    while start < len(text) and text[start] in _SPACE:
+        start += 1
+    try:
+        value, end = _DECODER.raw_decode(text, start)
+    except (ValueError, RecursionError):
+        return None, False
+    return value, text[end:].strip(_SPACE) == "}"
+
+
+def answer_lines(lines: Iterable[Line], answer: Callable[[Line], dict], counts: BatchCounts,
+                 kind_of: Callable[[dict], str] = lambda out: "answered") -> Iterator[dict]:
+    """One output object per line, in order: ``answer``'s result for the
+    line (``parse`` reads its JSON), or the line's error. Nothing escapes: an
+    unexpected failure is that line's internal error, and the next line is
+    still answered."""
+    for line in lines:
+        counts.lines_in += 1
+        out: dict
+        if line.text is None:
+            out = {"line": line.number, "error": line.error}
+        elif not line.text.strip():
+            out = {"line": line.number, "blank": True}
+        else:
+            try:
+                out = {"line": line.number, **answer(line)}
+            except IamlogicError as e:
+                out = {"line": line.number, "error": _one_line(str(e))}
+            except RecursionError:
+                out = {"line": line.number, "error": "nests too deeply to be read"}
+            except Exception as e:  # noqa: BLE001 - a defect: this line's error; the batch goes on
+                out = {"line": line.number, "error": f"internal error: {type(e).__name__}"}
+        kind = "error" if "error" in out else "blank" if "blank" in out else kind_of(out)
+        counts.by_kind[kind] = counts.by_kind.get(kind, 0) + 1
+        if kind == "error":
+            counts.errors += 1
+        counts.lines_out += 1
+        yield out
+
+
+def parse(line: Line) -> object:
+    try:
+        return json.loads(line.text)
+    except RecursionError:
+        raise InputError("nests too deeply to be read") from None
+    except ValueError as e:
+        if line.last_unterminated:
+            raise InputError(f"not JSON: the input ends inside this line, with no newline — cut short? ({e})") \
+                from None
+        raise InputError(f"not JSON ({e})") from None
+
+
+# Error lines stay short and on one line: scripts read them.
+MAX_MESSAGE_CHARS = 1000
+
+
+def _one_line(message: str) -> str:
+    message = " ".join(message.splitlines())
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS] + f"… ({len(message)} characters)"
+    return message
+
+
+def simulate_stream(stream: BinaryIO, out, counts: BatchCounts, base_dir: Path | None = None,
+                    root: Path | bool = True, brief: bool = False) -> None:
+    """Decide every line of ``stream``, writing one JSON line each to ``out``."""
+    simulator = Simulator(base_dir, root, brief)
+    write = out.write
+    dumps = json.JSONEncoder(ensure_ascii=True).encode
+    kind = lambda o: "defined" if o.get("defined") else "decided"  # noqa: E731
+    for result in answer_lines(read_lines(stream), simulator.answer_line, counts, kind):
+        write(dumps(result) + "\n")
+
+
+# ------------------------------------------------------------ proof batches
+
+QUESTIONS = ("check-no-new-access", "can-be-allowed")
+
+
+class Prover:
+    """Answers proof lines: ``check-no-new-access`` lines are
+    ``{"new": {...}, "existing": {...}, "policy_type": T?}`` (policy objects;
+    a batch never reads a string as a path), ``can-be-allowed`` lines are
+    scenarios (policy paths relative to the batch's folder)."""
+
+    def __init__(self, question: str, timeout_ms: int = 30_000, typed: bool = True,
+                 base_dir: Path | None = None, root: Path | bool = True):
+        if question not in QUESTIONS:
+            raise InputError(f"question: {quote(question)} is not one of {', '.join(QUESTIONS)}")
+        self.question, self.timeout_ms, self.typed = question, timeout_ms, typed
+        self.base_dir, self.root = base_dir, root
+
+    def answer_line(self, line: Line) -> dict:
+        raw = parse(line)
+        if not isinstance(raw, Mapping):
+            raise InputError(f"expected an object, found {quote(raw)}")
+        if self.question == "check-no-new-access":
+            from .proofs import check_no_new_access
+
+            unknown = [k for k in raw if k not in ("new", "existing", "policy_type")]
+            if unknown:
+                raise InputError(f"{unknown[0]}: unknown field (expected new, existing, policy_type)")
+            for name in ("new", "existing"):
+                if not isinstance(raw.get(name), Mapping):
+                    raise InputError(f"{name}: expected a policy object, found {quote(raw.get(name))}")
+            policy_type = raw.get("policy_type", "identity")
+            if not isinstance(policy_type, str):
+                raise InputError(f"policy_type: expected a string, found {quote(policy_type)}")
+            try:
+                check = check_no_new_access(raw["new"], raw["existing"], policy_type, timeout_ms=self.timeout_ms,
+                                            typed=self.typed)
+            except ValueError:
+                raise InputError(f"policy_type: {quote(policy_type)} is not a policy type") from None
+        else:
+            from .proofs import can_be_allowed
+
+            check = can_be_allowed(raw, timeout_ms=self.timeout_ms, typed=self.typed, base_dir=self.base_dir,
+                                   policy_root=self.root if isinstance(self.root, Path) else None)
+        return check.to_dict()
+
+
+def prove_stream(question: str, stream: BinaryIO, out, counts: BatchCounts, timeout_ms: int = 30_000,
+                 typed: bool = True, base_dir: Path | None = None, root: Path | bool = True) -> None:
+    """Answer every line of ``stream`` as ``question``, one JSON line each."""
+    prover = Prover(question, timeout_ms, typed, base_dir, root)
+    for result in answer_lines(read_lines(stream), prover.answer_line, counts, lambda o: o["result"]):
+        out.write(json.dumps(result) + "\n")
+
+
+def answers(lines: Iterable[str | bytes | Mapping], question: str = "simulate", **options) -> Iterator[dict]:
+    """The Python side of ``--batch``: one answer per item, in order — for
+    JSON lines (str or bytes) or objects; ``question`` is ``simulate`` or
+    one of QUESTIONS (options: timeout_ms, typed). Each answer carries its
+    ``line`` (1-based) and is a result or an ``error``."""
+    if question == "simulate":
+        handler = Simulator(brief=options.pop("brief", False)).answer_line
+    else:
+        handler = Prover(question, **options).answer_line
+    counts = BatchCounts()
+    return answer_lines(_as_lines(lines), handler, counts)
+
+
+def _as_lines(items: Iterable[str | bytes | Mapping]) -> Iterator[Line]:
+    for number, item in enumerate(items, 1):
+        if isinstance(item, Mapping):
+            try:
+                text = json.dumps(item)
+            except (TypeError, ValueError, RecursionError) as e:
+                yield Line(number, None, f"not a JSON object ({type(e).__name__})")
+                continue
+        elif isinstance(item, (bytes, bytearray)):
+            try:
+                text = bytes(item).decode("utf-8")
+            except UnicodeDecodeError as e:
+                yield Line(number, None, f"not UTF-8 text (byte {e.start} of the line)")
+                continue
+        elif isinstance(item, str):
+            text = item
+        else:
+            yield Line(number, None, f"expected JSON text or an object, found {quote(item)}")
+            continue
+        yield Line(number, text)

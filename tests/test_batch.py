@@ -1,0 +1,183 @@
+"""Batches (iamlogic/batch.py): every input line gets exactly one output line,
+in order, whatever the input's size or bytes; named policy sets; the
+repeated-policies fast path reads exactly what a whole parse reads."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import iamlogic
+from iamlogic.batch import MAX_LINE_BYTES, Line, Simulator, answers, parse
+from iamlogic.errors import IamlogicError
+
+ACCOUNT = "111122223333"
+IDENTITY = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"},
+    {"Sid": "NoSecret", "Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::b/secret/*"}]}
+
+
+def _request(key: str) -> dict:
+    return {"principal": f"arn:aws:iam::{ACCOUNT}:user/alice", "action": "s3:GetObject",
+            "resource": f"arn:aws:s3:::b/{key}", "resource_account": ACCOUNT}
+
+
+def _run(path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "iamlogic", *args, str(path)], capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_a_file_larger_than_any_buffer_gets_one_line_out_per_line_in(tmp_path):
+    # 50 MB: large policies repeated on every line (as research batches write
+    # them), one line over the per-line cap, one not UTF-8, a blank one, and
+    # a last line cut short. Before streaming, the input was refused whole
+    # (or, earlier, cut at 4 MiB with every later line lost).
+    big = {"Version": "2012-10-17", "Statement": IDENTITY["Statement"] + [
+        {"Sid": f"Filler{i}", "Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::filler-{i}/*"}
+        for i in range(260)]}
+    path = tmp_path / "big.jsonl"
+    expected: dict[int, str] = {}
+    number = 0
+    with path.open("wb") as f:
+        while f.tell() < 50 * 1024 * 1024:
+            number += 1
+            if number == 1000:
+                f.write(b'{"policies": "' + b"x" * (MAX_LINE_BYTES + 10) + b'"}\n')
+                expected[number] = "error"
+            elif number == 1500:
+                f.write(b'{"policies": "\xff"}\n')
+                expected[number] = "error"
+            elif number == 2000:
+                f.write(b"\n")
+                expected[number] = "blank"
+            else:
+                key = "secret/k" if number % 3 == 0 else f"k{number}"
+                f.write(json.dumps({"policies": {"identity": [big]}, "request": _request(key)}).encode() + b"\n")
+                expected[number] = "explicit_deny" if number % 3 == 0 else "allow"
+        number += 1
+        f.write(b'{"policies": {"identity": [')
+        expected[number] = "cut"
+    done = _run(path, "simulate", "--batch", "--brief")
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [o["line"] for o in out] == list(range(1, number + 1))
+    for o in out:
+        want = expected[o["line"]]
+        if want == "error":
+            assert "error" in o
+        elif want == "blank":
+            assert o == {"line": o["line"], "blank": True}
+        elif want == "cut":
+            assert "cut short" in o["error"]
+        else:
+            assert o["decision"] == want, o
+    assert "longer than the" in out[999]["error"] and "not UTF-8" in out[1499]["error"]
+    assert f"{number} lines in, {number} lines out" in done.stderr
+    assert done.returncode == 1  # some lines could not be answered
+
+
+def test_named_policy_sets_are_defined_once_and_asked_by_name():
+    lines = [
+        {"policy_set": "dev", "policies": {"identity": [IDENTITY]}},
+        {"policy_set": "dev", "request": _request("a")},
+        {"policy_set": "dev", "request": _request("secret/a")},
+        {"policy_set": "prod", "request": _request("a")},  # not defined (yet)
+        {"policy_set": "prod", "policies": {"identity": []}},
+        {"policy_set": "prod", "request": _request("a")},
+        {"policy_set": "dev", "policies": {"identity": [IDENTITY]}, "request": _request("a")},
+    ]
+    out = list(answers(lines))
+    assert [o["line"] for o in out] == list(range(1, 8))
+    assert out[0] == {"line": 1, "policy_set": "dev", "defined": True}
+    assert (out[1]["decision"], out[2]["decision"]) == ("allow", "explicit_deny")
+    assert "not defined on an earlier line" in out[3]["error"]
+    assert out[5]["decision"] == "implicit_deny"
+    assert "either defines the set" in out[6]["error"]
+
+
+def test_decide_many_streams_decisions_and_names_a_bad_request():
+    engine = iamlogic.compile({"identity": [IDENTITY]})
+    requests = (_request(f"secret/{i}" if i % 2 else str(i)) for i in range(1000))
+    decisions = [d.decision for d in engine.decide_many(requests)]
+    assert decisions == ["explicit_deny" if i % 2 else "allow" for i in range(1000)]
+    with pytest.raises(iamlogic.ScenarioError) as e:
+        list(engine.decide_many([_request("a"), {**_request("b"), "action": "s3:Get*"}]))
+    assert e.value.field == "requests[1].action"
+
+
+def test_proof_batches_answer_each_line(tmp_path):
+    narrow = {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObject",
+                                                     "Resource": "arn:aws:s3:::b/*"}}
+    wide = {**narrow, "Statement": {**narrow["Statement"], "Action": "s3:Get*"}}
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("\n".join([json.dumps({"new": narrow, "existing": wide}),
+                               json.dumps({"new": wide, "existing": narrow}),
+                               json.dumps({"new": "policy.json", "existing": narrow})]) + "\n")
+    done = _run(path, "check-no-new-access", "--batch")
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [o.get("result") for o in out] == ["PASS", "FAIL", None]
+    assert out[1]["witness"]["action"].lower().startswith("s3:get")
+    assert "expected a policy object" in out[2]["error"]  # a string is never read as a path here
+    assert done.returncode == 1
+    scenario = json.loads(Path("examples/questions/sandbox-admin-iam.json").read_text())
+    out = list(answers([scenario, {**scenario, "request": {"action": "ec2:RunInstances"}}], "can-be-allowed"))
+    assert [o["result"] for o in out] == ["PASS", "FAIL"]
+
+
+# The fast path for repeated policies: whatever the line, the answer is the
+# one a whole parse of that line gives (or both are errors).
+POLICIES = [{"identity": [IDENTITY]}, {"identity": [{**IDENTITY, "Statement": IDENTITY["Statement"][:1]}]}]
+TAILS = ['}', ' }', '}}', '', '} x', ', "request": {}}', ', "name": "n"}', '}\n', ']']
+
+
+@st.composite
+def tricky_lines(draw):
+    policies = draw(st.sampled_from(POLICIES))
+    request = _request(draw(st.sampled_from(["a", "secret/a", "request", '"request": 1'])))
+    if draw(st.booleans()):
+        request["context"] = {"request": draw(st.sampled_from(["request", '"request": {}}', "x"]))}
+    head = json.dumps({"policies": policies})[:-1] + ', "request": '
+    body = json.dumps(request)
+    if draw(st.integers(0, 3)) == 0:
+        body = body[:-1] + ', "request": ' + json.dumps(_request("secret/b")) + "}"
+    return head + body + draw(st.sampled_from(TAILS))
+
+
+def _whole(text: str):
+    try:
+        return Simulator().answer(parse(Line(1, text)))
+    except IamlogicError:
+        return "error"
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(tricky_lines(), min_size=1, max_size=6))
+def test_the_repeated_policies_path_reads_what_a_whole_parse_reads(texts):
+    simulator = Simulator()
+    for text in texts:
+        try:
+            fast = simulator.answer_line(Line(1, text))
+        except IamlogicError:
+            fast = "error"
+        assert fast == _whole(text), text
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.binary(max_size=40), max_size=12))
+def test_every_line_of_any_bytes_gets_one_answer(chunks):
+    import io
+
+    from iamlogic.batch import BatchCounts, simulate_stream
+
+    data = b"\n".join(chunks)
+    out = io.StringIO()
+    counts = BatchCounts()
+    simulate_stream(io.BytesIO(data), out, counts)
+    lines = out.getvalue().splitlines()
+    expected = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    assert len(lines) == expected == counts.lines_in == counts.lines_out
+    assert [json.loads(x)["line"] for x in lines] == list(range(1, expected + 1))
