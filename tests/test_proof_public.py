@@ -209,7 +209,8 @@ def _outsider_requests(policy):
                             *(s.split(":")[4] for s in strings["aws:PrincipalArn"]
                               if s.count(":") >= 5 and len(s.split(":")[4]) == 12 and s.split(":")[4].isdigit()),
                             "999999999999", "123456789012", "100000000000"} if a not in named_accounts]
-    names = sorted({"x", "alice", *(s.rsplit("/", 1)[-1] for s in strings["aws:PrincipalArn"] if "/" in s)})[:4]
+    names = sorted({"x", "alice", *(s.rsplit("/", 1)[-1] for s in strings["aws:PrincipalArn"] if "/" in s)}
+                   - {""})[:4]
     ips = [None, "1.2.3.4", "2001:db8:1::1"] + [e for v in KEYS["aws:SourceIp"][1] for e in _edges(v)]
     ips = [ip for ip in dict.fromkeys(ips)
            if ip is None or not any(ipaddress.ip_address(ip) in n for n in networks)]
