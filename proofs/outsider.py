@@ -53,7 +53,7 @@ class Kind:
     name: str
     principal: str  # with {account}
     fixed: tuple[tuple[str, object], ...]
-    arn_shape: str | None  # a StringLike pattern of its aws:PrincipalArn
+    arn_shape: str  # a StringLike pattern of its aws:PrincipalArn
     has_username: bool = False
     userid_derived: bool = False  # the kernel derives aws:userid from the ARN (root, federated user)
 
@@ -161,11 +161,11 @@ def _deny(clauses: dict) -> dict:
     return {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*", "Condition": clauses}
 
 
-def guards(names: Named, kind: Kind | None) -> list[dict]:
+def guards(names: Named, iam: bool) -> list[dict]:
     """Deny statements that take out of the search exactly the requests no
-    outsider of this kind (None: any) can make: those carrying a value the
-    policy fixes, or an aws:PrincipalArn not of the kind's shape. Only the
-    keys the policy reads get one."""
+    outsider can make: those carrying a value the policy fixes, and for the
+    IAM callers (``iam``: KINDS) a principal type, ARN or account of no such
+    caller. Only the keys the policy reads get one."""
     out = []
     reads = names.keys
     accounts = sorted(names.accounts)
@@ -196,11 +196,15 @@ def guards(names: Named, kind: Kind | None) -> list[dict]:
             out.append(_deny({"ForAnyValue:StringLike": {key: [f"{o}/*" for o in sorted(names.orgs)]}}))
     if "aws:sourceip" in reads and names.networks:
         out.append(_deny({"IpAddress": {"aws:SourceIp": sorted(set(names.networks))}}))
-    if kind is not None and kind.arn_shape and "aws:principalarn" in reads:
-        out.append(_deny({"StringNotLike": {"aws:PrincipalArn": kind.arn_shape}}))
-        out.append(_deny({"ArnNotLike": {"aws:PrincipalArn": kind.arn_shape}}))
-    if kind is not None and "aws:principalaccount" in reads:
+    if iam and "aws:principalarn" in reads:
+        shapes = [k.arn_shape for k in KINDS]
+        out.append(_deny({"StringNotLike": {"aws:PrincipalArn": shapes}}))
+        out.append(_deny({"ArnNotLike": {"aws:PrincipalArn": shapes}}))
+    if iam and "aws:principalaccount" in reads:
         out.append(_deny({"StringNotLike": {"aws:PrincipalAccount": "????????????"}}))
+    if iam and "aws:principaltype" in reads:
+        out.append(_deny({"StringNotEquals": {"aws:PrincipalType": [dict(k.fixed)["aws:PrincipalType"]
+                                                                    for k in KINDS]}}))
     for key in sorted(reads):
         provider, _, claim = key.partition(":")
         if provider not in PUBLIC_PROVIDERS or not claim:
@@ -253,6 +257,25 @@ def web_identity_callers(policy: Policy) -> tuple[list[str], list[str]]:
             else:
                 unreadable.append(value)
     return list(dict.fromkeys(callers)), unreadable
+
+
+def kinds_for(principal: str, context: dict) -> list[Kind]:
+    """The kinds a request found for the IAM callers may be made by, the
+    likeliest first: the one its aws:PrincipalType names, the one whose ARN
+    shape its aws:PrincipalArn has, the one the search asked as, the rest."""
+    values = {k.lower(): v for k, v in context.items()}
+    first = []
+    for kind in KINDS:
+        if values.get("aws:principaltype") == dict(kind.fixed)["aws:PrincipalType"]:
+            first.append(kind)
+    arn = values.get("aws:principalarn")
+    if isinstance(arn, str):
+        first += [k for k in KINDS if re.fullmatch(k.arn_shape.replace("?", ".").replace("*", ".*"), arn)]
+    for kind in KINDS:
+        prefix, _, suffix = kind.principal.partition("{account}")
+        if principal.startswith(prefix) and principal.endswith(suffix):
+            first.append(kind)
+    return list(dict.fromkeys(first + list(KINDS)))
 
 
 _ARN_PARTS = re.compile(r"arn:aws:(iam|sts)::(\d{12}):(.+)")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 import re
 import time
 from collections.abc import Mapping
@@ -253,17 +254,18 @@ def check_no_public_access(policy, resource_type: str = "AWS::S3::Bucket", timeo
     check = _unknown(typed)
     undecided = []
     actions = TRUST_POLICY_ACTIONS if policy_type is PolicyType.TRUST else (f"{service}:*",)
-    for (label, kind, principal, context, derive), action in itertools.product(_outsiders(resource, names), actions):
-        guarded = _guarded(resource, policy_type, names, kind)
-        question = Open([principal], action, None, WITNESS_ACCOUNT, context, derive)
+    engines: dict[str, Engine] = {}
+    for (label, iam, principals, context, derive), action in itertools.product(_outsiders(resource, names), actions):
+        guarded = _guarded(resource, policy_type, names, iam, engines)
+        question = Open(principals, action, None, WITNESS_ACCOUNT, context, derive)
         result = _stack_allows(guarded, question, _left_ms(deadline), typed=typed)
         if result.holds is None:
             undecided.append(f"{label}: {result.why}")
             continue
         if result.holds is False:
             continue
-        if kind is not None:  # the caller's own keys were read apart: one caller must have them all
-            result, question = _as_one_caller(guarded, question, kind, result, names, _left_ms(deadline), typed)
+        if iam:  # the callers' own keys were read apart: one caller must have them all
+            result, question = _as_one_caller(guarded, question, result, names, _left_ms(deadline), typed)
             if result.holds is not True:
                 undecided.append(f"{label}: {result.why}")
                 continue
@@ -289,61 +291,68 @@ def _left_ms(deadline: float) -> int:
 
 
 def _outsiders(resource: Policy, names: "O.Named"):
-    """(label, kind, principal, fixed context, derive_context) per kind of
-    outsider: the anonymous caller and web-identity sessions have their keys
-    derived by the kernel; the IAM callers' own keys are read free."""
+    """(label, whether IAM callers, principals, fixed context, derive_context)
+    per question: the anonymous caller and web-identity sessions with the
+    keys the kernel derives for them; the IAM callers of another account
+    (outsider.KINDS) in one question, their own keys read free."""
     no_identity = {**{k: [] for k in O.ORGANIZATION_KEYS}, "kms:CallerAccount": []}
-    yield "the anonymous caller", None, None, no_identity, True
+    yield "the anonymous caller", False, [None], no_identity, True
     account = O.outsider_account(names)
-    for kind in O.KINDS:
-        context = dict(kind.fixed)
-        context.update({k: [] for k in ("aws:PrincipalServiceName", "aws:PrincipalServiceNamesList")})
-        if not kind.has_username:
-            context["aws:username"] = []
-        yield kind.name, kind, kind.principal.format(account=account), context, False
+    context = {"aws:PrincipalIsAWSService": "false", "aws:PrincipalServiceName": [],
+               "aws:PrincipalServiceNamesList": []}
+    yield ("a caller of another account (" + ", ".join(k.name for k in O.KINDS) + ")", True,
+           [k.principal.format(account=account) for k in O.KINDS], context, False)
     callers, _ = O.web_identity_callers(resource)
     for provider in callers:
-        yield f"a web-identity session of {provider}", None, provider, no_identity, True
+        yield f"a web-identity session of {provider}", False, [provider], no_identity, True
 
 
-def _guarded(resource: Policy, policy_type: PolicyType, names: "O.Named", kind) -> Engine:
+def _guarded(resource: Policy, policy_type: PolicyType, names: "O.Named", iam: bool, engines: dict) -> Engine:
     """The policy with the outsider guards (outsider.guards) added as Denies:
     what it allows of them, an outsider can be allowed."""
-    statements = O.guards(names, kind)
+    statements = O.guards(names, iam)
     if policy_type is PolicyType.TRUST:  # a trust policy has no Resource: it is the role's
         statements = [{k: v for k, v in st.items() if k != "Resource"} for st in statements]
-    if not statements:
-        return compile_policies({"identity": [_ANY_POLICY], "resource": resource})
-    limits = _policy({"Version": "2012-10-17", "Statement": statements}, policy_type, "who an outsider can be")
-    guarded = dataclasses.replace(resource, statements=resource.statements + limits.statements)
-    return compile_policies({"identity": [_ANY_POLICY], "resource": guarded})
+    key = json.dumps(statements, sort_keys=True)
+    if key not in engines:
+        guarded = resource
+        if statements:
+            limits = _policy({"Version": "2012-10-17", "Statement": statements}, policy_type, "who an outsider can be")
+            guarded = dataclasses.replace(resource, statements=resource.statements + limits.statements)
+        engines[key] = compile_policies({"identity": [_ANY_POLICY], "resource": guarded})
+    return engines[key]
 
 
-def _as_one_caller(engine: Engine, question: Open, kind, result: Implication, names, timeout_ms: int,
+def _as_one_caller(engine: Engine, question: Open, result: Implication, names, timeout_ms: int,
                    typed: bool) -> tuple[Implication, Open]:
-    """A request found with the caller's keys free, made by one caller: the
-    principal its aws:PrincipalArn / aws:PrincipalAccount name, with the keys
-    the kernel derives from it; asked again for that caller when the values
-    found do not all hold of it."""
+    """A request found with the callers' own keys free, made by one caller:
+    of the kind its values say (outsider.kinds_for), the principal its
+    aws:PrincipalArn / aws:PrincipalAccount name, with the keys the kernel
+    derives from it; else asked again per kind with everything derived."""
+    deadline = time.monotonic() + timeout_ms / 1000
     found = result.counterexample
     context = {k: v for k, v in found.context.items() if v != []}
-    principal, account = O.caller_of(kind, context, names)
-    derived = {k.lower() for k in O.IDENTITY_KEYS} - (set() if kind.userid_derived else {"aws:userid"})
-    kept = {k: v for k, v in context.items() if k.lower() not in derived}
-    if any(k.lower() == "kms:calleraccount" for k in kept):
-        kept = {k: (account if k.lower() == "kms:calleraccount" else v) for k, v in kept.items()}
-    request = {"principal": principal, "action": found.action, "resource": found.resource, "context": kept,
-               "resource_account": WITNESS_ACCOUNT}
-    if engine.decide(request).decision == "allow":
-        result.counterexample = dataclasses.replace(found, principal=principal, context=kept)
-        return result, Open([principal], question.action, None, WITNESS_ACCOUNT, kept, True)
-    asked = Open([principal], question.action, None, WITNESS_ACCOUNT,
-                 {"kms:CallerAccount": account} if "kms:calleraccount" in names.keys else {}, True)
-    again = _stack_allows(engine, asked, timeout_ms, typed=typed)
-    if again.holds is False:
-        again = Implication(None, why=f"a request is allowed with values of {kind.name}'s own keys "
-                                      f"({_shown(context)}) that no one caller was found to have")
-    return again, asked
+    callers = []
+    for kind in O.kinds_for(found.principal, context):
+        principal, account = O.caller_of(kind, context, names)
+        derived = {k.lower() for k in O.IDENTITY_KEYS} - (set() if kind.userid_derived else {"aws:userid"})
+        kept = {k: v for k, v in context.items() if k.lower() not in derived}
+        if any(k.lower() == "kms:calleraccount" for k in kept):
+            kept = {k: (account if k.lower() == "kms:calleraccount" else v) for k, v in kept.items()}
+        request = {"principal": principal, "action": found.action, "resource": found.resource, "context": kept,
+                   "resource_account": WITNESS_ACCOUNT}
+        if engine.decide(request).decision == "allow":
+            result.counterexample = dataclasses.replace(found, principal=principal, context=kept)
+            return result, Open([principal], question.action, None, WITNESS_ACCOUNT, kept, True)
+        callers.append((principal, account))
+    for principal, account in callers:
+        asked = Open([principal], question.action, None, WITNESS_ACCOUNT,
+                     {"kms:CallerAccount": account} if "kms:calleraccount" in names.keys else {}, True)
+        again = _stack_allows(engine, asked, _left_ms(deadline), typed=typed)
+        if again.holds is not False:
+            return again, asked
+    return Implication(None, why=f"a request is allowed with values of a caller's own keys ({_shown(context)}) "
+                                 "that no one caller was found to have"), question
 
 
 def _shown(context: dict) -> str:
