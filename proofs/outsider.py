@@ -90,6 +90,7 @@ IDENTITY_CLAIMS = ("sub", "aud", "oaud", "id", "user_id", "app_id")
 _ACCOUNT = re.compile(r"(?<!\d)\d{12}(?!\d)")
 _ORG = re.compile(r"\bo-[a-z0-9]{10,32}\b")
 _WILD = re.compile(r"[*?]|\$\{")
+_VARIABLE = re.compile(r"\$\{")
 # The widest address blocks one owner holds (a /8 of IPv4, a /32 of IPv6 is
 # a registry's usual allocation to one network): a wider one names no network.
 _NARROWEST_PUBLIC = {4: 8, 6: 32}
@@ -103,8 +104,11 @@ _FIXED_VALUE_KEYS = ("aws:SourceArn", "aws:SourceVpc", "aws:SourceVpce", "aws:So
 _ACCOUNT_KEYS = ("aws:PrincipalAccount", "aws:SourceAccount", "aws:SourceOwner", "kms:CallerAccount",
                  "s3:DataAccessPointAccount", "aws:userid")
 _ARN_KEYS = ("aws:PrincipalArn", "aws:SourceArn", "s3:DataAccessPointArn", "aws:SourceVpcArn")
+_ARN_KEYS_LOWER = frozenset(k.lower() for k in _ARN_KEYS)
 _ORG_KEYS = ("aws:PrincipalOrgID", "aws:SourceOrgID")
 _ORG_PATH_KEYS = ("aws:PrincipalOrgPaths", "aws:SourceOrgPaths")
+_SHAPES = (("aws:PrincipalOrgID", "o-??????????*"), ("aws:SourceOrgID", "o-??????????*"),
+           ("aws:SourceVpce", "vpce-?*"), ("aws:SourceVpc", "vpc-?*"), ("aws:SourceAccount", "????????????"))
 
 
 @dataclass
@@ -118,6 +122,10 @@ class Named:
     texts: dict[str, set[str]]  # every value per key, patterns too
     networks: list[str]
     keys: set[str]  # the keys the policy reads, lower-cased
+    # Per ARN key, how the policy reads it: as a string (StringLike), as an
+    # ARN (ArnLike) or both. The search reads the two apart (conditions.py),
+    # so each reading gets its guard, and no other.
+    readings: dict[str, tuple[str, ...]]
 
 
 def named(policy: Policy, owner: str) -> Named:
@@ -127,10 +135,12 @@ def named(policy: Policy, owner: str) -> Named:
             texts.append(entry.value)
         for clause in st.condition:
             keys.update(keys_read(clause))
+            # StringEquals and its kin read * and ? as themselves.
+            literal = (clause.operator.base or "").startswith(("StringEquals", "StringNotEquals"))
             for v in clause.values:
                 texts.append(v.text)
                 every.setdefault(clause.key.lower(), set()).add(v.text)
-                if not _WILD.search(v.text):
+                if not (_VARIABLE if literal else _WILD).search(v.text):
                     values.setdefault(clause.key.lower(), set()).add(v.text)
                 if clause.key.lower() == "aws:sourceip":
                     networks += _network(v.text)
@@ -139,7 +149,16 @@ def named(policy: Policy, owner: str) -> Named:
     for key in _ORG_PATH_KEYS:
         for path in values.get(key.lower(), ()):
             orgs.add(path.split("/", 1)[0])
-    return Named(accounts, orgs, values, every, networks, keys)
+    readings = {}
+    for st in policy.statements:
+        for clause in st.condition:
+            key = clause.key.lower()
+            if key in _ARN_KEYS_LOWER:
+                base = clause.operator.base or ""
+                reading = "ArnLike" if base.startswith("Arn") else "StringLike" if base.startswith("String") else None
+                if reading:
+                    readings[key] = tuple(dict.fromkeys(readings.get(key, ()) + (reading,)))
+    return Named(accounts, orgs, values, every, networks, keys, readings)
 
 
 def _network(text: str) -> list[str]:
@@ -179,9 +198,8 @@ def guards(names: Named, iam: bool) -> list[dict]:
     # An ARN key is read apart as a string and as an ARN (conditions.py): each
     # reading gets its guard.
     for key in _ARN_KEYS:
-        if key.lower() in reads:
-            out.append(_deny({"StringLike": {key: [f"arn:*:*:*:{a}:*" for a in accounts]}}))
-            out.append(_deny({"ArnLike": {key: [f"arn:*:*:*:{a}:*" for a in accounts]}}))
+        for operator in names.readings.get(key.lower(), ()):
+            out.append(_deny({operator: {key: [f"arn:*:*:*:{a}:*" for a in accounts]}}))
     if "aws:userid" in reads:
         # A role session's id is ROLEID:SESSION: a role id the policy fixes is the owner's role.
         roles = sorted({v.split(":", 1)[0] + ":*" for v in names.texts.get("aws:userid", ())
@@ -194,12 +212,17 @@ def guards(names: Named, iam: bool) -> list[dict]:
     for key in _ORG_PATH_KEYS:
         if key.lower() in reads and names.orgs:
             out.append(_deny({"ForAnyValue:StringLike": {key: [f"{o}/*" for o in sorted(names.orgs)]}}))
+    # When present, an id has the shape AWS gives it (an organization's
+    # o- and 10 to 32 characters, an endpoint's vpce-…): witnesses look like one.
+    for key, shape in _SHAPES:
+        if key.lower() in reads:
+            out.append(_deny({"Null": {key: "false"}, "StringNotLike": {key: shape}}))
     if "aws:sourceip" in reads and names.networks:
         out.append(_deny({"IpAddress": {"aws:SourceIp": sorted(set(names.networks))}}))
-    if iam and "aws:principalarn" in reads:
+    if iam:
         shapes = [k.arn_shape for k in KINDS]
-        out.append(_deny({"StringNotLike": {"aws:PrincipalArn": shapes}}))
-        out.append(_deny({"ArnNotLike": {"aws:PrincipalArn": shapes}}))
+        for operator in names.readings.get("aws:principalarn", ()):
+            out.append(_deny({operator.replace("Like", "NotLike"): {"aws:PrincipalArn": shapes}}))
     if iam and "aws:principalaccount" in reads:
         out.append(_deny({"StringNotLike": {"aws:PrincipalAccount": "????????????"}}))
     if iam and "aws:principaltype" in reads:
@@ -278,7 +301,15 @@ def kinds_for(principal: str, context: dict) -> list[Kind]:
     return list(dict.fromkeys(first + list(KINDS)))
 
 
-_ARN_PARTS = re.compile(r"arn:aws:(iam|sts)::(\d{12}):(.+)")
+_ARN_PARTS = re.compile(r"arn:aws:(iam|sts)::([^:]{12}):(.+)")
+
+
+def _digits(text: str, names: Named) -> str | None:
+    """An account id for twelve characters the search chose: its digits
+    kept, any other character a 0 (a glob that admits the one admits the
+    other unless it spells a letter there); None when that is a named one."""
+    account = re.sub(r"[^0-9]", "0", text)
+    return None if account in names.accounts else account
 
 
 def caller_of(kind: Kind, context: dict, names: Named) -> tuple[str, str] | None:
@@ -295,11 +326,9 @@ def caller_of(kind: Kind, context: dict, names: Named) -> tuple[str, str] | None
             tail = m.group(3).split("/", 1)
             if len(tail) == 2 and tail[1] and re.fullmatch(r"[\w+=,.@/-]+", tail[1]):
                 name = tail[1]
-            if m.group(2) not in names.accounts:
-                account = m.group(2)
-    if account is None and isinstance(account_value, str) and re.fullmatch(r"\d{12}", account_value) \
-            and account_value not in names.accounts:
-        account = account_value
+            account = _digits(m.group(2), names)
+    if account is None and isinstance(account_value, str) and len(account_value) == 12:
+        account = _digits(account_value, names)
     account = account or outsider_account(names)
     principal = kind.principal.format(account=account)
     if name != "outsider" and principal.endswith("/outsider"):

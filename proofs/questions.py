@@ -249,7 +249,7 @@ def check_no_public_access(policy, resource_type: str = "AWS::S3::Bucket", timeo
     policy_type = PolicyType.TRUST if resource_type == "AWS::IAM::AssumeRolePolicyDocument" else PolicyType.RESOURCE
     resource = _policy(policy, policy_type, "policy")
     names = O.named(resource, WITNESS_ACCOUNT)
-    plain = compile_policies({"identity": [_ANY_POLICY], "resource": resource})
+    plain = compile_policies(_outsiders_own(resource))
     deadline = time.monotonic() + timeout_ms / 1000
     check = _unknown(typed)
     undecided = []
@@ -286,6 +286,13 @@ def check_no_public_access(policy, resource_type: str = "AWS::S3::Bucket", timeo
     return _finish(check, started)
 
 
+def _outsiders_own(resource: Policy) -> dict:
+    """The policy set of a request from outside: the outsider's own identity
+    policy and session policy allow it everything (a federated user's session
+    has only what its session policy allows), the resource's is the policy."""
+    return {"identity": [_ANY_POLICY], "session": _ANY_POLICY, "resource": resource}
+
+
 def _left_ms(deadline: float) -> int:
     return max(1, int((deadline - time.monotonic()) * 1000))
 
@@ -319,7 +326,7 @@ def _guarded(resource: Policy, policy_type: PolicyType, names: "O.Named", iam: b
         if statements:
             limits = _policy({"Version": "2012-10-17", "Statement": statements}, policy_type, "who an outsider can be")
             guarded = dataclasses.replace(resource, statements=resource.statements + limits.statements)
-        engines[key] = compile_policies({"identity": [_ANY_POLICY], "resource": guarded})
+        engines[key] = compile_policies(_outsiders_own(guarded))
     return engines[key]
 
 
