@@ -254,3 +254,30 @@ def test_no_sampled_outsider_is_allowed_where_the_answer_is_pass(policy):
     engine = iamlogic.compile({"identity": [ALLOW_ALL], "resource": policy})
     for request in _outsider_requests(policy):
         assert engine.decide(request).decision != "allow", (policy, request)
+
+
+@pytest.mark.parametrize("principal,action,expected", [
+    # Only principals of the named account may assume it (SEMANTICS §1.4):
+    # the trust policy governs the sts:AssumeRole* actions, not
+    # sts:GetCallerIdentity, which needs no permission.
+    ({"AWS": f"arn:aws:iam::{OWNER}:root"}, "sts:AssumeRole", "PASS"),
+    ({"AWS": "*"}, "sts:AssumeRole", "FAIL"),
+    # A SAML provider the account registered is the owner's identity store.
+    ({"Federated": f"arn:aws:iam::{OWNER}:saml-provider/Okta"}, "sts:AssumeRoleWithSAML", "PASS"),
+])
+def test_a_trust_policy_is_asked_about_the_actions_it_governs(principal, action, expected):
+    policy = {"Version": V, "Statement": [{"Effect": "Allow", "Principal": principal, "Action": action}]}
+    check = check_no_public_access(policy, "AWS::IAM::AssumeRolePolicyDocument")
+    assert check.result == expected, check.to_dict()
+    if expected == "FAIL":
+        assert check.witness["action"] == action
+        assert replays(policy, check.witness, trust=True)
+
+
+def test_a_public_provider_named_without_its_arn_is_unknown_not_pass():
+    # Google's users are anyone; the kernel calls as a provider only by its ARN.
+    policy = {"Version": V, "Statement": [{"Effect": "Allow", "Principal": {"Federated": "accounts.google.com"},
+                                           "Action": "sts:AssumeRoleWithWebIdentity"}]}
+    check = check_no_public_access(policy, "AWS::IAM::AssumeRolePolicyDocument")
+    assert check.result == "UNKNOWN", check.to_dict()
+    assert "accounts.google.com" in check.note
