@@ -31,6 +31,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from ..errors import ScenarioError
 from ..kernel.conditions import keys_read
 from ..kernel.principals import CallerKind, read_caller
 from ..translator.model import Policy, PrincipalKind
@@ -254,31 +255,40 @@ def sub_owners(values) -> list[str]:
     return sorted(out)
 
 
-def web_identity_callers(policy: Policy) -> tuple[list[str], list[str]]:
-    """The public providers' callers the policy's Federated principals name
-    (a provider ARN, or ``*``: then GitHub's, in an account of no one), and
-    the Federated values the kernel cannot call as (a bare provider name)."""
-    callers, unreadable = [], []
+def web_identity_callers(policy: Policy, account: str) -> tuple[list[str], list[str]]:
+    """The public providers' callers the policy's principals take in — a
+    provider ARN its Federated names; for ``*``, ``{"Federated": "*"}`` or a
+    NotPrincipal, GitHub's and every public provider whose claims it reads,
+    registered in ``account`` — and the Federated values the kernel cannot
+    call as (a public provider given by bare name)."""
+    callers, unreadable, open_to_all = [], [], False
     for st in policy.statements:
-        for entry in (st.principal or ()) + (st.not_principal or ()):
+        if st.not_principal is not None:
+            open_to_all = True
+        for entry in st.principal or ():
+            if entry.kind is PrincipalKind.ANY or (entry.value == "*" and entry.kind in (PrincipalKind.AWS,
+                                                                                          PrincipalKind.FEDERATED)):
+                open_to_all = True
+                continue
             if entry.kind is not PrincipalKind.FEDERATED:
                 continue
             value = entry.value
-            if value == "*":
-                callers.append(f"arn:aws:iam::999999999999:oidc-provider/{GITHUB}")
-                continue
             host = value.rsplit("oidc-provider/", 1)[-1] if "oidc-provider/" in value else value
             if host.split("/", 1)[0].lower() not in PUBLIC_PROVIDERS:
                 continue  # the owner's own provider
             try:
                 caller = read_caller(value)
-            except Exception:  # the kernel reads only a provider's ARN as a caller
+            except ScenarioError:  # the kernel reads only a provider's ARN as a caller
                 unreadable.append(value)
                 continue
             if caller.kind is CallerKind.EXTERNAL:
                 callers.append(value)
             else:
                 unreadable.append(value)
+    if open_to_all:
+        read = {k.partition(":")[0] for st in policy.statements for c in st.condition for k in keys_read(c)}
+        callers += [f"arn:aws:iam::{account}:oidc-provider/{host}" for host in PUBLIC_PROVIDERS
+                    if host == GITHUB or host in read]
     return list(dict.fromkeys(callers)), unreadable
 
 

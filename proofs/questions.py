@@ -275,7 +275,7 @@ def check_no_public_access(policy, resource_type: str = "AWS::S3::Bucket", timeo
             check.note = "internal error: the policy alone does not allow the outsider's witness"
         if check.result == "FAIL" or check.note:
             return _finish(check, started)
-    _, unreadable = O.web_identity_callers(resource)
+    _, unreadable = O.web_identity_callers(resource, O.outsider_account(names))
     if undecided:
         check.note = "undecided for " + "; ".join(undecided)
     elif unreadable:
@@ -309,8 +309,8 @@ def _outsiders(resource: Policy, names: "O.Named"):
                "aws:PrincipalServiceNamesList": []}
     yield ("a caller of another account (" + ", ".join(k.name for k in O.KINDS) + ")", True,
            [k.principal.format(account=account) for k in O.KINDS], context, False)
-    callers, _ = O.web_identity_callers(resource)
-    for provider in callers:
+    callers, _ = O.web_identity_callers(resource, account)
+    for provider in callers if resource.policy_type is PolicyType.TRUST else ():  # (they call sts only)
         yield f"a web-identity session of {provider}", False, [provider], no_identity, True
 
 

@@ -281,3 +281,14 @@ def test_a_public_provider_named_without_its_arn_is_unknown_not_pass():
     check = check_no_public_access(policy, "AWS::IAM::AssumeRolePolicyDocument")
     assert check.result == "UNKNOWN", check.to_dict()
     assert "accounts.google.com" in check.note
+
+
+def test_federated_everyone_takes_in_a_public_providers_callers():
+    # {"Federated": "*"} names every identity provider's callers (kernel
+    # reading, kernel/matching.py): GitHub's workflows among them.
+    policy = github_trust({"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}})
+    policy["Statement"][0]["Principal"] = {"Federated": "*"}
+    check = check_no_public_access(policy, "AWS::IAM::AssumeRolePolicyDocument")
+    assert check.result == "FAIL", check.to_dict()
+    assert check.witness["principal"].endswith("oidc-provider/token.actions.githubusercontent.com")
+    assert replays(policy, check.witness, trust=True)
