@@ -9,7 +9,10 @@ Prints, on this machine:
   are documents AWS rejects);
 - equivalence of a 200-statement policy with a semantically refactored copy;
 - can-be-allowed with a fixed caller and action on the generated accounts
-  (bench/account.py, 557 and 6,460 statements).
+  (bench/account.py, 557 and 6,460 statements);
+- check-no-public-access on bucket policies with Principal "*" and seeded
+  random conditions on the keys an outsider chooses or the policy fixes, and
+  on GitHub trust policies.
 
 Run: make bench
 """
@@ -31,7 +34,7 @@ import account  # noqa: E402
 from parse_bench import machine  # noqa: E402
 
 from iamlogic.errors import IamlogicError  # noqa: E402
-from iamlogic.proofs import check_no_new_access, equivalent  # noqa: E402
+from iamlogic.proofs import check_no_new_access, check_no_public_access, equivalent  # noqa: E402
 from iamlogic.proofs.stack import Open, can_be_allowed  # noqa: E402
 from iamlogic.scenario import compile_policies  # noqa: E402
 
@@ -154,6 +157,48 @@ def stack() -> None:
                   f"max {max(times):.0f} ms over 20 questions {answers}")
 
 
+# Condition clauses a public-access question meets: on keys an outsider
+# chooses, and values a policy fixes.
+PUBLIC_CLAUSES = [
+    ("StringEquals", "aws:PrincipalType", "AssumedRole"), ("ArnLike", "aws:PrincipalArn", "arn:aws:iam::*:role/*"),
+    ("IpAddress", "aws:SourceIp", "::/0"), ("NotIpAddress", "aws:SourceIp", "198.51.100.0/24"),
+    ("StringLike", "aws:PrincipalOrgID", "o-*"), ("StringLike", "aws:SourceVpce", "vpce-*"),
+    ("Null", "aws:SourceVpce", "false"), ("StringEquals", "aws:PrincipalAccount", "999999999999"),
+    ("StringEquals", "aws:PrincipalOrgID", "o-abc1234567"), ("StringEquals", "aws:SourceVpce", "vpce-0abc1234"),
+    ("IpAddress", "aws:SourceIp", "203.0.113.0/24"), ("StringLike", "aws:Referer", "https://example.com/*"),
+    ("Bool", "aws:SecureTransport", "true"), ("StringLike", "aws:userid", "AROAEXAMPLEID:*"),
+    ("StringEquals", "aws:SourceAccount", "444455556666"),
+]
+
+
+def public() -> None:
+    rnd = random.Random(7)
+    policies = []
+    for _ in range(40):
+        condition: dict = {}
+        for op, key, value in rnd.sample(PUBLIC_CLAUSES, rnd.randint(1, 3)):
+            condition.setdefault(op, {})[key] = value
+        policies.append(("AWS::S3::Bucket", {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*",
+             "Condition": condition}]}))
+    provider = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+    for sub in (None, "repo:octo-org/*", "repo:*"):
+        condition = {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}
+        if sub:
+            condition["StringLike"] = {"token.actions.githubusercontent.com:sub": sub}
+        policies.append(("AWS::IAM::AssumeRolePolicyDocument", {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity",
+             "Condition": condition}]}))
+    times, answers = [], {}
+    for resource_type, policy in policies:
+        started = time.perf_counter()
+        result = check_no_public_access(policy, resource_type).result
+        times.append((time.perf_counter() - started) * 1000)
+        answers[result] = answers.get(result, 0) + 1
+    print(f"check-no-public-access, {len(policies)} policies: median {statistics.median(times):.1f} ms, "
+          f"p90 {percentile(times, 0.9):.0f} ms, max {max(times):.0f} ms {answers}")
+
+
 def main() -> None:
     print(machine())
     cnna()
@@ -161,6 +206,7 @@ def main() -> None:
     awspolicyequivalence()
     refactor()
     stack()
+    public()
 
 
 if __name__ == "__main__":

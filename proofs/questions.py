@@ -19,6 +19,8 @@ confirms, or UNKNOWN with the reason. A solver timeout is UNKNOWN, never PASS.
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import json
 import re
 import time
 from collections.abc import Mapping
@@ -32,6 +34,7 @@ from ..kernel.rules import LAYER_ORDER
 from ..scenario import PolicyText, check_request, compile_policies, load_policy, policy_root_of, read_scenario
 from ..translator.model import Effect, Policy, PolicyType
 from .engine import WITNESS_ACCOUNT, Implication, implies, representative_callers
+from . import outsider as O
 from .stack import Open, can_be_allowed as _stack_allows
 
 # Policy types whose statements name no principal.
@@ -221,30 +224,23 @@ PUBLIC_RESOURCE_TYPES = {
     "AWS::CloudTrail::EventDataStore": "cloudtrail",
 }
 
-# Keys that describe who the caller is or which network it comes through:
-# an outsider cannot choose them. For the public question they are absent
-# (an empty list is an absent key), or derived from the outsider's identity.
-OUTSIDER_ABSENT_KEYS = (
-    "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:PrincipalServiceName", "aws:PrincipalServiceNamesList",
-    "aws:SourceVpc", "aws:SourceVpce", "aws:SourceVpcArn", "aws:VpcSourceIp", "aws:SourceAccount",
-    "aws:SourceArn", "aws:SourceOrgID", "aws:SourceOrgPaths", "aws:SourceOwner", "aws:CalledVia",
-    "aws:CalledViaFirst", "aws:CalledViaLast", "aws:Ec2InstanceSourceVpc", "aws:Ec2InstanceSourcePrivateIPv4",
-)
-# An address of the public internet no policy names by accident (TEST-NET-2,
-# RFC 5737).
-OUTSIDER_SOURCE_IP = "198.51.100.10"
 _ANY_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+# What a role's trust policy governs (SEMANTICS §1.4): the other sts actions
+# are not the role's to grant (GetCallerIdentity needs no permission at all).
+TRUST_POLICY_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML",
+                        "sts:TagSession", "sts:SetSourceIdentity", "sts:SetContext")
 
 
 def check_no_public_access(policy, resource_type: str = "AWS::S3::Bucket", timeout_ms: int = 30_000,
                            typed: bool = True) -> Check:
     """PASS iff the resource policy grants no access to the public: no
-    anonymous caller, and no caller from an account the policy does not name
-    (whose own policies allow it everything), is allowed any action of the
-    resource type's service, with any values of the keys a caller can choose
-    and an outsider's values of the others (OUTSIDER_ABSENT_KEYS,
-    OUTSIDER_SOURCE_IP) — so conditions such as aws:PrincipalOrgID or
-    aws:SourceVpce restrict, and aws:Referer does not."""
+    outsider (outsider.py: every kind of caller, of every account the policy
+    does not name, whose own policies allow it everything) is allowed any
+    action of the resource type's service, with any values of the keys it
+    can choose — its ARN, account, organization, VPC endpoint, source
+    address, token claims — but the values the policy fixes, which are the
+    owner's. So aws:PrincipalOrgID = o-… or aws:SourceVpce = vpce-…
+    restrict; ``o-*``, ``vpce-*``, aws:Referer or aws:PrincipalType do not."""
     started = time.perf_counter()
     service = PUBLIC_RESOURCE_TYPES.get(resource_type)
     if service is None:
@@ -252,24 +248,123 @@ def check_no_public_access(policy, resource_type: str = "AWS::S3::Bucket", timeo
                                              f"public access (one of {', '.join(sorted(PUBLIC_RESOURCE_TYPES))})")
     policy_type = PolicyType.TRUST if resource_type == "AWS::IAM::AssumeRolePolicyDocument" else PolicyType.RESOURCE
     resource = _policy(policy, policy_type, "policy")
-    mentioned = set(re.findall(r"\b\d{12}\b", " ".join(e.value for st in resource.statements
-                                                          for e in (st.principal or ()) + (st.not_principal or ()))))
-    account = next(a for a in ("999999999999", "999999999998", "999999999997", "999999999996") if a not in mentioned)
-    outsider = f"arn:aws:iam::{account}:user/outsider"
-    engine = compile_policies({"identity": [_ANY_POLICY], "resource": resource})
-    context = {k: [] for k in OUTSIDER_ABSENT_KEYS}
-    context["aws:SourceIp"] = OUTSIDER_SOURCE_IP
+    names = O.named(resource, WITNESS_ACCOUNT)
+    plain = compile_policies(_outsiders_own(resource))
+    deadline = time.monotonic() + timeout_ms / 1000
     check = _unknown(typed)
-    # The anonymous caller, then the outsider (whose calls to KMS carry its
-    # own account as kms:CallerAccount).
-    for principal, caller_account in ((None, []), (outsider, account)):
-        question = Open([principal], f"{service}:*", None, WITNESS_ACCOUNT,
-                        {**context, "kms:CallerAccount": caller_account})
-        result = _stack_allows(engine, question, timeout_ms, typed=typed)
-        if result.holds is not False:
-            break
-    _conclude(check, engine, question, result)
+    undecided = []
+    actions = TRUST_POLICY_ACTIONS if policy_type is PolicyType.TRUST else (f"{service}:*",)
+    engines: dict[str, Engine] = {}
+    for (label, iam, principals, context, derive), action in itertools.product(_outsiders(resource, names), actions):
+        guarded = _guarded(resource, policy_type, names, iam, engines)
+        question = Open(principals, action, None, WITNESS_ACCOUNT, context, derive)
+        result = _stack_allows(guarded, question, _left_ms(deadline), typed=typed)
+        if result.holds is None:
+            undecided.append(f"{label}: {result.why}")
+            continue
+        if result.holds is False:
+            continue
+        if iam:  # the callers' own keys were read apart: one caller must have them all
+            result, question = _as_one_caller(guarded, question, result, names, _left_ms(deadline), typed)
+            if result.holds is not True:
+                undecided.append(f"{label}: {result.why}")
+                continue
+        _conclude(check, guarded, question, result)
+        if check.result == "FAIL" and plain.decide(check.witness).decision != "allow":
+            check.result, check.witness, check.reasons = "UNKNOWN", None, []
+            check.note = "internal error: the policy alone does not allow the outsider's witness"
+        if check.result == "FAIL" or check.note:
+            return _finish(check, started)
+    _, unreadable = O.web_identity_callers(resource, O.outsider_account(names))
+    if undecided:
+        check.note = "undecided for " + "; ".join(undecided)
+    elif unreadable:
+        check.note = (f"the Federated principal {', '.join(map(quote, unreadable))} is a public identity provider "
+                      "given by name, not as its provider ARN: its callers are not encoded")
+    else:
+        check.result = "PASS"
     return _finish(check, started)
+
+
+def _outsiders_own(resource: Policy) -> dict:
+    """The policy set of a request from outside: the outsider's own identity
+    policy and session policy allow it everything (a federated user's session
+    has only what its session policy allows), the resource's is the policy."""
+    return {"identity": [_ANY_POLICY], "session": _ANY_POLICY, "resource": resource}
+
+
+def _left_ms(deadline: float) -> int:
+    return max(1, int((deadline - time.monotonic()) * 1000))
+
+
+def _outsiders(resource: Policy, names: "O.Named"):
+    """(label, whether IAM callers, principals, fixed context, derive_context)
+    per question: the anonymous caller and web-identity sessions with the
+    keys the kernel derives for them; the IAM callers of another account
+    (outsider.KINDS) in one question, their own keys read free."""
+    no_identity = {**{k: [] for k in O.ORGANIZATION_KEYS}, "kms:CallerAccount": []}
+    yield "the anonymous caller", False, [None], no_identity, True
+    account = O.outsider_account(names)
+    context = {"aws:PrincipalIsAWSService": "false", "aws:PrincipalServiceName": [],
+               "aws:PrincipalServiceNamesList": []}
+    yield ("a caller of another account (" + ", ".join(k.name for k in O.KINDS) + ")", True,
+           [k.principal.format(account=account) for k in O.KINDS], context, False)
+    callers, _ = O.web_identity_callers(resource, account)
+    for provider in callers if resource.policy_type is PolicyType.TRUST else ():  # (they call sts only)
+        yield f"a web-identity session of {provider}", False, [provider], no_identity, True
+
+
+def _guarded(resource: Policy, policy_type: PolicyType, names: "O.Named", iam: bool, engines: dict) -> Engine:
+    """The policy with the outsider guards (outsider.guards) added as Denies:
+    what it allows of them, an outsider can be allowed."""
+    statements = O.guards(names, iam)
+    if policy_type is PolicyType.TRUST:  # a trust policy has no Resource: it is the role's
+        statements = [{k: v for k, v in st.items() if k != "Resource"} for st in statements]
+    key = json.dumps(statements, sort_keys=True)
+    if key not in engines:
+        guarded = resource
+        if statements:
+            limits = _policy({"Version": "2012-10-17", "Statement": statements}, policy_type, "who an outsider can be")
+            guarded = dataclasses.replace(resource, statements=resource.statements + limits.statements)
+        engines[key] = compile_policies(_outsiders_own(guarded))
+    return engines[key]
+
+
+def _as_one_caller(engine: Engine, question: Open, result: Implication, names, timeout_ms: int,
+                   typed: bool) -> tuple[Implication, Open]:
+    """A request found with the callers' own keys free, made by one caller:
+    of the kind its values say (outsider.kinds_for), the principal its
+    aws:PrincipalArn / aws:PrincipalAccount name, with the keys the kernel
+    derives from it; else asked again per kind with everything derived."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    found = result.counterexample
+    context = {k: v for k, v in found.context.items() if v != []}
+    callers = []
+    for kind in O.kinds_for(found.principal, context):
+        principal, account = O.caller_of(kind, context, names)
+        derived = {k.lower() for k in O.IDENTITY_KEYS} - (set() if kind.userid_derived else {"aws:userid"})
+        kept = {k: v for k, v in context.items() if k.lower() not in derived}
+        if any(k.lower() == "kms:calleraccount" for k in kept):
+            kept = {k: (account if k.lower() == "kms:calleraccount" else v) for k, v in kept.items()}
+        request = {"principal": principal, "action": found.action, "resource": found.resource, "context": kept,
+                   "resource_account": WITNESS_ACCOUNT}
+        if engine.decide(request).decision == "allow":
+            result.counterexample = dataclasses.replace(found, principal=principal, context=kept)
+            return result, Open([principal], question.action, None, WITNESS_ACCOUNT, kept, True)
+        callers.append((principal, account))
+    for principal, account in callers:
+        asked = Open([principal], question.action, None, WITNESS_ACCOUNT,
+                     {"kms:CallerAccount": account} if "kms:calleraccount" in names.keys else {}, True)
+        again = _stack_allows(engine, asked, _left_ms(deadline), typed=typed)
+        if again.holds is not False:
+            return again, asked
+    return Implication(None, why=f"a request is allowed with values of a caller's own keys ({_shown(context)}) "
+                                 "that no one caller was found to have"), question
+
+
+def _shown(context: dict) -> str:
+    identity = {k.lower() for k in O.IDENTITY_KEYS}
+    return ", ".join(f"{k}={v}" for k, v in context.items() if k.lower() in identity) or "none"
 
 
 def _conclude(check: Check, engine: Engine, question: Open, result: Implication) -> None:

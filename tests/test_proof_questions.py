@@ -100,9 +100,10 @@ def public(condition=None, principal="*", action="s3:GetObject"):
     ({"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}, "*", "FAIL"),              # every address
     ({"StringLike": {"aws:Referer": "https://example.com/*"}}, "*", "FAIL"),  # the caller sends it
     ({"Bool": {"aws:SecureTransport": "true"}}, "*", "FAIL"),                 # any caller can use TLS
-    # An outsider has no organization of ours: the key is absent, so a plain
-    # operator is false (§4) — and an …IfExists one is true: public.
-    ({"StringLike": {"aws:PrincipalOrgID": "*"}}, "*", "PASS"),
+    # An outsider may have an organization of its own (any id but ours), or
+    # none: the key absent, a plain operator is false (§4) — and an
+    # …IfExists one is true: public either way.
+    ({"StringLike": {"aws:PrincipalOrgID": "*"}}, "*", "FAIL"),
     ({"StringLikeIfExists": {"aws:PrincipalOrgID": "o-abc123"}}, "*", "FAIL"),
 ])
 def test_public_access_reads_the_conditions_an_outsider_cannot_meet(condition, principal, expected):
