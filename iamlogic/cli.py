@@ -196,7 +196,7 @@ def proof_options(command):
     """The options every proof question takes."""
     for option in reversed([
         click.option("--timeout", type=click.IntRange(1), default=30, show_default=True,
-                     help="Seconds before UNKNOWN."),
+                     help="Seconds for the whole question, once its policies are read, before UNKNOWN."),
         click.option("--catalogue/--untyped", "typed", default=True, show_default=True,
                      help="Typed (default): actions range over the service catalogue, each on its resource "
                           "types' ARN formats. Untyped: any action and resource strings."),

@@ -269,6 +269,8 @@ def _search(terms: list[Term], accepting, required: list[int], budget: int,
     A term's state is the set of (glob, position) pairs still alive: the union
     of its globs as one automaton, so a glob that died costs nothing more (a
     term may carry hundreds of statements' patterns)."""
+    if deadline is not None:
+        deadline.check()  # thousands of terms take a while to set up
     automata = [[_automaton(g, term.fold) for g in term.globs] for term in terms]
     alphabet = _alphabet(terms)
     start = tuple(frozenset((i, p) for i, a in enumerate(auts) for p in a.start) for auts in automata)

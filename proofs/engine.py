@@ -242,8 +242,9 @@ def _implies(a: Policy, b: Policy, deadline: Deadline, typed: bool) -> Implicati
 
 def _implies_under(a: Policy, b: Policy, values: dict | None, deadline: Deadline, typed: bool) -> Implication:
     """``implies`` with the keys of ``values`` fixed to them (None: none)."""
+    deadline.check()
     statements = [(st.action, st.not_action) for p in (a, b) for st in p.statements]
-    relevant = frozenset().union(*(relevant_actions(st.action, st.not_action)
+    relevant = frozenset().union(*(relevant_actions(st.action, st.not_action, deadline=deadline)
                                    for st in a.statements if st.effect is Effect.ALLOW)) \
         if any(st.effect is Effect.ALLOW for st in a.statements) else frozenset()
     try:

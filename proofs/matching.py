@@ -37,9 +37,11 @@ class ActionClass:
         return self.actions[0]
 
 
-def _expansion(pattern: ActionPattern, catalogue: Catalogue) -> frozenset[str]:
+def _expansion(pattern: ActionPattern, catalogue: Catalogue, deadline: Deadline | None = None) -> frozenset[str]:
     if not getattr(pattern, "names_action", True):
         return frozenset()  # stored by IAM, names no action (SEMANTICS §7)
+    if deadline is not None:
+        deadline.check()  # a pass over the catalogue each: a policy may list thousands
     return _expanded(pattern.text, catalogue)
 
 
@@ -58,7 +60,7 @@ def action_classes(statement_patterns: list[tuple[tuple[ActionPattern, ...] | No
     expansions = []
     for action, not_action in statement_patterns:
         patterns = action if action is not None else not_action or ()
-        matched = frozenset().union(*(_expansion(p, catalogue) for p in patterns)) if patterns else frozenset()
+        matched = frozenset().union(*(_expansion(p, catalogue, deadline) for p in patterns)) if patterns else frozenset()
         expansions.append((matched, not_action is not None))
     by_key: dict[tuple, list[str]] = {}
     for n, full in enumerate(sorted(relevant)):
@@ -117,11 +119,11 @@ def untyped_action_classes(statement_patterns: list[tuple[tuple[ActionPattern, .
 
 
 def relevant_actions(patterns: tuple[ActionPattern, ...] | None, not_patterns: tuple[ActionPattern, ...] | None,
-                     catalogue: Catalogue = CATALOGUE) -> frozenset[str]:
+                     catalogue: Catalogue = CATALOGUE, deadline: Deadline | None = None) -> frozenset[str]:
     """The catalogue's actions a statement's Action (or NotAction) applies to."""
     if patterns is not None:
-        return frozenset().union(*(_expansion(p, catalogue) for p in patterns)) if patterns else frozenset()
-    excluded = frozenset().union(*(_expansion(p, catalogue) for p in not_patterns or ()))
+        return frozenset().union(*(_expansion(p, catalogue, deadline) for p in patterns)) if patterns else frozenset()
+    excluded = frozenset().union(*(_expansion(p, catalogue, deadline) for p in not_patterns or ()))
     return _all_actions(catalogue) - excluded
 
 

@@ -11,10 +11,12 @@ which only the exhaustive product search can tell: it ran 116 s with a
 2 s limit before); and many multi-star action patterns, which untyped mode
 must split into classes; and for can-be-allowed a generated account
 (bench/account.py) of 60 statements, whose first allowed request took 37 s
-to find. The time limit is 1 s; the allowance for CI
-noise is 150 ms on top of the promise: the deadline is checked at every
-step of every search, and what is left is one step and the scheduler of a
-shared machine (measured here: UNKNOWN after 1.03–1.11 s).
+to find. The time limit is 1 s; the allowance for CI noise is 300 ms on
+top of the promise: the deadline is checked at every step of every search,
+and what is left is one step and freeing the search's states — 40–70 ms
+after the deadline on an idle machine (UNKNOWN after 1.03–1.07 s), up to
+0.4 s with a load average of 6 on 2 cores. Before, these questions ran on
+for tens of seconds to minutes.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import account  # noqa: E402  (bench/account.py: the generated account)
 from iamlogic.scenario import compile_policies  # noqa: E402
 
 LIMIT_MS = 1000
-ALLOWANCE_S = 0.15  # CI noise (see above)
+ALLOWANCE_S = 0.3  # CI noise (see above)
 
 
 def _globs(n: int = 15, seed: int = 5) -> list[str]:
