@@ -8,8 +8,9 @@ lock (``serialised``), and no Z3 object outlives it: searches keep their
 Z3 objects only while the lock is held, and those kept with a policy set
 across questions (stack.py) are handed to ``retire`` when the set is freed
 — in whatever thread that happens — and freed under the lock at the next
-question. A thread waiting for the lock waits with its deadline running
-(the time limit is the caller's wall-clock time).
+question. A question's deadline is made once it holds the lock (and has
+read its policies): the time a thread waits for the lock comes on top of
+its time limit, which is the proof's own.
 
 The kernel needs no lock: its pyDatalog logic is per thread (kernel/rules.py).
 """
