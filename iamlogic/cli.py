@@ -19,7 +19,7 @@ from . import __version__
 from .errors import ExitCode, IamlogicError, InputError
 from .inputs import MAX_INPUT_BYTES, decode_text, parse_json, quote, read_bytes, read_stdin, write_text
 from .report import FileResult, render_json, render_sarif, render_text
-from .scenario import PolicyText, check_request, compile_policies, policy_root_of, simulate_one
+from .scenario import PolicyText, policy_root_of, simulate_one
 from .simulator import is_simulator_request
 from .kernel.catalogue import CATALOGUE
 from .translator import FindingType, PolicyType
@@ -198,7 +198,7 @@ def proof_options(command):
     """The options every proof question takes."""
     for option in reversed([
         click.option("--timeout", type=click.IntRange(1), default=30, show_default=True,
-                     help="Seconds before UNKNOWN."),
+                     help="Seconds for the whole question, once its policies are read, before UNKNOWN."),
         click.option("--catalogue/--untyped", "typed", default=True, show_default=True,
                      help="Typed (default): actions range over the service catalogue, each on its resource "
                           "types' ARN formats. Untyped: any action and resource strings."),

@@ -5,7 +5,9 @@ Mirrors kernel/ module for module: matching.py (resource patterns as regexes,
 action classes), conditions.py (a condition clause as a formula), engine.py
 (whether a policy allows: the primitive ``implies``), stack.py (whether a
 whole policy set allows: Engine.decide's side), automata.py (glob automata),
-questions.py (the checks).
+questions.py (the checks); deadline.py (one time limit per question, for
+all its phases) and serial.py (one question at a time per process: Z3 is
+not thread-safe).
 """
 
 from .questions import (

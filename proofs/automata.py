@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import gc
 import re
-import time
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+
+from .deadline import Deadline, Timeout
 
 # Item kinds: ("lit", char) | ("one", class) | ("star", class)
 ANY = "any"  # every character
@@ -254,11 +255,12 @@ def no_cyclic_gc():
 
 def _search(terms: list[Term], accepting, required: list[int], budget: int,
             required_any: list[list[int]] = (), forbidden: list[int] = (),
-            deadline: float | None = None, collect: dict | None = None) -> str | None | bool:
+            deadline: Deadline | None = None, collect: dict | None = None) -> str | None | bool:
     """Breadth-first over the product of every term's automaton: the shortest
     string whose membership vector ``accepting`` admits and in which no term
     of ``forbidden`` holds; None if there is none, False if the budget ran
-    out. A branch is pruned when a term of ``required``, or every term of a
+    out; Timeout once the deadline has passed (checked at every step: with
+    hundreds of terms one state's successors alone take a while). A branch is pruned when a term of ``required``, or every term of a
     group in ``required_any``, can no longer match (its globs, read without
     the term's negation), or when a ``forbidden`` term is certain to hold
     whatever follows. With ``collect``, the search does not stop: every
@@ -267,6 +269,8 @@ def _search(terms: list[Term], accepting, required: list[int], budget: int,
     A term's state is the set of (glob, position) pairs still alive: the union
     of its globs as one automaton, so a glob that died costs nothing more (a
     term may carry hundreds of statements' patterns)."""
+    if deadline is not None:
+        deadline.check()  # thousands of terms take a while to set up
     automata = [[_automaton(g, term.fold) for g in term.globs] for term in terms]
     alphabet = _alphabet(terms)
     start = tuple(frozenset((i, p) for i, a in enumerate(auts) for p in a.start) for auts in automata)
@@ -316,9 +320,11 @@ def _search(terms: list[Term], accepting, required: list[int], budget: int,
             if collect is None:
                 return text
             collect.setdefault(tuple(members(state)), text)
-        if len(seen) > budget or (deadline is not None and len(seen) & 255 == 0 and time.monotonic() > deadline):
+        if len(seen) > budget:
             return False
         for ch in alphabet:
+            if deadline is not None and deadline.expired():
+                raise Timeout()
             nxt = tuple([step(t, s, ch) for t, s in enumerate(state)])
             if nxt not in seen and alive(nxt):
                 seen[nxt] = (state, ch)
@@ -348,12 +354,13 @@ ANY_REQUEST_RESOURCE = Term(((("lit", "*"),),
                               ("one", NOT_COLON), *_SEGMENT, *_SEGMENT, *_SEGMENT, ("star", ANY))))
 
 
-def membership_vectors(terms: list[Term], budget: int = 200_000) -> dict[tuple, str] | bool:
+def membership_vectors(terms: list[Term], budget: int = 200_000,
+                       deadline: Deadline | None = None) -> dict[tuple, str] | bool:
     """Every membership vector (one bool per term) some string of
     ``terms[0]`` has, each with a shortest such string; False if the budget
     ran out."""
     found: dict = {}
-    answer = _search(list(terms), lambda values: values[0], [0], budget, collect=found)
+    answer = _search(list(terms), lambda values: values[0], [0], budget, deadline=deadline, collect=found)
     return False if answer is False else found
 
 
@@ -570,7 +577,7 @@ def _literal_ends(g: Glob) -> tuple[str, str]:
 CANDIDATES = 16
 
 
-def named_by(glob: Glob, within: Term | None = None, deadline: float | None = None) -> str | None | bool:
+def named_by(glob: Glob, within: Term | None = None, deadline: Deadline | None = None) -> str | None | bool:
     """A string of ``glob`` (and of ``within``, when given): the glob with
     each star read as nothing and each one-character class as its first
     realistic character, when that string is one of ``within``'s; otherwise
@@ -639,14 +646,33 @@ def _common(a, b) -> str | None:
 
 
 def find(formats: tuple[Glob, ...] | None, a_allow: list[Term], a_deny: list[Term], b_allow: list[Term],
-         b_deny: list[Term], budget: int = 200_000) -> str | None | bool:
+         b_deny: list[Term], budget: int = 200_000, deadline: Deadline | None = None) -> str | None | bool:
     """A resource in F ∩ (A_allow \\ A_deny) ∩ complement(B_allow \\ B_deny):
-    the string, None if there is none, False if the search budget ran out."""
-    return _find(formats, tuple(a_allow), tuple(a_deny), tuple(b_allow), tuple(b_deny), budget)
+    the string, None if there is none, False if the search budget ran out;
+    Timeout once the deadline has passed."""
+    key = (formats, tuple(a_allow), tuple(a_deny), tuple(b_allow), tuple(b_deny), budget)
+    return _remembered(_FOUND, key, lambda: _find(*key, deadline))
 
 
-@lru_cache(maxsize=4096)
-def _find(formats, a_allow, a_deny, b_allow, b_deny, budget):
+# Answers remembered across questions (the same statements' patterns are
+# asked about again and again), keyed without the deadline: an answer does
+# not depend on it, and a search the deadline stopped raised, leaving no
+# entry.
+_FOUND: dict = {}
+_FOUND_STRINGS: dict = {}
+_REMEMBERED = 4096
+
+
+def _remembered(table: dict, key, compute):
+    answer = table.get(key, _remembered)
+    if answer is _remembered:
+        if len(table) >= _REMEMBERED:
+            table.clear()
+        answer = table[key] = compute()
+    return answer
+
+
+def _find(formats, a_allow, a_deny, b_allow, b_deny, budget, deadline):
     # Patterns the resource must match, one group each: an A-allow (unless
     # one is a NotResource), and — when B denies nothing — the patterns of
     # each of B's NotResource Allows (to escape it, it must be in them).
@@ -679,7 +705,7 @@ def _find(formats, a_allow, a_deny, b_allow, b_deny, budget):
     # the exhaustive search.
     naming = [g for t in (*a_allow, *b_deny) if not t.negated for g in t.globs]
     for glob in naming[:CANDIDATES]:
-        named = named_by(glob, terms[0] if f else None)
+        named = named_by(glob, terms[0] if f else None, deadline)
         if isinstance(named, str) and accepting([member(t, named) for t in terms]):
             return named
     # The format must stay matchable, and each required group.
@@ -689,28 +715,31 @@ def _find(formats, a_allow, a_deny, b_allow, b_deny, budget):
             required_any.append(list(range(f, f + aa)))
     start_b = f + aa + ad
     required_any += [[start_b + i] for i, t in enumerate(b_allow) if t.negated and not b_deny]
-    return _search(terms, accepting, [0] if f else [], budget, required_any=required_any)
+    return _search(terms, accepting, [0] if f else [], budget, required_any=required_any, deadline=deadline)
 
 
-def find_string(terms: tuple[Term, ...], wanted: tuple[bool, ...], budget: int = 200_000) -> str | None | bool:
+def find_string(terms: tuple[Term, ...], wanted: tuple[bool, ...], budget: int = 200_000,
+                deadline: Deadline | None = None) -> str | None | bool:
     """A string whose membership in each term is as ``wanted`` (a condition
     key's value under the truth the solver chose for its clauses); None if
-    there is none, False if the search budget ran out."""
-    return _find_string(tuple(terms), tuple(wanted), budget)
+    there is none, False if the search budget ran out; Timeout once the
+    deadline has passed."""
+    key = (tuple(terms), tuple(wanted), budget)
+    return _remembered(_FOUND_STRINGS, key, lambda: _find_string(*key, deadline))
 
 
-@lru_cache(maxsize=4096)
-def _find_string(terms, wanted, budget):
+def _find_string(terms, wanted, budget, deadline):
     return _search(list(terms), lambda values: list(values) == list(wanted),
-                   [i for i, (term, w) in enumerate(zip(terms, wanted)) if w and not term.negated], budget)
+                   [i for i, (term, w) in enumerate(zip(terms, wanted)) if w and not term.negated], budget,
+                   deadline=deadline)
 
 
 def search_terms(terms: list[Term], accepting, required: list[int], required_any: list[list[int]] = (),
                  forbidden: list[int] = (), budget: int = 200_000,
-                 deadline: float | None = None) -> str | None | bool:
+                 deadline: Deadline | None = None) -> str | None | bool:
     """The shortest string whose membership vector (one bool per term)
-    ``accepting`` admits; None if there is none, False if the budget (or the
-    ``time.monotonic`` deadline) ran out. Terms in ``required`` must match,
+    ``accepting`` admits; None if there is none, False if the budget ran out;
+    Timeout once the deadline has passed. Terms in ``required`` must match,
     and one term of each group in ``required_any``; no term of ``forbidden``
     may."""
     return _search(list(terms), accepting, required, budget, required_any, forbidden, deadline)

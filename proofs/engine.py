@@ -17,7 +17,6 @@ Every request found is replayed through the kernel before it is shown.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 
 import z3
@@ -31,16 +30,14 @@ from ..translator.model import Effect, Policy, PrincipalKind, Variable
 from . import conditions as C
 from . import automata as A
 from . import variables as V
+from .deadline import Deadline, Timeout
+from .serial import serialised
 from .matching import ActionClass, Unsupported, action_classes, relevant_actions, untyped_action_classes
 
 WITNESS_PRINCIPAL = "arn:aws:iam::111122223333:user/witness"
 WITNESS_ACCOUNT = "111122223333"
 # More condition blocks than this in one action class: UNKNOWN, not a guess.
 MAX_CONDITION_BLOCKS = 12
-
-
-class Timeout(Exception):
-    pass
 
 
 @dataclass
@@ -203,53 +200,59 @@ def contained(a: Policy, b: Policy) -> bool:
     return allows_a <= keys_b and denies_b <= keys_a
 
 
-def implies(a: Policy, b: Policy, timeout_ms: int = 30_000, typed: bool = True) -> Implication:
+@serialised
+def implies(a: Policy, b: Policy, deadline: Deadline | int = 30_000, typed: bool = True) -> Implication:
     """Does everything ``a`` allows, ``b`` allow too (typed mode: actions of
     the catalogue, each on its resource types' ARN formats; untyped: any
     action and resource strings; every caller, through representatives of
-    the callers the policies tell apart)?"""
+    the callers the policies tell apart)? ``deadline``: the question's
+    Deadline, or a time limit in milliseconds; past it the answer is
+    undecided."""
     if contained(a, b):
         return Implication(True, why="every Allow of the first policy is in the second, "
                                      "and every Deny of the second is in the first")
+    deadline = Deadline.of(deadline)
     with A.no_cyclic_gc():
-        return _implies(a, b, timeout_ms, typed)
+        try:
+            return _implies(a, b, deadline, typed)
+        except Timeout:
+            return Implication(None, why=deadline.why)
 
 
-def _implies(a: Policy, b: Policy, timeout_ms: int, typed: bool) -> Implication:
-    deadline = time.monotonic() + timeout_ms / 1000
+def _implies(a: Policy, b: Policy, deadline: Deadline, typed: bool) -> Implication:
     everything = [*a.statements, *b.statements]
     keys = V.free_keys(everything)
     if not keys:
-        return _implies_under(a, b, None, deadline, timeout_ms, typed)
+        return _implies_under(a, b, None, deadline, typed)
     # Variables whose keys nothing fixes (variables.py): the first policy
     # widened and the second narrowed over every value, then values in turn
     # (a counterexample under one is a real one; none proves nothing).
     wide, narrow = V.bound(a, wider=True), V.bound(b, wider=False)
     if wide is not None and narrow is not None:
-        result = _implies_under(wide, narrow, None, deadline, timeout_ms, typed)
+        result = _implies_under(wide, narrow, None, deadline, typed)
         if result.holds is True:
             result.why = "contained whatever the values of " + ", ".join(keys)
             return result
     for values in V.assignments(keys, everything):
-        result = _implies_under(a, b, values, deadline, timeout_ms, typed)
+        result = _implies_under(a, b, values, deadline, typed)
         if result.holds is not True:
             return result
     return Implication(None, why=V.tried(keys, everything))
 
 
-def _implies_under(a: Policy, b: Policy, values: dict | None, deadline: float, timeout_ms: int,
-                   typed: bool) -> Implication:
+def _implies_under(a: Policy, b: Policy, values: dict | None, deadline: Deadline, typed: bool) -> Implication:
     """``implies`` with the keys of ``values`` fixed to them (None: none)."""
+    deadline.check()
     statements = [(st.action, st.not_action) for p in (a, b) for st in p.statements]
-    relevant = frozenset().union(*(relevant_actions(st.action, st.not_action)
+    relevant = frozenset().union(*(relevant_actions(st.action, st.not_action, deadline=deadline)
                                    for st in a.statements if st.effect is Effect.ALLOW)) \
         if any(st.effect is Effect.ALLOW for st in a.statements) else frozenset()
     try:
         if typed:
-            classes = action_classes(statements, relevant)
+            classes = action_classes(statements, relevant, deadline=deadline)
         else:
             wanted = [p is a and st.effect is Effect.ALLOW for p in (a, b) for st in p.statements]
-            classes = untyped_action_classes(statements, wanted)
+            classes = untyped_action_classes(statements, wanted, deadline)
     except Unsupported as e:
         return Implication(None, why=str(e))
     result = Implication(True, classes=len(classes))
@@ -265,14 +268,23 @@ def _implies_under(a: Policy, b: Policy, values: dict | None, deadline: float, t
         return Implication(None, why=str(e))
     fixed = RequestContext(values) if values else None
     search = _Search(C.SymbolicContext(elements=_set_elements(a, b), fixed=fixed), deadline, result)
+    try:
+        return _each_class(a, b, callers, classes, values, search)
+    except Timeout:
+        return Implication(None, why=deadline.why, classes=len(classes), solver_calls=result.solver_calls)
+    finally:
+        search.release()
+
+
+def _each_class(a: Policy, b: Policy, callers: list, classes: list, values: dict | None,
+                search: "_Search") -> Implication:
+    result = search.stats
     for (principal, caller), cls in ((c, k) for c in callers for k in classes):
+        search.deadline.check()
         try:
             found = _class_counterexample(a, b, cls, caller, principal, search)
         except Unsupported as e:
             return Implication(None, why=str(e), classes=len(classes), solver_calls=result.solver_calls)
-        except Timeout:
-            return Implication(None, why=f"the solver did not finish within {timeout_ms} ms",
-                               classes=len(classes), solver_calls=result.solver_calls)
         if found is not None:
             found.context.update((k, v) for k, v in (values or {}).items() if v != [])
             result.holds = False
@@ -283,13 +295,6 @@ def _implies_under(a: Policy, b: Policy, values: dict | None, deadline: float, t
 
 # An IAM user name (the characters CreateUser accepts).
 _USER_NAME = re.compile(r"[\w+=,.@-]{1,64}")
-
-
-def _remaining_ms(deadline: float) -> int:
-    left = int((deadline - time.monotonic()) * 1000)
-    if left <= 0:
-        raise Timeout()
-    return left
 
 
 def _set_elements(*policies: Policy) -> dict[str, int]:
@@ -352,7 +357,7 @@ class _Assignments:
     def _next(self) -> None:
         ctx, solver, stats = self.search.ctx, self.solver, self.search.stats
         while True:
-            solver.set("timeout", _remaining_ms(self.search.deadline))
+            solver.set("timeout", self.search.deadline.solver_ms())
             stats.solver_calls += 1
             verdict = solver.check()
             if verdict == z3.unknown:
@@ -365,8 +370,8 @@ class _Assignments:
                 model = self._improve(model)
             strings, refuted = {}, False
             for var, constraints in C.string_constraints(ctx, self.atoms, model).items():
-                _remaining_ms(self.search.deadline)
-                value = A.find_string(tuple(t for _, t, _ in constraints), tuple(w for _, _, w in constraints))
+                value = A.find_string(tuple(t for _, t, _ in constraints), tuple(w for _, _, w in constraints),
+                                      deadline=self.search.deadline)
                 if value is False:
                     raise Timeout()
                 if value is None:  # no string has these memberships: never again
@@ -408,6 +413,7 @@ class _Assignments:
                 continue
             trial = held + [self.names[i] == z3.BoolVal(want)]
             self.search.stats.solver_calls += 1
+            self.solver.set("timeout", self.search.deadline.solver_ms())
             if self.solver.check(*trial) == z3.sat:
                 held, model = trial, self.solver.model()
         return model
@@ -416,11 +422,20 @@ class _Assignments:
 @dataclass
 class _Search:
     ctx: C.SymbolicContext
-    deadline: float
+    deadline: Deadline
     stats: Implication
     blocks: dict = field(default_factory=dict)  # statement id → its condition block formula
     assignments: dict = field(default_factory=dict)  # frozenset of block ids → _Assignments
     memo: dict = field(default_factory=dict)  # stack.py: per statement and caller, what the question fixes
+
+    def release(self) -> None:
+        """Drop every Z3 object now. Each _Assignments points back at its
+        search, a cycle only the cyclic collector would free — in whatever
+        thread it next runs, perhaps while another thread solves (Z3's
+        context is not thread-safe: a crash in Z3_dec_ref)."""
+        self.assignments.clear()
+        self.blocks.clear()
+        self.memo.clear()
 
 
 def _class_counterexample(a: Policy, b: Policy, cls: ActionClass, caller: Caller, principal: str | None,
@@ -473,12 +488,12 @@ def _without_shared(a_allow: list, a_deny: list, b_allow: list, b_deny: list) ->
     return a_allow, a_deny, b_allow, b_deny
 
 
-def _solve(formats, terms, deadline: float, stats: Implication) -> str | None:
+def _solve(formats, terms, deadline: Deadline, stats: Implication) -> str | None:
     """A resource the question admits, or None if there is none; Timeout
     when the search does not finish in time."""
-    _remaining_ms(deadline)
+    deadline.check()
     stats.solver_calls += 1
-    answer = A.find(formats, *terms)
+    answer = A.find(formats, *terms, deadline=deadline)
     if answer is False:
         raise Timeout()
     if answer is not None and formats is not None:

@@ -13,6 +13,7 @@ from ..kernel.catalogue import CATALOGUE, Catalogue
 from ..kernel.request import needs_no_authorization, refused_callers
 from ..translator.model import ActionPattern
 from . import automata as A
+from .deadline import Deadline
 
 
 class Unsupported(Exception):
@@ -36,9 +37,11 @@ class ActionClass:
         return self.actions[0]
 
 
-def _expansion(pattern: ActionPattern, catalogue: Catalogue) -> frozenset[str]:
+def _expansion(pattern: ActionPattern, catalogue: Catalogue, deadline: Deadline | None = None) -> frozenset[str]:
     if not getattr(pattern, "names_action", True):
         return frozenset()  # stored by IAM, names no action (SEMANTICS §7)
+    if deadline is not None:
+        deadline.check()  # a pass over the catalogue each: a policy may list thousands
     return _expanded(pattern.text, catalogue)
 
 
@@ -50,16 +53,19 @@ def _expanded(text: str, catalogue: Catalogue) -> frozenset[str]:
 
 
 def action_classes(statement_patterns: list[tuple[tuple[ActionPattern, ...] | None, tuple[ActionPattern, ...] | None]],
-                   relevant: frozenset[str], catalogue: Catalogue = CATALOGUE) -> list[ActionClass]:
+                   relevant: frozenset[str], catalogue: Catalogue = CATALOGUE,
+                   deadline: Deadline | None = None) -> list[ActionClass]:
     """Split ``relevant`` actions by which statements' Action/NotAction apply
     to them, and by their resource formats."""
     expansions = []
     for action, not_action in statement_patterns:
         patterns = action if action is not None else not_action or ()
-        matched = frozenset().union(*(_expansion(p, catalogue) for p in patterns)) if patterns else frozenset()
+        matched = frozenset().union(*(_expansion(p, catalogue, deadline) for p in patterns)) if patterns else frozenset()
         expansions.append((matched, not_action is not None))
     by_key: dict[tuple, list[str]] = {}
-    for full in sorted(relevant):
+    for n, full in enumerate(sorted(relevant)):
+        if deadline is not None and not n & 1023:
+            deadline.check()  # the whole catalogue, for a free action
         applies = tuple((full in matched) != negated for matched, negated in expansions)
         service, _, name = full.partition(":")
         details = catalogue.action(service, name)
@@ -83,7 +89,7 @@ def single_class(action: str, catalogue: Catalogue = CATALOGUE) -> ActionClass:
 
 def untyped_action_classes(statement_patterns: list[tuple[tuple[ActionPattern, ...] | None,
                                                            tuple[ActionPattern, ...] | None]],
-                           wanted: list[bool] | None = None) -> list[ActionClass]:
+                           wanted: list[bool] | None = None, deadline: Deadline | None = None) -> list[ActionClass]:
     """Untyped mode: every ``service:Name`` string, catalogued or not, split
     by which statements' Action/NotAction apply to it (each class's shortest
     action stands for it). ``wanted``: keep only the classes to which one of
@@ -96,7 +102,7 @@ def untyped_action_classes(statement_patterns: list[tuple[tuple[ActionPattern, .
         # one, case folding could make "ß" match "ss".
         terms.append(A.Term(tuple(A.action_glob(getattr(p, "text", p)) for p in patterns
                                   if getattr(p, "names_action", True)), negated=not_action is not None, fold=True))
-    vectors = A.membership_vectors(terms)
+    vectors = A.membership_vectors(terms, deadline=deadline)
     if vectors is False:
         raise Unsupported("too many distinct action strings to tell apart (untyped mode)")
     # An action the policies spell out stands for its class, as written.
@@ -113,11 +119,11 @@ def untyped_action_classes(statement_patterns: list[tuple[tuple[ActionPattern, .
 
 
 def relevant_actions(patterns: tuple[ActionPattern, ...] | None, not_patterns: tuple[ActionPattern, ...] | None,
-                     catalogue: Catalogue = CATALOGUE) -> frozenset[str]:
+                     catalogue: Catalogue = CATALOGUE, deadline: Deadline | None = None) -> frozenset[str]:
     """The catalogue's actions a statement's Action (or NotAction) applies to."""
     if patterns is not None:
-        return frozenset().union(*(_expansion(p, catalogue) for p in patterns)) if patterns else frozenset()
-    excluded = frozenset().union(*(_expansion(p, catalogue) for p in not_patterns or ()))
+        return frozenset().union(*(_expansion(p, catalogue, deadline) for p in patterns)) if patterns else frozenset()
+    excluded = frozenset().union(*(_expansion(p, catalogue, deadline) for p in not_patterns or ()))
     return _all_actions(catalogue) - excluded
 
 

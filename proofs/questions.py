@@ -14,6 +14,11 @@ confirms, or UNKNOWN with the reason. A solver timeout is UNKNOWN, never PASS.
 - ``can_be_allowed(scenario)``: is any request the scenario leaves open
   allowed by the whole policy set (stack.py)? PASS: proven never, with the
   layers that forbid it; FAIL: a witness request.
+
+Each question has one Deadline (deadline.py) from its ``timeout_ms``, for
+all its phases from the moment its policies are read (reading is linear in
+their size and is not interrupted); at the deadline the answer is UNKNOWN. The questions run one
+at a time in a process (serial.py).
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,8 +37,10 @@ from ..inputs import quote
 from ..kernel.rules import LAYER_ORDER
 from ..scenario import PolicyText, check_request, compile_policies, load_policy, policy_root_of, read_scenario
 from ..translator.model import Effect, Policy, PolicyType
+from .deadline import Deadline
 from .engine import WITNESS_ACCOUNT, Implication, implies, representative_callers
 from . import outsider as O
+from .serial import serialised
 from .stack import Open, can_be_allowed as _stack_allows
 
 # Policy types whose statements name no principal.
@@ -97,9 +103,11 @@ def _replay(found, allowing: Policy, denying: Policy):
     return request, [ref.to_dict() for ref in granted.matched if ref.statement.effect is Effect.ALLOW]
 
 
-def _direction(a: Policy, b: Policy, timeout_ms: int, typed: bool) -> tuple[Implication, tuple | None]:
-    result = implies(a, b, timeout_ms, typed)
+def _direction(a: Policy, b: Policy, deadline: Deadline, typed: bool) -> tuple[Implication, tuple | None]:
+    result = implies(a, b, deadline, typed)
     if result.holds is False:
+        if deadline.expired():  # found, but the replay would run past the deadline
+            return Implication(None, why=deadline.why), None
         replayed = _replay(result.counterexample, a, b)
         if replayed is None:
             return Implication(None, why="internal error: the kernel does not confirm the solver's witness "
@@ -108,6 +116,7 @@ def _direction(a: Policy, b: Policy, timeout_ms: int, typed: bool) -> tuple[Impl
     return result, None
 
 
+@serialised
 def check_no_new_access(new, existing, policy_type: PolicyType | str = PolicyType.IDENTITY,
                         timeout_ms: int = 30_000, typed: bool = True) -> Check:
     """PASS iff everything ``new`` allows, ``existing`` allows too."""
@@ -115,7 +124,8 @@ def check_no_new_access(new, existing, policy_type: PolicyType | str = PolicyTyp
     policy_type = PolicyType(policy_type)
     new_p = _policy(new, policy_type, "new")
     old_p = _policy(existing, policy_type, "existing")
-    return _finish(_one_direction(*_direction(new_p, old_p, timeout_ms, typed), typed), started)
+    deadline = Deadline(timeout_ms)
+    return _finish(_one_direction(*_direction(new_p, old_p, deadline, typed), typed), started)
 
 
 def _one_direction(result: Implication, replayed, typed: bool) -> Check:
@@ -132,17 +142,19 @@ def _one_direction(result: Implication, replayed, typed: bool) -> Check:
     return check
 
 
+@serialised
 def equivalent(a, b, policy_type: PolicyType | str = PolicyType.IDENTITY, timeout_ms: int = 30_000,
                typed: bool = True) -> Check:
     """PASS iff ``a`` and ``b`` allow exactly the same requests; a witness
-    for each direction that differs."""
+    for each direction that differs. Both directions share the time limit."""
     started = time.perf_counter()
     policy_type = PolicyType(policy_type)
     check = _unknown(typed)
     pa, pb = _policy(a, policy_type, "a"), _policy(b, policy_type, "b")
+    deadline = Deadline(timeout_ms)
     results = []
     for label, x, y in (("a allows more than b", pa, pb), ("b allows more than a", pb, pa)):
-        result, replayed = _direction(x, y, timeout_ms, typed)
+        result, replayed = _direction(x, y, deadline, typed)
         results.append(result)
         if result.holds is False:
             request, reasons = replayed
@@ -178,6 +190,7 @@ def _texts(values, field_name: str) -> list[str]:
     return list(values)
 
 
+@serialised
 def check_access_not_granted(policy, actions=None, resources=None,
                              policy_type: PolicyType | str = PolicyType.IDENTITY, timeout_ms: int = 30_000,
                              typed: bool = True) -> Check:
@@ -201,9 +214,10 @@ def check_access_not_granted(policy, actions=None, resources=None,
     limits = _policy({"Version": "2012-10-17", "Statement": scope}, policy_type, "the access asked about")
     scoped = dataclasses.replace(policy, statements=policy.statements + limits.statements)
     nothing = dataclasses.replace(policy, statements=())
+    deadline = Deadline(timeout_ms)
     # The reasons are the Allows that grant the witness: the policy's own
     # statements (the scope adds Denies only).
-    return _finish(_one_direction(*_direction(scoped, nothing, timeout_ms, typed), typed), started)
+    return _finish(_one_direction(*_direction(scoped, nothing, deadline, typed), typed), started)
 
 
 # Resource types whose policies can grant public access, and the service whose
@@ -231,6 +245,7 @@ TRUST_POLICY_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:
                         "sts:TagSession", "sts:SetSourceIdentity", "sts:SetContext")
 
 
+@serialised
 def check_no_public_access(policy, resource_type: str = "AWS::S3::Bucket", timeout_ms: int = 30_000,
                            typed: bool = True) -> Check:
     """PASS iff the resource policy grants no access to the public: no
@@ -250,7 +265,7 @@ def check_no_public_access(policy, resource_type: str = "AWS::S3::Bucket", timeo
     resource = _policy(policy, policy_type, "policy")
     names = O.named(resource, WITNESS_ACCOUNT)
     plain = compile_policies(_outsiders_own(resource))
-    deadline = time.monotonic() + timeout_ms / 1000
+    deadline = Deadline(timeout_ms)
     check = _unknown(typed)
     undecided = []
     actions = TRUST_POLICY_ACTIONS if policy_type is PolicyType.TRUST else (f"{service}:*",)
@@ -258,18 +273,18 @@ def check_no_public_access(policy, resource_type: str = "AWS::S3::Bucket", timeo
     for (label, iam, principals, context, derive), action in itertools.product(_outsiders(resource, names), actions):
         guarded = _guarded(resource, policy_type, names, iam, engines)
         question = Open(principals, action, None, WITNESS_ACCOUNT, context, derive)
-        result = _stack_allows(guarded, question, _left_ms(deadline), typed=typed)
+        result = _stack_allows(guarded, question, deadline, typed=typed)
         if result.holds is None:
             undecided.append(f"{label}: {result.why}")
             continue
         if result.holds is False:
             continue
         if iam:  # the callers' own keys were read apart: one caller must have them all
-            result, question = _as_one_caller(guarded, question, result, names, _left_ms(deadline), typed)
+            result, question = _as_one_caller(guarded, question, result, names, deadline, typed)
             if result.holds is not True:
                 undecided.append(f"{label}: {result.why}")
                 continue
-        _conclude(check, guarded, question, result)
+        _conclude(check, guarded, question, result, deadline)
         if check.result == "FAIL" and plain.decide(check.witness).decision != "allow":
             check.result, check.witness, check.reasons = "UNKNOWN", None, []
             check.note = "internal error: the policy alone does not allow the outsider's witness"
@@ -291,10 +306,6 @@ def _outsiders_own(resource: Policy) -> dict:
     policy and session policy allow it everything (a federated user's session
     has only what its session policy allows), the resource's is the policy."""
     return {"identity": [_ANY_POLICY], "session": _ANY_POLICY, "resource": resource}
-
-
-def _left_ms(deadline: float) -> int:
-    return max(1, int((deadline - time.monotonic()) * 1000))
 
 
 def _outsiders(resource: Policy, names: "O.Named"):
@@ -330,13 +341,12 @@ def _guarded(resource: Policy, policy_type: PolicyType, names: "O.Named", iam: b
     return engines[key]
 
 
-def _as_one_caller(engine: Engine, question: Open, result: Implication, names, timeout_ms: int,
+def _as_one_caller(engine: Engine, question: Open, result: Implication, names, deadline: Deadline,
                    typed: bool) -> tuple[Implication, Open]:
     """A request found with the callers' own keys free, made by one caller:
     of the kind its values say (outsider.kinds_for), the principal its
     aws:PrincipalArn / aws:PrincipalAccount name, with the keys the kernel
     derives from it; else asked again per kind with everything derived."""
-    deadline = time.monotonic() + timeout_ms / 1000
     found = result.counterexample
     context = {k: v for k, v in found.context.items() if v != []}
     callers = []
@@ -355,7 +365,7 @@ def _as_one_caller(engine: Engine, question: Open, result: Implication, names, t
     for principal, account in callers:
         asked = Open([principal], question.action, None, WITNESS_ACCOUNT,
                      {"kms:CallerAccount": account} if "kms:calleraccount" in names.keys else {}, True)
-        again = _stack_allows(engine, asked, _left_ms(deadline), typed=typed)
+        again = _stack_allows(engine, asked, deadline, typed=typed)
         if again.holds is not False:
             return again, asked
     return Implication(None, why=f"a request is allowed with values of a caller's own keys ({_shown(context)}) "
@@ -367,7 +377,7 @@ def _shown(context: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in context.items() if k.lower() in identity) or "none"
 
 
-def _conclude(check: Check, engine: Engine, question: Open, result: Implication) -> None:
+def _conclude(check: Check, engine: Engine, question: Open, result: Implication, deadline: Deadline) -> None:
     """PASS when nothing is allowed; FAIL with the witness the kernel
     confirms (else UNKNOWN, an internal error); UNKNOWN with the reason."""
     if result.holds is False:
@@ -375,6 +385,9 @@ def _conclude(check: Check, engine: Engine, question: Open, result: Implication)
         return
     if result.holds is None:
         check.note = result.why
+        return
+    if deadline.expired():  # found, but the replay would run past the deadline
+        check.note = deadline.why
         return
     found = result.counterexample
     # An empty list is an absent key (kernel/conditions.py): leave those out.
@@ -396,6 +409,7 @@ def _conclude(check: Check, engine: Engine, question: Open, result: Implication)
 _FREE = ("*", None)
 
 
+@serialised
 def can_be_allowed(scenario, timeout_ms: int = 30_000, typed: bool = True, base_dir=None,
                    policy_root=None) -> Check:
     """Is any request the scenario leaves open allowed by its whole policy
@@ -405,12 +419,14 @@ def can_be_allowed(scenario, timeout_ms: int = 30_000, typed: bool = True, base_
     that forbid it; FAIL: ``witness`` is an allowed request. ``scenario``: an
     object, its JSON text, or a pathlib.Path; its policy paths are relative
     to its folder (``base_dir`` for an object) and stay inside it unless
-    ``policy_root`` names a wider one."""
+    ``policy_root`` names a wider one. The layers named after PASS are
+    read within the same time limit (one found undecided says so)."""
     started = time.perf_counter()
     raw, folder = read_scenario(scenario)
     if not isinstance(raw, Mapping) or "policies" not in raw:
         raise ScenarioError("policies", "missing")
     engine = compile_policies(raw["policies"], folder or base_dir, policy_root_of(policy_root))
+    deadline = Deadline(timeout_ms)
     request = raw.get("request") or {}
     if not isinstance(request, Mapping):
         raise ScenarioError("request", "expected an object")
@@ -442,21 +458,21 @@ def can_be_allowed(scenario, timeout_ms: int = 30_000, typed: bool = True, base_
                     else request["resource"], request.get("resource_account"), dict(context),
                     request.get("derive_context", True))
     check = _unknown(typed)
-    result = _stack_allows(engine, question, timeout_ms, typed=typed)
-    _conclude(check, engine, question, result)
+    result = _stack_allows(engine, question, deadline, typed=typed)
+    _conclude(check, engine, question, result, deadline)
     if check.result == "PASS":
-        check.reasons = _forbidding_layers(engine, question, timeout_ms, typed)
+        check.reasons = _forbidding_layers(engine, question, deadline, typed)
     return _finish(check, started)
 
 
-def _forbidding_layers(engine: Engine, question: Open, timeout_ms: int, typed: bool) -> list[dict]:
+def _forbidding_layers(engine: Engine, question: Open, deadline: Deadline, typed: bool) -> list[dict]:
     """The layers that forbid it: each one which, if it allowed everything
     and denied nothing, would let some request through."""
     out = []
     order = sorted(engine.layers, key=lambda l: LAYER_ORDER.index(l.family) if l.family in LAYER_ORDER
                    else len(LAYER_ORDER))
     for layer in order:
-        result = _stack_allows(engine, question, timeout_ms, ignore=frozenset({layer.name}), typed=typed)
+        result = _stack_allows(engine, question, deadline, ignore=frozenset({layer.name}), typed=typed)
         if result.holds is None:
             out.append({"layer": layer.name, "label": layer.label,
                         "why": f"undecided whether {layer.label} forbids it: {result.why}"})

@@ -16,7 +16,6 @@ not restated: the search only finds memberships; the rules say "allow".
 from __future__ import annotations
 
 import json
-import time
 import weakref
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -34,7 +33,9 @@ from ..translator.model import Effect
 from . import automata as A
 from . import conditions as C
 from . import variables as V
-from .engine import EVERYTHING, Implication, Timeout, _Assignments, _remaining_ms, _Search, _set_elements, _term
+from .serial import retire, serialised
+from .deadline import Deadline, Timeout
+from .engine import EVERYTHING, Implication, _Assignments, _Search, _set_elements, _term
 from .matching import ActionClass, Unsupported, action_classes, single_class, untyped_action_classes
 
 
@@ -99,8 +100,28 @@ def _arn_with(service: str | None = None, account: str | None = None, prefix: st
 # The encoded condition blocks and their enumerated assignments, per policy
 # set and per question shape: a research script asking one engine thousands
 # of questions encodes each block once. (Blocks are encoded under the
-# question's fixed context, which the key therefore holds.)
-_SEARCHES: "weakref.WeakKeyDictionary[Engine, dict]" = weakref.WeakKeyDictionary()
+# question's fixed context, which the key therefore holds.) Held by the
+# policy set's identity, weakly: when the set is freed its searches are
+# retired, their Z3 objects freed under the proofs' lock (serial.py).
+_SEARCHES: dict[int, tuple[weakref.ref, "_Searches"]] = {}
+
+
+class _Searches(dict):
+    """One policy set's searches, by question shape."""
+
+    def release(self) -> None:
+        for search in self.values():
+            search.release()
+        self.clear()
+
+
+def _searches_of(engine: Engine) -> _Searches:
+    key = id(engine)
+    held = _SEARCHES.get(key)
+    if held is None or held[0]() is not engine:
+        held = _SEARCHES[key] = (weakref.ref(engine, lambda _, key=key: retire(_SEARCHES.pop(key, (0, None))[1])),
+                                 _Searches())
+    return held[1]
 
 
 def _search_for(engine: Engine, question: Open) -> _Search:
@@ -108,31 +129,37 @@ def _search_for(engine: Engine, question: Open) -> _Search:
     # caller where it is kept (statement entries, assignments of blocks that
     # read the caller's keys), and the rest is shared.
     key = (json.dumps(question.context, sort_keys=True, default=str), question.derive_context)
-    searches = _SEARCHES.setdefault(engine, {})
+    searches = _searches_of(engine)
     search = searches.get(key)
     if search is None:
         if len(searches) > 256:
-            searches.clear()
+            searches.release()
         # Set operators need as many values per key as there are qualified
         # clauses on it (conditions.py): read off every policy of the set.
         elements = _set_elements(*(p for layer in engine.layers for _, p in layer.policies))
-        search = searches[key] = _Search(C.SymbolicContext(elements=elements), 0.0, Implication(False))
+        search = searches[key] = _Search(C.SymbolicContext(elements=elements), Deadline(0), Implication(False))
     elif len(search.memo) > MAX_MEMO:  # a script asking about thousands of callers
         search.memo.clear()
     return search
 
 
-def can_be_allowed(engine: Engine, question: Open, timeout_ms: int = 30_000,
+@serialised
+def can_be_allowed(engine: Engine, question: Open, deadline: Deadline | int = 30_000,
                    ignore: frozenset[str] = frozenset(), typed: bool = True) -> Implication:
     """``holds`` True: some request is allowed (``counterexample`` is it, as
     a Found); False: none is; None: undecided (``why``). Layers in ``ignore``
     are read as allowing everything and denying nothing (to name the layer
-    that forbids). ``typed`` False: actions and resources are any strings."""
+    that forbids). ``typed`` False: actions and resources are any strings.
+    ``deadline``: the question's Deadline, or a time limit in milliseconds."""
+    deadline = Deadline.of(deadline)
     with A.no_cyclic_gc():
-        keys = _free_keys(engine, question)
-        if not keys:
-            return _can_be_allowed(engine, question, timeout_ms, ignore, typed)
-        return _with_free_variables(engine, question, keys, timeout_ms, ignore, typed)
+        try:
+            keys = _free_keys(engine, question)
+            if not keys:
+                return _can_be_allowed(engine, question, deadline, ignore, typed)
+            return _with_free_variables(engine, question, keys, deadline, ignore, typed)
+        except Timeout:
+            return Implication(None, why=deadline.why)
 
 
 def _free_keys(engine: Engine, question: Open) -> list[str]:
@@ -151,23 +178,14 @@ def _free_keys(engine: Engine, question: Open) -> list[str]:
 _variable_keys: "weakref.WeakKeyDictionary[Engine, list[str]]" = weakref.WeakKeyDictionary()
 
 
-def _with_free_variables(engine: Engine, question: Open, keys: list[str], timeout_ms: int,
+def _with_free_variables(engine: Engine, question: Open, keys: list[str], deadline: Deadline,
                          ignore: frozenset[str], typed: bool) -> Implication:
     """variables.py: never, when nothing is allowed even with every policy
     read as widely as any values make it; allowed, when a request is under
     one of the values tried; else undecided."""
-    deadline = time.monotonic() + timeout_ms / 1000
-    try:
-        return _decide_free_variables(engine, question, keys, deadline, ignore, typed)
-    except Timeout:
-        return Implication(None, why=f"the solver did not finish within {timeout_ms} ms")
-
-
-def _decide_free_variables(engine: Engine, question: Open, keys: list[str], deadline: float,
-                           ignore: frozenset[str], typed: bool) -> Implication:
     wide = _wide(engine)
     if wide is not None:
-        result = _can_be_allowed(wide, question, _remaining_ms(deadline), ignore, typed)
+        result = _can_be_allowed(wide, question, deadline, ignore, typed)
         if result.holds is False:
             result.why = "never, whatever the values of " + ", ".join(keys)
             return result
@@ -175,7 +193,7 @@ def _decide_free_variables(engine: Engine, question: Open, keys: list[str], dead
     for values in V.assignments(keys, everything):
         asked = Open(question.principals, question.action, question.resource, question.resource_account,
                      {**question.context, **values}, question.derive_context)
-        result = _can_be_allowed(engine, asked, _remaining_ms(deadline), ignore, typed)
+        result = _can_be_allowed(engine, asked, deadline, ignore, typed)
         if result.holds is not False:
             return result
     return Implication(None, why=V.tried(keys, everything))
@@ -197,9 +215,9 @@ def _wide(engine: Engine) -> Engine | None:
 _bounds: "weakref.WeakKeyDictionary[Engine, Engine | None]" = weakref.WeakKeyDictionary()
 
 
-def _can_be_allowed(engine: Engine, question: Open, timeout_ms: int, ignore: frozenset[str],
+def _can_be_allowed(engine: Engine, question: Open, deadline: Deadline, ignore: frozenset[str],
                     typed: bool) -> Implication:
-    deadline = time.monotonic() + timeout_ms / 1000
+    deadline.check()
     result = Implication(False)
     search = _search_for(engine, question)
     search.deadline, search.stats = deadline, result
@@ -211,13 +229,15 @@ def _can_be_allowed(engine: Engine, question: Open, timeout_ms: int, ignore: fro
             statements = [(st.action, st.not_action) for facts in engine._facts.values() for st in facts]
             if typed:
                 relevant = frozenset(a.lower() for a in CATALOGUE.expand(question.action or "*"))
-                classes = action_classes(statements, relevant) if relevant else []
+                classes = action_classes(statements, relevant, deadline=deadline) if relevant else []
             elif question.action is None:
-                classes = untyped_action_classes(statements + _SPECIAL_ACTION_PATTERNS)
+                classes = untyped_action_classes(statements + _SPECIAL_ACTION_PATTERNS, deadline=deadline)
             else:  # a pattern: the classes inside it
                 classes = untyped_action_classes(statements + _SPECIAL_ACTION_PATTERNS + [((question.action,), None)],
-                                                 [False] * (len(statements) + len(_SPECIAL_ACTION_PATTERNS)) + [True])
+                                                 [False] * (len(statements) + len(_SPECIAL_ACTION_PATTERNS)) + [True],
+                                                 deadline)
         for principal in question.principals:
+            deadline.check()
             caller = read_caller(principal)
             exempt = any(needs_no_authorization(cls.representative) for cls in classes)
             may = search.memo.get(("may", principal, ignore, exempt))
@@ -226,6 +246,7 @@ def _can_be_allowed(engine: Engine, question: Open, timeout_ms: int, ignore: fro
             if not may:
                 continue
             for cls in classes:
+                deadline.check()
                 found = _class_allowed(engine, question, principal, caller, cls, search, ignore)
                 if found is not None:
                     result.holds = True
@@ -233,9 +254,6 @@ def _can_be_allowed(engine: Engine, question: Open, timeout_ms: int, ignore: fro
                     return result
     except Unsupported as e:
         return Implication(None, why=str(e), solver_calls=result.solver_calls)
-    except Timeout:
-        return Implication(None, why=f"the solver did not finish within {timeout_ms} ms",
-                           solver_calls=result.solver_calls)
     return result
 
 
@@ -382,12 +400,15 @@ class _ClassSearch:
         bits = engine._bits
         has_boundary = bool(self.applies & bits.get("boundary", 0))
         entries, seen = [], set()
+        deadline = search.deadline
         try:
             for layer, candidates in engine._candidates(self.action):
                 bit = bits[layer]
                 if not self.applies & bit or layer in ignore:
                     continue
-                for st in candidates:
+                for n, st in enumerate(candidates):
+                    if not n & 255:
+                        deadline.check()  # thousands of statements, each encoded once
                     # What a statement is for this caller does not change from
                     # one question to the next (the search is kept per question
                     # shape); for most statements, nor from caller to caller.
@@ -548,7 +569,7 @@ class _ClassSearch:
         k = 0
         while (assignment := assignments.get(k)) is not None:
             k += 1
-            _remaining_ms(self.search.deadline)
+            self.search.deadline.check()
             active = _holding(entries, assignment.truth)
             answer = candidate if self.allowed_at(candidate, active) else self.resource_for(active)
             if answer is not None:

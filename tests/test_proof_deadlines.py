@@ -1,0 +1,116 @@
+"""A timeout is UNKNOWN at the deadline (proofs/deadline.py): every question
+kind, typed and untyped, asked a question built to run for minutes,
+answers UNKNOWN within 10% + 100 ms of its time limit — one deadline for
+all of a question's phases (the action split, every solver call and
+automaton search, both directions of ``equivalent``), never a fresh limit
+per phase.
+
+The questions: many overlapping multi-star S3 globs in one statement
+against the same globs, one statement each, in reverse (the same access,
+which only the exhaustive product search can tell: it ran 116 s with a
+2 s limit before); and many multi-star action patterns, which untyped mode
+must split into classes; and for can-be-allowed a generated account
+(bench/account.py) of 60 statements, whose first allowed request took 37 s
+to find. The time limit is 1 s; the allowance for CI noise is 300 ms on
+top of the promise: the deadline is checked at every step of every search,
+and what is left is one step and freeing the search's states — 40–70 ms
+after the deadline on an idle machine (UNKNOWN after 1.03–1.07 s), up to
+0.4 s with a load average of 6 on 2 cores. Before, these questions ran on
+for tens of seconds to minutes.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from iamlogic.proofs import (can_be_allowed, check_access_not_granted, check_no_new_access, check_no_public_access,
+                             equivalent)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+import account  # noqa: E402  (bench/account.py: the generated account)
+from iamlogic.scenario import compile_policies  # noqa: E402
+
+LIMIT_MS = 1000
+ALLOWANCE_S = 0.3  # CI noise (see above)
+
+
+def _globs(n: int = 15, seed: int = 5) -> list[str]:
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(n):
+        parts = ["".join(rnd.choice("abc") for _ in range(2)) for _ in range(4)]
+        out.append("arn:aws:s3:::" + "*".join(parts) + "*/" + "*".join(parts[::-1]) + "*")
+    return out
+
+
+GLOBS = _globs()
+
+
+def _statements(resources, effect="Allow", split=False, principal=False):
+    out = ([{"Effect": effect, "Action": "s3:GetObject", "Resource": r} for r in resources] if split
+           else [{"Effect": effect, "Action": "s3:GetObject", "Resource": list(resources)}])
+    for st in out:
+        if principal:
+            st["Principal"] = "*"
+    return out
+
+
+def _policy(*statements) -> dict:
+    return {"Version": "2012-10-17", "Statement": [st for group in statements for st in group]}
+
+
+ONE = _policy(_statements(GLOBS))
+SPLIT = _policy(_statements(GLOBS[::-1], split=True))
+# Everything it allows it denies again, statement by statement.
+TAKEN_BACK = _policy(_statements(GLOBS), _statements(GLOBS[::-1], effect="Deny", split=True))
+
+
+def _action_globs(n: int = 20, seed: int = 3) -> list[str]:
+    rnd = random.Random(seed)
+    return ["s3:" + "*".join("".join(rnd.choice("abcd") for _ in range(2)) for _ in range(3)) + "*" for _ in range(n)]
+
+
+PUBLIC_ACTIONS = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": "*", "Action": a, "Resource": "arn:aws:s3:::b/*"} for a in _action_globs(30)]}
+IDENTITY_ACTIONS = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": a, "Resource": "arn:aws:s3:::b/*"} for a in _action_globs(30)]}
+
+ACCOUNT = account.policies(60)
+
+QUESTIONS = {
+    "check-no-new-access typed": lambda: check_no_new_access(ONE, SPLIT, timeout_ms=LIMIT_MS),
+    "check-no-new-access untyped": lambda: check_no_new_access(ONE, SPLIT, timeout_ms=LIMIT_MS, typed=False),
+    "equivalent": lambda: equivalent(ONE, SPLIT, timeout_ms=LIMIT_MS),
+    "check-access-not-granted": lambda: check_access_not_granted(TAKEN_BACK, actions=["s3:GetObject"],
+                                                                 timeout_ms=LIMIT_MS),
+    "check-no-public-access untyped": lambda: check_no_public_access(PUBLIC_ACTIONS, timeout_ms=LIMIT_MS,
+                                                                     typed=False),
+    "can-be-allowed": lambda: can_be_allowed({"policies": ACCOUNT}, timeout_ms=LIMIT_MS),
+    "can-be-allowed untyped": lambda: can_be_allowed({"policies": {"identity": [IDENTITY_ACTIONS]}},
+                                                     timeout_ms=LIMIT_MS, typed=False),
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def catalogue_read():
+    """The service catalogue and the readers' grammars are built once per
+    process (0.8 s and 0.7 s cold) and a question's clock starts once its
+    policies are read: build them first, so that the figure is the proof's."""
+    compile_policies(ACCOUNT)
+    can_be_allowed({"policies": {"identity": [{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "*", "Resource": "*"}]}]}})
+
+
+@pytest.mark.parametrize("kind", sorted(QUESTIONS))
+def test_a_question_that_runs_for_minutes_is_unknown_at_its_deadline(kind):
+    started = time.monotonic()
+    check = QUESTIONS[kind]()
+    elapsed = time.monotonic() - started
+    assert check.result == "UNKNOWN", (check.result, check.witness)
+    assert f"did not finish within {LIMIT_MS} ms" in check.note
+    assert elapsed <= LIMIT_MS / 1000 * 1.1 + 0.1 + ALLOWANCE_S, f"{kind}: UNKNOWN only after {elapsed:.2f} s"
