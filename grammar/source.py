@@ -18,6 +18,7 @@ from typing import Any
 from lark import Token, Tree
 from lark.exceptions import LarkError
 
+from ..errors import QUOTE_CHARS, quote
 from . import lark_parser
 
 JsonPath = tuple[str | int, ...]
@@ -52,6 +53,8 @@ def json_path(path: JsonPath) -> str:
     for step in path:
         if isinstance(step, int):
             out.append(f"[{step}]")
+        elif len(step) > QUOTE_CHARS:  # a key from the input: never echoed whole
+            out.append(f"[{quote(step)}]")
         elif step.isidentifier():
             out.append(f".{step}")
         else:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from .translator import Finding, FindingType, Policy, PolicyType, read_policy
 from .translator.catalogue_checks import catalogue_findings
-from .translator.findings import AwsError, AwsStage, Location
+from .translator.findings import AwsError, AwsStage, CappedFindings, Location
 from .translator.reader import IAM_TYPES
 from .errors import PolicyError, UsageError
 from .inputs import quote
@@ -26,7 +26,11 @@ def validate(
     raises on bad input."""
     policy, findings = _read(document, _policy_type(policy_type), name)
     if catalogue and policy is not None:
-        findings = findings + catalogue_findings(policy)
+        # One cap over both: at most MAX_FINDINGS per document, the rest counted.
+        capped = CappedFindings(name)
+        capped.extend(findings)
+        capped.extend(catalogue_findings(policy))
+        findings = capped.findings()
     return findings
 
 
