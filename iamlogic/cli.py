@@ -47,6 +47,11 @@ def app() -> None:
 
 
 POLICY_TYPES = click.Choice([t.value for t in PolicyType])
+# Rows `actions` lists at most: the whole catalogue several times over.
+MAX_ACTION_ROWS = 100_000
+# Engines `simulate --batch` keeps for lines with the same policies: a batch
+# of lines each with its own policies must not keep one engine per line.
+MAX_BATCH_ENGINES = 64
 
 
 @app.command()
@@ -147,9 +152,16 @@ def simulate(scenario: str, explain: bool, output: str, batch: bool, policy_root
 def actions(patterns: tuple[str, ...], output: str) -> int:
     """List the actions of the AWS service catalogue an Action pattern
     matches (s3:Get*, *:Describe*, ...), with their access level."""
+    # Patterns × the catalogue: bounded before a row is built (each "*" is
+    # every action of the catalogue).
+    expansions = [(pattern, CATALOGUE.expand(pattern)) for pattern in patterns]
+    listed = sum(len(found) for _, found in expansions)
+    if listed > MAX_ACTION_ROWS:
+        raise InputError(f"PATTERN...: {len(patterns):,} patterns match {listed:,} actions in all, more than the "
+                         f"{MAX_ACTION_ROWS:,} one listing holds")
     rows = []
-    for pattern in patterns:
-        for full in CATALOGUE.expand(pattern):
+    for pattern, found in expansions:
+        for full in found:
             service, _, name = full.partition(":")
             details = CATALOGUE.action(service, name) or {}
             rows.append({"pattern": pattern, "action": full, "access_level": details.get("accessLevel"),
@@ -578,6 +590,8 @@ def _simulate_batch(source: str, root=True) -> int:
                     raise InputError("policies: cannot be read") from None
                 engine = engines.get(key)
                 if engine is None:
+                    if len(engines) >= MAX_BATCH_ENGINES:
+                        engines.clear()  # a cache: dropping it costs a compile, never an answer
                     engine = engines[key] = compile_policies(raw["policies"], base, root)
                 result = engine.decide(check_request(raw["request"])).to_dict()
                 result.pop("request", None)

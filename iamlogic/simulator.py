@@ -67,8 +67,10 @@ def scenarios(raw: Mapping) -> tuple[dict, list[dict]]:
     actions = _strings(raw, "ActionNames")
     resources = _strings(raw, "ResourceArns") if raw.get("ResourceArns") else ["*"]
     if len(actions) * len(resources) > MAX_REQUESTS:
-        raise ScenarioError("ActionNames", f"{len(actions)} actions × {len(resources)} resources is more than the "
-                                           f"{MAX_REQUESTS} requests one simulation decides")
+        raise ScenarioError("ActionNames × ResourceArns",
+                            f"{len(actions):,} actions × {len(resources):,} resources make "
+                            f"{len(actions) * len(resources):,} requests, more than the {MAX_REQUESTS:,} one "
+                            "simulation decides (split the request)")
     requests = [{"principal": caller, "action": a, "resource": r, "resource_account": account, "context": context}
                 for a in actions for r in resources]
     return policies, requests
