@@ -67,8 +67,8 @@ def scenarios(raw: Mapping) -> tuple[dict, list[dict]]:
     actions = _strings(raw, "ActionNames")
     resources = _strings(raw, "ResourceArns") if raw.get("ResourceArns") else ["*"]
     if len(actions) * len(resources) > MAX_REQUESTS:
-        raise ScenarioError("ActionNames × ResourceArns",
-                            f"{len(actions):,} actions × {len(resources):,} resources make "
+        raise ScenarioError("ActionNames",
+                            f"{len(actions):,} ActionNames × {len(resources):,} ResourceArns make "
                             f"{len(actions) * len(resources):,} requests, more than the {MAX_REQUESTS:,} one "
                             "simulation decides (split the request)")
     requests = [{"principal": caller, "action": a, "resource": r, "resource_account": account, "context": context}
