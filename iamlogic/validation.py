@@ -22,8 +22,9 @@ def validate(
 ) -> list[Finding]:
     """Every finding for one document: the grammar's, in document order, then
     (``catalogue=True``) the service catalogue's — actions that do not exist,
-    unknown condition keys, operators that do not fit a key's type. Never
-    raises on bad input."""
+    unknown condition keys, operators that do not fit a key's type. At most
+    MAX_FINDINGS of them, then one FINDINGS_LEFT_OUT counting the rest
+    (translator/findings.py). Never raises on bad input."""
     policy, findings = _read(document, _policy_type(policy_type), name)
     if catalogue and policy is not None:
         # One cap over both: at most MAX_FINDINGS per document, the rest counted.
