@@ -138,14 +138,13 @@ class Source:
         stack: list[tuple[tuple, JsonPath]] = [(root, ())]
         while stack:
             node, path = stack.pop()
-            kind, first, last = node[0], node[1], node[2]
-            values[path] = _span(first, last)
+            kind = node[0]
+            values[path] = node[1]
             if kind == "object":
                 seen: set[str] = set()
-                for key_token, value in node[3]:
-                    key = json.loads(key_token)
+                for key_text, key_span, value in node[2]:
+                    key = json.loads(key_text)
                     child = path + (key,)
-                    key_span = _span(key_token, key_token)
                     if key in seen:
                         self._duplicates.append(DuplicateKey(path, key, key_span))
                     seen.add(key)
@@ -153,7 +152,7 @@ class Source:
                     self._keys[child] = key_span
                     stack.append((value, child))
             elif kind == "array":
-                for i, value in enumerate(node[3]):
+                for i, value in enumerate(node[2]):
                     stack.append((value, path + (i,)))
 
     # -- the values as the grammar reads them (used to check both readers agree)
@@ -164,24 +163,26 @@ class Source:
 
 class _Nodes(Transformer):
     """The grammar's nodes as small tuples, built while parsing (no parse
-    tree, no per-node position metadata): (kind, first token, last token[,
-    members or elements]). With every token kept, an object's or array's
-    first and last tokens are its brackets, so its span is theirs — the span
-    propagate_positions gives the same node (tests/test_source_positions.py)."""
+    tree, no per-node position metadata, no token kept past its rule):
+    (kind, span[, members or elements]), a member (key text, key span, value).
+    With every token kept, an object's or array's first and last tokens are
+    its brackets, so its span is theirs — the span propagate_positions gives
+    the same node (tests/test_source_positions.py)."""
 
     def string(self, children):
-        return ("value", children[0], children[0])
+        return ("value", _span(children[0], children[0]))
 
     number = true = false = null = string
 
     def member(self, children):  # STRING ":" value
-        return (children[0], children[2])
+        key = children[0]
+        return (str(key), _span(key, key), children[2])
 
     def object(self, children):  # "{" member ("," member)* "}"
-        return ("object", children[0], children[-1], children[1:-1:2])
+        return ("object", _span(children[0], children[-1]), children[1:-1:2])
 
     def array(self, children):  # "[" value ("," value)* "]"
-        return ("array", children[0], children[-1], children[1:-1:2])
+        return ("array", _span(children[0], children[-1]), children[1:-1:2])
 
 
 @lru_cache(maxsize=None)
