@@ -31,7 +31,7 @@ def validate(
         capped = CappedFindings(name)
         capped.extend(findings)
         capped.extend(catalogue_findings(policy))
-        findings = capped.findings()
+        findings = [f.with_spans(policy.source) for f in capped.findings()]  # the left-out one's too
     return findings
 
 
