@@ -278,3 +278,27 @@ def test_the_quote_helper_is_a_prefix_and_a_length():
 
     assert quote("x" * 1000) == repr("x" * QUOTE_CHARS) + "… (1000 characters)"
     assert quote("short") == "'short'"
+
+
+def test_a_batch_keeps_a_bounded_number_of_policy_sets_and_still_decides_every_line(capsys, tmp_path, monkeypatch):
+    import iamlogic.cli as cli_module
+
+    monkeypatch.setattr(cli_module, "MAX_BATCH_ENGINES", 2)
+    compiled = []
+    compile_policies = cli_module.compile_policies
+    monkeypatch.setattr(cli_module, "compile_policies", lambda *a: compiled.append(1) or compile_policies(*a))
+    lines = []
+    for i in [0, 1, 2, 0, 3, 3]:  # policy set i allows s3:GetObject on bucket-i only
+        policies = {"identity": [{"Version": "2012-10-17", "Statement": {
+            "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::bucket-{i}/*"}}]}
+        for bucket in (i, i + 1):
+            lines.append(json.dumps({"policies": policies, "request": {
+                "principal": "arn:aws:iam::111111111111:user/alice", "action": "s3:GetObject",
+                "resource": f"arn:aws:s3:::bucket-{bucket}/k"}}))
+    path = tmp_path / "batch.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    code, out, _ = cli(capsys, "simulate", "--batch", path)
+    assert code == 0
+    assert [json.loads(line)["decision"] for line in out.splitlines()] == ["allow", "implicit_deny"] * 6
+    # Sets 0, 1, 2 fill and clear the cache, so 0 is compiled again; 3 is reused.
+    assert len(compiled) == 5
