@@ -302,3 +302,16 @@ def test_a_batch_keeps_a_bounded_number_of_policy_sets_and_still_decides_every_l
     assert [json.loads(line)["decision"] for line in out.splitlines()] == ["allow", "implicit_deny"] * 6
     # Sets 0, 1, 2 fill and clear the cache, so 0 is compiled again; 3 is reused.
     assert len(compiled) == 5
+
+
+def test_the_iam_answer_quotes_a_resource_longer_than_any_arn():
+    # IAM's own message echoes the Resource ("Resource X must be in ARN
+    # format"): whole up to 2,048 characters, the longest ARN IAM takes.
+    findings = validate(json.dumps({"Version": "2012-10-17", "Statement": {
+        "Effect": "Allow", "Action": "s3:GetObject", "Resource": "x" * HUGE}}), policy_type="aws_managed")
+    aws = aws_error_for(findings)
+    assert aws is not None and aws.code == "MalformedPolicyDocument"
+    assert_short(aws.message, "must be in ARN format", f"{HUGE} characters")
+    short = aws_error_for(validate(json.dumps({"Version": "2012-10-17", "Statement": {
+        "Effect": "Allow", "Action": "s3:GetObject", "Resource": "x" * 100}})))
+    assert short.message == f'Resource {"x" * 100} must be in ARN format or "*".'

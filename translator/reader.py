@@ -814,7 +814,7 @@ def arn_problem(text: str) -> tuple[FindingType, str, str, str | None, AwsStage]
     fmt = AwsStage.RESOURCE_FORMAT
     if ":" not in text:
         return ERROR, "INVALID_ARN_PREFIX", f'{quote(text)} is neither an ARN nor "*".', \
-            f'Resource {text} must be in ARN format or "*".', fmt
+            f'Resource {_verbatim(text)} must be in ARN format or "*".', fmt
     parts = _arn_parts(text)
     if "${" in text and any("${" in part for part in parts[:5]):
         return ERROR, "VARIABLE_UNSUPPORTED_IN_ELEMENT", f"{quote(text)}: policy variables are allowed only in the " \
@@ -838,7 +838,7 @@ def arn_problem(text: str) -> tuple[FindingType, str, str, str | None, AwsStage]
         return ERROR, "INVALID_ARN_RESOURCE", f"{quote(normal[5])} is not an IAM resource path.", IAM_PATH_MESSAGE, fmt
     if parts[0] != "arn":
         return ERROR, "INVALID_ARN_PREFIX", f'{quote(text)} does not start with "arn:".', \
-            f'Resource {text} must be in ARN format or "*".', fmt
+            f'Resource {_verbatim(text)} must be in ARN format or "*".', fmt
     if len(parts) == 5 or normal[2] == "":
         # IAM's legacy parser rejects five parts (corpus invalid-36) and an
         # empty service (invalid-68, -77); it accepts "arn:aws:svc" (valid-9).
@@ -862,6 +862,13 @@ def _arn_parts(text: str) -> list[str]:
     cuts = [i for i, ch in enumerate(masked) if ch == ":"][:5]
     bounds = [-1, *cuts, len(text)]
     return [text[a + 1 : b] for a, b in zip(bounds, bounds[1:])]
+
+
+def _verbatim(text: str) -> str:
+    """A value as IAM's own message echoes it: whole, up to the longest ARN
+    IAM takes (2,048 characters); past that (only a document beyond every
+    size quota gets here), quoted."""
+    return text if len(text) <= 2048 else quote(text)
 
 
 def _where(path: JsonPath) -> str:
