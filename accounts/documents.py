@@ -8,8 +8,8 @@ import json
 from collections.abc import Mapping
 from urllib.parse import unquote
 
-from ..scenario import EVALUABLE_ERRORS
-from ..translator import FindingType, Policy, PolicyType, read_policy
+from ..scenario import unevaluable
+from ..translator import Policy, PolicyType, read_policy
 
 
 class BadDocument(Exception):
@@ -42,7 +42,7 @@ def read_document(raw: object, policy_type: PolicyType, name: str) -> Policy:
         policy, findings = read_policy(decode(raw), policy_type, name)
     except RecursionError:
         raise BadDocument("nests too deeply to be a policy") from None
-    blocking = [f for f in findings if f.finding_type is FindingType.ERROR and f.issue_code not in EVALUABLE_ERRORS]
+    blocking = unevaluable(findings)
     if policy is None or blocking:
         first = blocking[0] if blocking else None
         raise BadDocument(f"{first.issue_code}: {first.message}" if first else "not a JSON object")

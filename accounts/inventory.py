@@ -91,7 +91,7 @@ class AccountData:
     def principal(self, arn: str) -> Principal:
         found = self.principals.get(arn)
         if found is None:
-            raise InputError(f"{arn}: no such user or role in the account data")
+            raise InputError(f"{_name(arn)}: no such user or role in the account data")
         return found
 
     def accounts_held(self) -> frozenset[str]:

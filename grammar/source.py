@@ -15,10 +15,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from lark import Token, Tree
+from functools import lru_cache
+
+from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import LarkError
 
-from . import lark_parser
+from ..errors import QUOTE_CHARS, quote
+from . import grammar_text, lark_parser
 
 JsonPath = tuple[str | int, ...]
 
@@ -52,6 +55,8 @@ def json_path(path: JsonPath) -> str:
     for step in path:
         if isinstance(step, int):
             out.append(f"[{step}]")
+        elif len(step) > QUOTE_CHARS:  # a key from the input: never echoed whole
+            out.append(f"[{quote(step)}]")
         elif step.isidentifier():
             out.append(f".{step}")
         else:
@@ -121,50 +126,76 @@ class Source:
         if self._values is None:
             self._values = {}
             try:
-                tree = lark_parser("policy").parse(self.text)
+                root = _span_parser().parse(self.text)
             except (LarkError, RecursionError):
                 return self._values  # not JSON: callers fall back to offsets
-            self._walk(tree)
+            self._walk(root)
         return self._values
 
-    def _token_span(self, token: Token) -> Span:
-        return Span(token.start_pos, token.end_pos, token.line, token.column, token.end_line, token.end_column)
-
-    def _node_span(self, node: Tree | Token) -> Span:
-        if isinstance(node, Token):
-            return self._token_span(node)
-        if node.data in ("string", "number"):
-            return self._token_span(node.children[0])
-        m = node.meta
-        return Span(m.start_pos, m.end_pos, m.line, m.column, m.end_line, m.end_column)
-
-    def _walk(self, root: Tree) -> None:
+    def _walk(self, root: tuple) -> None:
         # Iterative: a document may nest deeper than Python's recursion limit.
         values = self._values
-        stack: list[tuple[Tree, JsonPath]] = [(root, ())]
+        stack: list[tuple[tuple, JsonPath]] = [(root, ())]
         while stack:
             node, path = stack.pop()
-            values[path] = self._node_span(node)
-            if node.data == "object":
+            kind = node[0]
+            values[path] = node[1]
+            if kind == "object":
                 seen: set[str] = set()
-                for member in node.children:
-                    key_token, value = member.children
-                    key = json.loads(key_token)
+                for key_text, key_span, value in node[2]:
+                    key = json.loads(key_text)
                     child = path + (key,)
                     if key in seen:
-                        self._duplicates.append(DuplicateKey(path, key, self._token_span(key_token)))
+                        self._duplicates.append(DuplicateKey(path, key, key_span))
                     seen.add(key)
                     # As json.loads does, the last occurrence of a key is the value.
-                    self._keys[child] = self._token_span(key_token)
+                    self._keys[child] = key_span
                     stack.append((value, child))
-            elif node.data == "array":
-                for i, value in enumerate(node.children):
+            elif kind == "array":
+                for i, value in enumerate(node[2]):
                     stack.append((value, path + (i,)))
 
     # -- the values as the grammar reads them (used to check both readers agree)
 
     def grammar_value(self) -> Any:
         return _tree_value(lark_parser("policy").parse(self.text))
+
+
+class _Nodes(Transformer):
+    """The grammar's nodes as small tuples, built while parsing (no parse
+    tree, no per-node position metadata, no token kept past its rule):
+    (kind, span[, members or elements]), a member (key text, key span, value).
+    With every token kept, an object's or array's first and last tokens are
+    its brackets, so its span is theirs — the span propagate_positions gives
+    the same node (tests/test_source_positions.py)."""
+
+    def string(self, children):
+        return ("value", _span(children[0], children[0]))
+
+    number = true = false = null = string
+
+    def member(self, children):  # STRING ":" value
+        key = children[0]
+        return (str(key), _span(key, key), children[2])
+
+    def object(self, children):  # "{" member ("," member)* "}"
+        return ("object", _span(children[0], children[-1]), children[1:-1:2])
+
+    def array(self, children):  # "[" value ("," value)* "]"
+        return ("array", _span(children[0], children[-1]), children[1:-1:2])
+
+
+@lru_cache(maxsize=None)
+def _span_parser() -> Lark:
+    """policy.lark as an LALR parser that builds _Nodes as it goes: a tenth of
+    the memory of the positioned tree, and a third less time, on a 900 KB
+    document of empty statements."""
+    return Lark(grammar_text("policy"), parser="lalr", keep_all_tokens=True, transformer=_Nodes(),
+                maybe_placeholders=False)
+
+
+def _span(first: Token, last: Token) -> Span:
+    return Span(first.start_pos, last.end_pos, first.line, first.column, last.end_line, last.end_column)
 
 
 def _tree_value(root: Tree) -> Any:

@@ -18,11 +18,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from . import __version__
 from .errors import ExitCode, IamlogicError, InputError
 from .inputs import MAX_INPUT_BYTES, decode_text, parse_json, quote, read_bytes, read_stdin, write_text
-from .report import FileResult, render_json, render_sarif, render_text
-from .scenario import PolicyText, policy_root_of, simulate_one
+from .report import FileResult, JsonReport, SarifReport, TextReport, json_indented
+from .scenario import PolicyText, decisions_of, policy_root_of
 from .simulator import is_simulator_request
 from .kernel.catalogue import CATALOGUE
 from .translator import FindingType, PolicyType
+from .translator.findings import finding_count
 from .validation import validate as validate_document
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -46,6 +47,8 @@ def app() -> None:
 
 
 POLICY_TYPES = click.Choice([t.value for t in PolicyType])
+# Rows `actions` lists at most: the whole catalogue several times over.
+MAX_ACTION_ROWS = 100_000
 
 
 @app.command()
@@ -63,8 +66,15 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
     ValidatePolicy does. Exit 0: nothing blocking; 2: blocking findings;
     1: an input could not be read."""
     blocking = _finding_types(treat_as_blocking)
-    results: list[FileResult] = []
-    unreadable = 0
+    # Each input's result is written as soon as it is found (report.py), then
+    # dropped: only the counts the exit code and the summary need are kept.
+    if output == "json":
+        report = JsonReport(sys.stdout, blocking)
+    elif output == "sarif":
+        report = SarifReport(sys.stdout, __version__)
+    else:
+        report = TextReport(sys.stdout)
+    unreadable = read = total = failed = 0
     for name in files:
         display = "<stdin>" if name == "-" else name
         try:
@@ -74,20 +84,18 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
             unreadable += 1
             continue
         findings = validate_document(data, PolicyType(policy_type), display, catalogue=catalogue)
-        results.append(FileResult(display, PolicyType(policy_type), findings,
-                                  CATALOGUE.version if catalogue else None))
-
-    if output == "json":
-        sys.stdout.write(render_json(results, blocking))
-    elif output == "sarif":
-        sys.stdout.write(render_sarif(results, __version__))
-    elif results:
-        sys.stdout.write(render_text(results))
-        _summary(results, blocking)
+        result = FileResult(display, PolicyType(policy_type), findings, CATALOGUE.version if catalogue else None)
+        report.write(result)
+        read += 1
+        total += finding_count(findings)
+        failed += bool(result.blocking(blocking))
+    report.close()
+    if output == "text" and read:
+        _summary(read, total, failed)
 
     if unreadable:
         return ExitCode.TOOL_ERROR
-    return ExitCode.BLOCKING if any(r.blocking(blocking) for r in results) else ExitCode.OK
+    return ExitCode.BLOCKING if failed else ExitCode.OK
 
 
 @app.command()
@@ -113,14 +121,24 @@ def simulate(scenario: str, explain: bool, output: str, batch: bool, brief: bool
     data = read_input(scenario)
     raw = _json(data, scenario)
     base = None if scenario == "-" else Path(scenario).parent
-    decisions = simulate_one(raw, base, root)
+    # Up to MAX_REQUESTS decisions: each written as it is made (the JSON as
+    # json.dumps(indent=2) would print it whole), never all held at once.
+    decisions = decisions_of(raw, base, root)
+    i = -1
     if output == "simulator":
-        from .simulator import response
+        from .simulator import evaluation_result
 
-        sys.stdout.write(json.dumps(response(decisions), indent=2) + "\n")
+        sys.stdout.write('{\n  "EvaluationResults": [')
+        for i, d in enumerate(decisions):
+            sys.stdout.write(("\n" if i == 0 else ",\n") + json_indented(evaluation_result(d), 2))
+        sys.stdout.write(("\n  ]" if i >= 0 else "]") + ',\n  "IsTruncated": false\n}\n')
+    elif output == "json" and is_simulator_request(raw):
+        sys.stdout.write("[")
+        for i, d in enumerate(decisions):
+            sys.stdout.write(("\n" if i == 0 else ",\n") + json_indented(d.to_dict(), 1))
+        sys.stdout.write("\n]\n" if i >= 0 else "]\n")
     elif output == "json":
-        body = [d.to_dict() for d in decisions]
-        sys.stdout.write(json.dumps(body if is_simulator_request(raw) else body[0], indent=2) + "\n")
+        sys.stdout.write(json.dumps(next(decisions).to_dict(), indent=2) + "\n")
     else:
         for d in decisions:
             sys.stdout.write((d.explain() if explain else _one_line(d)) + "\n")
@@ -133,9 +151,16 @@ def simulate(scenario: str, explain: bool, output: str, batch: bool, brief: bool
 def actions(patterns: tuple[str, ...], output: str) -> int:
     """List the actions of the AWS service catalogue an Action pattern
     matches (s3:Get*, *:Describe*, ...), with their access level."""
+    # Patterns × the catalogue: bounded before a row is built (each "*" is
+    # every action of the catalogue).
+    expansions = [(pattern, CATALOGUE.expand(pattern)) for pattern in patterns]
+    listed = sum(len(found) for _, found in expansions)
+    if listed > MAX_ACTION_ROWS:
+        raise InputError(f"PATTERN...: {len(patterns):,} patterns match {listed:,} actions in all, more than the "
+                         f"{MAX_ACTION_ROWS:,} one listing holds")
     rows = []
-    for pattern in patterns:
-        for full in CATALOGUE.expand(pattern):
+    for pattern, found in expansions:
+        for full in found:
             service, _, name = full.partition(":")
             details = CATALOGUE.action(service, name) or {}
             rows.append({"pattern": pattern, "action": full, "access_level": details.get("accessLevel"),
@@ -148,7 +173,7 @@ def actions(patterns: tuple[str, ...], output: str) -> int:
         stderr.print(f"{len(rows)} action(s) from {CATALOGUE.version}", markup=False)
     empty = [p for p in patterns if not any(r["pattern"] == p for r in rows)]
     if empty:
-        error_line(f"no action in {CATALOGUE.version} matches {', '.join(map(repr, empty))}")
+        error_line(f"no action in {CATALOGUE.version} matches {', '.join(map(quote, empty))}")
         return ExitCode.BLOCKING
     return ExitCode.OK
 
@@ -619,13 +644,9 @@ def _finding_types(text: str) -> frozenset[FindingType]:
     return frozenset(chosen)
 
 
-def _summary(results: list[FileResult], blocking: frozenset[FindingType]) -> None:
-    total = sum(len(r.findings) for r in results)
-    failed = sum(1 for r in results if r.blocking(blocking))
+def _summary(files: int, total: int, failed: int) -> None:
     style = "red" if failed else "green"
-    stderr.print(
-        f"[{style}]{len(results)} file(s), {total} finding(s), {failed} with blocking findings[/{style}]"
-    )
+    stderr.print(f"[{style}]{files} file(s), {total} finding(s), {failed} with blocking findings[/{style}]")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,6 +7,24 @@ from __future__ import annotations
 from enum import IntEnum
 
 
+# Quoted values in messages: at most this many characters. The one quoting
+# helper: every message that quotes an input (a field, a key, a name) uses it,
+# so a megabyte value is never echoed whole.
+QUOTE_CHARS = 60
+
+
+def quote(value: object, limit: int = QUOTE_CHARS) -> str:
+    """``repr`` of a value, cut to a short prefix (with its full length)."""
+    if isinstance(value, (str, bytes)):
+        if len(value) <= limit:
+            return repr(value)
+        return f"{value[:limit]!r}… ({len(value)} {'characters' if isinstance(value, str) else 'bytes'})"
+    if isinstance(value, (dict, list, tuple)):
+        return f"a{'n' if type(value).__name__[0] in 'aeiou' else ''} {type(value).__name__}"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
 class ExitCode(IntEnum):
     """Exit codes of every command."""
 
@@ -31,7 +49,10 @@ class ScenarioError(IamlogicError):
 
     def __init__(self, field: str, message: str):
         self.field = field
-        super().__init__(f"{field}: {message}")
+        # A field's path may hold an input's key (an unknown field, a context
+        # key): quoted when long, so that key is never echoed whole.
+        shown = field if len(field) <= 2 * QUOTE_CHARS else quote(field)
+        super().__init__(f"{shown}: {message}")
 
 
 class InputError(IamlogicError):
@@ -51,5 +72,8 @@ class PolicyError(IamlogicError):
         if first is not None and first.span is not None:
             where = f":{first.span.line}:{first.span.column}"
         summary = f"{first.issue_code}: {first.message}" if first else "invalid policy"
-        more = f" (and {len(self.findings) - 1} more)" if len(self.findings) > 1 else ""
+        from .translator.findings import finding_count  # here: the translator imports this module
+
+        total = finding_count(self.findings)
+        more = f" (and {total - 1:,} more)" if total > 1 else ""
         super().__init__(f"{name}{where}: {summary}{more}")

@@ -19,7 +19,7 @@ import stat
 import sys
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, quote  # noqa: F401 (quote: every reader's, from here)
 from .translator.reader import MAX_DOCUMENT_CHARS
 
 # Policies and scenarios: more than the largest document the reader accepts
@@ -29,22 +29,6 @@ MAX_INPUT_BYTES = 4 * MAX_DOCUMENT_CHARS + 1
 # get-account-authorization-details outputs hold a whole account's policies:
 # they are allowed to be larger.
 MAX_EXPORT_BYTES = 256 * 1024 * 1024
-# Quoted values in messages: at most this many characters.
-QUOTE_CHARS = 60
-
-
-def quote(value: object, limit: int = QUOTE_CHARS) -> str:
-    """``repr`` of a value, cut to a short prefix (with its full length)."""
-    if isinstance(value, (str, bytes)):
-        if len(value) <= limit:
-            return repr(value)
-        return f"{value[:limit]!r}… ({len(value)} {'characters' if isinstance(value, str) else 'bytes'})"
-    if isinstance(value, (dict, list, tuple)):
-        return f"a{'n' if type(value).__name__[0] in 'aeiou' else ''} {type(value).__name__}"
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
-
-
 def check_path_text(name: object, where: str) -> str:
     """A path given as text: a string the file system can take."""
     if isinstance(name, os.PathLike):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import TextIO
 
 from .translator import AwsError, Finding, FindingType, PolicyType, aws_error_for
 
@@ -37,21 +38,43 @@ class FileResult:
         }
 
 
-def render_text(results: list[FileResult]) -> str:
-    lines = []
-    for result in results:
+# Each format is written as it is produced, one input at a time: a run over
+# many files (or a document with many findings) never holds the whole output
+# in memory, and its first results are out before the last file is read.
+
+
+class TextReport:
+    """One line per finding, then AWS's answer, per input."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+
+    def write(self, result: FileResult) -> None:
         for f in result.findings:
             where = f"{result.file}:{f.span.line}:{f.span.column}" if f.span else result.file
             path = f.locations[0].to_dict()["path"] if f.locations else "$"
-            lines.append(f"{where}: {f.finding_type} {f.issue_code} at {path}: {f.message}")
+            self.out.write(f"{where}: {f.finding_type} {f.issue_code} at {path}: {f.message}\n")
         aws = result.aws_error
         if aws is not None:
-            lines.append(f"{result.file}: AWS would answer {aws.code}: {aws.message}")
-    return "\n".join(lines) + ("\n" if lines else "")
+            self.out.write(f"{result.file}: AWS would answer {aws.code}: {aws.message}\n")
+
+    def close(self) -> None:
+        pass
 
 
-def render_json(results: list[FileResult], blocking_types: frozenset[FindingType]) -> str:
-    return json.dumps([r.to_dict(blocking_types) for r in results], indent=2) + "\n"
+class JsonReport:
+    """A JSON array of one object per input, as ``json.dumps(..., indent=2)``
+    prints it, each element written when its input is done."""
+
+    def __init__(self, out: TextIO, blocking_types: frozenset[FindingType]):
+        self.out, self.blocking_types, self.count = out, blocking_types, 0
+
+    def write(self, result: FileResult) -> None:
+        self.out.write(("[\n" if self.count == 0 else ",\n") + json_indented(result.to_dict(self.blocking_types), 1))
+        self.count += 1
+
+    def close(self) -> None:
+        self.out.write("\n]\n" if self.count else "[]\n")
 
 
 _SARIF_LEVEL = {
@@ -62,46 +85,63 @@ _SARIF_LEVEL = {
 }
 
 
-def render_sarif(results: list[FileResult], tool_version: str) -> str:
-    rules: dict[str, dict] = {}
-    sarif_results = []
-    for result in results:
+class SarifReport:
+    """SARIF 2.1.0: one run whose results are written as they come; the
+    tool's rules (the issue codes met) follow them, once all are known."""
+
+    def __init__(self, out: TextIO, tool_version: str):
+        self.out, self.tool_version = out, tool_version
+        self.rules: dict[str, dict] = {}
+        self.catalogue: str | None = None
+        self.count = 0
+        out.write('{\n  "$schema": "https://json.schemastore.org/sarif-2.1.0.json",\n  "version": "2.1.0",\n'
+                  '  "runs": [\n    {\n      "results": [')
+
+    def write(self, result: FileResult) -> None:
+        self.catalogue = self.catalogue or result.catalogue
         for f in result.findings:
-            rules.setdefault(f.issue_code, {"id": f.issue_code, "name": _rule_name(f.issue_code),
-                                            "shortDescription": {"text": f.issue_code.replace("_", " ").lower()}})
-            location: dict = {"physicalLocation": {"artifactLocation": {"uri": result.file}}}
-            if f.span is not None:
-                location["physicalLocation"]["region"] = {
-                    "startLine": f.span.line,
-                    "startColumn": f.span.column,
-                    "endLine": f.span.end_line,
-                    "endColumn": max(f.span.end_column, 1),
-                    "charOffset": f.span.start,
-                    "charLength": f.span.end - f.span.start,
-                }
-            if f.locations:
-                location["logicalLocations"] = [{"fullyQualifiedName": f.locations[0].to_dict()["path"],
-                                                 "kind": "element"}]
-            properties = {"findingType": str(f.finding_type), "policyType": str(result.policy_type)}
-            if f.aws_error is not None:
-                properties["awsError"] = f.aws_error.to_dict()
-            sarif_results.append({
-                "ruleId": f.issue_code,
-                "level": _SARIF_LEVEL[f.finding_type],
-                "message": {"text": f.message},
-                "locations": [location],
-                "properties": properties,
-            })
-    log = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "iamlogic", "version": tool_version, "rules": list(rules.values()),
-                                "properties": {"catalogue": next((r.catalogue for r in results if r.catalogue), None)}}},
-            "results": sarif_results,
-        }],
+            self.rules.setdefault(f.issue_code, {"id": f.issue_code, "name": _rule_name(f.issue_code),
+                                                 "shortDescription": {"text": f.issue_code.replace("_", " ").lower()}})
+            self.out.write(("\n" if self.count == 0 else ",\n") + json_indented(_sarif_result(result, f), 4))
+            self.count += 1
+
+    def close(self) -> None:
+        driver = {"name": "iamlogic", "version": self.tool_version, "rules": list(self.rules.values()),
+                  "properties": {"catalogue": self.catalogue}}
+        self.out.write(("\n      ]" if self.count else "]") + ',\n      "tool": '
+                       + json_indented({"driver": driver}, 3).lstrip() + "\n    }\n  ]\n}\n")
+
+
+def _sarif_result(result: FileResult, f: Finding) -> dict:
+    location: dict = {"physicalLocation": {"artifactLocation": {"uri": result.file}}}
+    if f.span is not None:
+        location["physicalLocation"]["region"] = {
+            "startLine": f.span.line,
+            "startColumn": f.span.column,
+            "endLine": f.span.end_line,
+            "endColumn": max(f.span.end_column, 1),
+            "charOffset": f.span.start,
+            "charLength": f.span.end - f.span.start,
+        }
+    if f.locations:
+        location["logicalLocations"] = [{"fullyQualifiedName": f.locations[0].to_dict()["path"],
+                                         "kind": "element"}]
+    properties = {"findingType": str(f.finding_type), "policyType": str(result.policy_type)}
+    if f.aws_error is not None:
+        properties["awsError"] = f.aws_error.to_dict()
+    return {
+        "ruleId": f.issue_code,
+        "level": _SARIF_LEVEL[f.finding_type],
+        "message": {"text": f.message},
+        "locations": [location],
+        "properties": properties,
     }
-    return json.dumps(log, indent=2) + "\n"
+
+
+def json_indented(value: object, depth: int) -> str:
+    """``value`` as json.dumps(indent=2) prints it ``depth`` levels down."""
+    pad = "  " * depth
+    return pad + json.dumps(value, indent=2).replace("\n", "\n" + pad)
 
 
 def _rule_name(code: str) -> str:

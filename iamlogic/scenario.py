@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from .errors import InputError, PolicyError, ScenarioError
@@ -25,7 +25,8 @@ from .inputs import check_path_text, parse_json, quote, read_bytes
 from .kernel.decision import Decision
 from .kernel.engine import Engine, PolicyLayer
 from .kernel.request import Request, read_request
-from .translator import FindingType, Policy, PolicyType, read_policy
+from .translator import Finding, FindingType, Policy, PolicyType, read_policy
+from .translator.findings import finding_codes
 
 POLICY_KINDS = ("identity", "resource", "boundary", "scps", "rcps", "session", "vpc_endpoint")
 
@@ -48,6 +49,13 @@ EVALUABLE_ERRORS = frozenset({
     "UNIQUE_SIDS_REQUIRED", "MISSING_VERSION", "OBSOLETE_VERSION", "POLICY_SIZE_EXCEEDS_QUOTA",
     "INVALID_CHARACTER", "UNSUPPORTED_ID",
 })
+
+
+def unevaluable(findings: list[Finding]) -> list[Finding]:
+    """The findings that leave a policy without one meaning (ERRORs outside
+    EVALUABLE_ERRORS); a FINDINGS_LEFT_OUT is one when any finding it counts is."""
+    return [f for f in findings
+            if any(kind is FindingType.ERROR and code not in EVALUABLE_ERRORS for kind, code in finding_codes(f))]
 
 
 class PolicyText(str):
@@ -118,7 +126,7 @@ def load_policy(raw: object, policy_type: PolicyType, field: str, base_dir: Path
         policy, findings = read_policy(raw, policy_type, name)
     except RecursionError:
         raise ScenarioError(field, "the policy nests too deeply to be read") from None
-    blocking = [f for f in findings if f.finding_type is FindingType.ERROR and f.issue_code not in EVALUABLE_ERRORS]
+    blocking = unevaluable(findings)
     if policy is None or blocking:
         raise PolicyError(blocking or findings, shown)
     return name, policy
@@ -228,14 +236,22 @@ def simulate_scenario(raw: object, base_dir: Path | None, root: Path | bool = Tr
 def simulate_one(raw: object, base_dir: Path | None = None, root: Path | bool = True) -> list[Decision]:
     """The decisions for one input: a scenario (one decision) or a
     SimulateCustomPolicy request (one per action × resource)."""
+    return list(decisions_of(raw, base_dir, root))
+
+
+def decisions_of(raw: object, base_dir: Path | None = None, root: Path | bool = True) -> Iterator[Decision]:
+    """simulate_one's decisions, each made when it is asked for, so that up to
+    MAX_REQUESTS of them are written out one at a time, never all held. Every
+    request is read first: a bad one is an error before any is decided."""
     from .simulator import is_simulator_request, scenarios
 
     if is_simulator_request(raw):
         policies, requests = scenarios(raw)
         engine = compile_policies(policies, base_dir, root)
-        return [engine.decide(check_request(r)) for r in requests]
+        read = [read_request(check_request(r)) for r in requests]
+        return (engine.decide(r) for r in read)
     if isinstance(raw, Mapping):
-        return [simulate_scenario(raw, base_dir, root)]
+        return iter([simulate_scenario(raw, base_dir, root)])
     raise ScenarioError("scenario", f"expected an object, found {type(raw).__name__}")
 
 

@@ -67,8 +67,10 @@ def scenarios(raw: Mapping) -> tuple[dict, list[dict]]:
     actions = _strings(raw, "ActionNames")
     resources = _strings(raw, "ResourceArns") if raw.get("ResourceArns") else ["*"]
     if len(actions) * len(resources) > MAX_REQUESTS:
-        raise ScenarioError("ActionNames", f"{len(actions)} actions × {len(resources)} resources is more than the "
-                                           f"{MAX_REQUESTS} requests one simulation decides")
+        raise ScenarioError("ActionNames",
+                            f"{len(actions):,} ActionNames × {len(resources):,} ResourceArns make "
+                            f"{len(actions) * len(resources):,} requests, more than the {MAX_REQUESTS:,} one "
+                            "simulation decides (split the request)")
     requests = [{"principal": caller, "action": a, "resource": r, "resource_account": account, "context": context}
                 for a in actions for r in resources]
     return policies, requests
@@ -88,33 +90,35 @@ _SOURCE = {"identity": ("PolicyInputList", "none"), "boundary": ("PermissionsBou
 
 def response(decisions: list[Decision]) -> dict:
     """The SimulateCustomPolicy response for these decisions."""
-    results = []
-    for d in decisions:
-        matched = []
-        for ref in d.matched_statements:
-            prefix, kind = _SOURCE.get(ref.layer, (ref.layer, "none"))
-            index = ref.policy_id.rsplit("[", 1)[-1].rstrip("]")
-            source = f"{prefix}.{int(index) + 1}" if index.isdigit() else prefix
-            entry = {"SourcePolicyId": source, "SourcePolicyType": kind}
-            span = ref.statement.span
-            if span is not None and not ref.statement.source.rendered:
-                entry["StartPosition"] = {"Line": span.line, "Column": span.column}
-                entry["EndPosition"] = {"Line": span.end_line, "Column": span.end_column}
-            matched.append(entry)
-        result = {
-            "EvalActionName": d.request.action,
-            "EvalResourceName": d.request.resource,
-            "EvalDecision": _DECISIONS[d.decision],
-            "MatchedStatements": matched,
-            "MissingContextValues": list(d.missing_context_keys),
-        }
-        if "boundary" in d.signature.applies:
-            result["PermissionsBoundaryDecisionDetail"] = {
-                "AllowedByPermissionsBoundary": "boundary" in d.signature.allows and "boundary" not in d.signature.denies}
-        if "resource" in d.signature.applies:
-            result["EvalDecisionDetails"] = {"ResourcePolicy": _resource_decision(d)}
-        results.append(result)
-    return {"EvaluationResults": results, "IsTruncated": False}
+    return {"EvaluationResults": [evaluation_result(d) for d in decisions], "IsTruncated": False}
+
+
+def evaluation_result(d: Decision) -> dict:
+    """One EvaluationResult of the response: the decision on one action × resource."""
+    matched = []
+    for ref in d.matched_statements:
+        prefix, kind = _SOURCE.get(ref.layer, (ref.layer, "none"))
+        index = ref.policy_id.rsplit("[", 1)[-1].rstrip("]")
+        source = f"{prefix}.{int(index) + 1}" if index.isdigit() else prefix
+        entry = {"SourcePolicyId": source, "SourcePolicyType": kind}
+        span = ref.statement.span
+        if span is not None and not ref.statement.source.rendered:
+            entry["StartPosition"] = {"Line": span.line, "Column": span.column}
+            entry["EndPosition"] = {"Line": span.end_line, "Column": span.end_column}
+        matched.append(entry)
+    result = {
+        "EvalActionName": d.request.action,
+        "EvalResourceName": d.request.resource,
+        "EvalDecision": _DECISIONS[d.decision],
+        "MatchedStatements": matched,
+        "MissingContextValues": list(d.missing_context_keys),
+    }
+    if "boundary" in d.signature.applies:
+        result["PermissionsBoundaryDecisionDetail"] = {
+            "AllowedByPermissionsBoundary": "boundary" in d.signature.allows and "boundary" not in d.signature.denies}
+    if "resource" in d.signature.applies:
+        result["EvalDecisionDetails"] = {"ResourcePolicy": _resource_decision(d)}
+    return result
 
 
 def _resource_decision(d: Decision) -> str:

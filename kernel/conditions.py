@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..errors import quote
 from ..translator.model import ConditionClause
 from . import globs
 from . import values as V
@@ -105,7 +106,7 @@ def _read(op: Operator, text: str, side: str):
     else:
         value = text
     if value is None:
-        raise _Unreadable(f"the {side} value {text!r} is not {V.problem(vt, text) or vt.value}")
+        raise _Unreadable(f"the {side} value {quote(text)} is not {V.problem(vt, text) or vt.value}")
     return value
 
 
@@ -177,18 +178,18 @@ def evaluate(clause: ConditionClause, context: RequestContext) -> tuple[bool, Co
             # The Boolean operators' page supports policy variables, the
             # policy-variables page names only String and ARN: substituted
             # here (docs/readings.md), and said.
-            return holds, ConditionWarning(clause.json_path, f"{clause.operator.text} on {clause.key!r}: its policy "
+            return holds, ConditionWarning(clause.json_path, f"{clause.operator.text} on {quote(clause.key)}: its policy "
                                            f"variable is substituted (the documentation's pages disagree); the "
                                            f"clause is {str(holds).lower()}")
         if not clause.values:
             # IAM stores an empty value list; the documentation gives it no
             # meaning. Read as no value matching (a negated operator then
             # holds), and said, since AWS may read it otherwise.
-            return holds, ConditionWarning(clause.json_path, f"{clause.operator.text} on {clause.key!r} has no "
+            return holds, ConditionWarning(clause.json_path, f"{clause.operator.text} on {quote(clause.key)} has no "
                                            f"values: read as matching none (the clause is {str(holds).lower()})")
         return holds, None
     except _Unreadable as e:
-        return False, ConditionWarning(clause.json_path, f"{clause.operator.text} on {clause.key!r}: {e.message}; "
+        return False, ConditionWarning(clause.json_path, f"{clause.operator.text} on {quote(clause.key)}: {e.message}; "
                                                           "the condition is treated as not met")
 
 
@@ -196,7 +197,7 @@ def _evaluate(clause: ConditionClause, context: RequestContext) -> bool:
     operator = clause.operator
     op = OPERATORS.get(operator.base) if operator.base else None
     if op is None:
-        raise _Unreadable(f"{operator.text!r} is not a condition operator")
+        raise _Unreadable(f"{quote(operator.text)} is not a condition operator")
     raw = context.get(clause.key)
     if raw == ():
         raw = None  # an empty list is an absent key, for every operator (pinned)
@@ -271,7 +272,7 @@ def _read_policy_values(op: Operator, clause: ConditionClause, context: RequestC
                 continue
             parts = _arn_runs(runs)
             if parts is None:
-                raise _Unreadable(f"the policy value {text!r} is not {V.problem(op.value_type, text) or 'an ARN'}")
+                raise _Unreadable(f"the policy value {quote(text)} is not {V.problem(op.value_type, text) or 'an ARN'}")
             out.append(tuple(_glob_runs(p) for p in parts))
             continue
         if value.template is not None and op.variables:

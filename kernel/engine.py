@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, quote
 from ..translator.facts import StatementFacts, statement_facts
 from ..translator.model import Effect, Policy
 from . import conditions, matching
@@ -296,7 +296,7 @@ def _warn_if_case_decides(st: StatementFacts, patterns, resource: str, context: 
         folded = replace(p, arn_parts=(*(x.lower() for x in parts[:3]), *parts[3:]))
         if matching.resource_pattern_matches(folded, resource, context):
             warnings.append(Warning(st.ref, p.json_path,
-                                    f"{p.text!r} would match {resource!r} if AWS compared the partition, service "
+                                    f"{quote(p.text)} would match {quote(resource)} if AWS compared the partition, service "
                                     "and region without case; read case-sensitively, it does not"))
             return
 
@@ -309,7 +309,7 @@ def _warn_if_unresolved(st: StatementFacts, patterns, context: RequestContext, w
     for p in patterns:
         if p.resource is not None and any(type(x) is not str for x in p.resource) \
                 and context.resolve(p.resource) is None:
-            warnings.append(Warning(st.ref, p.json_path, f"{p.text!r} names a policy variable the request has no "
+            warnings.append(Warning(st.ref, p.json_path, f"{quote(p.text)} names a policy variable the request has no "
                                     "value for: the entry excludes nothing, so this Allow covers every resource "
                                     "(AWS may instead treat the statement as invalid)"))
             return

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, quote
 
 
 class CallerKind(StrEnum):
@@ -118,7 +118,7 @@ def read_caller(principal: str | None, field: str = "request.principal") -> Call
         return Caller(CallerKind.EXTERNAL, principal, None)
     m = _ARN.fullmatch(principal)
     if not m:
-        raise ScenarioError(field, f"{principal!r} is not a principal ARN (arn:aws:iam::ACCOUNT:user/NAME, "
+        raise ScenarioError(field, f"{quote(principal)} is not a principal ARN (arn:aws:iam::ACCOUNT:user/NAME, "
                                    "…:role/NAME, arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, …:root), "
                                    "a 12-digit account, a service principal or null")
     partition, service, account, rest = m.groups()
@@ -144,4 +144,4 @@ def read_caller(principal: str | None, field: str = "request.principal") -> Call
                               session_arn=principal, service_linked=role.startswith("AWSServiceRoleFor"))
         if kind == "federated-user" and tail:
             return Caller(CallerKind.FEDERATED_SESSION, principal, account, partition, tail)
-    raise ScenarioError(field, f"{principal!r} names no IAM user, role, session or root")
+    raise ScenarioError(field, f"{quote(principal)} names no IAM user, role, session or root")

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, quote
 
 _ACTION = re.compile(r"[A-Za-z0-9_.\-]+:[A-Za-z0-9_.\-]+")
 _ACCOUNT = re.compile(r"\d{12}")
@@ -48,14 +48,14 @@ def read_request(raw: object, where: str = "request") -> Request:
 
     action = raw["action"]
     if not isinstance(action, str) or not _ACTION.fullmatch(action):
-        raise ScenarioError(f"{where}.action", f"{action!r} is not an action (service:Name, no wildcards)")
+        raise ScenarioError(f"{where}.action", f"{quote(action)} is not an action (service:Name, no wildcards)")
     resource = raw["resource"]
     if not isinstance(resource, str) or not (resource == "*" or _is_arn(resource)):
-        raise ScenarioError(f"{where}.resource", f"{resource!r} is not an ARN (arn:partition:service:region:"
+        raise ScenarioError(f"{where}.resource", f"{quote(resource)} is not an ARN (arn:partition:service:region:"
                                                  "account:resource) or \"*\"")
     account = raw.get("resource_account")
     if account is not None and (not isinstance(account, str) or not _ACCOUNT.fullmatch(account)):
-        raise ScenarioError(f"{where}.resource_account", f"{account!r} is not a 12-digit account id")
+        raise ScenarioError(f"{where}.resource_account", f"{quote(account)} is not a 12-digit account id")
     context = raw.get("context") or {}
     if not isinstance(context, Mapping):
         raise ScenarioError(f"{where}.context", "expected an object of condition keys")
@@ -75,7 +75,7 @@ def read_request(raw: object, where: str = "request") -> Request:
     for key in context:
         other = folded.setdefault(str(key).lower(), str(key))
         if other != key:
-            raise ScenarioError(f"{where}.context.{key}", f"differs from {other!r} only in case: condition key names "
+            raise ScenarioError(f"{where}.context.{key}", f"differs from {quote(other)} only in case: condition key names "
                                 "are compared without case, so only one of them can be given")
     derive = raw.get("derive_context", True)
     if not isinstance(derive, bool):

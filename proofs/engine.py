@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import z3
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, quote
 from ..kernel.matching import action_matches, not_principal_lists, principal_grant
 from ..kernel.context import RequestContext
 from ..kernel.operators import OPERATORS, ValueType
@@ -154,7 +154,7 @@ def representative_callers(*policies: Policy) -> list[str | None]:
                 continue
             parts = value.split(":")
             if len(parts) != 6:
-                raise Unsupported(f"the principal {value!r} is not encoded yet")
+                raise Unsupported(f"the principal {quote(value)} is not encoded yet")
             accounts.add(parts[4])
             if not parts[5] == "root":
                 callers.append(value)
@@ -166,7 +166,7 @@ def representative_callers(*policies: Policy) -> list[str | None]:
             if value == "*" and kind is PrincipalKind.FEDERATED:
                 continue
             if not value.startswith("arn:"):
-                raise Unsupported(f"the {kind} principal {value!r} is not encoded yet")
+                raise Unsupported(f"the {kind} principal {quote(value)} is not encoded yet")
             callers.append(value)
     for account in sorted(accounts):
         callers += [f"arn:aws:iam::{account}:root", f"arn:aws:iam::{account}:user/someone",

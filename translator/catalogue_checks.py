@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from ..kernel.catalogue import CATALOGUE, Catalogue
 from ..kernel.operators import OPERATORS, ValueType
-from .findings import Finding, FindingType, Location
+from ..errors import quote
+from .findings import CappedFindings, Finding, FindingType, Location
 from .model import Policy
 
 # Which operator value types fit a key type (ArrayOf… keys: the element type).
@@ -31,7 +32,7 @@ _FITS = {
 
 
 def catalogue_findings(policy: Policy, catalogue: Catalogue = CATALOGUE) -> list[Finding]:
-    out: list[Finding] = []
+    out = CappedFindings(policy.name)
 
     def report(kind: FindingType, code: str, message: str, path, on_key=False):
         out.append(Finding(kind, code, message, (Location(path, None, on_key),), None, policy.name))
@@ -42,13 +43,13 @@ def catalogue_findings(policy: Policy, catalogue: Catalogue = CATALOGUE) -> list
                 continue  # "*"; an entry naming no action, which the reader reported
             if not catalogue.has_service(pattern.service):
                 report(FindingType.WARNING, "INVALID_SERVICE_IN_ACTION",
-                       f"The service {pattern.service!r} in {pattern.text!r} does not exist.", pattern.path)
+                       f"The service {quote(pattern.service)} in {quote(pattern.text)} does not exist.", pattern.path)
             elif "*" in pattern.name or "?" in pattern.name:
                 if not catalogue.expand(pattern.text):
-                    report(FindingType.WARNING, "INVALID_ACTION", f"{pattern.text!r} matches no action of "
+                    report(FindingType.WARNING, "INVALID_ACTION", f"{quote(pattern.text)} matches no action of "
                            f"{pattern.service}.", pattern.path)
             elif catalogue.action(pattern.service, pattern.name) is None:
-                report(FindingType.WARNING, "INVALID_ACTION", f"The action {pattern.text!r} does not exist.",
+                report(FindingType.WARNING, "INVALID_ACTION", f"The action {quote(pattern.text)} does not exist.",
                        pattern.path)
         for clause in st.condition:
             op = OPERATORS.get(clause.operator.base) if clause.operator.base else None
@@ -59,10 +60,10 @@ def catalogue_findings(policy: Policy, catalogue: Catalogue = CATALOGUE) -> list
             if kind is None:
                 if prefix.lower() == "aws":
                     report(FindingType.WARNING, "INVALID_GLOBAL_CONDITION_KEY",
-                           f"{clause.key!r} is not a global condition key.", clause.path, on_key=True)
+                           f"{quote(clause.key)} is not a global condition key.", clause.path, on_key=True)
                 elif catalogue.has_service(prefix):
                     report(FindingType.WARNING, "INVALID_SERVICE_CONDITION_KEY",
-                           f"{clause.key!r} is not a condition key of {prefix}.", clause.path, on_key=True)
+                           f"{quote(clause.key)} is not a condition key of {prefix}.", clause.path, on_key=True)
                 continue
             if op is None or op.value_type is ValueType.NULL:
                 continue
@@ -81,4 +82,5 @@ def catalogue_findings(policy: Policy, catalogue: Catalogue = CATALOGUE) -> list
             elif not multi and clause.operator.qualifier == "ForAnyValue":
                 report(FindingType.WARNING, "FORANYVALUE_WITH_SINGLE_VALUED_KEY",
                        f"{clause.key} is single-valued: ForAnyValue is not needed.", clause.path, on_key=True)
-    return [f.with_spans(policy.source) for f in out] if out else out
+    # Spans for the listed findings only.
+    return [f.with_spans(policy.source) for f in out.findings()]

@@ -14,6 +14,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from ..errors import quote
 from ..grammar import parse_action, parse_operator, parse_resource, parse_template
 from ..grammar.source import JsonPath, Source
 from ..kernel import values
@@ -25,6 +26,7 @@ from .findings import (
     VERSION_TOO_OLD,
     AwsError,
     AwsStage,
+    CappedFindings,
     Finding,
     FindingType,
     Location,
@@ -142,7 +144,8 @@ def read_policy(
     aws_managed: bool = False,
 ) -> tuple[Policy | None, list[Finding]]:
     """The model (None when the document is not a JSON object) and the findings,
-    each with its span resolved.
+    each with its span resolved: at most MAX_FINDINGS of them, then one
+    FINDINGS_LEFT_OUT counting the rest (translator/findings.py).
 
     ``aws_managed``: the document is an AWS managed policy (so is policy type
     ``aws_managed``, read as ``identity``): AWS stores those beyond the
@@ -152,7 +155,8 @@ def read_policy(
         policy_type, aws_managed = PolicyType.IDENTITY, True
     reader = _Reader(policy_type, name, aws_managed)
     policy = reader.read(document)
-    findings = [f.with_spans(reader.source) for f in reader.findings] if reader.findings else []
+    # Spans for the listed findings only (at most MAX_FINDINGS, findings.py).
+    findings = [f.with_spans(reader.source) for f in reader.findings.findings()] if reader.findings else []
     return policy, findings
 
 
@@ -162,13 +166,16 @@ class _Reader:
         self.aws_managed = aws_managed
         self.iam = policy_type in IAM_TYPES
         self.source = Source("", name)
-        self.findings: list[Finding] = []
+        self.findings = CappedFindings(name)
         self.version: str | None = None
 
     # ------------------------------------------------------------ reporting
 
     def report(self, finding_type, code, message, path: JsonPath = (), *, aws: AwsError | None = None,
                on_key=False, span=None) -> None:
+        if self.findings.full:  # past the cap: counted, never built (a document may yield a million)
+            self.findings.count(finding_type, code, aws)
+            return
         self.findings.append(
             Finding(finding_type, code, message, (Location(path, span, on_key),), aws, self.source.name)
         )
@@ -277,7 +284,7 @@ class _Reader:
     def report_duplicate_keys(self) -> None:
         for dup in self.source.duplicate_keys():
             self.report(ERROR, "DUPLICATE_KEYS",
-                        f"The key {dup.key!r} appears more than once in {_where(dup.path)}; "
+                        f"The key {quote(dup.key)} appears more than once in {_where(dup.path)}; "
                         "only the last value would be read.", span=dup.span,
                         aws=self.aws(SYNTAX_ERRORS, AwsStage.SYNTAX))
 
@@ -289,7 +296,7 @@ class _Reader:
             return None
         for key in root:
             if key not in POLICY_KEYS:
-                self.syntax_error("INVALID_POLICY_ELEMENT", f"The element {key!r} is not a policy element "
+                self.syntax_error("INVALID_POLICY_ELEMENT", f"The element {quote(key)} is not a policy element "
                                   f"(expected {', '.join(POLICY_KEYS)}).", (key,), on_key=True)
         self.read_version(root)
         policy_id = root.get("Id")
@@ -315,7 +322,7 @@ class _Reader:
         if not _is_text(version):
             self.type_mismatch(("Version",), version, "a string")
         elif version not in VERSIONS:
-            self.report(ERROR, "INVALID_VERSION", f"Version {version!r} is not one of {', '.join(VERSIONS)}.",
+            self.report(ERROR, "INVALID_VERSION", f"Version {quote(version)} is not one of {', '.join(VERSIONS)}.",
                         ("Version",), aws=self.aws(SYNTAX_ERRORS, AwsStage.SYNTAX))
         else:
             self.version = version
@@ -356,7 +363,7 @@ class _Reader:
             if not st.sid:
                 continue  # several empty Sids are accepted by AWS (corpus valid-49)
             if st.sid in seen:
-                self.report(ERROR, "UNIQUE_SIDS_REQUIRED", f"Sid {st.sid!r} is used by more than one statement.",
+                self.report(ERROR, "UNIQUE_SIDS_REQUIRED", f"Sid {quote(st.sid)} is used by more than one statement.",
                             st.path + ("Sid",),
                             aws=self.aws("Statement IDs (SID) in a single policy must be unique.",
                                          AwsStage.SIDS_AND_PRINCIPAL))
@@ -377,7 +384,7 @@ class _StatementReader:
         r, raw, path = self.r, self.raw, self.path
         for key in raw:
             if key not in STATEMENT_KEYS:
-                r.syntax_error("INVALID_POLICY_ELEMENT", f"The element {key!r} is not a statement element "
+                r.syntax_error("INVALID_POLICY_ELEMENT", f"The element {quote(key)} is not a statement element "
                                f"(expected {', '.join(STATEMENT_KEYS)}).", path + (key,), on_key=True)
         for a, b in (("Action", "NotAction"), ("Resource", "NotResource"), ("Principal", "NotPrincipal")):
             if a in raw and b in raw:
@@ -404,7 +411,7 @@ class _StatementReader:
         if not _SID.fullmatch(sid):
             strict = self.r.iam
             self.r.report(ERROR if strict else SUGGESTION, "UNSUPPORTED_SID",
-                          f"Sid {sid!r} is not alphanumeric" + ("." if strict else "; IAM policies would reject it."),
+                          f"Sid {quote(sid)} is not alphanumeric" + ("." if strict else "; IAM policies would reject it."),
                           path, aws=self.r.aws("Statement IDs (SID) must be alpha-numeric. Check that your input "
                                                "satisfies the regular expression [0-9A-Za-z]*",
                                                AwsStage.SIDS_AND_PRINCIPAL))
@@ -426,7 +433,7 @@ class _StatementReader:
                 aws = self.r.aws(LEGACY_PARSING, AwsStage.LEGACY_EFFECT_AND_DATES)
             else:
                 aws = self.r.aws(SYNTAX_ERRORS, AwsStage.SYNTAX)
-            self.r.report(ERROR, "INVALID_EFFECT", f'Effect must be "Allow" or "Deny", not {effect!r}.', path, aws=aws)
+            self.r.report(ERROR, "INVALID_EFFECT", f'Effect must be "Allow" or "Deny", not {quote(effect)}.', path, aws=aws)
             return None
         return Effect(effect)
 
@@ -463,7 +470,7 @@ class _StatementReader:
             except ValueError:
                 kind = None
             if kind is None or kind is PrincipalKind.ANY:
-                self.r.report(ERROR, "INVALID_PRINCIPAL_KEY", f"{kind_name!r} is not a principal kind "
+                self.r.report(ERROR, "INVALID_PRINCIPAL_KEY", f"{quote(kind_name)} is not a principal kind "
                               "(AWS, Service, Federated, CanonicalUser).", kpath, on_key=True,
                               aws=self.r.aws("Invalid principal in policy", AwsStage.SYNTAX))
                 continue
@@ -480,14 +487,14 @@ class _StatementReader:
                 return
             if "*" in text or "?" in text:
                 self.r.report(ERROR, "UNSUPPORTED_WILDCARD_IN_PRINCIPAL",
-                              f"{text!r}: a principal cannot hold a partial wildcard; use \"*\" with a condition "
+                              f"{quote(text)}: a principal cannot hold a partial wildcard; use \"*\" with a condition "
                               "on aws:PrincipalArn instead.", path, aws=self.r.aws("Invalid principal in policy", AwsStage.SYNTAX))
             elif not _PRINCIPAL_ARN.fullmatch(text):
-                self.r.report(ERROR, "INVALID_PRINCIPAL_FORMAT", f"{text!r} is neither an account id nor an IAM/STS "
+                self.r.report(ERROR, "INVALID_PRINCIPAL_FORMAT", f"{quote(text)} is neither an account id nor an IAM/STS "
                               "principal ARN.", path, aws=self.r.aws("Invalid principal in policy", AwsStage.SYNTAX))
         elif kind is PrincipalKind.SERVICE and text != "*" and not _SERVICE_PRINCIPAL.fullmatch(text):
             self.r.report(WARNING, "INVALID_SERVICE_PRINCIPAL_FORMAT",
-                          f"{text!r} does not look like a service principal (name.amazonaws.com).", path)
+                          f"{quote(text)} does not look like a service principal (name.amazonaws.com).", path)
 
     # -- Action / NotAction
 
@@ -523,25 +530,25 @@ class _StatementReader:
         elif not name:
             code, why = "INVALID_ACTION", "it has no action name after the colon"
         else:
-            code, why = "INVALID_ACTION", f"{name!r} is not an action name (letters, digits, * and ?)"
-        self.r.report(WARNING, code, f"{text!r}: {why}. IAM stores it, and {effect}.", path)
+            code, why = "INVALID_ACTION", f"{quote(name)} is not an action name (letters, digits, * and ?)"
+        self.r.report(WARNING, code, f"{quote(text)}: {why}. IAM stores it, and {effect}.", path)
 
     def bad_action(self, text: str, path: JsonPath) -> None:
         stage = AwsStage.ACTION_FORMAT
         if ":" not in text:
-            self.r.report(ERROR, "INVALID_ACTION", f"{text!r} has no service prefix (service:action).", path,
+            self.r.report(ERROR, "INVALID_ACTION", f"{quote(text)} has no service prefix (service:action).", path,
                           aws=self.r.aws("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.", stage))
         elif text.count(":") > 1:
             # "s3:${aws:username}": the variable's own colon is the second one.
             code, why = (("VARIABLE_UNSUPPORTED_IN_ELEMENT", "policy variables are not allowed in Action, and it has "
                           "more than one colon") if "${" in text else ("INVALID_ACTION", "has more than one colon"))
-            self.r.report(ERROR, code, f"{text!r} {why}.", path,
+            self.r.report(ERROR, code, f"{quote(text)} {why}.", path,
                           aws=self.r.aws("Actions/Condition can contain only one colon.", stage))
         else:
             # One colon and the entry did not parse: the vendor is not a name
             # (a name after the colon is always stored, see action.lark).
             vendor, _ = text.split(":")
-            self.r.report(ERROR, "INVALID_SERVICE_IN_ACTION", f"{vendor!r} is not a service prefix.", path,
+            self.r.report(ERROR, "INVALID_SERVICE_IN_ACTION", f"{quote(vendor)} is not a service prefix.", path,
                           aws=self.r.aws(f"Vendor {vendor} is not valid", stage))
 
     # -- Resource / NotResource
@@ -621,7 +628,7 @@ class _StatementReader:
             # IAM accepts an unknown operator over an empty block (corpus valid-19):
             # it can never be evaluated, so it constrains nothing.
             self.r.report(WARNING if empty else ERROR, "INVALID_CONDITION_OPERATOR",
-                          f"{text!r} is not a condition operator." + (" Its block is empty." if empty else ""),
+                          f"{quote(text)} is not a condition operator." + (" Its block is empty." if empty else ""),
                           path, on_key=True, aws=None if empty else self.r.aws(SYNTAX_ERRORS, AwsStage.SYNTAX))
             return ConditionOperator(text, None, None, False)
         if syntax.base == "Null" and syntax.if_exists:
@@ -631,7 +638,7 @@ class _StatementReader:
     def clause(self, operator: ConditionOperator, key: str, raw: Any, path: JsonPath) -> ConditionClause | None:
         items = raw if isinstance(raw, list) else [raw]
         if isinstance(raw, list) and not raw:
-            self.r.report(WARNING, "EMPTY_CONDITION_VALUES", f"Condition key {key!r} has no values.", path)
+            self.r.report(WARNING, "EMPTY_CONDITION_VALUES", f"Condition key {quote(key)} has no values.", path)
         cvalues = []
         op = OPERATORS.get(operator.base) if operator.base else None
         for i, item in enumerate(items):
@@ -652,11 +659,11 @@ class _StatementReader:
                     template = self.condition_template(text, vpath)
                 elif "${" in text and self.r.version == CURRENT_VERSION and op.value_type is not ValueType.NULL:
                     self.r.report(WARNING, "INVALID_VARIABLE_FOR_OPERATOR", f"{operator.base} does not substitute "
-                                  f"policy variables: {text!r} is compared as written.", vpath)
+                                  f"policy variables: {quote(text)} is compared as written.", vpath)
             cvalues.append(ConditionValue(vpath, self.source, text, json_type, template))
         if op is not None and op.value_type in (ValueType.BOOL, ValueType.NULL) and len(cvalues) > 1:
             self.r.report(WARNING, "INVALID_CONDITION_MULTIPLE_BOOLEAN",
-                          f"{operator.base} on {key!r} lists several values; one is enough.", path)
+                          f"{operator.base} on {quote(key)} lists several values; one is enough.", path)
         return ConditionClause(path, self.source, operator, key, tuple(cvalues))
 
     def check_condition_value(self, op, text: str, path: JsonPath) -> None:
@@ -667,17 +674,17 @@ class _StatementReader:
             if iam_reads_date(text):
                 # IAM's legacy parser reads it (recorded: "01T" is stored), so
                 # the document is stored; the kernel reads no date from it.
-                self.r.report(WARNING, "INVALID_CONDITION_DATA_TYPE", f"{text!r}: IAM stores this date, but this "
+                self.r.report(WARNING, "INVALID_CONDITION_DATA_TYPE", f"{quote(text)}: IAM stores this date, but this "
                               f"tool reads no date from it ({problem}): the clause is false wherever it is compared "
                               f"({op.name}).", path)
                 return
             # A Date IAM's legacy parser cannot read is refused (corpus invalid-64,
             # -73, -74 and translator/dates.py).
-            self.r.report(ERROR, "INVALID_CONDITION_DATA_TYPE", f"{text!r} is not {problem} ({op.name}).", path,
+            self.r.report(ERROR, "INVALID_CONDITION_DATA_TYPE", f"{quote(text)} is not {problem} ({op.name}).", path,
                           aws=self.r.aws(LEGACY_PARSING, AwsStage.LEGACY_EFFECT_AND_DATES))
             return
         # For other types IAM's answer is not recorded.
-        self.r.report(ERROR, "INVALID_CONDITION_DATA_TYPE", f"{text!r} is not {problem} ({op.name}).", path)
+        self.r.report(ERROR, "INVALID_CONDITION_DATA_TYPE", f"{quote(text)} is not {problem} ({op.name}).", path)
 
     # -- policy variables
 
@@ -708,12 +715,12 @@ class _StatementReader:
         return tuple(out)
 
     def variables_are_literal(self, text: str, path: JsonPath) -> None:
-        self.r.report(WARNING, "VARIABLE_UNSUPPORTED_IN_VERSION", f"{text!r}: under Version "
+        self.r.report(WARNING, "VARIABLE_UNSUPPORTED_IN_VERSION", f"{quote(text)}: under Version "
                       f"{self.r.version or '(none)'} policy variables are literal text.", path)
 
     def bad_variables(self, text: str, path: JsonPath) -> None:
         code, why = _variable_problem(text)
-        self.r.report(ERROR, code, f"{text!r}: {why}", path)
+        self.r.report(ERROR, code, f"{quote(text)}: {why}", path)
 
     # -- shared shapes
 
@@ -789,10 +796,10 @@ def _region_problem(text: str, service: str, region: str, account: str, resource
     if service in REGIONLESS and _concrete(region) and not (
         service == "s3" and (resource.startswith(S3_REGIONAL_PREFIXES) or resource[:1] in ("*", "?"))
     ):
-        return ERROR, "INVALID_ARN_REGION", f"{text!r}: a {service} resource has no region.", \
+        return ERROR, "INVALID_ARN_REGION", f"{quote(text)}: a {service} resource has no region.", \
             REGIONLESS[service].format(text), AwsStage.RESOURCE_FORMAT
     if service in ACCOUNTLESS and _concrete(account):
-        return ERROR, "INVALID_ARN_ACCOUNT", f"{text!r}: a {service} resource has no account.", \
+        return ERROR, "INVALID_ARN_ACCOUNT", f"{quote(text)}: a {service} resource has no account.", \
             ACCOUNTLESS[service].format(text), AwsStage.RESOURCE_FORMAT
     return None
 
@@ -806,20 +813,20 @@ def arn_problem(text: str) -> tuple[FindingType, str, str, str | None, AwsStage]
         return None  # the common case: six parts, known partition, plain service
     fmt = AwsStage.RESOURCE_FORMAT
     if ":" not in text:
-        return ERROR, "INVALID_ARN_PREFIX", f'{text!r} is neither an ARN nor "*".', \
-            f'Resource {text} must be in ARN format or "*".', fmt
+        return ERROR, "INVALID_ARN_PREFIX", f'{quote(text)} is neither an ARN nor "*".', \
+            f'Resource {_verbatim(text)} must be in ARN format or "*".', fmt
     parts = _arn_parts(text)
     if "${" in text and any("${" in part for part in parts[:5]):
-        return ERROR, "VARIABLE_UNSUPPORTED_IN_ELEMENT", f"{text!r}: policy variables are allowed only in the " \
+        return ERROR, "VARIABLE_UNSUPPORTED_IN_ELEMENT", f"{quote(text)}: policy variables are allowed only in the " \
             "resource part of an ARN (after the fifth colon).", None, fmt
     # IAM reads "aws:s3:::b" as if its first part were "arn" (corpus invalid-24).
     normal = ["arn"] + parts[1:]
     shown = ":".join(normal + ["*"] * (6 - len(normal)))
     if not _partition_ok(normal[1]):
-        return ERROR, "INVALID_PARTITION", f"{normal[1]!r} is not an AWS partition.", \
+        return ERROR, "INVALID_PARTITION", f"{quote(normal[1])} is not an AWS partition.", \
             f'Partition "{normal[1]}" is not valid for resource "{shown}".', fmt
     if len(normal) < 3 or "*" in normal[2] or "?" in normal[2]:
-        return ERROR, "INVALID_SERVICE", f"{text!r}: the service part must be a plain service name.", \
+        return ERROR, "INVALID_SERVICE", f"{quote(text)}: the service part must be a plain service name.", \
             "Resource vendor must be fully qualified and cannot contain regexes.", fmt
     if len(normal) == 6:
         problem = _region_problem(text, normal[2], normal[3], normal[4], normal[5])
@@ -828,18 +835,18 @@ def arn_problem(text: str) -> tuple[FindingType, str, str, str | None, AwsStage]
     if normal[2] == "iam" and len(normal) == 6 and not (
         normal[5] in ("*", "root") or normal[5].startswith(IAM_RESOURCE_PREFIXES)
     ):
-        return ERROR, "INVALID_ARN_RESOURCE", f"{normal[5]!r} is not an IAM resource path.", IAM_PATH_MESSAGE, fmt
+        return ERROR, "INVALID_ARN_RESOURCE", f"{quote(normal[5])} is not an IAM resource path.", IAM_PATH_MESSAGE, fmt
     if parts[0] != "arn":
-        return ERROR, "INVALID_ARN_PREFIX", f'{text!r} does not start with "arn:".', \
-            f'Resource {text} must be in ARN format or "*".', fmt
+        return ERROR, "INVALID_ARN_PREFIX", f'{quote(text)} does not start with "arn:".', \
+            f'Resource {_verbatim(text)} must be in ARN format or "*".', fmt
     if len(parts) == 5 or normal[2] == "":
         # IAM's legacy parser rejects five parts (corpus invalid-36) and an
         # empty service (invalid-68, -77); it accepts "arn:aws:svc" (valid-9).
-        return ERROR, "MISSING_ARN_FIELD", f"{text!r} has {len(parts)} of the 6 ARN parts" + \
+        return ERROR, "MISSING_ARN_FIELD", f"{quote(text)} has {len(parts)} of the 6 ARN parts" + \
             (" and no service." if normal[2] == "" else "."), LEGACY_PARSING, AwsStage.LEGACY_ARN_PARTS
     if len(parts) < 6 and not text.endswith("*"):
         # Only a * ending the last segment reaches past the colons (§3).
-        return WARNING, "MISSING_ARN_FIELD", f"{text!r} has {len(parts)} of the 6 ARN parts and does not end " \
+        return WARNING, "MISSING_ARN_FIELD", f"{quote(text)} has {len(parts)} of the 6 ARN parts and does not end " \
             "in *: it matches no resource.", None, fmt
     return None
 
@@ -855,6 +862,13 @@ def _arn_parts(text: str) -> list[str]:
     cuts = [i for i, ch in enumerate(masked) if ch == ":"][:5]
     bounds = [-1, *cuts, len(text)]
     return [text[a + 1 : b] for a, b in zip(bounds, bounds[1:])]
+
+
+def _verbatim(text: str) -> str:
+    """A value as IAM's own message echoes it: whole, up to the longest ARN
+    IAM takes (2,048 characters); past that (only a document beyond every
+    size quota gets here), quoted."""
+    return text if len(text) <= 2048 else quote(text)
 
 
 def _where(path: JsonPath) -> str:
