@@ -69,28 +69,57 @@ def resource_glob(text: str) -> Glob:
 
 
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
-# Placeholders whose values may hold "/" (object keys, IAM paths, prefixes);
-# other identifiers (bucket names, ids) never do.
-_PATH_LIKE = re.compile(r"Path|ObjectName|Key|Prefix|Object$|LogGroupName|ParameterName|SecretId|RepositoryName")
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+# Names whose characters the service's own documentation restricts (the
+# catalogue does not say): (service, placeholder) -> the characters allowed.
+# Only these are narrower than any string.
+DOCUMENTED_NAMES = {
+    # S3 User Guide, "General purpose bucket naming rules": "lowercase
+    # letters, numbers, periods (.), and hyphens (-)".
+    ("s3", "BucketName"): frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-"),
+    # CloudFormation API Reference, CreateStack: "A stack name can contain
+    # only alphanumeric characters (case sensitive) and hyphens"; the stack
+    # id after it is a UUID.
+    ("cloudformation", "StackName"): frozenset(_ALNUM + "-"),
+    ("cloudformation", "Id"): frozenset(_ALNUM + "-"),
+    # ECS API Reference, RegisterTaskDefinition: a family of "letters
+    # (uppercase and lowercase), numbers, underscores, and hyphens"; ECS
+    # numbers each revision.
+    ("ecs", "TaskDefinitionFamilyName"): frozenset(_ALNUM + "_-"),
+    ("ecs", "TaskDefinitionRevisionNumber"): frozenset("0123456789"),
+}
 
 
 @lru_cache(maxsize=4096)
 def format_globs(arn_format: str) -> tuple[Glob, ...]:
-    """A catalogue ARN format as globs (one per partition)."""
+    """A catalogue ARN format as globs (one per partition): the universe of
+    resources typed mode admits for the action. It may only be narrower than
+    the resources a request can name where the catalogue is certain: the
+    format's literal text (service, resource-type words, separators), a
+    region (letters, digits, hyphens), an account (12 digits). A name
+    placeholder says nothing of its characters (Bedrock model ids hold ":",
+    KMS aliases and EventBridge partner buses "/", Lambda functions take a
+    ":qualifier"): in the resource part it is any non-empty string, before
+    it any non-empty string without a colon (the ARN's own separator) —
+    unless the service documents its characters (DOCUMENTED_NAMES)."""
+    service = arn_format.split(":")[2] if arn_format.count(":") >= 2 else ""
     out = []
     for partition in ("aws", "aws-cn", "aws-us-gov"):
         items: list[tuple[str, str]] = []
-        placeholders = list(_PLACEHOLDER.finditer(arn_format))
         pos = 0
-        for m in placeholders:
+        for m in _PLACEHOLDER.finditer(arn_format):
             items.extend(("lit", c) for c in arn_format[pos:m.start()])
             name = m.group()[2:-1]
             if name == "Partition":
                 items.extend(("lit", c) for c in partition)
             elif name == "Account":
                 items += [("one", DIGIT)] * 12
+            elif name == "Region":
+                items += [("one", REGION), ("star", REGION)]
             else:
-                cls = REGION if name == "Region" else ID_PATH if _PATH_LIKE.search(name) else ID
+                # The resource part starts after the ARN's fifth colon.
+                cls = DOCUMENTED_NAMES.get((service, name)) or (
+                    ANY if arn_format.count(":", 0, m.start()) >= 5 else NOT_COLON)
                 items += [("one", cls), ("star", cls)]
             pos = m.end()
         items.extend(("lit", c) for c in arn_format[pos:])

@@ -31,7 +31,8 @@ from ..translator.model import Effect, Policy, PrincipalKind, Variable
 from . import conditions as C
 from . import automata as A
 from . import variables as V
-from .matching import ActionClass, Unsupported, action_classes, relevant_actions, untyped_action_classes
+from .matching import (ActionClass, Unsupported, action_classes, relevant_actions, uncatalogued_classes,
+                       untyped_action_classes)
 
 WITNESS_PRINCIPAL = "arn:aws:iam::111122223333:user/witness"
 WITNESS_ACCOUNT = "111122223333"
@@ -246,7 +247,7 @@ def _implies_under(a: Policy, b: Policy, values: dict | None, deadline: float, t
         if any(st.effect is Effect.ALLOW for st in a.statements) else frozenset()
     try:
         if typed:
-            classes = action_classes(statements, relevant)
+            classes = action_classes(statements, relevant) + uncatalogued_classes(statements)
         else:
             wanted = [p is a and st.effect is Effect.ALLOW for p in (a, b) for st in p.statements]
             classes = untyped_action_classes(statements, wanted)

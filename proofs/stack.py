@@ -35,7 +35,8 @@ from . import automata as A
 from . import conditions as C
 from . import variables as V
 from .engine import EVERYTHING, Implication, Timeout, _Assignments, _remaining_ms, _Search, _set_elements, _term
-from .matching import ActionClass, Unsupported, action_classes, single_class, untyped_action_classes
+from .matching import (ActionClass, Unsupported, action_classes, single_class, uncatalogued_classes,
+                       untyped_action_classes)
 
 
 # Only undominated assignments are enumerated here (engine._Assignments), so
@@ -212,6 +213,7 @@ def _can_be_allowed(engine: Engine, question: Open, timeout_ms: int, ignore: fro
             if typed:
                 relevant = frozenset(a.lower() for a in CATALOGUE.expand(question.action or "*"))
                 classes = action_classes(statements, relevant) if relevant else []
+                classes += uncatalogued_classes(statements, question.action)
             elif question.action is None:
                 classes = untyped_action_classes(statements + _SPECIAL_ACTION_PATTERNS)
             else:  # a pattern: the classes inside it
@@ -420,7 +422,12 @@ class _ClassSearch:
             terms = [A.Term(((("lit", "*"),),))]  # an action without resource types takes "*"
         resource = self.question.resource
         if resource is not None:
-            terms.append(A.Term((A.resource_glob(resource),) if resource != "*" else ((("lit", "*"),),)))
+            asked = (A.resource_glob(resource),) if resource != "*" else ((("lit", "*"),),)
+            if "*" not in resource and "?" not in resource and not A.member(terms[0], resource):
+                # A resource the question names is in the universe, whatever
+                # the catalogue says of the action's resource types.
+                terms[0] = A.Term(terms[0].globs + asked)
+            terms.append(A.Term(asked))
         return terms
 
     # ------------------------------------------------------------ the rules
