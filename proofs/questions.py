@@ -28,10 +28,12 @@ from ..kernel.catalogue import CATALOGUE
 from ..kernel.engine import Engine, PolicyLayer
 from ..errors import ScenarioError
 from ..inputs import quote
+from ..kernel.request import resource_account_of
 from ..kernel.rules import LAYER_ORDER
 from ..scenario import PolicyText, check_request, compile_policies, load_policy, policy_root_of, read_scenario
 from ..translator.model import Effect, Policy, PolicyType
-from .engine import WITNESS_ACCOUNT, Implication, implies, representative_callers
+from .callers import open_principal
+from .engine import WITNESS_ACCOUNT, Implication, implies
 from .stack import Open, can_be_allowed as _stack_allows
 
 # Policy types whose statements name no principal.
@@ -337,12 +339,12 @@ def can_be_allowed(scenario, timeout_ms: int = 30_000, typed: bool = True, base_
     if "principal" in request and request["principal"] != "*":
         principals = [request["principal"]]
     else:
-        # Any caller: representatives of every caller the policies tell
-        # apart, and a user and a role session of the witness account.
-        principals = representative_callers(*[p for layer in engine.layers for _, p in layer.policies])
-        principals = list(dict.fromkeys(principals + [
-            f"arn:aws:iam::{WITNESS_ACCOUNT}:user/witness",
-            f"arn:aws:sts::{WITNESS_ACCOUNT}:assumed-role/witness/session"]))
+        # Any caller: one of every kind the kernel tells apart, in every
+        # account that can matter, and each caller the policies name.
+        resource = request.get("resource")
+        principals = open_principal([p for layer in engine.layers for _, p in layer.policies],
+                                    [request.get("resource_account"), resource_account_of(resource)
+                                     if isinstance(resource, str) else None])
     question = Open(principals, request.get("action"), None if request.get("resource") in _FREE
                     else request["resource"], request.get("resource_account"), dict(context),
                     request.get("derive_context", True))
