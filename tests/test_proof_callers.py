@@ -114,3 +114,30 @@ def test_a_service_linked_role_passes_an_scp_deny():
                                                               "resource_account": A}})
     assert check.result == "FAIL" and "/aws-service-role/" in check.witness["principal"]
     assert iamlogic.compile(policies).decide(check.witness).decision == "allow"
+
+
+ROOT_AND_FEDERATED_DENIED = [[policy({"Effect": "Allow", "Action": "*", "Resource": "*"},
+                                     {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {
+                                         "StringEquals": {"aws:PrincipalType": ["Account", "FederatedUser"]}}})]]
+
+
+def test_callers_are_told_apart_by_every_pattern_on_their_identity_keys():
+    # Allowed for the roles "x…" but "x" itself: one instance of each
+    # pattern ("role/x") is denied; the caller "role/xa" is not. Likewise
+    # for user names. (The root user and federated sessions are kept out
+    # by the SCP, so that the callers the conditions name must decide.)
+    cases = [
+        ({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/x*"}},
+         {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/x"}}),
+        ({"StringLike": {"aws:username": "adm*"}}, {"StringEquals": {"aws:username": "adm"}}),
+        ({"StringEqualsIgnoreCase": {"aws:PrincipalArn": f"arn:aws:iam::{A}:user/Ops"}},
+         {"StringEquals": {"aws:PrincipalArn": f"arn:aws:iam::{A}:user/Ops"}}),
+    ]
+    for allowing, denying in cases:
+        policies = {"identity": [policy({"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": allowing},
+                                        {"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": denying})],
+                    "scps": ROOT_AND_FEDERATED_DENIED}
+        check = can_be_allowed({"policies": policies, "request": {
+            "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k", "resource_account": A}})
+        assert check.result == "FAIL", (allowing, check.result, check.note)
+        assert iamlogic.compile(policies).decide(check.witness).decision == "allow"
