@@ -35,7 +35,7 @@ from .matching import (ActionClass, Unsupported, action_classes, relevant_action
                        untyped_action_classes)
 
 WITNESS_PRINCIPAL = "arn:aws:iam::111122223333:user/witness"
-WITNESS_ACCOUNT = "111122223333"
+WITNESS_ACCOUNT = A.WITNESS_ACCOUNT
 # More condition blocks than this in one action class: UNKNOWN, not a guess.
 MAX_CONDITION_BLOCKS = 12
 

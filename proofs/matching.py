@@ -106,7 +106,7 @@ def uncatalogued_classes(statement_patterns, within: str | None = None,
             if getattr(p, "names_action", True) and _REQUEST_ACTION.fullmatch(text):
                 names.setdefault(text.lower(), text)
     if within is not None:
-        names = {k: v for k, v in names.items() if action_glob_matches(within, v)}
+        names = {k: v for k, v in names.items() if _action_glob_matches(within, v)}
     out = []
     for lowered, text in sorted(names.items()):
         service, _, name = lowered.partition(":")
@@ -115,7 +115,7 @@ def uncatalogued_classes(statement_patterns, within: str | None = None,
     return out
 
 
-def action_glob_matches(pattern: str, action: str) -> bool:
+def _action_glob_matches(pattern: str, action: str) -> bool:
     """Whether an Action pattern (``*``/``?`` wildcards, no case) matches the action."""
     return A.member(A.Term((A.action_glob(pattern),), fold=True), action)
 

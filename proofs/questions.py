@@ -34,6 +34,7 @@ from ..scenario import PolicyText, check_request, compile_policies, load_policy,
 from ..translator.model import Effect, Policy, PolicyType
 from .callers import open_principal
 from .engine import WITNESS_ACCOUNT, Implication, implies
+from .matching import Unsupported
 from .stack import Open, can_be_allowed as _stack_allows
 
 # Policy types whose statements name no principal.
@@ -336,19 +337,23 @@ def can_be_allowed(scenario, timeout_ms: int = 30_000, typed: bool = True, base_
     context = request.get("context") or {}
     if not isinstance(context, Mapping):
         raise ScenarioError("request.context", "expected an object of condition keys")
+    check = _unknown(typed)
     if "principal" in request and request["principal"] != "*":
         principals = [request["principal"]]
     else:
         # Any caller: one of every kind the kernel tells apart, in every
         # account that can matter, and each caller the policies name.
         resource = request.get("resource")
-        principals = open_principal([p for layer in engine.layers for _, p in layer.policies],
-                                    [request.get("resource_account"), resource_account_of(resource)
-                                     if isinstance(resource, str) else None])
+        try:
+            principals = open_principal([p for layer in engine.layers for _, p in layer.policies],
+                                        [request.get("resource_account"), resource_account_of(resource)
+                                         if isinstance(resource, str) else None])
+        except Unsupported as e:
+            check.note = str(e)
+            return _finish(check, started)
     question = Open(principals, request.get("action"), None if request.get("resource") in _FREE
                     else request["resource"], request.get("resource_account"), dict(context),
                     request.get("derive_context", True))
-    check = _unknown(typed)
     result = _stack_allows(engine, question, timeout_ms, typed=typed)
     _conclude(check, engine, question, result)
     if check.result == "PASS":

@@ -61,6 +61,20 @@ def test_names_with_a_slash_are_resources_typed_mode_holds():
         assert check.witness["resource"] == resource
 
 
+def test_accounts_and_partitions_are_what_arns_hold():
+    # AWS managed policies live in account "aws", SSM public parameters in
+    # no account (IAM User Guide, "IAM identifiers"; Systems Manager User
+    # Guide, "Public parameters"), and partitions go past the three best
+    # known (aws-iso, aws-iso-b, …).
+    for action, resource in (("iam:GetPolicy", "arn:aws:iam::aws:policy/AdministratorAccess"),
+                             ("ssm:GetParameter", "arn:aws:ssm:us-east-1::parameter/aws/service/ami"),
+                             ("s3:GetObject", "arn:aws-iso:s3:::b/k")):
+        granted = policy(action, resource)
+        check = check_access_not_granted(granted, actions=[action])
+        assert check.result == "FAIL", resource
+        assert check.witness["resource"] == resource
+
+
 def test_an_action_the_catalogue_lacks_is_in_the_universe_on_any_resource():
     action = "s3:NewAction2030"
     assert CATALOGUE.action("s3", "newaction2030") is None
@@ -104,6 +118,8 @@ def test_every_format_holds_its_names_whatever_their_characters(fmt, data):
     # A catalogue format filled in with any names (colons and slashes too,
     # where the placeholder is in the resource part and the service does not
     # document its characters) is a resource typed mode holds.
+    # The catalogue lists some types' formats in one string, comma-separated.
+    fmt_all, fmt = fmt, data.draw(st.sampled_from([f.strip() for f in fmt.split(",")]))
     service = fmt.split(":")[2]
     text, pos = [], 0
     for m in _PLACEHOLDER.finditer(fmt):
@@ -111,11 +127,11 @@ def test_every_format_holds_its_names_whatever_their_characters(fmt, data):
         name = m.group(1)
         in_resource_part = fmt.count(":", 0, m.start()) >= 5
         if name == "Partition":
-            value = "aws"
+            value = data.draw(st.sampled_from(["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b"]))
         elif name == "Region":
             value = "us-east-1"
         elif name == "Account":
-            value = "111122223333"
+            value = data.draw(st.sampled_from(["111122223333", "aws", ""]))
         elif (service, name) in A.DOCUMENTED_NAMES:
             value = "".join(sorted(A.DOCUMENTED_NAMES[(service, name)]))[:3]
         elif in_resource_part:
@@ -125,4 +141,19 @@ def test_every_format_holds_its_names_whatever_their_characters(fmt, data):
         text.append(value)
         pos = m.end()
     text.append(fmt[pos:])
-    assert A.member(A.Term(A.format_globs(fmt)), "".join(text)), (fmt, "".join(text))
+    assert A.member(A.Term(A.format_globs(fmt_all)), "".join(text)), (fmt_all, "".join(text))
+
+
+def test_a_format_list_is_each_of_its_formats():
+    # The catalogue writes 13 resource types' formats as one comma-separated
+    # list (API Gateway's deployments: /apis/… and /restapis/…); read whole,
+    # no real ARN was of that type.
+    listed = next(d["arn"] for d in CATALOGUE.resource_types("apigateway").values()
+                  if d["arn"].endswith("/deployments") and "," in d["arn"])
+    term = A.Term(A.format_globs(listed))
+    assert A.member(term, "arn:aws:apigateway:us-east-1::/restapis/abc/deployments")
+    assert A.member(term, "arn:aws:apigateway:us-east-1::/apis/abc/deployments")
+    resource = "arn:aws:apigateway:us-east-1::/restapis/abc/deployments"
+    granted = policy("apigateway:POST", resource)
+    check = check_access_not_granted(granted, actions=["apigateway:POST"])
+    assert check.result == "FAIL" and check.witness["resource"] == resource
