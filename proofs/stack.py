@@ -423,9 +423,11 @@ class _ClassSearch:
         resource = self.question.resource
         if resource is not None:
             asked = (A.resource_glob(resource),) if resource != "*" else ((("lit", "*"),),)
-            if "*" not in resource and "?" not in resource and not A.member(terms[0], resource):
-                # A resource the question names is in the universe, whatever
-                # the catalogue says of the action's resource types.
+            if ("*" not in resource and "?" not in resource and A.member(A.ANY_REQUEST_RESOURCE, resource)
+                    and not A.member(terms[0], resource)):
+                # A resource the question names (one a request can name) is
+                # in the universe, whatever the catalogue says of the
+                # action's resource types.
                 terms[0] = A.Term(terms[0].globs + asked)
             terms.append(A.Term(asked))
         return terms
