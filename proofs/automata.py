@@ -70,28 +70,73 @@ def resource_glob(text: str) -> Glob:
 
 
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
-# Placeholders whose values may hold "/" (object keys, IAM paths, prefixes);
-# other identifiers (bucket names, ids) never do.
-_PATH_LIKE = re.compile(r"Path|ObjectName|Key|Prefix|Object$|LogGroupName|ParameterName|SecretId|RepositoryName")
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+# Names whose characters the service's own documentation restricts (the
+# catalogue does not say): (service, placeholder) -> the characters allowed.
+# Only these are narrower than any string.
+DOCUMENTED_NAMES = {
+    # S3 User Guide, "General purpose bucket naming rules": "lowercase
+    # letters, numbers, periods (.), and hyphens (-)".
+    ("s3", "BucketName"): frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-"),
+    # CloudFormation API Reference, CreateStack: "A stack name can contain
+    # only alphanumeric characters (case sensitive) and hyphens"; the stack
+    # id after it is a UUID.
+    ("cloudformation", "StackName"): frozenset(_ALNUM + "-"),
+    ("cloudformation", "Id"): frozenset(_ALNUM + "-"),
+    # ECS API Reference, RegisterTaskDefinition: a family of "letters
+    # (uppercase and lowercase), numbers, underscores, and hyphens"; ECS
+    # numbers each revision.
+    ("ecs", "TaskDefinitionFamilyName"): frozenset(_ALNUM + "_-"),
+    ("ecs", "TaskDefinitionRevisionNumber"): frozenset("0123456789"),
+}
+
+
+# A partition: "aws", or "aws-" and more ("aws-cn", "aws-us-gov", "aws-iso",
+# "aws-iso-b", …: AWS adds partitions). Two globs, not one: "aws" kept
+# literal keeps the service in a format's literal prefix, which is what
+# prunes the formats a pattern cannot meet (hundreds for "Action": "*").
+_PARTITIONS = ((("lit", "a"), ("lit", "w"), ("lit", "s")),
+               (("lit", "a"), ("lit", "w"), ("lit", "s"), ("lit", "-"),
+                ("one", frozenset("abcdefghijklmnopqrstuvwxyz-")), ("star", frozenset("abcdefghijklmnopqrstuvwxyz-"))))
 
 
 @lru_cache(maxsize=4096)
 def format_globs(arn_format: str) -> tuple[Glob, ...]:
-    """A catalogue ARN format as globs (one per partition)."""
+    """A catalogue ARN format as globs (one per partition shape): the
+    universe of resources typed mode admits for the action. It may only be
+    narrower than the resources a request can name where the catalogue is
+    certain: the format's literal text (service, resource-type words,
+    separators) and a region (letters, digits, hyphens). A partition is
+    "aws" or any "aws-…"; an account any string without a colon (AWS managed
+    policies are in account "aws", SSM public parameters and AMIs in none:
+    IAM User Guide, "IAM identifiers" and "Amazon Resource Names"). A name
+    placeholder says nothing of its characters (Bedrock model ids hold ":",
+    KMS aliases and partner event buses "/", Lambda functions take a
+    ":qualifier"): in the resource part it is any non-empty string, before
+    it any non-empty string without a colon — unless the service documents
+    its characters (DOCUMENTED_NAMES). The catalogue writes some resource
+    types' formats as a list ("arn:…/apis/${ApiId}/deployments, arn:…"):
+    each is one."""
+    if "," in arn_format:
+        return tuple(g for one in arn_format.split(",") for g in format_globs(one.strip()))
+    service = arn_format.split(":")[2] if arn_format.count(":") >= 2 else ""
     out = []
-    for partition in ("aws", "aws-cn", "aws-us-gov"):
+    for partition in _PARTITIONS:
         items: list[tuple[str, str]] = []
-        placeholders = list(_PLACEHOLDER.finditer(arn_format))
         pos = 0
-        for m in placeholders:
+        for m in _PLACEHOLDER.finditer(arn_format):
             items.extend(("lit", c) for c in arn_format[pos:m.start()])
             name = m.group()[2:-1]
             if name == "Partition":
-                items.extend(("lit", c) for c in partition)
+                items += partition
             elif name == "Account":
-                items += [("one", DIGIT)] * 12
+                items.append(("star", NOT_COLON))
+            elif name == "Region":
+                items += [("one", REGION), ("star", REGION)]
             else:
-                cls = REGION if name == "Region" else ID_PATH if _PATH_LIKE.search(name) else ID
+                # The resource part starts after the ARN's fifth colon.
+                cls = DOCUMENTED_NAMES.get((service, name)) or (
+                    ANY if arn_format.count(":", 0, m.start()) >= 5 else NOT_COLON)
                 items += [("one", cls), ("star", cls)]
             pos = m.end()
         items.extend(("lit", c) for c in arn_format[pos:])
@@ -440,19 +485,30 @@ _REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "ap-southeast-1", "us-gov-wes
 _REGION_SHAPE = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d")
 
 
+# The account a witness's empty account segment is rewritten to.
+WITNESS_ACCOUNT = "111122223333"
+
+
 def realistic(text: str, terms) -> str:
-    """``text`` with a real region in its ARN's region segment, if one
-    keeps every term's membership (then every answer read off the
-    memberships stays the same); else ``text`` itself."""
+    """``text`` with a real region in its ARN's region segment and an
+    account in an empty account segment, each if it keeps every term's
+    membership (then every answer read off the memberships stays the same);
+    else as it was."""
     parts = text.split(":", 5)
-    if len(parts) != 6 or not parts[3] or _REGION_SHAPE.fullmatch(parts[3]):
+    if len(parts) != 6:
         return text
     before = [member(t, text) for t in terms]
-    for region in _REGIONS:
-        candidate = ":".join(parts[:3] + [region] + parts[4:])
-        if [member(t, candidate) for t in terms] == before:
-            return candidate
-    return text
+    if parts[3] and not _REGION_SHAPE.fullmatch(parts[3]):
+        for region in _REGIONS:
+            candidate = parts[:3] + [region] + parts[4:]
+            if [member(t, ":".join(candidate)) for t in terms] == before:
+                parts = candidate
+                break
+    if not parts[4]:
+        candidate = parts[:4] + [WITNESS_ACCOUNT] + parts[5:]
+        if [member(t, ":".join(candidate)) for t in terms] == before:
+            parts = candidate
+    return ":".join(parts)
 
 
 def _class_within(a, b) -> bool:

@@ -32,10 +32,11 @@ from . import automata as A
 from . import variables as V
 from .deadline import Deadline, Timeout
 from .serial import serialised
-from .matching import ActionClass, Unsupported, action_classes, relevant_actions, untyped_action_classes
+from .matching import (ActionClass, Unsupported, action_classes, relevant_actions, uncatalogued_classes,
+                       untyped_action_classes)
 
 WITNESS_PRINCIPAL = "arn:aws:iam::111122223333:user/witness"
-WITNESS_ACCOUNT = "111122223333"
+WITNESS_ACCOUNT = A.WITNESS_ACCOUNT
 # More condition blocks than this in one action class: UNKNOWN, not a guess.
 MAX_CONDITION_BLOCKS = 12
 
@@ -249,7 +250,7 @@ def _implies_under(a: Policy, b: Policy, values: dict | None, deadline: Deadline
         if any(st.effect is Effect.ALLOW for st in a.statements) else frozenset()
     try:
         if typed:
-            classes = action_classes(statements, relevant, deadline=deadline)
+            classes = action_classes(statements, relevant, deadline=deadline) + uncatalogued_classes(statements)
         else:
             wanted = [p is a and st.effect is Effect.ALLOW for p in (a, b) for st in p.statements]
             classes = untyped_action_classes(statements, wanted, deadline)

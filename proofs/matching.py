@@ -6,6 +6,7 @@ action's resource formats). Resource patterns are matched as glob automata
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -30,7 +31,9 @@ class ActionClass:
 
     actions: tuple[str, ...]
     arn_formats: tuple[str, ...]  # () : the action takes only "*" (typed)
-    typed: bool = True  # False: any action string, any resource string
+    # False: any resource string (untyped mode's classes, and in typed mode
+    # an action the catalogue does not know, whose resources it cannot say)
+    typed: bool = True
 
     @property
     def representative(self) -> str:
@@ -79,12 +82,48 @@ def action_classes(statement_patterns: list[tuple[tuple[ActionPattern, ...] | No
 
 def single_class(action: str, catalogue: Catalogue = CATALOGUE) -> ActionClass:
     """The class of one named action (no statements need reading: every
-    statement treats one action alike)."""
+    statement treats one action alike). An action the catalogue does not
+    know is still one a request can name: on any resource."""
     service, _, name = action.partition(":")
     details = catalogue.action(service.lower(), name.lower())
-    proper = f"{service.lower()}:{details['name']}" if details else action
+    if details is None:
+        return ActionClass((action,), (), typed=False)
+    proper = f"{service.lower()}:{details['name']}"
     formats = tuple(sorted({fmt for _, fmt, _ in catalogue.resource_types_for(proper)}))
     return ActionClass((proper,), formats)
+
+
+# What a request's action may be (kernel/request.py): a name the policies
+# spell out is one only if it has this shape.
+_REQUEST_ACTION = re.compile(r"[A-Za-z0-9_.\-]+:[A-Za-z0-9_.\-]+")
+
+
+def uncatalogued_classes(statement_patterns, within: str | None = None,
+                         catalogue: Catalogue = CATALOGUE) -> list[ActionClass]:
+    """Typed mode's universe holds the catalogue's actions and every action
+    the policies (or the question) spell out: one the catalogue does not
+    know (a newer action, a service it lacks) is its own class, on any
+    resource — the catalogue cannot say it never happens. ``within``: only
+    those an action pattern (the question's) matches."""
+    names: dict[str, str] = {}
+    for action, not_action in statement_patterns:
+        for p in action or not_action or ():
+            text = getattr(p, "text", p)
+            if getattr(p, "names_action", True) and _REQUEST_ACTION.fullmatch(text):
+                names.setdefault(text.lower(), text)
+    if within is not None:
+        names = {k: v for k, v in names.items() if _action_glob_matches(within, v)}
+    out = []
+    for lowered, text in sorted(names.items()):
+        service, _, name = lowered.partition(":")
+        if catalogue.action(service, name) is None:
+            out.append(ActionClass((text,), (), typed=False))
+    return out
+
+
+def _action_glob_matches(pattern: str, action: str) -> bool:
+    """Whether an Action pattern (``*``/``?`` wildcards, no case) matches the action."""
+    return A.member(A.Term((A.action_glob(pattern),), fold=True), action)
 
 
 def untyped_action_classes(statement_patterns: list[tuple[tuple[ActionPattern, ...] | None,

@@ -34,11 +34,14 @@ from ..kernel.catalogue import CATALOGUE
 from ..kernel.engine import Engine, PolicyLayer
 from ..errors import ScenarioError
 from ..inputs import quote
+from ..kernel.request import resource_account_of
 from ..kernel.rules import LAYER_ORDER
 from ..scenario import PolicyText, check_request, compile_policies, load_policy, policy_root_of, read_scenario
 from ..translator.model import Effect, Policy, PolicyType
-from .deadline import Deadline
-from .engine import WITNESS_ACCOUNT, Implication, implies, representative_callers
+from .callers import open_principal
+from .deadline import Deadline, Timeout
+from .engine import WITNESS_ACCOUNT, Implication, implies
+from .matching import Unsupported
 from . import outsider as O
 from .serial import serialised
 from .stack import Open, can_be_allowed as _stack_allows
@@ -445,19 +448,26 @@ def can_be_allowed(scenario, timeout_ms: int = 30_000, typed: bool = True, base_
     context = request.get("context") or {}
     if not isinstance(context, Mapping):
         raise ScenarioError("request.context", "expected an object of condition keys")
+    check = _unknown(typed)
     if "principal" in request and request["principal"] != "*":
         principals = [request["principal"]]
     else:
-        # Any caller: representatives of every caller the policies tell
-        # apart, and a user and a role session of the witness account.
-        principals = representative_callers(*[p for layer in engine.layers for _, p in layer.policies])
-        principals = list(dict.fromkeys(principals + [
-            f"arn:aws:iam::{WITNESS_ACCOUNT}:user/witness",
-            f"arn:aws:sts::{WITNESS_ACCOUNT}:assumed-role/witness/session"]))
+        # Any caller: one of every kind the kernel tells apart, in every
+        # account that can matter, and each caller the policies name.
+        resource = request.get("resource")
+        try:
+            principals = open_principal([p for layer in engine.layers for _, p in layer.policies],
+                                        [request.get("resource_account"), resource_account_of(resource)
+                                         if isinstance(resource, str) else None], deadline)
+        except Unsupported as e:
+            check.note = str(e)
+            return _finish(check, started)
+        except Timeout:
+            check.note = deadline.why
+            return _finish(check, started)
     question = Open(principals, request.get("action"), None if request.get("resource") in _FREE
                     else request["resource"], request.get("resource_account"), dict(context),
                     request.get("derive_context", True))
-    check = _unknown(typed)
     result = _stack_allows(engine, question, deadline, typed=typed)
     _conclude(check, engine, question, result, deadline)
     if check.result == "PASS":

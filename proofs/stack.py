@@ -36,7 +36,8 @@ from . import variables as V
 from .serial import retire, serialised
 from .deadline import Deadline, Timeout
 from .engine import EVERYTHING, Implication, _Assignments, _Search, _set_elements, _term
-from .matching import ActionClass, Unsupported, action_classes, single_class, untyped_action_classes
+from .matching import (ActionClass, Unsupported, action_classes, single_class, uncatalogued_classes,
+                       untyped_action_classes)
 
 
 # Only undominated assignments are enumerated here (engine._Assignments), so
@@ -230,6 +231,7 @@ def _can_be_allowed(engine: Engine, question: Open, deadline: Deadline, ignore: 
             if typed:
                 relevant = frozenset(a.lower() for a in CATALOGUE.expand(question.action or "*"))
                 classes = action_classes(statements, relevant, deadline=deadline) if relevant else []
+                classes += uncatalogued_classes(statements, question.action)
             elif question.action is None:
                 classes = untyped_action_classes(statements + _SPECIAL_ACTION_PATTERNS, deadline=deadline)
             else:  # a pattern: the classes inside it
@@ -441,7 +443,14 @@ class _ClassSearch:
             terms = [A.Term(((("lit", "*"),),))]  # an action without resource types takes "*"
         resource = self.question.resource
         if resource is not None:
-            terms.append(A.Term((A.resource_glob(resource),) if resource != "*" else ((("lit", "*"),),)))
+            asked = (A.resource_glob(resource),) if resource != "*" else ((("lit", "*"),),)
+            if ("*" not in resource and "?" not in resource and A.member(A.ANY_REQUEST_RESOURCE, resource)
+                    and not A.member(terms[0], resource)):
+                # A resource the question names (one a request can name) is
+                # in the universe, whatever the catalogue says of the
+                # action's resource types.
+                terms[0] = A.Term(terms[0].globs + asked)
+            terms.append(A.Term(asked))
         return terms
 
     # ------------------------------------------------------------ the rules
