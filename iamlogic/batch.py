@@ -167,29 +167,37 @@ class Simulator:
             self.recent.move_to_end(key)
         return engine
 
+    def define(self, name: str, policies: object) -> None:
+        """Name a policy set (compiled once: the same policies share an engine)."""
+        if name not in self.named and len(self.named) >= MAX_POLICY_SETS:
+            raise InputError(f"policy_set: more than {MAX_POLICY_SETS} named policy sets in one batch")
+        self.named[name] = self._engine_for(policies)
+
+    def start_from(self, definitions: Mapping[str, list]) -> None:
+        """The named policy sets in force before a part of a batch: for each
+        name, the latest of its definitions (earliest first) that compiles —
+        a definition that fails leaves the one before it in force, as it does
+        line by line."""
+        self.named = {}
+        for name, versions in definitions.items():
+            for policies in reversed(versions):
+                try:
+                    self.define(name, policies)
+                    break
+                except Exception:  # noqa: BLE001 - that definition's own line reports why
+                    continue
+
     def answer(self, raw: object) -> dict:
-        if not isinstance(raw, Mapping):
-            raise InputError(f"expected an object, found {quote(raw)}")
-        name = raw.get("policy_set")
-        if name is not None:
-            if not isinstance(name, str) or not name:
-                raise InputError(f"policy_set: a name is a non-empty string, not {quote(name)}")
-            unknown = [k for k in raw if k not in ("policy_set", "policies", "request")]
-            if unknown:
-                raise InputError(f"{unknown[0]}: unknown field (expected policy_set with policies or request)")
-            if "policies" in raw:
-                if "request" in raw:
-                    raise InputError("a policy_set line either defines the set (policies) or asks (request)")
-                if name not in self.named and len(self.named) >= MAX_POLICY_SETS:
-                    raise InputError(f"policy_set: more than {MAX_POLICY_SETS} named policy sets in one batch")
-                self.named[name] = compile_policies(raw["policies"], self.base_dir, self.root)
+        found = policy_set_line(raw)
+        if found is not None:
+            name, kind, value = found
+            if kind == "policies":
+                self.define(name, value)
                 return {"policy_set": name, "defined": True}
-            if "request" not in raw:
-                raise InputError("a policy_set line needs policies (to define it) or request (to ask)")
             engine = self.named.get(name)
             if engine is None:
                 raise InputError(f"policy_set: {quote(name)} is not defined on an earlier line")
-            return self._decision(engine, raw["request"], name)
+            return self._decision(engine, value, name)
         unknown = [k for k in raw if k not in ("policies", "request", "name", "description")]
         if unknown:
             raise InputError(f"{unknown[0]}: unknown field (expected policies, request)")
@@ -208,6 +216,28 @@ class Simulator:
         if name is not None:
             out = {"policy_set": name, **out}
         return out
+
+
+def policy_set_line(raw: object) -> tuple[str, str, object] | None:
+    """(name, "policies" or "request", its value) for a policy_set line,
+    None for another object; InputError for a malformed one."""
+    if not isinstance(raw, Mapping):
+        raise InputError(f"expected an object, found {quote(raw)}")
+    name = raw.get("policy_set")
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name:
+        raise InputError(f"policy_set: a name is a non-empty string, not {quote(name)}")
+    unknown = [k for k in raw if k not in ("policy_set", "policies", "request")]
+    if unknown:
+        raise InputError(f"{unknown[0]}: unknown field (expected policy_set with policies or request)")
+    if "policies" in raw:
+        if "request" in raw:
+            raise InputError("a policy_set line either defines the set (policies) or asks (request)")
+        return name, "policies", raw["policies"]
+    if "request" not in raw:
+        raise InputError("a policy_set line needs policies (to define it) or request (to ask)")
+    return name, "request", raw["request"]
 
 
 _DECODER = json.JSONDecoder()
@@ -252,12 +282,17 @@ def answer_lines(lines: Iterable[Line], answer: Callable[[Line], dict], counts: 
                 out = {"line": line.number, "error": "nests too deeply to be read"}
             except Exception as e:  # noqa: BLE001 - a defect: this line's error; the batch goes on
                 out = {"line": line.number, "error": f"internal error: {type(e).__name__}"}
-        kind = "error" if "error" in out else "blank" if "blank" in out else kind_of(out)
-        counts.by_kind[kind] = counts.by_kind.get(kind, 0) + 1
-        if kind == "error":
-            counts.errors += 1
-        counts.lines_out += 1
+        tally(out, counts, kind_of)
         yield out
+
+
+def tally(out: dict, counts: BatchCounts, kind_of: Callable[[dict], str]) -> None:
+    """Count one output line (``lines_in`` is counted where lines are read)."""
+    kind = "error" if "error" in out else "blank" if "blank" in out else kind_of(out)
+    counts.by_kind[kind] = counts.by_kind.get(kind, 0) + 1
+    if kind == "error":
+        counts.errors += 1
+    counts.lines_out += 1
 
 
 def parse(line: Line) -> object:
@@ -284,14 +319,31 @@ def _one_line(message: str) -> str:
 
 
 def simulate_stream(stream: BinaryIO, out, counts: BatchCounts, base_dir: Path | None = None,
-                    root: Path | bool = True, brief: bool = False) -> None:
-    """Decide every line of ``stream``, writing one JSON line each to ``out``."""
-    simulator = Simulator(base_dir, root, brief)
+                    root: Path | bool = True, brief: bool = False, cluster=None) -> None:
+    """Decide every line of ``stream``, writing one JSON line each to ``out``;
+    with a ``cluster`` (iamlogic/scale.py), in its workers."""
     write = out.write
     dumps = json.JSONEncoder(ensure_ascii=True).encode
     kind = lambda o: "defined" if o.get("defined") else "decided"  # noqa: E731
-    for result in answer_lines(read_lines(stream), simulator.answer_line, counts, kind):
+    if cluster is None:
+        results = answer_lines(read_lines(stream), Simulator(base_dir, root, brief).answer_line, counts, kind)
+    else:
+        results = tallied(cluster.simulate(_counted(read_lines(stream), counts), base_dir, root, brief), counts,
+                          kind)
+    for result in results:
         write(dumps(result) + "\n")
+
+
+def _counted(lines: Iterable[Line], counts: BatchCounts) -> Iterator[Line]:
+    for line in lines:
+        counts.lines_in += 1
+        yield line
+
+
+def tallied(results: Iterable[dict], counts: BatchCounts, kind_of: Callable[[dict], str]) -> Iterator[dict]:
+    for out in results:
+        tally(out, counts, kind_of)
+        yield out
 
 
 # ------------------------------------------------------------ proof batches
@@ -342,10 +394,17 @@ class Prover:
 
 
 def prove_stream(question: str, stream: BinaryIO, out, counts: BatchCounts, timeout_ms: int = 30_000,
-                 typed: bool = True, base_dir: Path | None = None, root: Path | bool = True) -> None:
-    """Answer every line of ``stream`` as ``question``, one JSON line each."""
-    prover = Prover(question, timeout_ms, typed, base_dir, root)
-    for result in answer_lines(read_lines(stream), prover.answer_line, counts, lambda o: o["result"]):
+                 typed: bool = True, base_dir: Path | None = None, root: Path | bool = True, cluster=None) -> None:
+    """Answer every line of ``stream`` as ``question``, one JSON line each;
+    with a ``cluster`` (iamlogic/scale.py), in its workers."""
+    prover = Prover(question, timeout_ms, typed, base_dir, root)  # checks the question here, before any worker
+    kind = lambda o: o["result"]  # noqa: E731
+    if cluster is None:
+        results = answer_lines(read_lines(stream), prover.answer_line, counts, kind)
+    else:
+        results = tallied(cluster.prove(question, _counted(read_lines(stream), counts), timeout_ms, typed,
+                                        base_dir, root), counts, kind)
+    for result in results:
         out.write(json.dumps(result) + "\n")
 
 

@@ -1,0 +1,281 @@
+"""Scale-out on a Ray cluster: batch lines and account shards run in actors
+that keep their engines warm (pyDatalog's and Z3's state are per process).
+
+``Cluster(address=None, workers=None)`` joins the cluster at ``address`` or,
+without one, starts a local Ray runtime on this machine's cores (no
+dashboard, no usage statistics, workers' logs kept off the terminal), and
+starts one actor per worker (default: one per CPU of the cluster).
+
+- ``simulate(lines, ...)`` and ``prove(question, lines, ...)`` answer batch
+  lines (iamlogic/batch.py) exactly as one process does: one answer per
+  line, in input order, streamed. Lines go out in shards of ``per_shard``
+  lines (or ``MAX_SHARD_BYTES``), at most ``window`` shards in flight, so
+  memory stays flat whatever the input's size.
+- ``run(function, shards, progress)`` is a runner for accounts/shards.py
+  (who-can, what-can, reach): a worker reads an account folder once and
+  keeps it; the folder must be at the same path on every node.
+
+Named policy sets travel with the shards that use them. The driver keeps,
+for each name, the definitions that may be in force: the last one a worker
+answered as defined, and the later ones whose answers have not come back
+yet. A shard carries those of the names its lines mention, and its actor
+restores them (``Simulator.start_from``: the latest that compiles) before
+its first line — so a shard's answers do not depend on which actor runs it
+or what ran there before, while the engines stay cached in the actor
+(keyed by the policies), so an actor compiles a policy set once.
+
+A worker that dies mid-shard: the shard is sent again, to another actor
+(Ray restarts the dead one). Only a shard's whole result is ever passed
+on, so no line is lost or repeated.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .batch import MAX_POLICY_SETS, BatchCounts, Line, Prover, Simulator, answer_lines, policy_set_line
+from .errors import IamlogicError, InputError, UsageError
+
+RAY_MISSING = "--engine ray needs Ray: pip install 'iamlogic[ray]'"
+# A simulate line is decided in well under a millisecond once its policies
+# are compiled: shards this large keep the per-shard cost small beside it.
+LINES_PER_SHARD = 2000
+# A proof takes milliseconds to seconds: smaller shards keep workers even.
+PROOF_LINES_PER_SHARD = 20
+MAX_SHARD_BYTES = 32 << 20
+# Tries of one shard (the first, and the resends after a worker died).
+ATTEMPTS = 4
+
+
+def ray_module():
+    """Ray, imported only when asked for: the package works without it."""
+    try:
+        import ray
+    except ImportError:
+        raise UsageError(RAY_MISSING) from None
+    return ray
+
+
+def connect(address: str | None = None, num_cpus: int | None = None):
+    """Ray, connected: to ``address``, or to a local runtime started here."""
+    ray = ray_module()
+    if ray.is_initialized():
+        return ray
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
+    try:
+        if address is None:
+            ray.init(num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False, **quiet)
+        else:
+            ray.init(address=address, **quiet)
+    except Exception as e:  # noqa: BLE001 - Ray raises several kinds; each is this one error
+        where = f"the Ray cluster at {address}" if address else "a local Ray runtime"
+        raise InputError(f"--address: cannot connect to {where} ({type(e).__name__}: "
+                         f"{' '.join(str(e).split())[:300]})") from None
+    return ray
+
+
+@dataclass
+class LineShard:
+    """Consecutive batch lines, with what their worker needs to answer them."""
+
+    lines: list[Line]
+    options: tuple
+    # name -> the definitions (policies values, earliest first) that may be
+    # in force before the first line, for the names the lines mention.
+    definitions: dict[str, list] = field(default_factory=dict)
+    # (position in lines, name) of each line that defines a policy set.
+    defines: tuple[tuple[int, str], ...] = ()
+
+
+def _kind(out: dict) -> str:
+    return "defined" if out.get("defined") else "decided"
+
+
+class Worker:
+    """An actor's state, kept across shards: a Simulator (and its engines)
+    and a Prover for each set of options."""
+
+    def __init__(self):
+        self.simulators: dict[tuple, Simulator] = {}
+        self.provers: dict[tuple, Prover] = {}
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def simulate(self, shard: LineShard) -> list[dict]:
+        simulator = self.simulators.get(shard.options)
+        if simulator is None:
+            simulator = self.simulators[shard.options] = Simulator(*shard.options)
+        simulator.start_from(shard.definitions)
+        return list(answer_lines(shard.lines, simulator.answer_line, BatchCounts(), _kind))
+
+    def prove(self, shard: LineShard) -> list[dict]:
+        prover = self.provers.get(shard.options)
+        if prover is None:
+            prover = self.provers[shard.options] = Prover(*shard.options)
+        return list(answer_lines(shard.lines, prover.answer_line, BatchCounts()))
+
+    def run_shard(self, job: tuple[Callable, object]):
+        function, shard = job
+        return function(shard)
+
+
+class Cluster:
+    """Actors on a Ray cluster, and the shards sent to them (see the module)."""
+
+    def __init__(self, address: str | None = None, workers: int | None = None, num_cpus: int | None = None,
+                 window: int | None = None):
+        self.ray = connect(address, num_cpus)
+        count = workers or max(1, int(self.ray.cluster_resources().get("CPU", 1)))
+        actor = self.ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=0)(Worker)
+        self.actors = [actor.remote() for _ in range(count)]
+        self.window = window or 2 * count
+        self.retried = 0  # shards sent again after their worker died
+        self._next = 0
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the actors (their CPUs go back to the cluster)."""
+        for actor in self.actors:
+            self.ray.kill(actor)
+        self.actors = []
+
+    def pids(self) -> list[int]:
+        """Each actor's process id (as it is now)."""
+        return self.ray.get([a.pid.remote() for a in self.actors])
+
+    # -------------------------------------------------------------- batches
+
+    def simulate(self, lines: Iterable[Line], base_dir: Path | None = None, root: Path | bool = True,
+                 brief: bool = False, per_shard: int = LINES_PER_SHARD) -> Iterator[dict]:
+        """Simulator.answer_line's answers for ``lines``, in order."""
+        history: dict[str, list[tuple[int, object]]] = {}  # name -> (line number, policies), see the module
+        options = (base_dir, root, brief)
+
+        def shards() -> Iterator[LineShard]:
+            for chunk in _chunks(lines, per_shard):
+                definitions: dict[str, list] = {}
+                defines = []
+                for position, line in enumerate(chunk):
+                    found = _policy_set(line)
+                    if found is None:
+                        continue
+                    name, kind, value = found
+                    if name not in definitions:
+                        definitions[name] = [policies for _, policies in history.get(name, ())]
+                    if kind != "policies":
+                        continue
+                    if name not in history and len(history) >= MAX_POLICY_SETS:
+                        chunk[position] = Line(line.number, None, f"policy_set: more than {MAX_POLICY_SETS} "
+                                                                  "named policy sets in one batch")
+                        continue
+                    history.setdefault(name, []).append((line.number, value))
+                    defines.append((position, name))
+                yield LineShard(chunk, options, {n: d for n, d in definitions.items() if d}, tuple(defines))
+
+        for shard, result in self._ordered("simulate", shards()):
+            for position, name in shard.defines:
+                number = shard.lines[position].number
+                if result[position].get("defined"):
+                    kept = [entry for entry in history[name] if entry[0] >= number]
+                else:
+                    kept = [entry for entry in history[name] if entry[0] != number]
+                if kept:
+                    history[name] = kept
+                else:
+                    del history[name]
+            yield from result
+
+    def prove(self, question: str, lines: Iterable[Line], timeout_ms: int = 30_000, typed: bool = True,
+              base_dir: Path | None = None, root: Path | bool = True,
+              per_shard: int = PROOF_LINES_PER_SHARD) -> Iterator[dict]:
+        """Prover.answer_line's answers for ``lines``, in order."""
+        Prover(question)  # an unknown question is refused here, before any worker
+        options = (question, timeout_ms, typed, base_dir, root)
+        for _, result in self._ordered("prove", (LineShard(chunk, options) for chunk in _chunks(lines, per_shard))):
+            yield from result
+
+    # --------------------------------------------------------- account shards
+
+    def run(self, function: Callable, shards: list, progress=None) -> list:
+        """A runner (accounts/shards.py): ``function(shard)`` for each shard,
+        in the actors; the results in shard order."""
+        results = []
+        for done, (_, result) in enumerate(self._ordered("run_shard", ((function, s) for s in shards)), 1):
+            results.append(result)
+            if progress is not None:
+                progress(done, len(shards))
+        return results
+
+    # ---------------------------------------------------------------- sending
+
+    def _ordered(self, method: str, shards: Iterable) -> Iterator[tuple[object, object]]:
+        """(shard, result) in the shards' order, at most ``window`` in flight."""
+        pending: deque = deque()
+        for shard in shards:
+            pending.append((shard, *self._submit(method, shard)))
+            if len(pending) >= self.window:
+                yield self._result(method, *pending.popleft())
+        while pending:
+            yield self._result(method, *pending.popleft())
+
+    def _submit(self, method: str, shard, avoid: int | None = None):
+        index = self._next % len(self.actors)
+        if index == avoid and len(self.actors) > 1:
+            index = (index + 1) % len(self.actors)
+        self._next = index + 1
+        return getattr(self.actors[index], method).remote(shard), index
+
+    def _result(self, method: str, shard, ref, index: int):
+        exceptions = self.ray.exceptions
+        lost = (exceptions.RayActorError, exceptions.WorkerCrashedError, exceptions.ObjectLostError)
+        for _ in range(ATTEMPTS):
+            try:
+                return shard, self.ray.get(ref)
+            except exceptions.RayTaskError as e:
+                cause = e.cause
+                if isinstance(cause, IamlogicError):
+                    raise cause from None
+                raise IamlogicError(f"internal error in a worker: {type(cause).__name__}: {cause}") from None
+            except lost:
+                self.retried += 1
+                ref, index = self._submit(method, shard, avoid=index)
+        raise IamlogicError(f"the workers died {ATTEMPTS} times on one shard: stopped (nothing after it written)")
+
+
+def _chunks(lines: Iterable[Line], per_shard: int) -> Iterator[list[Line]]:
+    chunk: list[Line] = []
+    size = 0
+    for line in lines:
+        chunk.append(line)
+        size += len(line.text or "")
+        if len(chunk) >= per_shard or size >= MAX_SHARD_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _policy_set(line: Line) -> tuple[str, str, object] | None:
+    """The line's policy set (name, "policies" or "request", value) when it
+    is a well-formed policy_set line; the worker answers every other line,
+    errors included. Only lines that can spell the key are read here."""
+    text = line.text
+    if text is None or ("policy_set" not in text and "\\u" not in text):
+        return None
+    try:
+        return policy_set_line(json.loads(text))
+    except (ValueError, RecursionError, IamlogicError):
+        return None
