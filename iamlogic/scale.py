@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ LINES_PER_SHARD = 2000
 PROOF_LINES_PER_SHARD = 20
 MAX_SHARD_BYTES = 32 << 20
 # Tries of one shard (the first, and the resends after a worker died).
-ATTEMPTS = 4
+ATTEMPTS = 6
 
 
 def ray_module():
@@ -241,7 +242,9 @@ class Cluster:
     def _result(self, method: str, shard, ref, index: int):
         exceptions = self.ray.exceptions
         lost = (exceptions.RayActorError, exceptions.WorkerCrashedError, exceptions.ObjectLostError)
-        for _ in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS):
+            if attempt > 1:
+                time.sleep(1)  # a restarted actor takes a moment to come back
             try:
                 return shard, self.ray.get(ref)
             except exceptions.RayTaskError as e:
