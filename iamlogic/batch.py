@@ -124,6 +124,7 @@ class Simulator:
         # The text of a line up to its request, for lines seen whole before
         # (see answer_line): the policies' text need not be read again.
         self.prefixes: OrderedDict[str, object] = OrderedDict()
+        self.compiled = 0  # policy sets compiled (the others were found in the caches)
 
     def answer_line(self, line: Line) -> dict:
         """A line's answer. Research batches repeat one policy set's text on
@@ -160,6 +161,7 @@ class Simulator:
         engine = self.recent.get(key)
         if engine is None:
             engine = compile_policies(policies, self.base_dir, self.root)
+            self.compiled += 1
             self.recent[key] = engine
             if len(self.recent) > RECENT_ENGINES:
                 self.recent.popitem(last=False)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -50,6 +51,7 @@ LINES_PER_SHARD = 2000
 # A proof takes milliseconds to seconds: smaller shards keep workers even.
 PROOF_LINES_PER_SHARD = 20
 MAX_SHARD_BYTES = 32 << 20
+CONNECT_SECONDS = 10
 # Tries of one shard (the first, and the resends after a worker died).
 ATTEMPTS = 6
 
@@ -66,9 +68,12 @@ def ray_module():
 def connect(address: str | None = None, num_cpus: int | None = None):
     """Ray, connected: to ``address``, or to a local runtime started here."""
     ray = ray_module()
+    if address is not None:
+        _reachable(address)
     if ray.is_initialized():
         return ray
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")  # its C++ side's warnings stay off the terminal too
     quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
     try:
         if address is None:
@@ -80,6 +85,17 @@ def connect(address: str | None = None, num_cpus: int | None = None):
         raise InputError(f"--address: cannot connect to {where} ({type(e).__name__}: "
                          f"{' '.join(str(e).split())[:300]})") from None
     return ray
+
+
+def _reachable(address: str) -> None:
+    """A HOST:PORT address must answer: Ray itself retries for minutes."""
+    host, sep, port = address.rpartition(":")
+    if "://" in address or not sep or not port.isdigit():
+        return  # ray://..., auto: Ray reads those itself
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS).close()
+    except (OSError, ValueError) as e:
+        raise InputError(f"--address {address}: no Ray cluster answers there ({e.strerror or e})") from None
 
 
 @dataclass
@@ -109,6 +125,10 @@ class Worker:
 
     def pid(self) -> int:
         return os.getpid()
+
+    def compiled(self) -> int:
+        """Policy sets this actor has compiled, over every shard it ran."""
+        return sum(s.compiled for s in self.simulators.values())
 
     def simulate(self, shard: LineShard) -> list[dict]:
         simulator = self.simulators.get(shard.options)

@@ -94,6 +94,21 @@ def test_simulate_batch_answers_as_one_process_does(cluster_cpus):
             assert got == expected, per_shard
 
 
+def test_an_actor_compiles_a_policy_set_once_whatever_the_shards(cluster_cpus):
+    # A named set asked, and self-contained lines repeating other policies,
+    # over many shards of one actor: each set compiled once there, not once
+    # a shard (restoring the named set finds its engine in the actor).
+    named, repeated = _policies("arn:aws:s3:::b/*"), _policies("arn:aws:s3:::b/public/*")
+    lines = [json.dumps({"policy_set": "a", "policies": named})]
+    for i in range(40):
+        lines.append(json.dumps({"policy_set": "a", "request": _request(f"k{i}")}))
+        lines.append(json.dumps({"policies": repeated, "request": _request(f"public/k{i}")}))
+    expected = _local(lines)
+    with scale.Cluster(workers=1) as cluster:
+        assert list(cluster.simulate(read_lines(_stream(lines)), per_shard=4)) == expected
+        assert ray.get(cluster.actors[0].compiled.remote()) == 2
+
+
 def test_simulate_batch_from_the_command_line(cluster_cpus, tmp_path, capsys):
     path = tmp_path / "batch.jsonl"
     path.write_text("\n".join(_batch()) + "\n")
@@ -199,6 +214,16 @@ def test_without_ray_the_error_names_the_extra(tmp_path, capsys, monkeypatch):
     assert done.value.code == 1
     err = capsys.readouterr().err
     assert "pip install 'iamlogic[ray]'" in err and "Traceback" not in err
+
+
+def test_an_address_where_no_cluster_answers_is_a_clear_error(tmp_path, capsys):
+    path = tmp_path / "batch.jsonl"
+    path.write_text(_batch()[0] + "\n")
+    with pytest.raises(SystemExit) as done:  # port 1 of the loopback: nothing listens there
+        main(["simulate", "--batch", str(path), "--engine", "ray", "--address", "127.0.0.1:1"])
+    assert done.value.code == 1
+    err = capsys.readouterr().err
+    assert "--address 127.0.0.1:1: no Ray cluster answers there" in err and "Traceback" not in err
 
 
 def test_address_is_refused_without_the_ray_engine(tmp_path, capsys):
