@@ -73,7 +73,6 @@ def connect(address: str | None = None, num_cpus: int | None = None):
     if ray.is_initialized():
         return ray
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")  # its C++ side's warnings stay off the terminal too
     quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
     try:
         if address is None:
@@ -109,10 +108,23 @@ class LineShard:
     definitions: dict[str, list] = field(default_factory=dict)
     # (position in lines, name) of each line that defines a policy set.
     defines: tuple[tuple[int, str], ...] = ()
+    # The driver's working folder: policy paths relative to it (a batch
+    # read from standard input) mean the same in every worker.
+    cwd: str = ""
 
 
 def _kind(out: dict) -> str:
     return "defined" if out.get("defined") else "decided"
+
+
+def _follow(cwd: str) -> None:
+    """Work in the driver's folder, where this node has it (elsewhere a
+    relative policy path is an error line naming the missing file)."""
+    if cwd and os.getcwd() != cwd:
+        try:
+            os.chdir(cwd)
+        except OSError:
+            pass
 
 
 class Worker:
@@ -134,6 +146,7 @@ class Worker:
         simulator = self.simulators.get(shard.options)
         if simulator is None:
             simulator = self.simulators[shard.options] = Simulator(*shard.options)
+        _follow(shard.cwd)
         simulator.start_from(shard.definitions)
         return list(answer_lines(shard.lines, simulator.answer_line, BatchCounts(), _kind))
 
@@ -141,10 +154,12 @@ class Worker:
         prover = self.provers.get(shard.options)
         if prover is None:
             prover = self.provers[shard.options] = Prover(*shard.options)
+        _follow(shard.cwd)
         return list(answer_lines(shard.lines, prover.answer_line, BatchCounts()))
 
-    def run_shard(self, job: tuple[Callable, object]):
-        function, shard = job
+    def run_shard(self, job: tuple[Callable, object, str]):
+        function, shard, cwd = job
+        _follow(cwd)
         return function(shard)
 
 
@@ -154,7 +169,10 @@ class Cluster:
     def __init__(self, address: str | None = None, workers: int | None = None, num_cpus: int | None = None,
                  window: int | None = None):
         self.ray = connect(address, num_cpus)
-        count = workers or max(1, int(self.ray.cluster_resources().get("CPU", 1)))
+        cpus = int(self.ray.cluster_resources().get("CPU", 0))
+        count = workers or max(1, cpus)
+        if count > cpus:  # an actor takes a CPU: more would wait for one forever
+            raise UsageError(f"{count} workers asked, but the Ray cluster has {cpus} CPUs")
         actor = self.ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=0)(Worker)
         self.actors = [actor.remote() for _ in range(count)]
         self.window = window or 2 * count
@@ -183,7 +201,7 @@ class Cluster:
                  brief: bool = False, per_shard: int = LINES_PER_SHARD) -> Iterator[dict]:
         """Simulator.answer_line's answers for ``lines``, in order."""
         history: dict[str, list[tuple[int, object]]] = {}  # name -> (line number, policies), see the module
-        options = (base_dir, root, brief)
+        options, cwd = (base_dir, root, brief), os.getcwd()
 
         def shards() -> Iterator[LineShard]:
             for chunk in _chunks(lines, per_shard):
@@ -204,7 +222,7 @@ class Cluster:
                         continue
                     history.setdefault(name, []).append((line.number, value))
                     defines.append((position, name))
-                yield LineShard(chunk, options, {n: d for n, d in definitions.items() if d}, tuple(defines))
+                yield LineShard(chunk, options, {n: d for n, d in definitions.items() if d}, tuple(defines), cwd)
 
         for shard, result in self._ordered("simulate", shards()):
             for position, name in shard.defines:
@@ -224,8 +242,9 @@ class Cluster:
               per_shard: int = PROOF_LINES_PER_SHARD) -> Iterator[dict]:
         """Prover.answer_line's answers for ``lines``, in order."""
         Prover(question)  # an unknown question is refused here, before any worker
-        options = (question, timeout_ms, typed, base_dir, root)
-        for _, result in self._ordered("prove", (LineShard(chunk, options) for chunk in _chunks(lines, per_shard))):
+        options, cwd = (question, timeout_ms, typed, base_dir, root), os.getcwd()
+        shards = (LineShard(chunk, options, cwd=cwd) for chunk in _chunks(lines, per_shard))
+        for _, result in self._ordered("prove", shards):
             yield from result
 
     # --------------------------------------------------------- account shards
@@ -234,7 +253,8 @@ class Cluster:
         """A runner (accounts/shards.py): ``function(shard)`` for each shard,
         in the actors; the results in shard order."""
         results = []
-        for done, (_, result) in enumerate(self._ordered("run_shard", ((function, s) for s in shards)), 1):
+        jobs = ((function, shard, os.getcwd()) for shard in shards)
+        for done, (_, result) in enumerate(self._ordered("run_shard", jobs), 1):
             results.append(result)
             if progress is not None:
                 progress(done, len(shards))

@@ -23,6 +23,7 @@ from iamlogic.accounts.reach import reach
 from iamlogic.accounts.shards import parallel_who_can
 from iamlogic.batch import BatchCounts, Prover, Simulator, answer_lines, read_lines
 from iamlogic.cli import main
+from iamlogic.errors import UsageError
 
 import ray  # the test extra installs it: make test runs these too
 
@@ -224,6 +225,12 @@ def test_an_address_where_no_cluster_answers_is_a_clear_error(tmp_path, capsys):
     assert done.value.code == 1
     err = capsys.readouterr().err
     assert "--address 127.0.0.1:1: no Ray cluster answers there" in err and "Traceback" not in err
+
+
+def test_more_workers_than_the_cluster_has_cpus_is_refused(cluster_cpus):
+    # An actor holds a CPU: a third on 2 CPUs would wait for one forever.
+    with pytest.raises(UsageError, match="3 workers asked, but the Ray cluster has 2 CPUs"):
+        scale.Cluster(workers=3)
 
 
 def test_address_is_refused_without_the_ray_engine(tmp_path, capsys):
