@@ -31,7 +31,7 @@ from parse_bench import machine  # noqa: E402
 from iamlogic import scale  # noqa: E402
 from iamlogic.accounts import load_account_data, who_can  # noqa: E402
 from iamlogic.accounts.shards import parallel_who_can  # noqa: E402
-from iamlogic.batch import BatchCounts, Simulator, answer_lines, read_lines  # noqa: E402
+from iamlogic.batch import BatchCounts, Simulator, answer_lines, encode, read_lines  # noqa: E402
 
 
 def _lines(n: int) -> list:
@@ -69,8 +69,9 @@ def main() -> int:
     print(f"ray: {machine()}; {_load()} (a shared machine: figures move with the load)")
     lines = _lines(args.lines)
 
+    # As simulate --batch runs: the answers written out as output lines.
     started = time.perf_counter()
-    expected = list(answer_lines(lines, Simulator().answer_line, BatchCounts()))
+    expected = "".join(encode(out) + "\n" for out in answer_lines(lines, Simulator().answer_line, BatchCounts()))
     one_process = args.lines / (time.perf_counter() - started)
     print(f"  one process (--engine local): {one_process:,.0f} lines/s")
 
@@ -82,11 +83,11 @@ def main() -> int:
         with scale.Cluster(workers=workers) as cluster:
             # Warm: the actors started and the policy sets compiled once each
             # (a fixed cost, apart from the rate).
-            list(cluster.simulate(lines[:300], per_shard=100))
+            list(cluster.simulate_text(lines[:300], per_shard=100))
             pids = cluster.pids()
             before = [_cpu_seconds(p) for p in pids]
             started, cpu = time.perf_counter(), time.process_time()
-            got = list(cluster.simulate(lines))
+            got = "".join(text for text, _ in cluster.simulate_text(lines))
             seconds, driver_cpu = time.perf_counter() - started, time.process_time() - cpu
             worker_cpu[workers] = sum(_cpu_seconds(p) - b for p, b in zip(pids, before))
             if got != expected:
@@ -104,9 +105,9 @@ def main() -> int:
     # The cost of a shard: many shards of one blank line, one worker.
     with scale.Cluster(workers=1) as cluster:
         blanks = [type(lines[0])(i + 1, "") for i in range(2000)]
-        list(cluster.simulate(blanks[:50], per_shard=1))
+        list(cluster.simulate_text(blanks[:50], per_shard=1))
         started = time.perf_counter()
-        list(cluster.simulate(blanks, per_shard=1))
+        list(cluster.simulate_text(blanks, per_shard=1))
         per_shard = (time.perf_counter() - started) / len(blanks)
     print(f"  one shard's round trip (scheduling, sending, answering nothing): {per_shard * 1000:.2f} ms")
 

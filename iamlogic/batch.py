@@ -55,6 +55,14 @@ class BatchCounts:
     errors: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
 
+    def add(self, kinds: Mapping[str, int]) -> None:
+        """Count output lines answered elsewhere, by kind (``by_kind``)."""
+        for kind, n in kinds.items():
+            self.by_kind[kind] = self.by_kind.get(kind, 0) + n
+            self.lines_out += n
+            if kind == "error":
+                self.errors += n
+
     def summary(self) -> str:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.by_kind.items()))
         return (f"{self.lines_in} lines in, {self.lines_out} lines out"
@@ -284,17 +292,12 @@ def answer_lines(lines: Iterable[Line], answer: Callable[[Line], dict], counts: 
                 out = {"line": line.number, "error": "nests too deeply to be read"}
             except Exception as e:  # noqa: BLE001 - a defect: this line's error; the batch goes on
                 out = {"line": line.number, "error": f"internal error: {type(e).__name__}"}
-        tally(out, counts, kind_of)
+        kind = "error" if "error" in out else "blank" if "blank" in out else kind_of(out)
+        counts.by_kind[kind] = counts.by_kind.get(kind, 0) + 1
+        if kind == "error":
+            counts.errors += 1
+        counts.lines_out += 1
         yield out
-
-
-def tally(out: dict, counts: BatchCounts, kind_of: Callable[[dict], str]) -> None:
-    """Count one output line (``lines_in`` is counted where lines are read)."""
-    kind = "error" if "error" in out else "blank" if "blank" in out else kind_of(out)
-    counts.by_kind[kind] = counts.by_kind.get(kind, 0) + 1
-    if kind == "error":
-        counts.errors += 1
-    counts.lines_out += 1
 
 
 def parse(line: Line) -> object:
@@ -320,32 +323,30 @@ def _one_line(message: str) -> str:
     return message
 
 
+# An answer as its output line (ASCII: any terminal or pipe reads it).
+encode = json.JSONEncoder(ensure_ascii=True).encode
+
+
 def simulate_stream(stream: BinaryIO, out, counts: BatchCounts, base_dir: Path | None = None,
                     root: Path | bool = True, brief: bool = False, cluster=None) -> None:
     """Decide every line of ``stream``, writing one JSON line each to ``out``;
-    with a ``cluster`` (iamlogic/scale.py), in its workers."""
+    with a ``cluster`` (iamlogic/scale.py), in its workers, which send back
+    each shard's output lines already written out."""
     write = out.write
-    dumps = json.JSONEncoder(ensure_ascii=True).encode
-    kind = lambda o: "defined" if o.get("defined") else "decided"  # noqa: E731
-    if cluster is None:
-        results = answer_lines(read_lines(stream), Simulator(base_dir, root, brief).answer_line, counts, kind)
-    else:
-        results = tallied(cluster.simulate(_counted(read_lines(stream), counts), base_dir, root, brief), counts,
-                          kind)
-    for result in results:
-        write(dumps(result) + "\n")
+    if cluster is not None:
+        for text, kinds in cluster.simulate_text(_counted(read_lines(stream), counts), base_dir, root, brief):
+            write(text)
+            counts.add(kinds)
+        return
+    for result in answer_lines(read_lines(stream), Simulator(base_dir, root, brief).answer_line, counts,
+                               simulate_kind):
+        write(encode(result) + "\n")
 
 
 def _counted(lines: Iterable[Line], counts: BatchCounts) -> Iterator[Line]:
     for line in lines:
         counts.lines_in += 1
         yield line
-
-
-def tallied(results: Iterable[dict], counts: BatchCounts, kind_of: Callable[[dict], str]) -> Iterator[dict]:
-    for out in results:
-        tally(out, counts, kind_of)
-        yield out
 
 
 # ------------------------------------------------------------ proof batches
@@ -400,14 +401,22 @@ def prove_stream(question: str, stream: BinaryIO, out, counts: BatchCounts, time
     """Answer every line of ``stream`` as ``question``, one JSON line each;
     with a ``cluster`` (iamlogic/scale.py), in its workers."""
     prover = Prover(question, timeout_ms, typed, base_dir, root)  # checks the question here, before any worker
-    kind = lambda o: o["result"]  # noqa: E731
-    if cluster is None:
-        results = answer_lines(read_lines(stream), prover.answer_line, counts, kind)
-    else:
-        results = tallied(cluster.prove(question, _counted(read_lines(stream), counts), timeout_ms, typed,
-                                        base_dir, root), counts, kind)
-    for result in results:
-        out.write(json.dumps(result) + "\n")
+    if cluster is not None:
+        for text, kinds in cluster.prove_text(question, _counted(read_lines(stream), counts), timeout_ms, typed,
+                                              base_dir, root):
+            out.write(text)
+            counts.add(kinds)
+        return
+    for result in answer_lines(read_lines(stream), prover.answer_line, counts, proof_kind):
+        out.write(encode(result) + "\n")
+
+
+def simulate_kind(out: dict) -> str:
+    return "defined" if out.get("defined") else "decided"
+
+
+def proof_kind(out: dict) -> str:
+    return out["result"]
 
 
 def answers(lines: Iterable[str | bytes | Mapping], question: str = "simulate", **options) -> Iterator[dict]:

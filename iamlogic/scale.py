@@ -8,7 +8,9 @@ starts one actor per worker (default: one per CPU of the cluster).
 
 - ``simulate(lines, ...)`` and ``prove(question, lines, ...)`` answer batch
   lines (iamlogic/batch.py) exactly as one process does: one answer per
-  line, in input order, streamed. Lines go out in shards of ``per_shard``
+  line, in input order, streamed; ``simulate_text`` and ``prove_text`` give
+  each shard's output lines as the workers wrote them out (the command
+  line's path: the driver only reads, sends and writes). Lines go out in shards of ``per_shard``
   lines (or ``MAX_SHARD_BYTES``), at most ``window`` shards in flight, so
   memory stays flat whatever the input's size.
 - ``run(function, shards, progress)`` is a runner for accounts/shards.py
@@ -41,7 +43,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .batch import MAX_POLICY_SETS, BatchCounts, Line, Prover, Simulator, answer_lines, policy_set_line
+from .batch import (MAX_POLICY_SETS, BatchCounts, Line, Prover, Simulator, answer_lines, encode, policy_set_line,
+                    proof_kind, simulate_kind)
 from .errors import IamlogicError, InputError, UsageError
 
 RAY_MISSING = "--engine ray needs Ray: pip install 'iamlogic[ray]'"
@@ -101,20 +104,28 @@ def _reachable(address: str) -> None:
 class LineShard:
     """Consecutive batch lines, with what their worker needs to answer them."""
 
-    lines: list[Line]
+    rows: list[tuple]  # each Line's fields: plain tuples cross the process boundary cheaply
     options: tuple
+    # The answers sent back as output lines (with counts by kind), or as objects.
+    encoded: bool = False
     # name -> the definitions (policies values, earliest first) that may be
     # in force before the first line, for the names the lines mention.
     definitions: dict[str, list] = field(default_factory=dict)
-    # (position in lines, name) of each line that defines a policy set.
-    defines: tuple[tuple[int, str], ...] = ()
+    # (position in the shard, line number, name) of each line that defines a policy set.
+    defines: tuple[tuple[int, int, str], ...] = ()
     # The driver's working folder: policy paths relative to it (a batch
     # read from standard input) mean the same in every worker.
     cwd: str = ""
 
 
-def _kind(out: dict) -> str:
-    return "defined" if out.get("defined") else "decided"
+def _rows(lines: list[Line]) -> list[tuple]:
+    return [(line.number, line.text, line.error, line.last_unterminated) for line in lines]
+
+
+def _packed(answers: list[dict], encoded: bool, counts: BatchCounts):
+    if not encoded:
+        return answers
+    return "".join(encode(out) + "\n" for out in answers), counts.by_kind
 
 
 def _follow(cwd: str) -> None:
@@ -142,20 +153,27 @@ class Worker:
         """Policy sets this actor has compiled, over every shard it ran."""
         return sum(s.compiled for s in self.simulators.values())
 
-    def simulate(self, shard: LineShard) -> list[dict]:
+    def simulate(self, shard: LineShard):
+        """The shard's answers, and the positions of the lines that defined a set."""
         simulator = self.simulators.get(shard.options)
         if simulator is None:
             simulator = self.simulators[shard.options] = Simulator(*shard.options)
         _follow(shard.cwd)
         simulator.start_from(shard.definitions)
-        return list(answer_lines(shard.lines, simulator.answer_line, BatchCounts(), _kind))
+        counts = BatchCounts()
+        answers = list(answer_lines((Line(*row) for row in shard.rows), simulator.answer_line, counts,
+                                    simulate_kind))
+        defined = [position for position, _, _ in shard.defines if answers[position].get("defined")]
+        return _packed(answers, shard.encoded, counts), defined
 
-    def prove(self, shard: LineShard) -> list[dict]:
+    def prove(self, shard: LineShard):
         prover = self.provers.get(shard.options)
         if prover is None:
             prover = self.provers[shard.options] = Prover(*shard.options)
         _follow(shard.cwd)
-        return list(answer_lines(shard.lines, prover.answer_line, BatchCounts()))
+        counts = BatchCounts()
+        answers = list(answer_lines((Line(*row) for row in shard.rows), prover.answer_line, counts, proof_kind))
+        return _packed(answers, shard.encoded, counts)
 
     def run_shard(self, job: tuple[Callable, object, str]):
         function, shard, cwd = job
@@ -200,6 +218,16 @@ class Cluster:
     def simulate(self, lines: Iterable[Line], base_dir: Path | None = None, root: Path | bool = True,
                  brief: bool = False, per_shard: int = LINES_PER_SHARD) -> Iterator[dict]:
         """Simulator.answer_line's answers for ``lines``, in order."""
+        for answers in self._simulated(lines, base_dir, root, brief, per_shard, False):
+            yield from answers
+
+    def simulate_text(self, lines: Iterable[Line], base_dir: Path | None = None, root: Path | bool = True,
+                      brief: bool = False, per_shard: int = LINES_PER_SHARD) -> Iterator[tuple[str, dict]]:
+        """For each shard in order: its output lines (as simulate --batch
+        writes them) and their counts by kind — the driver only writes."""
+        return self._simulated(lines, base_dir, root, brief, per_shard, True)
+
+    def _simulated(self, lines, base_dir, root, brief, per_shard, encoded) -> Iterator:
         history: dict[str, list[tuple[int, object]]] = {}  # name -> (line number, policies), see the module
         options, cwd = (base_dir, root, brief), os.getcwd()
 
@@ -221,13 +249,14 @@ class Cluster:
                                                                   "named policy sets in one batch")
                         continue
                     history.setdefault(name, []).append((line.number, value))
-                    defines.append((position, name))
-                yield LineShard(chunk, options, {n: d for n, d in definitions.items() if d}, tuple(defines), cwd)
+                    defines.append((position, line.number, name))
+                yield LineShard(_rows(chunk), options, encoded, {n: d for n, d in definitions.items() if d},
+                                tuple(defines), cwd)
 
-        for shard, result in self._ordered("simulate", shards()):
-            for position, name in shard.defines:
-                number = shard.lines[position].number
-                if result[position].get("defined"):
+        for shard, (payload, defined) in self._ordered("simulate", shards()):
+            succeeded = set(defined)
+            for position, number, name in shard.defines:
+                if position in succeeded:
                     kept = [entry for entry in history[name] if entry[0] >= number]
                 else:
                     kept = [entry for entry in history[name] if entry[0] != number]
@@ -235,17 +264,27 @@ class Cluster:
                     history[name] = kept
                 else:
                     del history[name]
-            yield from result
+            yield payload
 
     def prove(self, question: str, lines: Iterable[Line], timeout_ms: int = 30_000, typed: bool = True,
               base_dir: Path | None = None, root: Path | bool = True,
               per_shard: int = PROOF_LINES_PER_SHARD) -> Iterator[dict]:
         """Prover.answer_line's answers for ``lines``, in order."""
+        for answers in self._proved(question, lines, timeout_ms, typed, base_dir, root, per_shard, False):
+            yield from answers
+
+    def prove_text(self, question: str, lines: Iterable[Line], timeout_ms: int = 30_000, typed: bool = True,
+                   base_dir: Path | None = None, root: Path | bool = True,
+                   per_shard: int = PROOF_LINES_PER_SHARD) -> Iterator[tuple[str, dict]]:
+        """As simulate_text, for proof lines."""
+        return self._proved(question, lines, timeout_ms, typed, base_dir, root, per_shard, True)
+
+    def _proved(self, question, lines, timeout_ms, typed, base_dir, root, per_shard, encoded) -> Iterator:
         Prover(question)  # an unknown question is refused here, before any worker
         options, cwd = (question, timeout_ms, typed, base_dir, root), os.getcwd()
-        shards = (LineShard(chunk, options, cwd=cwd) for chunk in _chunks(lines, per_shard))
-        for _, result in self._ordered("prove", shards):
-            yield from result
+        shards = (LineShard(_rows(chunk), options, encoded, cwd=cwd) for chunk in _chunks(lines, per_shard))
+        for _, payload in self._ordered("prove", shards):
+            yield payload
 
     # --------------------------------------------------------- account shards
 

@@ -161,6 +161,24 @@ def test_proof_batches_answer_as_one_process_does(cluster_cpus):
     assert got[1]["witness"] == expected[1]["witness"]
 
 
+def test_proof_batches_from_the_command_line(cluster_cpus, tmp_path, capsys):
+    narrow = {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObject",
+                                                     "Resource": "arn:aws:s3:::b/*"}}
+    wide = {**narrow, "Statement": {**narrow["Statement"], "Action": "s3:Get*"}}
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("\n".join([json.dumps({"new": narrow, "existing": wide}), "[]",
+                               json.dumps({"new": wide, "existing": narrow})]) + "\n")
+    runs = []
+    for engine in ("local", "ray"):
+        with pytest.raises(SystemExit) as done:
+            main(["check-no-new-access", "--batch", str(path), "--engine", engine])
+        out = capsys.readouterr()
+        answers = [{k: v for k, v in json.loads(line).items() if k != "elapsed_ms"} for line in out.out.splitlines()]
+        runs.append((done.value.code, answers, out.err))
+    assert runs[0] == runs[1]
+    assert [a.get("result") for a in runs[0][1]] == ["PASS", None, "FAIL"] and runs[0][0] == 1
+
+
 def test_who_can_and_reach_answer_as_one_process_does(cluster_cpus):
     data = load_account_data(ORGANIZATION)
     resource = "arn:aws:s3:::prod-data/reports/q3.csv"
