@@ -84,8 +84,12 @@ def connect(address: str | None = None, num_cpus: int | None = None):
             ray.init(address=address, **quiet)
     except Exception as e:  # noqa: BLE001 - Ray raises several kinds; each is this one error
         where = f"the Ray cluster at {address}" if address else "a local Ray runtime"
+        # Ray 2.60's `ray start` turns token authentication on; a driver
+        # without it is refused, and Ray's error does not say so.
+        hint = ("; a cluster started with `ray start` checks a token: set RAY_AUTH_MODE=token (and its token, "
+                "see Ray's token authentication guide)") if address and not os.environ.get("RAY_AUTH_MODE") else ""
         raise InputError(f"--address: cannot connect to {where} ({type(e).__name__}: "
-                         f"{' '.join(str(e).split())[:300]})") from None
+                         f"{' '.join(str(e).split())[:300]}){hint}") from None
     return ray
 
 
