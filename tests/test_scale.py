@@ -131,7 +131,8 @@ def test_a_worker_killed_mid_run_loses_and_repeats_no_line(cluster_cpus):
              for i in range(400)]
     lines[17] = "not json"
     expected = _local(lines)
-    with scale.Cluster(workers=2) as cluster:
+    # Four shards in flight an actor: the victim has work queued whenever it is killed.
+    with scale.Cluster(workers=2, window=8) as cluster:
         victim = cluster.pids()[0]
         answers = cluster.simulate(read_lines(_stream(lines)), per_shard=50)
         got = [next(answers)]
