@@ -118,10 +118,11 @@ def main() -> int:
     per_worker = scale.LINES_PER_SHARD / (shard_seconds + per_shard)
     driver_ceiling = 1 / driver_per_line
     cluster_rate = min(workers * per_worker, driver_ceiling)
+    bound = ("driver-bound: split the input over several drivers" if cluster_rate == driver_ceiling
+             else "worker-bound")
     print(f"  {args.nodes} nodes x {args.cores_per_node} cores = {workers} workers: {workers} x {per_worker:,.0f} "
-          f"lines/s = {workers * per_worker:,.0f} lines/s, but one driver reads and sends at most "
-          f"{driver_ceiling:,.0f} lines/s: about {cluster_rate:,.0f} lines/s "
-          f"({'driver-bound: split the input over several drivers' if cluster_rate == driver_ceiling else 'worker-bound'})")
+          f"lines/s = {workers * per_worker:,.0f} lines/s; one driver sends at most {driver_ceiling:,.0f} "
+          f"lines/s: about {cluster_rate:,.0f} lines/s ({bound})")
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "org"

@@ -79,7 +79,8 @@ def connect(address: str | None = None, num_cpus: int | None = None):
     quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
     try:
         if address is None:
-            ray.init(num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False, **quiet)
+            # "local": a runtime of its own, never one a `ray start` left on this machine.
+            ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False, **quiet)
         else:
             ray.init(address=address, **quiet)
     except Exception as e:  # noqa: BLE001 - Ray raises several kinds; each is this one error
@@ -88,7 +89,8 @@ def connect(address: str | None = None, num_cpus: int | None = None):
         # without it is refused, and Ray's error does not say so.
         hint = ("; a cluster started with `ray start` checks a token: set RAY_AUTH_MODE=token (and its token, "
                 "see Ray's token authentication guide)") if address and not os.environ.get("RAY_AUTH_MODE") else ""
-        raise InputError(f"--address: cannot connect to {where} ({type(e).__name__}: "
+        option = "--address" if address else "--engine ray"
+        raise InputError(f"{option}: cannot connect to {where} ({type(e).__name__}: "
                          f"{' '.join(str(e).split())[:300]}){hint}") from None
     return ray
 
