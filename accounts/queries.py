@@ -290,16 +290,16 @@ def known_resources(data: AccountData) -> list[str]:
 
 
 def what_can(data: AccountData, principal_arn: str, context: dict | None = None,
-             undecided: list | None = None) -> list[tuple[str, str, Decision]]:
+             undecided: list | None = None, resources: list[str] | None = None) -> list[tuple[str, str, Decision]]:
     """(resource, action, decision) for every catalogue action on every known
-    resource that the principal (a user, or any session of a role) is
-    allowed. Where a policy that takes part could not be read and what was
-    read does not decide it, (resource, action, why) goes to ``undecided``
-    instead (when given)."""
+    resource (of ``resources``, when given) that the principal (a user, or
+    any session of a role) is allowed. Where a policy that takes part could
+    not be read and what was read does not decide it, (resource, action,
+    why) goes to ``undecided`` instead (when given)."""
     principal = data.principal(principal_arn)
     request_context = {**_context(data, principal), **(context or {})}
     out = []
-    for resource in known_resources(data):
+    for resource in known_resources(data) if resources is None else resources:
         resource_account = _resource_account(data, resource)
         engine = compile_policies(policies_for(data, principal.identity, principal.boundary, principal.account,
                                                resource, resource_account))

@@ -107,23 +107,24 @@ def assumption_edges(data: AccountData, context: dict | None = None, roles: set[
     return edges
 
 
-def _edges(data: AccountData, context: dict | None, jobs: int, folder, progress) -> dict:
+def _edges(data: AccountData, context: dict | None, jobs: int, folder, progress, runner=None) -> dict:
     """(assumer, role) → the allowing decision; None where it was decided in
     a worker process (only the pair came back)."""
-    if jobs > 1 and folder is not None:
+    if (jobs > 1 or runner is not None) and folder is not None:
         from .shards import parallel_edges
 
-        return dict.fromkeys(parallel_edges(data, folder, context, jobs, progress))
+        return dict.fromkeys(parallel_edges(data, folder, context, jobs, progress, runner))
     return assumption_edges(data, context, progress=progress)
 
 
 def reach(data: AccountData, start: str, context: dict | None = None, jobs: int = 1, folder=None,
-          progress=None) -> list[Chain]:
+          progress=None, runner=None) -> list[Chain]:
     """Every role ``start`` (a user's or role's ARN) can become through
     chains of sts:AssumeRole, each with a shortest chain. With ``jobs`` > 1
-    and the data's ``folder``, the edges are decided in worker processes."""
+    (or a shards ``runner``, accounts/shards.py) and the data's ``folder``,
+    the edges are decided in worker processes."""
     data.principal(start)  # InputError when it is not in the data
-    edges = _edges(data, context, jobs, folder, progress)
+    edges = _edges(data, context, jobs, folder, progress, runner)
     reachable = closure(set(edges), start)
     # The closure decides what is reachable; a breadth-first walk over the
     # same edges only picks, for each, a shortest chain to show.
@@ -152,9 +153,9 @@ def reach(data: AccountData, start: str, context: dict | None = None, jobs: int 
 
 
 def reach_all(data: AccountData, context: dict | None = None, jobs: int = 1, folder=None,
-              progress=None) -> dict[str, frozenset[str]]:
+              progress=None, runner=None) -> dict[str, frozenset[str]]:
     """For every user and role, the roles it can become (the whole closure,
     derived in one Datalog query)."""
     from ..kernel.reachability import full_closure
 
-    return full_closure(set(_edges(data, context, jobs, folder, progress)))
+    return full_closure(set(_edges(data, context, jobs, folder, progress, runner)))

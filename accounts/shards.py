@@ -3,12 +3,15 @@
 A shard names the account-data folder and the principals or roles it is to
 decide for; a worker reads the folder itself (pyDatalog's and Z3's state are
 per process, and nothing but the shard crosses the process boundary), and
-returns plain data: (assumer, role) pairs, or answers as dictionaries. The same shards could run on a cluster
-engine: a shard is data, its result is data.
+returns plain data: (assumer, role) pairs, or answers as dictionaries. A
+runner runs a list of shards and returns their results in shard order:
+``process_pool(jobs)`` here, or a Ray cluster's (iamlogic/scale.py), where
+the same shards run in actors and a worker reads each folder once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,18 +44,32 @@ def edge_shards(data: AccountData, folder: str | Path, context: dict | None, per
             for i in range(0, len(roles), per_shard)]
 
 
+# runner(function, shards, progress) -> the results, in shard order.
+Runner = Callable[[Callable, list, Callable | None], list]
+
+
+def process_pool(jobs: int) -> Runner:
+    """A runner over ``jobs`` processes of this machine."""
+    def run(function: Callable, shards: list, progress=None) -> list:
+        results: dict[int, object] = {}
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(function, shard): i for i, shard in enumerate(shards)}
+            for done, future in enumerate(as_completed(futures), 1):
+                results[futures[future]] = future.result()
+                if progress is not None:
+                    progress(done, len(shards))
+        return [results[i] for i in range(len(shards))]
+    return run
+
+
 def parallel_edges(data: AccountData, folder: str | Path, context: dict | None, jobs: int,
-                   progress=None) -> set[tuple[str, str]]:
-    """Every (assumer, role) edge, shards run in ``jobs`` processes;
-    ``progress(done, total)`` is called as shards finish."""
+                   progress=None, runner: Runner | None = None) -> set[tuple[str, str]]:
+    """Every (assumer, role) edge, shards run by ``runner`` (default: in
+    ``jobs`` processes); ``progress(done, total)`` is called as shards finish."""
     shards = edge_shards(data, folder, context)
     edges: set[tuple[str, str]] = set()
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(run_edge_shard, shard) for shard in shards]
-        for done, future in enumerate(as_completed(futures), 1):
-            edges.update(future.result())
-            if progress is not None:
-                progress(done, len(shards))
+    for pairs in (runner or process_pool(jobs))(run_edge_shard, shards, progress):
+        edges.update(map(tuple, pairs))
     return edges
 
 
@@ -83,10 +100,12 @@ def run_who_can_shard(shard: WhoCanShard) -> list[dict]:
 
 
 def parallel_who_can(data: AccountData, folder: str | Path, action: str, resource: str, context: dict | None,
-                     conditional: bool, timeout_ms: int, jobs: int, progress=None) -> list[dict]:
+                     conditional: bool, timeout_ms: int, jobs: int, progress=None,
+                     runner: Runner | None = None) -> list[dict]:
     """who_can's answers (as dictionaries) with the data's principals split
-    by account into shards run in ``jobs`` processes; the callers from
-    elsewhere and the anonymous caller are asked here."""
+    by account into shards run by ``runner`` (default: in ``jobs``
+    processes); the callers from elsewhere and the anonymous caller are asked
+    here."""
     from .queries import who_can
 
     by_account: dict[str, list[str]] = {}
@@ -95,13 +114,44 @@ def parallel_who_can(data: AccountData, folder: str | Path, action: str, resourc
     frozen = tuple(sorted((context or {}).items()))
     shards = [WhoCanShard(str(folder), tuple(sorted(arns)), action, resource, frozen, conditional, timeout_ms)
               for _, arns in sorted(by_account.items())]
-    results: dict[int, list[dict]] = {}
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(run_who_can_shard, shard): i for i, shard in enumerate(shards)}
-        for done, future in enumerate(as_completed(futures), 1):
-            results[futures[future]] = future.result()
-            if progress is not None:
-                progress(done, len(shards))
-    answers = [a for i in range(len(shards)) for a in results[i]]
+    results = (runner or process_pool(jobs))(run_who_can_shard, shards, progress)
+    answers = [a for result in results for a in result]
     rest = who_can(data, action, resource, context, conditional, timeout_ms, only=set(), others=True)
     return answers + [a.to_dict() for a in rest]
+
+
+@dataclass(frozen=True)
+class WhatCanShard:
+    folder: str
+    principal: str
+    resources: tuple[str, ...]
+    context: tuple[tuple[str, object], ...] = ()
+
+
+def run_what_can_shard(shard: WhatCanShard) -> tuple[list, list]:
+    """(resource, action, matched statements as dictionaries) allowed, and
+    (resource, action, why) undecided, for the shard's resources."""
+    from .queries import what_can
+
+    undecided: list = []
+    allowed = what_can(_data(shard.folder), shard.principal, dict(shard.context), undecided,
+                       resources=list(shard.resources))
+    return [(r, a, [ref.to_dict() for ref in d.matched_statements]) for r, a, d in allowed], undecided
+
+
+def parallel_what_can(data: AccountData, folder: str | Path, principal: str, context: dict | None,
+                      undecided: list, runner: Runner, per_shard: int = 50, progress=None) -> list:
+    """what_can's rows, with matched statements as dictionaries, the known
+    resources in shards run by ``runner``; undecided rows go to ``undecided``."""
+    from .queries import known_resources
+
+    data.principal(principal)  # InputError here, before any worker, when it is not in the data
+    resources = known_resources(data)
+    frozen = tuple(sorted((context or {}).items()))
+    shards = [WhatCanShard(str(folder), principal, tuple(resources[i:i + per_shard]), frozen)
+              for i in range(0, len(resources), per_shard)]
+    allowed = []
+    for rows, unknown in runner(run_what_can_shard, shards, progress):
+        allowed.extend(tuple(row) for row in rows)
+        undecided.extend(tuple(row) for row in unknown)
+    return allowed

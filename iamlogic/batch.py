@@ -55,6 +55,14 @@ class BatchCounts:
     errors: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
 
+    def add(self, kinds: Mapping[str, int]) -> None:
+        """Count output lines answered elsewhere, by kind (``by_kind``)."""
+        for kind, n in kinds.items():
+            self.by_kind[kind] = self.by_kind.get(kind, 0) + n
+            self.lines_out += n
+            if kind == "error":
+                self.errors += n
+
     def summary(self) -> str:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.by_kind.items()))
         return (f"{self.lines_in} lines in, {self.lines_out} lines out"
@@ -124,6 +132,7 @@ class Simulator:
         # The text of a line up to its request, for lines seen whole before
         # (see answer_line): the policies' text need not be read again.
         self.prefixes: OrderedDict[str, object] = OrderedDict()
+        self.compiled = 0  # policy sets compiled (the others were found in the caches)
 
     def answer_line(self, line: Line) -> dict:
         """A line's answer. Research batches repeat one policy set's text on
@@ -160,6 +169,7 @@ class Simulator:
         engine = self.recent.get(key)
         if engine is None:
             engine = compile_policies(policies, self.base_dir, self.root)
+            self.compiled += 1
             self.recent[key] = engine
             if len(self.recent) > RECENT_ENGINES:
                 self.recent.popitem(last=False)
@@ -167,29 +177,37 @@ class Simulator:
             self.recent.move_to_end(key)
         return engine
 
+    def define(self, name: str, policies: object) -> None:
+        """Name a policy set (compiled once: the same policies share an engine)."""
+        if name not in self.named and len(self.named) >= MAX_POLICY_SETS:
+            raise InputError(f"policy_set: more than {MAX_POLICY_SETS} named policy sets in one batch")
+        self.named[name] = self._engine_for(policies)
+
+    def start_from(self, definitions: Mapping[str, list]) -> None:
+        """The named policy sets in force before a part of a batch: for each
+        name, the latest of its definitions (earliest first) that compiles —
+        a definition that fails leaves the one before it in force, as it does
+        line by line."""
+        self.named = {}
+        for name, versions in definitions.items():
+            for policies in reversed(versions):
+                try:
+                    self.define(name, policies)
+                    break
+                except Exception:  # noqa: BLE001 - that definition's own line reports why
+                    continue
+
     def answer(self, raw: object) -> dict:
-        if not isinstance(raw, Mapping):
-            raise InputError(f"expected an object, found {quote(raw)}")
-        name = raw.get("policy_set")
-        if name is not None:
-            if not isinstance(name, str) or not name:
-                raise InputError(f"policy_set: a name is a non-empty string, not {quote(name)}")
-            unknown = [k for k in raw if k not in ("policy_set", "policies", "request")]
-            if unknown:
-                raise InputError(f"{unknown[0]}: unknown field (expected policy_set with policies or request)")
-            if "policies" in raw:
-                if "request" in raw:
-                    raise InputError("a policy_set line either defines the set (policies) or asks (request)")
-                if name not in self.named and len(self.named) >= MAX_POLICY_SETS:
-                    raise InputError(f"policy_set: more than {MAX_POLICY_SETS} named policy sets in one batch")
-                self.named[name] = compile_policies(raw["policies"], self.base_dir, self.root)
+        found = policy_set_line(raw)
+        if found is not None:
+            name, kind, value = found
+            if kind == "policies":
+                self.define(name, value)
                 return {"policy_set": name, "defined": True}
-            if "request" not in raw:
-                raise InputError("a policy_set line needs policies (to define it) or request (to ask)")
             engine = self.named.get(name)
             if engine is None:
                 raise InputError(f"policy_set: {quote(name)} is not defined on an earlier line")
-            return self._decision(engine, raw["request"], name)
+            return self._decision(engine, value, name)
         unknown = [k for k in raw if k not in ("policies", "request", "name", "description")]
         if unknown:
             raise InputError(f"{unknown[0]}: unknown field (expected policies, request)")
@@ -208,6 +226,28 @@ class Simulator:
         if name is not None:
             out = {"policy_set": name, **out}
         return out
+
+
+def policy_set_line(raw: object) -> tuple[str, str, object] | None:
+    """(name, "policies" or "request", its value) for a policy_set line,
+    None for another object; InputError for a malformed one."""
+    if not isinstance(raw, Mapping):
+        raise InputError(f"expected an object, found {quote(raw)}")
+    name = raw.get("policy_set")
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name:
+        raise InputError(f"policy_set: a name is a non-empty string, not {quote(name)}")
+    unknown = [k for k in raw if k not in ("policy_set", "policies", "request")]
+    if unknown:
+        raise InputError(f"{unknown[0]}: unknown field (expected policy_set with policies or request)")
+    if "policies" in raw:
+        if "request" in raw:
+            raise InputError("a policy_set line either defines the set (policies) or asks (request)")
+        return name, "policies", raw["policies"]
+    if "request" not in raw:
+        raise InputError("a policy_set line needs policies (to define it) or request (to ask)")
+    return name, "request", raw["request"]
 
 
 _DECODER = json.JSONDecoder()
@@ -283,15 +323,30 @@ def _one_line(message: str) -> str:
     return message
 
 
+# An answer as its output line (ASCII: any terminal or pipe reads it).
+encode = json.JSONEncoder(ensure_ascii=True).encode
+
+
 def simulate_stream(stream: BinaryIO, out, counts: BatchCounts, base_dir: Path | None = None,
-                    root: Path | bool = True, brief: bool = False) -> None:
-    """Decide every line of ``stream``, writing one JSON line each to ``out``."""
-    simulator = Simulator(base_dir, root, brief)
+                    root: Path | bool = True, brief: bool = False, cluster=None) -> None:
+    """Decide every line of ``stream``, writing one JSON line each to ``out``;
+    with a ``cluster`` (iamlogic/scale.py), in its workers, which send back
+    each shard's output lines already written out."""
     write = out.write
-    dumps = json.JSONEncoder(ensure_ascii=True).encode
-    kind = lambda o: "defined" if o.get("defined") else "decided"  # noqa: E731
-    for result in answer_lines(read_lines(stream), simulator.answer_line, counts, kind):
-        write(dumps(result) + "\n")
+    if cluster is not None:
+        for text, kinds in cluster.simulate_text(_counted(read_lines(stream), counts), base_dir, root, brief):
+            write(text)
+            counts.add(kinds)
+        return
+    for result in answer_lines(read_lines(stream), Simulator(base_dir, root, brief).answer_line, counts,
+                               simulate_kind):
+        write(encode(result) + "\n")
+
+
+def _counted(lines: Iterable[Line], counts: BatchCounts) -> Iterator[Line]:
+    for line in lines:
+        counts.lines_in += 1
+        yield line
 
 
 # ------------------------------------------------------------ proof batches
@@ -342,11 +397,26 @@ class Prover:
 
 
 def prove_stream(question: str, stream: BinaryIO, out, counts: BatchCounts, timeout_ms: int = 30_000,
-                 typed: bool = True, base_dir: Path | None = None, root: Path | bool = True) -> None:
-    """Answer every line of ``stream`` as ``question``, one JSON line each."""
-    prover = Prover(question, timeout_ms, typed, base_dir, root)
-    for result in answer_lines(read_lines(stream), prover.answer_line, counts, lambda o: o["result"]):
-        out.write(json.dumps(result) + "\n")
+                 typed: bool = True, base_dir: Path | None = None, root: Path | bool = True, cluster=None) -> None:
+    """Answer every line of ``stream`` as ``question``, one JSON line each;
+    with a ``cluster`` (iamlogic/scale.py), in its workers."""
+    prover = Prover(question, timeout_ms, typed, base_dir, root)  # checks the question here, before any worker
+    if cluster is not None:
+        for text, kinds in cluster.prove_text(question, _counted(read_lines(stream), counts), timeout_ms, typed,
+                                              base_dir, root):
+            out.write(text)
+            counts.add(kinds)
+        return
+    for result in answer_lines(read_lines(stream), prover.answer_line, counts, proof_kind):
+        out.write(encode(result) + "\n")
+
+
+def simulate_kind(out: dict) -> str:
+    return "defined" if out.get("defined") else "decided"
+
+
+def proof_kind(out: dict) -> str:
+    return out["result"]
 
 
 def answers(lines: Iterable[str | bytes | Mapping], question: str = "simulate", **options) -> Iterator[dict]:

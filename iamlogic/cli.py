@@ -40,6 +40,31 @@ def read_input(name: str, truncate: bool = False) -> bytes:
     return read_bytes(name, name, MAX_INPUT_BYTES, truncate)
 
 
+def engine_options(command):
+    """--engine and --address, for the commands that can run on a Ray cluster."""
+    command = click.option("--address", metavar="ADDR",
+                           help="With --engine ray: the cluster to join (what `ray start --head` prints); "
+                                "default: a local Ray runtime on this machine's cores.")(command)
+    return click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                        help="local: this process (and --jobs processes); ray: shards over the actors of a Ray "
+                             "cluster (pip install 'iamlogic[ray]').")(command)
+
+
+def _engine(engine: str, address: str | None, workers: int | None = None, batch: bool = True):
+    """A context giving the Ray cluster (iamlogic/scale.py) for --engine ray, else None."""
+    from contextlib import nullcontext
+
+    if engine != "ray":
+        if address is not None:
+            raise click.UsageError("--address is for --engine ray")
+        return nullcontext()
+    if not batch:
+        raise click.UsageError("--engine ray is for --batch")
+    from .scale import Cluster
+
+    return Cluster(address, workers)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="iamlogic")
 def app() -> None:
@@ -108,7 +133,9 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
 @click.option("--brief", is_flag=True, help="With --batch: only the decision and blocked_by of each line.")
 @click.option("--policy-root", metavar="DIR", help="Policy paths in the scenario may lead anywhere under DIR "
                                                    "(default: only under the scenario's own folder).")
-def simulate(scenario: str, explain: bool, output: str, batch: bool, brief: bool, policy_root: str | None) -> int:
+@engine_options
+def simulate(scenario: str, explain: bool, output: str, batch: bool, brief: bool, policy_root: str | None,
+             engine: str, address: str | None) -> int:
     """Decide a request against the policies that apply (identity, resource,
     boundary, SCPs, RCPs, session, VPC endpoint), as AWS would.
 
@@ -117,7 +144,9 @@ def simulate(scenario: str, explain: bool, output: str, batch: bool, brief: bool
     decision), 1 for a bad scenario, 2 for a policy with blocking findings."""
     root = policy_root_of(policy_root)
     if batch:
-        return _simulate_batch(scenario, root, brief)
+        with _engine(engine, address) as cluster:
+            return _simulate_batch(scenario, root, brief, cluster)
+    _engine(engine, address, batch=False)
     data = read_input(scenario)
     raw = _json(data, scenario)
     base = None if scenario == "-" else Path(scenario).parent
@@ -241,8 +270,9 @@ def proof_options(command):
 @click.option("--batch", metavar="PAIRS.jsonl", help='Instead of --existing/--new: JSON lines {"new": {...}, '
               '"existing": {...}, "policy_type": T}, streamed; one JSON result per line, in order.')
 @proof_options
+@engine_options
 def check_no_new_access_command(existing: str | None, new: str | None, policy_type: str, batch: str | None,
-                                timeout: int, typed: bool, output: str) -> int:
+                                timeout: int, typed: bool, output: str, engine: str, address: str | None) -> int:
     """PASS iff everything NEW allows, OLD allows too (IAM Access Analyzer's
     CheckNoNewAccess). FAIL comes with a witness request the kernel confirms.
     Exit 0 PASS, 2 FAIL, 3 UNKNOWN (with the reason), 1 bad input; with
@@ -252,7 +282,9 @@ def check_no_new_access_command(existing: str | None, new: str | None, policy_ty
     if batch is not None:
         if existing is not None or new is not None:
             raise click.UsageError("--batch reads its pairs from the file: leave out --existing and --new")
-        return _prove_batch("check-no-new-access", batch, timeout, typed, True)
+        with _engine(engine, address) as cluster:
+            return _prove_batch("check-no-new-access", batch, timeout, typed, True, cluster)
+    _engine(engine, address, batch=False)
     if existing is None or new is None:
         raise click.UsageError("give --existing and --new (or --batch)")
     check = check_no_new_access(_load_policy_text(new, "--new"), _load_policy_text(existing, "--existing"),
@@ -320,8 +352,9 @@ def check_no_public_access_command(policy: str, resource_type: str, timeout: int
 @click.option("--batch", is_flag=True, help="SCENARIO is JSON lines, one question each, streamed; "
                                             "one JSON result per line, in order.")
 @proof_options
+@engine_options
 def can_be_allowed_command(scenario: str, policy_root: str | None, batch: bool, timeout: int, typed: bool,
-                           output: str) -> int:
+                           output: str, engine: str, address: str | None) -> int:
     """Can any request the scenario leaves open be allowed by its whole policy
     set? Leave the request's principal, action or resource out (any), or give
     patterns ("arn:aws:s3:::prod-*"); context keys given are fixed. Exit 0
@@ -331,7 +364,9 @@ def can_be_allowed_command(scenario: str, policy_root: str | None, batch: bool, 
     from .proofs import can_be_allowed
 
     if batch:
-        return _prove_batch("can-be-allowed", scenario, timeout, typed, policy_root_of(policy_root))
+        with _engine(engine, address) as cluster:
+            return _prove_batch("can-be-allowed", scenario, timeout, typed, policy_root_of(policy_root), cluster)
+    _engine(engine, address, batch=False)
 
     data = read_input(scenario)
     where = "<stdin>" if scenario == "-" else scenario
@@ -381,10 +416,13 @@ def _account_data(folder: str, policy_versions: tuple[str, ...]):
 @click.option("--timeout", type=click.IntRange(1), default=30, show_default=True,
               help="Seconds per --conditional question before it is reported undecided.")
 @click.option("--jobs", "-j", type=click.IntRange(1), default=1, show_default=True,
-              help="Worker processes (the principals in shards by account).")
+              help="Worker processes (the principals in shards by account); with --engine ray, actors "
+                   "(default: one per CPU of the cluster).")
 @click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@engine_options
 def who_can_command(action: str, resource: str, account_data: str, policy_versions: tuple, context: str,
-                    show_all: bool, conditional: bool, timeout: int, jobs: int, output: str) -> int:
+                    show_all: bool, conditional: bool, timeout: int, jobs: int, output: str, engine: str,
+                    address: str | None) -> int:
     """Every caller allowed ACTION on RESOURCE_ARN: each user, any session of
     each role, the callers from elsewhere the resource policy names, and an
     anonymous caller — each decided by the kernel, with the statements that
@@ -397,14 +435,14 @@ def who_can_command(action: str, resource: str, account_data: str, policy_versio
     keys = _context_option(context)
     bar = Progress(TextColumn("who-can"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=stderr,
                    transient=True, disable=len(data.principals) < 1000 and not conditional)
-    with bar:
+    with _engine(engine, address, jobs if jobs > 1 else None) as cluster, bar:
         task = bar.add_task("", total=None)
         step = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
-        if jobs > 1:
+        if jobs > 1 or cluster is not None:
             from .accounts.shards import parallel_who_can
 
             answers = parallel_who_can(data, account_data, action, resource, keys, conditional, timeout * 1000,
-                                       jobs, step)
+                                       jobs, step, cluster and cluster.run)
         else:
             answers = [a.to_dict() for a in who_can(data, action, resource, keys, conditional, timeout * 1000,
                                                     progress=step)]
@@ -488,7 +526,9 @@ def organization_from_cli_command(folder: str, target: str | None) -> int:
 @click.option("--context", "-c", "context", default="{}", metavar="JSON",
               help="The request's context keys; others are absent.")
 @click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def what_can_command(principal: str, account_data: str, policy_versions: tuple, context: str, output: str) -> int:
+@engine_options
+def what_can_command(principal: str, account_data: str, policy_versions: tuple, context: str, output: str,
+                     engine: str, address: str | None) -> int:
     """Every action of the service catalogue that PRINCIPAL_ARN (a user, or
     any session of a role) is allowed on each resource the account data
     knows (those with a resource policy, every user and role), each decided
@@ -497,15 +537,22 @@ def what_can_command(principal: str, account_data: str, policy_versions: tuple, 
 
     data = _account_data(account_data, policy_versions)
     undecided: list = []
-    allowed = what_can(data, principal, _context_option(context), undecided)
+    with _engine(engine, address) as cluster:
+        if cluster is not None:
+            from .accounts.shards import parallel_what_can
+
+            allowed = parallel_what_can(data, account_data, principal, _context_option(context), undecided,
+                                        cluster.run)
+        else:  # the matched statements as the shards give them: dictionaries
+            allowed = [(r, a, [ref.to_dict() for ref in d.matched_statements])
+                       for r, a, d in what_can(data, principal, _context_option(context), undecided)]
     by_resource: dict[str, list[str]] = {}
     for resource, action, _ in allowed:
         by_resource.setdefault(resource, []).append(action)
     if output == "json":
         sys.stdout.write(json.dumps({"principal": principal, "allowed": [
-            {"resource": r, "action": a, "matched_statements": [ref.to_dict() for ref in d.matched_statements]}
-            for r, a, d in allowed], "undecided": [{"resource": r, "action": a, "why": why}
-                                                  for r, a, why in undecided]}, indent=2) + "\n")
+            {"resource": r, "action": a, "matched_statements": refs} for r, a, refs in allowed],
+            "undecided": [{"resource": r, "action": a, "why": why} for r, a, why in undecided]}, indent=2) + "\n")
     else:
         for resource, actions in by_resource.items():
             sys.stdout.write(f"{resource}: {', '.join(actions)}\n")
@@ -526,8 +573,9 @@ def what_can_command(principal: str, account_data: str, policy_versions: tuple, 
 @click.option("--context", "-c", "context", default="{}", metavar="JSON",
               help="The context keys of every AssumeRole request (aws:MultiFactorAuthPresent...).")
 @click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@engine_options
 def reach_command(principal: str, account_data: str, policy_versions: tuple, to: str | None, jobs: int, context: str,
-                  output: str) -> int:
+                  output: str, engine: str, address: str | None) -> int:
     """Every role PRINCIPAL_ARN (a user or role of the data) can become
     through chains of sts:AssumeRole — each hop decided by the kernel (the
     role's trust policy, the caller's permission, its boundary and SCPs), the
@@ -538,13 +586,14 @@ def reach_command(principal: str, account_data: str, policy_versions: tuple, to:
     data = _account_data(account_data, policy_versions)
     keys = _context_option(context)
     roles = sum(p.kind == "role" for p in data.principals.values())
-    label = "reach: shards of roles" if jobs > 1 else "reach: roles"
+    label = "reach: shards of roles" if jobs > 1 or engine == "ray" else "reach: roles"
     bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=stderr,
                    transient=True, disable=roles < 1000)
-    with bar:
+    with _engine(engine, address, jobs if jobs > 1 else None) as cluster, bar:
         task = bar.add_task("", total=None)
         chains = reach(data, principal, keys, jobs, account_data,
-                       lambda done, total: bar.update(task, completed=done, total=total))
+                       lambda done, total: bar.update(task, completed=done, total=total),
+                       cluster and cluster.run)
     if to is not None:
         data.principal(to)
         chains = [c for c in chains if c.role == to]
@@ -577,7 +626,7 @@ def _one_line(d) -> str:
     return "\n".join(lines)
 
 
-def _prove_batch(question: str, source: str, timeout: int, typed: bool, root) -> int:
+def _prove_batch(question: str, source: str, timeout: int, typed: bool, root, cluster=None) -> int:
     """A proof question per input line (iamlogic/batch.py), streamed."""
     from .batch import BatchCounts, open_stream, prove_stream
 
@@ -585,7 +634,7 @@ def _prove_batch(question: str, source: str, timeout: int, typed: bool, root) ->
     base = Path.cwd() if source == "-" else Path(source).parent
     counts = BatchCounts()
     try:
-        prove_stream(question, stream, sys.stdout, counts, timeout * 1000, typed, base, root)
+        prove_stream(question, stream, sys.stdout, counts, timeout * 1000, typed, base, root, cluster)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
@@ -598,7 +647,7 @@ def _prove_batch(question: str, source: str, timeout: int, typed: bool, root) ->
     return ExitCode.UNDECIDED if counts.by_kind.get("UNKNOWN") else ExitCode.OK
 
 
-def _simulate_batch(source: str, root=True, brief: bool = False) -> int:
+def _simulate_batch(source: str, root=True, brief: bool = False, cluster=None) -> int:
     """One JSON result per input line, in order, streamed (iamlogic/batch.py);
     a bad line is reported in its result line (and makes the exit code 1),
     the others still run. The summary counts lines in and out."""
@@ -608,7 +657,7 @@ def _simulate_batch(source: str, root=True, brief: bool = False) -> int:
     base = None if source == "-" else Path(source).parent
     counts = BatchCounts()
     try:
-        simulate_stream(stream, sys.stdout, counts, base, root, brief)
+        simulate_stream(stream, sys.stdout, counts, base, root, brief, cluster)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()

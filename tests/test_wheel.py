@@ -26,6 +26,8 @@ assert p.statements[0].resource[0].span.line == 1          # the Lark grammar lo
 for name in ("kernel", "grammar", "translator", "proofs"):
     spec = importlib.util.find_spec(name)
     assert spec is None or "iamlogic" not in str(spec.origin), name
+import iamlogic.scale                                        # the Ray engine imports Ray only when asked
+assert "ray" not in sys.modules
 print("ok", iamlogic.__version__)
 """
 
@@ -52,3 +54,8 @@ def test_wheel_installs_and_imports_from_outside(tmp_path):
     assert proc.stdout.startswith("ok 0.1.0")
     cli = subprocess.run([venv / "bin" / "iamlogic", "--version"], cwd=elsewhere, capture_output=True, text=True)
     assert cli.returncode == 0 and "0.1.0" in cli.stdout
+    # Installed without the ray extra: --engine ray names it, without a traceback.
+    (elsewhere / "batch.jsonl").write_text("\n")
+    cli = subprocess.run([venv / "bin" / "iamlogic", "simulate", "--batch", "batch.jsonl", "--engine", "ray"],
+                         cwd=elsewhere, capture_output=True, text=True)
+    assert cli.returncode == 1 and "pip install 'iamlogic[ray]'" in cli.stderr and "Traceback" not in cli.stderr
