@@ -157,6 +157,16 @@ def _matches(op: Operator, request_value, policy_value) -> bool:
     raise AssertionError(base)
 
 
+def clause_key(clause: ConditionClause) -> tuple:
+    """What a clause says, as the kernel reads it: its operator, its key (key
+    names are case-insensitive) and its values with their policy variables.
+    A value's text alone is not enough: under Version 2008-10-17, or none,
+    ``${aws:username}`` is literal text (the reader then gives it no
+    template), under 2012-10-17 a variable. The values are ORed: their order
+    says nothing."""
+    return (clause.operator.text, clause.key.lower(), frozenset((v.text, v.template) for v in clause.values))
+
+
 def keys_read(clause: ConditionClause) -> tuple[str, ...]:
     """The context keys a clause's truth depends on: its key and the keys of
     the variables in its values."""

@@ -49,7 +49,7 @@ from ..kernel import values as V
 from ..kernel.catalogue import CATALOGUE
 from ..kernel.conditions import _glob as kernel_glob
 from ..kernel.conditions import evaluate as kernel_evaluate
-from ..kernel.conditions import keys_read
+from ..kernel.conditions import clause_key, keys_read
 from ..kernel.operators import OPERATORS, ValueType
 from ..translator.model import ConditionClause
 from .automata import ANY, NOT_COLON, Term
@@ -138,8 +138,7 @@ class SymbolicContext:
         if self.fixed is not None:
             read = dict.fromkeys(k for c in clauses for k in keys_read(c))
             fixed = tuple((k, self.fixed.has(k), self.fixed.get(k)) for k in read)
-        content = (fixed, tuple((c.operator.text, c.key.lower(), tuple(v.text for v in c.values))
-                                for c in clauses))
+        content = (fixed, tuple(clause_key(c) for c in clauses))
         found = self._blocks.get(content)
         if found is not None:
             return found

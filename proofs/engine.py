@@ -24,6 +24,7 @@ import z3
 
 from ..errors import ScenarioError
 from ..kernel.matching import action_matches, not_principal_lists, principal_grant
+from ..kernel.conditions import clause_key
 from ..kernel.context import RequestContext
 from ..kernel.operators import OPERATORS, ValueType
 from ..kernel.principals import Caller, read_caller
@@ -180,16 +181,20 @@ def representative_callers(*policies: Policy) -> list[str | None]:
 def _statement_key(st) -> tuple:
     """A statement as what it says, not how it is written: the order of list
     entries, Sids and the case of action names do not matter."""
-    def texts(items, fold=False):
-        return None if items is None else frozenset(i.text.lower() if fold else i.text for i in items)
+    def actions(items):
+        return None if items is None else frozenset(i.text.lower() for i in items)
+
+    def resources(items):
+        # The template, not the text alone: whether ${...} is a variable
+        # depends on the policy's Version.
+        return None if items is None else frozenset((i.text, i.resource) for i in items)
 
     def principals(entries):
         return None if entries is None else frozenset((e.kind, e.value) for e in entries)
 
-    conditions = frozenset((c.operator.text, c.key.lower(), frozenset(v.text for v in c.values))
-                           for c in st.condition)
-    return (st.effect, texts(st.action, True), texts(st.not_action, True), texts(st.resource),
-            texts(st.not_resource), principals(st.principal), principals(st.not_principal), conditions)
+    conditions = frozenset(clause_key(c) for c in st.condition)
+    return (st.effect, actions(st.action), actions(st.not_action), resources(st.resource),
+            resources(st.not_resource), principals(st.principal), principals(st.not_principal), conditions)
 
 
 def contained(a: Policy, b: Policy) -> bool:
