@@ -51,7 +51,10 @@ def parse_date(text: str) -> datetime | None:
         if hours > 23 or minutes > 59:
             return None
         offset = sign * timedelta(hours=hours, minutes=minutes)
-    return moment.replace(tzinfo=timezone(offset)).astimezone(timezone.utc)
+    try:
+        return moment.replace(tzinfo=timezone(offset)).astimezone(timezone.utc)
+    except OverflowError:  # past year 1 or 9999 once the offset is applied
+        return None
 
 
 def parse_number(text: str) -> Decimal | None:

@@ -42,6 +42,8 @@ from __future__ import annotations
 import base64
 import ipaddress
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from fractions import Fraction
 
 import z3
 
@@ -72,6 +74,9 @@ class SymbolicContext:
     # by the kernel's own evaluation, not encoded.
     fixed: object = None
     spelling: dict[str, str] = field(default_factory=dict)  # lower-cased key → as a policy writes it
+    # Lower-cased key → the policy numbers compared with it: a witness's
+    # number is a decimal on the same side of each as the solver's value.
+    bounds: dict[str, set] = field(default_factory=dict)
     _blocks: dict = field(default_factory=dict)
     _keys: set | None = None
     _atoms: set | None = None
@@ -99,11 +104,18 @@ class SymbolicContext:
     # operators read) read as a number, date, boolean or address.
 
     def unreadable(self, key: str, vt: ValueType, element: int = 0) -> z3.BoolRef:
-        return self._var(f"unreadable-{vt.value}{_nth(element)}", key, z3.Bool)
+        return self._var(_unreadable_name(vt, element), key, z3.Bool)
+
+    def has_unreadable(self, key: str, vt: ValueType) -> bool:
+        """Whether a clause read the key's first value as ``vt``, so that its
+        unreadable flag exists."""
+        return (_unreadable_name(vt, 0), key.lower()) in self.variables
 
     def value(self, key: str, vt: ValueType, element: int = 0) -> z3.ExprRef:
         make = {
-            ValueType.NUMERIC: z3.Real, ValueType.DATE: z3.Real, ValueType.BOOL: z3.Bool,
+            # A date is the kernel's own: a whole number of microseconds
+            # (kernel/values.py reads no finer), here since the epoch.
+            ValueType.NUMERIC: z3.Real, ValueType.DATE: z3.Int, ValueType.BOOL: z3.Bool,
             ValueType.IP_ADDRESS: lambda n: z3.BitVec(n, 32),
         }[vt]
         return self._var(f"value-{vt.value}{_nth(element)}", key, make)
@@ -169,16 +181,85 @@ class SymbolicContext:
             if extra:
                 out.append(self.several(key) == z3.Or(*extra))
                 out += [z3.Implies(u, present) for u in extra]
-            if ("unreadable-String", key) in self.variables:
+            if self.has_unreadable(key, ValueType.STRING):
                 out.append(z3.Not(self.unreadable(key, ValueType.STRING)))
-            if ("unreadable-ARN", key) in self.variables:
+            if self.has_unreadable(key, ValueType.ARN):
                 shape = self.member(key, ValueType.ARN, 0, ARN_SHAPE)
                 out.append(self.unreadable(key, ValueType.ARN) == z3.Not(shape))
+            for element in range(self.elements.get(key, 1)):
+                date = self.variables.get((f"value-{ValueType.DATE.value}{_nth(element)}", key))
+                if date is not None:
+                    # A date a request can carry (kernel/values.py reads years 1 to 9999).
+                    out.append(z3.And(date >= _FIRST_DATE, date <= _LAST_DATE))
         return out
 
 
 def _nth(element: int) -> str:
     return f"#{element}" if element else ""
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def microseconds(moment: datetime) -> int:
+    """A date as the kernel compares it, exactly: microseconds since the epoch
+    (through a float, microseconds apart collide past the year 2200)."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+_FIRST_DATE = microseconds(datetime(1, 1, 1, tzinfo=timezone.utc))
+_LAST_DATE = microseconds(datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc))
+
+
+def _date_text(us: int) -> str:
+    """Microseconds since the epoch as an ISO 8601 date the kernel reads back
+    to the same microsecond."""
+    moment = _EPOCH + us * _MICROSECOND
+    text = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}:" \
+           f"{moment.second:02d}"
+    return text + (f".{moment.microsecond:06d}Z" if moment.microsecond else "Z")
+
+
+def _number_text(value: Fraction, bounds) -> str:
+    """A decimal the kernel reads as ``value``, or, when ``value`` has no
+    finite decimal form, one on the same side of every bound (the policy
+    numbers, all decimals: ``value`` equals none of them)."""
+    if _finite_decimal(value):
+        return _decimal(value)
+    below = max((b for b in bounds if b < value), default=None)
+    above = min((b for b in bounds if b > value), default=None)
+    digits = 0
+    while True:
+        near = Fraction(round(value * 10 ** digits), 10 ** digits)
+        if (below is None or near > below) and (above is None or near < above):
+            return _decimal(near)
+        digits += 1
+
+
+def _finite_decimal(value: Fraction) -> bool:
+    d = value.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    return d == 1
+
+
+def _decimal(value: Fraction) -> str:
+    """A finite decimal written out in full (the kernel reads no exponent)."""
+    places = 0
+    while (value * 10 ** places).denominator != 1:
+        places += 1
+    scaled = abs(value.numerator * 10 ** places // value.denominator)
+    sign = "-" if value < 0 else ""
+    if not places:
+        return f"{sign}{scaled}"
+    whole, frac = divmod(scaled, 10 ** places)
+    return f"{sign}{whole}.{frac:0{places}d}"
+
+
+def _unreadable_name(vt: ValueType, element: int) -> str:
+    return f"unreadable-{vt.value}{_nth(element)}"
 
 
 def string_glob(text: str, wildcards: bool, ignore_case: bool = False, crosses_colon: bool = True):
@@ -362,7 +443,11 @@ def _hits(op, key: str, texts: list[str], ctx: SymbolicContext, element: int) ->
             parsed = V.parse_number(text) if vt is ValueType.NUMERIC else V.parse_date(text)
             if parsed is None:
                 return None
-            bound = z3.RealVal(str(parsed)) if vt is ValueType.NUMERIC else z3.RealVal(str(parsed.timestamp()))
+            if vt is ValueType.NUMERIC:
+                ctx.bounds.setdefault(key.lower(), set()).add(Fraction(parsed))
+                bound = z3.RealVal(str(parsed))
+            else:
+                bound = z3.IntVal(microseconds(parsed))
             name = op.name
             terms.append(var <= bound if "LessThanEquals" in name else var < bound if "LessThan" in name
                          else var >= bound if "GreaterThanEquals" in name else var > bound if "GreaterThan" in name
@@ -413,8 +498,10 @@ def _typed_value(ctx: SymbolicContext, model: z3.ModelRef, key: str, vt: ValueTy
             six = model.eval(ctx.value6(key, element), model_completion=True)
             return str(ipaddress.IPv6Address(six.as_long()))
         return str(ipaddress.IPv4Address(value.as_long()))
-    text = value.as_decimal(6).rstrip("?")
-    return str(int(float(text))) if vt is ValueType.DATE else text
+    if vt is ValueType.DATE:
+        return _date_text(value.as_long())
+    return _number_text(Fraction(value.numerator_as_long(), value.denominator_as_long()),
+                        ctx.bounds.get(key.lower(), ()))
 
 
 def string_constraints(ctx: SymbolicContext, atoms, model: z3.ModelRef) -> dict[str, list]:
@@ -446,7 +533,7 @@ def witness_value(ctx: SymbolicContext, model: z3.ModelRef, key: str, strings: d
         values = [_typed_value(ctx, model, key, vt, i) for i in range(n)
                   if i == 0 or z3.is_true(model.eval(ctx.used(key, i), model_completion=True))]
         return values if len(values) > 1 else [values[0], values[0]] if several else values[0]
-    unreadable_arn = ctx.variables.get(("unreadable-ARN", key))
-    if unreadable_arn is not None and z3.is_true(model.eval(unreadable_arn, model_completion=True)):
+    if ctx.has_unreadable(key, ValueType.ARN) and \
+            z3.is_true(model.eval(ctx.unreadable(key, ValueType.ARN), model_completion=True)):
         return "unreadable-value"
     return "x"

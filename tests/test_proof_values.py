@@ -75,3 +75,76 @@ def test_condition_blocks_are_not_shared_between_versions():
     except Unsupported:
         variable_block = None  # not encoded without the variable's value: an UNKNOWN, not the literal's block
     assert variable_block is None or not variable_block.eq(literal_block)
+
+
+# ---------------------------------------------------------------- ARN readability
+
+
+def test_an_arn_that_does_not_read_makes_a_negated_clause_false():
+    # kernel/conditions.py (SEMANTICS §4): a request value that does not read
+    # as an ARN makes the clause false, negated or not. The encoding must say
+    # so itself, or a FAIL found there is lost when the kernel replays it.
+    st = statement(policy(allow(Condition={"ArnNotLike": {"aws:SourceArn": "arn:aws:sns:*:*:topic"}})))
+    ctx = C.SymbolicContext()
+    clause = ctx.block(st.condition)
+    solver = z3.Solver()
+    solver.add(*ctx.realistic(ctx.spelling), ctx.present("aws:SourceArn"), clause,
+               z3.Not(ctx.member("aws:SourceArn", C.ValueType.ARN, 0, C.ARN_SHAPE)))
+    assert solver.check() == z3.unsat
+
+
+# ---------------------------------------------------------------- dates and numbers
+
+
+def on_time(operator, when):
+    return allow(Condition={operator: {"aws:CurrentTime": when}})
+
+
+def test_dates_a_microsecond_apart_are_two_dates():
+    # User Guide, condition operators (Date): dates are compared as moments;
+    # the kernel reads them to the microsecond (kernel/values.py). Through a
+    # float, the two bounds below were one number.
+    new = policy(on_time("DateLessThan", "3000-01-01T00:00:00.000001Z"))
+    old = policy(on_time("DateLessThan", "3000-01-01T00:00:00Z"))
+    assert equivalent(new, old).result == "FAIL"
+    check = check_no_new_access(new, old)
+    assert check.result == "FAIL"
+    assert check.witness["context"]["aws:CurrentTime"] == "3000-01-01T00:00:00Z"
+    assert replayed(check, new, old) == ("allow", "implicit_deny")
+
+
+def test_a_window_shorter_than_a_microsecond_is_empty():
+    # No request date lies strictly between two adjacent microseconds.
+    window = {"DateGreaterThan": {"aws:CurrentTime": "2030-01-01T00:00:00.000001Z"},
+              "DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00.000002Z"}}
+    new, old = policy(allow(Condition=window)), policy(allow("s3:PutObject"))
+    assert check_no_new_access(new, old).result == "PASS"
+
+
+def test_a_witness_date_keeps_its_fraction_of_a_second():
+    # The only dates allowed lie within one second: a witness truncated to
+    # whole seconds is denied when the kernel replays it (a lost FAIL).
+    window = {"DateGreaterThan": {"aws:CurrentTime": "2030-01-01T00:00:00.25Z"},
+              "DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:01Z"}}
+    new, old = policy(allow(Condition=window)), policy(allow("s3:PutObject"))
+    check = check_no_new_access(new, old)
+    assert check.result == "FAIL"
+    assert replayed(check, new, old) == ("allow", "implicit_deny")
+
+
+def test_a_witness_number_keeps_its_digits():
+    # NumericGreaterThan/LessThan compare exact decimals (kernel/values.py):
+    # the witness must be one the kernel reads between the two bounds.
+    window = {"NumericGreaterThan": {"s3:max-keys": "0.1"}, "NumericLessThan": {"s3:max-keys": "0.1000001"}}
+    new, old = policy(allow("s3:ListBucket", Condition=window)), policy(allow("s3:PutObject"))
+    check = check_no_new_access(new, old)
+    assert check.result == "FAIL"
+    assert replayed(check, new, old) == ("allow", "implicit_deny")
+
+
+def test_a_date_past_the_calendar_once_its_offset_applies_does_not_read():
+    # kernel/values.py: a value that does not read is reported, not a crash.
+    from iamlogic.kernel.values import parse_date
+    assert parse_date("0001-01-01T00:00:00+01:00") is None
+    assert parse_date("9999-12-31T23:59:59-01:00") is None
+    assert parse_date("9999-12-31T23:59:59+01:00") is not None
