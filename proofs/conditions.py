@@ -127,6 +127,23 @@ class SymbolicContext:
     def ipv6(self, key: str, element: int = 0) -> z3.BoolRef:
         return self._var(f"ipv6{_nth(element)}", key, z3.Bool)
 
+    def prefix(self, key: str, element: int = 0) -> z3.ArithRef:
+        """The prefix length of an address key's value: a request may give a
+        network (``10.0.0.0/8``), which the kernel reads as such; a bare
+        address is /32 (IPv4) or /128 (IPv6)."""
+        return self._var(f"prefix-IpAddress{_nth(element)}", key, z3.Int)
+
+    def single_addresses(self, keys) -> list[z3.BoolRef]:
+        """Assumptions that every address among ``keys`` is one address, not
+        a network: what witnesses should carry where they can."""
+        out = []
+        for key in keys:
+            for element in range(self.elements.get(key, 1)):
+                if (f"prefix-IpAddress{_nth(element)}", key) in self.variables:
+                    full = z3.If(self.ipv6(key, element), 128, 32)
+                    out.append(self.prefix(key, element) == full)
+        return out
+
     def member(self, key: str, vt: ValueType, element: int, term: Term) -> z3.BoolRef:
         """The atom "the element-th value of key, read as vt, is in term"."""
         var = f"{vt.value}[{key.lower()}]#{element}"
@@ -187,6 +204,9 @@ class SymbolicContext:
                 shape = self.member(key, ValueType.ARN, 0, ARN_SHAPE)
                 out.append(self.unreadable(key, ValueType.ARN) == z3.Not(shape))
             for element in range(self.elements.get(key, 1)):
+                if (f"prefix-IpAddress{_nth(element)}", key) in self.variables:
+                    prefix = self.prefix(key, element)
+                    out.append(z3.And(prefix >= 0, prefix <= z3.If(self.ipv6(key, element), 128, 32)))
                 date = self.variables.get((f"value-{ValueType.DATE.value}{_nth(element)}", key))
                 if date is not None:
                     # A date a request can carry (kernel/values.py reads years 1 to 9999).
@@ -461,12 +481,16 @@ def _hits(op, key: str, texts: list[str], ctx: SymbolicContext, element: int) ->
             net = V.parse_ip(text)
             if net is None:
                 return None
+            # The request's network lies within the policy's (kernel/conditions.py:
+            # subnet_of): its prefix is no shorter, and its first bits are the policy's.
             mask = int(net.netmask)
+            longer = ctx.prefix(key, element) >= net.prefixlen
             if net.version == 4:
-                terms.append(z3.And(z3.Not(ctx.ipv6(key, element)), (var & mask) == int(net.network_address)))
+                terms.append(z3.And(z3.Not(ctx.ipv6(key, element)), longer,
+                                    (var & mask) == int(net.network_address)))
             else:
                 v6 = ctx.value6(key, element)
-                terms.append(z3.And(ctx.ipv6(key, element), (v6 & mask) == int(net.network_address)))
+                terms.append(z3.And(ctx.ipv6(key, element), longer, (v6 & mask) == int(net.network_address)))
     return z3.Or(*terms) if terms else z3.BoolVal(False)
 
 
@@ -496,8 +520,13 @@ def _typed_value(ctx: SymbolicContext, model: z3.ModelRef, key: str, vt: ValueTy
     if vt is ValueType.IP_ADDRESS:
         if z3.is_true(model.eval(ctx.ipv6(key, element), model_completion=True)):
             six = model.eval(ctx.value6(key, element), model_completion=True)
-            return str(ipaddress.IPv6Address(six.as_long()))
-        return str(ipaddress.IPv4Address(value.as_long()))
+            address, full = ipaddress.IPv6Address(six.as_long()), 128
+        else:
+            address, full = ipaddress.IPv4Address(value.as_long()), 32
+        prefix = full
+        if (f"prefix-IpAddress{_nth(element)}", key.lower()) in ctx.variables:
+            prefix = model.eval(ctx.prefix(key, element), model_completion=True).as_long()
+        return str(address) if prefix == full else str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
     if vt is ValueType.DATE:
         return _date_text(value.as_long())
     return _number_text(Fraction(value.numerator_as_long(), value.denominator_as_long()),

@@ -359,7 +359,13 @@ class _Assignments:
         while True:
             solver.set("timeout", _remaining_ms(self.search.deadline))
             stats.solver_calls += 1
-            verdict = solver.check()
+            # Witnesses carry one address, not a network, where one will do.
+            single = ctx.single_addresses(self.keys)
+            verdict = solver.check(*single)
+            if verdict == z3.unsat and single:
+                stats.solver_calls += 1
+                single = []
+                verdict = solver.check()
             if verdict == z3.unknown:
                 raise Timeout()
             if verdict == z3.unsat:
@@ -367,7 +373,7 @@ class _Assignments:
                 return
             model = solver.model()
             if self.prefer:
-                model = self._improve(model)
+                model = self._improve(model, single)
             strings, refuted = {}, False
             for var, constraints in C.string_constraints(ctx, self.atoms, model).items():
                 _remaining_ms(self.search.deadline)
@@ -402,10 +408,10 @@ class _Assignments:
                 solver.add(z3.Or(*[n != z3.BoolVal(truth[i]) for i, n in self.names.items()]))
             return
 
-    def _improve(self, model: z3.ModelRef) -> z3.ModelRef:
+    def _improve(self, model: z3.ModelRef, held: list) -> z3.ModelRef:
         """Greedily move each block towards its preferred truth while the
-        constraints allow."""
-        held = []
+        constraints (and the assumptions ``held`` the model satisfies) allow."""
+        held = list(held)
         for i, want in self.prefer.items():
             if want is None or z3.is_true(model.eval(self.names[i], model_completion=True)) == want:
                 if want is not None:

@@ -148,3 +148,26 @@ def test_a_date_past_the_calendar_once_its_offset_applies_does_not_read():
     assert parse_date("0001-01-01T00:00:00+01:00") is None
     assert parse_date("9999-12-31T23:59:59-01:00") is None
     assert parse_date("9999-12-31T23:59:59+01:00") is not None
+
+
+# ---------------------------------------------------------------- addresses
+
+
+def test_a_request_address_given_as_a_network_is_modelled():
+    # kernel/conditions.py reads a request's aws:SourceIp given as a CIDR as
+    # that network, inside a policy's network only when it lies wholly
+    # within it (User Guide, condition operators: IpAddress takes CIDR
+    # notation). Every address of 10.0.0.0/8 is in one of the two halves,
+    # but the network 10.0.0.0/8 is in neither: the halves allow less.
+    whole = policy(allow(Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}))
+    halves = policy(allow(Condition={"IpAddress": {"aws:SourceIp": ["10.0.0.0/9", "10.128.0.0/9"]}}))
+    check = check_no_new_access(whole, halves)
+    assert check.result == "FAIL"
+    assert replayed(check, whole, halves) == ("allow", "implicit_deny")
+    assert check_no_new_access(halves, whole).result == "PASS"
+
+
+def test_a_witness_address_is_one_address_where_one_will_do():
+    new = policy(allow(Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}))
+    check = check_no_new_access(new, policy(allow("s3:PutObject")))
+    assert check.result == "FAIL" and "/" not in check.witness["context"]["aws:SourceIp"]
