@@ -89,7 +89,7 @@ def _read(op: Operator, text: str, side: str):
     """A value as the operator's type; raises _Unreadable."""
     vt = op.value_type
     if vt is ValueType.STRING:
-        return text.casefold() if op.ignore_case else text
+        return V.fold_case(text) if op.ignore_case else text
     if vt is ValueType.NUMERIC:
         value = V.parse_number(text)
     elif vt is ValueType.DATE:

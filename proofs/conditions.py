@@ -286,7 +286,7 @@ def string_glob(text: str, wildcards: bool, ignore_case: bool = False, crosses_c
     """A policy value as glob items: ``*``/``?`` are wildcards where the
     operator has them; IgnoreCase values are compared case-folded."""
     if ignore_case:
-        text = text.casefold()
+        text = V.fold_case(text)
     any_char = ANY if crosses_colon else NOT_COLON
     out = []
     for c in text:

@@ -130,3 +130,21 @@ def test_a_bool_value_with_a_variable_is_substituted_and_warned_about():
                                  "context": {"aws:SecureTransport": "true", "aws:PrincipalTag/tls": "true"}})
     assert decision.decision == "allow"
     assert any("substituted" in w.message for w in decision.warnings)
+
+
+def test_ignore_case_compares_one_character_with_one():
+    # docs/readings.md (StringEqualsIgnoreCase): "exact matching, ignoring
+    # case" (User Guide, condition operators), character by character under
+    # Unicode simple case folding, as Java's equalsIgnoreCase and Go's
+    # strings.EqualFold compare: a character never equals two.
+    def decision(policy_value, request_value):
+        st = {"Effect": "Allow", "Action": "*", "Resource": "*",
+              "Condition": {"StringEqualsIgnoreCase": {"aws:PrincipalTag/team": policy_value}}}
+        return _decide([st], {"action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
+                              "context": {"aws:PrincipalTag/team": request_value}}).decision
+    for policy_value, request_value in [("ﬁn", "fin"), ("straße", "STRASSE"), ("straße", "strasse"), ("İ", "i"),
+                                        ("ı", "I")]:
+        assert decision(policy_value, request_value) == "implicit_deny", (policy_value, request_value)
+    for policy_value, request_value in [("STRAẞE", "straße"), ("ΣΊΣΥΦΟΣ", "σίσυφος"), ("ς", "Σ"), ("\u212a", "k"),
+                                        ("𐐀", "𐐨"), ("ǅ", "ǆ"), ("Red", "RED")]:
+        assert decision(policy_value, request_value) == "allow", (policy_value, request_value)

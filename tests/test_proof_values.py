@@ -8,6 +8,8 @@ fails on an encoding that reads a value otherwise than the kernel does."""
 from __future__ import annotations
 
 import z3
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import iamlogic
 from iamlogic.proofs import can_be_allowed, check_no_new_access, equivalent
@@ -171,3 +173,68 @@ def test_a_witness_address_is_one_address_where_one_will_do():
     new = policy(allow(Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}))
     check = check_no_new_access(new, policy(allow("s3:PutObject")))
     assert check.result == "FAIL" and "/" not in check.witness["context"]["aws:SourceIp"]
+
+
+# ---------------------------------------------------------------- case
+
+
+def team(operator, value):
+    return allow(Condition={operator: {"aws:PrincipalTag/team": value}})
+
+
+def test_a_case_variant_beyond_the_basic_plane_is_found():
+    # docs/readings.md (StringEqualsIgnoreCase): "𐐀" (U+10400) folds to
+    # "𐐨"; the search must try it, or an IgnoreCase Allow seems no wider
+    # than the one string.
+    new, old = policy(team("StringEqualsIgnoreCase", "𐐨")), policy(team("StringEquals", "𐐨"))
+    check = check_no_new_access(new, old)
+    assert check.result == "FAIL" and check.witness["context"]["aws:PrincipalTag/team"] == "𐐀"
+    assert replayed(check, new, old) == ("allow", "implicit_deny")
+
+
+def test_ignore_case_never_matches_one_character_with_two():
+    # Same reading: "ﬁn" is not "fin", so the IgnoreCase Allow on "ﬁn" adds
+    # nothing to one on "fin" — and neither does "straße" to "strasse".
+    for wide, narrow in [("ﬁn", "fin"), ("straße", "strasse")]:
+        new = policy(team("StringEqualsIgnoreCase", wide))
+        old = policy(team("StringEqualsIgnoreCase", narrow))
+        check = check_no_new_access(new, old)
+        assert check.result == "FAIL", wide
+        assert replayed(check, new, old) == ("allow", "implicit_deny")
+
+
+# Characters whose case classes are here whole (so that a string built
+# from them has all its case variants here too).
+CASED = ["a", "A", "k", "K", "\u212a", "s", "S", "ſ", "ß", "ẞ", "σ", "ς", "Σ", "i", "I", "İ", "ı", "ﬁ", "f", "F",
+         "𐐀", "𐐨", "ǅ", "ǆ", "Ǆ", "µ", "μ", "Μ", "-"]
+
+
+@given(policy_value=st.text(st.sampled_from(CASED), min_size=1, max_size=4),
+       request_value=st.text(st.sampled_from(CASED), min_size=1, max_size=4))
+@settings(max_examples=40, deadline=None, derandomize=True)
+def test_proofs_and_kernel_read_ignore_case_alike(policy_value, request_value):
+    # The IgnoreCase reading is one definition (kernel/values.py fold_case)
+    # read by the kernel and the automata: the proofs' answers agree with the
+    # kernel's decisions on every string.
+    folded = policy(team("StringEqualsIgnoreCase", policy_value))
+    exact = policy(team("StringEquals", request_value))
+    engine = iamlogic.compile({"identity": [folded]})
+
+    def allows(value):
+        return engine.decide({"principal": USER, "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
+                              "context": {"aws:PrincipalTag/team": value}}).decision == "allow"
+    # Everything the exact Allow allows, the folded one does, iff the kernel
+    # allows the one string through the folded one.
+    inside = check_no_new_access(exact, folded)
+    assert inside.result == ("PASS" if allows(request_value) else "FAIL")
+    # The folded Allow adds to the exact one unless its one string is the only
+    # spelling: any other the kernel allows is a FAIL, and a FAIL's witness
+    # is one the kernel allows and the exact Allow does not.
+    outside = check_no_new_access(folded, exact)
+    if outside.result == "FAIL":
+        assert replayed(outside, folded, exact) == ("allow", "implicit_deny")
+    else:
+        assert outside.result == "PASS"
+        others = {policy_value[:i] + c + policy_value[i + 1:] for i in range(len(policy_value)) for c in CASED}
+        assert not any(allows(o) for o in others - {request_value})
+        assert allows(request_value)
