@@ -63,7 +63,7 @@ def _glob_runs(runs: tuple[tuple[str, bool], ...]):
                                     for t in (globs.tokens(text) if is_pattern else globs.literal(text))))
 
 
-def _arn_runs(runs: tuple[tuple[str, bool], ...]) -> tuple[tuple[tuple[str, bool], ...], ...] | None:
+def arn_runs(runs: tuple[tuple[str, bool], ...]) -> tuple[tuple[tuple[str, bool], ...], ...] | None:
     """The six colon-separated parts of a substituted ArnLike value, each as
     runs (a colon splits wherever it comes from, as in the text AWS compares);
     None when it is not an ARN. ``*`` alone is six ``*`` parts."""
@@ -279,7 +279,7 @@ def _read_policy_values(op: Operator, clause: ConditionClause, context: RequestC
             if op.value_type is ValueType.STRING:
                 out.append(_glob_runs(runs))
                 continue
-            parts = _arn_runs(runs)
+            parts = arn_runs(runs)
             if parts is None:
                 raise _Unreadable(f"the policy value {text!r} is not {V.problem(op.value_type, text) or 'an ARN'}")
             out.append(tuple(_glob_runs(p) for p in parts))

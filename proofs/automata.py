@@ -32,12 +32,15 @@ DIGIT = "digit"
 REGION = "region"  # a-z 0-9 -
 
 _PRINTABLE = [chr(c) for c in range(32, 127) if chr(c) not in "*?"]
+_NAMED = [*_PRINTABLE, "*", "?"]
 _CLASSES = {
     # A name: any printable character but the ARN's separators. Narrower
     # classes would make "never" claims false for names AWS accepts (role
-    # names hold "+=,@", log group names "/" and "#").
-    ID: frozenset(c for c in _PRINTABLE if c not in ":/"),
-    ID_PATH: frozenset(_PRINTABLE),
+    # names hold "+=,@", log group names "/" and "#", object keys "*" and
+    # "?" — which a policy can name literally, with ${*} or a variable's
+    # value).
+    ID: frozenset(c for c in _NAMED if c not in ":/"),
+    ID_PATH: frozenset(_NAMED),
     DIGIT: frozenset("0123456789"),
     REGION: frozenset("abcdefghijklmnopqrstuvwxyz0123456789-"),
 }
@@ -68,6 +71,12 @@ def resource_glob(text: str) -> Glob:
             else:
                 items.append(("lit", c))
     return tuple(items)
+
+
+def resource_part_glob(text: str) -> Glob:
+    """Policy text within a Resource's resource part as items: ``*`` any
+    characters, colons too; ``?`` one character."""
+    return tuple(("star", ANY) if c == "*" else ("one", ANY) if c == "?" else ("lit", c) for c in text)
 
 
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")

@@ -49,12 +49,12 @@ import z3
 
 from ..kernel import values as V
 from ..kernel.catalogue import CATALOGUE
-from ..kernel.conditions import _glob as kernel_glob
 from ..kernel.conditions import evaluate as kernel_evaluate
-from ..kernel.conditions import clause_key, keys_read
+from ..kernel.conditions import arn_runs, clause_key, keys_read
+from ..kernel.context import RequestContext
 from ..kernel.operators import OPERATORS, ValueType
-from ..translator.model import ConditionClause
-from .automata import ANY, NOT_COLON, Term
+from ..translator.model import ConditionClause, Variable
+from .automata import ANY, NOT_COLON, Term, member
 from .matching import Unsupported
 
 _STRING_TYPES = (ValueType.STRING, ValueType.ARN)
@@ -299,20 +299,30 @@ def string_glob(text: str, wildcards: bool, ignore_case: bool = False, crosses_c
     return tuple(out)
 
 
-def _arn_globs(text: str) -> list | None:
+def _runs_glob(runs, wildcards: bool, ignore_case: bool = False, crosses_colon: bool = True) -> tuple:
+    """A value given as (text, is_pattern) runs as glob items: wildcards only
+    in the policy's own text."""
+    return tuple(item for text, is_pattern in runs
+                 for item in string_glob(text, wildcards and is_pattern, ignore_case, crosses_colon))
+
+
+def _arn_globs(runs) -> list | None:
     """ArnLike/ArnEquals: six parts compared one by one, each a glob (the
-    resource part may hold colons); the request value ``*`` reads as six
+    resource part may hold colons), split as the kernel splits them
+    (kernel/conditions.py arn_runs); the request value ``*`` reads as six
     ``*`` parts (values.parse_arn), matched when every policy part admits it."""
-    parts = V.parse_arn(text)
+    parts = arn_runs(runs)
     if parts is None:
         return None
-    items = []
+    items, admits_star = [], True
     for i, part in enumerate(parts):
         if i:
             items.append(("lit", ":"))
-        items += string_glob(part, True, crosses_colon=i == 5)
+        glob = _runs_glob(part, True, crosses_colon=i == 5)
+        items += glob
+        admits_star = admits_star and member(Term((glob,)), "*")
     globs = [tuple(items)]
-    if all(kernel_glob(part).fullmatch("*") for part in parts):
+    if admits_star:
         globs.append((("lit", "*"),))
     return globs
 
@@ -359,24 +369,24 @@ def encode(clause: ConditionClause, ctx: SymbolicContext) -> z3.BoolRef:
     return z3.Or(z3.And(z3.Not(present), missing), satisfied)
 
 
-def _substituted_values(clause: ConditionClause, op, ctx: SymbolicContext) -> list[str]:
-    """The clause's values with their variables replaced, when the question
-    fixes every variable's key (kernel/conditions.py: an absent variable
-    drops its value); otherwise Unsupported."""
-    out = []
+def _substituted_values(clause: ConditionClause, op, ctx: SymbolicContext) -> list:
+    """The clause's values with their variables replaced and their escapes
+    read, when the question fixes every variable's key (kernel/conditions.py:
+    an absent variable drops its value); otherwise Unsupported. Under an
+    operator with wildcards each value is its (text, is_pattern) runs: a
+    variable's value and ``${*}`` are literal text (SEMANTICS §7)."""
+    context = ctx.fixed if ctx.fixed is not None else RequestContext()
+    out: list = []
     for v in clause.values:
-        if v.template is None or all(type(p) is str for p in v.template) or not op.variables:
-            out.append(v.text)
+        if v.template is None or not op.variables:
+            out.append(((v.text, True),) if op.wildcards else v.text)
             continue
-        keys = [p.key for p in v.template if hasattr(p, "key")]
-        if ctx.fixed is None or not all(ctx.fixed.has(k) for k in keys) or \
-                any(type(p) is not str and not hasattr(p, "key") for p in v.template):
+        keys = [p.key for p in v.template if type(p) is Variable]
+        if keys and (ctx.fixed is None or not all(ctx.fixed.has(k) for k in keys)):
             raise Unsupported(f"policy variables in condition values ({clause.key}) are not encoded yet")
-        text = ctx.fixed.substitute(v.template)
-        if text is not None:
-            if op.wildcards and any(c in (ctx.fixed.get(k) or "") for k in keys for c in "*?"):
-                raise Unsupported(f"a variable's value in {clause.key} holds a wildcard character")
-            out.append(text)
+        value = context.resolve(v.template) if op.wildcards else context.substitute(v.template)
+        if value is not None:
+            out.append(value)
     return out
 
 
@@ -443,12 +453,13 @@ def _hits(op, key: str, texts: list[str], ctx: SymbolicContext, element: int) ->
         if not texts:
             return z3.BoolVal(False)
         # One atom for the union of the values: "matches some value".
-        globs = tuple(dict.fromkeys(string_glob(t, op.wildcards, op.ignore_case) for t in texts))
+        globs = tuple(dict.fromkeys(_runs_glob(t, op.wildcards) if type(t) is tuple
+                                    else string_glob(t, op.wildcards, op.ignore_case) for t in texts))
         return ctx.member(key, vt, element, Term(globs, fold=op.ignore_case))
     if vt is ValueType.ARN:
         globs = []
         for text in texts:
-            arn = _arn_globs(text)
+            arn = _arn_globs(text if type(text) is tuple else ((text, True),))
             if arn is None:
                 return None
             globs += arn

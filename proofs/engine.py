@@ -111,26 +111,30 @@ def _term(patterns, negated: bool, fixed=None) -> A.Term:
             return A.Term((), negated=not negated)  # "*": everything (NotResource "*": nothing)
         if p.arn_parts is None:
             continue  # not an ARN: it matches nothing
-        text = p.text
         if p.resource is not None and any(type(x) is not str for x in p.resource):
-            text = _substituted(p, fixed)
-            if text is None:
+            glob = _substituted(p, fixed)
+            if glob is None:
                 continue  # an absent variable: the entry matches nothing (§5)
-        globs.append(A.resource_glob(text))
+            globs.append(glob)
+            continue
+        globs.append(A.resource_glob(p.text))
     return A.Term(tuple(globs), negated)
 
 
-def _substituted(pattern, fixed) -> str | None:
-    variables = [x for x in pattern.resource if type(x) is not str]
-    if fixed is None or not all(isinstance(x, Variable) and fixed.has(x.key) for x in variables):
+def _substituted(pattern, fixed) -> A.Glob | None:
+    """A Resource pattern with variables or escapes as a glob: the resource
+    part's substituted values and escapes are literal text (SEMANTICS §7,
+    kernel/matching.py resource_glob), the policy's own text keeps its
+    wildcards. Variables need their keys fixed by the question."""
+    variables = [x for x in pattern.resource if type(x) is Variable]
+    if variables and (fixed is None or not all(fixed.has(x.key) for x in variables)):
         raise Unsupported(f"policy variables in Resource ({pattern.text}) are not encoded yet")
-    resource = fixed.substitute(pattern.resource)
-    if resource is None:
+    runs = (fixed if fixed is not None else RequestContext()).resolve(pattern.resource)
+    if runs is None:
         return None
-    values = [fixed.get(x.key) for x in variables]
-    if any(isinstance(v, str) and ("*" in v or "?" in v) for v in values):
-        raise Unsupported(f"a variable's value in {pattern.text} holds a wildcard character")
-    return "arn:" + ":".join(pattern.arn_parts) + ":" + resource
+    head = A.resource_glob("arn:" + ":".join(pattern.arn_parts) + ":")
+    return head + tuple(item for text, is_pattern in runs
+                        for item in (A.resource_part_glob(text) if is_pattern else tuple(("lit", c) for c in text)))
 
 
 def _active(terms: list, truth: dict) -> list:

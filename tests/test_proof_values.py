@@ -238,3 +238,63 @@ def test_proofs_and_kernel_read_ignore_case_alike(policy_value, request_value):
         others = {policy_value[:i] + c + policy_value[i + 1:] for i in range(len(policy_value)) for c in CASED}
         assert not any(allows(o) for o in others - {request_value})
         assert allows(request_value)
+
+
+# ---------------------------------------------------------------- escapes and substituted wildcards
+
+
+def test_an_escaped_star_is_one_literal_star():
+    # SEMANTICS §7, User Guide policy variables ("special characters"):
+    # ${*} in StringLike is the character "*", not a wildcard.
+    escaped = policy(allow("s3:ListBucket", Condition={"StringLike": {"s3:prefix": "home/${*}"}}))
+    literal = policy(allow("s3:ListBucket", Condition={"StringEquals": {"s3:prefix": "home/*"}}))
+    wild = policy(allow("s3:ListBucket", Condition={"StringLike": {"s3:prefix": "home/*"}}))
+    assert equivalent(escaped, literal).result == "PASS"
+    assert check_no_new_access(escaped, wild).result == "PASS"
+    check = check_no_new_access(wild, escaped)
+    assert check.result == "FAIL"
+    assert replayed(check, wild, escaped) == ("allow", "implicit_deny")
+
+
+def test_an_escaped_star_in_an_arn_is_one_literal_star():
+    topic = "arn:aws:sns:us-east-1:111122223333:"
+    escaped = policy(allow(Condition={"ArnLike": {"aws:SourceArn": topic + "${*}"}}))
+    wild = policy(allow(Condition={"ArnLike": {"aws:SourceArn": topic + "*"}}))
+    assert check_no_new_access(escaped, wild).result == "PASS"
+    check = check_no_new_access(wild, escaped)
+    assert check.result == "FAIL"
+    assert replayed(check, wild, escaped) == ("allow", "implicit_deny")
+
+
+def test_a_wildcard_in_a_variables_value_is_literal():
+    # SEMANTICS §7: a tag value "*" substituted into StringLike matches the
+    # text "*" only; the proofs decide it (it was an UNKNOWN).
+    identity = policy(allow("s3:ListBucket", Condition={"StringLike": {"s3:prefix": "${aws:PrincipalTag/dept}/x"}}))
+    scenario = {"policies": {"identity": [identity]},
+                "request": {"principal": USER, "action": "s3:ListBucket", "resource": "arn:aws:s3:::home",
+                            "context": {"aws:PrincipalTag/dept": "*"}}}
+    check = can_be_allowed(scenario)
+    assert check.result == "FAIL" and check.witness["context"]["s3:prefix"] == "*/x"
+    assert iamlogic.simulate({"policies": scenario["policies"], "request": check.witness}).decision == "allow"
+    scenario["request"]["context"]["s3:prefix"] = "a/x"
+    assert can_be_allowed(scenario).result == "PASS"
+
+
+def test_an_escaped_star_in_a_resource_is_one_literal_star():
+    escaped = policy(allow(resource="arn:aws:s3:::home/${*}"))
+    wild = policy(allow(resource="arn:aws:s3:::home/*"))
+    assert check_no_new_access(escaped, wild).result == "PASS"
+    check = check_no_new_access(wild, escaped)
+    assert check.result == "FAIL"
+    assert replayed(check, wild, escaped) == ("allow", "implicit_deny")
+
+
+def test_a_wildcard_in_a_resource_variables_value_is_literal():
+    identity = policy(allow(resource="arn:aws:s3:::b/${aws:PrincipalTag/dept}/*"))
+    request = {"principal": USER, "action": "s3:GetObject", "context": {"aws:PrincipalTag/dept": "*"}}
+    scenario = {"policies": {"identity": [identity]}, "request": {**request, "resource": "arn:aws:s3:::b/x/*"}}
+    assert can_be_allowed(scenario).result == "PASS"
+    scenario["request"]["resource"] = "arn:aws:s3:::b/*"
+    check = can_be_allowed(scenario)
+    assert check.result == "FAIL" and check.witness["resource"].startswith("arn:aws:s3:::b/*/")
+    assert iamlogic.simulate({"policies": scenario["policies"], "request": check.witness}).decision == "allow"
