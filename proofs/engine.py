@@ -311,8 +311,7 @@ def _set_elements(*policies: Policy) -> dict[str, int]:
         for st in p.statements:
             for clause in st.condition:
                 if clause.operator.qualifier is not None:
-                    clauses.setdefault(clause.key.lower(), set()).add(
-                        (clause.operator.text, tuple(v.text for v in clause.values)))
+                    clauses.setdefault(clause.key.lower(), set()).add(clause_key(clause))
                     op = OPERATORS.get(clause.operator.base) if clause.operator.base else None
                     if op is not None and op.value_type is not ValueType.STRING:
                         unreadable.add(clause.key.lower())

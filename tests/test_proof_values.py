@@ -298,3 +298,14 @@ def test_a_wildcard_in_a_resource_variables_value_is_literal():
     check = can_be_allowed(scenario)
     assert check.result == "FAIL" and check.witness["resource"].startswith("arn:aws:s3:::b/*/")
     assert iamlogic.simulate({"policies": scenario["policies"], "request": check.witness}).decision == "allow"
+
+
+def test_set_operator_values_are_counted_per_meaning():
+    # conditions.py: a key gets one modelled value per distinct set-operator
+    # clause on it. The same text with and without the Version is two clauses
+    # (a variable, literal text), and needs two values.
+    from iamlogic.proofs.engine import _set_elements
+    st = allow(Condition={"ForAnyValue:StringEquals": {"aws:TagKeys": "${aws:username}"}})
+    with_variable, literal = (iamlogic.compile({"identity": [p]}).layers[0].policies[0][1]
+                              for p in (policy(st), policy(st, version=None)))
+    assert _set_elements(with_variable, literal) == {"aws:tagkeys": 2}
