@@ -8,7 +8,7 @@ fails on an encoding that reads a value otherwise than the kernel does."""
 from __future__ import annotations
 
 import z3
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import iamlogic
@@ -211,6 +211,9 @@ CASED = ["a", "A", "k", "K", "\u212a", "s", "S", "ſ", "ß", "ẞ", "σ", "ς", 
 
 @given(policy_value=st.text(st.sampled_from(CASED), min_size=1, max_size=4),
        request_value=st.text(st.sampled_from(CASED), min_size=1, max_size=4))
+@example(policy_value="𐐨", request_value="𐐨")
+@example(policy_value="ﬁ", request_value="FI")
+@example(policy_value="ẞ", request_value="ß")
 @settings(max_examples=40, deadline=None, derandomize=True)
 def test_proofs_and_kernel_read_ignore_case_alike(policy_value, request_value):
     # The IgnoreCase reading is one definition (kernel/values.py fold_case)
