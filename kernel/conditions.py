@@ -25,7 +25,7 @@ Rules written here, each pinned by a case in tests/cases/:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ..translator.model import ConditionClause
@@ -190,6 +190,16 @@ def evaluate(clause: ConditionClause, context: RequestContext) -> tuple[bool, Co
             return holds, ConditionWarning(clause.json_path, f"{clause.operator.text} on {clause.key!r}: its policy "
                                            f"variable is substituted (the documentation's pages disagree); the "
                                            f"clause is {str(holds).lower()}")
+        if clause.operator.base in _IGNORE_CASE:
+            other = _under_utf16_case_reading(clause, context)
+            if other is not None and other != holds:
+                # docs/readings.md: one character against one by its simple
+                # case fold; a Java-style reading (code unit by code unit,
+                # through upper then lower case) decides otherwise here.
+                return holds, ConditionWarning(clause.json_path, f"{clause.operator.text} on {clause.key!r}: "
+                                               f"the clause is {str(holds).lower()} under Unicode simple case "
+                                               "folding, but would not be if AWS compared these characters' case "
+                                               "otherwise (UTF-16 unit by unit, through upper then lower case)")
         if not clause.values:
             # IAM stores an empty value list; the documentation gives it no
             # meaning. Read as no value matching (a negated operator then
@@ -200,6 +210,46 @@ def evaluate(clause: ConditionClause, context: RequestContext) -> tuple[bool, Co
     except _Unreadable as e:
         return False, ConditionWarning(clause.json_path, f"{clause.operator.text} on {clause.key!r}: {e.message}; "
                                                           "the condition is treated as not met")
+
+
+_IGNORE_CASE = frozenset(name for name, op in OPERATORS.items() if op.ignore_case)
+
+
+def _utf16_fold(text: str) -> str:
+    """Java's String.equalsIgnoreCase per character: upper case, then lower
+    case, each one character to one (a code point past U+FFFF is two UTF-16
+    units, which no case mapping changes; "İ" lowers to "i")."""
+    out = []
+    for c in text:
+        if c > "\uffff":
+            out.append(c)
+            continue
+        upper = c.upper()
+        upper = upper if len(upper) == 1 else c
+        lower = "i" if upper == "\u0130" else upper.lower()
+        out.append(lower if len(lower) == 1 else upper)
+    return "".join(out)
+
+
+def _under_utf16_case_reading(clause: ConditionClause, context: RequestContext) -> bool | None:
+    """Whether the IgnoreCase clause would hold if each side were first
+    compared through _utf16_fold; None when every compared character is ASCII
+    (where the readings agree) or a policy variable has no value."""
+    raw = context.get(clause.key)
+    request = raw if isinstance(raw, tuple) else () if raw is None else (raw,)
+    texts = [context.substitute(v.template) if v.template is not None else v.text for v in clause.values]
+    if any(t is None for t in texts) or all(t.isascii() for t in (*request, *texts)):
+        return None
+    values = tuple(replace(v, text=_utf16_fold(t), template=None) for v, t in zip(clause.values, texts))
+    folded = tuple(_utf16_fold(r) for r in request)
+    other = RequestContext({clause.key: folded if isinstance(raw, tuple) else folded[0]} if request else {})
+    # Compared exactly once folded (the case-sensitive operator), or the
+    # simple fold would merge again what this reading keeps apart.
+    exact = replace(clause.operator, base=clause.operator.base.replace("IgnoreCase", ""))
+    try:
+        return _evaluate(replace(clause, operator=exact, values=values), other)
+    except _Unreadable:
+        return None
 
 
 def _evaluate(clause: ConditionClause, context: RequestContext) -> bool:

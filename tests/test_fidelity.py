@@ -148,3 +148,25 @@ def test_ignore_case_compares_one_character_with_one():
     for policy_value, request_value in [("STRAẞE", "straße"), ("ΣΊΣΥΦΟΣ", "σίσυφος"), ("ς", "Σ"), ("\u212a", "k"),
                                         ("𐐀", "𐐨"), ("ǅ", "ǆ"), ("Red", "RED")]:
         assert decision(policy_value, request_value) == "allow", (policy_value, request_value)
+
+
+def test_ignore_case_warns_where_a_java_style_reading_decides_otherwise():
+    # docs/readings.md row 26: where Java's equalsIgnoreCase (UTF-16 unit by
+    # unit, through upper then lower case) would decide otherwise — the
+    # dotless ı and İ equal i there, a character past U+FFFF equals only
+    # itself — the decision says so: a Deny it would apply is not silently lost.
+    def decide(effect, policy_value, request_value):
+        statements = [{"Effect": effect, "Action": "*", "Resource": "*",
+                       "Condition": {"StringEqualsIgnoreCase": {"aws:PrincipalTag/team": policy_value}}}]
+        if effect == "Deny":
+            statements.append({"Effect": "Allow", "Action": "*", "Resource": "*"})
+        return _decide(statements, {"action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
+                                    "context": {"aws:PrincipalTag/team": request_value}})
+    for effect, policy_value, request_value in [("Deny", "admin", "ADMİN"), ("Deny", "admin", "admın"),
+                                                ("Allow", "𐐨", "𐐀")]:
+        decision = decide(effect, policy_value, request_value)
+        assert decision.decision == "allow"
+        assert any("simple case folding" in w.message for w in decision.warnings), request_value
+    for effect, policy_value, request_value in [("Allow", "Red", "RED"), ("Allow", "straße", "STRAẞE"),
+                                                ("Allow", "σ", "ς"), ("Deny", "admin", "ADMIN")]:
+        assert not any("simple case folding" in w.message for w in decide(effect, policy_value, request_value).warnings)
