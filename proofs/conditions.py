@@ -224,7 +224,8 @@ _MICROSECOND = timedelta(microseconds=1)
 
 def microseconds(moment: datetime) -> int:
     """A date as the kernel compares it, exactly: microseconds since the epoch
-    (through a float, microseconds apart collide past the year 2200)."""
+    (through a float a bound is rounded, and bounds a microsecond apart are
+    one number from the year 2242 on)."""
     return (moment - _EPOCH) // _MICROSECOND
 
 
