@@ -25,7 +25,7 @@ Rules written here, each pinned by a case in tests/cases/:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ..errors import quote
@@ -64,7 +64,7 @@ def _glob_runs(runs: tuple[tuple[str, bool], ...]):
                                     for t in (globs.tokens(text) if is_pattern else globs.literal(text))))
 
 
-def _arn_runs(runs: tuple[tuple[str, bool], ...]) -> tuple[tuple[tuple[str, bool], ...], ...] | None:
+def arn_runs(runs: tuple[tuple[str, bool], ...]) -> tuple[tuple[tuple[str, bool], ...], ...] | None:
     """The six colon-separated parts of a substituted ArnLike value, each as
     runs (a colon splits wherever it comes from, as in the text AWS compares);
     None when it is not an ARN. ``*`` alone is six ``*`` parts."""
@@ -90,7 +90,7 @@ def _read(op: Operator, text: str, side: str):
     """A value as the operator's type; raises _Unreadable."""
     vt = op.value_type
     if vt is ValueType.STRING:
-        return text.casefold() if op.ignore_case else text
+        return V.fold_case(text) if op.ignore_case else text
     if vt is ValueType.NUMERIC:
         value = V.parse_number(text)
     elif vt is ValueType.DATE:
@@ -158,6 +158,16 @@ def _matches(op: Operator, request_value, policy_value) -> bool:
     raise AssertionError(base)
 
 
+def clause_key(clause: ConditionClause) -> tuple:
+    """What a clause says, as the kernel reads it: its operator, its key (key
+    names are case-insensitive) and its values with their policy variables.
+    A value's text alone is not enough: under Version 2008-10-17, or none,
+    ``${aws:username}`` is literal text (the reader then gives it no
+    template), under 2012-10-17 a variable. The values are ORed: their order
+    says nothing."""
+    return (clause.operator.text, clause.key.lower(), frozenset((v.text, v.template) for v in clause.values))
+
+
 def keys_read(clause: ConditionClause) -> tuple[str, ...]:
     """The context keys a clause's truth depends on: its key and the keys of
     the variables in its values."""
@@ -181,6 +191,16 @@ def evaluate(clause: ConditionClause, context: RequestContext) -> tuple[bool, Co
             return holds, ConditionWarning(clause.json_path, f"{clause.operator.text} on {quote(clause.key)}: its policy "
                                            f"variable is substituted (the documentation's pages disagree); the "
                                            f"clause is {str(holds).lower()}")
+        if clause.operator.base in _IGNORE_CASE:
+            other = _under_utf16_case_reading(clause, context)
+            if other is not None and other != holds:
+                # docs/readings.md: one character against one by its simple
+                # case fold; a Java-style reading (code unit by code unit,
+                # through upper then lower case) decides otherwise here.
+                return holds, ConditionWarning(clause.json_path, f"{clause.operator.text} on {clause.key!r}: "
+                                               f"the clause is {str(holds).lower()} under Unicode simple case "
+                                               "folding, but would not be if AWS compared these characters' case "
+                                               "otherwise (UTF-16 unit by unit, through upper then lower case)")
         if not clause.values:
             # IAM stores an empty value list; the documentation gives it no
             # meaning. Read as no value matching (a negated operator then
@@ -191,6 +211,46 @@ def evaluate(clause: ConditionClause, context: RequestContext) -> tuple[bool, Co
     except _Unreadable as e:
         return False, ConditionWarning(clause.json_path, f"{clause.operator.text} on {quote(clause.key)}: {e.message}; "
                                                           "the condition is treated as not met")
+
+
+_IGNORE_CASE = frozenset(name for name, op in OPERATORS.items() if op.ignore_case)
+
+
+def _utf16_fold(text: str) -> str:
+    """Java's String.equalsIgnoreCase per character: upper case, then lower
+    case, each one character to one (a code point past U+FFFF is two UTF-16
+    units, which no case mapping changes; "İ" lowers to "i")."""
+    out = []
+    for c in text:
+        if c > "\uffff":
+            out.append(c)
+            continue
+        upper = c.upper()
+        upper = upper if len(upper) == 1 else c
+        lower = "i" if upper == "\u0130" else upper.lower()
+        out.append(lower if len(lower) == 1 else upper)
+    return "".join(out)
+
+
+def _under_utf16_case_reading(clause: ConditionClause, context: RequestContext) -> bool | None:
+    """Whether the IgnoreCase clause would hold if each side were first
+    compared through _utf16_fold; None when every compared character is ASCII
+    (where the readings agree) or a policy variable has no value."""
+    raw = context.get(clause.key)
+    request = raw if isinstance(raw, tuple) else () if raw is None else (raw,)
+    texts = [context.substitute(v.template) if v.template is not None else v.text for v in clause.values]
+    if any(t is None for t in texts) or all(t.isascii() for t in (*request, *texts)):
+        return None
+    values = tuple(replace(v, text=_utf16_fold(t), template=None) for v, t in zip(clause.values, texts))
+    folded = tuple(_utf16_fold(r) for r in request)
+    other = RequestContext({clause.key: folded if isinstance(raw, tuple) else folded[0]} if request else {})
+    # Compared exactly once folded (the case-sensitive operator), or the
+    # simple fold would merge again what this reading keeps apart.
+    exact = replace(clause.operator, base=clause.operator.base.replace("IgnoreCase", ""))
+    try:
+        return _evaluate(replace(clause, operator=exact, values=values), other)
+    except _Unreadable:
+        return None
 
 
 def _evaluate(clause: ConditionClause, context: RequestContext) -> bool:
@@ -270,7 +330,7 @@ def _read_policy_values(op: Operator, clause: ConditionClause, context: RequestC
             if op.value_type is ValueType.STRING:
                 out.append(_glob_runs(runs))
                 continue
-            parts = _arn_runs(runs)
+            parts = arn_runs(runs)
             if parts is None:
                 raise _Unreadable(f"the policy value {quote(text)} is not {V.problem(op.value_type, text) or 'an ARN'}")
             out.append(tuple(_glob_runs(p) for p in parts))

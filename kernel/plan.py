@@ -30,8 +30,7 @@ GRANT_BITS = {matching.Grant.ITSELF: 1, matching.Grant.ROLE: 2, matching.Grant.A
 
 def condition_key(st: StatementFacts) -> tuple:
     """What a condition block's truth depends on: its operators, keys and values."""
-    return tuple((c.operator.text, c.key.lower(), tuple((v.text, v.template) for v in c.values))
-                 for c in st.condition)
+    return tuple(conditions.clause_key(c) for c in st.condition)
 
 
 def _service(resource: str) -> str | None:

@@ -12,6 +12,7 @@ import ipaddress
 import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from .operators import ValueType
 
@@ -51,7 +52,10 @@ def parse_date(text: str) -> datetime | None:
         if hours > 23 or minutes > 59:
             return None
         offset = sign * timedelta(hours=hours, minutes=minutes)
-    return moment.replace(tzinfo=timezone(offset)).astimezone(timezone.utc)
+    try:
+        return moment.replace(tzinfo=timezone(offset)).astimezone(timezone.utc)
+    except OverflowError:  # past year 1 or 9999 once the offset is applied
+        return None
 
 
 def parse_number(text: str) -> Decimal | None:
@@ -62,6 +66,32 @@ def parse_number(text: str) -> Decimal | None:
         return Decimal(text)
     except InvalidOperation:
         return None
+
+
+def fold_case(text: str) -> str:
+    """A string as the IgnoreCase operators compare it (docs/readings.md):
+    character by character, each by its Unicode simple case fold — always
+    one character, so "ß" is not "ss", "ﬁ" not "fi", "İ" not "i"; "ẞ" is
+    "ß", "Σ" and "ς" are "σ", the Kelvin sign is "k", "𐐀" is "𐐨"."""
+    if text.isascii():
+        return text.lower()
+    return "".join(map(_fold_cached, text))
+
+
+def simple_fold(c: str) -> str:
+    """One character's simple case fold (CaseFolding.txt statuses C and S).
+    Python gives the full fold (C and F); where that is one character it is
+    the simple one. Where it is several, the simple fold is the character's
+    own lower case when that is one character (the S entries: "ẞ" → "ß",
+    "ᾈ" → "ᾀ"), else the character itself ("ß", "ﬁ", "İ")."""
+    folded = c.casefold()
+    if len(folded) == 1:
+        return folded
+    lower = c.lower()
+    return lower if len(lower) == 1 else c
+
+
+_fold_cached = lru_cache(maxsize=4096)(simple_fold)
 
 
 def parse_bool(text: str) -> bool | None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .deadline import Deadline, Timeout
+from ..kernel.values import fold_case, simple_fold
 
 # Item kinds: ("lit", char) | ("one", class) | ("star", class)
 ANY = "any"  # every character
@@ -31,12 +32,15 @@ DIGIT = "digit"
 REGION = "region"  # a-z 0-9 -
 
 _PRINTABLE = [chr(c) for c in range(32, 127) if chr(c) not in "*?"]
+_NAMED = [*_PRINTABLE, "*", "?"]
 _CLASSES = {
     # A name: any printable character but the ARN's separators. Narrower
     # classes would make "never" claims false for names AWS accepts (role
-    # names hold "+=,@", log group names "/" and "#").
-    ID: frozenset(c for c in _PRINTABLE if c not in ":/"),
-    ID_PATH: frozenset(_PRINTABLE),
+    # names hold "+=,@", log group names "/" and "#", object keys "*" and
+    # "?" — which a policy can name literally, with ${*} or a variable's
+    # value).
+    ID: frozenset(c for c in _NAMED if c not in ":/"),
+    ID_PATH: frozenset(_NAMED),
     DIGIT: frozenset("0123456789"),
     REGION: frozenset("abcdefghijklmnopqrstuvwxyz0123456789-"),
 }
@@ -67,6 +71,12 @@ def resource_glob(text: str) -> Glob:
             else:
                 items.append(("lit", c))
     return tuple(items)
+
+
+def resource_part_glob(text: str) -> Glob:
+    """Policy text within a Resource's resource part as items: ``*`` any
+    characters, colons too; ``?`` one character."""
+    return tuple(("star", ANY) if c == "*" else ("one", ANY) if c == "?" else ("lit", c) for c in text)
 
 
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
@@ -191,11 +201,9 @@ class _Automaton:
                 moved = self._read(p, ch)
             else:
                 # Case-insensitive: the request character is compared through
-                # its case fold (the kernel casefolds both sides), which may
-                # be several characters.
-                moved = frozenset({p})
-                for c in ch.casefold():
-                    moved = frozenset(q for at in moved for q in self._read(at, c))
+                # its simple case fold, one character, as the kernel reads it
+                # (kernel/values.py fold_case).
+                moved = self._read(p, fold_case(ch))
             self._moves[(p, ch)] = moved
         return moved
 
@@ -246,15 +254,21 @@ class Term:
 
 @lru_cache(maxsize=1)
 def _fold_variants() -> dict[str, frozenset[str]]:
-    """Every character whose case fold holds a given character (so that a
-    case-insensitive search also tries, say, the Kelvin sign for "k")."""
+    """Every character whose case fold is a given character (so that a
+    case-insensitive search also tries, say, the Kelvin sign for "k", or
+    "𐐀" for "𐐨"): over every code point, the blocks without case skipped
+    whole (a character whose full fold is itself has no other fold)."""
     out: dict[str, set[str]] = {}
-    for code in range(0x10000):
-        ch = chr(code)
-        folded = ch.casefold()
-        if folded != ch:
-            for c in folded:
-                out.setdefault(c, set()).add(ch)
+    block = 4096
+    for start in range(0, 0x110000, block):
+        text = "".join(chr(c) for c in range(start, start + block) if not 0xD800 <= c < 0xE000)
+        if text.casefold() == text:
+            continue
+        for ch in text:
+            if ch.casefold() != ch:
+                folded = simple_fold(ch)
+                if folded != ch:
+                    out.setdefault(folded, set()).add(ch)
     return {c: frozenset(v) for c, v in out.items()}
 
 
@@ -381,7 +395,7 @@ def action_glob(pattern: str) -> Glob:
     """An Action pattern as a case-folded glob (``*`` and ``?`` cross
     everything, as kernel/matching.py's action_regex does)."""
     return tuple(("star", ANY) if c == "*" else ("one", ANY) if c == "?" else ("lit", c)
-                 for c in pattern.casefold())
+                 for c in fold_case(pattern))
 
 
 # An action as a request may spell it: ``service:Name``, each side of the
@@ -413,7 +427,7 @@ def member(term: Term, text: str) -> bool:
     """Whether ``text`` is in the term (a concrete string, read as the
     search reads it)."""
     if term.fold:
-        text = text.casefold()  # the automaton reads each character's fold
+        text = fold_case(text)  # the automaton reads each character's fold
     hit = False
     for matcher in _matchers(term):
         if matcher(text):

@@ -42,17 +42,19 @@ from __future__ import annotations
 import base64
 import ipaddress
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from fractions import Fraction
 
 import z3
 
 from ..kernel import values as V
 from ..kernel.catalogue import CATALOGUE
-from ..kernel.conditions import _glob as kernel_glob
 from ..kernel.conditions import evaluate as kernel_evaluate
-from ..kernel.conditions import keys_read
+from ..kernel.conditions import arn_runs, clause_key, keys_read
+from ..kernel.context import RequestContext
 from ..kernel.operators import OPERATORS, ValueType
-from ..translator.model import ConditionClause
-from .automata import ANY, NOT_COLON, Term
+from ..translator.model import ConditionClause, Variable
+from .automata import ANY, NOT_COLON, Term, member
 from .matching import Unsupported
 
 _STRING_TYPES = (ValueType.STRING, ValueType.ARN)
@@ -72,6 +74,9 @@ class SymbolicContext:
     # by the kernel's own evaluation, not encoded.
     fixed: object = None
     spelling: dict[str, str] = field(default_factory=dict)  # lower-cased key → as a policy writes it
+    # Lower-cased key → the policy numbers compared with it: a witness's
+    # number is a decimal on the same side of each as the solver's value.
+    bounds: dict[str, set] = field(default_factory=dict)
     _blocks: dict = field(default_factory=dict)
     _keys: set | None = None
     _atoms: set | None = None
@@ -99,11 +104,18 @@ class SymbolicContext:
     # operators read) read as a number, date, boolean or address.
 
     def unreadable(self, key: str, vt: ValueType, element: int = 0) -> z3.BoolRef:
-        return self._var(f"unreadable-{vt.value}{_nth(element)}", key, z3.Bool)
+        return self._var(_unreadable_name(vt, element), key, z3.Bool)
+
+    def has_unreadable(self, key: str, vt: ValueType) -> bool:
+        """Whether a clause read the key's first value as ``vt``, so that its
+        unreadable flag exists."""
+        return (_unreadable_name(vt, 0), key.lower()) in self.variables
 
     def value(self, key: str, vt: ValueType, element: int = 0) -> z3.ExprRef:
         make = {
-            ValueType.NUMERIC: z3.Real, ValueType.DATE: z3.Real, ValueType.BOOL: z3.Bool,
+            # A date is the kernel's own: a whole number of microseconds
+            # (kernel/values.py reads no finer), here since the epoch.
+            ValueType.NUMERIC: z3.Real, ValueType.DATE: z3.Int, ValueType.BOOL: z3.Bool,
             ValueType.IP_ADDRESS: lambda n: z3.BitVec(n, 32),
         }[vt]
         return self._var(f"value-{vt.value}{_nth(element)}", key, make)
@@ -114,6 +126,23 @@ class SymbolicContext:
 
     def ipv6(self, key: str, element: int = 0) -> z3.BoolRef:
         return self._var(f"ipv6{_nth(element)}", key, z3.Bool)
+
+    def prefix(self, key: str, element: int = 0) -> z3.ArithRef:
+        """The prefix length of an address key's value: a request may give a
+        network (``10.0.0.0/8``), which the kernel reads as such; a bare
+        address is /32 (IPv4) or /128 (IPv6)."""
+        return self._var(f"prefix-IpAddress{_nth(element)}", key, z3.Int)
+
+    def single_addresses(self, keys) -> list[z3.BoolRef]:
+        """Assumptions that every address among ``keys`` is one address, not
+        a network: what witnesses should carry where they can."""
+        out = []
+        for key in keys:
+            for element in range(self.elements.get(key, 1)):
+                if (f"prefix-IpAddress{_nth(element)}", key) in self.variables:
+                    full = z3.If(self.ipv6(key, element), 128, 32)
+                    out.append(self.prefix(key, element) == full)
+        return out
 
     def member(self, key: str, vt: ValueType, element: int, term: Term) -> z3.BoolRef:
         """The atom "the element-th value of key, read as vt, is in term"."""
@@ -138,8 +167,7 @@ class SymbolicContext:
         if self.fixed is not None:
             read = dict.fromkeys(k for c in clauses for k in keys_read(c))
             fixed = tuple((k, self.fixed.has(k), self.fixed.get(k)) for k in read)
-        content = (fixed, tuple((c.operator.text, c.key.lower(), tuple(v.text for v in c.values))
-                                for c in clauses))
+        content = (fixed, tuple(clause_key(c) for c in clauses))
         found = self._blocks.get(content)
         if found is not None:
             return found
@@ -170,11 +198,19 @@ class SymbolicContext:
             if extra:
                 out.append(self.several(key) == z3.Or(*extra))
                 out += [z3.Implies(u, present) for u in extra]
-            if ("unreadable-String", key) in self.variables:
+            if self.has_unreadable(key, ValueType.STRING):
                 out.append(z3.Not(self.unreadable(key, ValueType.STRING)))
-            if ("unreadable-ARN", key) in self.variables:
+            if self.has_unreadable(key, ValueType.ARN):
                 shape = self.member(key, ValueType.ARN, 0, ARN_SHAPE)
                 out.append(self.unreadable(key, ValueType.ARN) == z3.Not(shape))
+            for element in range(self.elements.get(key, 1)):
+                if (f"prefix-IpAddress{_nth(element)}", key) in self.variables:
+                    prefix = self.prefix(key, element)
+                    out.append(z3.And(prefix >= 0, prefix <= z3.If(self.ipv6(key, element), 128, 32)))
+                date = self.variables.get((f"value-{ValueType.DATE.value}{_nth(element)}", key))
+                if date is not None:
+                    # A date a request can carry (kernel/values.py reads years 1 to 9999).
+                    out.append(z3.And(date >= _FIRST_DATE, date <= _LAST_DATE))
         return out
 
 
@@ -182,11 +218,76 @@ def _nth(element: int) -> str:
     return f"#{element}" if element else ""
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def microseconds(moment: datetime) -> int:
+    """A date as the kernel compares it, exactly: microseconds since the epoch
+    (through a float a bound is rounded, and bounds a microsecond apart are
+    one number from the year 2242 on)."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+_FIRST_DATE = microseconds(datetime(1, 1, 1, tzinfo=timezone.utc))
+_LAST_DATE = microseconds(datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc))
+
+
+def _date_text(us: int) -> str:
+    """Microseconds since the epoch as an ISO 8601 date the kernel reads back
+    to the same microsecond."""
+    moment = _EPOCH + us * _MICROSECOND
+    text = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}:" \
+           f"{moment.second:02d}"
+    return text + (f".{moment.microsecond:06d}Z" if moment.microsecond else "Z")
+
+
+def _number_text(value: Fraction, bounds) -> str:
+    """A decimal the kernel reads as ``value``, or, when ``value`` has no
+    finite decimal form, one on the same side of every bound (the policy
+    numbers, all decimals: ``value`` equals none of them)."""
+    if _finite_decimal(value):
+        return _decimal(value)
+    below = max((b for b in bounds if b < value), default=None)
+    above = min((b for b in bounds if b > value), default=None)
+    digits = 0
+    while True:
+        near = Fraction(round(value * 10 ** digits), 10 ** digits)
+        if (below is None or near > below) and (above is None or near < above):
+            return _decimal(near)
+        digits += 1
+
+
+def _finite_decimal(value: Fraction) -> bool:
+    d = value.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    return d == 1
+
+
+def _decimal(value: Fraction) -> str:
+    """A finite decimal written out in full (the kernel reads no exponent)."""
+    places = 0
+    while (value * 10 ** places).denominator != 1:
+        places += 1
+    scaled = abs(value.numerator * 10 ** places // value.denominator)
+    sign = "-" if value < 0 else ""
+    if not places:
+        return f"{sign}{scaled}"
+    whole, frac = divmod(scaled, 10 ** places)
+    return f"{sign}{whole}.{frac:0{places}d}"
+
+
+def _unreadable_name(vt: ValueType, element: int) -> str:
+    return f"unreadable-{vt.value}{_nth(element)}"
+
+
 def string_glob(text: str, wildcards: bool, ignore_case: bool = False, crosses_colon: bool = True):
     """A policy value as glob items: ``*``/``?`` are wildcards where the
     operator has them; IgnoreCase values are compared case-folded."""
     if ignore_case:
-        text = text.casefold()
+        text = V.fold_case(text)
     any_char = ANY if crosses_colon else NOT_COLON
     out = []
     for c in text:
@@ -199,20 +300,30 @@ def string_glob(text: str, wildcards: bool, ignore_case: bool = False, crosses_c
     return tuple(out)
 
 
-def _arn_globs(text: str) -> list | None:
+def _runs_glob(runs, wildcards: bool, ignore_case: bool = False, crosses_colon: bool = True) -> tuple:
+    """A value given as (text, is_pattern) runs as glob items: wildcards only
+    in the policy's own text."""
+    return tuple(item for text, is_pattern in runs
+                 for item in string_glob(text, wildcards and is_pattern, ignore_case, crosses_colon))
+
+
+def _arn_globs(runs) -> list | None:
     """ArnLike/ArnEquals: six parts compared one by one, each a glob (the
-    resource part may hold colons); the request value ``*`` reads as six
+    resource part may hold colons), split as the kernel splits them
+    (kernel/conditions.py arn_runs); the request value ``*`` reads as six
     ``*`` parts (values.parse_arn), matched when every policy part admits it."""
-    parts = V.parse_arn(text)
+    parts = arn_runs(runs)
     if parts is None:
         return None
-    items = []
+    items, admits_star = [], True
     for i, part in enumerate(parts):
         if i:
             items.append(("lit", ":"))
-        items += string_glob(part, True, crosses_colon=i == 5)
+        glob = _runs_glob(part, True, crosses_colon=i == 5)
+        items += glob
+        admits_star = admits_star and member(Term((glob,)), "*")
     globs = [tuple(items)]
-    if all(kernel_glob(part).fullmatch("*") for part in parts):
+    if admits_star:
         globs.append((("lit", "*"),))
     return globs
 
@@ -259,24 +370,24 @@ def encode(clause: ConditionClause, ctx: SymbolicContext) -> z3.BoolRef:
     return z3.Or(z3.And(z3.Not(present), missing), satisfied)
 
 
-def _substituted_values(clause: ConditionClause, op, ctx: SymbolicContext) -> list[str]:
-    """The clause's values with their variables replaced, when the question
-    fixes every variable's key (kernel/conditions.py: an absent variable
-    drops its value); otherwise Unsupported."""
-    out = []
+def _substituted_values(clause: ConditionClause, op, ctx: SymbolicContext) -> list:
+    """The clause's values with their variables replaced and their escapes
+    read, when the question fixes every variable's key (kernel/conditions.py:
+    an absent variable drops its value); otherwise Unsupported. Under an
+    operator with wildcards each value is its (text, is_pattern) runs: a
+    variable's value and ``${*}`` are literal text (SEMANTICS §7)."""
+    context = ctx.fixed if ctx.fixed is not None else RequestContext()
+    out: list = []
     for v in clause.values:
-        if v.template is None or all(type(p) is str for p in v.template) or not op.variables:
-            out.append(v.text)
+        if v.template is None or not op.variables:
+            out.append(((v.text, True),) if op.wildcards else v.text)
             continue
-        keys = [p.key for p in v.template if hasattr(p, "key")]
-        if ctx.fixed is None or not all(ctx.fixed.has(k) for k in keys) or \
-                any(type(p) is not str and not hasattr(p, "key") for p in v.template):
+        keys = [p.key for p in v.template if type(p) is Variable]
+        if keys and (ctx.fixed is None or not all(ctx.fixed.has(k) for k in keys)):
             raise Unsupported(f"policy variables in condition values ({clause.key}) are not encoded yet")
-        text = ctx.fixed.substitute(v.template)
-        if text is not None:
-            if op.wildcards and any(c in (ctx.fixed.get(k) or "") for k in keys for c in "*?"):
-                raise Unsupported(f"a variable's value in {clause.key} holds a wildcard character")
-            out.append(text)
+        value = context.resolve(v.template) if op.wildcards else context.substitute(v.template)
+        if value is not None:
+            out.append(value)
     return out
 
 
@@ -343,12 +454,13 @@ def _hits(op, key: str, texts: list[str], ctx: SymbolicContext, element: int) ->
         if not texts:
             return z3.BoolVal(False)
         # One atom for the union of the values: "matches some value".
-        globs = tuple(dict.fromkeys(string_glob(t, op.wildcards, op.ignore_case) for t in texts))
+        globs = tuple(dict.fromkeys(_runs_glob(t, op.wildcards) if type(t) is tuple
+                                    else string_glob(t, op.wildcards, op.ignore_case) for t in texts))
         return ctx.member(key, vt, element, Term(globs, fold=op.ignore_case))
     if vt is ValueType.ARN:
         globs = []
         for text in texts:
-            arn = _arn_globs(text)
+            arn = _arn_globs(text if type(text) is tuple else ((text, True),))
             if arn is None:
                 return None
             globs += arn
@@ -363,7 +475,11 @@ def _hits(op, key: str, texts: list[str], ctx: SymbolicContext, element: int) ->
             parsed = V.parse_number(text) if vt is ValueType.NUMERIC else V.parse_date(text)
             if parsed is None:
                 return None
-            bound = z3.RealVal(str(parsed)) if vt is ValueType.NUMERIC else z3.RealVal(str(parsed.timestamp()))
+            if vt is ValueType.NUMERIC:
+                ctx.bounds.setdefault(key.lower(), set()).add(Fraction(parsed))
+                bound = z3.RealVal(str(parsed))
+            else:
+                bound = z3.IntVal(microseconds(parsed))
             name = op.name
             terms.append(var <= bound if "LessThanEquals" in name else var < bound if "LessThan" in name
                          else var >= bound if "GreaterThanEquals" in name else var > bound if "GreaterThan" in name
@@ -377,12 +493,16 @@ def _hits(op, key: str, texts: list[str], ctx: SymbolicContext, element: int) ->
             net = V.parse_ip(text)
             if net is None:
                 return None
+            # The request's network lies within the policy's (kernel/conditions.py:
+            # subnet_of): its prefix is no shorter, and its first bits are the policy's.
             mask = int(net.netmask)
+            longer = ctx.prefix(key, element) >= net.prefixlen
             if net.version == 4:
-                terms.append(z3.And(z3.Not(ctx.ipv6(key, element)), (var & mask) == int(net.network_address)))
+                terms.append(z3.And(z3.Not(ctx.ipv6(key, element)), longer,
+                                    (var & mask) == int(net.network_address)))
             else:
                 v6 = ctx.value6(key, element)
-                terms.append(z3.And(ctx.ipv6(key, element), (v6 & mask) == int(net.network_address)))
+                terms.append(z3.And(ctx.ipv6(key, element), longer, (v6 & mask) == int(net.network_address)))
     return z3.Or(*terms) if terms else z3.BoolVal(False)
 
 
@@ -412,10 +532,17 @@ def _typed_value(ctx: SymbolicContext, model: z3.ModelRef, key: str, vt: ValueTy
     if vt is ValueType.IP_ADDRESS:
         if z3.is_true(model.eval(ctx.ipv6(key, element), model_completion=True)):
             six = model.eval(ctx.value6(key, element), model_completion=True)
-            return str(ipaddress.IPv6Address(six.as_long()))
-        return str(ipaddress.IPv4Address(value.as_long()))
-    text = value.as_decimal(6).rstrip("?")
-    return str(int(float(text))) if vt is ValueType.DATE else text
+            address, full = ipaddress.IPv6Address(six.as_long()), 128
+        else:
+            address, full = ipaddress.IPv4Address(value.as_long()), 32
+        prefix = full
+        if (f"prefix-IpAddress{_nth(element)}", key.lower()) in ctx.variables:
+            prefix = model.eval(ctx.prefix(key, element), model_completion=True).as_long()
+        return str(address) if prefix == full else str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+    if vt is ValueType.DATE:
+        return _date_text(value.as_long())
+    return _number_text(Fraction(value.numerator_as_long(), value.denominator_as_long()),
+                        ctx.bounds.get(key.lower(), ()))
 
 
 def string_constraints(ctx: SymbolicContext, atoms, model: z3.ModelRef) -> dict[str, list]:
@@ -447,7 +574,7 @@ def witness_value(ctx: SymbolicContext, model: z3.ModelRef, key: str, strings: d
         values = [_typed_value(ctx, model, key, vt, i) for i in range(n)
                   if i == 0 or z3.is_true(model.eval(ctx.used(key, i), model_completion=True))]
         return values if len(values) > 1 else [values[0], values[0]] if several else values[0]
-    unreadable_arn = ctx.variables.get(("unreadable-ARN", key))
-    if unreadable_arn is not None and z3.is_true(model.eval(unreadable_arn, model_completion=True)):
+    if ctx.has_unreadable(key, ValueType.ARN) and \
+            z3.is_true(model.eval(ctx.unreadable(key, ValueType.ARN), model_completion=True)):
         return "unreadable-value"
     return "x"

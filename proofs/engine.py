@@ -23,6 +23,7 @@ import z3
 
 from ..errors import ScenarioError, quote
 from ..kernel.matching import action_matches, not_principal_lists, principal_grant
+from ..kernel.conditions import clause_key
 from ..kernel.context import RequestContext
 from ..kernel.operators import OPERATORS, ValueType
 from ..kernel.principals import Caller, read_caller
@@ -108,26 +109,30 @@ def _term(patterns, negated: bool, fixed=None) -> A.Term:
             return A.Term((), negated=not negated)  # "*": everything (NotResource "*": nothing)
         if p.arn_parts is None:
             continue  # not an ARN: it matches nothing
-        text = p.text
         if p.resource is not None and any(type(x) is not str for x in p.resource):
-            text = _substituted(p, fixed)
-            if text is None:
+            glob = _substituted(p, fixed)
+            if glob is None:
                 continue  # an absent variable: the entry matches nothing (§5)
-        globs.append(A.resource_glob(text))
+            globs.append(glob)
+            continue
+        globs.append(A.resource_glob(p.text))
     return A.Term(tuple(globs), negated)
 
 
-def _substituted(pattern, fixed) -> str | None:
-    variables = [x for x in pattern.resource if type(x) is not str]
-    if fixed is None or not all(isinstance(x, Variable) and fixed.has(x.key) for x in variables):
+def _substituted(pattern, fixed) -> A.Glob | None:
+    """A Resource pattern with variables or escapes as a glob: the resource
+    part's substituted values and escapes are literal text (SEMANTICS §7,
+    kernel/matching.py resource_glob), the policy's own text keeps its
+    wildcards. Variables need their keys fixed by the question."""
+    variables = [x for x in pattern.resource if type(x) is Variable]
+    if variables and (fixed is None or not all(fixed.has(x.key) for x in variables)):
         raise Unsupported(f"policy variables in Resource ({pattern.text}) are not encoded yet")
-    resource = fixed.substitute(pattern.resource)
-    if resource is None:
+    runs = (fixed if fixed is not None else RequestContext()).resolve(pattern.resource)
+    if runs is None:
         return None
-    values = [fixed.get(x.key) for x in variables]
-    if any(isinstance(v, str) and ("*" in v or "?" in v) for v in values):
-        raise Unsupported(f"a variable's value in {pattern.text} holds a wildcard character")
-    return "arn:" + ":".join(pattern.arn_parts) + ":" + resource
+    head = A.resource_glob("arn:" + ":".join(pattern.arn_parts) + ":")
+    return head + tuple(item for text, is_pattern in runs
+                        for item in (A.resource_part_glob(text) if is_pattern else tuple(("lit", c) for c in text)))
 
 
 def _active(terms: list, truth: dict) -> list:
@@ -178,16 +183,20 @@ def representative_callers(*policies: Policy) -> list[str | None]:
 def _statement_key(st) -> tuple:
     """A statement as what it says, not how it is written: the order of list
     entries, Sids and the case of action names do not matter."""
-    def texts(items, fold=False):
-        return None if items is None else frozenset(i.text.lower() if fold else i.text for i in items)
+    def actions(items):
+        return None if items is None else frozenset(i.text.lower() for i in items)
+
+    def resources(items):
+        # The template, not the text alone: whether ${...} is a variable
+        # depends on the policy's Version.
+        return None if items is None else frozenset((i.text, i.resource) for i in items)
 
     def principals(entries):
         return None if entries is None else frozenset((e.kind, e.value) for e in entries)
 
-    conditions = frozenset((c.operator.text, c.key.lower(), frozenset(v.text for v in c.values))
-                           for c in st.condition)
-    return (st.effect, texts(st.action, True), texts(st.not_action, True), texts(st.resource),
-            texts(st.not_resource), principals(st.principal), principals(st.not_principal), conditions)
+    conditions = frozenset(clause_key(c) for c in st.condition)
+    return (st.effect, actions(st.action), actions(st.not_action), resources(st.resource),
+            resources(st.not_resource), principals(st.principal), principals(st.not_principal), conditions)
 
 
 def contained(a: Policy, b: Policy) -> bool:
@@ -308,8 +317,7 @@ def _set_elements(*policies: Policy) -> dict[str, int]:
         for st in p.statements:
             for clause in st.condition:
                 if clause.operator.qualifier is not None:
-                    clauses.setdefault(clause.key.lower(), set()).add(
-                        (clause.operator.text, tuple(v.text for v in clause.values)))
+                    clauses.setdefault(clause.key.lower(), set()).add(clause_key(clause))
                     op = OPERATORS.get(clause.operator.base) if clause.operator.base else None
                     if op is not None and op.value_type is not ValueType.STRING:
                         unreadable.add(clause.key.lower())
@@ -360,7 +368,13 @@ class _Assignments:
         while True:
             solver.set("timeout", self.search.deadline.solver_ms())
             stats.solver_calls += 1
-            verdict = solver.check()
+            # Witnesses carry one address, not a network, where one will do.
+            single = ctx.single_addresses(self.keys)
+            verdict = solver.check(*single)
+            if verdict == z3.unsat and single:
+                stats.solver_calls += 1
+                single = []
+                verdict = solver.check()
             if verdict == z3.unknown:
                 raise Timeout()
             if verdict == z3.unsat:
@@ -368,7 +382,7 @@ class _Assignments:
                 return
             model = solver.model()
             if self.prefer:
-                model = self._improve(model)
+                model = self._improve(model, single)
             strings, refuted = {}, False
             for var, constraints in C.string_constraints(ctx, self.atoms, model).items():
                 value = A.find_string(tuple(t for _, t, _ in constraints), tuple(w for _, _, w in constraints),
@@ -403,10 +417,10 @@ class _Assignments:
                 solver.add(z3.Or(*[n != z3.BoolVal(truth[i]) for i, n in self.names.items()]))
             return
 
-    def _improve(self, model: z3.ModelRef) -> z3.ModelRef:
+    def _improve(self, model: z3.ModelRef, held: list) -> z3.ModelRef:
         """Greedily move each block towards its preferred truth while the
-        constraints allow."""
-        held = []
+        constraints (and the assumptions ``held`` the model satisfies) allow."""
+        held = list(held)
         for i, want in self.prefer.items():
             if want is None or z3.is_true(model.eval(self.names[i], model_completion=True)) == want:
                 if want is not None:

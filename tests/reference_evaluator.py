@@ -267,7 +267,8 @@ def _condition_holds(op: str, key: str, values, ctx: dict, version) -> bool:
         if base in ("StringEquals", "StringNotEquals"):
             return value == policy
         if base in ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"):
-            return value.casefold() == policy.casefold()
+            # One character against one (docs/readings.md): "ß" is not "ss".
+            return len(value) == len(policy) and all(_same_ignoring_case(a, b) for a, b in zip(value, policy))
         if base.startswith("Numeric") or base.startswith("Date"):
             read = read_number if base.startswith("Numeric") else read_date
             a, b = read(value), read(policy)
@@ -492,3 +493,15 @@ def decide(scenario: dict) -> tuple[str, set]:
         else:
             allowed = principal_ok and bool(grants)
     return ("allow" if allowed else "implicit_deny"), denies
+
+
+def _same_ignoring_case(a: str, b: str) -> bool:
+    """Two characters under Unicode simple case folding: a character's fold
+    is its full fold when that is one character, else its lower case when
+    that is one character, else itself."""
+    def fold(c: str) -> str:
+        for candidate in (c.casefold(), c.lower()):
+            if len(candidate) == 1:
+                return candidate
+        return c
+    return fold(a) == fold(b)

@@ -130,3 +130,43 @@ def test_a_bool_value_with_a_variable_is_substituted_and_warned_about():
                                  "context": {"aws:SecureTransport": "true", "aws:PrincipalTag/tls": "true"}})
     assert decision.decision == "allow"
     assert any("substituted" in w.message for w in decision.warnings)
+
+
+def test_ignore_case_compares_one_character_with_one():
+    # docs/readings.md (StringEqualsIgnoreCase): "exact matching, ignoring
+    # case" (User Guide, condition operators), character by character under
+    # Unicode simple case folding, as Java's equalsIgnoreCase and Go's
+    # strings.EqualFold compare: a character never equals two.
+    def decision(policy_value, request_value):
+        st = {"Effect": "Allow", "Action": "*", "Resource": "*",
+              "Condition": {"StringEqualsIgnoreCase": {"aws:PrincipalTag/team": policy_value}}}
+        return _decide([st], {"action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
+                              "context": {"aws:PrincipalTag/team": request_value}}).decision
+    for policy_value, request_value in [("ﬁn", "fin"), ("straße", "STRASSE"), ("straße", "strasse"), ("İ", "i"),
+                                        ("ı", "I")]:
+        assert decision(policy_value, request_value) == "implicit_deny", (policy_value, request_value)
+    for policy_value, request_value in [("STRAẞE", "straße"), ("ΣΊΣΥΦΟΣ", "σίσυφος"), ("ς", "Σ"), ("\u212a", "k"),
+                                        ("𐐀", "𐐨"), ("ǅ", "ǆ"), ("Red", "RED")]:
+        assert decision(policy_value, request_value) == "allow", (policy_value, request_value)
+
+
+def test_ignore_case_warns_where_a_java_style_reading_decides_otherwise():
+    # docs/readings.md row 27: where Java's equalsIgnoreCase (UTF-16 unit by
+    # unit, through upper then lower case) would decide otherwise — the
+    # dotless ı and İ equal i there, a character past U+FFFF equals only
+    # itself — the decision says so: a Deny it would apply is not silently lost.
+    def decide(effect, policy_value, request_value):
+        statements = [{"Effect": effect, "Action": "*", "Resource": "*",
+                       "Condition": {"StringEqualsIgnoreCase": {"aws:PrincipalTag/team": policy_value}}}]
+        if effect == "Deny":
+            statements.append({"Effect": "Allow", "Action": "*", "Resource": "*"})
+        return _decide(statements, {"action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
+                                    "context": {"aws:PrincipalTag/team": request_value}})
+    for effect, policy_value, request_value in [("Deny", "admin", "ADMİN"), ("Deny", "admin", "admın"),
+                                                ("Allow", "𐐨", "𐐀")]:
+        decision = decide(effect, policy_value, request_value)
+        assert decision.decision == "allow"
+        assert any("simple case folding" in w.message for w in decision.warnings), request_value
+    for effect, policy_value, request_value in [("Allow", "Red", "RED"), ("Allow", "straße", "STRAẞE"),
+                                                ("Allow", "σ", "ς"), ("Deny", "admin", "ADMIN")]:
+        assert not any("simple case folding" in w.message for w in decide(effect, policy_value, request_value).warnings)
