@@ -35,14 +35,23 @@ def decode(raw: object) -> object:
         raise BadDocument(f"not readable JSON ({str(e)[:80]})") from None
 
 
+# Errors IAM refuses a document for whose clause the kernel reads as false:
+# in a scenario that is the kernel's reading (with a warning), but account
+# data is what AWS stores, which cannot hold them — and a false clause in a
+# Deny would silently widen every answer it limits. Such a document is
+# unreadable: the answers it could change are UNDECIDED (fail closed).
+_NEVER_STORED = frozenset({"INVALID_CONDITION_OPERATOR", "INVALID_CONDITION_DATA_TYPE"})
+
+
 def read_document(raw: object, policy_type: PolicyType, name: str) -> Policy:
     """The policy model; BadDocument names the first error that makes IAM
-    refuse it (those that leave it evaluable, as scenarios accept, pass)."""
+    refuse it (those that leave it evaluable pass, as scenarios accept them,
+    but an unreadable condition does not: _NEVER_STORED)."""
     try:
         policy, findings = read_policy(decode(raw), policy_type, name)
     except RecursionError:
         raise BadDocument("nests too deeply to be a policy") from None
-    blocking = unevaluable(findings)
+    blocking = unevaluable(findings) + [f for f in findings if f.issue_code in _NEVER_STORED]
     if policy is None or blocking:
         first = blocking[0] if blocking else None
         raise BadDocument(f"{first.issue_code}: {first.message}" if first else "not a JSON object")

@@ -33,8 +33,45 @@ from .scenario import check_request, compile_policies
 
 # One line holds one scenario: as large as any single input may be.
 MAX_LINE_BYTES = MAX_INPUT_BYTES
-# Self-contained lines: engines kept for the most recent policy sets seen.
+# Self-contained lines: engines kept for the most recent policy sets seen —
+# at most this many, holding at most this much policy text between them (an
+# engine takes some 25 bytes of memory per byte of its policies' text: lines
+# of 4 MiB each must not keep 256 of them).
 RECENT_ENGINES = 256
+RECENT_TEXT_CHARS = 8 * 1024 * 1024
+
+
+class _Recent:
+    """A least-recently-used map bounded by entries and by the length of
+    its keys (a key is a policy set's text)."""
+
+    def __init__(self):
+        self._items: OrderedDict[str, object] = OrderedDict()
+        self._chars = 0
+
+    def get(self, key: str):
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: str, value) -> None:
+        if key in self._items:
+            self._items.move_to_end(key)
+        else:
+            self._chars += len(key)
+        self._items[key] = value
+        while len(self._items) > RECENT_ENGINES or (self._chars > RECENT_TEXT_CHARS and len(self._items) > 1):
+            dropped, _ = self._items.popitem(last=False)
+            self._chars -= len(dropped)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def chars(self) -> int:
+        """The length of the text the kept keys hold."""
+        return self._chars
 # Named policy sets defined in one batch.
 MAX_POLICY_SETS = 100_000
 _CHUNK = 1 << 20
@@ -128,10 +165,10 @@ class Simulator:
     def __init__(self, base_dir: Path | None = None, root: Path | bool = True, brief: bool = False):
         self.base_dir, self.root, self.brief = base_dir, root, brief
         self.named: dict[str, object] = {}
-        self.recent: OrderedDict[str, object] = OrderedDict()
+        self.recent = _Recent()
         # The text of a line up to its request, for lines seen whole before
         # (see answer_line): the policies' text need not be read again.
-        self.prefixes: OrderedDict[str, object] = OrderedDict()
+        self.prefixes = _Recent()
         self.compiled = 0  # policy sets compiled (the others were found in the caches)
 
     def answer_line(self, line: Line) -> dict:
@@ -150,15 +187,12 @@ class Simulator:
             if engine is not None:
                 request, ok = _request_after(text, cut)
                 if ok:
-                    self.prefixes.move_to_end(prefix)
                     return self._decision(engine, request, None)
         raw = parse(line)
         out = self.answer(raw)
         if (prefix is not None and isinstance(raw, dict) and list(raw) == ["policies", "request"]
                 and _request_after(text, cut) == (raw["request"], True)):
-            self.prefixes[prefix] = self._engine_for(raw["policies"])
-            if len(self.prefixes) > RECENT_ENGINES:
-                self.prefixes.popitem(last=False)
+            self.prefixes.put(prefix, self._engine_for(raw["policies"]))
         return out
 
     def _engine_for(self, policies: object):
@@ -170,11 +204,7 @@ class Simulator:
         if engine is None:
             engine = compile_policies(policies, self.base_dir, self.root)
             self.compiled += 1
-            self.recent[key] = engine
-            if len(self.recent) > RECENT_ENGINES:
-                self.recent.popitem(last=False)
-        else:
-            self.recent.move_to_end(key)
+            self.recent.put(key, engine)
         return engine
 
     def define(self, name: str, policies: object) -> None:

@@ -179,6 +179,13 @@ def keys_read(clause: ConditionClause) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))
 
 
+def _operator_name(clause: ConditionClause) -> str:
+    """The operator as written, for a message: a name no longer than quoting
+    allows, else its quoted prefix (an operator is input too)."""
+    text = clause.operator.text
+    return text if len(text) <= 60 else quote(text)
+
+
 def evaluate(clause: ConditionClause, context: RequestContext) -> tuple[bool, ConditionWarning | None]:
     """(whether the clause holds, a warning when it could not be evaluated)."""
     try:
@@ -188,7 +195,7 @@ def evaluate(clause: ConditionClause, context: RequestContext) -> tuple[bool, Co
             # The Boolean operators' page supports policy variables, the
             # policy-variables page names only String and ARN: substituted
             # here (docs/readings.md), and said.
-            return holds, ConditionWarning(clause.json_path, f"{clause.operator.text} on {quote(clause.key)}: its policy "
+            return holds, ConditionWarning(clause.json_path, f"{_operator_name(clause)} on {quote(clause.key)}: its policy "
                                            f"variable is substituted (the documentation's pages disagree); the "
                                            f"clause is {str(holds).lower()}")
         if clause.operator.base in _IGNORE_CASE:
@@ -197,7 +204,7 @@ def evaluate(clause: ConditionClause, context: RequestContext) -> tuple[bool, Co
                 # docs/readings.md: one character against one by its simple
                 # case fold; a Java-style reading (code unit by code unit,
                 # through upper then lower case) decides otherwise here.
-                return holds, ConditionWarning(clause.json_path, f"{clause.operator.text} on {clause.key!r}: "
+                return holds, ConditionWarning(clause.json_path, f"{_operator_name(clause)} on {quote(clause.key)}: "
                                                f"the clause is {str(holds).lower()} under Unicode simple case "
                                                "folding, but would not be if AWS compared these characters' case "
                                                "otherwise (UTF-16 unit by unit, through upper then lower case)")
@@ -205,11 +212,11 @@ def evaluate(clause: ConditionClause, context: RequestContext) -> tuple[bool, Co
             # IAM stores an empty value list; the documentation gives it no
             # meaning. Read as no value matching (a negated operator then
             # holds), and said, since AWS may read it otherwise.
-            return holds, ConditionWarning(clause.json_path, f"{clause.operator.text} on {quote(clause.key)} has no "
+            return holds, ConditionWarning(clause.json_path, f"{_operator_name(clause)} on {quote(clause.key)} has no "
                                            f"values: read as matching none (the clause is {str(holds).lower()})")
         return holds, None
     except _Unreadable as e:
-        return False, ConditionWarning(clause.json_path, f"{clause.operator.text} on {quote(clause.key)}: {e.message}; "
+        return False, ConditionWarning(clause.json_path, f"{_operator_name(clause)} on {quote(clause.key)}: {e.message}; "
                                                           "the condition is treated as not met")
 
 

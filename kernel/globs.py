@@ -53,6 +53,13 @@ def literal(text: str) -> tuple[Token, ...]:
     return (("lit", text),) if text else ()
 
 
+def _collapsed(glob: tuple[Token, ...]) -> tuple[Token, ...]:
+    """A run of the same star is one star (``**`` reads what ``*`` reads):
+    a pattern of thousands of stars is then a short regex, not thousands of
+    nested groups for the regex compiler to read."""
+    return tuple(t for i, t in enumerate(glob) if not (t[0] == "star" and i and glob[i - 1] == t))
+
+
 def _char(crosses: bool) -> str:
     return "." if crosses else "[^:]"
 
@@ -61,6 +68,7 @@ def regex_body(glob: tuple[Token, ...]) -> str | None:
     """A regex body that Python's engine matches in linear time, or None when
     the leftmost placement could miss a match (a star crossing colons before
     one that does not): use ``Nfa`` for those."""
+    glob = _collapsed(glob)
     chunks: list[list[str]] = [[]]
     stars: list[bool] = []
     crossing_one = [False]  # whether the chunk holds a ? that may match a colon
@@ -102,6 +110,7 @@ class Nfa:
 
     def __init__(self, glob: tuple[Token, ...], ignore_case: bool = False):
         self.fold = ignore_case
+        glob = _collapsed(glob)
         if ignore_case:
             glob = tuple((k, v.translate(_ASCII_LOWER)) if k == "lit" else (k, v) for k, v in glob)
         # One token per character, so that a position is a token index.

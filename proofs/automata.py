@@ -182,13 +182,20 @@ class _Automaton:
     __slots__ = ("glob", "fold", "start", "final", "absorbing", "prefix", "_moves", "_closed")
 
     def __init__(self, glob: Glob, fold: bool):
+        # A run of the same star is one star (x* x* reads what x* reads):
+        # collapsed, a pattern of thousands of stars is a short automaton —
+        # every structure below is linear in the glob's length.
+        glob = tuple(item for i, item in enumerate(glob) if not (item[0] == "star" and i and glob[i - 1] == item))
         self.glob, self.fold = glob, fold
         self.start = _closure(glob, frozenset({0}))
         self.final = len(glob)
         # Positions from which every continuation matches: only "*" left
         # (not the end itself, which one more character leaves).
-        self.absorbing = frozenset(p for p in range(len(glob))
-                                   if all(item == ("star", ANY) for item in glob[p:]))
+        absorbing, p = [], len(glob) - 1
+        while p >= 0 and glob[p] == ("star", ANY):
+            absorbing.append(p)
+            p -= 1
+        self.absorbing = frozenset(absorbing)
         self.prefix = "" if fold else _literal_prefix(glob)
         self._moves: dict = {}
         self._closed = [_closure(glob, frozenset({p})) for p in range(len(glob) + 1)]

@@ -47,6 +47,7 @@ from fractions import Fraction
 
 import z3
 
+from ..errors import quote
 from ..kernel import values as V
 from ..kernel.catalogue import CATALOGUE
 from ..kernel.conditions import evaluate as kernel_evaluate
@@ -396,7 +397,7 @@ def _qualified(operator, op, key: str, texts: list[str], ctx: SymbolicContext) -
     key is missing); ForAllValues: every one does (true when missing)."""
     vt = op.value_type
     if vt is ValueType.BINARY:
-        raise Unsupported(f"{operator.text}: set operators on Binary values are not encoded yet")
+        raise Unsupported(f"{quote(operator.text)}: set operators on Binary values are not encoded yet")
     present = ctx.present(key)
     n = ctx.elements.get(key.lower(), 1)
     if vt is not ValueType.STRING:
@@ -563,16 +564,23 @@ def witness_value(ctx: SymbolicContext, model: z3.ModelRef, key: str, strings: d
         return None
     several = z3.is_true(model.eval(ctx.several(key), model_completion=True))
     n = ctx.elements.get(key, 1)
+    readings = {}  # value type -> the values that reading chose
     for vt in (ValueType.STRING, ValueType.ARN):
         if f"{vt.value}[{key}]#0" in strings:
-            values = [strings.get(f"{vt.value}[{key}]#{i}", "x") for i in range(n)
-                      if i == 0 or z3.is_true(model.eval(ctx.used(key, i), model_completion=True))]
-            return values if len(values) > 1 else [values[0], values[0]] if several else values[0]
+            readings[vt] = [strings.get(f"{vt.value}[{key}]#{i}", "x") for i in range(n)
+                            if i == 0 or z3.is_true(model.eval(ctx.used(key, i), model_completion=True))]
     for vt in (ValueType.NUMERIC, ValueType.DATE, ValueType.BOOL, ValueType.IP_ADDRESS):
-        if (f"value-{vt.value}", key) not in ctx.variables:
-            continue
-        values = [_typed_value(ctx, model, key, vt, i) for i in range(n)
-                  if i == 0 or z3.is_true(model.eval(ctx.used(key, i), model_completion=True))]
+        if (f"value-{vt.value}", key) in ctx.variables:
+            readings[vt] = [_typed_value(ctx, model, key, vt, i) for i in range(n)
+                            if i == 0 or z3.is_true(model.eval(ctx.used(key, i), model_completion=True))]
+    if len({tuple(v) for v in readings.values()}) > 1:
+        # The encoding gives each reading of a key (as text, as a date, ...)
+        # its own value: sound for PASS (it only widens the search), but a
+        # witness needs one value that every reading agrees on.
+        raise Unsupported(f"{key} is compared as {' and as '.join(vt.value for vt in readings)}: the encoding "
+                          "does not tie the readings of one value together, and the found values differ")
+    if readings:
+        values = next(iter(readings.values()))
         return values if len(values) > 1 else [values[0], values[0]] if several else values[0]
     if ctx.has_unreadable(key, ValueType.ARN) and \
             z3.is_true(model.eval(ctx.unreadable(key, ValueType.ARN), model_completion=True)):

@@ -12,7 +12,10 @@ into UNKNOWN ("did not finish within N ms") — never PASS.
 
 from __future__ import annotations
 
+import math
 import time
+
+from ..errors import UsageError, quote
 
 
 class Timeout(Exception):
@@ -25,6 +28,10 @@ class Deadline:
     __slots__ = ("timeout_ms", "at")
 
     def __init__(self, timeout_ms: int):
+        # A limit that is not a finite number would never expire (nan
+        # compares false with every time): refused, naming the parameter.
+        if type(timeout_ms) not in (int, float) or not math.isfinite(timeout_ms):
+            raise UsageError(f"timeout_ms: a finite number of milliseconds, not {quote(timeout_ms)}")
         self.timeout_ms = timeout_ms
         self.at = time.monotonic() + timeout_ms / 1000
 

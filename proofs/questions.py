@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from ..kernel.catalogue import CATALOGUE
 from ..kernel.engine import Engine, PolicyLayer
-from ..errors import ScenarioError
+from ..errors import ScenarioError, UsageError
 from ..inputs import quote
 from ..kernel.request import resource_account_of
 from ..kernel.rules import LAYER_ORDER
@@ -70,6 +70,14 @@ class Check:
         if self.witnesses:
             out["witnesses"] = self.witnesses
         return out
+
+
+def _policy_type(value) -> PolicyType:
+    try:
+        return PolicyType(value)
+    except ValueError:
+        raise UsageError(f"policy_type: {quote(value)} is not one of {', '.join(t.value for t in PolicyType)}") \
+            from None
 
 
 def _policy(raw, policy_type: PolicyType, name: str) -> Policy:
@@ -124,7 +132,7 @@ def check_no_new_access(new, existing, policy_type: PolicyType | str = PolicyTyp
                         timeout_ms: int = 30_000, typed: bool = True) -> Check:
     """PASS iff everything ``new`` allows, ``existing`` allows too."""
     started = time.perf_counter()
-    policy_type = PolicyType(policy_type)
+    policy_type = _policy_type(policy_type)
     new_p = _policy(new, policy_type, "new")
     old_p = _policy(existing, policy_type, "existing")
     deadline = Deadline(timeout_ms)
@@ -151,7 +159,7 @@ def equivalent(a, b, policy_type: PolicyType | str = PolicyType.IDENTITY, timeou
     """PASS iff ``a`` and ``b`` allow exactly the same requests; a witness
     for each direction that differs. Both directions share the time limit."""
     started = time.perf_counter()
-    policy_type = PolicyType(policy_type)
+    policy_type = _policy_type(policy_type)
     check = _unknown(typed)
     pa, pb = _policy(a, policy_type, "a"), _policy(b, policy_type, "b")
     deadline = Deadline(timeout_ms)
@@ -201,7 +209,7 @@ def check_access_not_granted(policy, actions=None, resources=None,
     when omitted) on none of ``resources`` (patterns; any when omitted)
     (IAM Access Analyzer's CheckAccessNotGranted). At least one is given."""
     started = time.perf_counter()
-    policy_type = PolicyType(policy_type)
+    policy_type = _policy_type(policy_type)
     actions, resources = _texts(actions, "actions"), _texts(resources, "resources")
     if not actions and not resources:
         raise ScenarioError("actions", "give the actions, the resources, or both")

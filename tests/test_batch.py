@@ -181,3 +181,21 @@ def test_every_line_of_any_bytes_gets_one_answer(chunks):
     expected = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
     assert len(lines) == expected == counts.lines_in == counts.lines_out
     assert [json.loads(x)["line"] for x in lines] == list(range(1, expected + 1))
+
+
+def test_the_engines_kept_are_bounded_by_their_policies_text_too(monkeypatch):
+    # 256 engines of 4 MiB lines each would hold tens of GB (an engine takes
+    # some 25 bytes per byte of its policies): the cache is bounded by the
+    # text it holds, and every line is still decided.
+    import iamlogic.batch as batch_module
+
+    monkeypatch.setattr(batch_module, "RECENT_TEXT_CHARS", 20_000)
+    simulator = Simulator(brief=True)
+    for i in range(40):
+        policy = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::b{i}-{j}/*"} for j in range(40)]}
+        line = json.dumps({"policies": {"identity": [policy]}, "request": _request("a")}) + " " * i
+        out = simulator.answer_line(Line(i + 1, line))
+        assert out["decision"] == "implicit_deny"  # bucket b, not b{i}-{j}
+        assert simulator.recent.chars <= 20_000 + len(line) and simulator.prefixes.chars <= 20_000 + len(line)
+    assert len(simulator.recent) < 40

@@ -243,3 +243,20 @@ def test_an_account_the_tree_leaves_out_is_not_read_as_outside_every_scp(tmp_pat
     assert assert_never_wider(data, intact) > 0
     answers = who_can(data, "iam:CreateUser", f"arn:aws:iam::{SANDBOX}:user/x", EU)
     assert any("not in organization.json" in (a.undecided or "") for a in answers)
+
+
+@pytest.mark.parametrize("condition", [{"StringEqualz": {"aws:x": "y"}}, {"Bool": {"aws:SecureTransport": "maybe"}},
+                                       {"DateLessThan": {"aws:CurrentTime": "notadate"}}])
+def test_an_scp_deny_whose_condition_iam_refuses_never_widens(tmp_path, intact, condition):
+    # The kernel reads a clause it cannot read as false (a scenario's
+    # reading, with a warning): in account data that would drop the Deny
+    # silently. IAM refuses such a document, so what an export holds cannot
+    # be it: it is unreadable, and the answers it touches are UNDECIDED.
+    folder = _copy(tmp_path)
+    _edit(folder / "organization.json",
+          lambda o: o["scps"]["SandboxGuardrails"]["Statement"][0].__setitem__("Condition", condition))
+    data = load_account_data(folder)
+    assert data.organization.broken
+    answers = who_can(data, "iam:CreateUser", f"arn:aws:iam::{SANDBOX}:user/x", EU)
+    assert not any(a.allowed for a in answers) and any(a.failed_closed for a in answers)
+    assert assert_never_wider(data, intact) > 0

@@ -315,3 +315,18 @@ def test_the_iam_answer_quotes_a_resource_longer_than_any_arn():
     short = aws_error_for(validate(json.dumps({"Version": "2012-10-17", "Statement": {
         "Effect": "Allow", "Action": "s3:GetObject", "Resource": "x" * 100}})))
     assert short.message == f'Resource {"x" * 100} must be in ARN format or "*".'
+
+
+def test_a_decision_warning_quotes_a_huge_condition_operator():
+    # An operator name is input too: a 100,000-character one was written
+    # whole (twice) in the warning of every decision it touched.
+    import iamlogic
+
+    operator = "K" * 100_000
+    policy = {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                                                     "Condition": {operator: {"aws:username": "a"}}}}
+    decision = iamlogic.simulate({"policies": {"identity": [policy]}, "request": {
+        "principal": "arn:aws:iam::111122223333:user/a", "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k"}})
+    assert decision.warnings
+    for warning in decision.warnings:
+        assert_short(warning.message, "KKKK", "100000 characters")

@@ -115,3 +115,34 @@ def test_a_question_that_runs_for_minutes_is_unknown_at_its_deadline(kind):
     assert check.result == "UNKNOWN", (check.result, check.witness)
     assert f"did not finish within {LIMIT_MS} ms" in check.note
     assert elapsed <= LIMIT_MS / 1000 * 1.1 + 0.1 + ALLOWANCE_S, f"{kind}: UNKNOWN only after {elapsed:.2f} s"
+
+
+def _starred(value: str) -> dict:
+    return {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                                                   "Condition": {"StringLike": {"aws:username": value}}}}
+
+
+@pytest.mark.parametrize("value", ["*" * 30_000 + "x", "ab" * 100_000 + "*"], ids=["30000 stars", "200000 letters"])
+def test_a_long_pattern_is_answered_within_the_limit(value):
+    # A glob's automaton was quadratic in the pattern's length (a closure per
+    # position over every star after it), built before any deadline check:
+    # a valid 6 KB policy of stars ran 6 s and 1.5 GB past a 1 s limit. A
+    # run of one star is one star; the automaton is linear in the pattern.
+    old = {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}}
+    for question in (lambda: check_no_new_access(_starred(value), old, timeout_ms=LIMIT_MS),
+                     lambda: check_no_new_access(_starred(value), old, timeout_ms=LIMIT_MS, typed=False)):
+        started = time.monotonic()
+        check = question()
+        elapsed = time.monotonic() - started
+        assert check.result in ("FAIL", "UNKNOWN") and "internal error" not in (check.note or "")
+        assert elapsed <= LIMIT_MS / 1000 * 1.1 + 0.1 + ALLOWANCE_S, f"answered after {elapsed:.2f} s"
+
+
+@pytest.mark.parametrize("limit", [float("nan"), float("inf"), "100", None, True])
+def test_a_limit_that_is_not_a_finite_number_is_refused(limit):
+    # nan never expires (it compares false with every time): a question
+    # given it ran unbounded and answered PASS; a str raised TypeError.
+    from iamlogic import IamlogicError
+
+    with pytest.raises(IamlogicError, match="timeout_ms"):
+        can_be_allowed(DENIED_AGAIN, timeout_ms=limit)
