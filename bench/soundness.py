@@ -396,12 +396,16 @@ def typed_fit(arn_format: str, resource: str) -> bool:
     """The promise's typed universe: the resource fits the format, each
     placeholder any non-empty text (Partition a partition, Region a region
     code, Account 12 digits)."""
+    if "," in arn_format:  # the catalogue lists some types' formats in one string
+        return any(typed_fit(one.strip(), resource) for one in arn_format.split(","))
     rx = ""
     for part in re.split(r"(\$\{[^}]*\})", arn_format):
         if part == "${Partition}":
             rx += "aws(-cn|-us-gov)?"
         elif part == "${Region}":
             rx += "[a-z0-9-]+"  # region codes: letters, digits and hyphens
+        elif part == "${BucketName}":
+            rx += "[a-z0-9.-]+"  # S3 User Guide, bucket naming rules
         elif part == "${Account}":
             rx += r"\d{12}"
         elif part.startswith("${"):

@@ -397,7 +397,7 @@ def _qualified(operator, op, key: str, texts: list[str], ctx: SymbolicContext) -
     key is missing); ForAllValues: every one does (true when missing)."""
     vt = op.value_type
     if vt is ValueType.BINARY:
-        raise Unsupported(f"{quote(operator.text)}: set operators on Binary values are not encoded yet")
+        raise Unsupported(f"{operator.text if len(operator.text) <= 60 else quote(operator.text)}: set operators on Binary values are not encoded yet")
     present = ctx.present(key)
     n = ctx.elements.get(key.lower(), 1)
     if vt is not ValueType.STRING:
