@@ -290,6 +290,21 @@ def _strings(obj) -> list[str]:
     return []
 
 
+def clauses(obj):
+    """(operator, key, values) of every condition clause in a question."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k == "Condition" and isinstance(v, dict):
+                for op, body in v.items():
+                    for key, values in body.items():
+                        yield op, key, values if isinstance(values, list) else [values]
+            else:
+                yield from clauses(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from clauses(v)
+
+
 class Attacker:
     """Concrete requests biased to one question's strings."""
 
@@ -300,21 +315,8 @@ class Attacker:
         self.pieces = sorted({p for t in texts for p in re.split(r"[*?]|\$\{[^}]*\}", t) if p}) + [
             ":", "/", "a", "x:y/z", "0", ""]
         self.values: dict[str, list] = {}
-        for op, key, values in self._clauses(q.args):
+        for op, key, values in clauses(q.args):
             self.values.setdefault(key, []).extend(v for value in values for v in self._edges(op, value))
-
-    def _clauses(self, obj):
-        if isinstance(obj, dict):
-            for k, v in obj.items():
-                if k == "Condition" and isinstance(v, dict):
-                    for op, body in v.items():
-                        for key, values in body.items():
-                            yield op, key, values if isinstance(values, list) else [values]
-                else:
-                    yield from self._clauses(v)
-        elif isinstance(obj, list):
-            for v in obj:
-                yield from self._clauses(v)
 
     def fill(self, pattern: str) -> str:
         """A string the pattern could match (or nearly): wildcards filled with
@@ -487,7 +489,7 @@ def attack(q: Question, samples: int, rng: random.Random) -> tuple[str | None, i
     requests were decided."""
     att = Attacker(rng, q)
     a = q.args
-    named = {t.lower() for t in _strings(a) if re.fullmatch(r"[A-Za-z0-9_.\-]+:[A-Za-z0-9_.\-]+", t)}
+    named = {t.lower() for t in _spelled_actions(a) if re.fullmatch(r"[A-Za-z0-9_.\-]+:[A-Za-z0-9_.\-]+", t)}
     tried = 0
     for _ in range(samples):
         if q.kind in ("no-new-access", "equivalent"):
@@ -530,6 +532,8 @@ def attack(q: Question, samples: int, rng: random.Random) -> tuple[str | None, i
                 if q.typed and not _in_typed_universe(action, r["resource"], named):
                     continue
                 org = r["context"].get("aws:PrincipalOrgID")
+                if _owners_address(str(r["context"].get("aws:SourceIp", "")), a["policy"]):
+                    continue
                 vpce = r["context"].get("aws:SourceVpce")
                 if str(org).lower() == ORG.lower() or str(vpce).lower() == "vpce-0123456789abcdef0":
                     continue  # the owner's org and endpoint are not the outsider's to choose
@@ -558,6 +562,47 @@ def attack(q: Question, samples: int, rng: random.Random) -> tuple[str | None, i
             if _decide(a["policies"], r):
                 return f"the policy set allows {r}", tried
     return None, tried
+
+
+def _spelled_actions(obj) -> list[str]:
+    """The action strings a question spells out: its policies' Action and
+    NotAction entries and the actions it asks about (not condition keys,
+    which look alike)."""
+    if isinstance(obj, dict):
+        out = []
+        for k, v in obj.items():
+            if k in ("Action", "NotAction", "actions", "action"):
+                out += _strings(v)
+            elif k != "Condition":
+                out += _spelled_actions(v)
+        return out
+    if isinstance(obj, list):
+        return [s for v in obj for s in _spelled_actions(v)]
+    return []
+
+
+def _owners_address(value: str, policy: dict) -> bool:
+    """Whether an address is not the outsider's to use: a network, which no
+    request carries (a request comes from one address), or inside a network
+    the policy gives on aws:SourceIp no wider than a /8 (IPv4) or a /32
+    (IPv6) — the README's reading of whose network that is."""
+    import ipaddress
+
+    if "/" in value:
+        return True
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    for text in _strings([v for op, key, vals in clauses(policy) if key.lower() == "aws:sourceip"
+                          for v in vals]):
+        try:
+            net = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            continue
+        if net.version == address.version and net.prefixlen >= (8 if net.version == 4 else 32) and address in net:
+            return True
+    return False
 
 
 def _glob(pattern: str, text: str, fold: bool) -> bool:
