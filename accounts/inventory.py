@@ -19,7 +19,6 @@ left out; the rest is read.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -15,7 +15,6 @@ Python also bytes, PolicyText (JSON text) or a Policy. An SCP/RCP level is a lis
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
