@@ -62,16 +62,16 @@ class Kind:
 KINDS = (
     Kind("an IAM user", "arn:aws:iam::{account}:user/outsider",
          (("aws:PrincipalType", "User"), ("aws:PrincipalIsAWSService", "false")),
-         "arn:aws:iam::????????????:user/*", has_username=True),
+         "arn:aws*:iam::????????????:user/*", has_username=True),
     Kind("a role session", "arn:aws:iam::{account}:role/outsider",
          (("aws:PrincipalType", "AssumedRole"), ("aws:PrincipalIsAWSService", "false")),
-         "arn:aws:iam::????????????:role/*"),
+         "arn:aws*:iam::????????????:role/*"),
     Kind("an account's root", "arn:aws:iam::{account}:root",
          (("aws:PrincipalType", "Account"), ("aws:PrincipalIsAWSService", "false")),
-         "arn:aws:iam::????????????:root", userid_derived=True),
+         "arn:aws*:iam::????????????:root", userid_derived=True),
     Kind("a federated user", "arn:aws:sts::{account}:federated-user/outsider",
          (("aws:PrincipalType", "FederatedUser"), ("aws:PrincipalIsAWSService", "false")),
-         "arn:aws:sts::????????????:federated-user/*", userid_derived=True),
+         "arn:aws*:sts::????????????:federated-user/*", userid_derived=True),
 )
 
 # Identity providers anyone can hold a token of (IAM User Guide, "OIDC
@@ -311,7 +311,8 @@ def kinds_for(principal: str, context: dict) -> list[Kind]:
     return list(dict.fromkeys(first + list(KINDS)))
 
 
-_ARN_PARTS = re.compile(r"arn:aws:(iam|sts)::([^:]{12}):(.+)")
+# Every partition's callers are outsiders (aws-cn, aws-us-gov, ...).
+_ARN_PARTS = re.compile(r"arn:(aws[a-z-]*):(iam|sts)::([^:]{12}):(.+)")
 
 
 def _digits(text: str, names: Named) -> str | None:
@@ -330,17 +331,19 @@ def caller_of(kind: Kind, context: dict, names: Named) -> tuple[str, str] | None
     account_value = context.get("aws:PrincipalAccount") or context.get("aws:principalaccount")
     name = "outsider"
     account = None
+    partition = "aws"
     if isinstance(arn, str):
         m = _ARN_PARTS.fullmatch(arn)
         if m:
-            tail = m.group(3).split("/", 1)
+            partition = m.group(1)
+            tail = m.group(4).split("/", 1)
             if len(tail) == 2 and tail[1] and re.fullmatch(r"[\w+=,.@/-]+", tail[1]):
                 name = tail[1]
-            account = _digits(m.group(2), names)
+            account = _digits(m.group(3), names)
     if account is None and isinstance(account_value, str) and len(account_value) == 12:
         account = _digits(account_value, names)
     account = account or outsider_account(names)
-    principal = kind.principal.format(account=account)
+    principal = kind.principal.format(account=account).replace("arn:aws:", f"arn:{partition}:", 1)
     if name != "outsider" and principal.endswith("/outsider"):
         principal = principal[:-len("outsider")] + name
     return principal, account

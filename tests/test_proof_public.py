@@ -292,3 +292,26 @@ def test_federated_everyone_takes_in_a_public_providers_callers():
     assert check.result == "FAIL", check.to_dict()
     assert check.witness["principal"].endswith("oidc-provider/token.actions.githubusercontent.com")
     assert replays(policy, check.witness, trust=True)
+
+
+@pytest.mark.parametrize("partition, resource_type, action, resource, shape", [
+    ("aws-cn", "AWS::S3::Bucket", "s3:GetObject", "arn:aws-cn:s3:::bk/*", ("ArnLike", "arn:aws-cn:iam::*:user/*")),
+    ("aws-cn", "AWS::S3::Bucket", "s3:GetObject", "arn:aws-cn:s3:::bk/*",
+     ("StringLike", "arn:aws-cn:iam::*:role/*")),
+    ("aws-us-gov", "AWS::S3::Bucket", "s3:GetObject", "arn:aws-us-gov:s3:::bk/*",
+     ("ArnLike", "arn:aws-us-gov:iam::*:*")),
+])
+def test_an_outsider_of_another_partition_is_the_public_too(partition, resource_type, action, resource, shape):
+    # The IAM callers of another account were modelled in the aws partition
+    # only: a China-region bucket open to any China-region user was PASS.
+    operator, pattern = shape
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": action,
+                                                      "Resource": resource,
+                                                      "Condition": {operator: {"aws:PrincipalArn": pattern}}}]}
+    check = check_no_public_access(policy, resource_type)
+    # Never PASS; UNKNOWN where the found ARN is no one caller's (said why).
+    assert check.result in ("FAIL", "UNKNOWN"), check.note
+    if check.result == "FAIL":
+        assert check.witness["principal"].startswith(f"arn:{partition}:")
+    else:
+        assert "internal error" not in check.note
