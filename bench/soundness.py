@@ -432,15 +432,20 @@ def _in_typed_universe(action: str, resource: str, named: set[str]) -> bool:
 _ENGINES: dict[str, object] = {}
 
 
-def _decide(policies: dict, request: dict) -> bool | None:
+def _engine(policies: dict):
+    """A compiled policy set, kept for the requests of one question."""
     key = json.dumps(policies, sort_keys=True)
+    engine = _ENGINES.get(key)
+    if engine is None:
+        if len(_ENGINES) > 64:
+            _ENGINES.clear()
+        engine = _ENGINES[key] = iamlogic.compile(policies)
+    return engine
+
+
+def _decide(policies: dict, request: dict) -> bool | None:
     try:
-        engine = _ENGINES.get(key)
-        if engine is None:
-            if len(_ENGINES) > 64:
-                _ENGINES.clear()
-            engine = _ENGINES[key] = iamlogic.compile(policies)
-        return engine.decide(request).decision == "allow"
+        return _engine(policies).decide(request).decision == "allow"
     except iamlogic.IamlogicError:
         return None  # a request the kernel refuses to read is no counterexample
 
@@ -450,14 +455,8 @@ def _policy_allows(policy: dict, request: dict) -> bool | None:
     mean it: some Allow statement matches the request and no Deny does — the
     kernel's own statement matcher (Engine.trace), not a whole decision (a
     KMS key or a role would also need its own resource policy)."""
-    key = json.dumps(policy, sort_keys=True)
     try:
-        engine = _ENGINES.get(key)
-        if engine is None:
-            if len(_ENGINES) > 64:
-                _ENGINES.clear()
-            engine = _ENGINES[key] = iamlogic.compile({"identity": [policy]})
-        effects = {ref.statement.effect.value for ref in engine.trace(request).matched}
+        effects = {ref.statement.effect.value for ref in _engine({"identity": [policy]}).trace(request).matched}
     except iamlogic.IamlogicError:
         return None
     return "Allow" in effects and "Deny" not in effects

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import IamlogicError, InputError
+from .errors import IamlogicError, InputError, one_line
 from .inputs import MAX_INPUT_BYTES, check_path_text, quote
 from .scenario import check_request, compile_policies
 
@@ -317,7 +317,7 @@ def answer_lines(lines: Iterable[Line], answer: Callable[[Line], dict], counts: 
             try:
                 out = {"line": line.number, **answer(line)}
             except IamlogicError as e:
-                out = {"line": line.number, "error": _one_line(str(e))}
+                out = {"line": line.number, "error": one_line(str(e))}
             except RecursionError:
                 out = {"line": line.number, "error": "nests too deeply to be read"}
             except Exception as e:  # noqa: BLE001 - a defect: this line's error; the batch goes on
@@ -340,17 +340,6 @@ def parse(line: Line) -> object:
             raise InputError(f"not JSON: the input ends inside this line, with no newline — cut short? ({e})") \
                 from None
         raise InputError(f"not JSON ({e})") from None
-
-
-# Error lines stay short and on one line: scripts read them.
-MAX_MESSAGE_CHARS = 1000
-
-
-def _one_line(message: str) -> str:
-    message = " ".join(message.splitlines())
-    if len(message) > MAX_MESSAGE_CHARS:
-        message = message[:MAX_MESSAGE_CHARS] + f"… ({len(message)} characters)"
-    return message
 
 
 # An answer as its output line (ASCII: any terminal or pipe reads it).

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import __version__
-from .errors import ExitCode, IamlogicError, InputError
+from .errors import ExitCode, IamlogicError, InputError, one_line
 from .inputs import MAX_INPUT_BYTES, decode_text, parse_json, quote, read_bytes, read_stdin, write_text
 from .report import FileResult, JsonReport, SarifReport, TextReport, json_indented
 from .scenario import PolicyText, decisions_of, policy_root_of
@@ -170,7 +170,7 @@ def simulate(scenario: str, explain: bool, output: str, batch: bool, brief: bool
         sys.stdout.write(json.dumps(next(decisions).to_dict(), indent=2) + "\n")
     else:
         for d in decisions:
-            sys.stdout.write((d.explain() if explain else _one_line(d)) + "\n")
+            sys.stdout.write((d.explain() if explain else _decision_line(d)) + "\n")
     return ExitCode.OK
 
 
@@ -616,7 +616,7 @@ def reach_command(principal: str, account_data: str, policy_versions: tuple, to:
     return ExitCode.BLOCKING if to is not None and not chains else ExitCode.OK
 
 
-def _one_line(d) -> str:
+def _decision_line(d) -> str:
     head = d.decision + (f" (blocked by {d.blocked_by}: {', '.join(d.blocked_layers)})" if d.blocked_by else "")
     cites = ", ".join(ref.label for ref in d.matched_statements)
     lines = [f"{head}: {d.request.action} on {d.request.resource}"]
@@ -666,20 +666,9 @@ def _simulate_batch(source: str, root=True, brief: bool = False, cluster=None) -
     return ExitCode.TOOL_ERROR if counts.errors else ExitCode.OK
 
 
-# An error message is one line of at most this many characters.
-MAX_MESSAGE_CHARS = 1000
-
-
-def _bounded(message: str) -> str:
-    message = " ".join(message.splitlines()) if "\n" in message else message
-    if len(message) > MAX_MESSAGE_CHARS:
-        message = message[:MAX_MESSAGE_CHARS] + f"… ({len(message)} characters)"
-    return message
-
-
 def error_line(message: str) -> None:
     """One plain line on stderr, never wrapped: scripts grep it."""
-    click.echo(f"iamlogic: {_bounded(message)}", err=True)
+    click.echo(f"iamlogic: {one_line(message)}", err=True)
 
 
 def _finding_types(text: str) -> frozenset[FindingType]:

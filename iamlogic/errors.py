@@ -13,6 +13,19 @@ from enum import IntEnum
 QUOTE_CHARS = 60
 
 
+# An error message is one line of at most this many characters.
+MAX_MESSAGE_CHARS = 1000
+
+
+def one_line(message: str) -> str:
+    """A message as one line that, with the length it gives and the CLI's
+    "iamlogic: " before it, keeps within MAX_MESSAGE_CHARS (scripts read it)."""
+    message = " ".join(message.splitlines()) if "\n" in message else message
+    if len(message) > MAX_MESSAGE_CHARS - 40:
+        message = message[:MAX_MESSAGE_CHARS - 40] + f"… ({len(message)} characters)"
+    return message
+
+
 def quote(value: object, limit: int = QUOTE_CHARS) -> str:
     """``repr`` of a value, cut to a short prefix (with its full length)."""
     if isinstance(value, (str, bytes)):

@@ -33,3 +33,14 @@ def policy(*statements: dict, version: str | None = "2012-10-17", **extra) -> di
 
 def allow(action="s3:GetObject", resource="arn:aws:s3:::bucket/*", **extra) -> dict:
     return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+def cli(capsys, *args) -> tuple[int, str, str]:
+    """The CLI in this process: (exit code, stdout, stderr), never a traceback."""
+    from iamlogic.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and "internal error" not in err, err
+    return info.value.code, out, err

@@ -12,8 +12,6 @@ import copy
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from iamlogic.cli import main
 from iamlogic.errors import IamlogicError, InputError, ScenarioError
 from iamlogic.inputs import MAX_INPUT_BYTES, quote, read_bytes, write_text
 
-from conftest import ROOT
+from conftest import ROOT, cli
 
 ORG = ROOT / "examples" / "organization"
 ALLOW_GET = {"Version": "2012-10-17", "Statement": {"Sid": "Get", "Effect": "Allow", "Action": "s3:GetObject",
@@ -35,15 +33,6 @@ ALLOW_GET = {"Version": "2012-10-17", "Statement": {"Sid": "Get", "Effect": "All
 REQUEST = {"principal": "arn:aws:iam::111111111111:user/alice", "action": "s3:GetObject",
            "resource": "arn:aws:s3:::bucket/key", "resource_account": "111111111111"}
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-
-
-def cli(capsys, *args) -> tuple[int, str, str]:
-    """The CLI in this process: (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as info:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err and "internal error" not in err, err
-    return info.value.code, out, err
 
 
 def one_error_line(code: int, err: str) -> str:

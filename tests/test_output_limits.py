@@ -13,12 +13,13 @@ import json
 
 import pytest
 
-from iamlogic.cli import main
 from iamlogic.errors import IamlogicError, PolicyError, ScenarioError
 from iamlogic.report import FileResult
 from iamlogic.simulator import MAX_REQUESTS
 from iamlogic.translator import FindingType, PolicyType, aws_error_for
 from iamlogic.validation import parse_policy, validate
+
+from conftest import cli
 
 # What the cap lists per document (translator/findings.py).
 MAX_FINDINGS = 100
@@ -30,12 +31,6 @@ SHORT = 400
 HUGE = 900_000
 
 
-def cli(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err and "internal error" not in err, err
-    return info.value.code, out, err
 
 
 def empty_statements(n: int) -> str:
