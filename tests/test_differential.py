@@ -197,7 +197,7 @@ requests = st.fixed_dictionaries({
 SETS = int(os.environ.get("IAMLOGIC_DIFFERENTIAL_SETS", "1000"))
 
 
-@settings(max_examples=SETS, deadline=None, derandomize=bool(os.environ.get("CI")),
+@settings(max_examples=SETS, deadline=None, derandomize=not os.environ.get("IAMLOGIC_RANDOM_EXAMPLES"),
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(policy_sets, st.lists(requests, min_size=10, max_size=10))
 def test_kernel_agrees_with_the_reference(policies, reqs):

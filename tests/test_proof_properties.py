@@ -94,7 +94,7 @@ def random_request(rng: random.Random) -> dict:
 
 
 @settings(max_examples=int(os.environ.get("IAMLOGIC_PROOF_EXAMPLES", "40")), deadline=None,
-          derandomize=bool(os.environ.get("CI")), suppress_health_check=[HealthCheck.too_slow])
+          derandomize=not os.environ.get("IAMLOGIC_RANDOM_EXAMPLES"), suppress_health_check=[HealthCheck.too_slow])
 @given(new=policies, old=policies, seed=st.integers(0, 2**32 - 1))
 def test_fail_witnesses_are_confirmed_and_pass_survives_random_requests(new, old, seed):
     check = check_no_new_access(new, old, timeout_ms=60_000)
@@ -113,7 +113,7 @@ def test_fail_witnesses_are_confirmed_and_pass_survives_random_requests(new, old
 
 
 @settings(max_examples=int(os.environ.get("IAMLOGIC_PROOF_EXAMPLES", "40")), deadline=None,
-          derandomize=bool(os.environ.get("CI")), suppress_health_check=[HealthCheck.too_slow])
+          derandomize=not os.environ.get("IAMLOGIC_RANDOM_EXAMPLES"), suppress_health_check=[HealthCheck.too_slow])
 @given(identity=policies, boundary=st.none() | policies, scp=st.none() | policies, seed=st.integers(0, 2**32 - 1))
 def test_can_be_allowed_against_the_kernel(identity, boundary, scp, seed):
     # The whole stack: a witness is allowed by the kernel (can_be_allowed
@@ -151,7 +151,7 @@ def allowed_or_never(policies_: dict, question: dict, requests):
 
 
 @settings(max_examples=int(os.environ.get("IAMLOGIC_PROOF_EXAMPLES", "40")) // 2, deadline=None,
-          derandomize=bool(os.environ.get("CI")), suppress_health_check=[HealthCheck.too_slow])
+          derandomize=not os.environ.get("IAMLOGIC_RANDOM_EXAMPLES"), suppress_health_check=[HealthCheck.too_slow])
 @given(new=policies, old=policies)
 def test_untyped_mode_reads_more_requests_than_typed(new, old):
     # Untyped requests (any action and resource strings) include the typed
@@ -196,7 +196,7 @@ def caller_statements(draw):
 
 
 @settings(max_examples=int(os.environ.get("IAMLOGIC_PROOF_EXAMPLES", "40")), deadline=None,
-          derandomize=bool(os.environ.get("CI")), suppress_health_check=[HealthCheck.too_slow])
+          derandomize=not os.environ.get("IAMLOGIC_RANDOM_EXAMPLES"), suppress_health_check=[HealthCheck.too_slow])
 @given(sts=st.lists(caller_statements(), min_size=1, max_size=4), order=st.permutations(CALLERS))
 def test_one_engine_asked_about_callers_in_turn_answers_as_a_fresh_one(sts, order):
     from iamlogic.proofs.stack import Open, can_be_allowed
@@ -248,7 +248,7 @@ def set_statements():
 
 
 @settings(max_examples=int(os.environ.get("IAMLOGIC_PROOF_EXAMPLES", "40")), deadline=None,
-          derandomize=bool(os.environ.get("CI")), suppress_health_check=[HealthCheck.too_slow])
+          derandomize=not os.environ.get("IAMLOGIC_RANDOM_EXAMPLES"), suppress_health_check=[HealthCheck.too_slow])
 @given(sts=st.lists(set_statements(), min_size=1, max_size=4))
 def test_can_be_allowed_with_set_operators_against_the_kernel(sts):
     requests = [{"principal": "arn:aws:iam::111122223333:user/witness", "action": "s3:GetObject",
@@ -262,7 +262,7 @@ NOTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "
 
 
 @settings(max_examples=int(os.environ.get("IAMLOGIC_PROOF_EXAMPLES", "40")), deadline=None,
-          derandomize=bool(os.environ.get("CI")), suppress_health_check=[HealthCheck.too_slow])
+          derandomize=not os.environ.get("IAMLOGIC_RANDOM_EXAMPLES"), suppress_health_check=[HealthCheck.too_slow])
 @given(policy=policies)
 def test_the_two_symbolic_procedures_agree_on_whether_a_policy_allows_anything(policy):
     # proofs/engine.py (one policy against another) and proofs/stack.py (the
@@ -319,7 +319,7 @@ def typed_set_request(rng: random.Random) -> dict:
 
 
 @settings(max_examples=int(os.environ.get("IAMLOGIC_PROOF_EXAMPLES", "40")), deadline=None,
-          derandomize=bool(os.environ.get("CI")), suppress_health_check=[HealthCheck.too_slow])
+          derandomize=not os.environ.get("IAMLOGIC_RANDOM_EXAMPLES"), suppress_health_check=[HealthCheck.too_slow])
 @given(new=typed_set_policies, old=typed_set_policies, seed=st.integers(0, 2**32 - 1))
 def test_set_operators_on_unreadable_values_against_the_kernel(new, old, seed):
     requests = [typed_set_request(random.Random(seed + i)) for i in range(300)]
