@@ -43,11 +43,13 @@ RECENT_TEXT_CHARS = 8 * 1024 * 1024
 
 class _Recent:
     """A least-recently-used map bounded by entries and by the length of
-    its keys (a key is a policy set's text)."""
+    its text (a key's, plus a value's when it is text)."""
 
-    def __init__(self):
+    def __init__(self, entries: int | None = None, chars: int | None = None):
         self._items: OrderedDict[str, object] = OrderedDict()
         self._chars = 0
+        # None: the module's limits as they are when an entry is put (tests lower them).
+        self._entries, self._max_chars = entries, chars
 
     def get(self, key: str):
         found = self._items.get(key)
@@ -57,21 +59,40 @@ class _Recent:
 
     def put(self, key: str, value) -> None:
         if key in self._items:
-            self._items.move_to_end(key)
-        else:
-            self._chars += len(key)
+            self._chars -= _weight(key, self._items.pop(key))
+        self._chars += _weight(key, value)
         self._items[key] = value
-        while len(self._items) > RECENT_ENGINES or (self._chars > RECENT_TEXT_CHARS and len(self._items) > 1):
-            dropped, _ = self._items.popitem(last=False)
-            self._chars -= len(dropped)
+        entries = RECENT_ENGINES if self._entries is None else self._entries
+        chars = RECENT_TEXT_CHARS if self._max_chars is None else self._max_chars
+        while len(self._items) > entries or (self._chars > chars and len(self._items) > 1):
+            dropped, value = self._items.popitem(last=False)
+            self._chars -= _weight(dropped, value)
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._chars = 0
 
     def __len__(self) -> int:
         return len(self._items)
 
     @property
     def chars(self) -> int:
-        """The length of the text the kept keys hold."""
+        """The length of the text the kept entries hold."""
         return self._chars
+
+
+def _weight(key: str, value: object) -> int:
+    return len(key) + (len(value[0]) if type(value) is tuple and value and type(value[0]) is str else 0)
+
+
+# Answers kept by their line's text: a research batch asks the same request
+# many times (a CloudTrail log repeats its calls), and a decision is a
+# function of the engine and the request alone (no clock, no state), so the
+# same text has the same answer. Bounded like the engines (count, text).
+ANSWERS_KEPT = 65_536
+ANSWER_TEXT_CHARS = 16 * 1024 * 1024
+
+
 # Named policy sets defined in one batch.
 MAX_POLICY_SETS = 100_000
 _CHUNK = 1 << 20
@@ -170,6 +191,38 @@ class Simulator:
         # (see answer_line): the policies' text need not be read again.
         self.prefixes = _Recent()
         self.compiled = 0  # policy sets compiled (the others were found in the caches)
+        # Encoded answers by line text: self-contained lines' (their text is
+        # the whole question) and named requests' (forgotten whenever a set
+        # is defined, since the name may now mean other policies).
+        self.scenario_answers = _Recent(ANSWERS_KEPT, ANSWER_TEXT_CHARS)
+        self.named_answers = _Recent(ANSWERS_KEPT, ANSWER_TEXT_CHARS)
+        self._answered_as: _Recent | None = None  # which of them the last answer may be kept in
+
+    def encoded(self, lines: Iterable[Line], counts: BatchCounts) -> Iterator[tuple[str, str]]:
+        """Each line's answer as its output line (with its newline) and its
+        kind, in order — what ``answer_lines`` gives, encoded, with the
+        answers of lines seen before taken from the memo."""
+        scenario, named = self.scenario_answers, self.named_answers
+        for line in lines:
+            text = line.text
+            if text is not None:
+                found = scenario.get(text) or named.get(text)
+                if found is not None:
+                    counts.lines_in += 1
+                    counts.lines_out += 1
+                    body, kind = found
+                    counts.by_kind[kind] = counts.by_kind.get(kind, 0) + 1
+                    yield f'{{"line": {line.number}, {body}', kind
+                    continue
+            self._answered_as = None
+            for out in answer_lines((line,), self.answer_line, counts, simulate_kind):
+                kind = "error" if "error" in out else "blank" if "blank" in out else simulate_kind(out)
+                encoded = encode(out) + "\n"
+                keep = self._answered_as
+                if keep is not None and kind == "decided":
+                    # '{"line": N, ' then the answer's own fields: kept without the number.
+                    keep.put(text, (encoded[encoded.index(", ") + 2:], kind))
+                yield encoded, kind
 
     def answer_line(self, line: Line) -> dict:
         """A line's answer. Research batches repeat one policy set's text on
@@ -187,7 +240,9 @@ class Simulator:
             if engine is not None:
                 request, ok = _request_after(text, cut)
                 if ok:
-                    return self._decision(engine, request, None)
+                    out = self._decision(engine, request, None)
+                    self._answered_as = self.scenario_answers
+                    return out
         raw = parse(line)
         out = self.answer(raw)
         if (prefix is not None and isinstance(raw, dict) and list(raw) == ["policies", "request"]
@@ -209,6 +264,10 @@ class Simulator:
 
     def define(self, name: str, policies: object) -> None:
         """Name a policy set (compiled once: the same policies share an engine)."""
+        self.named_answers.clear()
+        self._name(name, policies)
+
+    def _name(self, name: str, policies: object) -> None:
         if name not in self.named and len(self.named) >= MAX_POLICY_SETS:
             raise InputError(f"policy_set: more than {MAX_POLICY_SETS} named policy sets in one batch")
         self.named[name] = self._engine_for(policies)
@@ -217,15 +276,18 @@ class Simulator:
         """The named policy sets in force before a part of a batch: for each
         name, the latest of its definitions (earliest first) that compiles —
         a definition that fails leaves the one before it in force, as it does
-        line by line."""
-        self.named = {}
+        line by line. Answers kept for named requests stay only if every
+        name means the very engine it meant before."""
+        before, self.named = self.named, {}
         for name, versions in definitions.items():
             for policies in reversed(versions):
                 try:
-                    self.define(name, policies)
+                    self._name(name, policies)
                     break
                 except Exception:  # noqa: BLE001 - that definition's own line reports why
                     continue
+        if before.keys() != self.named.keys() or any(before[n] is not e for n, e in self.named.items()):
+            self.named_answers.clear()
 
     def answer(self, raw: object) -> dict:
         found = policy_set_line(raw)
@@ -237,14 +299,18 @@ class Simulator:
             engine = self.named.get(name)
             if engine is None:
                 raise InputError(f"policy_set: {quote(name)} is not defined on an earlier line")
-            return self._decision(engine, value, name)
+            out = self._decision(engine, value, name)
+            self._answered_as = self.named_answers
+            return out
         unknown = [k for k in raw if k not in ("policies", "request", "name", "description")]
         if unknown:
             raise InputError(f"{unknown[0]}: unknown field (expected policies, request)")
         if "policies" not in raw or "request" not in raw:
             raise InputError("expected a scenario object with policies and request "
                              "(or a policy_set line)")
-        return self._decision(self._engine_for(raw["policies"]), raw["request"], None)
+        out = self._decision(self._engine_for(raw["policies"]), raw["request"], None)
+        self._answered_as = self.scenario_answers
+        return out
 
     def _decision(self, engine, request: object, name: str | None) -> dict:
         decision = engine.decide(check_request(request))
@@ -357,9 +423,8 @@ def simulate_stream(stream: BinaryIO, out, counts: BatchCounts, base_dir: Path |
             write(text)
             counts.add(kinds)
         return
-    for result in answer_lines(read_lines(stream), Simulator(base_dir, root, brief).answer_line, counts,
-                               simulate_kind):
-        write(encode(result) + "\n")
+    for text, _ in Simulator(base_dir, root, brief).encoded(read_lines(stream), counts):
+        write(text)
 
 
 def _counted(lines: Iterable[Line], counts: BatchCounts) -> Iterator[Line]:

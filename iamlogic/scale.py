@@ -167,10 +167,17 @@ class Worker:
         _follow(shard.cwd)
         simulator.start_from(shard.definitions)
         counts = BatchCounts()
-        answers = list(answer_lines((Line(*row) for row in shard.rows), simulator.answer_line, counts,
-                                    simulate_kind))
+        lines = (Line(*row) for row in shard.rows)
+        if shard.encoded:  # output lines, with the answers kept by line text
+            texts, kinds = [], []
+            for text, kind in simulator.encoded(lines, counts):
+                texts.append(text)
+                kinds.append(kind)
+            defined = [position for position, _, _ in shard.defines if kinds[position] == "defined"]
+            return ("".join(texts), counts.by_kind), defined
+        answers = list(answer_lines(lines, simulator.answer_line, counts, simulate_kind))
         defined = [position for position, _, _ in shard.defines if answers[position].get("defined")]
-        return _packed(answers, shard.encoded, counts), defined
+        return answers, defined
 
     def prove(self, shard: LineShard):
         prover = self.provers.get(shard.options)

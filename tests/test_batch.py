@@ -199,3 +199,83 @@ def test_the_engines_kept_are_bounded_by_their_policies_text_too(monkeypatch):
         assert out["decision"] == "implicit_deny"  # bucket b, not b{i}-{j}
         assert simulator.recent.chars <= 20_000 + len(line) and simulator.prefixes.chars <= 20_000 + len(line)
     assert len(simulator.recent) < 40
+
+
+def _encoded_without_memo(texts: list[str], brief: bool) -> list[str]:
+    from iamlogic.batch import BatchCounts, answer_lines, encode
+
+    simulator = Simulator(brief=brief)
+    lines = [Line(n, t) for n, t in enumerate(texts, 1)]
+    return [encode(out) + "\n" for out in answer_lines(lines, simulator.answer_line, BatchCounts())]
+
+
+def _encoded(texts: list[str], brief: bool, simulator: Simulator | None = None) -> list[str]:
+    from iamlogic.batch import BatchCounts
+
+    simulator = simulator or Simulator(brief=brief)
+    return [text for text, _ in simulator.encoded((Line(n, t) for n, t in enumerate(texts, 1)), BatchCounts())]
+
+
+def _set(name: str, statement: dict) -> str:
+    return json.dumps({"policy_set": name, "policies": {"identity": [{"Version": "2012-10-17",
+                                                                      "Statement": statement}]}})
+
+
+ALLOW_B = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+DENY_B = {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+
+
+def test_a_kept_answer_is_forgotten_when_its_policy_set_is_defined_again():
+    # The same request text asked of "p" before and after "p" is redefined:
+    # the name now means other policies, so the kept answer must not be reused.
+    ask = json.dumps({"policy_set": "p", "request": _request("k")})
+    texts = [_set("p", ALLOW_B), ask, ask, _set("p", DENY_B), ask, _set("q", ALLOW_B), ask]
+    decisions = [json.loads(t).get("decision") for t in _encoded(texts, brief=True)]
+    assert decisions == [None, "allow", "allow", None, "explicit_deny", None, "explicit_deny"]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(range(9)), min_size=1, max_size=14), st.booleans())
+def test_kept_answers_are_the_answers_a_fresh_reading_gives(picks, brief):
+    # Lines drawn from a small pool, so texts repeat: with and without the
+    # kept answers, the output is byte for byte the same (line numbers too).
+    pool = [_set("p", ALLOW_B), _set("p", DENY_B),
+            json.dumps({"policy_set": "p", "request": _request("k")}),
+            json.dumps({"policy_set": "p", "request": _request("secret/k")}),
+            json.dumps({"policy_set": "missing", "request": _request("k")}),
+            json.dumps({"policies": {"identity": [IDENTITY]}, "request": _request("a")}),
+            json.dumps({"policies": {"identity": [IDENTITY]}, "request": _request("secret/a")}),
+            json.dumps({"request": _request("a"), "policy_set": "p"}),  # a named request, keys in another order
+            "not json"]
+    texts = [pool[i] for i in picks]
+    assert _encoded(texts, brief) == _encoded_without_memo(texts, brief)
+
+
+def test_the_kept_answers_are_bounded_by_count_and_by_text(monkeypatch):
+    import iamlogic.batch as batch_module
+
+    monkeypatch.setattr(batch_module, "ANSWERS_KEPT", 50)
+    monkeypatch.setattr(batch_module, "ANSWER_TEXT_CHARS", 6_000)
+    simulator = Simulator(brief=True)
+    texts = [json.dumps({"policies": {"identity": [IDENTITY]}, "request": _request(f"k{i}")}) for i in range(200)]
+    out = _encoded(texts, brief=True, simulator=simulator)
+    assert len(out) == 200 and all(json.loads(t)["decision"] == "allow" for t in out)
+    kept = simulator.scenario_answers
+    assert 0 < len(kept) <= 50 and kept.chars <= 6_000
+
+
+def test_a_part_of_a_batch_restored_with_other_definitions_forgets_kept_answers():
+    # A Ray actor answers parts of a batch out of order: after a part where
+    # "p" allowed, it may get a later part in which "p" was redefined
+    # elsewhere (Simulator.start_from). The kept answer for the same line
+    # text must not outlive the definition it was decided under.
+    ask = json.dumps({"policy_set": "p", "request": _request("k")})
+    allow = {"identity": [{"Version": "2012-10-17", "Statement": ALLOW_B}]}
+    deny = {"identity": [{"Version": "2012-10-17", "Statement": DENY_B}]}
+    simulator = Simulator(brief=True)
+    assert [json.loads(t).get("decision") for t in _encoded([_set("p", ALLOW_B), ask], True, simulator)] == [
+        None, "allow"]
+    simulator.start_from({"p": [allow]})  # the same definition: what was kept still holds
+    assert len(simulator.named_answers) == 1
+    simulator.start_from({"p": [allow, deny]})
+    assert json.loads(_encoded([ask], True, simulator)[0])["decision"] == "explicit_deny"

@@ -289,7 +289,8 @@ def test_a_batch_keeps_a_bounded_number_of_policy_sets_and_still_decides_every_l
         for bucket in (i, i + 1):
             lines.append(json.dumps({"policies": policies, "request": {
                 "principal": "arn:aws:iam::111111111111:user/alice", "action": "s3:GetObject",
-                "resource": f"arn:aws:s3:::bucket-{bucket}/k"}}))
+                # Every line's own key: no line repeats another's text (whose answer is kept).
+                "resource": f"arn:aws:s3:::bucket-{bucket}/k{len(lines)}"}}))
     path = tmp_path / "batch.jsonl"
     path.write_text("\n".join(lines) + "\n")
     code, out, _ = cli(capsys, "simulate", "--batch", path)

@@ -21,7 +21,7 @@ from iamlogic.accounts import load_account_data
 from iamlogic.accounts.queries import who_can
 from iamlogic.accounts.reach import reach
 from iamlogic.accounts.shards import parallel_who_can
-from iamlogic.batch import BatchCounts, Prover, Simulator, answer_lines, read_lines
+from iamlogic.batch import BatchCounts, Prover, Simulator, answer_lines, encode, read_lines
 from iamlogic.cli import main
 from iamlogic.errors import UsageError
 
@@ -68,7 +68,8 @@ def _batch() -> list[str]:
              json.dumps({"policy_set": "b", "policies": other}), ask("b", "public/k"), ask("b", "k")]
     lines += [json.dumps({"policies": _policies(f"arn:aws:s3:::b/{i % 3}/*"), "request": _request(f"{i % 4}/x")})
               for i in range(12)]
-    lines += [ask("a", "public/z"), ask("b", "public/z"), '{"policy_set": "a", "request": ' + "[" * 5000 + "]" * 5000
+    lines += [ask("a", "k1"), ask("a", "k1"),  # a line's text again, now that "a" means other policies
+              ask("a", "public/z"), ask("b", "public/z"), '{"policy_set": "a", "request": ' + "[" * 5000 + "]" * 5000
               + "}", '{"policies": {}, "request": {"action": "s3:GetObject"}']  # the last: cut short
     return lines
 
@@ -93,6 +94,10 @@ def test_simulate_batch_answers_as_one_process_does(cluster_cpus):
         for per_shard in (1, 2, 3, 7, 1000):  # definitions and their asks in other shards, or the same one
             got = list(cluster.simulate(read_lines(_stream(lines)), per_shard=per_shard))
             assert got == expected, per_shard
+            # As --batch writes it: answers kept by line text in each actor,
+            # across shards and redefinitions, are still the answers.
+            text = "".join(t for t, _ in cluster.simulate_text(read_lines(_stream(lines)), per_shard=per_shard))
+            assert text == "".join(encode(out) + "\n" for out in expected), per_shard
 
 
 def test_an_actor_compiles_a_policy_set_once_whatever_the_shards(cluster_cpus):
