@@ -219,3 +219,15 @@ def test_a_passing_proof_is_an_empty_sarif_log(capsys):
     code, out, _ = cli(capsys, "check-no-new-access", "--existing", EXAMPLES / "refactor/before.json",
                        "--new", EXAMPLES / "refactor/after-safe.json", "--format", "sarif")
     assert code == 0 and json.loads(out)["runs"][0]["results"] == []
+
+
+def test_simulate_answers_in_the_simulators_shape(tmp_path, capsys):
+    # SimulateCustomPolicy's response, checked against botocore's iam model.
+    request = {"PolicyInputList": [json.dumps(policy(allow()))], "ActionNames": ["s3:GetObject", "s3:PutObject"],
+               "ResourceArns": ["arn:aws:s3:::bucket/key"], "CallerArn": "arn:aws:iam::111111111111:user/alice"}
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(request))
+    code, out, _ = cli(capsys, "simulate", path, "--format", "simulator")
+    answer = json.loads(out)
+    assert code == 0 and [r["EvalDecision"] for r in answer["EvaluationResults"]] == ["allowed", "implicitDeny"]
+    assert problems(answer, output_shape("SimulateCustomPolicy", "iam"), service="iam") == []

@@ -13,11 +13,12 @@ Access Analyzer's codes are its own ``findingDetails`` wording.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from ..kernel.matching import action_regex, resource_regex
 from .findings import CappedFindings, Finding, FindingType, Location
-from .model import ActionPattern, Effect, Policy, PolicyType, ResourcePattern, Statement
+from .model import ActionPattern, Effect, Policy, PolicyType, PrincipalKind, ResourcePattern, Statement
 
 SECURITY_WARNING, WARNING, SUGGESTION = FindingType.SECURITY_WARNING, FindingType.WARNING, FindingType.SUGGESTION
 
@@ -91,6 +92,49 @@ REDUNDANT_STATEMENT = "The statements are redundant because they provide identic
 # organization. iamlogic's own check (Access Analyzer has no such code).
 SENSITIVE_SERVICES = ("iam", "sts", "kms", "secretsmanager", "organizations", "ssm", "lambda", "ec2", "s3")
 
+WILDCARD_WITHOUT_LIKE = "Your condition value includes a * or ? character. If you meant to use a wildcard (*, ?), " \
+                        "update the condition operator to include Like."
+DEPRECATED_ARN_KEY = "We recommend that you update aws:ARN to use the newer condition key aws:PrincipalArn."
+PRIVATE_IP = {
+    ("IpAddress", False): ("PRIVATE_IP_ADDRESS", WARNING,
+                           "aws:SourceIp works only for public IP address ranges. The values for condition key "
+                           "aws:SourceIp include only private IP addresses and will not have the desired effect. "
+                           "Update the value to include only public IP addresses."),
+    ("NotIpAddress", False): ("PRIVATE_NOT_IP_ADDRESS", WARNING,
+                              "The values for condition key aws:SourceIp include only private IP addresses and has no "
+                              "effect. aws:SourceIp works only for public IP address ranges. Update the value to "
+                              "include only public IP addresses."),
+    ("IpAddress", True): ("PRIVATE_IP_ADDRESS_SUBSET", SUGGESTION,
+                          "The values for condition key aws:SourceIp include a mix of private and public IP "
+                          "addresses. The private addresses will not have the desired effect. aws:SourceIp works "
+                          "only for public IP address ranges. To define permissions for private IP ranges, use "
+                          "aws:VpcSourceIp."),
+    ("NotIpAddress", True): ("PRIVATE_NOT_IP_ADDRESS_SUBSET", SUGGESTION,
+                             "The values for condition key aws:SourceIp include a mix of private and public IP "
+                             "addresses. The private addresses have no effect. aws:SourceIp works only for public IP "
+                             "address ranges. To define permissions for private IP ranges, use aws:VpcSourceIp."),
+}
+# Equality operators that read a * or ? as the character itself (ArnEquals
+# does not: it matches like ArnLike, wildcards and all — IAM User Guide,
+# "Amazon Resource Name (ARN) condition operators").
+_EQUALITY = {"StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"}
+# Any one value of these decides; with several, the widest alone does.
+_ONE_BOUND = {"NumericLessThan": "greatest", "NumericLessThanEquals": "greatest",
+              "NumericGreaterThan": "least", "NumericGreaterThanEquals": "least"}
+# What makes a service principal's grant specific to a source (Access Analyzer:
+# "Restrict access to service principal").
+_SOURCE_KEYS = {"aws:sourcearn", "aws:sourceaccount", "aws:sourceorgid", "aws:sourceorgpaths"}
+# Private address space (RFC 1918, RFC 4193): never a request's aws:SourceIp.
+_PRIVATE_NETWORKS = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                                             "fc00::/7"))
+GITHUB_PROVIDER = "token.actions.githubusercontent.com"
+MISSING_GITHUB_SUB = "Granting a federated GitHub principal permissions without a condition key can allow more " \
+                     "sources to assume the role than you intended. Add the token.actions.githubusercontent.com:sub " \
+                     "condition key and specify the branch and repository name in the value."
+RESTRICT_SERVICE_PRINCIPAL = "Granting access to a service principal without specifying a source is overly " \
+                             "permissive. Use aws:SourceArn or aws:SourceAccount condition key and scope access to " \
+                             "a specific source to grant fine-grained access."
+
 _EMPTY_CONTAINER = re.compile(r"\{\s*\}|\[\s*\]")
 
 
@@ -115,6 +159,9 @@ def lint_findings(policy: Policy) -> list[Finding]:
         for clause in st.condition:
             if clause.operator.base == "Null" and clause.operator.qualifier is not None:
                 report(SUGGESTION, "NULL_WITH_QUALIFIER", NULL_WITH_QUALIFIER, clause.path, on_key=True)
+            _condition_values(clause, report)
+        if st.effect is Effect.ALLOW and policy.policy_type in (PolicyType.RESOURCE, PolicyType.TRUST):
+            _principals_without_source(policy, st, report)
         if st.effect is not Effect.ALLOW:
             continue
         if st.not_principal is not None:
@@ -153,20 +200,86 @@ def _empty_elements(policy: Policy, st: Statement, report) -> None:
         report(SUGGESTION, "EMPTY_OBJECT_CONDITION", EMPTY_OBJECT_CONDITION, st.path + ("Condition",))
 
 
+def _literal_parts(value) -> list[str]:
+    """The text of a condition value that is policy text, not a variable or an escape."""
+    return [value.text] if value.template is None else [t for t in value.template if isinstance(t, str)]
+
+
+def _condition_values(clause, report) -> None:
+    """Checks on one condition clause's values: a wildcard an equality
+    operator reads literally, aws:ARN, IP ranges, redundant numeric bounds."""
+    base, key = clause.operator.base, clause.key.lower()
+    if key == "aws:arn":
+        report(WARNING, "DEPRECATED_GLOBAL_CONDITION_KEY", DEPRECATED_ARN_KEY, clause.path, on_key=True)
+    if base in _EQUALITY:
+        for value in clause.values:
+            if any("*" in part or "?" in part for part in _literal_parts(value)):
+                report(WARNING, "WILDCARD_WITHOUT_LIKE_OPERATOR", WILDCARD_WITHOUT_LIKE, value.path)
+                break
+    if base in ("IpAddress", "NotIpAddress"):
+        _ip_values(clause, key, report)
+    if base in _ONE_BOUND and clause.operator.qualifier is None and len(clause.values) > 1 \
+            and all(v.template is None for v in clause.values):
+        report(SUGGESTION, "REDUNDANT_CONDITION_VALUE_NUM", f"Multiple values in {base} are redundant. Replace with "
+               f"the {_ONE_BOUND[base]} single value for {clause.key}.", clause.path, on_key=True)
+
+
+def _ip_values(clause, key: str, report) -> None:
+    networks = []
+    for value in clause.values:
+        if value.template is not None:
+            return
+        try:
+            strict = ipaddress.ip_network(value.text.strip(), strict=False)
+        except ValueError:
+            return  # not an address: the grammar's finding
+        networks.append(strict)
+        if "/" in value.text and str(strict.network_address) != value.text.strip().split("/")[0]:
+            report(SUGGESTION, "IMPROVE_IP_RANGE", "The non-zero bits in the IP address after the masked bits are "
+                   f"ignored. Replace address with {strict}.", value.path)
+    if key == "aws:sourceip" and networks:
+        private = [any(n.version == p.version and n.subnet_of(p) for p in _PRIVATE_NETWORKS) for n in networks]
+        if any(private):
+            code, kind, message = PRIVATE_IP[clause.operator.base, not all(private)]
+            report(kind, code, message, clause.path, on_key=True)
+
+
+def _principals_without_source(policy: Policy, st: Statement, report) -> None:
+    """A GitHub Actions trust without a ``sub`` condition; a resource
+    policy's grant to a service principal without a source condition."""
+    keys = {c.key.lower() for c in st.condition}
+    for entry in st.principal or ():
+        if policy.policy_type is PolicyType.TRUST and GITHUB_PROVIDER in entry.value \
+                and f"{GITHUB_PROVIDER}:sub" not in keys:
+            report(SECURITY_WARNING, "MISSING_GITHUB_REPO_CONDITION_KEY", MISSING_GITHUB_SUB, entry.path)
+        if policy.policy_type is PolicyType.RESOURCE and entry.kind is PrincipalKind.SERVICE \
+                and not keys & _SOURCE_KEYS:
+            report(SECURITY_WARNING, "RESTRICT_ACCESS_TO_SERVICE_PRINCIPAL", RESTRICT_SERVICE_PRINCIPAL, entry.path)
+
+
 def _blank(text: str) -> str:
     return "".join(text.split())
+
+
+def _may_match(p: ActionPattern, service: str) -> bool:
+    """A cheap test before the glob: a pattern of another service (named
+    without a wildcard) matches none of this one's actions."""
+    return p.names_action and (p.service is None or p.service == service or _wild(p.service))
 
 
 def _grants(st: Statement, action: str) -> tuple[bool, bool] | None:
     """Whether the statement's action element covers ``action``: None if not;
     else (through a wildcard, through NotAction)."""
+    service = action.partition(":")[0]
     if st.action is not None:
-        hits = [p for p in st.action if p.names_action and (p.service is None or action_regex(p.text).fullmatch(action))]
+        hits = [p for p in st.action
+                if _may_match(p, service) and (p.service is None or action_regex(p.text).fullmatch(action))]
         if not hits:
             return None
         return (not any(p.text.lower() == action.lower() for p in hits), False)
     if st.not_action is not None:
-        if any(p.names_action and (p.service is None or action_regex(p.text).fullmatch(action)) for p in st.not_action):
+        if any(_may_match(p, service) and (p.service is None or action_regex(p.text).fullmatch(action))
+               for p in st.not_action):
             return None
         return (False, True)
     return None
@@ -224,33 +337,47 @@ def _overly_permissive(st: Statement, report) -> None:
                    p.path)
 
 
-def _covers_action(q: ActionPattern, p: ActionPattern) -> bool:
-    """Every action ``p`` matches, ``q`` matches too (decided exactly for these
-    cases: ``q`` is ``*`` or ``service:*``, or ``p`` names one action)."""
-    if not (q.names_action and p.names_action):
-        return False
-    if q.service is None:
-        return True
-    if p.service is None:
-        return False
-    if q.name == "*" and q.service == p.service and "*" not in q.service and "?" not in q.service:
-        return True
-    if "*" in p.text or "?" in p.text:
-        return q.text.lower() == p.text.lower()
-    return bool(action_regex(q.text).fullmatch(p.text))
+def _wild(text: str) -> bool:
+    return "*" in text or "?" in text
 
 
 def _redundant_actions(st: Statement, report) -> None:
-    patterns = st.action or ()
+    """An entry another entry of the same Action covers: the same action
+    (any case), one a wildcard matches, or a pattern under ``*`` or
+    ``service:*``. Literal entries are compared by name, so a statement of
+    thousands of actions costs one pass per wildcard entry."""
+    patterns = [p for p in st.action or () if p.names_action]
     if len(patterns) < 2:
         return
-    redundant = [p for i, p in enumerate(patterns)
-                 if any(_covers_action(q, p) and (j < i or not _covers_action(p, q))
-                        for j, q in enumerate(patterns) if j != i)]
+    wildcards = [p for p in patterns if p.service is None or _wild(p.text)]
+    redundant, seen = [], set()
+    for p in patterns:
+        key = p.text.lower()
+        if key in seen:
+            redundant.append(p)
+            continue
+        seen.add(key)
+        if any(q is not p and q.text.lower() != key and _covers_action(q, p) for q in wildcards):
+            redundant.append(p)
     if redundant:
         report(SUGGESTION, "REDUNDANT_ACTION", f"The {len(redundant)} action(s) are redundant because they provide "
                f"similar permissions. Update the policy to remove the redundant action such as: "
                f"{redundant[0].text}.", redundant[0].path)
+
+
+def _covers_action(q: ActionPattern, p: ActionPattern) -> bool:
+    """Every action ``p`` matches, ``q`` (a wildcard) matches too — decided
+    exactly for these cases: ``q`` is ``*`` or ``service:*``, or ``p`` names
+    one action."""
+    if q.service is None:
+        return p.service is not None  # "*" covers everything but another "*"
+    if p.service is None:
+        return False
+    if q.name == "*" and q.service == p.service and not _wild(q.service):
+        return True
+    if _wild(p.text) or not _may_match(q, p.service):
+        return False
+    return bool(action_regex(q.text).fullmatch(p.text))
 
 
 def _literal_resource(p: ResourcePattern) -> bool:
@@ -264,9 +391,7 @@ def _covers_resource(q: ResourcePattern, p: ResourcePattern) -> bool:
         return True
     if p.is_any or q.arn_parts is None or p.arn_parts is None:
         return False
-    if q.text == p.text:
-        return True
-    if not (_literal_resource(p) and _literal_resource(q)) or any(c in p.text for c in "*?"):
+    if not (_literal_resource(p) and _literal_resource(q)) or _wild(p.text):
         return False
     runs = tuple((t, True) for t in q.resource)
     return bool(resource_regex(q.arn_parts, runs).fullmatch(p.text))
@@ -276,9 +401,15 @@ def _redundant_resources(st: Statement, report) -> None:
     patterns = st.resource or ()
     if len(patterns) < 2:
         return
-    redundant = [p for i, p in enumerate(patterns)
-                 if any(_covers_resource(q, p) and (j < i or not _covers_resource(p, q))
-                        for j, q in enumerate(patterns) if j != i)]
+    wildcards = [p for p in patterns if p.is_any or _wild(p.text)]
+    redundant, seen = [], set()
+    for p in patterns:
+        if p.text in seen:
+            redundant.append(p)
+            continue
+        seen.add(p.text)
+        if any(q is not p and q.text != p.text and _covers_resource(q, p) for q in wildcards):
+            redundant.append(p)
     if redundant:
         report(SUGGESTION, "REDUNDANT_RESOURCE", f"The {len(redundant)} resource ARN(s) are redundant because they "
                f"reference the same resource. Review the use of wildcards (*)", redundant[0].path)
