@@ -707,6 +707,9 @@ def _summary(files: int, total: int, failed: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from .help_examples import add_examples
+
+    add_examples(app)
     """Entry point: maps every failure to an exit code and one line on stderr."""
     try:
         code = app(args=argv, prog_name="iamlogic", standalone_mode=False)
