@@ -91,7 +91,7 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
     """Check policies against the IAM policy grammar, as Access Analyzer's
     ValidatePolicy does. Exit 0: nothing blocking; 2: blocking findings;
     1: an input could not be read."""
-    blocking = _finding_types(treat_as_blocking)
+    blocking = finding_types(treat_as_blocking)
     # Each input's result is written as soon as it is found (report.py), then
     # dropped: only the counts the exit code and the summary need are kept.
     if output == "json":
@@ -690,7 +690,7 @@ def error_line(message: str) -> None:
     click.echo(f"iamlogic: {one_line(message)}", err=True)
 
 
-def _finding_types(text: str) -> frozenset[FindingType]:
+def finding_types(text: str) -> frozenset[FindingType]:
     chosen = set()
     for word in filter(None, (w.strip().upper() for w in text.split(","))):
         try:
@@ -704,6 +704,11 @@ def _finding_types(text: str) -> frozenset[FindingType]:
 def _summary(files: int, total: int, failed: int) -> None:
     style = "red" if failed else "green"
     stderr.print(f"[{style}]{files} file(s), {total} finding(s), {failed} with blocking findings[/{style}]")
+
+
+from .changes import check_changes_command  # noqa: E402  (the pre-commit hook's and the Action's command)
+
+app.add_command(check_changes_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -24,6 +24,7 @@ EXAMPLES: dict[str, tuple[str, int]] = {
     "what-can": ("what-can arn:aws:iam::222222222222:role/AppServer --account-data examples/organization", 0),
     "reach": ("reach arn:aws:iam::111111111111:user/bob --account-data examples/organization", 0),
     "organization-from-cli": ("organization-from-cli examples/organization-cli", 0),
+    "check-changes": ("check-changes --base HEAD examples/refactor/before.json", 0),
 }
 GROUP_EXAMPLE = "validate examples/policies/identity/broken.json"
 

@@ -118,7 +118,7 @@ class SarifReport:
         for f in result.findings:
             self.rules.setdefault(f.issue_code, {"id": f.issue_code, "name": _rule_name(f.issue_code),
                                                  "shortDescription": {"text": f.issue_code.replace("_", " ").lower()}})
-            self.out.write(("\n" if self.count == 0 else ",\n") + json_indented(_sarif_result(result, f), 4))
+            self.out.write(("\n" if self.count == 0 else ",\n") + json_indented(sarif_result(result, f), 4))
             self.count += 1
 
     def close(self) -> None:
@@ -128,7 +128,7 @@ class SarifReport:
                        + json_indented({"driver": driver}, 3).lstrip() + "\n    }\n  ]\n}\n")
 
 
-def _sarif_result(result: FileResult, f: Finding) -> dict:
+def sarif_result(result: FileResult, f: Finding) -> dict:
     location: dict = {"physicalLocation": {"artifactLocation": {"uri": result.file}}}
     if f.span is not None:
         location["physicalLocation"]["region"] = {
