@@ -53,6 +53,18 @@ def changed_files(base: str, cwd: Path) -> list[str]:
     return [line for line in proc.stdout.decode().splitlines() if line]
 
 
+def renamed_from(base: str, cwd: Path) -> dict[str, str]:
+    """new path -> its path at ``base``, for the files git sees renamed since
+    (a renamed policy is compared with what it was, not let through as new)."""
+    proc = _git(["diff", "-M", "--name-status", "--diff-filter=R", base, "--"], cwd)
+    out = {}
+    for line in proc.stdout.decode(errors="replace").splitlines() if proc.returncode == 0 else []:
+        parts = line.split("\t")
+        if len(parts) == 3:
+            out[parts[2]] = parts[1]
+    return out
+
+
 def base_version(path: str, base: str, cwd: Path) -> str | None:
     """The file's text at ``base``, or None when it did not exist there."""
     top = _git(["rev-parse", "--show-prefix"], cwd)
@@ -87,6 +99,7 @@ def check_changes(files: list[str], base: str, policy_type: str, blocking: froze
 
     outcome = Outcome()
     text_report = TextReport(out)
+    renames = renamed_from(base, cwd)
     for name in files:
         try:
             text = decode_text(read_bytes(str(cwd / name), name, MAX_INPUT_BYTES), name)
@@ -115,7 +128,7 @@ def check_changes(files: list[str], base: str, policy_type: str, blocking: froze
             outcome.blocking += 1
             out.write(f"{name}: blocking findings\n")
             continue
-        old = base_version(name, base, cwd)
+        old = base_version(renames.get(name, name), base, cwd)
         if old is None:
             out.write(f"{name}: new at {base}: validated only\n")
             continue

@@ -82,6 +82,15 @@ def test_the_hook_passes_a_narrowing_commit(repo):
     assert "policies/reports.json: no new access compared to HEAD" in proc.stdout
 
 
+def test_a_renamed_policy_is_compared_with_what_it_was(repo):
+    git(repo, "mv", "policies/reports.json", "policies/reports-v2.json")
+    (repo / "policies" / "reports-v2.json").write_text(json.dumps(WIDER, indent=2) + "\n")
+    git(repo, "add", "-A")
+    proc = run_hook(repo, "iamlogic-check-changes")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "policies/reports-v2.json: NEW ACCESS compared to HEAD: s3:PutObject" in proc.stdout
+
+
 def test_the_hook_fails_a_broken_policy(repo):
     broken = json.loads(json.dumps(NARROWER))
     broken["Statement"][0]["Effect"] = "allow"
