@@ -72,6 +72,8 @@ def lint(doc, policy_type="identity"):
     ({"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:s3:::b/*"},
      (W, "ALLOW_WITH_NOT_ACTION", "$.Statement[0].NotAction")),
     (allow("kms:*", "*"), (W, "OVERLY_PERMISSIVE_WILDCARD", "$.Statement[0].Action")),
+    (allow("*", "*"), (W, "OVERLY_PERMISSIVE_WILDCARD", "$.Statement[0].Action")),
+    (allow("iam:PassRole", "arn:aws:iam::*:*"), (SW, "PASS_ROLE_WITH_STAR_IN_RESOURCE", "$.Statement[0].Resource")),
 ])
 def test_each_check(statement, expected):
     assert expected in lint(policy(statement))
@@ -95,6 +97,8 @@ def test_the_messages_are_access_analyzers():
     {"Effect": "Deny", "Action": "iam:PassRole", "Resource": "*"},  # a Deny grants nothing
     {"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:s3:::b/*"},  # NotAction excludes PassRole
     allow(["s3:GetObject", "s3:PutObject"]),
+    allow("iam:PassRole", "arn:aws:iam::111122223333:role/service-role/*"),  # the service roles only
+    allow("s3:GetObject", Condition={"IpAddress": {"aws:SourceIp": "2001:DB8::/32"}}),  # no host bits, any case
     allow(["s3:Get*", "s3:G*"]),  # two wildcards: inclusion not decided, nothing said
     allow("s3:GetObject", ["arn:aws:s3:::b/a", "arn:aws:s3:::b/b"]),
     allow("s3:*", "*", Condition={"Bool": {"aws:SecureTransport": "true"}}),  # a condition narrows it

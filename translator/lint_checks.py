@@ -234,7 +234,7 @@ def _ip_values(clause, key: str, report) -> None:
         except ValueError:
             return  # not an address: the grammar's finding
         networks.append(strict)
-        if "/" in value.text and str(strict.network_address) != value.text.strip().split("/")[0]:
+        if "/" in value.text and ipaddress.ip_address(value.text.strip().split("/")[0]) != strict.network_address:
             report(SUGGESTION, "IMPROVE_IP_RANGE", "The non-zero bits in the IP address after the masked bits are "
                    f"ignored. Replace address with {strict}.", value.path)
     if key == "aws:sourceip" and networks:
@@ -292,7 +292,7 @@ def _all_roles(p: ResourcePattern) -> bool:
     if p.arn_parts is None or p.resource is None or len(p.arn_parts) < 4 or p.arn_parts[1] not in ("iam", "*"):
         return False
     part = p.text.split(":", 5)[-1]
-    return part in ("*", "role/*", "*role/*")
+    return part in ("*", "role*", "role/*", "*role/*")
 
 
 def _sensitive_action(st: Statement, action: str, codes: dict[str, str], kind: FindingType, report,
@@ -305,7 +305,7 @@ def _sensitive_action(st: Statement, action: str, codes: dict[str, str], kind: F
     star_action, not_action = how
     prefix = next(iter(codes)).removesuffix("_WITH_STAR_IN_RESOURCE")
     if st.not_resource is not None:
-        if any(resource_matches_role(p) for p in st.not_resource):
+        if any(_all_roles(p) for p in st.not_resource):
             return  # the NotResource excludes the roles themselves
         code = (f"{prefix}_WITH_NOT_ACTION_AND_NOT_RESOURCE" if not_action else
                 f"{prefix}_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE" if star_action else f"{prefix}_WITH_NOT_RESOURCE")
@@ -321,17 +321,15 @@ def _sensitive_action(st: Statement, action: str, codes: dict[str, str], kind: F
     report(kind, code, codes[code], wide[0].path)
 
 
-def resource_matches_role(p: ResourcePattern) -> bool:
-    """A NotResource entry that covers every role (so the statement cannot reach one)."""
-    return _all_roles(p)
-
-
 def _overly_permissive(st: Statement, report) -> None:
-    """service:* (or *) on every resource, with no condition, for a sensitive service."""
+    """service:* on every resource, with no condition, for a sensitive service (or ``*``, all of them)."""
     if st.condition or st.action is None or not any(p.is_any for p in st.resource or ()):
         return
     for p in st.action:
-        if p.names_action and p.service in SENSITIVE_SERVICES and p.name == "*":
+        if p.service is None:
+            report(WARNING, "OVERLY_PERMISSIVE_WILDCARD", "* on every resource grants every action of every "
+                   "service. We recommend that you list the actions needed.", p.path)
+        elif p.names_action and p.service in SENSITIVE_SERVICES and p.name == "*":
             report(WARNING, "OVERLY_PERMISSIVE_WILDCARD", f"{p.text} on every resource grants all of {p.service}, "
                    f"including its permissions-management actions. We recommend that you list the actions needed.",
                    p.path)
