@@ -231,3 +231,18 @@ def test_simulate_answers_in_the_simulators_shape(tmp_path, capsys):
     answer = json.loads(out)
     assert code == 0 and [r["EvalDecision"] for r in answer["EvaluationResults"]] == ["allowed", "implicitDeny"]
     assert problems(answer, output_shape("SimulateCustomPolicy", "iam"), service="iam") == []
+
+
+def test_can_be_allowed_sarif_names_the_scenario(capsys):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = ROOT / ".cache" / "sarif-2.1.0.json"
+    if not schema.is_file():
+        pytest.fail(f"{schema} is missing: `make test` fetches it (npm registry)")
+    scenario = EXAMPLES / "questions" / "sandbox-admin-terminate.json"
+    code, out, _ = cli(capsys, "can-be-allowed", scenario, "--format", "sarif")
+    log = json.loads(out)
+    jsonschema.validate(log, json.loads(schema.read_text()))
+    results = log["runs"][0]["results"]
+    assert code == 2 and results
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == {str(scenario)}
+    assert all("policies." in r["message"]["text"] for r in results)  # which policy of the scenario grants it
