@@ -68,6 +68,9 @@ def lint(doc, policy_type="identity"):
      (W, "PRIVATE_NOT_IP_ADDRESS", '$.Statement[0].Condition.NotIpAddress["aws:SourceIp"]')),
     (allow(Condition={"NumericLessThan": {"s3:max-keys": [5, 10]}}),
      (S, "REDUNDANT_CONDITION_VALUE_NUM", '$.Statement[0].Condition.NumericLessThan["s3:max-keys"]')),
+    (allow("s3:GetObject", "arn:aws:S3:::b/*"), (W, "INVALID_ARN_SERVICE_CASE", "$.Statement[0].Resource")),
+    (allow(Condition={"StringEquals": {"username": "alice"}}),
+     (W, "INVALID_CONDITION_KEY_FORMAT", "$.Statement[0].Condition.StringEquals.username")),
     # iamlogic's own.
     ({"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:s3:::b/*"},
      (W, "ALLOW_WITH_NOT_ACTION", "$.Statement[0].NotAction")),

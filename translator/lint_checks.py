@@ -135,6 +135,12 @@ RESTRICT_SERVICE_PRINCIPAL = "Granting access to a service principal without spe
                              "permissive. Use aws:SourceArn or aws:SourceAccount condition key and scope access to " \
                              "a specific source to grant fine-grained access."
 
+# Access Analyzer calls these two ERRORs; IAM stores such documents (a
+# service in capitals names nothing: ARNs match case-sensitively), so they
+# are WARNINGs here.
+ARN_SERVICE_CASE = "Update the service name in the resource ARN to use all lowercase letters."
+CONDITION_KEY_FORMAT = "The condition key format is not valid. Use the format service:keyname."
+
 _EMPTY_CONTAINER = re.compile(r"\{\s*\}|\[\s*\]")
 
 
@@ -156,7 +162,13 @@ def lint_findings(policy: Policy) -> list[Finding]:
         for pattern in (st.action or ()) + (st.not_action or ()):
             if pattern.names_action and pattern.service is not None and any(c in pattern.service for c in "*?"):
                 report(SUGGESTION, "WILDCARD_IN_SERVICE_NAME", WILDCARD_IN_SERVICE_NAME, pattern.path)
+        for pattern in (st.resource or ()) + (st.not_resource or ()):
+            service = pattern.arn_parts[1] if pattern.arn_parts and len(pattern.arn_parts) > 1 else ""
+            if service != service.lower():
+                report(WARNING, "INVALID_ARN_SERVICE_CASE", ARN_SERVICE_CASE, pattern.path)
         for clause in st.condition:
+            if ":" not in clause.key:
+                report(WARNING, "INVALID_CONDITION_KEY_FORMAT", CONDITION_KEY_FORMAT, clause.path, on_key=True)
             if clause.operator.base == "Null" and clause.operator.qualifier is not None:
                 report(SUGGESTION, "NULL_WITH_QUALIFIER", NULL_WITH_QUALIFIER, clause.path, on_key=True)
             _condition_values(clause, report)
