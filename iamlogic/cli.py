@@ -80,8 +80,9 @@ MAX_ACTION_ROWS = 100_000
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option("--policy-type", "-t", type=POLICY_TYPES, default="identity", show_default=True,
               help="What the policies are.")
-@click.option("--format", "-f", "output", type=click.Choice(["text", "json", "sarif"]), default="text",
-              show_default=True)
+@click.option("--format", "-f", "output", type=click.Choice(["text", "json", "sarif", "aws"]), default="text",
+              show_default=True, help="aws: what `aws accessanalyzer validate-policy` prints, one JSON document "
+                                      "per file.")
 @click.option("--treat-as-blocking", default="ERROR", show_default=True, metavar="TYPES",
               help="Finding types that fail the run (exit 2), comma-separated.")
 @click.option("--catalogue/--no-catalogue", default=True, show_default=True,
@@ -90,13 +91,17 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
     """Check policies against the IAM policy grammar, as Access Analyzer's
     ValidatePolicy does. Exit 0: nothing blocking; 2: blocking findings;
     1: an input could not be read."""
-    blocking = _finding_types(treat_as_blocking)
+    blocking = finding_types(treat_as_blocking)
     # Each input's result is written as soon as it is found (report.py), then
     # dropped: only the counts the exit code and the summary need are kept.
     if output == "json":
         report = JsonReport(sys.stdout, blocking)
     elif output == "sarif":
         report = SarifReport(sys.stdout, __version__)
+    elif output == "aws":
+        from .report import AwsReport
+
+        report = AwsReport(sys.stdout)
     else:
         report = TextReport(sys.stdout)
     unreadable = read = total = failed = 0
@@ -218,9 +223,15 @@ def _load_policy_text(name: str, option: str) -> PolicyText:
     return PolicyText(decode_text(read_input(name), f"{where} ({option})"), f"{where} ({option})")
 
 
-def _report_check(check, output: str, headlines: dict | None = None, principals: bool = False) -> int:
+def _report_check(check, output: str, headlines: dict | None = None, principals: bool = False,
+                  question: str = "", files: dict | None = None, access=((), ())) -> int:
     """The check as text (witness, the statements that grant it or the layers
-    that forbid it) or JSON; ``principals``: the witness's caller matters."""
+    that forbid it), JSON, SARIF or Access Analyzer's shape (check_formats.py);
+    ``principals``: the witness's caller matters."""
+    if output in ("aws", "sarif"):
+        from .check_formats import write_check
+
+        return write_check(check, output, question, files or {}, access)
     if output == "json":
         sys.stdout.write(json.dumps(check.to_dict(), indent=2) + "\n")
     else:
@@ -256,8 +267,11 @@ def proof_options(command):
         click.option("--catalogue/--untyped", "typed", default=True, show_default=True,
                      help="Typed (default): actions range over the service catalogue, each on its resource "
                           "types' ARN formats. Untyped: any action and resource strings."),
-        click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text",
-                     show_default=True),
+        click.option("--format", "-f", "output", type=click.Choice(["text", "json", "sarif", "aws"]),
+                     default="text", show_default=True,
+                     help="sarif: SARIF 2.1.0, a FAIL located at the granting statements; aws: what `aws "
+                          "accessanalyzer` prints (check-no-new-access, check-access-not-granted, "
+                          "check-no-public-access)."),
     ]):
         command = option(command)
     return command
@@ -289,7 +303,8 @@ def check_no_new_access_command(existing: str | None, new: str | None, policy_ty
         raise click.UsageError("give --existing and --new (or --batch)")
     check = check_no_new_access(_load_policy_text(new, "--new"), _load_policy_text(existing, "--existing"),
                                 policy_type, timeout_ms=timeout * 1000, typed=typed)
-    return _report_check(check, output, principals=policy_type != "identity")
+    return _report_check(check, output, principals=policy_type != "identity", question="check-no-new-access",
+                         files={"new": new, "existing": existing})
 
 
 @app.command("equivalent")
@@ -304,7 +319,8 @@ def equivalent_command(a: str, b: str, policy_type: str, timeout: int, typed: bo
 
     check = equivalent(_load_policy_text(a, "A"), _load_policy_text(b, "B"), policy_type, timeout_ms=timeout * 1000,
                        typed=typed)
-    return _report_check(check, output, principals=policy_type != "identity")
+    return _report_check(check, output, principals=policy_type != "identity", question="equivalent",
+                         files={"a": a, "b": b})
 
 
 @app.command("check-access-not-granted")
@@ -324,7 +340,8 @@ def check_access_not_granted_command(policy: str, actions: tuple, resources: tup
         raise click.UsageError("give --actions, --resources, or both")
     check = check_access_not_granted(_load_policy_text(policy, "POLICY"), list(actions), list(resources),
                                      policy_type, timeout_ms=timeout * 1000, typed=typed)
-    return _report_check(check, output, principals=policy_type != "identity")
+    return _report_check(check, output, principals=policy_type != "identity", question="check-access-not-granted",
+                         files={"policy": policy}, access=(actions, resources))
 
 
 @app.command("check-no-public-access")
@@ -342,7 +359,8 @@ def check_no_public_access_command(policy: str, resource_type: str, timeout: int
 
     check = check_no_public_access(_load_policy_text(policy, "POLICY"), resource_type, timeout_ms=timeout * 1000,
                                    typed=typed)
-    return _report_check(check, output, principals=True)
+    return _report_check(check, output, principals=True, question="check-no-public-access",
+                         files={"policy": policy})
 
 
 @app.command("can-be-allowed")
@@ -375,7 +393,8 @@ def can_be_allowed_command(scenario: str, policy_root: str | None, batch: bool, 
     base = Path.cwd() if scenario == "-" else Path(scenario).parent
     check = can_be_allowed(raw, timeout_ms=timeout * 1000, typed=typed, base_dir=base,
                            policy_root=policy_root)
-    return _report_check(check, output, {"PASS": "PROVEN NEVER", "FAIL": "ALLOWED"}, principals=True)
+    return _report_check(check, output, {"PASS": "PROVEN NEVER", "FAIL": "ALLOWED"}, principals=True,
+                         question="can-be-allowed", files={"": where})
 
 
 def account_data_options(command):
@@ -671,7 +690,7 @@ def error_line(message: str) -> None:
     click.echo(f"iamlogic: {one_line(message)}", err=True)
 
 
-def _finding_types(text: str) -> frozenset[FindingType]:
+def finding_types(text: str) -> frozenset[FindingType]:
     chosen = set()
     for word in filter(None, (w.strip().upper() for w in text.split(","))):
         try:
@@ -687,7 +706,15 @@ def _summary(files: int, total: int, failed: int) -> None:
     stderr.print(f"[{style}]{files} file(s), {total} finding(s), {failed} with blocking findings[/{style}]")
 
 
+from .changes import check_changes_command  # noqa: E402  (the pre-commit hook's and the Action's command)
+
+app.add_command(check_changes_command)
+
+
 def main(argv: list[str] | None = None) -> None:
+    from .help_examples import add_examples
+
+    add_examples(app)
     """Entry point: maps every failure to an exit code and one line on stderr."""
     try:
         code = app(args=argv, prog_name="iamlogic", standalone_mode=False)

@@ -77,6 +77,22 @@ class JsonReport:
         self.out.write("\n]\n" if self.count else "[]\n")
 
 
+class AwsReport:
+    """What ``aws accessanalyzer validate-policy`` prints (aws_format.py), one
+    document per input, as running it once per file would."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+
+    def write(self, result: FileResult) -> None:
+        from .aws_format import validate_text
+
+        self.out.write(validate_text(result.findings))
+
+    def close(self) -> None:
+        pass
+
+
 _SARIF_LEVEL = {
     FindingType.ERROR: "error",
     FindingType.SECURITY_WARNING: "error",
@@ -102,7 +118,7 @@ class SarifReport:
         for f in result.findings:
             self.rules.setdefault(f.issue_code, {"id": f.issue_code, "name": _rule_name(f.issue_code),
                                                  "shortDescription": {"text": f.issue_code.replace("_", " ").lower()}})
-            self.out.write(("\n" if self.count == 0 else ",\n") + json_indented(_sarif_result(result, f), 4))
+            self.out.write(("\n" if self.count == 0 else ",\n") + json_indented(sarif_result(result, f), 4))
             self.count += 1
 
     def close(self) -> None:
@@ -112,7 +128,7 @@ class SarifReport:
                        + json_indented({"driver": driver}, 3).lstrip() + "\n    }\n  ]\n}\n")
 
 
-def _sarif_result(result: FileResult, f: Finding) -> dict:
+def sarif_result(result: FileResult, f: Finding) -> dict:
     location: dict = {"physicalLocation": {"artifactLocation": {"uri": result.file}}}
     if f.span is not None:
         location["physicalLocation"]["region"] = {
@@ -146,3 +162,60 @@ def json_indented(value: object, depth: int) -> str:
 
 def _rule_name(code: str) -> str:
     return "".join(word.capitalize() for word in code.split("_"))
+
+
+# A proof's answer as SARIF: a FAIL (or ALLOWED) is one result per statement
+# that grants the witness request, located at that statement in its file; a
+# PASS is a log with no results; UNKNOWN one "note" result saying why.
+_CHECK_RULES = {
+    "check-no-new-access": "The new policy grants access the existing one does not.",
+    "equivalent": "The policies do not allow the same requests.",
+    "check-access-not-granted": "The policy grants access it must not.",
+    "check-no-public-access": "The resource policy grants access to the public.",
+    "can-be-allowed": "A request the question leaves open can be allowed.",
+}
+
+
+def check_sarif(check, question: str, files: dict[str, str], tool_version: str) -> dict:
+    """``files``: each policy label the reasons use ("new", "policy", "a",
+    ...) → the file it was read from; a reason on another label (a policy
+    inside a scenario) is located at ``files[""]``, without a region."""
+    rule = {"id": question, "name": _rule_name(question.replace("-", "_")),
+            "shortDescription": {"text": _CHECK_RULES[question]}}
+    results = []
+    groups = check.witnesses or ([{"request": check.witness, "reasons": check.reasons}] if check.witness else [])
+    if check.result == "FAIL":
+        for group in groups:
+            request = group["request"]
+            witness = f"{request['action']} on {request['resource']}" + (
+                f" with {json.dumps(request['context'])}" if request.get("context") else "")
+            if "principal" in request:
+                witness += f" by {request.get('principal') or 'an anonymous caller'}"
+            for reason in group["reasons"]:
+                label = reason.get("policy", "")
+                uri = files.get(label, files.get("", ""))
+                location: dict = {"physicalLocation": {"artifactLocation": {"uri": uri}}}
+                span = reason.get("span") if label in files else None
+                if span:
+                    location["physicalLocation"]["region"] = {
+                        "startLine": span["line"], "startColumn": span["column"],
+                        "endLine": span["end_line"], "endColumn": max(span["end_column"], 1),
+                        "charOffset": span["offset"], "charLength": span["end_offset"] - span["offset"]}
+                statement = f"Sid {reason['sid']}" if reason.get("sid") else f"statement {reason['statement_index']}"
+                location["logicalLocations"] = [{"fullyQualifiedName": reason.get("path") or label,
+                                                 "kind": "element"}]
+                direction = f"{group['direction']}: " if "direction" in group else ""
+                results.append({"ruleId": question, "level": "error",
+                                "message": {"text": f"{direction}{label} {statement} grants {witness} "
+                                                    f"(a request the kernel confirms)."},
+                                "locations": [location],
+                                "properties": {"result": check.result, "witness": request}})
+    elif check.result != "PASS":
+        results.append({"ruleId": question, "level": "note",
+                        "message": {"text": f"UNKNOWN: {check.note or 'could not be decided'}"},
+                        "locations": [{"physicalLocation": {"artifactLocation": {"uri": files.get("", "")}}}],
+                        "properties": {"result": check.result}})
+    driver = {"name": "iamlogic", "version": tool_version, "rules": [rule],
+              "properties": {"catalogue": check.catalogue, "mode": check.mode}}
+    return {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
+            "runs": [{"results": results, "tool": {"driver": driver}}]}

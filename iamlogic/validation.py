@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from .translator import Finding, FindingType, Policy, PolicyType, read_policy
 from .translator.catalogue_checks import catalogue_findings
+from .translator.lint_checks import lint_findings
 from .translator.findings import AwsError, AwsStage, CappedFindings, Location
 from .translator.reader import IAM_TYPES
 from .errors import PolicyError, UsageError
@@ -19,18 +20,24 @@ def validate(
     policy_type: PolicyType | str = PolicyType.IDENTITY,
     name: str = "<policy>",
     catalogue: bool = True,
+    lint: bool = True,
 ) -> list[Finding]:
     """Every finding for one document: the grammar's, in document order, then
     (``catalogue=True``) the service catalogue's — actions that do not exist,
-    unknown condition keys, operators that do not fit a key's type. At most
+    unknown condition keys, operators that do not fit a key's type — then the
+    linter's (``lint=True``; translator/lint_checks.py: iam:PassRole on "*",
+    redundant actions, Allow with NotPrincipal, ...). At most
     MAX_FINDINGS of them, then one FINDINGS_LEFT_OUT counting the rest
     (translator/findings.py). Never raises on bad input."""
     policy, findings = _read(document, _policy_type(policy_type), name)
-    if catalogue and policy is not None:
-        # One cap over both: at most MAX_FINDINGS per document, the rest counted.
+    if policy is not None:
+        # One cap over all: at most MAX_FINDINGS per document, the rest counted.
         capped = CappedFindings(name)
         capped.extend(findings)
-        capped.extend(catalogue_findings(policy))
+        if catalogue:
+            capped.extend(catalogue_findings(policy))
+        if lint:
+            capped.extend(lint_findings(policy))
         findings = [f.with_spans(policy.source) for f in capped.findings()]  # the left-out one's too
     return findings
 

@@ -19,6 +19,8 @@ EXAMPLES = ROOT / "examples" / "policies"
 # What each example must yield: (issue codes in document order, AWS's answer or None).
 EXPECTED = {
     "identity/developer.json": ([], None),
+    # Stored by IAM; Access Analyzer's security warning and suggestion (README, "Linting").
+    "identity/pass-role.json": (["PASS_ROLE_WITH_STAR_IN_RESOURCE", "REDUNDANT_ACTION"], None),
     "identity/broken.json": (
         ["UNSUPPORTED_SID", "INVALID_EFFECT", "INVALID_ACTION", "UNSUPPORTED_PRINCIPAL", "MISSING_BRACE_IN_VARIABLE",
          "INVALID_ARN_PREFIX", "INVALID_CONDITION_DATA_TYPE", "NULL_WITH_IF_EXISTS"],

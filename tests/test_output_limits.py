@@ -90,7 +90,8 @@ def test_a_blocking_error_past_the_cap_still_blocks_and_still_decides_what_aws_a
     assert code == 2
     assert out.count("\n") == MAX_FINDINGS + 2  # the listed, the left-out one, AWS's answer
     assert f"AWS would answer {aws.code}: {aws.message}" in out
-    assert "1 file(s), 151 finding(s), 1 with blocking findings" in err
+    # 150 warnings, the error, and 149 REDUNDANT_STATEMENT suggestions (the statements repeat).
+    assert "1 file(s), 300 finding(s), 1 with blocking findings" in err
 
 
 @pytest.mark.parametrize("output", ["text", "json", "sarif"])

@@ -15,11 +15,11 @@ from iamlogic.translator import aws_error_for
 ERROR, WARNING = FindingType.ERROR, FindingType.WARNING
 
 
-def found(doc, policy_type="identity", catalogue=False):
+def found(doc, policy_type="identity", catalogue=False, lint=False):
     """(findingType, issueCode, JSON path) of every finding (the grammar's; the
-    catalogue's too when asked)."""
+    catalogue's and the linter's too when asked: tests/test_lint_checks.py)."""
     return [(f.finding_type, f.issue_code, f.locations[0].to_dict()["path"])
-            for f in validate(doc, policy_type, catalogue=catalogue)]
+            for f in validate(doc, policy_type, catalogue=catalogue, lint=lint)]
 
 
 def test_a_clean_identity_policy_has_no_findings():

@@ -1,0 +1,151 @@
+"""The pre-commit hook (.pre-commit-hooks.yaml) and the GitHub Action
+(action.yml, ci/iamlogic-action.sh) run as pre-commit and GitHub would run
+them, on a temporary git repository: a change that widens a policy fails
+(exit 2, the new access named and in the SARIF log at the granting
+statement), one that narrows it passes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import ROOT, allow, policy
+
+IAMLOGIC = [sys.executable, "-m", "iamlogic"]
+ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+       "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_SYSTEM": os.devnull}
+BUCKET = "arn:aws:s3:::reports-bucket"
+BEFORE = policy(allow(["s3:GetObject", "s3:ListBucket"], [BUCKET, f"{BUCKET}/*"], Sid="Reports"))
+WIDER = policy(allow(["s3:GetObject", "s3:ListBucket", "s3:PutObject"], [BUCKET, f"{BUCKET}/*"], Sid="Reports"))
+NARROWER = policy(allow("s3:GetObject", f"{BUCKET}/*", Sid="Reports"))
+
+
+def git(repo, *args) -> str:
+    proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, env=ENV, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path):
+    path = tmp_path / "repo"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    (path / "policies").mkdir()
+    (path / "policies" / "reports.json").write_text(json.dumps(BEFORE, indent=2) + "\n")
+    (path / "package.json").write_text('{"name": "not-a-policy"}\n')
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "the policy as it is")
+    return path
+
+
+def hook(hook_id: str) -> dict:
+    [entry] = [h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text()) if h["id"] == hook_id]
+    return entry
+
+
+def run_hook(repo, hook_id: str) -> subprocess.CompletedProcess:
+    """As pre-commit runs a hook: its entry, then the staged files of its types."""
+    entry = hook(hook_id)
+    assert entry["language"] == "python" and entry["types_or"] == ["json"]
+    argv = shlex.split(entry["entry"])
+    assert argv[0] == "iamlogic"
+    staged = [f for f in git(repo, "diff", "--cached", "--name-only").splitlines() if f.endswith(".json")]
+    return subprocess.run(IAMLOGIC + argv[1:] + staged, cwd=repo, capture_output=True, text=True, env=ENV,
+                          timeout=300)
+
+
+def change(repo, document) -> None:
+    (repo / "policies" / "reports.json").write_text(json.dumps(document, indent=2) + "\n")
+    (repo / "package.json").write_text('{"name": "still-not-a-policy"}\n')
+    git(repo, "add", "-A")
+
+
+def test_the_hook_fails_a_widening_commit(repo):
+    change(repo, WIDER)
+    proc = run_hook(repo, "iamlogic-check-changes")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "policies/reports.json: NEW ACCESS compared to HEAD: s3:PutObject on" in proc.stdout
+    assert "package.json: skipped" in proc.stdout
+
+
+def test_the_hook_passes_a_narrowing_commit(repo):
+    change(repo, NARROWER)
+    proc = run_hook(repo, "iamlogic-check-changes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "policies/reports.json: no new access compared to HEAD" in proc.stdout
+
+
+def test_a_renamed_policy_is_compared_with_what_it_was(repo):
+    git(repo, "mv", "policies/reports.json", "policies/reports-v2.json")
+    (repo / "policies" / "reports-v2.json").write_text(json.dumps(WIDER, indent=2) + "\n")
+    git(repo, "add", "-A")
+    proc = run_hook(repo, "iamlogic-check-changes")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "policies/reports-v2.json: NEW ACCESS compared to HEAD: s3:PutObject" in proc.stdout
+
+
+def test_the_hook_fails_a_broken_policy(repo):
+    broken = json.loads(json.dumps(NARROWER))
+    broken["Statement"][0]["Effect"] = "allow"
+    change(repo, broken)
+    proc = run_hook(repo, "iamlogic-check-changes")
+    assert proc.returncode == 2 and "INVALID_EFFECT" in proc.stdout
+
+
+def action_step() -> tuple[dict, dict]:
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert action["runs"]["using"] == "composite"
+    [step] = [s for s in action["runs"]["steps"] if "iamlogic-action.sh" in s.get("run", "")]
+    [upload] = [s for s in action["runs"]["steps"] if s.get("uses", "").startswith("github/codeql-action/upload-sarif")]
+    assert upload["with"]["sarif_file"] == "${{ inputs.sarif }}"
+    return action, step
+
+
+def run_action(repo, base: str, tmp_path) -> tuple[subprocess.CompletedProcess, dict | None]:
+    """The action's script as its step runs it: the inputs in the step's environment."""
+    action, step = action_step()
+    sarif = tmp_path / "iamlogic.sarif"
+    inputs = {"base": base, "paths": "", "policy-type": "auto", "sarif": str(sarif)}
+    assert set(inputs) <= set(action["inputs"])
+    env = {**ENV, "IAMLOGIC": shlex.join(IAMLOGIC)}
+    for name, value in step["env"].items():
+        key = value.removeprefix("${{ inputs.").removesuffix(" }}")
+        env[name] = inputs[key]
+    proc = subprocess.run(["bash", str(ROOT / "ci" / "iamlogic-action.sh")], cwd=repo, capture_output=True,
+                          text=True, env=env, timeout=300)
+    return proc, json.loads(sarif.read_text()) if sarif.is_file() else None
+
+
+def test_the_action_fails_a_widening_push_and_uploads_where(repo, tmp_path):
+    jsonschema = pytest.importorskip("jsonschema")
+    base = git(repo, "rev-parse", "HEAD")
+    change(repo, WIDER)
+    git(repo, "commit", "-q", "-m", "widen")
+    proc, log = run_action(repo, base, tmp_path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "NEW ACCESS" in proc.stdout
+    schema = ROOT / ".cache" / "sarif-2.1.0.json"
+    if not schema.is_file():
+        pytest.fail(f"{schema} is missing: `make test` fetches it (npm registry)")
+    jsonschema.validate(log, json.loads(schema.read_text()))
+    [result] = [r for r in log["runs"][0]["results"] if r["ruleId"] == "check-no-new-access"]
+    where = result["locations"][0]["physicalLocation"]
+    assert where["artifactLocation"]["uri"] == "policies/reports.json"
+    assert where["region"]["startLine"] == 4  # the statement that grants it
+    assert "s3:PutObject" in result["message"]["text"]
+
+
+def test_the_action_passes_a_narrowing_push(repo, tmp_path):
+    base = git(repo, "rev-parse", "HEAD")
+    change(repo, NARROWER)
+    git(repo, "commit", "-q", "-m", "narrow")
+    proc, log = run_action(repo, base, tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [r for r in log["runs"][0]["results"] if r["ruleId"] == "check-no-new-access"] == []
