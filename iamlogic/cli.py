@@ -687,6 +687,13 @@ def _summary(files: int, total: int, failed: int) -> None:
     stderr.print(f"[{style}]{files} file(s), {total} finding(s), {failed} with blocking findings[/{style}]")
 
 
+# `iamlogic serve` and `iamlogic account`: IAM and STS over HTTP (service/cli.py).
+from .service.cli import account as _account, serve as _serve  # noqa: E402
+
+app.add_command(_serve)
+app.add_command(_account)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps every failure to an exit code and one line on stderr."""
     try:

@@ -23,6 +23,8 @@ Tables (IAM names are unique without case in an account, hence NOCASE):
 * tags(account, owner_kind, owner, key, value, position)
 * access_keys(id, account, user_name — NULL for the root user, secret, status, created)
 * profile_roles(account, profile, role)
+* org_levels(account, kind — scp or rcp, position — 0 the root, name, documents JSON list of texts): the
+  organization levels above an imported account (``account import``)
 
 Other modules add theirs with ``register_schema(sql)`` before the store opens.
 """
@@ -61,6 +63,8 @@ SCHEMA = [
     """CREATE INDEX IF NOT EXISTS access_keys_user ON access_keys (account, user_name)""",
     """CREATE TABLE IF NOT EXISTS profile_roles (account TEXT, profile TEXT COLLATE NOCASE,
         role TEXT COLLATE NOCASE, PRIMARY KEY (account, profile, role))""",
+    """CREATE TABLE IF NOT EXISTS org_levels (account TEXT, kind TEXT, position INTEGER, name TEXT, documents TEXT,
+        PRIMARY KEY (account, kind, position))""",
 ]
 _EXTRA_SCHEMA: list[str] = []
 
