@@ -23,6 +23,7 @@ class Caller:
     source_identity: str | None = None
     role_arn: str | None = None                 # a role session's role
     temporary: bool = False
+    # "federating_user": the IAM user who called GetFederationToken (its policies are the session's).
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
