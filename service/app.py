@@ -37,35 +37,14 @@ MAX_BODY = 1024 * 1024
 VERSIONS = protocol.SERVICES
 
 
-def caller_for_key(store: Store, row) -> Caller:
-    """The long-term caller an access key row names (root or IAM user)."""
-    account = row["account"]
-    if row["user_name"] is None:
-        return Caller(account, f"arn:aws:iam::{account}:root", "root", "", account, row["id"])
-    user = store.entity(account, "user", row["user_name"])
-    return Caller(account, user["arn"], "user", user["name"], user["id"], row["id"])
-
-
-def _default_authenticate(request: Request, form: dict, store: Store) -> Caller:
-    try:
-        from . import sigv4  # noqa: PLC0415 - service/sigv4.py is the one verifier
-    except ImportError:  # TEMPORARY until service/sigv4.py is merged: the key is looked up, not verified
-        import re  # noqa: PLC0415
-        m = re.search(r"Credential=([A-Z0-9]+)/", request.headers.get("authorization", ""))
-        row = store.access_key(m.group(1)) if m else None
-        if row is None or row["status"] != "Active":
-            raise ServiceError("The security token included in the request is invalid.", "InvalidClientTokenId",
-                               403, True) from None
-        return caller_for_key(store, row)
-    return sigv4.authenticate(request, form, store)
-
-
 def create_app(store: Store, decision_log: str | None = None,
                authenticate: Callable[[Request, dict, Store], Caller] | None = None) -> Starlette:
     """The ASGI app over ``store``. ``authenticate(request, form, store)``
-    returns the Caller or raises ServiceError (default: service/sigv4.py)."""
+    returns the Caller or raises ServiceError (default: service/auth.py,
+    SigV4 verified)."""
+    from .auth import authenticate as verified  # noqa: PLC0415
     log = authz.DecisionLog(decision_log)
-    auth = authenticate or _default_authenticate
+    auth = authenticate or verified
     # Importing the operation modules registers them.
     from . import operations  # noqa: F401,PLC0415
 

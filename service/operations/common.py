@@ -5,17 +5,15 @@ Role, Group and Policy as the model names their members."""
 from __future__ import annotations
 
 import json
-import secrets
-import string
 import time
 from urllib.parse import quote
 
 from ...translator import PolicyType
 from ...validation import validate
+from .. import credentials
 from ..registry import (Call, EntityAlreadyExists, InvalidInput, LimitExceeded, MalformedPolicyDocument, NoSuchEntity,
                         ServiceError)
 
-_ID_CHARS = string.ascii_uppercase + string.digits
 # IAM's unique-id prefixes (IAM User Guide, IAM identifiers: "Unique identifiers").
 PREFIX = {"user": "AIDA", "group": "AGPA", "role": "AROA", "policy": "ANPA", "instance_profile": "AIPA",
           "access_key": "AKIA"}
@@ -26,7 +24,7 @@ MAX_TAGS = 50
 
 
 def new_id(kind: str) -> str:
-    return PREFIX[kind] + "".join(secrets.choice(_ID_CHARS) for _ in range(17))
+    return credentials.new_id(PREFIX[kind])
 
 
 def now() -> float:

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import re
-import secrets
-import string
 
+from .. import credentials
 from ..registry import Call, EntityAlreadyExists, LimitExceeded, NoSuchEntity, ValidationError, operation
 from . import common as c
 
 # IAM quota: "Access keys assigned to an IAM user: 2" (and to the root user: 2).
 MAX_KEYS = 2
-_SECRET_CHARS = string.ascii_letters + string.digits + "+/"
-
-
-def new_secret() -> str:
-    return "".join(secrets.choice(_SECRET_CHARS) for _ in range(40))
+new_secret = credentials.new_secret
 
 
 def key_owner(call: Call) -> str | None:
