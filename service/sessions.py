@@ -13,9 +13,9 @@ opened before this module was imported):
   last_step, created, tags JSON) — virtual devices; ``last_step`` is the TOTP
   step of the last code accepted (replay refusal, service/mfa.py).
 
-``lookup(store)`` is the ``access key id → SigningKey`` callback of
-``sigv4.verify``: AKIA… ids are the long-term keys of access_keys, ASIA…
-those of sessions; the SigningKey's owner is the Caller.
+``lookup(store, access_key_id)`` finds the ASIA… keys of sessions for
+``sigv4.verify`` (registered with auth.py, which looks up the long-term
+keys); the SigningKey's owner is the session's Caller.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from dataclasses import asdict
 from .credentials import TemporaryCredentials
 from .identity import Caller
 from .sigv4 import SigningKey, token_digest
+from .auth import register_key_lookup
 from .store import Store, register_schema
 
 SCHEMA = (
@@ -84,33 +85,16 @@ def session_row(db, access_key_id: str):
 
 # ------------------------------------------------------------------ key lookup
 
-def long_term_caller(store: Store, row) -> Caller | None:
-    """The root user or IAM user an access_keys row belongs to (None: the user is gone)."""
-    account = row["account"]
-    if row["user_name"] is None:
-        return Caller(account, f"arn:aws:iam::{account}:root", "root", "", account, row["id"])
-    user = store.entity(account, "user", row["user_name"])
-    if user is None:
+def lookup(store: Store, access_key_id: str) -> SigningKey | None:
+    """The temporary credentials ``access_key_id`` names (auth.py asks, after the long-term keys)."""
+    if not access_key_id.startswith("ASIA"):
         return None
-    return Caller(account, user["arn"], "user", user["name"], user["id"], row["id"])
-
-
-def lookup(store: Store):
     ensure(store)
+    row = session_row(store.connection(), access_key_id)
+    if row is None:
+        return None
+    return SigningKey(row["secret"], token_digest=row["token_digest"], expiration=row["expiration"],
+                      owner=caller_from_json(row["caller"]))
 
-    def find(access_key_id: str) -> SigningKey | None:
-        if access_key_id.startswith("ASIA"):
-            row = session_row(store.connection(), access_key_id)
-            if row is None:
-                return None
-            return SigningKey(row["secret"], token_digest=row["token_digest"], expiration=row["expiration"],
-                              owner=caller_from_json(row["caller"]))
-        row = store.access_key(access_key_id)
-        if row is None:
-            return None
-        caller = long_term_caller(store, row)
-        if caller is None:
-            return None
-        return SigningKey(row["secret"], status=row["status"], owner=caller)
 
-    return find
+register_key_lookup(lookup)

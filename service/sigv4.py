@@ -411,19 +411,3 @@ def _signature(secret: str, day: str, region: str, service: str, string_to_sign:
     k = _hmac(_hmac(_hmac(_hmac(("AWS4" + secret).encode(), day), region), service), TERMINATOR)
     return hmac.new(k, string_to_sign.encode(), hashlib.sha256).hexdigest()
 
-
-# ---------------------------------------------------------------- the app's authenticator
-
-def authenticate(request, form: dict, store) -> "Any":
-    """The app's ``authenticate(request, form, store) -> Caller``: verifies
-    the Starlette request (its body already read into ``request.state.body``)
-    against the store's keys, for the service its Version routes to."""
-    from .protocol import SERVICES  # noqa: PLC0415 - botocore's models load with the app only
-    from .sessions import lookup  # noqa: PLC0415
-
-    scope = request.scope
-    verified = verify(request.method, _text(scope.get("raw_path") or scope.get("path") or "/"),
-                      _text(scope.get("query_string") or b""), scope.get("headers") or [],
-                      getattr(request.state, "body", b"") or b"", lookup(store),
-                      service=SERVICES.get(form.get("Version", "2010-05-08"), "iam"))
-    return verified.owner
