@@ -71,6 +71,13 @@ def policy_set(db, caller: Caller) -> dict[str, list[tuple[str, str]]]:
     elif caller.kind == "role_session":
         owners = [("role", caller.name)]
         entity = ("role", caller.name)
+    elif caller.kind == "federated_session" and caller.extra.get("federating_user"):
+        # GetFederationToken: the session has the calling user's permissions, capped by its session policy.
+        user = caller.extra["federating_user"]
+        owners = [("user", user)] + [
+            ("group", r[0]) for r in db.execute("SELECT group_name FROM members WHERE account = ? AND user_name = ? "
+                                                "ORDER BY group_name", (a, user))]
+        entity = ("user", user)
     else:
         owners, entity = [], None
     identity = []

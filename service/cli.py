@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import signal
 import socket
 
 
@@ -44,8 +45,12 @@ def serve(db_path: str, host: str, port: int, decision_log: str | None, durable:
     sock.listen(2048)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if family == socket.AF_INET6 else host
-    # uvicorn installs its own SIGTERM/SIGINT handlers: it stops accepting,
-    # finishes the requests in flight and returns.
+    # uvicorn installs its own SIGTERM/SIGINT handlers while it runs: it stops
+    # accepting, finishes the requests in flight and returns, then raises the
+    # signal again for the handlers it found. Those are these no-ops, so a
+    # stop by signal closes the store and exits 0 (a clean stop).
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     print(f"listening on http://{shown}:{bound}", flush=True)
     server.run(sockets=[sock])

@@ -11,7 +11,9 @@ class Caller:
     account: str
     arn: str                        # the principal's ARN (a session's: arn:aws:sts::A:assumed-role/R/S)
     kind: str                       # "root" | "user" | "role_session" | "federated_session"
-    name: str                       # user name, role name, federated user name; "" for root
+    # The user's name; for a role session the ROLE's name (the authorizer reads the role's policies
+    # by it; the session name is in ``arn``); the federated user's name; "" for root.
+    name: str
     user_id: str                    # aws:userid (AIDA…, AROA…:session, account id for root)
     access_key_id: str | None = None
     # Temporary credentials (STS): the session's policies and state.
@@ -21,6 +23,7 @@ class Caller:
     source_identity: str | None = None
     role_arn: str | None = None                 # a role session's role
     temporary: bool = False
+    # "federating_user": the IAM user who called GetFederationToken (its policies are the session's).
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property

@@ -23,8 +23,10 @@ KIND_WORDS = {"user": "user", "group": "group", "role": "role", "instance_profil
 MAX_TAGS = 50
 
 
-def new_id(kind: str) -> str:
-    return credentials.new_id(PREFIX[kind])
+def new_id(kind: str) -> str | None:
+    """A unique id for an entity of this kind (None for the kinds IAM gives
+    none, such as identity providers)."""
+    return credentials.new_id(PREFIX[kind]) if kind in PREFIX else None
 
 
 def now() -> float:
@@ -162,3 +164,9 @@ def require_empty(call: Call, sql: str, args: tuple, message: str) -> None:
     from ..registry import DeleteConflict
     if call.db.execute(sql, args).fetchone():
         raise DeleteConflict(message)
+
+
+def list_arn(call: Call, kind: str) -> str:
+    """The resource a List call is authorized on: the path prefix of its kind
+    (``arn:aws:iam::A:user/`` — the ARN AWS's denial messages name)."""
+    return f"arn:aws:iam::{call.account}:{kind}{call.params.get('PathPrefix') or '/'}"

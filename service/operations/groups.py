@@ -36,7 +36,7 @@ def get_group(call: Call) -> dict:
     return {"Group": group_shape(row), "Users": members(call, row["name"])}
 
 
-@operation("iam", "ListGroups")
+@operation("iam", "ListGroups", resource=lambda call: c.list_arn(call, "group"))
 def list_groups(call: Call) -> dict:
     return {"Groups": [group_shape(r) for r in c.listed(call, "group", call.params.get("PathPrefix"))]}
 

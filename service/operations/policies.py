@@ -66,7 +66,7 @@ def get_policy(call: Call) -> dict:
     return {"Policy": policy_shape(call, c.managed_policy(call, call.params["PolicyArn"], False), with_tags=True)}
 
 
-@operation("iam", "ListPolicies")
+@operation("iam", "ListPolicies", resource=lambda call: c.list_arn(call, "policy"))
 def list_policies(call: Call) -> dict:
     p = call.params
     scope = p.get("Scope", "All")

@@ -47,7 +47,7 @@ def get_role(call: Call) -> dict:
     return {"Role": role_shape(call, c.entity(call, "role", call.params["RoleName"]), with_tags=True)}
 
 
-@operation("iam", "ListRoles")
+@operation("iam", "ListRoles", resource=lambda call: c.list_arn(call, "role"))
 def list_roles(call: Call) -> dict:
     return {"Roles": [role_shape(call, r) for r in c.listed(call, "role", call.params.get("PathPrefix"))]}
 
@@ -154,7 +154,7 @@ def get_instance_profile(call: Call) -> dict:
                                                             call.params["InstanceProfileName"]))}
 
 
-@operation("iam", "ListInstanceProfiles")
+@operation("iam", "ListInstanceProfiles", resource=lambda call: c.list_arn(call, "instance-profile"))
 def list_instance_profiles(call: Call) -> dict:
     return {"InstanceProfiles": [profile_shape(call, r) for r in
                                  c.listed(call, "instance_profile", call.params.get("PathPrefix"))]}

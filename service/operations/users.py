@@ -47,7 +47,7 @@ def get_user(call: Call) -> dict:
     return {"User": user_shape(call, row, with_tags=True)}
 
 
-@operation("iam", "ListUsers")
+@operation("iam", "ListUsers", resource=lambda call: c.list_arn(call, "user"))
 def list_users(call: Call) -> dict:
     return {"Users": [user_shape(call, r) for r in c.listed(call, "user", call.params.get("PathPrefix"))]}
 
