@@ -31,7 +31,6 @@ POLICY_CACHE = 8192
 
 _TYPES = {"identity": PolicyType.IDENTITY, "boundary": PolicyType.BOUNDARY, "session": PolicyType.SESSION,
           "resource": PolicyType.RESOURCE, "scp": PolicyType.SCP, "rcp": PolicyType.RCP}
-_ALLOW_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
 _LABELS = {"identity": "the identity policies", "boundary": "the permissions boundary",
            "session": "the session policy", "resource": "the resource policy"}
 
@@ -60,14 +59,11 @@ def policy_set(db, caller: Caller) -> dict[str, list[tuple[str, str]]]:
     """layer → [(policy id, document text)] for the caller, from the store."""
     out: dict[str, list[tuple[str, str]]] = {}
     a = caller.account
-    # A federated user (GetFederationToken) has the calling IAM user's policies, capped by its session policy.
-    user = caller.name if caller.kind == "user" else (caller.extra or {}).get("parent_user") \
-        if caller.kind == "federated_session" else None
-    if user:
-        owners = [("user", user)] + [
+    if caller.kind == "user":
+        owners = [("user", caller.name)] + [
             ("group", r[0]) for r in db.execute("SELECT group_name FROM members WHERE account = ? AND user_name = ? "
-                                                "ORDER BY group_name", (a, user))]
-        entity = ("user", user)
+                                                "ORDER BY group_name", (a, caller.name))]
+        entity = ("user", caller.name)
     elif caller.kind == "role_session":
         owners = [("role", caller.name)]
         entity = ("role", caller.name)
@@ -90,9 +86,6 @@ def policy_set(db, caller: Caller) -> dict[str, list[tuple[str, str]]]:
             doc = default_document(db, arn)
             if doc is not None:
                 identity.append((f"{kind}/{name} attached {arn}", doc))
-    if caller.kind == "federated_session" and not user:
-        # Federated by the root user: the root user's permissions are everything, the session policy caps them.
-        identity = [("root user of the federation", _ALLOW_ALL)]
     if owners or caller.kind == "federated_session":
         out["identity"] = identity
     if entity is not None:

@@ -198,6 +198,13 @@ def test_assume_role_needs_trust_and_permission(server, iam):
     iam_s, sts_s = session_clients(server, out["Credentials"])
     assert sts_s.get_caller_identity()["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/s1"
     assert iam_s.list_users()["Users"]                       # the role's permission
+    # the AWS CLI, the same call
+    code, out_text, err = server.aws("sts", "assume-role", "--role-arn", role_arn("deployer"), "--role-session-name",
+                                     "cli", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    assert code == 0, err
+    cli = json.loads(out_text)
+    SECRETS.extend([cli["Credentials"]["SecretAccessKey"], cli["Credentials"]["SessionToken"]])
+    assert cli["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/cli"
     # the caller may, the trust policy does not: denied
     with pytest.raises(ClientError) as e:
         sts.assume_role(RoleArn=role_arn("closed"), RoleSessionName="s2")

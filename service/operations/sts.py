@@ -234,10 +234,10 @@ def get_federation_token(call: Call) -> dict:
     name = call.params["Name"]
     arn = _federated_arn(call)
     # The federated user's permissions: the calling user's identity policies and these session policies
-    # (STS API Reference, GetFederationToken); authz reads the parent from extra.
+    # (STS API Reference, GetFederationToken); authz reads "federating_user".
     session = Caller(caller.account, arn, "federated_session", name, f"{caller.account}:{name}",
                      session_policies=session_policies(call), session_tags=session_tags(call), temporary=True,
-                     extra={"parent_user": caller.name if caller.kind == "user" else None})
+                     extra={"federating_user": caller.name} if caller.kind == "user" else {})
     creds, session = issue(call, session, user_duration(call))
     return {"Credentials": creds.as_shape(), "FederatedUser": {"FederatedUserId": session.user_id, "Arn": arn},
             "PackedPolicySize": packed_size(call)}
