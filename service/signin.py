@@ -13,7 +13,7 @@ The form (application/x-www-form-urlencoded, or a JSON object) names:
 A correct sign-in answers 200 with JSON: ``AccountId``, ``Arn``, ``UserId``
 and ``Credentials`` (AccessKeyId, SecretAccessKey, SessionToken, Expiration)
 — temporary credentials of the user's console session (12 hours for an IAM
-user, 1 hour for the root user, as AWS's console sessions), whose calls the
+user, 1 hour for the root user), whose calls the
 kernel authorizes with the user's policies; signed in with MFA, they carry
 aws:MultiFactorAuthPresent. Anything wrong — unknown account, unknown user,
 no login profile, wrong password, wrong MFA code — is one answer, 401
