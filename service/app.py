@@ -97,7 +97,8 @@ def create_app(store: Store, decision_log: str | None = None,
             err = ServiceError("We encountered an internal error. Please try again.", "InternalFailure", 500, False)
             return Response(protocol.error(service, err, request_id), 500, media_type="text/xml")
 
-    app = Starlette(routes=[Route("/", endpoint, methods=["GET", "POST"])])
+    from .signin import routes as signin_routes  # noqa: PLC0415 - console sign-in (service/signin.py)
+    app = Starlette(routes=[Route("/", endpoint, methods=["GET", "POST"]), *signin_routes()])
     app.state.store = store
     app.state.log = log
     return app

@@ -66,6 +66,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -300,7 +301,8 @@ def _parse_date(text: str | None) -> datetime:
     text = (text or "").strip()
     if _BASIC_RE.match(text):
         try:
-            return datetime.strptime(text, _BASIC).replace(tzinfo=timezone.utc)
+            return datetime(int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]),
+                            int(text[13:15]), tzinfo=timezone.utc)
         except ValueError:
             pass
     else:
@@ -404,9 +406,16 @@ def _canonical_request(method: str, raw_path: str, query: list[tuple[str, str]],
 
 
 def _hmac(key: bytes, msg: str) -> bytes:
-    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+    return hmac.digest(key, msg.encode(), "sha256")
+
+
+@lru_cache(maxsize=4096)
+def _signing_key(secret: str, day: str, region: str, service: str) -> bytes:
+    # The derived key depends on the day and scope only, so it is kept (as AWS's SDKs keep it): four
+    # HMACs saved on every request after a key's first of the day.
+    return _hmac(_hmac(_hmac(_hmac(("AWS4" + secret).encode(), day), region), service), TERMINATOR)
 
 
 def _signature(secret: str, day: str, region: str, service: str, string_to_sign: str) -> str:
-    k = _hmac(_hmac(_hmac(_hmac(("AWS4" + secret).encode(), day), region), service), TERMINATOR)
-    return hmac.new(k, string_to_sign.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(_signing_key(secret, day, region, service), string_to_sign.encode(), "sha256").hex()
+

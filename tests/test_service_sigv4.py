@@ -38,11 +38,11 @@ def keys(now=None):
 
 
 def sign(*, key=AKID, secret=SECRET, token=None, service="iam", region="us-east-1", body=BODY, url=URL,
-         method="POST", headers=None, presign=False):
+         method="POST", headers=None, presign=False, expires=900):
     req = AWSRequest(method=method, url=url, data=body,
                      headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8", **(headers or {})})
     creds = Credentials(key, secret, token)
-    signer = SigV4QueryAuth(creds, service, region, expires=900) if presign else SigV4Auth(creds, service, region)
+    signer = SigV4QueryAuth(creds, service, region, expires=expires) if presign else SigV4Auth(creds, service, region)
     signer.add_auth(req)
     parts = urlsplit(req.url)
     hdrs = [(k, v) for k, v in req.headers.items()] + [("Host", parts.netloc)]
@@ -253,3 +253,12 @@ def test_garbage_is_an_aws_error_never_a_crash_and_never_a_secret(headers, query
         assert err.code in {"MissingAuthenticationToken", "IncompleteSignature", "InvalidClientTokenId",
                             "SignatureDoesNotMatch", "ExpiredToken"}
         assert SECRET not in err.message and TOKEN not in err.message
+
+
+def test_presigned_x_amz_expires_is_not_what_limits_it():
+    # STS ignores X-Amz-Expires (aws/aws-sdk-go#2167): the 15-minute window of X-Amz-Date applies.
+    req = sign(service="sts", presign=True, method="GET", body=b"", expires=60,
+               url=URL + "?Action=GetCallerIdentity&Version=2011-06-15")
+    assert "X-Amz-Expires=60" in req["raw_query"]
+    assert check(req, service="sts", now=time.time() + 14 * 60)
+    assert error(req, service="sts", now=time.time() + 16 * 60).message.startswith("Signature expired: ")
