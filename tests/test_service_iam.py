@@ -378,3 +378,24 @@ def test_the_aws_cli(server, iam):
     assert code != 0 and "(AccessDenied)" in err and "no identity-based policy allows the iam:ListUsers" in err
     code, out, err = server.aws("iam", "get-user", "--user-name", "nobody-here")
     assert code != 0 and "(NoSuchEntity)" in err
+
+
+def test_an_unreadable_imported_policy_denies_fail_closed(server, iam, tmp_path):
+    # Imported by a second process into the running server's file: the server sees it at its next call.
+    (tmp_path / "authorization").mkdir()
+    export = {"UserDetailList": [{"UserName": "broken", "UserId": "AIDABROKEN0000000001", "Path": "/",
+                                  "Arn": f"arn:aws:iam::{ACCOUNT}:user/broken", "CreateDate": "2026-01-01T00:00:00Z",
+                                  "UserPolicyList": [{"PolicyName": "odd", "PolicyDocument": {
+                                      "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*"}]}}],
+                                  "GroupList": [], "AttachedManagedPolicies": []}],
+              "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
+    (tmp_path / "authorization" / f"{ACCOUNT}.json").write_text(json.dumps(export))
+    from service_harness import iamlogic
+    iamlogic("account", "import", "--db", str(server.db), str(tmp_path))
+    key = iam.create_access_key(UserName="broken")["AccessKey"]
+    broken = server.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
+    with pytest.raises(ClientError) as e:
+        broken.get_user(UserName="broken")        # the Allow has no Resource: IAM never stores it
+    assert error_of(e)[0] == "AccessDenied" and error_of(e)[2] == 403
+    logged = server.wait_for_decision(e.value.response["ResponseMetadata"]["RequestId"])
+    assert "cannot be read" in logged["explanation"]
