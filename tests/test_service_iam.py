@@ -399,3 +399,19 @@ def test_an_unreadable_imported_policy_denies_fail_closed(server, iam, tmp_path)
     assert error_of(e)[0] == "AccessDenied" and error_of(e)[2] == 403
     logged = server.wait_for_decision(e.value.response["ResponseMetadata"]["RequestId"])
     assert "cannot be read" in logged["explanation"]
+
+
+def test_long_term_keys_carry_no_mfa_key(server, iam):
+    # IAM User Guide, aws:MultiFactorAuthPresent: "This key is not present when an API or CLI command is
+    # called with long-term credentials, such as access key pairs" — so a Bool test on it fails, and an
+    # IfExists one holds (readings A1).
+    frank, _ = user_with_key(server, iam, "frank")
+    iam.put_user_policy(UserName="frank", PolicyName="mfa", PolicyDocument=policy(
+        allow("iam:GetUser", Condition={"Bool": {"aws:MultiFactorAuthPresent": "false"}}),
+        allow("iam:ListUserTags", Condition={"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}})))
+    with pytest.raises(ClientError) as e:
+        frank.get_user(UserName="frank")
+    assert error_of(e)[0] == "AccessDenied"
+    assert frank.list_user_tags(UserName="frank")["Tags"] == []
+    logged = server.decisions()[-1]
+    assert logged["decision"] == "allow" and "aws:MultiFactorAuthPresent" not in logged["context"]
