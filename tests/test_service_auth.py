@@ -191,6 +191,10 @@ def test_assume_role_needs_trust_and_permission(server, iam):
     assert error_of(e) == ("AccessDenied", f"User: {user_arn} is not authorized to perform: sts:AssumeRole on "
                            f"resource: {role_arn('deployer')} because no identity-based policy allows the "
                            "sts:AssumeRole action", 403)
+    # a trust policy naming the user itself needs nothing on the identity side (SEMANTICS §1 step 4)
+    iam.create_role(RoleName="direct", AssumeRolePolicyDocument=trust(user_arn))
+    assert sts.assume_role(RoleArn=role_arn("direct"), RoleSessionName="d1")["AssumedRoleUser"]["Arn"].endswith(
+        "assumed-role/direct/d1")
     iam.put_user_policy(UserName="dev", PolicyName="p", PolicyDocument=policy(allow("sts:AssumeRole")))
     out = sts.assume_role(RoleArn=role_arn("deployer"), RoleSessionName="s1")
     assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/s1"
@@ -396,8 +400,12 @@ def test_mfa_device_lifecycle(server, iam):
     listed = iam.list_virtual_mfa_devices(AssignmentStatus="Assigned")["VirtualMFADevices"]
     assert serial in [d["SerialNumber"] for d in listed]
     assert all("Base32StringSeed" not in d for d in listed)     # the seed is shown once
+    with pytest.raises(ClientError) as e:
+        iam.delete_user(UserName="phoneless")
+    assert error_of(e) == ("DeleteConflict", "Cannot delete entity, must delete MFA device first.", 409)
     iam.deactivate_mfa_device(UserName="phoneless", SerialNumber=serial)
     assert iam.list_mfa_devices(UserName="phoneless")["MFADevices"] == []
+    iam.delete_user(UserName="phoneless")
     iam.delete_virtual_mfa_device(SerialNumber=serial)
     with pytest.raises(ClientError) as e:
         iam.delete_virtual_mfa_device(SerialNumber=serial)

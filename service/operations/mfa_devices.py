@@ -95,6 +95,20 @@ def enable_mfa_device(call: Call) -> None:
         raise InvalidAuthenticationCode()
     call.db.execute("UPDATE mfa_devices SET user_name = ?, enabled = ?, last_step = ? WHERE serial = ?",
                     (user, c.now(), step, row["serial"]))
+    _note_on_user(call, user, add=row["serial"])
+
+
+def _note_on_user(call: Call, user: str, add: str | None = None, remove: str | None = None) -> None:
+    """The user's data lists its devices' serials (DeleteUser refuses a user that still has one)."""
+    entity = c.entity(call, "user", user)
+    serials = [s for s in entity["data"].get("MFADevices", []) if s != remove]
+    if add:
+        serials.append(add)
+    if serials:
+        entity["data"]["MFADevices"] = serials
+    else:
+        entity["data"].pop("MFADevices", None)
+    c.save_data(call, entity)
 
 
 @operation("iam", "ResyncMFADevice", resource=_user_arn, mutating=True)
@@ -120,6 +134,7 @@ def deactivate_mfa_device(call: Call) -> None:
     # A deactivated virtual device stays, unassigned, until DeleteVirtualMFADevice.
     call.db.execute("UPDATE mfa_devices SET user_name = NULL, enabled = NULL, last_step = NULL WHERE serial = ?",
                     (row["serial"],))
+    _note_on_user(call, row["user_name"], remove=row["serial"])
 
 
 @operation("iam", "DeleteVirtualMFADevice", resource=serial_of, mutating=True)
