@@ -82,6 +82,7 @@ def create_app(store: Store, decision_log: str | None = None,
             op = find(service, action) if model is not None else None
             if op is None:
                 raise InvalidAction(f"Could not find operation {action} for version {version}")
+            store.fresh()  # the memo holds what the file held at the start of this request
             caller = auth(request, form, store) if op.authenticated else None
             params = protocol.parse(model, form)
             result = run(store, op, params, caller, request_id, request, log)
@@ -110,10 +111,12 @@ def run(store: Store, op, params: dict, caller: Caller | None, request_id: str, 
 
     def authorizer(call: Call, action: str, resource: str, context: dict, extra_layers: dict):
         return authz.authorize(call.db, call.caller, action, resource, context, extra_layers,
-                               source_ip, secure, log, request_id)
+                               source_ip, secure, log, request_id, call.memo)
 
     def go(db):
         call = Call(op, params, caller, store, db, request_id, source_ip, secure, authorizer)
+        if not op.mutating:
+            call.memo = store.memo
         if op.authorize == "before" and caller is not None:
             resource = op.resource(call) if op.resource else "*"
             context = request_keys(call, resource)
@@ -149,9 +152,13 @@ def request_keys(call: Call, resource: str) -> dict:
     if p.get("PermissionsBoundary"):
         out["iam:PermissionsBoundary"] = p["PermissionsBoundary"]
     if resource.startswith("arn:aws:iam::"):
-        row = call.store.entity_by_arn(resource, call.db)
-        if row is not None and row["kind"] in ("user", "role"):
-            for k, v in authz.tag_rows(call.db, row["account"], row["kind"], row["name"]):
-                out[f"aws:ResourceTag/{k}"] = v
-                out[f"iam:ResourceTag/{k}"] = v
+        def resource_tags():
+            row = call.store.entity_by_arn(resource, call.db)
+            if row is None or row["kind"] not in ("user", "role"):
+                return []
+            return authz.tag_rows(call.db, row["account"], row["kind"], row["name"])
+
+        for k, v in call.memo(("resource_tags", resource), resource_tags):
+            out[f"aws:ResourceTag/{k}"] = v
+            out[f"iam:ResourceTag/{k}"] = v
     return out

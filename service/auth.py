@@ -36,13 +36,19 @@ def caller_for_key(store: Store, row) -> Caller | None:
     return Caller(account, user["arn"], "user", user["name"], user["id"], row["id"])
 
 
-def lookup(store: Store, access_key_id: str) -> sigv4.SigningKey | None:
+def _long_term(store: Store, access_key_id: str) -> sigv4.SigningKey | None | bool:
     row = store.access_key(access_key_id)
-    if row is not None:
-        caller = caller_for_key(store, row)
-        if caller is None:
-            return None
-        return sigv4.SigningKey(row["secret"], row["status"], owner=caller)
+    if row is None:
+        return False
+    caller = caller_for_key(store, row)
+    return None if caller is None else sigv4.SigningKey(row["secret"], row["status"], owner=caller)
+
+
+def lookup(store: Store, access_key_id: str) -> sigv4.SigningKey | None:
+    # Remembered until the next commit (store.fresh runs at the start of every request).
+    found = store.memo(("access_key", access_key_id), lambda: _long_term(store, access_key_id))
+    if found is not False:
+        return found
     for fn in _LOOKUPS:
         found = fn(store, access_key_id)
         if found is not None:

@@ -143,7 +143,8 @@ def tag_rows(db, account: str, kind: str, name: str) -> list[tuple[str, str]]:
                                           "owner = ? ORDER BY position", (account, kind, name))]
 
 
-def request_context(db, caller: Caller, source_ip: str | None, secure: bool, now: float | None = None) -> dict:
+def request_context(db, caller: Caller, source_ip: str | None, secure: bool, now: float | None = None,
+                    memo=None) -> dict:
     """The global keys AWS sets on every request by this caller (IAM User
     Guide, AWS global condition context keys)."""
     now = time.time() if now is None else now
@@ -161,7 +162,10 @@ def request_context(db, caller: Caller, source_ip: str | None, secure: bool, now
         ctx["aws:username"] = caller.name
     tags = []
     if caller.kind in ("user", "role_session"):
-        tags = tag_rows(db, caller.account, "user" if caller.kind == "user" else "role", caller.name)
+        kind = "user" if caller.kind == "user" else "role"
+        key = ("tags", caller.account, kind, caller.name.lower())
+        compute = lambda: tag_rows(db, caller.account, kind, caller.name)  # noqa: E731
+        tags = memo(key, compute) if memo else compute()
     # Session tags override the role's tags of the same key (IAM User Guide, Passing session tags).
     merged = {k: v for k, v in tags}
     merged.update({k: v for k, v in caller.session_tags})
@@ -239,11 +243,14 @@ class DecisionLog:
 
 
 def authorize(db, caller: Caller, action: str, resource: str, context: dict, extra_layers: dict,
-              source_ip: str | None, secure: bool, log: DecisionLog, request_id: str):
+              source_ip: str | None, secure: bool, log: DecisionLog, request_id: str, memo=None):
     """The kernel's decision; AccessDenied in AWS's words when it is not allow."""
-    ctx = request_context(db, caller, source_ip, secure)
+    ctx = request_context(db, caller, source_ip, secure, memo=memo)
     ctx.update(context)
-    engine = engine_for(policy_set(db, caller), extra_layers)
+    key = ("policy_set", caller.account, caller.kind, caller.name.lower(), caller.session_policies,
+           caller.extra.get("federating_user"))
+    policies = memo(key, lambda: policy_set(db, caller)) if memo else policy_set(db, caller)
+    engine = engine_for(policies, extra_layers)
     principal = caller.arn
     decision = engine.decide({"principal": principal, "action": action, "resource": resource,
                               "resource_account": caller.account if resource == "*" else None, "context": ctx})

@@ -36,7 +36,9 @@ def serve(db_path: str, host: str, port: int, decision_log: str | None, durable:
     store = Store(db_path, durable=durable)
     app = create_app(store, decision_log=decision_log)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted connections only
+    # then; without it each response waited on the client's delayed ACK (~40 ms).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

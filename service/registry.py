@@ -154,6 +154,9 @@ class Call:
     secure: bool = False
     # Set by the app: call.authorize(action, resource, context=None, extra_layers=None) -> Decision
     authorizer: Callable[..., Any] | None = None
+    # memo(key, compute): compute() remembered until the next commit, in read-only calls (store.memo);
+    # in a mutating call it computes every time.
+    memo: Callable[[tuple, Callable[[], Any]], Any] = field(default=lambda key, compute: compute())
     extra: dict = field(default_factory=dict)
 
     @property

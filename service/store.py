@@ -81,6 +81,9 @@ class Store:
         self.path = str(path)
         self.durable = durable
         self._local = threading.local()
+        # Reads memoized for one generation (memo); cleared when any process commits.
+        self._memo: dict = {}
+        self._memo_generation = -1
         db = self.connection()
         with self._lock(db):
             for sql in SCHEMA + _EXTRA_SCHEMA:
@@ -120,6 +123,26 @@ class Store:
     def generation(self) -> int:
         row = self.connection().execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
         return int(row[0])
+
+    def fresh(self) -> None:
+        """Start of a read-only request: drop the memo if anything committed
+        since (by this process or another on the same file)."""
+        generation = self.generation()
+        if generation != self._memo_generation:
+            self._memo = {}
+            self._memo_generation = generation
+
+    def memo(self, key: tuple, compute):
+        """``compute()``, remembered until the next commit (call ``fresh``
+        first). Only read-only requests use it: a mutating call reads in its
+        transaction."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            if len(self._memo) > 100_000:
+                self._memo = {}
+            value = self._memo[key] = compute()
+            return value
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)
