@@ -262,3 +262,27 @@ def test_presigned_x_amz_expires_is_not_what_limits_it():
     assert "X-Amz-Expires=60" in req["raw_query"]
     assert check(req, service="sts", now=time.time() + 14 * 60)
     assert error(req, service="sts", now=time.time() + 16 * 60).message.startswith("Signature expired: ")
+
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.dictionaries(_TEXT.filter(lambda k: not k.startswith("X-Amz-")), _TEXT, max_size=4),
+       st.binary(max_size=64), st.sampled_from(["/", "/a/b", "/a%20b/", "/x/../y"]))
+def test_any_request_botocore_signs_verifies_and_any_changed_byte_does_not(params, body, path):
+    # Presigned: parameters of any text travel in the query; a body in the header form.
+    from botocore.utils import percent_encode_sequence
+    query = ("?" + percent_encode_sequence(params)) if params else ""
+    presigned = sign(presign=True, method="GET", body=b"", url=URL.rstrip("/") + path + query)
+    assert check(presigned).presigned
+    signed = sign(body=body, url=URL.rstrip("/") + path + query)
+    assert not check(signed).presigned
+    if body:
+        changed = dict(signed, body=bytes([body[0] ^ 1]) + body[1:])
+        assert error(changed).code == "SignatureDoesNotMatch"
+    if params:
+        k = next(iter(params))
+        changed = dict(presigned, raw_query=presigned["raw_query"].replace(
+            percent_encode_sequence({k: params[k]}), percent_encode_sequence({k: params[k] + "x"}), 1))
+        assert error(changed).code == "SignatureDoesNotMatch"
