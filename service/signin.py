@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
-from . import credentials, mfa, passwords, sessions
+from . import credentials, passwords, sessions
 from .identity import Caller
 from .store import Store
 
@@ -89,9 +89,7 @@ def _check_mfa(db, account: str, user_name: str | None, code: str | None) -> flo
     if not code:
         raise SignInFailed("MFARequired", MSG_MFA)
     for row in devices:
-        step = mfa.check(row["seed"], code, row["last_step"])
-        if step is not None:
-            db.execute("UPDATE mfa_devices SET last_step = ? WHERE serial = ?", (step, row["serial"]))
+        if sessions.accept_code(db, row, code):
             return time.time()
     raise SignInFailed("SignInFailed", MSG_INCORRECT)
 

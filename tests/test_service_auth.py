@@ -412,6 +412,23 @@ def test_mfa_device_lifecycle(server, iam):
     assert error_of(e)[0] == "NoSuchEntity"
 
 
+def test_resync_follows_a_drifting_device(server, iam):
+    key = user_with_key(server, iam, "drifty")
+    serial, seed = enable_device(iam, "drifty", "drifty-phone")
+    sts = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
+    ahead = mfa.current_step() + 6                     # the device's clock runs three minutes fast
+    with pytest.raises(ClientError) as e:
+        sts.get_session_token(SerialNumber=serial, TokenCode=mfa.code_at(seed, ahead + 1))
+    assert error_of(e)[0] == "AccessDenied"
+    with pytest.raises(ClientError) as e:
+        iam.resync_mfa_device(UserName="drifty", SerialNumber=serial, AuthenticationCode1=mfa.code_at(seed, ahead),
+                              AuthenticationCode2=mfa.code_at(seed, ahead - 1))
+    assert error_of(e)[0] == "InvalidAuthenticationCode"
+    iam.resync_mfa_device(UserName="drifty", SerialNumber=serial, AuthenticationCode1=mfa.code_at(seed, ahead - 1),
+                          AuthenticationCode2=mfa.code_at(seed, ahead))
+    assert sts.get_session_token(SerialNumber=serial, TokenCode=mfa.code_at(seed, ahead + 1))["Credentials"]
+
+
 # ------------------------------------------------------------------ console sign-in
 
 def sign_in(server, **form):
