@@ -473,6 +473,22 @@ def test_console_sign_in_without_and_with_mfa(server, iam):
     assert iam_c.list_users()["Users"]
 
 
+def test_console_sign_in_bad_input_is_an_answer_not_a_crash(server, iam):
+    iam.create_user(UserName="dave")
+    iam.create_login_profile(UserName="dave", Password="Dave-Pa55word!")
+    SECRETS.append("Dave-Pa55word!")
+    r = requests.post(server.url + "/signin", json={"account": ACCOUNT, "username": "dave",
+                                                    "password": "Dave-Pa55word!"}, timeout=10)
+    assert r.status_code == 200 and r.json()["Arn"].endswith(":user/dave")
+    for body, ctype, status in ((b"[1, 2]", "application/json", 400), (b"{not json", "application/json", 400),
+                                (b"username=dave", "application/x-www-form-urlencoded", 400),
+                                (b"a=" + b"x" * 20000, "application/x-www-form-urlencoded", 413),
+                                (b"\xff\xfe=\x00", "application/x-www-form-urlencoded", 400)):
+        r = requests.post(server.url + "/signin", data=body, headers={"Content-Type": ctype}, timeout=10)
+        assert r.status_code == status and "Error" in r.json()
+        assert "Dave-Pa55word!" not in r.text
+
+
 def test_root_console_sign_in_by_email(server):
     iamlogic("account", "create", "--db", str(server.db), "--account-id", "210987654321",
              "--email", "owner@example.com", "--password", "Root-Pa55word!")

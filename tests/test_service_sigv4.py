@@ -286,3 +286,8 @@ def test_any_request_botocore_signs_verifies_and_any_changed_byte_does_not(param
         changed = dict(presigned, raw_query=presigned["raw_query"].replace(
             percent_encode_sequence({k: params[k]}), percent_encode_sequence({k: params[k] + "x"}), 1))
         assert error(changed).code == "SignatureDoesNotMatch"
+
+
+def test_a_signing_key_never_shows_its_secret_or_token():
+    key = SigningKey(SECRET, session_token=TOKEN, owner="x")
+    assert SECRET not in repr(key) and TOKEN not in repr(key) and SECRET not in str(key)
