@@ -17,6 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 
+from ..errors import IamlogicError
 from ..kernel.engine import Engine, PolicyLayer
 from ..translator import PolicyType
 from ..validation import parse_policy
@@ -236,6 +237,18 @@ class DecisionLog:
             self._file.write(text)
             self._file.flush()
 
+    def unreadable(self, request_id: str, caller: Caller, action: str, resource: str, why: str) -> None:
+        """A call denied because a policy of the caller's could not be read."""
+        if self._file is None:
+            return
+        line = {"time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
+                "request_id": request_id, "caller": caller.arn, "access_key_id": caller.access_key_id,
+                "action": action, "resource": resource, "decision": "implicit_deny", "blocked_by": None,
+                "explanation": f"denied without a decision: a policy of the caller's cannot be read ({why})"}
+        with self._lock:
+            self._file.write(json.dumps(line) + "\n")
+            self._file.flush()
+
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
@@ -250,7 +263,14 @@ def authorize(db, caller: Caller, action: str, resource: str, context: dict, ext
     key = ("policy_set", caller.account, caller.kind, caller.name.lower(), caller.session_policies,
            caller.extra.get("federating_user"))
     policies = memo(key, lambda: policy_set(db, caller)) if memo else policy_set(db, caller)
-    engine = engine_for(policies, extra_layers)
+    try:
+        engine = engine_for(policies, extra_layers)
+    except IamlogicError as e:
+        # A stored policy the kernel cannot read exactly (an imported export may hold one): nothing
+        # is decided without it, so the call is denied (fail closed), and the log says why.
+        log.unreadable(request_id, caller, action, resource, str(e))
+        raise AccessDenied(f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource} "
+                           "because no identity-based policy allows the " f"{action} action") from None
     principal = caller.arn
     decision = engine.decide({"principal": principal, "action": action, "resource": resource,
                               "resource_account": caller.account if resource == "*" else None, "context": ctx})

@@ -378,3 +378,40 @@ def test_the_aws_cli(server, iam):
     assert code != 0 and "(AccessDenied)" in err and "no identity-based policy allows the iam:ListUsers" in err
     code, out, err = server.aws("iam", "get-user", "--user-name", "nobody-here")
     assert code != 0 and "(NoSuchEntity)" in err
+
+
+def test_an_unreadable_imported_policy_denies_fail_closed(server, iam, tmp_path):
+    # Imported by a second process into the running server's file: the server sees it at its next call.
+    (tmp_path / "authorization").mkdir()
+    export = {"UserDetailList": [{"UserName": "broken", "UserId": "AIDABROKEN0000000001", "Path": "/",
+                                  "Arn": f"arn:aws:iam::{ACCOUNT}:user/broken", "CreateDate": "2026-01-01T00:00:00Z",
+                                  "UserPolicyList": [{"PolicyName": "odd", "PolicyDocument": {
+                                      "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*"}]}}],
+                                  "GroupList": [], "AttachedManagedPolicies": []}],
+              "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
+    (tmp_path / "authorization" / f"{ACCOUNT}.json").write_text(json.dumps(export))
+    from service_harness import iamlogic
+    iamlogic("account", "import", "--db", str(server.db), str(tmp_path))
+    key = iam.create_access_key(UserName="broken")["AccessKey"]
+    broken = server.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
+    with pytest.raises(ClientError) as e:
+        broken.get_user(UserName="broken")        # the Allow has no Resource: IAM never stores it
+    assert error_of(e)[0] == "AccessDenied" and error_of(e)[2] == 403
+    logged = server.wait_for_decision(e.value.response["ResponseMetadata"]["RequestId"])
+    assert "cannot be read" in logged["explanation"]
+
+
+def test_long_term_keys_carry_no_mfa_key(server, iam):
+    # IAM User Guide, aws:MultiFactorAuthPresent: "This key is not present when an API or CLI command is
+    # called with long-term credentials, such as access key pairs" — so a Bool test on it fails, and an
+    # IfExists one holds (readings A1).
+    frank, _ = user_with_key(server, iam, "frank")
+    iam.put_user_policy(UserName="frank", PolicyName="mfa", PolicyDocument=policy(
+        allow("iam:GetUser", Condition={"Bool": {"aws:MultiFactorAuthPresent": "false"}}),
+        allow("iam:ListUserTags", Condition={"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}})))
+    with pytest.raises(ClientError) as e:
+        frank.get_user(UserName="frank")
+    assert error_of(e)[0] == "AccessDenied"
+    assert frank.list_user_tags(UserName="frank")["Tags"] == []
+    logged = server.decisions()[-1]
+    assert logged["decision"] == "allow" and "aws:MultiFactorAuthPresent" not in logged["context"]
