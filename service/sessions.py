@@ -104,8 +104,11 @@ def lookup(store: Store, access_key_id: str) -> SigningKey | None:
     row = session_row(store.connection(), access_key_id)
     if row is None:
         return None
+    caller = caller_from_json(row["caller"])
+    # GetSessionToken's credentials without MFA do not sign IAM calls (sigv4.SigningKey.services).
+    no_iam = caller.extra.get("issued_by") == "GetSessionToken" and caller.mfa_authenticated_at is None
     return SigningKey(row["secret"], token_digest=row["token_digest"], expiration=row["expiration"],
-                      owner=caller_from_json(row["caller"]))
+                      owner=caller, services=frozenset({"sts"}) if no_iam else None)
 
 
 register_key_lookup(lookup)

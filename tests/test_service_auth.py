@@ -27,7 +27,8 @@ from service_harness import ACCOUNT, ROOT_SECRET, Server, allow, error_of, iamlo
 from iamlogic.service import mfa
 
 ClientError = botocore.exceptions.ClientError
-INVALID = "The security token included in the request is invalid."
+INVALID = "The security token included in the request is invalid."      # STS's words
+INVALID_IAM = "The security token included in the request is invalid"    # IAM's (aws/aws-cli#8918)
 MISMATCH = ("The request signature we calculated does not match the signature you provided. Check your AWS Secret "
             "Access Key and signing method. Consult the service documentation for details.")
 SECRETS: list[str] = [ROOT_SECRET]          # every secret the module handles; none may reach a log line
@@ -78,6 +79,9 @@ def test_unknown_key_is_invalid_client_token_id(server):
     assert error_of(e) == ("InvalidClientTokenId", INVALID, 403)
     code, _, err = server.aws("sts", "get-caller-identity", key="AKIAUNKNOWNKEY000001", secret="y" * 40)
     assert code != 0 and f"(InvalidClientTokenId) when calling the GetCallerIdentity operation: {INVALID}" in err
+    with pytest.raises(ClientError) as e:
+        server.client("iam", "AKIAUNKNOWNKEY000000", "x" * 40).list_users()
+    assert error_of(e) == ("InvalidClientTokenId", INVALID_IAM, 403)
 
 
 def test_inactive_key_is_invalid_client_token_id(server, iam):
@@ -350,10 +354,14 @@ def test_mfa_gated_statement_opened_by_get_session_token(server, iam):
     with pytest.raises(ClientError) as e:
         long_term.list_users()
     assert error_of(e)[0] == "AccessDenied"
+    # GetSessionToken's credentials without MFA do not sign IAM calls at all (STS API Reference,
+    # GetSessionToken; AWS answers InvalidClientTokenId, 99designs/aws-vault#1056); STS calls they do
     plain = sts.get_session_token()["Credentials"]
+    iam_plain, sts_plain = session_clients(server, plain)
     with pytest.raises(ClientError) as e:
-        session_clients(server, plain)[0].list_users()
-    assert error_of(e)[0] == "AccessDenied"
+        iam_plain.list_users()
+    assert error_of(e) == ("InvalidClientTokenId", INVALID_IAM, 403)
+    assert sts_plain.get_caller_identity()["Arn"].endswith(":user/careful")
     code = next_code(seed)
     with_mfa = sts.get_session_token(SerialNumber=serial, TokenCode=code)["Credentials"]
     assert session_clients(server, with_mfa)[0].list_users()["Users"]

@@ -125,9 +125,19 @@ def test_the_signature_is_compared_in_constant_time(monkeypatch):
 
 def test_unknown_and_inactive_keys_are_invalid_client_token_id():
     for key in ("AKIAUNKNOWNEXAMPLE00", "AKIAINACTIVEEXAMPLE0"):
-        err = error(sign(key=key))
+        err = error(sign(key=key, service="sts"), service="sts")
         assert (err.code, err.status, err.message) == (
             "InvalidClientTokenId", 403, "The security token included in the request is invalid.")
+        # IAM says it without the full stop (its raw answer, aws/aws-cli#8918)
+        err = error(sign(key=key), service="iam")
+        assert err.message == "The security token included in the request is invalid"
+
+
+def test_a_key_limited_to_sts_does_not_sign_for_iam():
+    table = {TMP_ID: SigningKey(TMP_SECRET, session_token=TOKEN, services=frozenset({"sts"}))}
+    assert check(sign(key=TMP_ID, secret=TMP_SECRET, token=TOKEN, service="sts"), table.get, service="sts")
+    err = error(sign(key=TMP_ID, secret=TMP_SECRET, token=TOKEN, service="iam"), table.get, service="iam")
+    assert (err.code, err.message) == ("InvalidClientTokenId", "The security token included in the request is invalid")
 
 
 def test_no_credentials_is_missing_authentication_token():
