@@ -13,7 +13,8 @@ as AWS's virtual devices and every authenticator app use.
   its step is later than the last one used (a code is good once: replay
   refused); returns the step to store, or None.
 * ``resync_step(seed, code1, code2)`` — ResyncMFADevice: two consecutive
-  codes anywhere within ±10 minutes.
+  codes anywhere within ±10 minutes; the step found, less the current one,
+  is the device's drift, which later checks are centred on.
 
 Codes are compared in constant time; the seed never leaves this module in a
 message.
@@ -61,10 +62,11 @@ def _well_formed(code: object) -> bool:
     return len(text) == DIGITS and text.isdigit()
 
 
-def check(seed: str, code: str, last_step: int | None = None, now: float | None = None) -> int | None:
+def check(seed: str, code: str, last_step: int | None = None, now: float | None = None, drift: int = 0) -> int | None:
+    """``drift``: the device's clock offset in steps, as ResyncMFADevice measured it."""
     if not _well_formed(code):
         return None
-    cur = current_step(now)
+    cur = current_step(now) + drift
     for step in range(cur - WINDOW, cur + WINDOW + 1):
         if _matches(seed, code, step):
             return step if last_step is None or step > last_step else None

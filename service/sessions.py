@@ -10,8 +10,9 @@ opened before this module was imported):
   only to be recognised. The secret access key is kept, as for long-term
   keys, because verifying a signature needs it.
 * mfa_devices(serial, account, name, path, seed, user_name, enabled,
-  last_step, created, tags JSON) — virtual devices; ``last_step`` is the TOTP
-  step of the last code accepted (replay refusal, service/mfa.py).
+  last_step, created, tags JSON, drift) — virtual devices; ``last_step`` is
+  the TOTP step of the last code accepted (replay refusal, service/mfa.py),
+  ``drift`` the device's clock offset in steps (ResyncMFADevice).
 
 ``lookup(store, access_key_id)`` finds the ASIA… keys of sessions for
 ``sigv4.verify`` (registered with auth.py, which looks up the long-term
@@ -25,6 +26,7 @@ import time
 import weakref
 from dataclasses import asdict
 
+from . import mfa
 from .credentials import TemporaryCredentials
 from .identity import Caller
 from .sigv4 import SigningKey, token_digest
@@ -37,7 +39,7 @@ SCHEMA = (
     """CREATE INDEX IF NOT EXISTS sessions_expiration ON sessions (expiration)""",
     """CREATE TABLE IF NOT EXISTS mfa_devices (serial TEXT PRIMARY KEY, account TEXT, name TEXT COLLATE NOCASE,
         path TEXT, seed TEXT, user_name TEXT COLLATE NOCASE, enabled REAL, last_step INTEGER, created REAL,
-        tags TEXT)""",
+        tags TEXT, drift INTEGER DEFAULT 0)""",
     """CREATE INDEX IF NOT EXISTS mfa_devices_user ON mfa_devices (account, user_name)""",
 )
 register_schema(*SCHEMA)
@@ -83,6 +85,15 @@ def session_row(db, access_key_id: str):
     return db.execute("SELECT * FROM sessions WHERE access_key_id = ?", (access_key_id,)).fetchone()
 
 
+def accept_code(db, device, code: str) -> bool:
+    """Whether ``code`` is good for the device now (and not a replay); records its step when it is."""
+    step = mfa.check(device["seed"], code, device["last_step"], drift=device["drift"] or 0)
+    if step is None:
+        return False
+    db.execute("UPDATE mfa_devices SET last_step = ? WHERE serial = ?", (step, device["serial"]))
+    return True
+
+
 # ------------------------------------------------------------------ key lookup
 
 def lookup(store: Store, access_key_id: str) -> SigningKey | None:
@@ -93,8 +104,11 @@ def lookup(store: Store, access_key_id: str) -> SigningKey | None:
     row = session_row(store.connection(), access_key_id)
     if row is None:
         return None
+    caller = caller_from_json(row["caller"])
+    # GetSessionToken's credentials without MFA do not sign IAM calls (sigv4.SigningKey.services).
+    no_iam = caller.extra.get("issued_by") == "GetSessionToken" and caller.mfa_authenticated_at is None
     return SigningKey(row["secret"], token_digest=row["token_digest"], expiration=row["expiration"],
-                      owner=caller_from_json(row["caller"]))
+                      owner=caller, services=frozenset({"sts"}) if no_iam else None)
 
 
 register_key_lookup(lookup)

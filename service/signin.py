@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
-from . import credentials, mfa, passwords, sessions
+from . import credentials, passwords, sessions
 from .identity import Caller
 from .store import Store
 
@@ -89,47 +89,46 @@ def _check_mfa(db, account: str, user_name: str | None, code: str | None) -> flo
     if not code:
         raise SignInFailed("MFARequired", MSG_MFA)
     for row in devices:
-        step = mfa.check(row["seed"], code, row["last_step"])
-        if step is not None:
-            db.execute("UPDATE mfa_devices SET last_step = ? WHERE serial = ?", (step, row["serial"]))
+        if sessions.accept_code(db, row, code):
             return time.time()
     raise SignInFailed("SignInFailed", MSG_INCORRECT)
+
+
+def _password_holder(db, store: Store, account: str | None, username: str, password: str) -> tuple[Caller, int, bool]:
+    """Who the name and password are (the caller, its session length, whether a reset is due), or SignInFailed."""
+    if "@" in username and not account:
+        row = db.execute("SELECT * FROM accounts WHERE email = ? COLLATE NOCASE", (username,)).fetchone()
+        ok = passwords.verify_password(password, (row["password_hash"] if row else None) or _dummy_hash())
+        if row is None or not row["password_hash"] or not ok:
+            raise SignInFailed("SignInFailed", MSG_INCORRECT)
+        acct = row["id"]
+        return Caller(acct, f"arn:aws:iam::{acct}:root", "root", "", acct), ROOT_SESSION_SECONDS, False
+    acct = _account_of(db, account)
+    user = store.entity(acct, "user", username, db) if acct else None
+    stored = login_password_hash(user) if user else None
+    ok = passwords.verify_password(password, stored or _dummy_hash())
+    if user is None or stored is None or not ok:
+        raise SignInFailed("SignInFailed", MSG_INCORRECT)
+    reset = bool(((user.get("data") or {}).get("LoginProfile") or {}).get("PasswordResetRequired"))
+    return Caller(acct, user["arn"], "user", user["name"], user["id"]), USER_SESSION_SECONDS, reset
 
 
 def sign_in(store: Store, account: str | None, username: str, password: str, mfa_code: str | None = None) -> dict:
     """The console sign-in itself: the response document, or SignInFailed."""
     sessions.ensure(store)
+    # The scrypt check runs outside the write transaction, so a sign-in never holds the file's write lock
+    # for its ~50 ms; the MFA code is checked (and its step recorded) inside it, against replays.
+    caller, duration, reset = _password_holder(store.connection(), store, account, username, password)
     with store.transaction() as db:
-        if "@" in username and not account:
-            row = db.execute("SELECT * FROM accounts WHERE email = ? COLLATE NOCASE", (username,)).fetchone()
-            ok = passwords.verify_password(password, row["password_hash"] if row else _dummy_hash())
-            if row is None or not row["password_hash"] or not ok:
-                raise SignInFailed("SignInFailed", MSG_INCORRECT)
-            acct = row["id"]
-            mfa_at = _check_mfa(db, acct, None, mfa_code)
-            caller = Caller(acct, f"arn:aws:iam::{acct}:root", "root", "", acct, mfa_authenticated_at=mfa_at,
-                            extra={"issued_by": "ConsoleSignIn"})
-            duration = ROOT_SESSION_SECONDS
-            reset = False
-        else:
-            acct = _account_of(db, account)
-            user = store.entity(acct, "user", username, db) if acct else None
-            stored = login_password_hash(user) if user else None
-            ok = passwords.verify_password(password, stored or _dummy_hash())
-            if user is None or stored is None or not ok:
-                raise SignInFailed("SignInFailed", MSG_INCORRECT)
-            mfa_at = _check_mfa(db, acct, user["name"], mfa_code)
-            caller = Caller(acct, user["arn"], "user", user["name"], user["id"], mfa_authenticated_at=mfa_at,
-                            extra={"issued_by": "ConsoleSignIn"})
-            duration = USER_SESSION_SECONDS
-            reset = bool(((user.get("data") or {}).get("LoginProfile") or {}).get("PasswordResetRequired"))
+        mfa_at = _check_mfa(db, caller.account, caller.name or None, mfa_code)
         creds = credentials.issue(duration)
-        session = replace(caller, access_key_id=creds.access_key_id, temporary=True)
+        session = replace(caller, access_key_id=creds.access_key_id, temporary=True, mfa_authenticated_at=mfa_at,
+                          extra={"issued_by": "ConsoleSignIn"})
         sessions.save(db, creds, session)
     shape = creds.as_shape()
     shape["Expiration"] = shape["Expiration"].strftime("%Y-%m-%dT%H:%M:%SZ")
-    out = {"AccountId": acct, "Arn": caller.arn, "UserId": caller.user_id, "MFAAuthenticated": mfa_at is not None,
-           "Credentials": shape}
+    out = {"AccountId": caller.account, "Arn": caller.arn, "UserId": caller.user_id,
+           "MFAAuthenticated": mfa_at is not None, "Credentials": shape}
     if reset:
         out["PasswordResetRequired"] = True
     return out

@@ -34,7 +34,9 @@ AWS's words, with their sources (tests pin each one):
   (Common Errors: 400; the messages as AWS returns them, quoted in
   aws/aws-sdk-ruby#317, brendanhay/amazonka#316 and scratchstack's constants).
 * InvalidClientTokenId, 403, "The security token included in the request is
-  invalid." (Common Errors; the AWS CLI's message in GetCallerIdentity).
+  invalid." from STS (Common Errors; the AWS CLI's message in
+  GetCallerIdentity; aws/aws-sdk-php#1622), the same without the full stop
+  from IAM (its raw answer in aws/aws-cli#8918, 99designs/aws-vault#1056).
 * SignatureDoesNotMatch, 403, "The request signature we calculated does not
   match the signature you provided. Check your AWS Secret Access Key and
   signing method. Consult the service documentation for details."
@@ -87,6 +89,9 @@ _ECHO_LIMIT = 512
 
 MSG_MISSING = "Request is missing Authentication Token"
 MSG_INVALID_KEY = "The security token included in the request is invalid."
+# IAM words it without the full stop (its raw answer in aws/aws-cli#8918 and 99designs/aws-vault#1056);
+# STS with it (aws/aws-sdk-php#1622, the AWS CLI's GetCallerIdentity).
+MSG_INVALID_KEY_IAM = "The security token included in the request is invalid"
 MSG_MISMATCH = ("The request signature we calculated does not match the signature you provided. "
                 "Check your AWS Secret Access Key and signing method. "
                 "Consult the service documentation for details.")
@@ -111,8 +116,8 @@ def incomplete(message: str) -> SigV4Error:
     return SigV4Error("IncompleteSignature", message, 400)
 
 
-def invalid_key() -> SigV4Error:
-    return SigV4Error("InvalidClientTokenId", MSG_INVALID_KEY, 403)
+def invalid_key(service: str | None = None) -> SigV4Error:
+    return SigV4Error("InvalidClientTokenId", MSG_INVALID_KEY_IAM if service == "iam" else MSG_INVALID_KEY, 403)
 
 
 def mismatch(message: str = MSG_MISMATCH) -> SigV4Error:
@@ -136,6 +141,10 @@ class SigningKey:
     token_digest: str | None = field(default=None, repr=False)
     expiration: float | None = None        # epoch seconds; past it → ExpiredToken
     owner: Any = None                      # whatever the lookup attaches (a Caller, a row …)
+    # The services the key may sign for (None: every one). GetSessionToken's credentials without MFA
+    # are not good for IAM: AWS answers InvalidClientTokenId (STS API Reference, GetSessionToken: "You
+    # cannot call any IAM API operations unless MFA authentication information is included").
+    services: frozenset[str] | None = None
 
     @property
     def temporary(self) -> bool:
@@ -210,9 +219,10 @@ def verify(method: str, raw_path: str, raw_query: str, headers: Any, body: bytes
     access_key_id, scope_date, region, scope_service, terminator = _credential(credential)
     _check_scope(scope_date, region, scope_service, terminator, signed_at, service)
 
+    route = service if isinstance(service, str) else None
     key = lookup(access_key_id)
     if key is None or key.status != "Active":
-        raise invalid_key()
+        raise invalid_key(route)
 
     canonical = _canonical_request(method, raw_path, query, hdrs, sorted(set(names)), body, presigned)
     scope = f"{scope_date}/{region}/{scope_service}/{TERMINATOR}"
@@ -223,7 +233,9 @@ def verify(method: str, raw_path: str, raw_query: str, headers: Any, body: bytes
         raise mismatch()
 
     token = _query_value(query, "X-Amz-Security-Token") if presigned else _one(hdrs, "x-amz-security-token")
-    _check_token(key, token, time.time() if now is None else now)
+    _check_token(key, token, time.time() if now is None else now, route)
+    if key.services is not None and scope_service not in key.services:
+        raise invalid_key(route)
     return Verified(access_key_id, region, scope_service, signed_at, presigned, key, token is not None)
 
 
@@ -356,17 +368,17 @@ def _check_scope(scope_date: str, region: str, scope_service: str, terminator: s
         raise mismatch("".join(problems).strip())
 
 
-def _check_token(key: SigningKey, token: str | None, now: float) -> None:
+def _check_token(key: SigningKey, token: str | None, now: float, route: str | None) -> None:
     if not key.temporary:
         # A permanent key with a session token is a request AWS cannot match to credentials.
         if token is not None:
-            raise invalid_key()
+            raise invalid_key(route)
         return
     if token is None:
-        raise invalid_key()
+        raise invalid_key(route)
     want = key.token_digest if key.session_token is None else token_digest(key.session_token)
     if not hmac.compare_digest(want.encode(), token_digest(token).encode()):
-        raise invalid_key()
+        raise invalid_key(route)
     if key.expiration is not None and now >= key.expiration:
         raise expired_token()
 

@@ -27,7 +27,8 @@ from service_harness import ACCOUNT, ROOT_SECRET, Server, allow, error_of, iamlo
 from iamlogic.service import mfa
 
 ClientError = botocore.exceptions.ClientError
-INVALID = "The security token included in the request is invalid."
+INVALID = "The security token included in the request is invalid."      # STS's words
+INVALID_IAM = "The security token included in the request is invalid"    # IAM's (aws/aws-cli#8918)
 MISMATCH = ("The request signature we calculated does not match the signature you provided. Check your AWS Secret "
             "Access Key and signing method. Consult the service documentation for details.")
 SECRETS: list[str] = [ROOT_SECRET]          # every secret the module handles; none may reach a log line
@@ -78,6 +79,9 @@ def test_unknown_key_is_invalid_client_token_id(server):
     assert error_of(e) == ("InvalidClientTokenId", INVALID, 403)
     code, _, err = server.aws("sts", "get-caller-identity", key="AKIAUNKNOWNKEY000001", secret="y" * 40)
     assert code != 0 and f"(InvalidClientTokenId) when calling the GetCallerIdentity operation: {INVALID}" in err
+    with pytest.raises(ClientError) as e:
+        server.client("iam", "AKIAUNKNOWNKEY000000", "x" * 40).list_users()
+    assert error_of(e) == ("InvalidClientTokenId", INVALID_IAM, 403)
 
 
 def test_inactive_key_is_invalid_client_token_id(server, iam):
@@ -191,6 +195,10 @@ def test_assume_role_needs_trust_and_permission(server, iam):
     assert error_of(e) == ("AccessDenied", f"User: {user_arn} is not authorized to perform: sts:AssumeRole on "
                            f"resource: {role_arn('deployer')} because no identity-based policy allows the "
                            "sts:AssumeRole action", 403)
+    # a trust policy naming the user itself needs nothing on the identity side (SEMANTICS §1 step 4)
+    iam.create_role(RoleName="direct", AssumeRolePolicyDocument=trust(user_arn))
+    assert sts.assume_role(RoleArn=role_arn("direct"), RoleSessionName="d1")["AssumedRoleUser"]["Arn"].endswith(
+        "assumed-role/direct/d1")
     iam.put_user_policy(UserName="dev", PolicyName="p", PolicyDocument=policy(allow("sts:AssumeRole")))
     out = sts.assume_role(RoleArn=role_arn("deployer"), RoleSessionName="s1")
     assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/s1"
@@ -346,10 +354,14 @@ def test_mfa_gated_statement_opened_by_get_session_token(server, iam):
     with pytest.raises(ClientError) as e:
         long_term.list_users()
     assert error_of(e)[0] == "AccessDenied"
+    # GetSessionToken's credentials without MFA do not sign IAM calls at all (STS API Reference,
+    # GetSessionToken; AWS answers InvalidClientTokenId, 99designs/aws-vault#1056); STS calls they do
     plain = sts.get_session_token()["Credentials"]
+    iam_plain, sts_plain = session_clients(server, plain)
     with pytest.raises(ClientError) as e:
-        session_clients(server, plain)[0].list_users()
-    assert error_of(e)[0] == "AccessDenied"
+        iam_plain.list_users()
+    assert error_of(e) == ("InvalidClientTokenId", INVALID_IAM, 403)
+    assert sts_plain.get_caller_identity()["Arn"].endswith(":user/careful")
     code = next_code(seed)
     with_mfa = sts.get_session_token(SerialNumber=serial, TokenCode=code)["Credentials"]
     assert session_clients(server, with_mfa)[0].list_users()["Users"]
@@ -396,12 +408,33 @@ def test_mfa_device_lifecycle(server, iam):
     listed = iam.list_virtual_mfa_devices(AssignmentStatus="Assigned")["VirtualMFADevices"]
     assert serial in [d["SerialNumber"] for d in listed]
     assert all("Base32StringSeed" not in d for d in listed)     # the seed is shown once
+    with pytest.raises(ClientError) as e:
+        iam.delete_user(UserName="phoneless")
+    assert error_of(e) == ("DeleteConflict", "Cannot delete entity, must delete MFA device first.", 409)
     iam.deactivate_mfa_device(UserName="phoneless", SerialNumber=serial)
     assert iam.list_mfa_devices(UserName="phoneless")["MFADevices"] == []
+    iam.delete_user(UserName="phoneless")
     iam.delete_virtual_mfa_device(SerialNumber=serial)
     with pytest.raises(ClientError) as e:
         iam.delete_virtual_mfa_device(SerialNumber=serial)
     assert error_of(e)[0] == "NoSuchEntity"
+
+
+def test_resync_follows_a_drifting_device(server, iam):
+    key = user_with_key(server, iam, "drifty")
+    serial, seed = enable_device(iam, "drifty", "drifty-phone")
+    sts = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
+    ahead = mfa.current_step() + 6                     # the device's clock runs three minutes fast
+    with pytest.raises(ClientError) as e:
+        sts.get_session_token(SerialNumber=serial, TokenCode=mfa.code_at(seed, ahead + 1))
+    assert error_of(e)[0] == "AccessDenied"
+    with pytest.raises(ClientError) as e:
+        iam.resync_mfa_device(UserName="drifty", SerialNumber=serial, AuthenticationCode1=mfa.code_at(seed, ahead),
+                              AuthenticationCode2=mfa.code_at(seed, ahead - 1))
+    assert error_of(e)[0] == "InvalidAuthenticationCode"
+    iam.resync_mfa_device(UserName="drifty", SerialNumber=serial, AuthenticationCode1=mfa.code_at(seed, ahead - 1),
+                          AuthenticationCode2=mfa.code_at(seed, ahead))
+    assert sts.get_session_token(SerialNumber=serial, TokenCode=mfa.code_at(seed, ahead + 1))["Credentials"]
 
 
 # ------------------------------------------------------------------ console sign-in
@@ -446,6 +479,22 @@ def test_console_sign_in_without_and_with_mfa(server, iam):
     assert r.status_code == 200 and r.json()["MFAAuthenticated"] is True
     iam_c, _ = session_clients(server, r.json()["Credentials"])
     assert iam_c.list_users()["Users"]
+
+
+def test_console_sign_in_bad_input_is_an_answer_not_a_crash(server, iam):
+    iam.create_user(UserName="dave")
+    iam.create_login_profile(UserName="dave", Password="Dave-Pa55word!")
+    SECRETS.append("Dave-Pa55word!")
+    r = requests.post(server.url + "/signin", json={"account": ACCOUNT, "username": "dave",
+                                                    "password": "Dave-Pa55word!"}, timeout=10)
+    assert r.status_code == 200 and r.json()["Arn"].endswith(":user/dave")
+    for body, ctype, status in ((b"[1, 2]", "application/json", 400), (b"{not json", "application/json", 400),
+                                (b"username=dave", "application/x-www-form-urlencoded", 400),
+                                (b"a=" + b"x" * 20000, "application/x-www-form-urlencoded", 413),
+                                (b"\xff\xfe=\x00", "application/x-www-form-urlencoded", 400)):
+        r = requests.post(server.url + "/signin", data=body, headers={"Content-Type": ctype}, timeout=10)
+        assert r.status_code == status and "Error" in r.json()
+        assert "Dave-Pa55word!" not in r.text
 
 
 def test_root_console_sign_in_by_email(server):

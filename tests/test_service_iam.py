@@ -277,7 +277,7 @@ def test_access_keys_two_per_user_and_inactive_keys_refused(server, iam):
     iam.update_access_key(UserName="keys", AccessKeyId=a["AccessKeyId"], Status="Inactive")
     with pytest.raises(ClientError) as e:
         server.client("iam", a["AccessKeyId"], a["SecretAccessKey"]).get_user()
-    assert error_of(e) == ("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
+    assert error_of(e) == ("InvalidClientTokenId", "The security token included in the request is invalid", 403)
 
 
 def test_login_profiles_and_password_policy(iam):

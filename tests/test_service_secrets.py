@@ -88,3 +88,11 @@ def test_temporary_credentials_have_aws_shapes():
     assert creds.secret_access_key not in repr(creds) and creds.session_token not in repr(creds)
     assert re.fullmatch(r"AKIA[A-Z2-7]{16}", credentials.new_id("AKIA"))
     assert credentials.new_id("AIDA") != credentials.new_id("AIDA")
+
+
+def test_a_check_is_centred_on_the_measured_drift():
+    seed, now = mfa.new_seed(), 1_800_000_000.0
+    cur = mfa.current_step(now)
+    assert mfa.check(seed, mfa.code_at(seed, cur + 6), None, now) is None
+    assert mfa.check(seed, mfa.code_at(seed, cur + 6), None, now, drift=6) == cur + 6
+    assert mfa.check(seed, mfa.code_at(seed, cur), None, now, drift=6) is None

@@ -72,8 +72,8 @@ def create_virtual_mfa_device(call: Call) -> dict:
         raise EntityAlreadyExists("MFADevice entity at the same path and name already exists.")
     seed = mfa.new_seed()
     tags = p.get("Tags") or []
-    call.db.execute("INSERT INTO mfa_devices VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?)",
-                    (serial, call.account, name, path, seed, c.now(), json.dumps(tags)))
+    call.db.execute("INSERT INTO mfa_devices (serial, account, name, path, seed, created, tags, drift) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 0)", (serial, call.account, name, path, seed, c.now(), json.dumps(tags)))
     # The only response that carries the seed.
     return {"VirtualMFADevice": {"SerialNumber": serial, "Base32StringSeed": seed.encode("ascii"),
                                  "Tags": tags or None}}
@@ -95,6 +95,20 @@ def enable_mfa_device(call: Call) -> None:
         raise InvalidAuthenticationCode()
     call.db.execute("UPDATE mfa_devices SET user_name = ?, enabled = ?, last_step = ? WHERE serial = ?",
                     (user, c.now(), step, row["serial"]))
+    _note_on_user(call, user, add=row["serial"])
+
+
+def _note_on_user(call: Call, user: str, add: str | None = None, remove: str | None = None) -> None:
+    """The user's data lists its devices' serials (DeleteUser refuses a user that still has one)."""
+    entity = c.entity(call, "user", user)
+    serials = [s for s in entity["data"].get("MFADevices", []) if s != remove]
+    if add:
+        serials.append(add)
+    if serials:
+        entity["data"]["MFADevices"] = serials
+    else:
+        entity["data"].pop("MFADevices", None)
+    c.save_data(call, entity)
 
 
 @operation("iam", "ResyncMFADevice", resource=_user_arn, mutating=True)
@@ -107,7 +121,9 @@ def resync_mfa_device(call: Call) -> None:
     step = mfa.resync_step(row["seed"], p["AuthenticationCode1"], p["AuthenticationCode2"])
     if step is None or (row["last_step"] is not None and step <= row["last_step"]):
         raise InvalidAuthenticationCode()
-    call.db.execute("UPDATE mfa_devices SET last_step = ? WHERE serial = ?", (step, row["serial"]))
+    # The device's clock runs this many steps from ours: later codes are checked around it.
+    call.db.execute("UPDATE mfa_devices SET last_step = ?, drift = ? WHERE serial = ?",
+                    (step, step - mfa.current_step(), row["serial"]))
 
 
 @operation("iam", "DeactivateMFADevice", resource=_user_arn, mutating=True)
@@ -118,8 +134,10 @@ def deactivate_mfa_device(call: Call) -> None:
     if row["enabled"] is None or (row["user_name"] or "").lower() != (user or "").lower():
         raise NoSuchEntity(f"MFA Device with serial number {p['SerialNumber']} does not exist for user {user}.")
     # A deactivated virtual device stays, unassigned, until DeleteVirtualMFADevice.
-    call.db.execute("UPDATE mfa_devices SET user_name = NULL, enabled = NULL, last_step = NULL WHERE serial = ?",
+    call.db.execute("UPDATE mfa_devices SET user_name = NULL, enabled = NULL, last_step = NULL, drift = 0 "
+                    "WHERE serial = ?",
                     (row["serial"],))
+    _note_on_user(call, row["user_name"], remove=row["serial"])
 
 
 @operation("iam", "DeleteVirtualMFADevice", resource=serial_of, mutating=True)

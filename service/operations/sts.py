@@ -36,7 +36,7 @@ import time
 from dataclasses import replace
 
 from ...translator import PolicyType
-from .. import credentials, mfa, sessions
+from .. import credentials, sessions
 from ..authz import default_document
 from ..identity import Caller
 from ..registry import AccessDenied, Call, ServiceError, ValidationError, operation
@@ -126,10 +126,8 @@ def prove_mfa(call: Call, caller: Caller) -> float | None:
     row = mfa_device_of(call, caller, serial)
     if row is None:
         raise AccessDenied(MSG_BAD_SERIAL)
-    step = mfa.check(row["seed"], code, row["last_step"])
-    if step is None:
+    if not sessions.accept_code(call.db, row, code):
         raise AccessDenied(MSG_BAD_CODE)
-    call.db.execute("UPDATE mfa_devices SET last_step = ? WHERE serial = ?", (step, serial))
     return _now()
 
 
