@@ -47,6 +47,7 @@ def create_app(store: Store, decision_log: str | None = None,
     auth = authenticate or verified
     # Importing the operation modules registers them.
     from . import operations  # noqa: F401,PLC0415
+    store.ensure_schema()
 
     async def endpoint(request: Request) -> Response:
         request_id = str(uuid.uuid4())

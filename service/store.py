@@ -86,9 +86,18 @@ class Store:
         self._memo_generation = -1
         db = self.connection()
         with self._lock(db):
-            for sql in SCHEMA + _EXTRA_SCHEMA:
+            for sql in SCHEMA:
                 db.execute(sql)
             db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+        self.ensure_schema()
+
+    def ensure_schema(self) -> None:
+        """Create the tables other modules registered (the app calls it once
+        its operation modules are imported, whenever the store was opened)."""
+        db = self.connection()
+        with self._lock(db):
+            for sql in _EXTRA_SCHEMA:
+                db.execute(sql)
 
     def connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
