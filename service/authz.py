@@ -110,6 +110,19 @@ def policy_set(db, caller: Caller) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
+# The services whose requests RCPs govern, of the two this server answers: STS, not IAM (AWS
+# Organizations User Guide, "Resource control policies", List of AWS services that support RCPs:
+# Amazon S3, AWS STS, AWS KMS, Amazon SQS, AWS Secrets Manager, …; IAM is not among them).
+RCP_SERVICES = ("sts:",)
+
+
+def without_rcps(policies: dict) -> dict:
+    out = {k: v for k, v in policies.items() if not k.startswith("rcp/")}
+    if "_labels" in out:
+        out["_labels"] = [(k, label) for k, label in out["_labels"] if not k.startswith("rcp/")]
+    return out
+
+
 def engine_for(policies: dict[str, list[tuple[str, str]]], extra: dict | None = None) -> Engine:
     """The compiled Engine for this policy set (cached by its texts)."""
     merged = dict(policies)
@@ -263,6 +276,8 @@ def authorize(db, caller: Caller, action: str, resource: str, context: dict, ext
     key = ("policy_set", caller.account, caller.kind, caller.name.lower(), caller.session_policies,
            caller.extra.get("federating_user"))
     policies = memo(key, lambda: policy_set(db, caller)) if memo else policy_set(db, caller)
+    if not action.lower().startswith(RCP_SERVICES):
+        policies = without_rcps(policies)
     try:
         engine = engine_for(policies, extra_layers)
     except IamlogicError as e:

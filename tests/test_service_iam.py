@@ -464,3 +464,28 @@ def test_wrong_types_and_unknown_versions_are_aws_errors(server):
     with pytest.raises(ClientError) as e:
         loose.update_access_key(AccessKeyId="AKIAXXXXXXXXXXXXXXXX", Status="Sleeping")
     assert error_of(e)[0] == "ValidationError" and "enum value set: [Active, Inactive" in error_of(e)[1]
+
+
+def test_rcps_do_not_govern_iam_calls(server, tmp_path):
+    # AWS Organizations User Guide, "Resource control policies": RCPs apply to the listed services only
+    # (S3, STS, KMS, SQS, Secrets Manager, …) — not IAM. An RCP denying everything leaves IAM calls to the
+    # identity policies and SCPs (readings A6).
+    account = "444455556666"
+    (tmp_path / "authorization").mkdir()
+    (tmp_path / "authorization" / f"{account}.json").write_text(json.dumps({
+        "UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}))
+    everything = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    (tmp_path / "organization.json").write_text(json.dumps({
+        "id": "o-rcptest0001", "management_account": "999999999999",
+        "scps": {"Full": everything},
+        "rcps": {"RCPFull": {"Version": "2012-10-17", "Statement": [
+                     {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]},
+                 "DenyAll": {"Version": "2012-10-17", "Statement": [
+                     {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]}},
+        "root": {"id": "r-rcp1", "name": "Root", "scps": ["Full"], "rcps": ["RCPFull", "DenyAll"],
+                 "children": [{"account": account, "name": "member", "scps": ["Full"], "rcps": ["RCPFull"]}]}}))
+    from service_harness import iamlogic
+    imported = json.loads(iamlogic("account", "import", "--db", str(server.db), str(tmp_path)).stdout)
+    key = imported["Accounts"][0]["AccessKey"]
+    root = server.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
+    assert root.create_user(UserName="made-under-an-rcp")["User"]["Arn"] == f"arn:aws:iam::{account}:user/made-under-an-rcp"
