@@ -381,6 +381,15 @@ def test_mfa_gated_statement_opened_by_get_session_token(server, iam):
     assert lines[-1]["decision"] == "allow" and lines[-1]["context"]["aws:MultiFactorAuthPresent"] is True
 
 
+def test_get_session_token_without_mfa_does_not_sign_iam_calls_whatever_the_policies(server, iam):
+    key = user_with_key(server, iam, "lister", allow("iam:ListUsers"))
+    assert server.client("iam", key["AccessKeyId"], key["SecretAccessKey"]).list_users()["Users"]
+    creds = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"]).get_session_token()["Credentials"]
+    with pytest.raises(ClientError) as e:
+        session_clients(server, creds)[0].list_users()
+    assert error_of(e) == ("InvalidClientTokenId", INVALID_IAM, 403)
+
+
 def test_assume_role_with_mfa(server, iam):
     iam.create_role(RoleName="guarded", AssumeRolePolicyDocument=policy(
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole",
