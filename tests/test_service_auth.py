@@ -309,6 +309,30 @@ def test_session_tags_need_tag_session_in_the_trust_policy(server, iam):
     assert error_of(e)[0] == "AccessDenied" and "sts:TagSession" in error_of(e)[1]
 
 
+def test_source_identity_needs_set_source_identity_and_stays_with_the_session(server, iam):
+    iam.create_role(RoleName="audited", AssumeRolePolicyDocument=policy(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}))
+    key = user_with_key(server, iam, "auditor", allow(["sts:AssumeRole", "sts:SetSourceIdentity"]))
+    sts = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=role_arn("audited"), RoleSessionName="a1", SourceIdentity="alice@example.com")
+    assert error_of(e)[0] == "AccessDenied" and "sts:SetSourceIdentity" in error_of(e)[1]
+    iam.update_assume_role_policy(RoleName="audited", PolicyDocument=policy(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+         "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+         "Condition": {"StringLike": {"sts:SourceIdentity": "*@example.com"}}}))
+    out = sts.assume_role(RoleArn=role_arn("audited"), RoleSessionName="a2", SourceIdentity="alice@example.com")
+    assert out["SourceIdentity"] == "alice@example.com"
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=role_arn("audited"), RoleSessionName="a3", SourceIdentity="mallory@evil.test")
+    assert error_of(e)[0] == "AccessDenied"
+    iam_s, _ = session_clients(server, out["Credentials"])
+    with pytest.raises(ClientError) as e:
+        iam_s.list_users()                                 # the role has no permissions; the log shows the key
+    request_id = e.value.response["ResponseMetadata"]["RequestId"]
+    assert server.wait_for_decision(request_id)["context"]["aws:SourceIdentity"] == "alice@example.com"
+
+
 def test_federation_token(server, iam):
     key = user_with_key(server, iam, "broker", allow(["sts:GetFederationToken", "iam:ListUsers"]))
     sts = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
