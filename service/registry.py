@@ -5,12 +5,15 @@ botocore operation name::
 
     from iamlogic.service.registry import operation, Call, NoSuchEntity
 
-    @operation("iam", "GetUser", resource=lambda call: call.user_arn(call.params.get("UserName")))
+    def user_arn(call: Call) -> str:                 # the resource the call is authorized on
+        return f"arn:aws:iam::{call.account}:user/{call.params['UserName']}"
+
+    @operation("iam", "GetUser", resource=user_arn)
     def get_user(call: Call) -> dict:
-        row = call.store.user(call.account, call.params.get("UserName") or call.caller.name)
+        row = call.store.entity(call.account, "user", call.params["UserName"], call.db)
         if row is None:
-            raise NoSuchEntity(f"The user with name {name} cannot be found.")
-        return {"User": {...}}                      # the output shape's members
+            raise NoSuchEntity(f"The user with name {call.params['UserName']} cannot be found.")
+        return {"User": {"UserName": row["name"], "Arn": row["arn"], ...}}   # the output shape's members
 
 The contract, which both the IAM and the STS modules follow:
 

@@ -415,3 +415,52 @@ def test_long_term_keys_carry_no_mfa_key(server, iam):
     assert frank.list_user_tags(UserName="frank")["Tags"] == []
     logged = server.decisions()[-1]
     assert logged["decision"] == "allow" and "aws:MultiFactorAuthPresent" not in logged["context"]
+
+
+def test_simulate_principal_policy_includes_the_accounts_scps(server):
+    # IAM API Reference, EvaluationResult.OrganizationsDecisionDetail: it "only applies if the simulated
+    # user's account is part of an organization". The sandbox's SandboxGuardrails SCP denies iam:Create*.
+    sandbox = next(a for a in server.imported["Accounts"] if a["AccountId"] == "333333333333")
+    root = server.client("iam", sandbox["AccessKey"]["AccessKeyId"], sandbox["AccessKey"]["SecretAccessKey"])
+    results = root.simulate_principal_policy(
+        PolicySourceArn="arn:aws:iam::333333333333:user/dev-dana", ActionNames=["s3:GetObject", "iam:CreateUser"],
+        PolicyInputList=[policy(allow("iam:*"))],
+        ContextEntries=[{"ContextKeyName": "aws:RequestedRegion", "ContextKeyValues": ["eu-west-1"],
+                         "ContextKeyType": "string"}])["EvaluationResults"]
+    by_action = {r["EvalActionName"]: r for r in results}
+    assert by_action["s3:GetObject"]["EvalDecision"] == "allowed"
+    assert by_action["s3:GetObject"]["OrganizationsDecisionDetail"] == {"AllowedByOrganizations": True}
+    assert by_action["iam:CreateUser"]["EvalDecision"] == "explicitDeny"
+    assert by_action["iam:CreateUser"]["OrganizationsDecisionDetail"] == {"AllowedByOrganizations": False}
+
+
+def test_change_password_and_provider_tags(server, iam):
+    iam.update_account_password_policy(MinimumPasswordLength=8, AllowUsersToChangePassword=True)
+    iam.create_user(UserName="changer")
+    iam.create_login_profile(UserName="changer", Password="first-password-1")
+    key = iam.create_access_key(UserName="changer")["AccessKey"]
+    changer = server.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
+    iam.put_user_policy(UserName="changer", PolicyName="pw", PolicyDocument=policy(allow("iam:ChangePassword")))
+    with pytest.raises(ClientError) as e:
+        changer.change_password(OldPassword="wrong-password-1", NewPassword="second-password-2")
+    assert error_of(e)[0] == "InvalidInput" and "wrong-password" not in error_of(e)[1]
+    changer.change_password(OldPassword="first-password-1", NewPassword="second-password-2")
+    with pytest.raises(ClientError) as e:
+        changer.change_password(OldPassword="first-password-1", NewPassword="third-password-3")
+    assert error_of(e)[0] == "InvalidInput"          # the old one no longer matches
+    iam.delete_account_password_policy()
+    arn = iam.create_open_id_connect_provider(Url="https://tags.example.com", ThumbprintList=["b" * 40],
+                                              Tags=[{"Key": "a", "Value": "1"}])["OpenIDConnectProviderArn"]
+    iam.tag_open_id_connect_provider(OpenIDConnectProviderArn=arn, Tags=[{"Key": "b", "Value": "2"}])
+    iam.untag_open_id_connect_provider(OpenIDConnectProviderArn=arn, TagKeys=["a"])
+    assert iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn)["Tags"] == [{"Key": "b", "Value": "2"}]
+
+
+def test_wrong_types_and_unknown_versions_are_aws_errors(server):
+    loose = server.client(validate=False)
+    with pytest.raises(ClientError) as e:
+        loose.list_users(MaxItems="many")
+    assert error_of(e)[:1] == ("ValidationError",) and "Member must be of type integer" in error_of(e)[1]
+    with pytest.raises(ClientError) as e:
+        loose.update_access_key(AccessKeyId="AKIAXXXXXXXXXXXXXXXX", Status="Sleeping")
+    assert error_of(e)[0] == "ValidationError" and "enum value set: [Active, Inactive" in error_of(e)[1]

@@ -12,7 +12,7 @@ from ...translator import PolicyType
 from ...validation import validate
 from .. import credentials
 from ..registry import (Call, EntityAlreadyExists, InvalidInput, LimitExceeded, MalformedPolicyDocument, NoSuchEntity,
-                        ServiceError)
+                        ServiceError, ValidationError)
 
 # IAM's unique-id prefixes (IAM User Guide, IAM identifiers: "Unique identifiers").
 PREFIX = {"user": "AIDA", "group": "AGPA", "role": "AROA", "policy": "ANPA", "instance_profile": "AIPA",

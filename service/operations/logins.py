@@ -133,3 +133,26 @@ def delete_account_password_policy(call: Call) -> None:
     if _policy(call) is None:
         raise NoSuchEntity(f"The Password Policy with domain name {call.account} cannot be found.")
     call.db.execute("UPDATE accounts SET password_policy = NULL WHERE id = ?", (call.account,))
+
+
+@operation("iam", "ChangePassword", resource=lambda call: call.caller.arn, mutating=True)
+def change_password(call: Call) -> None:
+    """An IAM user changes their own console password (the root user cannot
+    here: InvalidUserType, as IAM answers)."""
+    from ..passwords import verify_password  # noqa: PLC0415
+    if call.caller.kind != "user":
+        raise ServiceError("Only IAM users can change their own password.", "InvalidUserType", 400, True)
+    row = c.entity(call, "user", call.caller.name)
+    found = _profile(row)
+    policy = _policy(call) or {}
+    if policy and not policy.get("AllowUsersToChangePassword"):
+        # IAM User Guide, "Permitting IAM users to change their own passwords": the password policy's switch.
+        raise ServiceError(f"User: {call.caller.arn} is not permitted to change their own password.",
+                           "AccessDenied", 403, True)
+    if not verify_password(call.params["OldPassword"], found.get("PasswordHash")):
+        # The wrong old password is refused without saying which part was wrong.
+        raise ServiceError("The old password is incorrect.", "InvalidInput", 400, True)
+    check_password(call, call.params["NewPassword"])
+    found["PasswordHash"] = _hash(call.params["NewPassword"])
+    found["PasswordResetRequired"] = False
+    c.save_data(call, row)

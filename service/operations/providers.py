@@ -105,3 +105,24 @@ def list_saml(call: Call) -> dict:
 def delete_saml(call: Call) -> None:
     row = _by_arn(call, call.params["SAMLProviderArn"], "saml_provider")
     c.delete_owned(call, "saml_provider", row["name"])
+
+
+def _register_tags(word: str, kind: str, param: str, arn_of) -> None:
+    @operation("iam", f"Tag{word}", resource=arn_of, mutating=True)
+    def tag(call: Call) -> None:
+        row = _by_arn(call, call.params[param], kind)
+        c.add_tags(call, kind, row["name"], call.params["Tags"])
+
+    @operation("iam", f"Untag{word}", resource=arn_of, mutating=True)
+    def untag(call: Call) -> None:
+        row = _by_arn(call, call.params[param], kind)
+        c.remove_tags(call, kind, row["name"], call.params["TagKeys"])
+
+    @operation("iam", f"List{word}Tags", resource=arn_of)
+    def list_tags(call: Call) -> dict:
+        row = _by_arn(call, call.params[param], kind)
+        return {"Tags": c.tags(call, kind, row["name"])}
+
+
+_register_tags("OpenIDConnectProvider", "oidc_provider", "OpenIDConnectProviderArn", _oidc_arn)
+_register_tags("SAMLProvider", "saml_provider", "SAMLProviderArn", _saml_arn)

@@ -195,3 +195,21 @@ def list_instance_profiles_for_role(call: Call) -> dict:
     names = [n for (n,) in call.db.execute("SELECT profile FROM profile_roles WHERE account = ? AND role = ?",
                                            (call.account, role["name"]))]
     return {"InstanceProfiles": [profile_shape(call, c.entity(call, "instance_profile", n)) for n in names]}
+
+
+@operation("iam", "TagInstanceProfile", resource=profile_arn, mutating=True)
+def tag_instance_profile(call: Call) -> None:
+    row = c.entity(call, "instance_profile", call.params["InstanceProfileName"])
+    c.add_tags(call, "instance_profile", row["name"], call.params["Tags"])
+
+
+@operation("iam", "UntagInstanceProfile", resource=profile_arn, mutating=True)
+def untag_instance_profile(call: Call) -> None:
+    row = c.entity(call, "instance_profile", call.params["InstanceProfileName"])
+    c.remove_tags(call, "instance_profile", row["name"], call.params["TagKeys"])
+
+
+@operation("iam", "ListInstanceProfileTags", resource=profile_arn)
+def list_instance_profile_tags(call: Call) -> dict:
+    row = c.entity(call, "instance_profile", call.params["InstanceProfileName"])
+    return {"Tags": c.tags(call, "instance_profile", row["name"])}

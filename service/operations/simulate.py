@@ -7,8 +7,11 @@ What the simulation covers (as the IAM Policy Simulator does: IAM User
 Guide, "Testing IAM policies with the IAM policy simulator"): the identity
 policies of the principal (inline, attached, its groups'), the given
 PolicyInputList, the permissions boundary (the principal's, or
-PermissionsBoundaryPolicyInputList), and ResourcePolicy. SCPs are not
-simulated here.
+PermissionsBoundaryPolicyInputList), ResourcePolicy, and for
+SimulatePrincipalPolicy the SCP levels above the principal's account when it
+is in an imported organization (IAM API Reference, EvaluationResult:
+OrganizationsDecisionDetail "Only applies if the simulated user's account is
+part of an organization"). RCPs are not simulated.
 """
 
 from __future__ import annotations
@@ -49,7 +52,9 @@ def _source(call: Call) -> tuple[Caller | None, dict]:
     kind = "user" if row["kind"] == "user" else "role_session"
     caller = Caller(call.account, row["arn"], kind, row["name"], row["id"])
     found = policy_set(call.db, caller)
-    return caller, {k: v for k, v in found.items() if k in ("identity", "boundary")}
+    kept = {k: v for k, v in found.items() if k in ("identity", "boundary") or k.startswith("scp/")}
+    kept["_labels"] = [(k, label) for k, label in found.get("_labels", []) if k.startswith("scp/")]
+    return caller, kept
 
 
 def _simulate(call: Call, policies: dict, caller_arn: str) -> dict:
@@ -73,6 +78,8 @@ def _simulate(call: Call, policies: dict, caller_arn: str) -> dict:
                                "resource_account": account, "context": context})
             result = evaluation_result(d)
             result["MatchedStatements"] = [_matched(ref) for ref in d.matched]
+            if d.signature.scp_levels:
+                result["OrganizationsDecisionDetail"] = {"AllowedByOrganizations": d.blocked_by != "scp"}
             results.append(result)
     return {"EvaluationResults": results}
 
@@ -124,6 +131,6 @@ def context_keys_custom(call: Call) -> dict:
 @operation("iam", "GetContextKeysForPrincipalPolicy", resource=lambda call: call.params["PolicySourceArn"])
 def context_keys_principal(call: Call) -> dict:
     _, policies = _source(call)
-    texts = [t for layer in policies.values() for _, t in layer if t]
+    texts = [t for name, layer in policies.items() if name in ("identity", "boundary") for _, t in layer if t]
     texts += [c.check_document(t) for t in call.params.get("PolicyInputList") or []]
     return {"ContextKeyNames": _keys(texts)}

@@ -43,6 +43,8 @@ def get_user(call: Call) -> dict:
         account = call.store.account(call.account)
         return {"User": {"Path": "/", "UserName": "", "UserId": call.account, "Arn": call.caller.arn,
                          "CreateDate": account["created"]}}
+    if not name and call.caller.kind != "user":
+        raise c.ValidationError("Must specify userName when calling with non-User credentials")
     row = c.entity(call, "user", name or call.caller.name)
     return {"User": user_shape(call, row, with_tags=True)}
 
