@@ -333,6 +333,44 @@ def test_source_identity_needs_set_source_identity_and_stays_with_the_session(se
     assert server.wait_for_decision(request_id)["context"]["aws:SourceIdentity"] == "alice@example.com"
 
 
+def test_transitive_session_tags_pass_down_a_role_chain(server, iam):
+    both = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"]}
+    iam.create_role(RoleName="first-hop", AssumeRolePolicyDocument=policy(both))
+    iam.put_role_policy(RoleName="first-hop", PolicyName="p", PolicyDocument=policy(
+        allow(["sts:AssumeRole", "sts:TagSession"])))
+    iam.create_role(RoleName="second-hop", AssumeRolePolicyDocument=policy(both))
+    iam.put_role_policy(RoleName="second-hop", PolicyName="p", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/project": "apollo"}}}))
+    key = user_with_key(server, iam, "chainer", allow(["sts:AssumeRole", "sts:TagSession"]))
+    sts = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
+    tags = [{"Key": "project", "Value": "apollo"}, {"Key": "cost", "Value": "42"}]
+    plain = sts.assume_role(RoleArn=role_arn("first-hop"), RoleSessionName="h1", Tags=tags)
+    marked = sts.assume_role(RoleArn=role_arn("first-hop"), RoleSessionName="h1t", Tags=tags,
+                             TransitiveTagKeys=["project"])
+    # not transitive: the second hop does not have the tag
+    _, hop = session_clients(server, plain["Credentials"])
+    iam2, _ = session_clients(server, hop.assume_role(RoleArn=role_arn("second-hop"), RoleSessionName="h2")[
+        "Credentials"])
+    with pytest.raises(ClientError) as e:
+        iam2.list_users()
+    assert error_of(e)[0] == "AccessDenied"
+    # transitive: it does, and cannot be overridden
+    _, hop = session_clients(server, marked["Credentials"])
+    iam2, _ = session_clients(server, hop.assume_role(RoleArn=role_arn("second-hop"), RoleSessionName="h2t")[
+        "Credentials"])
+    assert iam2.list_users()["Users"]
+    with pytest.raises(ClientError) as e:
+        hop.assume_role(RoleArn=role_arn("second-hop"), RoleSessionName="h2x",
+                        Tags=[{"Key": "project", "Value": "gemini"}])
+    assert error_of(e)[0] == "InvalidParameterValue"
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=role_arn("first-hop"), RoleSessionName="h1x", Tags=tags,
+                        TransitiveTagKeys=["missing"])
+    assert error_of(e)[0] == "InvalidParameterValue"
+
+
 def test_federation_token(server, iam):
     key = user_with_key(server, iam, "broker", allow(["sts:GetFederationToken", "iam:ListUsers"]))
     sts = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
