@@ -126,6 +126,12 @@ def run_reads(urls: list[str], keys: list[tuple[str, str, str]], seconds: float)
             "p50_ms": 1000 * statistics.median(latencies), "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)]}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -170,9 +176,13 @@ def main() -> None:
             secret = text.split("<SecretAccessKey>")[1].split("<")[0]
             keys.append((key, secret, f"u{i}"))
         run_reads([url], keys, 1.0)  # warm: engines compiled, connections open
+        cpu = cpu_seconds(proc.pid)
         one = run_reads([url], keys, args.seconds)
+        cpu = cpu_seconds(proc.pid) - cpu
+        # The server's own CPU per call: what one core could serve were it the server's alone.
         print(f"GetUser, 1 server process: {one['per_second']:,.0f}/s, p50 {one['p50_ms']:.1f} ms, "
-              f"p99 {one['p99_ms']:.1f} ms ({one['calls']:,} calls, {one['errors']} errors)")
+              f"p99 {one['p99_ms']:.1f} ms ({one['calls']:,} calls, {one['errors']} errors); server CPU "
+              f"{1000 * cpu / one['calls']:.2f} ms per call = {one['calls'] / cpu:,.0f} calls per CPU-second")
         proc2, url2 = start(db, None)
         try:
             run_reads([url, url2], keys, 1.0)
