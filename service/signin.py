@@ -30,6 +30,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import sys
 import time
 from dataclasses import replace
 from urllib.parse import parse_qsl
@@ -162,6 +163,10 @@ async def signin_post(request: Request) -> JSONResponse:
                          form.get("mfa_code", "").strip() or None)
     except SignInFailed as e:
         return JSONResponse({"Error": {"Code": e.code, "Message": e.message}}, e.status)
+    except Exception as e:  # noqa: BLE001 - never a traceback (its frames hold the password)
+        print(f"iamlogic serve: internal error {type(e).__name__} in a sign-in", file=sys.stderr)
+        return JSONResponse({"Error": {"Code": "InternalFailure",
+                                       "Message": "We encountered an internal error. Please try again."}}, 500)
     return JSONResponse(result, headers={"Cache-Control": "no-store"})
 
 

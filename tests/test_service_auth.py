@@ -309,6 +309,68 @@ def test_session_tags_need_tag_session_in_the_trust_policy(server, iam):
     assert error_of(e)[0] == "AccessDenied" and "sts:TagSession" in error_of(e)[1]
 
 
+def test_source_identity_needs_set_source_identity_and_stays_with_the_session(server, iam):
+    iam.create_role(RoleName="audited", AssumeRolePolicyDocument=policy(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}))
+    key = user_with_key(server, iam, "auditor", allow(["sts:AssumeRole", "sts:SetSourceIdentity"]))
+    sts = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=role_arn("audited"), RoleSessionName="a1", SourceIdentity="alice@example.com")
+    assert error_of(e)[0] == "AccessDenied" and "sts:SetSourceIdentity" in error_of(e)[1]
+    iam.update_assume_role_policy(RoleName="audited", PolicyDocument=policy(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+         "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+         "Condition": {"StringLike": {"sts:SourceIdentity": "*@example.com"}}}))
+    out = sts.assume_role(RoleArn=role_arn("audited"), RoleSessionName="a2", SourceIdentity="alice@example.com")
+    assert out["SourceIdentity"] == "alice@example.com"
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=role_arn("audited"), RoleSessionName="a3", SourceIdentity="mallory@evil.test")
+    assert error_of(e)[0] == "AccessDenied"
+    iam_s, _ = session_clients(server, out["Credentials"])
+    with pytest.raises(ClientError) as e:
+        iam_s.list_users()                                 # the role has no permissions; the log shows the key
+    request_id = e.value.response["ResponseMetadata"]["RequestId"]
+    assert server.wait_for_decision(request_id)["context"]["aws:SourceIdentity"] == "alice@example.com"
+
+
+def test_transitive_session_tags_pass_down_a_role_chain(server, iam):
+    both = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"]}
+    iam.create_role(RoleName="first-hop", AssumeRolePolicyDocument=policy(both))
+    iam.put_role_policy(RoleName="first-hop", PolicyName="p", PolicyDocument=policy(
+        allow(["sts:AssumeRole", "sts:TagSession"])))
+    iam.create_role(RoleName="second-hop", AssumeRolePolicyDocument=policy(both))
+    iam.put_role_policy(RoleName="second-hop", PolicyName="p", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/project": "apollo"}}}))
+    key = user_with_key(server, iam, "chainer", allow(["sts:AssumeRole", "sts:TagSession"]))
+    sts = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
+    tags = [{"Key": "project", "Value": "apollo"}, {"Key": "cost", "Value": "42"}]
+    plain = sts.assume_role(RoleArn=role_arn("first-hop"), RoleSessionName="h1", Tags=tags)
+    marked = sts.assume_role(RoleArn=role_arn("first-hop"), RoleSessionName="h1t", Tags=tags,
+                             TransitiveTagKeys=["project"])
+    # not transitive: the second hop does not have the tag
+    _, hop = session_clients(server, plain["Credentials"])
+    iam2, _ = session_clients(server, hop.assume_role(RoleArn=role_arn("second-hop"), RoleSessionName="h2")[
+        "Credentials"])
+    with pytest.raises(ClientError) as e:
+        iam2.list_users()
+    assert error_of(e)[0] == "AccessDenied"
+    # transitive: it does, and cannot be overridden
+    _, hop = session_clients(server, marked["Credentials"])
+    iam2, _ = session_clients(server, hop.assume_role(RoleArn=role_arn("second-hop"), RoleSessionName="h2t")[
+        "Credentials"])
+    assert iam2.list_users()["Users"]
+    with pytest.raises(ClientError) as e:
+        hop.assume_role(RoleArn=role_arn("second-hop"), RoleSessionName="h2x",
+                        Tags=[{"Key": "project", "Value": "gemini"}])
+    assert error_of(e)[0] == "InvalidParameterValue"
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=role_arn("first-hop"), RoleSessionName="h1x", Tags=tags,
+                        TransitiveTagKeys=["missing"])
+    assert error_of(e)[0] == "InvalidParameterValue"
+
+
 def test_federation_token(server, iam):
     key = user_with_key(server, iam, "broker", allow(["sts:GetFederationToken", "iam:ListUsers"]))
     sts = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
@@ -379,6 +441,15 @@ def test_mfa_gated_statement_opened_by_get_session_token(server, iam):
     # the decision log shows the key the statement tested
     lines = [d for d in server.decisions() if d["caller"].endswith("user/careful") and d["action"] == "iam:ListUsers"]
     assert lines[-1]["decision"] == "allow" and lines[-1]["context"]["aws:MultiFactorAuthPresent"] is True
+
+
+def test_get_session_token_without_mfa_does_not_sign_iam_calls_whatever_the_policies(server, iam):
+    key = user_with_key(server, iam, "lister", allow("iam:ListUsers"))
+    assert server.client("iam", key["AccessKeyId"], key["SecretAccessKey"]).list_users()["Users"]
+    creds = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"]).get_session_token()["Credentials"]
+    with pytest.raises(ClientError) as e:
+        session_clients(server, creds)[0].list_users()
+    assert error_of(e) == ("InvalidClientTokenId", INVALID_IAM, 403)
 
 
 def test_assume_role_with_mfa(server, iam):

@@ -94,6 +94,27 @@ def session_tags(call: Call) -> tuple[tuple[str, str], ...]:
     return tuple((t["Key"], t.get("Value", "")) for t in tags)
 
 
+def chained_tags(call: Call, caller: Caller) -> tuple[tuple[tuple[str, str], ...], list[str]]:
+    """The new session's tags and its transitive keys: the caller's transitive tags (a role chain passes
+    them on, and they cannot be overridden) and the call's own (IAM User Guide, "Chaining roles with
+    session tags")."""
+    own = session_tags(call)
+    marked = call.params.get("TransitiveTagKeys") or []
+    own_keys = {k.lower() for k, _ in own}
+    if any(k.lower() not in own_keys for k in marked):
+        raise ServiceError("TransitiveTagKeys must name session tags passed in the same call.",
+                           "InvalidParameterValue", 400, True)
+    inherited_keys = {k.lower() for k in (caller.extra or {}).get("transitive_tag_keys", [])} \
+        if caller.kind == "role_session" else set()
+    inherited = [(k, v) for k, v in caller.session_tags if k.lower() in inherited_keys]
+    clash = sorted(k for k, _ in own if k.lower() in inherited_keys)
+    if clash:
+        raise ServiceError(f"The session tag {clash[0]} is transitive from the calling session and cannot be "
+                           "overridden.", "InvalidParameterValue", 400, True)
+    keys = [k for k, _ in inherited] + [k for k in marked if k.lower() not in inherited_keys]
+    return tuple(inherited) + own, keys
+
+
 def tag_context(call: Call) -> dict:
     tags = call.params.get("Tags") or []
     out: dict = {f"aws:RequestTag/{t['Key']}": t.get("Value", "") for t in tags}
@@ -188,7 +209,7 @@ def assume_role(call: Call) -> dict:
     if duration > role["data"].get("MaxSessionDuration", ROLE_DEFAULT_DURATION):
         raise ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
     policies = session_policies(call)
-    tags = session_tags(call)
+    tags, transitive = chained_tags(call, caller)
     if caller.source_identity and p.get("SourceIdentity") not in (None, caller.source_identity):
         # IAM User Guide, source identity: "you can't change the source identity value" once set in a chain.
         raise AccessDenied("Cannot change the source identity of a role session chain.")
@@ -197,7 +218,7 @@ def assume_role(call: Call) -> dict:
     session = Caller(account, f"arn:aws:sts::{account}:assumed-role/{role['name']}/{session_name}", "role_session",
                      role["name"], f"{role['id']}:{session_name}", session_policies=policies, session_tags=tags,
                      mfa_authenticated_at=mfa_at, source_identity=source_identity, role_arn=role["arn"],
-                     temporary=True)
+                     temporary=True, extra={"transitive_tag_keys": transitive} if transitive else {})
     creds, session = issue(call, session, duration)
     out = {"Credentials": creds.as_shape(),
            "AssumedRoleUser": {"AssumedRoleId": session.user_id, "Arn": session.arn},
