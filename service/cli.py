@@ -18,6 +18,17 @@ import click
 DEFAULT_DB = "./iamlogic.db"
 
 
+def open_store(db_path: str, durable: bool = False):
+    """The store, or a one-line error naming the file (never a traceback)."""
+    import sqlite3  # noqa: PLC0415
+
+    from .store import Store  # noqa: PLC0415
+    try:
+        return Store(db_path, durable=durable)
+    except sqlite3.Error as e:
+        raise click.ClickException(f"{db_path}: cannot open the database ({e})") from None
+
+
 @click.command("serve")
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="The SQLite database file.")
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -31,9 +42,8 @@ def serve(db_path: str, host: str, port: int, decision_log: str | None, durable:
     import uvicorn  # noqa: PLC0415
 
     from .app import create_app  # noqa: PLC0415
-    from .store import Store  # noqa: PLC0415
 
-    store = Store(db_path, durable=durable)
+    store = open_store(db_path, durable)
     app = create_app(store, decision_log=decision_log)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted connections only
@@ -78,7 +88,6 @@ def account_create(db_path: str, account_id: str | None, email: str | None, pass
     from .operations.common import new_id  # noqa: PLC0415
     from .operations.keys import new_secret  # noqa: PLC0415
     from .registry import ServiceError  # noqa: PLC0415
-    from .store import Store  # noqa: PLC0415
 
     if account_id is None:
         account_id = str(secrets.randbelow(9 * 10**11) + 10**11)
@@ -94,7 +103,7 @@ def account_create(db_path: str, account_id: str | None, email: str | None, pass
         password_hash = hash_password(password)
     key_id = access_key_id or new_id("access_key")
     secret = secret_access_key or new_secret()
-    store = Store(db_path)
+    store = open_store(db_path)
     try:
         store.create_account(account_id, email, password_hash, key_id, secret)
     except ServiceError as e:
@@ -111,9 +120,8 @@ def account_create(db_path: str, account_id: str | None, email: str | None, pass
 def account_import(db_path: str, folder: str) -> None:
     """Load an --account-data folder (exports, organization.json) as accounts."""
     from .importer import import_folder  # noqa: PLC0415
-    from .store import Store  # noqa: PLC0415
 
-    store = Store(db_path)
+    store = open_store(db_path)
     try:
         summary = import_folder(store, folder)
     finally:

@@ -489,3 +489,13 @@ def test_rcps_do_not_govern_iam_calls(server, tmp_path):
     key = imported["Accounts"][0]["AccessKey"]
     root = server.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
     assert root.create_user(UserName="made-under-an-rcp")["User"]["Arn"] == f"arn:aws:iam::{account}:user/made-under-an-rcp"
+
+
+def test_commands_refuse_bad_input_in_one_line(tmp_path):
+    from service_harness import iamlogic
+    done = iamlogic("account", "create", "--db", str(tmp_path / "missing" / "x.db"), check=False)
+    assert done.returncode == 1 and "cannot open the database" in done.stderr and "Traceback" not in done.stderr
+    done = iamlogic("account", "create", "--db", str(tmp_path / "x.db"), "--account-id", "12", check=False)
+    assert done.returncode == 2 and "is not 12 digits" in done.stderr
+    done = iamlogic("account", "import", "--db", str(tmp_path / "x.db"), str(tmp_path), check=False)
+    assert done.returncode == 1 and "no authorization/*.json" in done.stderr and "Traceback" not in done.stderr
