@@ -496,6 +496,6 @@ def test_commands_refuse_bad_input_in_one_line(tmp_path):
     done = iamlogic("account", "create", "--db", str(tmp_path / "missing" / "x.db"), check=False)
     assert done.returncode == 1 and "cannot open the database" in done.stderr and "Traceback" not in done.stderr
     done = iamlogic("account", "create", "--db", str(tmp_path / "x.db"), "--account-id", "12", check=False)
-    assert done.returncode == 2 and "is not 12 digits" in done.stderr
+    assert done.returncode == 1 and "is not 12 digits" in done.stderr   # bad usage: ExitCode.TOOL_ERROR
     done = iamlogic("account", "import", "--db", str(tmp_path / "x.db"), str(tmp_path), check=False)
     assert done.returncode == 1 and "no authorization/*.json" in done.stderr and "Traceback" not in done.stderr
