@@ -499,3 +499,16 @@ def test_commands_refuse_bad_input_in_one_line(tmp_path):
     assert done.returncode == 1 and "is not 12 digits" in done.stderr   # bad usage: ExitCode.TOOL_ERROR
     done = iamlogic("account", "import", "--db", str(tmp_path / "x.db"), str(tmp_path), check=False)
     assert done.returncode == 1 and "no authorization/*.json" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_account_summary_and_the_credentials_never_issued(iam):
+    before = iam.get_account_summary()["SummaryMap"]
+    iam.create_group(GroupName="counted")
+    after = iam.get_account_summary()["SummaryMap"]
+    assert after["Groups"] == before["Groups"] + 1 and after["AccessKeysPerUserQuota"] == 2
+    assert after["AccountAccessKeysPresent"] == 1        # the root user's key
+    iam.create_user(UserName="no-certs")
+    assert iam.list_ssh_public_keys(UserName="no-certs")["SSHPublicKeys"] == []
+    assert iam.list_signing_certificates(UserName="no-certs")["Certificates"] == []
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.list_service_specific_credentials(UserName="nobody-at-all")
