@@ -17,12 +17,12 @@ import threading
 import time
 from collections import OrderedDict
 
-from ..errors import IamlogicError
+from ..errors import IamlogicError, ScenarioError
 from ..kernel.engine import Engine, PolicyLayer
 from ..translator import PolicyType
 from ..validation import parse_policy
 from .identity import Caller
-from .registry import AccessDenied
+from .registry import AccessDenied, InvalidInput
 
 _LOCK = threading.Lock()
 _ENGINES: "OrderedDict[tuple, Engine]" = OrderedDict()
@@ -287,8 +287,13 @@ def authorize(db, caller: Caller, action: str, resource: str, context: dict, ext
         raise AccessDenied(f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource} "
                            "because no identity-based policy allows the " f"{action} action") from None
     principal = caller.arn
-    decision = engine.decide({"principal": principal, "action": action, "resource": resource,
-                              "resource_account": caller.account if resource == "*" else None, "context": ctx})
+    try:
+        decision = engine.decide({"principal": principal, "action": action, "resource": resource,
+                                  "resource_account": caller.account if resource == "*" else None, "context": ctx})
+    except ScenarioError:
+        # The resource the request names is not an ARN (a malformed serial number, provider ARN …):
+        # IAM refuses such a parameter as invalid.
+        raise InvalidInput(f"ARN {resource} is not valid.") from None
     log.write(request_id, caller, decision, ctx)
     if not decision.allowed:
         raise AccessDenied(denial_message(caller.arn, action, resource, decision))

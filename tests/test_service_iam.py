@@ -512,3 +512,45 @@ def test_account_summary_and_the_credentials_never_issued(iam):
     assert iam.list_signing_certificates(UserName="no-certs")["Certificates"] == []
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.list_service_specific_credentials(UserName="nobody-at-all")
+
+
+def test_every_operation_answers_garbage_with_an_aws_error_not_a_500(server):
+    # "Malformed forms, unknown Action, wrong types …: AWS's error, never a traceback or a 500" — every
+    # registered operation, each member set to a value of no use (x…; lists and structures one deep).
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from service_harness import ROOT_KEY, ROOT_SECRET
+
+    import iamlogic.service.operations  # noqa: F401 - registers every operation
+    from iamlogic.service import protocol
+    from iamlogic.service.registry import OPERATIONS
+
+    def junk(shape) -> str:
+        """'x', as long as the member's length constraint asks (so it reaches the handler)."""
+        return "x" * max(1, shape.metadata.get("min", 1))
+
+    session = requests.Session()
+    failures = []
+    for (service, name), _ in sorted(OPERATIONS.items()):
+        model = protocol.operation_model(service, name)
+        form = {"Action": name, "Version": "2010-05-08" if service == "iam" else "2011-06-15"}
+        for member, shape in (model.input_shape.members.items() if model.input_shape else ()):
+            if shape.type_name == "list":
+                inner = shape.member
+                if inner.type_name == "structure":
+                    form.update({f"{member}.member.1.{m}": junk(t) for m, t in inner.members.items()})
+                else:
+                    form[f"{member}.member.1"] = junk(inner)
+            elif shape.type_name == "structure":
+                form.update({f"{member}.{m}": junk(t) for m, t in shape.members.items()})
+            else:
+                form[member] = junk(shape)
+        req = AWSRequest("POST", server.url + "/", data=form,
+                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        SigV4Auth(Credentials(ROOT_KEY, ROOT_SECRET), service, "us-east-1").add_auth(req)
+        prepared = req.prepare()
+        r = session.post(prepared.url, data=prepared.body, headers=dict(prepared.headers), timeout=10)
+        if r.status_code >= 500 or "<ErrorResponse" not in r.text and r.status_code != 200:
+            failures.append((name, r.status_code, r.text[:160]))
+    assert not failures
