@@ -193,7 +193,18 @@ def request_context(db, caller: Caller, source_ip: str | None, secure: bool, now
             ctx["aws:MultiFactorAuthAge"] = str(max(0, int(now - caller.mfa_authenticated_at)))
     if caller.source_identity:
         ctx["aws:SourceIdentity"] = caller.source_identity
+    compute = lambda: organization_of(db, caller.account)  # noqa: E731
+    org = memo(("organization", caller.account), compute) if memo else compute()
+    if org is not None:
+        ctx["aws:PrincipalOrgID"] = org["id"]
+        ctx["aws:PrincipalOrgPaths"] = [org["path"]]
     return ctx
+
+
+def organization_of(db, account: str) -> dict | None:
+    """The imported organization an account is in: {"id", "path"} (importer.py)."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (f"organization:{account}",)).fetchone()
+    return json.loads(row[0]) if row else None
 
 
 # ------------------------------------------------------------------ messages

@@ -74,6 +74,12 @@ def import_folder(store: Store, folder: str | Path) -> dict:
             summary["Skipped"].extend(str(s) for s in skipped)
             for account in org.accounts():
                 db.execute("DELETE FROM org_levels WHERE account = ?", (account,))
+                if org.id:
+                    # aws:PrincipalOrgID and aws:PrincipalOrgPaths of the account's callers (IAM User Guide,
+                    # global condition keys: the path is o-id/r-id/ou-id/…/, the account not in it).
+                    trail = [n.id for n in org.paths[account] if n.kind != "account"]
+                    db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"organization:{account}", json.dumps(
+                        {"id": org.id, "path": "/".join([org.id, *trail]) + "/"})))
                 for kind in ("scps", "rcps"):
                     levels = org.levels(account, kind) or []
                     broken = {name for name, _ in org.broken_levels(account, kind)}

@@ -554,3 +554,14 @@ def test_every_operation_answers_garbage_with_an_aws_error_not_a_500(server):
         if r.status_code >= 500 or "<ErrorResponse" not in r.text and r.status_code != 200:
             failures.append((name, r.status_code, r.text[:160]))
     assert not failures
+
+
+def test_callers_in_an_imported_organization_carry_its_id_and_path(server):
+    # IAM User Guide, global condition keys: aws:PrincipalOrgID, the organization's id; aws:PrincipalOrgPaths,
+    # o-id/r-id/ou-id/ for the account's place in the tree (examples/organization: the Sandbox OU).
+    sandbox = next(a for a in server.imported["Accounts"] if a["AccountId"] == "333333333333")
+    root = server.client("iam", sandbox["AccessKey"]["AccessKeyId"], sandbox["AccessKey"]["SecretAccessKey"])
+    response = root.list_roles(MaxItems=1)
+    logged = server.wait_for_decision(response["ResponseMetadata"]["RequestId"])
+    assert logged["context"]["aws:PrincipalOrgID"] == "o-exampleorg1"
+    assert logged["context"]["aws:PrincipalOrgPaths"] == ["o-exampleorg1/r-ex01/ou-ex01-sandbox/"]
