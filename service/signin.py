@@ -118,7 +118,7 @@ def sign_in(store: Store, account: str | None, username: str, password: str, mfa
     """The console sign-in itself: the response document, or SignInFailed."""
     sessions.ensure(store)
     # The scrypt check runs outside the write transaction, so a sign-in never holds the file's write lock
-    # for its ~50 ms; the MFA code is checked (and its step recorded) inside it, against replays.
+    # for its ~0.1 s; the MFA code is checked (and its step recorded) inside it, against replays.
     caller, duration, reset = _password_holder(store.connection(), store, account, username, password)
     with store.transaction() as db:
         mfa_at = _check_mfa(db, caller.account, caller.name or None, mfa_code)
