@@ -39,9 +39,13 @@ def open_store(db_path: str, durable: bool = False):
 @click.option("--durable", is_flag=True, help="fsync every commit (survives power loss, not only a kill).")
 def serve(db_path: str, host: str, port: int, decision_log: str | None, durable: bool) -> None:
     """Serve IAM and STS over HTTP (the AWS Query protocol) on one endpoint."""
-    import uvicorn  # noqa: PLC0415
+    try:
+        import uvicorn  # noqa: PLC0415
 
-    from .app import create_app  # noqa: PLC0415
+        from .app import create_app  # noqa: PLC0415
+    except ImportError as e:
+        from ..errors import UsageError  # noqa: PLC0415
+        raise UsageError(f"iamlogic serve needs {e.name}: pip install 'iamlogic[service]'") from None
 
     store = open_store(db_path, durable)
     app = create_app(store, decision_log=decision_log)

@@ -565,3 +565,12 @@ def test_callers_in_an_imported_organization_carry_its_id_and_path(server):
     logged = server.wait_for_decision(response["ResponseMetadata"]["RequestId"])
     assert logged["context"]["aws:PrincipalOrgID"] == "o-exampleorg1"
     assert logged["context"]["aws:PrincipalOrgPaths"] == ["o-exampleorg1/r-ex01/ou-ex01-sandbox/"]
+
+
+def test_serve_without_the_service_extra_names_it(capsys, monkeypatch, tmp_path):
+    import sys
+
+    from conftest import cli
+    monkeypatch.setitem(sys.modules, "uvicorn", None)      # as if not installed
+    code, _, err = cli(capsys, "serve", "--db", tmp_path / "x.db")
+    assert code == 1 and "pip install 'iamlogic[service]'" in err
