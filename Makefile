@@ -25,6 +25,7 @@ $(SARIF_SCHEMA):
 
 demo: $(STAMP)
 	@bash examples/demo.sh $(BIN)/iamlogic
+	@bash examples/serve_demo.sh $(BIN)/iamlogic $(BIN)/aws
 
 test: $(STAMP) $(SARIF_SCHEMA) bench/peer/node_modules
 	$(BIN)/python -m pytest

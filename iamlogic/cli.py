@@ -710,6 +710,12 @@ from .changes import check_changes_command  # noqa: E402  (the pre-commit hook's
 
 app.add_command(check_changes_command)
 
+# `iamlogic serve` and `iamlogic account`: IAM and STS over HTTP (service/cli.py).
+from .service.cli import account as _account, serve as _serve  # noqa: E402
+
+app.add_command(_serve)
+app.add_command(_account)
+
 
 def main(argv: list[str] | None = None) -> None:
     from .help_examples import add_examples

@@ -41,6 +41,7 @@ def test_wheel_installs_and_imports_from_outside(tmp_path):
     # Only the iamlogic package (and its dist-info) at the top of the wheel.
     assert {n.split("/")[0] for n in names if not n.startswith("iamlogic-")} == {"iamlogic"}
     assert "iamlogic/grammar/policy.lark" in names
+    assert "iamlogic/service/operations/users.py" in names   # the service's operations subpackage
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", venv], check=True)
