@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 
 # command -> (arguments after "iamlogic", the exit code the example gives)
-EXAMPLES: dict[str, tuple[str, int]] = {
+EXAMPLES: dict[str, tuple[str, int | None]] = {
     "validate": ("validate examples/policies/identity/broken.json", 2),
     "simulate": ("simulate --explain examples/scenarios/scp-blocks-admin.json", 0),
     "actions": ("actions 's3:GetObjectT*'", 0),
@@ -25,7 +25,12 @@ EXAMPLES: dict[str, tuple[str, int]] = {
     "reach": ("reach arn:aws:iam::111111111111:user/bob --account-data examples/organization", 0),
     "organization-from-cli": ("organization-from-cli examples/organization-cli", 0),
     "check-changes": ("check-changes --base HEAD examples/refactor/before.json", 0),
+    "account": ("account import --db /tmp/iamlogic-example.db examples/organization", 0),
+    # Serves until stopped: the suite starts it, waits for its "listening on" line and stops it.
+    "serve": ("serve --db /tmp/iamlogic-example.db --port 0", None),
 }
+# The database the service examples name; the suite gives them one of its own.
+EXAMPLE_DB = "/tmp/iamlogic-example.db"
 GROUP_EXAMPLE = "validate examples/policies/identity/broken.json"
 
 

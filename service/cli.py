@@ -63,12 +63,23 @@ def serve(db_path: str, host: str, port: int, decision_log: str | None, durable:
     shown = f"[{host}]" if family == socket.AF_INET6 else host
     # uvicorn installs its own SIGTERM/SIGINT handlers while it runs: it stops
     # accepting, finishes the requests in flight and returns, then raises the
-    # signal again for the handlers it found. Those are these no-ops, so a
-    # stop by signal closes the store and exits 0 (a clean stop).
+    # signal again for the handlers it found. Those are these, which only
+    # note the signal, so a stop by signal closes the store and exits 0 (a
+    # clean stop) — and one that comes before uvicorn's handlers are in
+    # place (while it starts) still stops it once it has started.
+    stopping: list[int] = []
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: None)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
-    print(f"listening on http://{shown}:{bound}", flush=True)
+        signal.signal(sig, lambda number, _: stopping.append(number))
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets=sockets)
+            if stopping:
+                self.should_exit = True
+            # Ready: uvicorn's handlers are in place and the socket accepts.
+            print(f"listening on http://{shown}:{bound}", flush=True)
+
+    server = Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     server.run(sockets=[sock])
     app.state.log.close()
     store.close()

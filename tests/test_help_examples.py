@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ROOT, cli
 from iamlogic.cli import app
-from iamlogic.help_examples import EXAMPLES
+from iamlogic.help_examples import EXAMPLE_DB, EXAMPLES
 
 
 @pytest.mark.parametrize("name", sorted(app.commands))
@@ -26,11 +26,25 @@ def test_the_group_help_ends_with_an_example(capsys):
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
-def test_each_example_runs(capsys, monkeypatch, name):
+def test_each_example_runs(capsys, monkeypatch, tmp_path, name):
     arguments, expected = EXAMPLES[name]
     monkeypatch.chdir(ROOT)
-    argv = shlex.split(arguments)
+    argv = [str(tmp_path / "example.db") if a == EXAMPLE_DB else a for a in shlex.split(arguments)]
     assert argv[0] == name
+    if expected is None:  # a server: it says where it listens, and stops cleanly when told to
+        import signal
+        import subprocess
+        import sys
+
+        proc = subprocess.Popen([sys.executable, "-m", "iamlogic", *argv], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout.readline().startswith("listening on http://127.0.0.1:")
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=60) == 0
+        finally:
+            proc.kill()
+        return
     code, out, err = cli(capsys, *argv)
     assert code == expected, err
     assert out.strip(), "an example shows something"
