@@ -42,31 +42,33 @@ RECENT_TEXT_CHARS = 8 * 1024 * 1024
 
 
 class _Recent:
-    """A least-recently-used map bounded by entries and by the length of
-    its text (a key's, plus a value's when it is text)."""
+    """A least-recently-used map bounded by entries and by the text it holds
+    (a key's length, plus what ``put`` is told its value weighs)."""
 
     def __init__(self, entries: int | None = None, chars: int | None = None):
-        self._items: OrderedDict[str, object] = OrderedDict()
+        self._items: OrderedDict[str, tuple[object, int]] = OrderedDict()
         self._chars = 0
         # None: the module's limits as they are when an entry is put (tests lower them).
         self._entries, self._max_chars = entries, chars
 
     def get(self, key: str):
         found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-        return found
+        if found is None:
+            return None
+        self._items.move_to_end(key)
+        return found[0]
 
-    def put(self, key: str, value) -> None:
+    def put(self, key: str, value, weight: int = 0) -> None:
         if key in self._items:
-            self._chars -= _weight(key, self._items.pop(key))
-        self._chars += _weight(key, value)
-        self._items[key] = value
+            self._chars -= self._items.pop(key)[1]
+        weight += len(key)
+        self._chars += weight
+        self._items[key] = (value, weight)
         entries = RECENT_ENGINES if self._entries is None else self._entries
         chars = RECENT_TEXT_CHARS if self._max_chars is None else self._max_chars
         while len(self._items) > entries or (self._chars > chars and len(self._items) > 1):
-            dropped, value = self._items.popitem(last=False)
-            self._chars -= _weight(dropped, value)
+            _, (_, dropped) = self._items.popitem(last=False)
+            self._chars -= dropped
 
     def clear(self) -> None:
         self._items.clear()
@@ -81,8 +83,24 @@ class _Recent:
         return self._chars
 
 
-def _weight(key: str, value: object) -> int:
-    return len(key) + (len(value[0]) if type(value) is tuple and value and type(value[0]) is str else 0)
+def policy_paths(policies: object) -> list[str]:
+    """The policy file paths a ``policies`` object names: the strings where a
+    policy may stand (a policy document is an object)."""
+    found: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, Mapping) and "policies" in value and "Statement" not in value:
+            walk(value["policies"])  # an SCP/RCP level given with its name
+
+    if isinstance(policies, Mapping):
+        for value in policies.values():
+            walk(value)
+    return found
 
 
 # Answers kept by their line's text: a research batch asks the same request
@@ -197,6 +215,7 @@ class Simulator:
         self.scenario_answers = _Recent(ANSWERS_KEPT, ANSWER_TEXT_CHARS)
         self.named_answers = _Recent(ANSWERS_KEPT, ANSWER_TEXT_CHARS)
         self._answered_as: _Recent | None = None  # which of them the last answer may be kept in
+        self._reads_files = False  # whether the last policies named files (then their answers are not kept)
 
     def encoded(self, lines: Iterable[Line], counts: BatchCounts) -> Iterator[tuple[str, str]]:
         """Each line's answer as its output line (with its newline) and its
@@ -221,7 +240,8 @@ class Simulator:
                 keep = self._answered_as
                 if keep is not None and kind == "decided":
                     # '{"line": N, ' then the answer's own fields: kept without the number.
-                    keep.put(text, (encoded[encoded.index(", ") + 2:], kind))
+                    body = encoded[encoded.index(", ") + 2:]
+                    keep.put(text, (body, kind), len(body))
                 yield encoded, kind
 
     def answer_line(self, line: Line) -> dict:
@@ -236,8 +256,9 @@ class Simulator:
         cut = text.rfind('"request"')
         prefix = text[:cut] if cut > 0 and text.startswith('{"policies"') else None
         if prefix is not None:
-            engine = self.prefixes.get(prefix)
-            if engine is not None:
+            key = self.prefixes.get(prefix)
+            engine = self.recent.get(key) if key is not None else None
+            if engine is not None:  # (None too when the engine was dropped: then read the line whole)
                 request, ok = _request_after(text, cut)
                 if ok:
                     out = self._decision(engine, request, None)
@@ -245,21 +266,45 @@ class Simulator:
                     return out
         raw = parse(line)
         out = self.answer(raw)
-        if (prefix is not None and isinstance(raw, dict) and list(raw) == ["policies", "request"]
-                and _request_after(text, cut) == (raw["request"], True)):
-            self.prefixes.put(prefix, self._engine_for(raw["policies"]))
+        if (prefix is not None and not self._reads_files and isinstance(raw, dict)
+                and list(raw) == ["policies", "request"] and _request_after(text, cut) == (raw["request"], True)):
+            self.prefixes.put(prefix, self._engine_key(raw["policies"])[0], len(prefix))  # weighs its key too
         return out
 
-    def _engine_for(self, policies: object):
+    def _engine_key(self, policies: object) -> tuple[str, int, bool]:
+        """The key of the engine for ``policies``, the file bytes it reads,
+        and whether it names files at all.
+        Policies that name files are keyed by those files' state too (their
+        path, size, and change times), so a file changed during the batch is
+        read again, never answered from its old text."""
         try:
             key = repr(policies)  # JSON values: a faithful, fast key (another key order is only another key)
         except RecursionError:
             raise InputError("policies: nests too deeply to be read") from None
+        paths = policy_paths(policies)
+        if not paths:
+            return key, 0, False
+        states = [self._file_state(p) for p in paths]
+        return key + repr(states), sum(state[3] for state in states if len(state) > 3), True
+
+    def _file_state(self, text: str) -> tuple:
+        path = Path(text)
+        if not path.is_absolute():
+            path = (self.base_dir or Path.cwd()) / path
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            return (str(path),)  # compile_policies names what is wrong with it
+        return (os.path.abspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+    def _engine_for(self, policies: object):
+        key, file_bytes, self._reads_files = self._engine_key(policies)
         engine = self.recent.get(key)
         if engine is None:
             engine = compile_policies(policies, self.base_dir, self.root)
             self.compiled += 1
-            self.recent.put(key, engine)
+            # An engine holds some 25 bytes per byte of its policies: weighed by its files' text too.
+            self.recent.put(key, engine, file_bytes)
         return engine
 
     def define(self, name: str, policies: object) -> None:
@@ -309,7 +354,8 @@ class Simulator:
             raise InputError("expected a scenario object with policies and request "
                              "(or a policy_set line)")
         out = self._decision(self._engine_for(raw["policies"]), raw["request"], None)
-        self._answered_as = self.scenario_answers
+        # A line whose policies name files is answered from those files as they are now, each time.
+        self._answered_as = None if self._reads_files else self.scenario_answers
         return out
 
     def _decision(self, engine, request: object, name: str | None) -> dict:
@@ -377,7 +423,7 @@ def answer_lines(lines: Iterable[Line], answer: Callable[[Line], dict], counts: 
         out: dict
         if line.text is None:
             out = {"line": line.number, "error": line.error}
-        elif not line.text.strip():
+        elif not line.text.strip(_SPACE):  # JSON's own white space: any other character is not JSON
             out = {"line": line.number, "blank": True}
         else:
             try:

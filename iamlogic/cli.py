@@ -148,6 +148,13 @@ def simulate(scenario: str, explain: bool, output: str, batch: bool, brief: bool
     request; - reads standard input. Exit 0 when decided (whatever the
     decision), 1 for a bad scenario, 2 for a policy with blocking findings."""
     root = policy_root_of(policy_root)
+    if batch and (explain or output != "text"):
+        # A batch writes JSON lines, each with its decision and explanation: asking for another
+        # form is refused, not quietly ignored.
+        raise click.UsageError(f"--batch writes one JSON line per input line; {'--explain' if explain else '--format'} "
+                         "does not apply to it")
+    if brief and not batch:
+        raise click.UsageError("--brief applies to --batch only")
     if batch:
         with _engine(engine, address) as cluster:
             return _simulate_batch(scenario, root, brief, cluster)

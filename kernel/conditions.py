@@ -56,12 +56,22 @@ def _glob(pattern: str, ignore_case: bool = False):
     return globs.compile_glob(globs.tokens(pattern), ignore_case)
 
 
-@lru_cache(maxsize=65536)
 def _glob_runs(runs: tuple[tuple[str, bool], ...]):
     """A glob whose literal runs (a variable's value, ``${*}``, ``${?}``) match
-    themselves: a ``*`` a request tag carries is not a wildcard (SEMANTICS §7)."""
-    return globs.compile_glob(tuple(t for text, is_pattern in runs
-                                    for t in (globs.tokens(text) if is_pattern else globs.literal(text))))
+    themselves: a ``*`` a request tag carries is not a wildcard (SEMANTICS §7).
+    One built from long request values is compiled for this use only (globs.LONG)."""
+    if sum(len(text) for text, _ in runs) > globs.LONG:
+        return globs.compile_glob_once(_runs_glob(runs))
+    return _glob_runs_kept(runs)
+
+
+def _runs_glob(runs: tuple[tuple[str, bool], ...]) -> tuple:
+    return tuple(t for text, is_pattern in runs for t in (globs.tokens(text) if is_pattern else globs.literal(text)))
+
+
+@lru_cache(maxsize=65536)
+def _glob_runs_kept(runs: tuple[tuple[str, bool], ...]):
+    return globs.compile_glob(_runs_glob(runs))
 
 
 def arn_runs(runs: tuple[tuple[str, bool], ...]) -> tuple[tuple[tuple[str, bool], ...], ...] | None:
@@ -122,7 +132,9 @@ def _read_cached(op: Operator, text: str):
 
 
 def _read_request_value(op: Operator, text: str):
-    value = _read_cached(op, text)
+    # A long value is read for this use only: the cache is bounded by count,
+    # and 65,536 request values of a megabyte would hold gigabytes.
+    value = _read_cached(op, text) if len(text) <= globs.LONG else _read_cached.__wrapped__(op, text)
     if type(value) is tuple and value and value[0] is _UNREADABLE:
         raise _Unreadable(value[1])
     return value

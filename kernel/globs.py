@@ -165,6 +165,31 @@ def compile_glob(glob: tuple[Token, ...], ignore_case: bool = False):
     return re.compile(body, re.DOTALL | (re.IGNORECASE | re.ASCII if ignore_case else 0))
 
 
+# Globs longer than this (in characters) are built from a request's values
+# (a policy variable substituted, a context value): they are compiled for the
+# one use and not kept — the caches above are bounded by count, and tens of
+# thousands of 500 KB patterns would hold gigabytes.
+LONG = 4096
+
+
+def glob_chars(glob: tuple[Token, ...]) -> int:
+    return sum(len(value) if kind == "lit" else 1 for kind, value in glob)
+
+
+def literal_chars(glob: tuple[Token, ...]) -> int:
+    """Characters any text the glob matches has at least (its letters and ``?``s)."""
+    return sum(len(value) if kind == "lit" else kind == "one" for kind, value in glob)
+
+
+def compile_glob_once(glob: tuple[Token, ...], ignore_case: bool = False):
+    """compile_glob for a glob used once (see LONG): the re module's own
+    cache of its last 512 patterns would keep it, so it is emptied after (what
+    this module reuses is held by its own caches, not by re's)."""
+    found = compile_glob.__wrapped__(glob, ignore_case)
+    re.purge()
+    return found
+
+
 def union(bodies: list[str]) -> re.Pattern:
     """One regex for several linear bodies: each alternative stays linear."""
     return re.compile("|".join(f"(?:{b})" for b in dict.fromkeys(bodies)), re.DOTALL)

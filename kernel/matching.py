@@ -89,6 +89,11 @@ def resource_pattern_matches(pattern: ResourcePattern, resource: str, context: R
         runs = context.resolve(pattern.resource)
         if runs is None:
             return False  # an absent policy variable: this entry matches nothing (§5)
+    if runs is not None and sum(len(text) for text, _ in runs) > globs.LONG:
+        glob = resource_glob(pattern.arn_parts, runs)
+        if globs.literal_chars(glob) > len(resource):
+            return False  # more characters than the resource has: no match, nothing compiled
+        return bool(globs.compile_glob_once(glob).fullmatch(resource))
     return bool(resource_regex(pattern.arn_parts, runs).fullmatch(resource))
 
 

@@ -92,6 +92,10 @@ class Group:
             return True
         if self.templated:
             key = tuple(context.get(k) for k in self.variable_keys)
+            if not _held_briefly(key):
+                # Long values (a 500 KB tag): each pattern matched on its own for this
+                # request, nothing compiled kept (matching.py), nothing cached here.
+                return any(matching.resource_pattern_matches(p, resource, context) for p in self.templated)
             compiled = self._by_values.get(key)
             if compiled is None:
                 bodies: dict[str | None, list] = {}
@@ -196,6 +200,18 @@ def build_layer(bit: int, name: str, candidates: tuple[StatementFacts, ...]) -> 
                      [g for g in groups.values() if g.effect is Effect.ALLOW], singles)
 
 
+def _held_briefly(values: tuple) -> bool:
+    """Whether request values are short enough to be kept as a cache key (the
+    cache is bounded by count: 262,144 keys of a megabyte would be 256 GB)."""
+    total = 0
+    for value in values:
+        if type(value) is str:
+            total += len(value)
+        elif value is not None:  # a multi-valued key: a tuple of strings (kernel/context.py)
+            total += sum(len(v) for v in value)
+    return total <= globs.LONG
+
+
 class ActionPlan:
     """Every layer's plan for one action."""
 
@@ -225,7 +241,8 @@ class ActionPlan:
                     found = all(conditions.evaluate(c, context)[0] for c in group.condition)
                     if len(_condition_truth) > 262_144:
                         _condition_truth.clear()
-                    _condition_truth[key] = found
+                    if _held_briefly(key[1]):
+                        _condition_truth[key] = found
                 memo[group.condition_id] = found
             return found
 

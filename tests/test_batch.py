@@ -279,3 +279,102 @@ def test_a_part_of_a_batch_restored_with_other_definitions_forgets_kept_answers(
     assert len(simulator.named_answers) == 1
     simulator.start_from({"p": [allow, deny]})
     assert json.loads(_encoded([ask], True, simulator)[0])["decision"] == "explicit_deny"
+
+
+def _file_line(path: str, key: str = "k") -> str:
+    return json.dumps({"policies": {"identity": [path]}, "request": _request(key)})
+
+
+def _write_policy(path: Path, statement: dict, pad: int = 0) -> None:
+    path.write_text(json.dumps({"Version": "2012-10-17", "Statement": statement}) + " " * pad)
+
+
+def test_a_policy_file_changed_during_a_batch_is_read_again(tmp_path):
+    # A self-contained line names its policy by path: every line is answered
+    # from the file as it is when the line is read — as `simulate` on that
+    # line alone would answer — never from the text an earlier line read.
+    # Before, the engine (and then the kept answer) of the first reading stayed.
+    policy = tmp_path / "p.json"
+    _write_policy(policy, ALLOW_B)
+    simulator = Simulator(base_dir=tmp_path, brief=True)
+    line = _file_line("p.json")
+    assert json.loads(_encoded([line], True, simulator)[0])["decision"] == "allow"
+    _write_policy(policy, DENY_B, pad=1)
+    assert json.loads(_encoded([line, _file_line("p.json", "other")], True, simulator)[0])["decision"] == \
+        "explicit_deny"
+
+
+def test_the_same_relative_path_in_another_folder_is_another_policy(tmp_path, monkeypatch):
+    # A worker kept across batches (a Ray actor, or one Simulator) that
+    # answers a batch from another working folder reads that folder's file.
+    for name, statement in (("a", ALLOW_B), ("b", DENY_B)):
+        (tmp_path / name).mkdir()
+        _write_policy(tmp_path / name / "p.json", statement)
+    simulator = Simulator(brief=True, root=None)
+    decisions = []
+    for name in ("a", "b"):
+        monkeypatch.chdir(tmp_path / name)
+        decisions.append(json.loads(_encoded([_file_line("p.json")], True, simulator)[0])["decision"])
+    assert decisions == ["allow", "explicit_deny"]
+
+
+def test_long_request_values_are_not_kept_by_the_matchers(monkeypatch):
+    # A policy variable in a Resource and a condition, substituted with a
+    # distinct 100 KB tag value on every line: each glob built from it is
+    # used once. Before, the matchers' caches (and the re module's) kept
+    # every one of them: memory grew with the batch (~1.9 GB for 200 lines of 500 KB).
+    import gc
+    import tracemalloc
+
+    import iamlogic.batch as batch_module
+
+    monkeypatch.setattr(batch_module, "ANSWER_TEXT_CHARS", 1_000)  # the kept answers: the last line's only
+    statement = [{"Effect": "Allow", "Action": "s3:GetObject",
+                  "Resource": "arn:aws:s3:::b/${aws:PrincipalTag/team}/*"},
+                 {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*",
+                  "Condition": {"StringNotLike": {"s3:prefix": "${aws:PrincipalTag/team}*"},
+                                "StringEquals": {"aws:ResourceTag/x": "y"}}}]
+    policies = {"identity": [{"Version": "2012-10-17", "Statement": statement}]}
+    simulator = Simulator(brief=True)
+
+    def line(i: int) -> str:
+        request = {**_request("k"), "context": {"aws:PrincipalTag/team": f"{i:06d}" + "t" * 100_000,
+                                               "s3:prefix": "p" * 100_000, "aws:ResourceTag/x": "y" * 50_000}}
+        return json.dumps({"policies": policies, "request": request})
+
+    _encoded([line(0)], True, simulator)
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    out = _encoded([line(i) for i in range(1, 31)], True, simulator)
+    gc.collect()
+    grown = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert [json.loads(t)["decision"] for t in out] == ["implicit_deny"] * 30  # the resource is b/k, not b/<team>/…
+    assert grown < 2_000_000, grown  # 30 lines of 250 KB values: kept, they were 54 MB
+
+
+def test_the_read_ahead_paths_do_not_keep_engines_the_engine_cache_dropped(monkeypatch):
+    import gc
+
+    import iamlogic.batch as batch_module
+    from iamlogic.kernel.engine import Engine
+
+    monkeypatch.setattr(batch_module, "RECENT_ENGINES", 3)
+    simulator = Simulator(brief=True)
+    for i in range(12):
+        policies = {"identity": [{"Version": "2012-10-17", "Statement": {
+            "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::b{i}/*"}}]}
+        text = json.dumps({"policies": policies, "request": _request("k")})
+        _encoded([text, text.replace('"k"', '"k2"')], True, simulator)
+    gc.collect()
+    assert sum(isinstance(o, Engine) for o in gc.get_objects()) <= 3 + 1  # (+1: any engine a test before left)
+
+
+def test_a_line_of_white_space_json_does_not_know_is_not_blank():
+    from iamlogic.batch import BatchCounts, answer_lines
+
+    lines = [Line(1, " \t\r"), Line(2, "\u00a0"), Line(3, "\u3000 ")]
+    out = list(answer_lines(lines, Simulator().answer_line, BatchCounts()))
+    assert out[0] == {"line": 1, "blank": True}
+    assert all("not JSON" in o["error"] for o in out[1:])
