@@ -354,23 +354,6 @@ def test_long_request_values_are_not_kept_by_the_matchers(monkeypatch):
     assert grown < 2_000_000, grown  # 30 lines of 250 KB values: kept, they were 54 MB
 
 
-def test_the_read_ahead_paths_do_not_keep_engines_the_engine_cache_dropped(monkeypatch):
-    import gc
-
-    import iamlogic.batch as batch_module
-    from iamlogic.kernel.engine import Engine
-
-    monkeypatch.setattr(batch_module, "RECENT_ENGINES", 3)
-    simulator = Simulator(brief=True)
-    for i in range(12):
-        policies = {"identity": [{"Version": "2012-10-17", "Statement": {
-            "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::b{i}/*"}}]}
-        text = json.dumps({"policies": policies, "request": _request("k")})
-        _encoded([text, text.replace('"k"', '"k2"')], True, simulator)
-    gc.collect()
-    assert sum(isinstance(o, Engine) for o in gc.get_objects()) <= 3 + 1  # (+1: any engine a test before left)
-
-
 def test_a_line_of_white_space_json_does_not_know_is_not_blank():
     from iamlogic.batch import BatchCounts, answer_lines
 
