@@ -24,7 +24,8 @@ from .simulator import is_simulator_request
 from .kernel.catalogue import CATALOGUE
 from .translator import FindingType, PolicyType
 from .translator.findings import finding_count
-from .validation import validate as validate_document
+from .sources import read_sources
+from .source_checks import parameter_option, parameter_values, policy_type_of, validate_named
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -86,11 +87,17 @@ MAX_ACTION_ROWS = 100_000
               help="Finding types that fail the run (exit 2), comma-separated.")
 @click.option("--catalogue/--no-catalogue", default=True, show_default=True,
               help="Also check actions and condition keys against the AWS service catalogue.")
-def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blocking: str, catalogue: bool) -> int:
+@parameter_option
+def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blocking: str, catalogue: bool,
+             parameters: tuple[str, ...]) -> int:
     """Check policies against the IAM policy grammar, as Access Analyzer's
-    ValidatePolicy does. Exit 0: nothing blocking; 2: blocking findings;
-    1: an input could not be read."""
+    ValidatePolicy does. FILE: a policy, an AWS CLI output holding policies,
+    a CloudFormation template (JSON or YAML), a Terraform plan (terraform
+    show -json), or a folder of them (read recursively); each policy is read
+    with the type its place implies. Exit 0: nothing blocking; 2: blocking
+    findings; 1: an input could not be read."""
     blocking = _finding_types(treat_as_blocking)
+    values = parameter_values(parameters)
     # Each input's result is written as soon as it is found (report.py), then
     # dropped: only the counts the exit code and the summary need are kept.
     if output == "json":
@@ -100,23 +107,37 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
     else:
         report = TextReport(sys.stdout)
     unreadable = read = total = failed = 0
+    files_read: set[str] = set()
+    explicit = click.get_current_context().get_parameter_source("policy_type").name != "DEFAULT"
     for name in files:
-        display = "<stdin>" if name == "-" else name
+        # A file or folder: each policy it holds (sources.py), with its type.
         try:
-            data = read_input(name, truncate=True)
+            found = read_sources(name, MAX_INPUT_BYTES, read_stdin(MAX_INPUT_BYTES, True) if name == "-" else None,
+                                 parameters=values)
         except InputError as e:
             error_line(str(e))
             unreadable += 1
             continue
-        findings = validate_document(data, PolicyType(policy_type), display, catalogue=catalogue)
-        result = FileResult(display, PolicyType(policy_type), findings, CATALOGUE.version if catalogue else None)
-        report.write(result)
-        read += 1
-        total += finding_count(findings)
-        failed += bool(result.blocking(blocking))
+        for message in found.unreadable:
+            error_line(message)
+            unreadable += 1
+        for skipped in found.skipped:
+            error_line(f"{skipped.file}: skipped: {skipped.why}")
+        if not found.policies and not found.unreadable:
+            error_line(f"{name}: holds no policy")
+            unreadable += 1
+        for policy in found.policies:
+            kind = policy_type_of(policy, PolicyType(policy_type), explicit)
+            findings = validate_named(policy, kind, catalogue)
+            result = FileResult(policy.file, kind, findings, CATALOGUE.version if catalogue else None, policy.name)
+            report.write(result)
+            read += 1
+            files_read.add(policy.file)
+            total += finding_count(findings)
+            failed += bool(result.blocking(blocking))
     report.close()
     if output == "text" and read:
-        _summary(read, total, failed)
+        _summary(len(files_read), total, failed, read)
 
     if unreadable:
         return ExitCode.TOOL_ERROR
@@ -682,9 +703,10 @@ def _finding_types(text: str) -> frozenset[FindingType]:
     return frozenset(chosen)
 
 
-def _summary(files: int, total: int, failed: int) -> None:
+def _summary(files: int, total: int, failed: int, policies: int | None = None) -> None:
     style = "red" if failed else "green"
-    stderr.print(f"[{style}]{files} file(s), {total} finding(s), {failed} with blocking findings[/{style}]")
+    held = f", {policies} policies" if policies is not None and policies != files else ""
+    stderr.print(f"[{style}]{files} file(s){held}, {total} finding(s), {failed} with blocking findings[/{style}]")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,115 @@
+"""The commands over the input layer (sources.py): each policy a file holds
+validated with the type its place implies, its findings moved to the file's
+own lines; the proofs over the policy a file holds, or over each pair of
+policies two versions of a template hold (paired by their key: the logical
+id and property path, or the plan's address and attribute)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .errors import InputError, UsageError, quote
+from .grammar.source import json_path
+from .inputs import MAX_INPUT_BYTES
+from .scenario import PolicyText
+from .sources import NamedPolicy, read_sources, where
+from .translator import Finding, FindingType, PolicyType
+from .translator.findings import Location
+from .validation import validate as validate_document
+
+EMPTY_POLICY = {"Version": "2012-10-17", "Statement": []}
+
+
+def policy_type_of(policy: NamedPolicy, default: PolicyType, explicit: bool) -> PolicyType:
+    """The type a policy is read as: the one its place implies (a role's
+    AssumeRolePolicyDocument is a trust policy, a bucket policy a resource
+    policy), else the command's --policy-type. An explicit --policy-type
+    overrides what a file implies only for bare documents."""
+    if policy.policy_type is None or (explicit and policy.kind == "policy"):
+        return default
+    return policy.policy_type
+
+
+def validate_named(policy: NamedPolicy, policy_type: PolicyType, catalogue: bool) -> list[Finding]:
+    """validate's findings for one policy of a file, each located in the file."""
+    if policy.problem is not None:
+        kind = FindingType.WARNING if policy.problem_code == "UNKNOWN_UNTIL_APPLY" else FindingType.ERROR
+        return [Finding(kind, policy.problem_code, policy.problem,
+                        (Location(policy.problem_at, policy.problem_span()),), None, policy.file)]
+    findings = validate_document(policy.document, policy_type, policy.label, catalogue=catalogue)
+    if policy.places is None:
+        return [replace(f, file=policy.file) for f in findings]
+    return [relocated(f, policy) for f in findings]
+
+
+def relocated(finding: Finding, policy: NamedPolicy) -> Finding:
+    """The finding with each location's span in the file the policy is in."""
+    locations = tuple(replace(loc, span=policy.span(loc.path, loc.on_key)) for loc in finding.locations)
+    return replace(finding, locations=locations, file=policy.file)
+
+
+def parameter_values(items: tuple[str, ...]) -> dict[str, str]:
+    """--parameter NAME=VALUE options as a dict (a template's Parameters)."""
+    values = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--parameter {quote(item)}: expected NAME=VALUE")
+        values[name] = value
+    return values
+
+
+def parameter_option(command):
+    import click
+
+    return click.option("--parameter", "parameters", multiple=True, metavar="NAME=VALUE",
+                        help="A value for a CloudFormation template's parameter (default: its Default); "
+                             "repeat for more.")(command)
+
+
+def read_for_proof(name: str, option: str, stdin: bytes | None = None,
+                   parameters: dict | None = None) -> list[NamedPolicy]:
+    """The policies of a command-line file, for a proof: every one readable
+    (a problem is an InputError naming file, line and why)."""
+    found = read_sources(name, MAX_INPUT_BYTES, stdin, False, parameters)
+    for message in found.unreadable:
+        raise InputError(f"{message} ({option})")
+    if not found.policies:
+        raise InputError(f"{name} ({option}): holds no policy")
+    for policy in found.policies:
+        if policy.problem is not None:
+            raise InputError(f"{where(policy)} ({option})")
+    return found.policies
+
+
+def proof_document(policy: NamedPolicy, option: str):
+    """What the proofs read: the document, its text kept as text (never a path)."""
+    label = f"{policy.label} ({option})"
+    document = policy.document
+    if isinstance(document, (bytes, bytearray)):
+        from .inputs import decode_text
+
+        return PolicyText(decode_text(bytes(document), label), label)
+    if isinstance(document, str):
+        return PolicyText(document, label)
+    return document
+
+
+def pairs(new: list[NamedPolicy], existing: list[NamedPolicy]) -> list[tuple[str, NamedPolicy | None,
+                                                                             NamedPolicy | None]]:
+    """(key, new, existing) for every key either version holds, in the new
+    version's order, then what only the existing one has. A file of one
+    policy pairs with a file of one policy whatever their keys."""
+    if len(new) == 1 and len(existing) == 1:
+        return [(new[0].key or new[0].name or new[0].file, new[0], existing[0])]
+    old = {p.key: p for p in existing}
+    out = [(p.key, p, old.pop(p.key, None)) for p in new]
+    return out + [(k, None, p) for k, p in old.items()]
+
+
+def describe(policy: NamedPolicy | None) -> str | None:
+    return policy.label if policy is not None else None
+
+
+def problem_path(policy: NamedPolicy) -> str:
+    return json_path(policy.problem_at)

@@ -1,0 +1,328 @@
+"""Where policies really live: one input layer that turns a file (or a folder
+of them) into named policies, each with the policy type its place implies and
+a map from the policy's own JSON paths to positions in the file.
+
+Read here:
+- a bare policy document (as before: its own text, its type the caller's);
+- what the AWS CLI prints around one (get-policy-version, get-role's
+  AssumeRolePolicyDocument — URL-encoded or not —, get-role-policy,
+  get-user-policy, get-group-policy, get-bucket-policy's JSON in a string,
+  get-key-policy, get-queue-attributes, get-topic-attributes,
+  describe-policy of Organizations, get-account-authorization-details, ...);
+- CloudFormation templates, JSON or YAML (short-form tags included), with
+  intrinsic functions and pseudo parameters resolved to stand-in values as
+  cfn-policy-validator resolves them (cfn.py);
+- Terraform plans (``terraform show -json``): a value known only after apply
+  is reported as such, never guessed (terraform.py).
+
+A file that holds none of these is, given by name, read as a bare policy (so
+its findings say what is wrong with it); met in a folder, it is listed as
+skipped, never dropped in silence. A template whose policy cannot be read (an
+intrinsic function without a stand-in, a parameter without a value) yields
+that policy with its ``problem`` set: validate reports it as an ERROR
+finding, a proof refuses it with the message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.parse
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .errors import InputError, quote
+from .grammar.source import JsonPath, Source, Span, json_path
+from .inputs import MAX_EXPORT_BYTES, decode_text, read_bytes
+from .translator.model import PolicyType
+
+# Files a folder is searched for (templates are often *.template).
+SUFFIXES = (".json", ".yaml", ".yml", ".template")
+
+
+@dataclass
+class FilePositions:
+    """Positions in one file by the path of a value in what the file holds:
+    a JSON text's spans (grammar/source.py), or a YAML node tree's marks."""
+
+    values: dict[JsonPath, Span] | None = None
+    keys: dict[JsonPath, Span] | None = None
+    source: Source | None = None
+
+    def span(self, path: JsonPath, on_key: bool = False) -> Span | None:
+        if self.source is not None:
+            return self.source.key_span(path) if on_key else self.source.span(path)
+        table = self.keys if on_key else self.values
+        return (table or {}).get(path)
+
+
+@dataclass
+class NamedPolicy:
+    """One policy found in a file."""
+
+    file: str  # the file, as given
+    name: str  # the policy within it: "" for a bare document, else e.g. "Resources.MyRole.Policies[0]"
+    key: str  # what pairs it with its other version: the logical id and property path, or the address
+    policy_type: PolicyType | None  # None: not implied by the file (a bare document: the caller's type)
+    document: object = None  # dict/list, or text (JSON in a string, a bare file's bytes)
+    # The file path of each value of the document: policy path → file path
+    # (longest prefix wins); None: the document is the file's own text.
+    places: dict[JsonPath, JsonPath] | None = None
+    positions: FilePositions | None = None
+    problem: str | None = None  # why the policy cannot be read (an unresolvable intrinsic, unknown until apply)
+    problem_at: JsonPath = ()  # where in the file
+    kind: str = "policy"  # what the file is: policy, aws-cli, cloudformation, terraform-plan
+    # The finding validate reports for a problem: an unresolvable template
+    # blocks (ERROR); a value known only after apply is a WARNING.
+    problem_code: str = "UNRESOLVABLE_POLICY"
+
+    @property
+    def label(self) -> str:
+        return f"{self.file}: {self.name}" if self.name else self.file
+
+    def span(self, path: JsonPath, on_key: bool = False) -> Span | None:
+        """The file position of the value (or member name) at ``path`` of the
+        policy: the deepest part of the path the file itself holds."""
+        if self.positions is None or self.places is None:
+            return None
+        path = tuple(path)
+        for n in range(len(path), -1, -1):
+            at = self.places.get(path[:n])
+            if at is not None:
+                return self.positions.span(at, on_key and n == len(path))
+        return None
+
+    def problem_span(self) -> Span | None:
+        """Where the problem is: its value, else the nearest value around it
+        the file holds (a plan leaves an unknown attribute out of ``after``)."""
+        if self.positions is None:
+            return None
+        for n in range(len(self.problem_at), -1, -1):
+            span = self.positions.span(self.problem_at[:n])
+            if span is not None:
+                return span
+        return None
+
+
+@dataclass
+class Skipped:
+    file: str
+    why: str
+
+
+@dataclass
+class Found:
+    """What a file or folder holds."""
+
+    policies: list[NamedPolicy] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # messages
+
+
+def read_sources(name: str, limit: int, stdin: bytes | None = None, truncate: bool = True,
+                 parameters: dict | None = None) -> Found:
+    """Every policy in ``name``: a file, or a folder read recursively (files
+    ending in SUFFIXES, in sorted order, hidden folders left out). ``stdin``:
+    the bytes of ``-``. ``truncate``: read at most ``limit`` bytes of a file
+    (validate reports an oversized document itself), else more is an error.
+    ``parameters``: values for templates' parameters (cfn.py)."""
+    found = Found()
+    if stdin is not None:
+        found.policies.extend(policies_in(stdin, "<stdin>", True, parameters))
+        return found
+    path = Path(name)
+    if not path.is_dir():
+        data = read_bytes(name, name, max(limit, MAX_EXPORT_BYTES) if _may_be_large(name) else limit, truncate)
+        found.policies.extend(policies_in(data, name, True, parameters))
+        return found
+    for file in _walk(path):
+        shown = str(file)
+        try:
+            data = read_bytes(file, shown, limit, truncate)
+        except InputError as e:
+            found.unreadable.append(str(e))
+            continue
+        policies = policies_in(data, shown, False, parameters)
+        if policies:
+            found.policies.extend(policies)
+        else:
+            found.skipped.append(Skipped(shown, "holds no policy, template, plan or AWS CLI output iamlogic reads"))
+    return found
+
+
+def _may_be_large(name: str) -> bool:
+    return os.path.basename(name).lower().startswith(("get-account-authorization-details", "authorization"))
+
+
+def _walk(folder: Path):
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for f in sorted(files):
+            if f.lower().endswith(SUFFIXES) and not f.startswith("."):
+                yield Path(root) / f
+
+
+def policies_in(data: bytes, file: str, given: bool = True, parameters: dict | None = None) -> list[NamedPolicy]:
+    """The policies one file holds. ``given``: named by the user (a file
+    that is none of the known shapes is then a bare policy; in a folder it
+    holds none)."""
+    bare = [NamedPolicy(file, "", "", None, data)]
+    try:
+        text = decode_text(data, file)
+    except InputError:
+        return bare if given else []
+    stripped = text.lstrip()
+    value, positions = None, None
+    if stripped.startswith(("{", "[")):
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            return bare if given else []
+        positions = FilePositions(source=Source(text, file))
+    elif file.lower().endswith((".yaml", ".yml", ".template")) or "Resources:" in text:
+        from .cfn import load_yaml
+
+        try:
+            value, positions = load_yaml(text, file)
+        except InputError:
+            if given:
+                raise
+            return []
+    else:
+        return bare if given else []
+    if not isinstance(value, dict):
+        return bare if given else []
+    if "Statement" in value:
+        return bare  # a policy document: read as its own text
+    from .cfn import is_template, template_policies
+    from .terraform import is_plan, plan_policies
+
+    if is_template(value):
+        return [replace(p, positions=positions) for p in template_policies(value, file, parameters)]
+    if is_plan(value):
+        return [replace(p, positions=positions) for p in plan_policies(value, file)]
+    found = cli_policies(value, file)
+    if found:
+        return [replace(p, positions=positions) for p in found]
+    return bare if given else []
+
+
+# ---------------------------------------------------------------- AWS CLI outputs
+
+
+def document_value(value: object) -> object:
+    """A policy as the AWS API hands it over: an object, JSON text, or that
+    text URL-encoded (IAM's GetRole, GetRolePolicy, GetPolicyVersion and
+    GetAccountAuthorizationDetails return it so; the CLI decodes it, other
+    clients may not)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("%7B") or text.startswith("%7b"):
+            return urllib.parse.unquote(text)
+    return value
+
+
+def _doc(file: str, name: str, key: str, kind: PolicyType, value: object, at: JsonPath) -> NamedPolicy:
+    value = document_value(value)
+    # JSON text inside a string: every path of the policy is at the string.
+    places = {(): at} if isinstance(value, str) else _same_places(value, at)
+    return NamedPolicy(file, name, key, kind, value, places, kind="aws-cli")
+
+
+def _same_places(value: object, at: JsonPath) -> dict[JsonPath, JsonPath]:
+    """policy path → file path for a document held as it is at ``at``."""
+    places: dict[JsonPath, JsonPath] = {}
+    stack = [(value, ())]
+    while stack:
+        v, p = stack.pop()
+        places[p] = at + p
+        if isinstance(v, dict):
+            stack.extend((c, p + (k,)) for k, c in v.items())
+        elif isinstance(v, list):
+            stack.extend((c, p + (i,)) for i, c in enumerate(v))
+    return places
+
+
+_ORG_TYPES = {"SERVICE_CONTROL_POLICY": PolicyType.SCP, "RESOURCE_CONTROL_POLICY": PolicyType.RCP}
+
+
+def cli_policies(value: dict, file: str) -> list[NamedPolicy]:
+    """The policies an AWS CLI output holds, each with the type its command
+    implies; [] when the output is none the CLI prints around a policy."""
+    out: list[NamedPolicy] = []
+    version = value.get("PolicyVersion")
+    if isinstance(version, dict) and "Document" in version:  # iam get-policy-version
+        out.append(_doc(file, f"PolicyVersion {version.get('VersionId', '')}".strip(), "PolicyVersion",
+                        PolicyType.IDENTITY, version["Document"], ("PolicyVersion", "Document")))
+    role = value.get("Role")
+    if isinstance(role, dict) and "AssumeRolePolicyDocument" in role:  # iam get-role
+        out.append(_doc(file, f"Role {role.get('RoleName', '')} AssumeRolePolicyDocument", "AssumeRolePolicyDocument",
+                        PolicyType.TRUST, role["AssumeRolePolicyDocument"], ("Role", "AssumeRolePolicyDocument")))
+    if "PolicyDocument" in value and "PolicyName" in value:  # get-role-policy, get-user-policy, get-group-policy
+        owner = next((f"{k.removesuffix('Name')} {value[k]}" for k in ("RoleName", "UserName", "GroupName")
+                      if k in value), "")
+        out.append(_doc(file, f"{owner} inline policy {value['PolicyName']}".strip(), f"inline {value['PolicyName']}",
+                        PolicyType.IDENTITY, value["PolicyDocument"], ("PolicyDocument",)))
+    policy = value.get("Policy")
+    if isinstance(policy, str):  # s3api get-bucket-policy, kms get-key-policy, lambda get-policy
+        out.append(_doc(file, "Policy", "Policy", PolicyType.RESOURCE, policy, ("Policy",)))
+    elif isinstance(policy, dict) and "Content" in policy:  # organizations describe-policy
+        summary = policy.get("PolicySummary") or {}
+        kind = _ORG_TYPES.get(summary.get("Type"))
+        if kind is not None:
+            out.append(_doc(file, f"{summary.get('Name', 'Policy')}", "Content", kind, policy["Content"],
+                            ("Policy", "Content")))
+    attributes = value.get("Attributes")
+    if isinstance(attributes, dict) and isinstance(attributes.get("Policy"), str):  # sqs / sns attributes
+        out.append(_doc(file, "Attributes.Policy", "Attributes.Policy", PolicyType.RESOURCE, attributes["Policy"],
+                        ("Attributes", "Policy")))
+    for field_name in ("ResourcePolicy", "policyText"):  # secretsmanager get-resource-policy, ecr get-repository-policy
+        if isinstance(value.get(field_name), str):
+            out.append(_doc(file, field_name, field_name, PolicyType.RESOURCE, value[field_name], (field_name,)))
+    if any(k in value for k in ("UserDetailList", "RoleDetailList", "GroupDetailList")) or \
+            isinstance(value.get("Policies"), list) and any(isinstance(p, dict) and "PolicyVersionList" in p
+                                                            for p in value["Policies"]):
+        out.extend(_authorization_details(value, file))
+    return out
+
+
+def _authorization_details(value: dict, file: str) -> list[NamedPolicy]:
+    """iam get-account-authorization-details: each user's, group's and
+    role's inline policies, each role's trust policy, each managed policy's
+    versions (every version: a non-default one can be made default)."""
+    out = []
+    for list_name, id_name, inline in (("UserDetailList", "UserName", "UserPolicyList"),
+                                       ("GroupDetailList", "GroupName", "GroupPolicyList"),
+                                       ("RoleDetailList", "RoleName", "RolePolicyList")):
+        for i, entry in enumerate(value.get(list_name) or ()):
+            if not isinstance(entry, dict):
+                continue
+            who = f"{id_name.removesuffix('Name')} {entry.get(id_name, i)}"
+            for j, p in enumerate(entry.get(inline) or ()):
+                if isinstance(p, dict) and "PolicyDocument" in p:
+                    out.append(_doc(file, f"{who} inline policy {p.get('PolicyName', j)}",
+                                    f"{who} inline {p.get('PolicyName', j)}", PolicyType.IDENTITY,
+                                    p["PolicyDocument"], (list_name, i, inline, j, "PolicyDocument")))
+            if "AssumeRolePolicyDocument" in entry:
+                out.append(_doc(file, f"{who} AssumeRolePolicyDocument", f"{who} trust", PolicyType.TRUST,
+                                entry["AssumeRolePolicyDocument"], (list_name, i, "AssumeRolePolicyDocument")))
+    for i, p in enumerate(value.get("Policies") or ()):
+        if not isinstance(p, dict):
+            continue
+        for j, v in enumerate(p.get("PolicyVersionList") or ()):
+            if isinstance(v, dict) and "Document" in v:
+                label = f"{p.get('Arn', p.get('PolicyName', i))} {v.get('VersionId', j)}"
+                if v.get("IsDefaultVersion"):
+                    label += " (default)"
+                out.append(_doc(file, label, f"{p.get('Arn', p.get('PolicyName', i))} {v.get('VersionId', j)}",
+                                PolicyType.IDENTITY, v["Document"], ("Policies", i, "PolicyVersionList", j, "Document")))
+    return out
+
+
+def where(policy: NamedPolicy) -> str:
+    """The file and line of a policy's problem, for messages."""
+    span = policy.problem_span()
+    at = f"{policy.file}:{span.line}:{span.column}" if span else policy.file
+    return f"{at}: {policy.name + ': ' if policy.name else ''}{policy.problem}" + \
+        (f" (at {json_path(policy.problem_at)})" if policy.problem_at else "")
+
