@@ -25,7 +25,8 @@ from .kernel.catalogue import CATALOGUE
 from .translator import FindingType, PolicyType
 from .translator.findings import finding_count
 from .sources import read_sources
-from .source_checks import parameter_option, parameter_values, policy_type_of, validate_named
+from .source_checks import (load_policies, parameter_option, parameter_values, policy_type_of, proof_document,
+                            prove_versions, single, validate_named)
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -232,11 +233,21 @@ def _json(data: bytes | str, where: str):
     return parse_json(data, where)
 
 
-def _load_policy_text(name: str, option: str) -> PolicyText:
-    """The document a command-line file holds: its text, handed on as a
-    document (never read again as a path)."""
-    where = "<stdin>" if name == "-" else name
-    return PolicyText(decode_text(read_input(name), f"{where} ({option})"), f"{where} ({option})")
+def _load_policy_text(name: str, option: str, policy_type: str | None = None):
+    """The document a command-line file holds (sources.py: a policy, or the
+    one an AWS CLI output or template holds), handed on as a document (never
+    read again as a path); with ``policy_type``: (document, the type it is
+    read as: the one the file implies, else the option's)."""
+    policy = single(load_policies(name, option), name, option)
+    document = proof_document(policy, option)
+    if policy_type is None:
+        return document
+    return document, policy_type_of(policy, PolicyType(policy_type), _explicit("policy_type"))
+
+
+def _explicit(parameter: str) -> bool:
+    """Whether the user gave the option (not its default)."""
+    return click.get_current_context().get_parameter_source(parameter).name != "DEFAULT"
 
 
 def _report_check(check, output: str, headlines: dict | None = None, principals: bool = False) -> int:
@@ -246,12 +257,19 @@ def _report_check(check, output: str, headlines: dict | None = None, principals:
         sys.stdout.write(json.dumps(check.to_dict(), indent=2) + "\n")
     else:
         line = (headlines or {}).get(check.result, check.result)
+        classes = [w for w in check.witnesses if "actions" in w]
+        if classes:  # --all
+            line += (f" ({len(classes)} action class(es), {sum(len(w['actions']) for w in classes)} action(s) "
+                     "newly allowed)")
         if check.note:
             line += f": {check.note}"
         sys.stdout.write(line + "\n")
         for w in check.witnesses or ([{"request": check.witness, "reasons": check.reasons}] if check.witness else []):
             if "direction" in w:
                 sys.stdout.write(f"  {w['direction']}:\n")
+            if "actions" in w:  # --all: the class the witness stands for
+                shown = ", ".join(w["actions"][:8]) + (", ..." if len(w["actions"]) > 8 else "")
+                sys.stdout.write(f"  newly allowed: {len(w['actions'])} action(s): {shown}\n")
             r = w["request"]
             sys.stdout.write(f"  witness: {r['action']} on {r['resource']}"
                              + (f" with {json.dumps(r['context'])}" if r["context"] else "") + "\n")
@@ -267,6 +285,13 @@ def _report_check(check, output: str, headlines: dict | None = None, principals:
 
 
 CHECK_TYPES = click.Choice([t.value for t in PolicyType])
+
+
+def every_option(command):
+    """--all: every action class newly allowed, not the first."""
+    return click.option("--all", "every", is_flag=True,
+                        help="On FAIL, every action class newly allowed, each with a witness the kernel confirms "
+                             "and the statements that grant it (not only the first found).")(command)
 
 
 def proof_options(command):
@@ -290,10 +315,13 @@ def proof_options(command):
 @click.option("--policy-type", "-t", type=CHECK_TYPES, default="identity", show_default=True)
 @click.option("--batch", metavar="PAIRS.jsonl", help='Instead of --existing/--new: JSON lines {"new": {...}, '
               '"existing": {...}, "policy_type": T}, streamed; one JSON result per line, in order.')
+@every_option
+@parameter_option
 @proof_options
 @engine_options
 def check_no_new_access_command(existing: str | None, new: str | None, policy_type: str, batch: str | None,
-                                timeout: int, typed: bool, output: str, engine: str, address: str | None) -> int:
+                                every: bool, parameters: tuple, timeout: int, typed: bool, output: str, engine: str,
+                                address: str | None) -> int:
     """PASS iff everything NEW allows, OLD allows too (IAM Access Analyzer's
     CheckNoNewAccess). FAIL comes with a witness request the kernel confirms.
     Exit 0 PASS, 2 FAIL, 3 UNKNOWN (with the reason), 1 bad input; with
@@ -308,24 +336,31 @@ def check_no_new_access_command(existing: str | None, new: str | None, policy_ty
     _engine(engine, address, batch=False)
     if existing is None or new is None:
         raise click.UsageError("give --existing and --new (or --batch)")
-    check = check_no_new_access(_load_policy_text(new, "--new"), _load_policy_text(existing, "--existing"),
-                                policy_type, timeout_ms=timeout * 1000, typed=typed)
-    return _report_check(check, output, principals=policy_type != "identity")
+    # Each policy of NEW against the one of OLD with its key (two versions of
+    # a template: logical id and property path), within one time limit.
+    values = parameter_values(parameters)
+    return prove_versions(check_no_new_access, load_policies(new, "--new", values),
+                          load_policies(existing, "--existing", values), PolicyType(policy_type),
+                          _explicit("policy_type"), timeout * 1000, typed, every, output, _report_check)
 
 
 @app.command("equivalent")
 @click.argument("a", metavar="A.json")
 @click.argument("b", metavar="B.json")
 @click.option("--policy-type", "-t", type=CHECK_TYPES, default="identity", show_default=True)
+@every_option
+@parameter_option
 @proof_options
-def equivalent_command(a: str, b: str, policy_type: str, timeout: int, typed: bool, output: str) -> int:
+def equivalent_command(a: str, b: str, policy_type: str, every: bool, parameters: tuple, timeout: int, typed: bool,
+                       output: str) -> int:
     """PASS iff A and B allow exactly the same requests; otherwise a witness
     request for each direction that differs. Exit 0 PASS, 2 FAIL, 3 UNKNOWN."""
     from .proofs import equivalent
 
-    check = equivalent(_load_policy_text(a, "A"), _load_policy_text(b, "B"), policy_type, timeout_ms=timeout * 1000,
-                       typed=typed)
-    return _report_check(check, output, principals=policy_type != "identity")
+    values = parameter_values(parameters)
+    return prove_versions(equivalent, load_policies(a, "A", values), load_policies(b, "B", values),
+                          PolicyType(policy_type), _explicit("policy_type"), timeout * 1000, typed, every, output,
+                          _report_check, ("A", "B"), removed_is_new=True)
 
 
 @app.command("check-access-not-granted")
@@ -343,9 +378,10 @@ def check_access_not_granted_command(policy: str, actions: tuple, resources: tup
 
     if not actions and not resources:
         raise click.UsageError("give --actions, --resources, or both")
-    check = check_access_not_granted(_load_policy_text(policy, "POLICY"), list(actions), list(resources),
-                                     policy_type, timeout_ms=timeout * 1000, typed=typed)
-    return _report_check(check, output, principals=policy_type != "identity")
+    document, kind = _load_policy_text(policy, "POLICY", policy_type)
+    check = check_access_not_granted(document, list(actions), list(resources), kind, timeout_ms=timeout * 1000,
+                                     typed=typed)
+    return _report_check(check, output, principals=kind != "identity")
 
 
 @app.command("check-no-public-access")

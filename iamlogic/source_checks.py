@@ -113,3 +113,88 @@ def describe(policy: NamedPolicy | None) -> str | None:
 
 def problem_path(policy: NamedPolicy) -> str:
     return json_path(policy.problem_at)
+
+
+def _stdin(name: str) -> bytes | None:
+    if name != "-":
+        return None
+    from .inputs import read_stdin
+
+    return read_stdin(MAX_INPUT_BYTES)
+
+
+def load_policies(name: str, option: str, parameters: dict | None = None) -> list[NamedPolicy]:
+    """read_for_proof for a command-line argument (``-``: standard input)."""
+    return read_for_proof(name, option, _stdin(name), parameters)
+
+
+def single(policies: list[NamedPolicy], name: str, option: str) -> NamedPolicy:
+    """The one policy a question about one policy reads."""
+    if len(policies) != 1:
+        shown = ", ".join(p.name for p in policies[:5]) + (", ..." if len(policies) > 5 else "")
+        raise InputError(f"{name} ({option}): holds {len(policies)} policies ({shown}); this question reads one")
+    return policies[0]
+
+
+def prove_versions(question, new: list[NamedPolicy], old: list[NamedPolicy], default: PolicyType, explicit: bool,
+                   timeout_ms: int, typed: bool, every: bool, output: str, report, labels=("--new", "--existing"),
+                   removed_is_new: bool = False) -> int:
+    """``question`` (check_no_new_access or equivalent) of each policy of
+    ``new`` and the policy of ``old`` with its key: one pair, reported as
+    the question reports it; several (two versions of a template), each
+    pair under one Deadline for them all, then the worst result. A policy
+    only the new version has is compared with one that allows nothing; one
+    only the old version has is removed (``removed_is_new``: compared the
+    same way, for equivalent)."""
+    import json
+    import sys
+
+    from .proofs.deadline import Deadline
+    from .proofs.questions import Check
+
+    paired = pairs(new, old)
+    if len(paired) == 1 and paired[0][1] is not None and paired[0][2] is not None:
+        _, n, o = paired[0]
+        kind = _pair_type(n, o, default, explicit)
+        check = question(proof_document(n, labels[0]), proof_document(o, labels[1]), kind, timeout_ms=timeout_ms,
+                         typed=typed, every=every)
+        return report(check, output, principals=kind is not PolicyType.IDENTITY)
+    deadline = Deadline(timeout_ms)
+    results = []
+    for key, n, o in paired:
+        kind = _pair_type(n, o, default, explicit)
+        if n is None and not removed_is_new:
+            check = Check("PASS", mode="typed" if typed else "untyped",
+                          note="only in the existing version: removed, it grants nothing new")
+        elif deadline.remaining_ms() <= 0:  # the time is the whole question's: UNKNOWN for what is left
+            check = Check("UNKNOWN", mode="typed" if typed else "untyped", note=deadline.why)
+        else:
+            check = question(proof_document(n, labels[0]) if n else EMPTY_POLICY,
+                             proof_document(o, labels[1]) if o else EMPTY_POLICY, kind,
+                             timeout_ms=max(1, deadline.remaining_ms()), typed=typed, every=every)
+            if o is None:
+                check.note = "; ".join(filter(None, ["only in the new version: compared with a policy that "
+                                                     "allows nothing", check.note]))
+        results.append((key, n, o, check))
+    order = {"FAIL": 2, "UNKNOWN": 1, "PASS": 0}
+    worst = max((c.result for *_, c in results), key=order.get, default="PASS")
+    if output == "json":
+        sys.stdout.write(json.dumps({"result": worst, "policies": [
+            {"key": key, "new": describe(n), "existing": describe(o), **c.to_dict()} for key, n, o, c in results]},
+            indent=2) + "\n")
+    else:
+        for key, n, o, c in results:
+            sys.stdout.write(f"== {key}\n")
+            report(c, output, principals=kind is not PolicyType.IDENTITY)
+        counts = {r: sum(c.result == r for *_, c in results) for r in ("FAIL", "UNKNOWN", "PASS")}
+        sys.stdout.write(f"{worst}: {len(results)} policies compared, "
+                         + ", ".join(f"{n} {r}" for r, n in counts.items() if n) + "\n")
+    return {"PASS": 0, "FAIL": 2}.get(worst, 3)
+
+
+def _pair_type(n: NamedPolicy | None, o: NamedPolicy | None, default: PolicyType, explicit: bool) -> PolicyType:
+    kinds = {policy_type_of(p, default, explicit) for p in (n, o) if p is not None}
+    if len(kinds) > 1:
+        raise InputError(f"{(n or o).key}: the two versions are different kinds of policy "
+                         f"({', '.join(sorted(map(str, kinds)))})")
+    return kinds.pop()
