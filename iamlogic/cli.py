@@ -25,6 +25,7 @@ from .kernel.catalogue import CATALOGUE
 from .translator import FindingType, PolicyType
 from .translator.findings import finding_count
 from .sources import read_sources
+from .typos import request_names, warnings_for
 from .source_checks import (load_policies, parameter_option, parameter_values, policy_type_of, proof_document,
                             prove_versions, single, validate_named)
 
@@ -50,6 +51,19 @@ def engine_options(command):
     return click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
                         help="local: this process (and --jobs processes); ray: shards over the actors of a Ray "
                              "cluster (pip install 'iamlogic[ray]').")(command)
+
+
+def untyped_option(command):
+    return click.option("--untyped", is_flag=True,
+                        help="Do not warn about actions, condition keys and services the catalogue does not "
+                             "know.")(command)
+
+
+def _typo_warnings(typed: bool, actions=(), keys=(), resources=()) -> None:
+    """Typed mode: a name the catalogue does not know is a warning (typos.py), never a silent answer."""
+    if typed:
+        for warning in warnings_for(actions, keys, resources):
+            error_line(f"warning: {warning}")
 
 
 def _engine(engine: str, address: str | None, workers: int | None = None, batch: bool = True):
@@ -86,7 +100,7 @@ MAX_ACTION_ROWS = 100_000
               show_default=True)
 @click.option("--treat-as-blocking", default="ERROR", show_default=True, metavar="TYPES",
               help="Finding types that fail the run (exit 2), comma-separated.")
-@click.option("--catalogue/--no-catalogue", default=True, show_default=True,
+@click.option("--catalogue/--no-catalogue", " /--untyped", default=True, show_default=True,
               help="Also check actions and condition keys against the AWS service catalogue.")
 @parameter_option
 def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blocking: str, catalogue: bool,
@@ -155,9 +169,10 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
 @click.option("--brief", is_flag=True, help="With --batch: only the decision and blocked_by of each line.")
 @click.option("--policy-root", metavar="DIR", help="Policy paths in the scenario may lead anywhere under DIR "
                                                    "(default: only under the scenario's own folder).")
+@untyped_option
 @engine_options
 def simulate(scenario: str, explain: bool, output: str, batch: bool, brief: bool, policy_root: str | None,
-             engine: str, address: str | None) -> int:
+             untyped: bool, engine: str, address: str | None) -> int:
     """Decide a request against the policies that apply (identity, resource,
     boundary, SCPs, RCPs, session, VPC endpoint), as AWS would.
 
@@ -171,6 +186,7 @@ def simulate(scenario: str, explain: bool, output: str, batch: bool, brief: bool
     _engine(engine, address, batch=False)
     data = read_input(scenario)
     raw = _json(data, scenario)
+    _typo_warnings(not untyped, *request_names(raw))
     base = None if scenario == "-" else Path(scenario).parent
     # Up to MAX_REQUESTS decisions: each written as it is made (the JSON as
     # json.dumps(indent=2) would print it whole), never all held at once.
@@ -378,6 +394,7 @@ def check_access_not_granted_command(policy: str, actions: tuple, resources: tup
 
     if not actions and not resources:
         raise click.UsageError("give --actions, --resources, or both")
+    _typo_warnings(typed, actions, (), resources)
     document, kind = _load_policy_text(policy, "POLICY", policy_type)
     check = check_access_not_granted(document, list(actions), list(resources), kind, timeout_ms=timeout * 1000,
                                      typed=typed)
@@ -429,6 +446,7 @@ def can_be_allowed_command(scenario: str, policy_root: str | None, batch: bool, 
     where = "<stdin>" if scenario == "-" else scenario
     # The scenario is read here, bounded; its policy paths are relative to its folder.
     raw = _json(data, where)
+    _typo_warnings(typed, *request_names(raw))
     base = Path.cwd() if scenario == "-" else Path(scenario).parent
     check = can_be_allowed(raw, timeout_ms=timeout * 1000, typed=typed, base_dir=base,
                            policy_root=policy_root)
@@ -476,10 +494,11 @@ def _account_data(folder: str, policy_versions: tuple[str, ...]):
               help="Worker processes (the principals in shards by account); with --engine ray, actors "
                    "(default: one per CPU of the cluster).")
 @click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@untyped_option
 @engine_options
 def who_can_command(action: str, resource: str, account_data: str, policy_versions: tuple, context: str,
-                    show_all: bool, conditional: bool, timeout: int, jobs: int, output: str, engine: str,
-                    address: str | None) -> int:
+                    show_all: bool, conditional: bool, timeout: int, jobs: int, output: str, untyped: bool,
+                    engine: str, address: str | None) -> int:
     """Every caller allowed ACTION on RESOURCE_ARN: each user, any session of
     each role, the callers from elsewhere the resource policy names, and an
     anonymous caller — each decided by the kernel, with the statements that
@@ -488,8 +507,9 @@ def who_can_command(action: str, resource: str, account_data: str, policy_versio
     reported on stderr."""
     from .accounts import who_can
 
-    data = _account_data(account_data, policy_versions)
     keys = _context_option(context)
+    _typo_warnings(not untyped, [action], keys, [resource])
+    data = _account_data(account_data, policy_versions)
     bar = Progress(TextColumn("who-can"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=stderr,
                    transient=True, disable=len(data.principals) < 1000 and not conditional)
     with _engine(engine, address, jobs if jobs > 1 else None) as cluster, bar:
@@ -542,7 +562,8 @@ def who_can_command(action: str, resource: str, account_data: str, policy_versio
 
 def _cite(ref: dict) -> str:
     """A statement as explanations name it (StatementRef.label), from its dictionary."""
-    return f"{ref['policy']} {'Sid ' + ref['sid'] if ref['sid'] else 'statement ' + str(ref['statement_index'])}"
+    at = f" ({ref['at']})" if ref.get("at") else ""  # sources.py: where the statement is written
+    return f"{ref['policy']} {'Sid ' + ref['sid'] if ref['sid'] else 'statement ' + str(ref['statement_index'])}{at}"
 
 
 def _context_option(context: str) -> dict:

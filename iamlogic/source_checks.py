@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .errors import InputError, UsageError, quote
+from .errors import ExitCode, IamlogicError, InputError, UsageError, quote
 from .grammar.source import json_path
 from .inputs import MAX_INPUT_BYTES
 from .scenario import PolicyText
@@ -77,9 +77,18 @@ def read_for_proof(name: str, option: str, stdin: bytes | None = None,
     if not found.policies:
         raise InputError(f"{name} ({option}): holds no policy")
     for policy in found.policies:
+        if policy.problem_code == "UNKNOWN_UNTIL_APPLY":
+            raise UnknownUntilApply(f"UNKNOWN: {where(policy)} ({option})")
         if policy.problem is not None:
             raise InputError(f"{where(policy)} ({option})")
     return found.policies
+
+
+class UnknownUntilApply(IamlogicError):
+    """A policy a plan knows only after apply: the question is undecided
+    (exit 3), never answered on a guess."""
+
+    exit_code = ExitCode.UNDECIDED
 
 
 def proof_document(policy: NamedPolicy, option: str):
@@ -158,6 +167,7 @@ def prove_versions(question, new: list[NamedPolicy], old: list[NamedPolicy], def
         kind = _pair_type(n, o, default, explicit)
         check = question(proof_document(n, labels[0]), proof_document(o, labels[1]), kind, timeout_ms=timeout_ms,
                          typed=typed, every=every)
+        located(check, n, o)
         return report(check, output, principals=kind is not PolicyType.IDENTITY)
     deadline = Deadline(timeout_ms)
     results = []
@@ -175,18 +185,19 @@ def prove_versions(question, new: list[NamedPolicy], old: list[NamedPolicy], def
             if o is None:
                 check.note = "; ".join(filter(None, ["only in the new version: compared with a policy that "
                                                      "allows nothing", check.note]))
-        results.append((key, n, o, check))
+            located(check, n, o)
+        results.append((key, n, o, check, kind))
     order = {"FAIL": 2, "UNKNOWN": 1, "PASS": 0}
-    worst = max((c.result for *_, c in results), key=order.get, default="PASS")
+    worst = max((r[3].result for r in results), key=order.get, default="PASS")
     if output == "json":
         sys.stdout.write(json.dumps({"result": worst, "policies": [
-            {"key": key, "new": describe(n), "existing": describe(o), **c.to_dict()} for key, n, o, c in results]},
-            indent=2) + "\n")
+            {"key": key, "new": describe(n), "existing": describe(o), "policy_type": str(kind), **c.to_dict()}
+            for key, n, o, c, kind in results]}, indent=2) + "\n")
     else:
-        for key, n, o, c in results:
+        for key, n, o, c, kind in results:
             sys.stdout.write(f"== {key}\n")
             report(c, output, principals=kind is not PolicyType.IDENTITY)
-        counts = {r: sum(c.result == r for *_, c in results) for r in ("FAIL", "UNKNOWN", "PASS")}
+        counts = {r: sum(x[3].result == r for x in results) for r in ("FAIL", "UNKNOWN", "PASS")}
         sys.stdout.write(f"{worst}: {len(results)} policies compared, "
                          + ", ".join(f"{n} {r}" for r, n in counts.items() if n) + "\n")
     return {"PASS": 0, "FAIL": 2}.get(worst, 3)
@@ -198,3 +209,31 @@ def _pair_type(n: NamedPolicy | None, o: NamedPolicy | None, default: PolicyType
         raise InputError(f"{(n or o).key}: the two versions are different kinds of policy "
                          f"({', '.join(sorted(map(str, kinds)))})")
     return kinds.pop()
+
+
+def located(check, new: NamedPolicy | None, existing: NamedPolicy | None) -> None:
+    """Each granting statement of a witness with its place in the file that
+    holds it (``at``: file:line:column), for a reviewer to open."""
+    by_name = {"new": new, "a": new, "existing": existing, "b": existing}
+    for reasons in [check.reasons] + [w.get("reasons", []) for w in check.witnesses]:
+        for reason in reasons:
+            policy = by_name.get(reason.get("policy"))
+            if policy is not None and "at" not in reason:
+                span = statement_span(policy, reason.get("statement_index"))
+                if span is not None:
+                    reason["at"] = f"{policy.file}:{span.line}:{span.column}"
+
+
+def statement_span(policy: NamedPolicy, index):
+    """The file position of statement ``index`` of the policy."""
+    if not isinstance(index, int):
+        return None
+    if policy.places is None:  # a bare document: its own text
+        from .grammar.source import Source
+
+        try:
+            source = Source(str(proof_document(policy, "")), policy.file)
+        except InputError:
+            return None
+        return source.span(("Statement", index)) or (source.span(("Statement",)) if index == 0 else None)
+    return policy.span(("Statement", index)) if isinstance(policy.document, (dict, list)) else policy.span(())
