@@ -17,7 +17,18 @@ from .translator import Finding, FindingType, PolicyType
 from .translator.findings import Location
 from .validation import validate as validate_document
 
-EMPTY_POLICY = {"Version": "2012-10-17", "Statement": []}
+
+
+def allows_nothing(policy_type: PolicyType) -> dict:
+    """A policy of the type that allows nothing (IAM refuses an empty
+    Statement list): what a version without the policy grants."""
+    statement: dict = {"Effect": "Deny", "Action": "*"}
+    if policy_type not in (PolicyType.IDENTITY, PolicyType.BOUNDARY, PolicyType.SESSION, PolicyType.SCP,
+                           PolicyType.AWS_MANAGED):
+        statement["Principal"] = "*"
+    if policy_type is not PolicyType.TRUST:
+        statement["Resource"] = "*"
+    return {"Version": "2012-10-17", "Statement": [statement]}
 
 
 def policy_type_of(policy: NamedPolicy, default: PolicyType, explicit: bool) -> PolicyType:
@@ -179,8 +190,8 @@ def prove_versions(question, new: list[NamedPolicy], old: list[NamedPolicy], def
         elif deadline.remaining_ms() <= 0:  # the time is the whole question's: UNKNOWN for what is left
             check = Check("UNKNOWN", mode="typed" if typed else "untyped", note=deadline.why)
         else:
-            check = question(proof_document(n, labels[0]) if n else EMPTY_POLICY,
-                             proof_document(o, labels[1]) if o else EMPTY_POLICY, kind,
+            check = question(proof_document(n, labels[0]) if n else allows_nothing(kind),
+                             proof_document(o, labels[1]) if o else allows_nothing(kind), kind,
                              timeout_ms=max(1, deadline.remaining_ms()), typed=typed, every=every)
             if o is None:
                 check.note = "; ".join(filter(None, ["only in the new version: compared with a policy that "
