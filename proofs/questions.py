@@ -132,26 +132,20 @@ def _direction(a: Policy, b: Policy, deadline: Deadline, typed: bool, every: boo
 
 def _every_direction(a: Policy, b: Policy, deadline: Deadline, typed: bool) -> tuple[Implication, tuple | None]:
     """Every action class ``a`` newly allows, each witness replayed through
-    the kernel: (result, (first request, its reasons, [witness entries])).
-    Found before the deadline, a witness is real; the classes not searched
-    by then are undecided (``result.undecided``, ``result.why``)."""
-    result = implies(a, b, deadline, typed, every=True)
-    if result.holds is not False:
-        return result, None
-    entries = []
-    for found in result.counterexamples:
-        if deadline.expired():  # the replays too are within the question's time
-            result.undecided += len(result.counterexamples) - len(entries)
-            result.why = deadline.why
-            break
+    the kernel as it is found (within the deadline): (result, (first
+    request, its reasons, [witness entries])). The classes not searched by
+    the deadline are undecided (``result.undecided``, ``result.why``)."""
+    def confirm(found):
         replayed = _replay(found, a, b)
         if replayed is None:
-            return Implication(None, why="internal error: the kernel does not confirm the solver's witness "
-                                         f"{found}"), None
+            return None
         request, reasons = replayed
-        entries.append({"actions": list(found.actions or (found.action,)), "request": request, "reasons": reasons})
-    if not entries:
-        return Implication(None, why=result.why or deadline.why), None
+        return {"actions": list(found.actions or (found.action,)), "request": request, "reasons": reasons}
+
+    result = implies(a, b, deadline, typed, every=True, confirm=confirm)
+    if result.holds is not False:
+        return result, None
+    entries = result.confirmed
     return result, (entries[0]["request"], entries[0]["reasons"], entries)
 
 
