@@ -224,8 +224,11 @@ def _pair_type(n: NamedPolicy | None, o: NamedPolicy | None, default: PolicyType
 
 def located(check, new: NamedPolicy | None, existing: NamedPolicy | None) -> None:
     """Each granting statement of a witness with its place in the file that
-    holds it (``at``: file:line:column), for a reviewer to open."""
-    by_name = {"new": new, "a": new, "existing": existing, "b": existing}
+    holds it (``at``: file:line:column), for a reviewer to open — for the
+    policies a template, plan or CLI output holds (a bare document's
+    statements are where its own text has them)."""
+    by_name = {p_name: p for p_name, p in (("new", new), ("a", new), ("existing", existing), ("b", existing))
+               if p is not None and p.places is not None}
     for reasons in [check.reasons] + [w.get("reasons", []) for w in check.witnesses]:
         for reason in reasons:
             policy = by_name.get(reason.get("policy"))
@@ -239,12 +242,7 @@ def statement_span(policy: NamedPolicy, index):
     """The file position of statement ``index`` of the policy."""
     if not isinstance(index, int):
         return None
-    if policy.places is None:  # a bare document: its own text
-        from .grammar.source import Source
-
-        try:
-            source = Source(str(proof_document(policy, "")), policy.file)
-        except InputError:
-            return None
-        return source.span(("Statement", index)) or (source.span(("Statement",)) if index == 0 else None)
-    return policy.span(("Statement", index)) if isinstance(policy.document, (dict, list)) else policy.span(())
+    if isinstance(policy.document, dict):
+        return policy.span(("Statement", index)) if isinstance(policy.document.get("Statement"), list) \
+            else policy.span(("Statement",))
+    return policy.span(())  # JSON text in a string: the string
