@@ -149,6 +149,12 @@ CLI_OUTPUTS = {
     "get-bucket-policy.json": ("Policy", PolicyType.RESOURCE, "s3:GetObject"),
     "get-key-policy.json": ("Policy", PolicyType.RESOURCE, "kms:*"),
     "get-queue-attributes.json": ("Attributes.Policy", PolicyType.RESOURCE, "SQS:SendMessage"),
+    "get-topic-attributes.json": ("Attributes.Policy", PolicyType.RESOURCE, "SNS:Publish"),
+    "get-user-policy.json": ("User release-bot inline policy tag-releases", PolicyType.IDENTITY, "ecr:PutImage"),
+    "get-group-policy.json": ("Group auditors inline policy read-trails", PolicyType.IDENTITY,
+                              "cloudtrail:LookupEvents"),
+    "lambda-get-policy.json": ("Policy", PolicyType.RESOURCE, "lambda:InvokeFunction"),
+    "describe-policy.json": ("DenyLeavingOrganization", PolicyType.SCP, "organizations:LeaveOrganization"),
 }
 
 
@@ -243,7 +249,8 @@ def test_folder_is_read_recursively(tmp_path, capsys):
     code, out, err = cli(capsys, "validate", INPUTS)
     named = {line.split(": ")[0] for line in out.splitlines() if "finding(s)" in line}
     assert named == {str(p) for p in INPUTS.rglob("*") if p.is_file()}
-    assert "9 file(s), 21 policies" in err  # 6 CLI outputs, 2 templates (5 + 4), a plan of 6
+    # 11 CLI outputs, 3 templates (5 + 5 + 4), a plan of 6
+    assert "15 file(s), 31 policies" in err
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "notes.json").write_text('{"Name": "not a policy"}')
     (tmp_path / "sub" / "p.json").write_text(json.dumps(
