@@ -142,6 +142,15 @@ POLICY_PROPERTIES: dict[str, tuple[tuple[tuple, PolicyType], ...]] = {
     "AWS::Organizations::Policy": ((("Content",), None),),  # its Type says which
 }
 _ORG_TYPES = {"SERVICE_CONTROL_POLICY": PolicyType.SCP, "RESOURCE_CONTROL_POLICY": PolicyType.RCP}
+# The resource a resource policy is attached to (check-no-public-access's --resource-type).
+ATTACHED_TO = {"AWS::S3::BucketPolicy": "AWS::S3::Bucket", "AWS::S3::AccessPoint": "AWS::S3::AccessPoint",
+               "AWS::KMS::Key": "AWS::KMS::Key", "AWS::SQS::QueuePolicy": "AWS::SQS::Queue",
+               "AWS::SNS::TopicPolicy": "AWS::SNS::Topic", "AWS::SecretsManager::ResourcePolicy":
+               "AWS::SecretsManager::Secret", "AWS::ECR::Repository": "AWS::ECR::Repository",
+               "AWS::OpenSearchService::Domain": "AWS::OpenSearchService::Domain",
+               "AWS::Elasticsearch::Domain": "AWS::OpenSearchService::Domain",
+               "AWS::Backup::BackupVault": "AWS::Backup::BackupVault", "AWS::EFS::FileSystem": "AWS::EFS::FileSystem",
+               "AWS::DynamoDB::Table": "AWS::DynamoDB::Table"}
 # A policy a resource must have: missing, the template is wrong, not empty.
 _REQUIRED = {("AWS::IAM::Role", ("AssumeRolePolicyDocument",))} | {
     (t, ("PolicyDocument",)) for t in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::S3::BucketPolicy",
@@ -202,7 +211,10 @@ def template_policies(template: dict, file: str, parameters: dict | None = None)
                     out.append(_problem(file, shown, ("Resources", logical_id), policy_type,
                                         f"{kind} without its {'.'.join(prop)}"))
                 continue
-            out.append(resolver.policy(file, shown, shown, policy_type, value, base + prop))
+            found = resolver.policy(file, shown, shown, policy_type, value, base + prop)
+            found.resource_type = ("AWS::IAM::AssumeRolePolicyDocument" if policy_type is PolicyType.TRUST
+                                   else ATTACHED_TO.get(kind))
+            out.append(found)
     return out
 
 

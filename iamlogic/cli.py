@@ -27,7 +27,7 @@ from .translator.findings import finding_count
 from .sources import read_sources
 from .typos import request_names, warnings_for
 from .source_checks import (load_policies, parameter_option, parameter_values, policy_type_of, proof_document,
-                            prove_versions, single, validate_named)
+                            located, prove_each, prove_versions, single, validate_named)
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -395,10 +395,10 @@ def check_access_not_granted_command(policy: str, actions: tuple, resources: tup
     if not actions and not resources:
         raise click.UsageError("give --actions, --resources, or both")
     _typo_warnings(typed, actions, (), resources)
-    document, kind = _load_policy_text(policy, "POLICY", policy_type)
-    check = check_access_not_granted(document, list(actions), list(resources), kind, timeout_ms=timeout * 1000,
-                                     typed=typed)
-    return _report_check(check, output, principals=kind != "identity")
+    # Each policy the file holds (a template's: each with its type), within one time limit.
+    return prove_each(check_access_not_granted, load_policies(policy, "POLICY"), PolicyType(policy_type),
+                      _explicit("policy_type"), timeout * 1000, output, _report_check, actions=list(actions),
+                      resources=list(resources), typed=typed)
 
 
 @app.command("check-no-public-access")
@@ -414,9 +414,20 @@ def check_no_public_access_command(policy: str, resource_type: str, timeout: int
     (with a witness), 3 UNKNOWN, 1 bad input."""
     from .proofs import check_no_public_access
 
-    check = check_no_public_access(_load_policy_text(policy, "POLICY"), resource_type, timeout_ms=timeout * 1000,
-                                   typed=typed)
-    return _report_check(check, output, principals=True)
+    policies = load_policies(policy, "POLICY")
+    if len(policies) == 1:
+        check = check_no_public_access(proof_document(single(policies, policy, "POLICY"), "POLICY"), resource_type,
+                                       timeout_ms=timeout * 1000, typed=typed)
+        located(check, policies[0], None)
+        return _report_check(check, output, principals=True)
+    # A template or plan: its policies attached to resources of that type.
+    attached = [p for p in policies if (p.resource_type or "").lower() == resource_type.lower()]
+    if not attached:
+        raise InputError(f"{policy} (POLICY): holds no policy of a {resource_type} "
+                         f"(its {len(policies)} policies: {', '.join(p.name for p in policies[:5])})")
+    return prove_each(lambda document, policy_type, timeout_ms, **kw: check_no_public_access(
+        document, resource_type, timeout_ms=timeout_ms, **kw), attached, PolicyType.RESOURCE, False,
+        timeout * 1000, output, _report_check, typed=typed)
 
 
 @app.command("can-be-allowed")

@@ -88,11 +88,25 @@ def read_for_proof(name: str, option: str, stdin: bytes | None = None,
     if not found.policies:
         raise InputError(f"{name} ({option}): holds no policy")
     for policy in found.policies:
-        if policy.problem_code == "UNKNOWN_UNTIL_APPLY":
-            raise UnknownUntilApply(f"UNKNOWN: {where(policy)} ({option})")
-        if policy.problem is not None:
+        if policy.problem is not None and policy.problem_code != "UNKNOWN_UNTIL_APPLY":
             raise InputError(f"{where(policy)} ({option})")
     return found.policies
+
+
+def known(policy: NamedPolicy | None, option: str) -> None:
+    """A policy known only after apply cannot be one question's policy."""
+    if policy is not None and policy.problem_code == "UNKNOWN_UNTIL_APPLY" and policy.problem is not None:
+        raise UnknownUntilApply(f"UNKNOWN: {where(policy)} ({option})")
+
+
+def unknown_check(policies, typed: bool):
+    """The answer for a policy a plan knows only after apply: UNKNOWN, with why (None: it is known)."""
+    from .proofs.questions import Check
+
+    for policy in policies:
+        if policy is not None and policy.problem is not None:
+            return Check("UNKNOWN", mode="typed" if typed else "untyped", note=where(policy))
+    return None
 
 
 class UnknownUntilApply(IamlogicError):
@@ -153,6 +167,7 @@ def single(policies: list[NamedPolicy], name: str, option: str) -> NamedPolicy:
     if len(policies) != 1:
         shown = ", ".join(p.name for p in policies[:5]) + (", ..." if len(policies) > 5 else "")
         raise InputError(f"{name} ({option}): holds {len(policies)} policies ({shown}); this question reads one")
+    known(policies[0], option)
     return policies[0]
 
 
@@ -175,6 +190,7 @@ def prove_versions(question, new: list[NamedPolicy], old: list[NamedPolicy], def
     paired = pairs(new, old)
     if len(paired) == 1 and paired[0][1] is not None and paired[0][2] is not None:
         _, n, o = paired[0]
+        known(n, labels[0]), known(o, labels[1])
         kind = _pair_type(n, o, default, explicit)
         check = question(proof_document(n, labels[0]), proof_document(o, labels[1]), kind, timeout_ms=timeout_ms,
                          typed=typed, every=every)
@@ -187,6 +203,8 @@ def prove_versions(question, new: list[NamedPolicy], old: list[NamedPolicy], def
         if n is None and not removed_is_new:
             check = Check("PASS", mode="typed" if typed else "untyped",
                           note="only in the existing version: removed, it grants nothing new")
+        elif unknown_check((n, o), typed) is not None:
+            check = unknown_check((n, o), typed)
         elif deadline.remaining_ms() <= 0:  # the time is the whole question's: UNKNOWN for what is left
             check = Check("UNKNOWN", mode="typed" if typed else "untyped", note=deadline.why)
         else:
@@ -198,20 +216,61 @@ def prove_versions(question, new: list[NamedPolicy], old: list[NamedPolicy], def
                                                      "allows nothing", check.note]))
             located(check, n, o)
         results.append((key, n, o, check, kind))
+    return report_many(results, output, report, "compared")
+
+
+def report_many(results: list, output: str, report, verb: str = "checked") -> int:
+    """(key, new, existing, check, policy type) for each policy a question
+    read: each reported as one question is, then the worst result (FAIL
+    before UNKNOWN before PASS) decides the exit code."""
+    import json
+    import sys
+
     order = {"FAIL": 2, "UNKNOWN": 1, "PASS": 0}
     worst = max((r[3].result for r in results), key=order.get, default="PASS")
     if output == "json":
         sys.stdout.write(json.dumps({"result": worst, "policies": [
-            {"key": key, "new": describe(n), "existing": describe(o), "policy_type": str(kind), **c.to_dict()}
+            {"key": key, **({"new": describe(n), "existing": describe(o)} if o is not None or n is None else
+                            {"policy": describe(n)}), "policy_type": str(kind), **c.to_dict()}
             for key, n, o, c, kind in results]}, indent=2) + "\n")
     else:
         for key, n, o, c, kind in results:
             sys.stdout.write(f"== {key}\n")
             report(c, output, principals=kind is not PolicyType.IDENTITY)
         counts = {r: sum(x[3].result == r for x in results) for r in ("FAIL", "UNKNOWN", "PASS")}
-        sys.stdout.write(f"{worst}: {len(results)} policies compared, "
+        sys.stdout.write(f"{worst}: {len(results)} policies {verb}, "
                          + ", ".join(f"{n} {r}" for r, n in counts.items() if n) + "\n")
     return {"PASS": 0, "FAIL": 2}.get(worst, 3)
+
+
+def prove_each(question, policies: list[NamedPolicy], default: PolicyType, explicit: bool, timeout_ms: int,
+               output: str, report, option: str = "POLICY", **arguments) -> int:
+    """``question(document, policy_type=..., timeout_ms=..., **arguments)``
+    of each policy (a template's, a CLI output's): one policy is reported as
+    before; several, each within one Deadline for them all, then the worst."""
+    from .proofs.deadline import Deadline
+    from .proofs.questions import Check
+
+    if len(policies) == 1:
+        known(policies[0], option)
+        kind = policy_type_of(policies[0], default, explicit)
+        check = question(proof_document(policies[0], option), policy_type=kind, timeout_ms=timeout_ms, **arguments)
+        located(check, policies[0], None)
+        return report(check, output, principals=kind is not PolicyType.IDENTITY)
+    deadline = Deadline(timeout_ms)
+    results = []
+    for policy in policies:
+        kind = policy_type_of(policy, default, explicit)
+        if unknown_check([policy], arguments.get("typed", True)) is not None:
+            check = unknown_check([policy], arguments.get("typed", True))
+        elif deadline.remaining_ms() <= 0:  # the time is the whole question's: UNKNOWN for what is left
+            check = Check("UNKNOWN", mode="typed" if arguments.get("typed", True) else "untyped", note=deadline.why)
+        else:
+            check = question(proof_document(policy, option), policy_type=kind,
+                             timeout_ms=max(1, deadline.remaining_ms()), **arguments)
+            located(check, policy, None)
+        results.append((policy.key or policy.name, policy, None, check, kind))
+    return report_many(results, output, report)
 
 
 def _pair_type(n: NamedPolicy | None, o: NamedPolicy | None, default: PolicyType, explicit: bool) -> PolicyType:
@@ -227,7 +286,8 @@ def located(check, new: NamedPolicy | None, existing: NamedPolicy | None) -> Non
     holds it (``at``: file:line:column), for a reviewer to open — for the
     policies a template, plan or CLI output holds (a bare document's
     statements are where its own text has them)."""
-    by_name = {p_name: p for p_name, p in (("new", new), ("a", new), ("existing", existing), ("b", existing))
+    by_name = {p_name: p for p_name, p in (("new", new), ("a", new), ("policy", new), ("existing", existing),
+                                           ("b", existing))
                if p is not None and p.places is not None}
     for reasons in [check.reasons] + [w.get("reasons", []) for w in check.witnesses]:
         for reason in reasons:

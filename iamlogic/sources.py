@@ -75,6 +75,9 @@ class NamedPolicy:
     # The finding validate reports for a problem: an unresolvable template
     # blocks (ERROR); a value known only after apply is a WARNING.
     problem_code: str = "UNRESOLVABLE_POLICY"
+    # The resource the policy is attached to, where its place says
+    # (check-no-public-access's --resource-type: AWS::S3::Bucket, ...).
+    resource_type: str | None = None
 
     @property
     def label(self) -> str:
@@ -222,11 +225,12 @@ def document_value(value: object) -> object:
     return value
 
 
-def _doc(file: str, name: str, key: str, kind: PolicyType, value: object, at: JsonPath) -> NamedPolicy:
+def _doc(file: str, name: str, key: str, kind: PolicyType, value: object, at: JsonPath,
+         resource_type: str | None = None) -> NamedPolicy:
     value = document_value(value)
     # JSON text inside a string: every path of the policy is at the string.
     places = {(): at} if isinstance(value, str) else _same_places(value, at)
-    return NamedPolicy(file, name, key, kind, value, places, kind="aws-cli")
+    return NamedPolicy(file, name, key, kind, value, places, kind="aws-cli", resource_type=resource_type)
 
 
 def _same_places(value: object, at: JsonPath) -> dict[JsonPath, JsonPath]:
@@ -257,7 +261,8 @@ def cli_policies(value: dict, file: str) -> list[NamedPolicy]:
     role = value.get("Role")
     if isinstance(role, dict) and "AssumeRolePolicyDocument" in role:  # iam get-role
         out.append(_doc(file, f"Role {role.get('RoleName', '')} AssumeRolePolicyDocument", "AssumeRolePolicyDocument",
-                        PolicyType.TRUST, role["AssumeRolePolicyDocument"], ("Role", "AssumeRolePolicyDocument")))
+                        PolicyType.TRUST, role["AssumeRolePolicyDocument"], ("Role", "AssumeRolePolicyDocument"),
+                        "AWS::IAM::AssumeRolePolicyDocument"))
     if "PolicyDocument" in value and "PolicyName" in value:  # get-role-policy, get-user-policy, get-group-policy
         owner = next((f"{k.removesuffix('Name')} {value[k]}" for k in ("RoleName", "UserName", "GroupName")
                       if k in value), "")
@@ -265,7 +270,9 @@ def cli_policies(value: dict, file: str) -> list[NamedPolicy]:
                         PolicyType.IDENTITY, value["PolicyDocument"], ("PolicyDocument",)))
     policy = value.get("Policy")
     if isinstance(policy, str):  # s3api get-bucket-policy, kms get-key-policy, lambda get-policy
-        out.append(_doc(file, "Policy", "Policy", PolicyType.RESOURCE, policy, ("Policy",)))
+        attached = ("AWS::KMS::Key" if "PolicyName" in value else "AWS::Lambda::Function" if "RevisionId" in value
+                    else "AWS::S3::Bucket" if len(value) == 1 else None)
+        out.append(_doc(file, "Policy", "Policy", PolicyType.RESOURCE, policy, ("Policy",), attached))
     elif isinstance(policy, dict) and "Content" in policy:  # organizations describe-policy
         summary = policy.get("PolicySummary") or {}
         kind = _ORG_TYPES.get(summary.get("Type"))
@@ -274,11 +281,14 @@ def cli_policies(value: dict, file: str) -> list[NamedPolicy]:
                             ("Policy", "Content")))
     attributes = value.get("Attributes")
     if isinstance(attributes, dict) and isinstance(attributes.get("Policy"), str):  # sqs / sns attributes
+        topic = "TopicArn" in attributes or "SubscriptionsConfirmed" in attributes
         out.append(_doc(file, "Attributes.Policy", "Attributes.Policy", PolicyType.RESOURCE, attributes["Policy"],
-                        ("Attributes", "Policy")))
-    for field_name in ("ResourcePolicy", "policyText"):  # secretsmanager get-resource-policy, ecr get-repository-policy
+                        ("Attributes", "Policy"), "AWS::SNS::Topic" if topic else "AWS::SQS::Queue"))
+    for field_name, attached in (("ResourcePolicy", "AWS::SecretsManager::Secret"),  # get-resource-policy
+                                 ("policyText", "AWS::ECR::Repository")):  # ecr get-repository-policy
         if isinstance(value.get(field_name), str):
-            out.append(_doc(file, field_name, field_name, PolicyType.RESOURCE, value[field_name], (field_name,)))
+            out.append(_doc(file, field_name, field_name, PolicyType.RESOURCE, value[field_name], (field_name,),
+                            attached))
     if any(k in value for k in ("UserDetailList", "RoleDetailList", "GroupDetailList")) or \
             isinstance(value.get("Policies"), list) and any(isinstance(p, dict) and "PolicyVersionList" in p
                                                             for p in value["Policies"]):
@@ -305,7 +315,8 @@ def _authorization_details(value: dict, file: str) -> list[NamedPolicy]:
                                     p["PolicyDocument"], (list_name, i, inline, j, "PolicyDocument")))
             if "AssumeRolePolicyDocument" in entry:
                 out.append(_doc(file, f"{who} AssumeRolePolicyDocument", f"{who} trust", PolicyType.TRUST,
-                                entry["AssumeRolePolicyDocument"], (list_name, i, "AssumeRolePolicyDocument")))
+                                entry["AssumeRolePolicyDocument"], (list_name, i, "AssumeRolePolicyDocument"),
+                                "AWS::IAM::AssumeRolePolicyDocument"))
     for i, p in enumerate(value.get("Policies") or ()):
         if not isinstance(p, dict):
             continue

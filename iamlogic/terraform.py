@@ -37,6 +37,12 @@ POLICY_ATTRIBUTES: dict[str, tuple[tuple[str, PolicyType | None], ...]] = {
     "aws_iam_policy_document": (("json", None),),  # a data source: Principal or not says which
 }
 _ORG_TYPES = {"SERVICE_CONTROL_POLICY": PolicyType.SCP, "RESOURCE_CONTROL_POLICY": PolicyType.RCP}
+# The resource a resource policy is attached to (check-no-public-access's --resource-type).
+ATTACHED_TO = {"aws_s3_bucket_policy": "AWS::S3::Bucket", "aws_s3_bucket": "AWS::S3::Bucket",
+               "aws_kms_key": "AWS::KMS::Key", "aws_sqs_queue_policy": "AWS::SQS::Queue",
+               "aws_sqs_queue": "AWS::SQS::Queue", "aws_sns_topic_policy": "AWS::SNS::Topic",
+               "aws_sns_topic": "AWS::SNS::Topic", "aws_ecr_repository_policy": "AWS::ECR::Repository",
+               "aws_secretsmanager_secret_policy": "AWS::SecretsManager::Secret"}
 
 
 def is_plan(value: dict) -> bool:
@@ -113,6 +119,9 @@ def _attributes(file: str, address: str, kind: str, after: dict, unknown: dict, 
             continue
         out.extend(_one(file, address, attribute, attribute, policy_type, after.get(attribute),
                         unknown.get(attribute) is True, at + (attribute,)))
+    for found in out:
+        found.resource_type = ("AWS::IAM::AssumeRolePolicyDocument" if found.key.endswith(".assume_role_policy")
+                               else ATTACHED_TO.get(kind))
     return out
 
 

@@ -263,8 +263,12 @@ def check_access_not_granted(policy, actions=None, resources=None,
     # still allows is exactly what the policy grants of that access.
     scope = []
     principal = {"Principal": "*"} if policy_type not in ENCODED_TYPES else {}
+    # A trust policy has no Resource element: its resource is the role.
+    everywhere = {} if policy_type is PolicyType.TRUST else {"Resource": "*"}
+    if resources and policy_type is PolicyType.TRUST:
+        raise ScenarioError("resources", "a trust policy's resource is its role: ask about its actions")
     if actions:
-        scope.append({"Effect": "Deny", **principal, "NotAction": actions, "Resource": "*"})
+        scope.append({"Effect": "Deny", **principal, "NotAction": actions, **everywhere})
     if resources:
         scope.append({"Effect": "Deny", **principal, "Action": "*", "NotResource": resources})
     limits = _policy({"Version": "2012-10-17", "Statement": scope}, policy_type, "the access asked about")

@@ -295,3 +295,54 @@ def test_check_no_new_access_between_two_template_versions(tmp_path, capsys):
     # unchanged templates: PASS
     code, out, _ = cli(capsys, "check-no-new-access", "--existing", base, "--new", base)
     assert code == 0 and out.splitlines()[-1] == "PASS: 5 policies compared, 5 PASS"
+
+
+# ---------------------------------------------------------------- the one-policy questions on many
+
+
+def test_check_access_not_granted_on_each_policy_of_a_template(capsys):
+    code, out, _ = cli(capsys, "check-access-not-granted", APP, "--actions", "sqs:*", "-f", "json")
+    result = json.loads(out)
+    assert code == 2 and result["result"] == "FAIL"
+    by_key = {p["key"]: p for p in result["policies"]}
+    assert by_key["AppRole.Policies[0]"]["result"] == "FAIL"
+    assert by_key["JobQueuePolicy.PolicyDocument"]["result"] == "FAIL"
+    # the trust policy is asked as a trust policy (no Resource element): PASS, not an error
+    assert by_key["AppRole.AssumeRolePolicyDocument"]["result"] == "PASS"
+    assert by_key["AppRole.AssumeRolePolicyDocument"]["policy_type"] == "trust"
+    line = line_of(APP, "- Sid: UseQueue")
+    assert by_key["AppRole.Policies[0]"]["reasons"][0]["at"] == f"{APP}:{line}:17"
+
+
+def test_trust_policy_check_access_not_granted(tmp_path, capsys):
+    # A trust policy has no Resource element (SEMANTICS §1.4): the question's
+    # own scope must not add one — it was refused as an invalid policy.
+    trust = tmp_path / "trust.json"
+    trust.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    code, out, err = cli(capsys, "check-access-not-granted", trust, "-t", "trust", "--actions", "sts:AssumeRole")
+    assert code == 2 and "witness: sts:AssumeRole" in out, err
+    code, out, err = cli(capsys, "check-access-not-granted", trust, "-t", "trust", "--actions", "sts:TagSession")
+    assert code == 0 and out.startswith("PASS"), err
+
+
+def test_check_no_public_access_on_the_policies_of_a_resource_type(capsys):
+    code, out, _ = cli(capsys, "check-no-public-access", APP, "--resource-type", "AWS::SQS::Queue")
+    assert code == 0 and out.startswith("PASS")  # only the queue's policy: SNS from one topic of the account
+    code, out, _ = cli(capsys, "check-no-public-access", PLAN, "--resource-type", "AWS::KMS::Key")
+    assert code == 2 and "granted by: policy Sid Use" in out  # the plan's unknown bucket policy is not asked
+    code, _, err = cli(capsys, "check-no-public-access", PLAN, "--resource-type", "AWS::S3::Bucket")
+    assert code == 3 and "after apply" in err
+    code, _, err = cli(capsys, "check-no-public-access", APP, "--resource-type", "AWS::SecretsManager::Secret")
+    assert code == 1 and "holds no policy of a AWS::SecretsManager::Secret" in err
+
+
+def test_resource_types_the_places_imply():
+    found = {p.name: p.resource_type for p in read_sources(str(APP), 10 ** 7).policies}
+    assert found == {"DataKey.KeyPolicy": "AWS::KMS::Key",
+                     "AppRole.AssumeRolePolicyDocument": "AWS::IAM::AssumeRolePolicyDocument",
+                     "AppRole.Policies[0] (ReadData)": None, "DataBucketPolicy.PolicyDocument": "AWS::S3::Bucket",
+                     "JobQueuePolicy.PolicyDocument": "AWS::SQS::Queue"}
+    topic, = read_sources(str(INPUTS / "aws-cli" / "get-topic-attributes.json"), 10 ** 7).policies
+    queue, = read_sources(str(INPUTS / "aws-cli" / "get-queue-attributes.json"), 10 ** 7).policies
+    assert (topic.resource_type, queue.resource_type) == ("AWS::SNS::Topic", "AWS::SQS::Queue")
