@@ -138,7 +138,7 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
             unreadable += 1
         for skipped in found.skipped:
             error_line(f"{skipped.file}: skipped: {skipped.why}")
-        if not found.policies and not found.unreadable:
+        if not found.policies and not found.unreadable and name != "-" and Path(name).is_dir():
             error_line(f"{name}: holds no policy")
             unreadable += 1
         for policy in found.policies:

@@ -131,26 +131,27 @@ def read_sources(name: str, limit: int, stdin: bytes | None = None, truncate: bo
     ``parameters``: values for templates' parameters (cfn.py)."""
     found = Found()
     if stdin is not None:
-        found.policies.extend(policies_in(stdin, "<stdin>", True, parameters))
+        _add(found, "<stdin>", *policies_in(stdin, "<stdin>", True, parameters))
         return found
     path = Path(name)
     if not path.is_dir():
         data = read_bytes(name, name, max(limit, MAX_EXPORT_BYTES) if _may_be_large(name) else limit, truncate)
-        found.policies.extend(policies_in(data, name, True, parameters))
+        _add(found, name, *policies_in(data, name, True, parameters))
         return found
     for file in _walk(path):
         shown = str(file)
         try:
             data = read_bytes(file, shown, limit, truncate)
+            _add(found, shown, *policies_in(data, shown, False, parameters))
         except InputError as e:
             found.unreadable.append(str(e))
-            continue
-        policies = policies_in(data, shown, False, parameters)
-        if policies:
-            found.policies.extend(policies)
-        else:
-            found.skipped.append(Skipped(shown, "holds no policy, template, plan or AWS CLI output iamlogic reads"))
     return found
+
+
+def _add(found: Found, file: str, policies: list[NamedPolicy], why: str | None) -> None:
+    found.policies.extend(policies)
+    if not policies:
+        found.skipped.append(Skipped(file, why or "holds no policy"))
 
 
 def _may_be_large(name: str) -> bool:
@@ -165,49 +166,52 @@ def _walk(folder: Path):
                 yield Path(root) / f
 
 
-def policies_in(data: bytes, file: str, given: bool = True, parameters: dict | None = None) -> list[NamedPolicy]:
-    """The policies one file holds. ``given``: named by the user (a file
-    that is none of the known shapes is then a bare policy; in a folder it
-    holds none)."""
+def policies_in(data: bytes, file: str, given: bool = True,
+                parameters: dict | None = None) -> tuple[list[NamedPolicy], str | None]:
+    """The policies one file holds, and when it holds none, why. ``given``:
+    named by the user (a file that is none of the known shapes is then a
+    bare policy; in a folder it holds none). Text that is not JSON is a bare
+    policy too (the validator says what is wrong with it); a YAML file that
+    does not parse is an InputError."""
     bare = [NamedPolicy(file, "", "", None, data)]
+    if not given and not file.lower().endswith(SUFFIXES):
+        return [], "not a policy file"
     try:
         text = decode_text(data, file)
     except InputError:
-        return bare if given else []
+        return bare, None
     stripped = text.lstrip()
     value, positions = None, None
-    if stripped.startswith(("{", "[")):
+    if stripped.startswith(("{", "[")) or file.lower().endswith(".json"):
         try:
             value = json.loads(text)
         except (ValueError, RecursionError):
-            return bare if given else []
+            return bare, None
         positions = FilePositions(source=Source(text, file))
     elif file.lower().endswith((".yaml", ".yml", ".template")) or "Resources:" in text:
         from .cfn import load_yaml
 
-        try:
-            value, positions = load_yaml(text, file)
-        except InputError:
-            if given:
-                raise
-            return []
+        value, positions = load_yaml(text, file)
     else:
-        return bare if given else []
+        return bare, None
+    none = "holds no policy, template, plan or AWS CLI output iamlogic reads"
     if not isinstance(value, dict):
-        return bare if given else []
+        return (bare, None) if given else ([], none)
     if "Statement" in value:
-        return bare  # a policy document: read as its own text
+        return bare, None  # a policy document: read as its own text
     from .cfn import is_template, template_policies
     from .terraform import is_plan, plan_policies
 
     if is_template(value):
-        return [replace(p, positions=positions) for p in template_policies(value, file, parameters)]
+        found = [replace(p, positions=positions) for p in template_policies(value, file, parameters)]
+        return found, None if found else "a CloudFormation template whose resources hold no policy"
     if is_plan(value):
-        return [replace(p, positions=positions) for p in plan_policies(value, file)]
+        found = [replace(p, positions=positions) for p in plan_policies(value, file)]
+        return found, None if found else "a Terraform plan whose resources hold no policy"
     found = cli_policies(value, file)
     if found:
-        return [replace(p, positions=positions) for p in found]
-    return bare if given else []
+        return [replace(p, positions=positions) for p in found], None
+    return (bare, None) if given else ([], none)
 
 
 # ---------------------------------------------------------------- AWS CLI outputs

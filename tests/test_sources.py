@@ -346,3 +346,17 @@ def test_resource_types_the_places_imply():
     topic, = read_sources(str(INPUTS / "aws-cli" / "get-topic-attributes.json"), 10 ** 7).policies
     queue, = read_sources(str(INPUTS / "aws-cli" / "get-queue-attributes.json"), 10 ** 7).policies
     assert (topic.resource_type, queue.resource_type) == ("AWS::SNS::Topic", "AWS::SQS::Queue")
+
+
+def test_folder_reads_broken_policies_and_says_what_it_cannot(tmp_path, capsys):
+    (tmp_path / "broken.json").write_text('{"Statement": [')  # a policy with a syntax error: validated
+    (tmp_path / "bad.yaml").write_text("a: [1\n")  # not YAML: an error naming its line
+    (tmp_path / "bucket.yaml").write_text("Resources:\n  B:\n    Type: AWS::S3::Bucket\n")
+    code, out, err = cli(capsys, "validate", tmp_path)
+    assert code == 1
+    assert "broken.json:1:16: ERROR JSON_SYNTAX_ERROR" in out
+    assert f"{tmp_path / 'bad.yaml'}:2:1: not YAML" in err
+    assert f"{tmp_path / 'bucket.yaml'}: skipped: a CloudFormation template whose resources hold no policy" in err
+    # given by name, a template without policies is said, and blocks nothing
+    code, out, err = cli(capsys, "validate", tmp_path / "bucket.yaml")
+    assert code == 0 and "skipped" in err
