@@ -23,9 +23,9 @@ def action_warnings(actions: Iterable[str], catalogue: Catalogue = CATALOGUE) ->
         if not isinstance(action, str) or action == "*":
             continue
         service, colon, name = action.partition(":")
-        if not colon:
-            out.append(f"{quote(action)} is not an action (service:Action)")
-        elif not catalogue.has_service(service):
+        if not colon or not service or not name:
+            continue  # not an action's shape at all: the command refuses it as bad input
+        if not catalogue.has_service(service):
             near = difflib.get_close_matches(service.lower(), catalogue.services(), n=3)
             out.append(f"{quote(action)}: the service {quote(service)} is not in {catalogue.version}" + _near(near))
         elif "*" in name or "?" in name:
