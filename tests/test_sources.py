@@ -360,3 +360,15 @@ def test_folder_reads_broken_policies_and_says_what_it_cannot(tmp_path, capsys):
     # given by name, a template without policies is said, and blocks nothing
     code, out, err = cli(capsys, "validate", tmp_path / "bucket.yaml")
     assert code == 0 and "skipped" in err
+
+
+def test_a_scenario_names_a_cli_output_as_its_policy(tmp_path, capsys):
+    (tmp_path / "deployer.json").write_text((INPUTS / "aws-cli" / "get-policy-version.json").read_text())
+    (tmp_path / "s.json").write_text(json.dumps({"policies": {"identity": ["deployer.json"]}, "request": {
+        "principal": "arn:aws:iam::111122223333:user/u", "action": "iam:PassRole",
+        "resource": "arn:aws:iam::111122223333:role/r"}}))
+    code, out, err = cli(capsys, "simulate", tmp_path / "s.json")
+    assert code == 0 and out.startswith("allow: iam:PassRole"), err  # read as its Document, not a bogus policy
+    (tmp_path / "deployer.json").write_text(PIPELINE.read_text())
+    code, out, err = cli(capsys, "simulate", tmp_path / "s.json")
+    assert code == 1 and "holds 4 policies" in err
