@@ -372,3 +372,20 @@ def test_a_scenario_names_a_cli_output_as_its_policy(tmp_path, capsys):
     (tmp_path / "deployer.json").write_text(PIPELINE.read_text())
     code, out, err = cli(capsys, "simulate", tmp_path / "s.json")
     assert code == 1 and "holds 4 policies" in err
+
+
+def test_yaml_findings_on_a_key_and_inside_an_intrinsic(tmp_path, capsys):
+    template = tmp_path / "k.yaml"
+    template.write_text(
+        "Resources:\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n"
+        "        Version: \"2012-10-17\"\n        Statement:\n          - Effect: Allow\n"
+        "            Action: s3:GetObject\n"
+        "            Resource: !Sub \"bucket-${AWS::Region}\"\n"  # line 10: the resolved value is not an ARN
+        "            Condition:\n              IpAddress:\n"
+        "                aws:SourceIpp: 10.0.0.0/8\n")  # line 13: the key is the finding's place
+    code, out, _ = cli(capsys, "validate", template, "-f", "sarif")
+    results = json.loads(out)["runs"][0]["results"]
+    places = {r["ruleId"]: (r["locations"][0]["physicalLocation"]["region"]["startLine"],
+                            r["locations"][0]["physicalLocation"]["region"]["startColumn"]) for r in results}
+    assert places == {"INVALID_ARN_PREFIX": (10, 23), "INVALID_GLOBAL_CONDITION_KEY": (13, 17)}
+    assert results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == str(template)
