@@ -305,4 +305,5 @@ def statement_span(policy: NamedPolicy, index):
     if isinstance(policy.document, dict):
         return policy.span(("Statement", index)) if isinstance(policy.document.get("Statement"), list) \
             else policy.span(("Statement",))
-    return policy.span(())  # JSON text in a string: the string
+    # JSON text in a string: the statement's characters in it, else the string
+    return policy.span(("Statement", index)) or policy.span(("Statement",)) or policy.span(())

@@ -85,10 +85,15 @@ class NamedPolicy:
 
     def span(self, path: JsonPath, on_key: bool = False) -> Span | None:
         """The file position of the value (or member name) at ``path`` of the
-        policy: the deepest part of the path the file itself holds."""
+        policy: the deepest part of the path the file itself holds (inside
+        JSON text held in a JSON string: the very characters)."""
         if self.positions is None or self.places is None:
             return None
         path = tuple(path)
+        if isinstance(self.document, str) and self.positions.source is not None and () in self.places:
+            inner = _inner_span(self.positions.source, self.places[()], self.document, path, on_key)
+            if inner is not None:
+                return inner
         for n in range(len(path), -1, -1):
             at = self.places.get(path[:n])
             if at is not None:
@@ -105,6 +110,56 @@ class NamedPolicy:
             if span is not None:
                 return span
         return None
+
+
+def _inner_span(source: Source, at: JsonPath, text: str, path: JsonPath, on_key: bool) -> Span | None:
+    """A span inside JSON text that a JSON file holds as a string value (a
+    bucket policy, a plan's policy): the document's own span, carried back
+    through the string's escapes to the file's characters."""
+    outer = source.span(at)
+    if outer is None:
+        return None
+    try:
+        same = json.loads(source.text[outer.start:outer.end]) == text
+    except ValueError:
+        same = False
+    offsets = _string_offsets(source.text, outer.start, outer.end) if same else None
+    if offsets is None or len(offsets) != len(text) + 1:
+        return None  # not the file's text (URL-encoded, resolved, ...): the string itself is the place
+    inner = Source(text)
+    found = inner.key_span(path) if on_key else inner.span(path)
+    if found is None:
+        return None
+    return source.span_at(offsets[found.start], offsets[found.end])
+
+
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def _string_offsets(text: str, start: int, end: int) -> list[int] | None:
+    """For each character of the JSON string token text[start:end] (quotes
+    included) once decoded, its offset in ``text``; one more for the end."""
+    if end - start < 2 or text[start] != '"':
+        return None
+    out, i, last = [], start + 1, end - 1
+    while i < last:
+        out.append(i)
+        if text[i] != "\\":
+            i += 1
+            continue
+        kind = text[i + 1] if i + 1 < last else ""
+        if kind == "u":
+            code = int(text[i + 2:i + 6], 16)
+            i += 6
+            # a surrogate pair is one character decoded
+            if 0xD800 <= code < 0xDC00 and text[i:i + 2] == "\\u":
+                i += 6
+        elif kind in _ESCAPES:
+            i += 2
+        else:
+            return None
+    out.append(last)
+    return out
 
 
 @dataclass

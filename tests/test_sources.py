@@ -389,3 +389,17 @@ def test_yaml_findings_on_a_key_and_inside_an_intrinsic(tmp_path, capsys):
                             r["locations"][0]["physicalLocation"]["region"]["startColumn"]) for r in results}
     assert places == {"INVALID_ARN_PREFIX": (10, 23), "INVALID_GLOBAL_CONDITION_KEY": (13, 17)}
     assert results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == str(template)
+
+
+def test_a_finding_inside_json_in_a_string_is_at_its_characters(tmp_path, capsys):
+    inner = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObjekt", "Resource": "arn:aws:s3:::b/\u00e9t\u00e9/*"}]}
+    path = tmp_path / "get-bucket-policy.json"
+    path.write_text(json.dumps({"Policy": json.dumps(inner)}))  # escaped quotes and a \u00e9 before it
+    text = path.read_text()
+    code, out, _ = cli(capsys, "validate", path)
+    column = text.index('\\"s3:GetObjekt') + 1  # the escaped quote that opens the value
+    assert f"{path}:1:{column}: WARNING INVALID_ACTION at $.Statement[0].Action" in out
+    # URL-encoded text is not the file's characters: the string itself is the place
+    (found,) = read_sources(str(INPUTS / "aws-cli" / "get-role.json"), 10 ** 7).policies
+    assert found.span(("Statement", 0, "Action")) == found.positions.span(("Role", "AssumeRolePolicyDocument"))
