@@ -6,9 +6,12 @@ the file's own lines, and the proofs run on them directly."""
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import ROOT, cli
 from iamlogic.sources import read_sources
@@ -403,3 +406,21 @@ def test_a_finding_inside_json_in_a_string_is_at_its_characters(tmp_path, capsys
     # URL-encoded text is not the file's characters: the string itself is the place
     (found,) = read_sources(str(INPUTS / "aws-cli" / "get-role.json"), 10 ** 7).policies
     assert found.span(("Statement", 0, "Action")) == found.positions.span(("Role", "AssumeRolePolicyDocument"))
+
+
+# Any text a Sid or a Resource may hold (escapes, non-ASCII, astral characters).
+@settings(max_examples=60, deadline=None, derandomize=not os.environ.get("IAMLOGIC_RANDOM_EXAMPLES"))
+@given(sid=st.text(max_size=12), resource=st.text(max_size=12), ascii_only=st.booleans())
+def test_positions_in_json_in_a_string_are_its_characters(sid, resource, ascii_only):
+    # Whatever the escapes, the file's characters at a value's span decode
+    # (as a JSON string's contents) to the value's own JSON text.
+    inner = {"Version": "2012-10-17", "Statement": [{"Sid": sid, "Effect": "Allow", "Principal": "*",
+                                                     "Action": "s3:GetObject", "Resource": resource}]}
+    text = json.dumps({"Policy": json.dumps(inner, ensure_ascii=ascii_only)}, ensure_ascii=ascii_only)
+    from iamlogic.sources import policies_in
+
+    (found,), _ = policies_in(text.encode("utf-8"), "p.json")
+    for key, value in (("Sid", sid), ("Resource", resource)):
+        span = found.span(("Statement", 0, key))
+        assert span is not None
+        assert json.loads('"' + text[span.start:span.end] + '"') == json.dumps(value, ensure_ascii=ascii_only)
