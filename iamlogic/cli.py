@@ -17,9 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from . import __version__
 from .errors import ExitCode, IamlogicError, InputError, one_line
-from .inputs import MAX_INPUT_BYTES, decode_text, parse_json, quote, read_bytes, read_stdin, write_text
+from .inputs import MAX_INPUT_BYTES, parse_json, quote, read_bytes, read_stdin, write_text
 from .report import FileResult, JsonReport, SarifReport, TextReport, json_indented
-from .scenario import PolicyText, decisions_of, policy_root_of
+from .scenario import decisions_of, policy_root_of
 from .simulator import is_simulator_request
 from .kernel.catalogue import CATALOGUE
 from .translator import FindingType, PolicyType
@@ -247,18 +247,6 @@ def actions(patterns: tuple[str, ...], output: str) -> int:
 
 def _json(data: bytes | str, where: str):
     return parse_json(data, where)
-
-
-def _load_policy_text(name: str, option: str, policy_type: str | None = None):
-    """The document a command-line file holds (sources.py: a policy, or the
-    one an AWS CLI output or template holds), handed on as a document (never
-    read again as a path); with ``policy_type``: (document, the type it is
-    read as: the one the file implies, else the option's)."""
-    policy = single(load_policies(name, option), name, option)
-    document = proof_document(policy, option)
-    if policy_type is None:
-        return document
-    return document, policy_type_of(policy, PolicyType(policy_type), _explicit("policy_type"))
 
 
 def _explicit(parameter: str) -> bool:

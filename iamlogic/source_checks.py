@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .errors import ExitCode, IamlogicError, InputError, UsageError, quote
-from .grammar.source import json_path
 from .inputs import MAX_INPUT_BYTES
 from .scenario import PolicyText
 from .sources import NamedPolicy, read_sources, where
@@ -18,13 +17,13 @@ from .translator.findings import Location
 from .validation import validate as validate_document
 
 
-
 def allows_nothing(policy_type: PolicyType) -> dict:
     """A policy of the type that allows nothing (IAM refuses an empty
     Statement list): what a version without the policy grants."""
+    from .proofs.questions import ENCODED_TYPES  # the types whose statements name no principal
+
     statement: dict = {"Effect": "Deny", "Action": "*"}
-    if policy_type not in (PolicyType.IDENTITY, PolicyType.BOUNDARY, PolicyType.SESSION, PolicyType.SCP,
-                           PolicyType.AWS_MANAGED):
+    if policy_type not in ENCODED_TYPES:
         statement["Principal"] = "*"
     if policy_type is not PolicyType.TRUST:
         statement["Resource"] = "*"
@@ -145,8 +144,6 @@ def describe(policy: NamedPolicy | None) -> str | None:
     return policy.label if policy is not None else None
 
 
-def problem_path(policy: NamedPolicy) -> str:
-    return json_path(policy.problem_at)
 
 
 def _stdin(name: str) -> bytes | None:
@@ -181,9 +178,6 @@ def prove_versions(question, new: list[NamedPolicy], old: list[NamedPolicy], def
     only the new version has is compared with one that allows nothing; one
     only the old version has is removed (``removed_is_new``: compared the
     same way, for equivalent)."""
-    import json
-    import sys
-
     from .proofs.deadline import Deadline
     from .proofs.questions import Check
 

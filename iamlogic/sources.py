@@ -31,7 +31,7 @@ import urllib.parse
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .errors import InputError, quote
+from .errors import InputError
 from .grammar.source import JsonPath, Source, Span, json_path
 from .inputs import MAX_EXPORT_BYTES, decode_text, read_bytes
 from .translator.model import PolicyType
