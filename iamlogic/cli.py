@@ -144,7 +144,9 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
         for policy in found.policies:
             kind = policy_type_of(policy, PolicyType(policy_type), explicit)
             findings = validate_named(policy, kind, catalogue)
-            result = FileResult(policy.file, kind, findings, CATALOGUE.version if catalogue else None, policy.name)
+            given = name == "-" or policy.file == name
+            named = policy.name or (None if given else "")  # a folder's files are each named
+            result = FileResult(policy.file, kind, findings, CATALOGUE.version if catalogue else None, named)
             report.write(result)
             read += 1
             files_read.add(policy.file)

@@ -18,7 +18,9 @@ class FileResult:
     policy_type: PolicyType
     findings: list[Finding] = field(default_factory=list)
     catalogue: str | None = None  # the catalogue version the checks used
-    policy: str | None = None  # which policy of the file (a template's, a CLI output's); None: the file is one
+    # Which policy of the file (a template's, a CLI output's); "": the file
+    # is one, named as a folder's file is; None: the file is one, given by name.
+    policy: str | None = None
 
     @property
     def aws_error(self) -> AwsError | None:
@@ -52,9 +54,9 @@ class TextReport:
         self.out = out
 
     def write(self, result: FileResult) -> None:
-        if result.policy:  # one of several policies a file holds: named, findings or not
-            self.out.write(f"{result.file}: {result.policy} ({result.policy_type}): "
-                           f"{len(result.findings)} finding(s)\n")
+        if result.policy is not None:  # a policy a file holds, or a file of a folder: named, findings or not
+            named = f"{result.file}: {result.policy}" if result.policy else result.file
+            self.out.write(f"{named} ({result.policy_type}): {len(result.findings)} finding(s)\n")
         for f in result.findings:
             where = f"{result.file}:{f.span.line}:{f.span.column}" if f.span else result.file
             path = f.locations[0].to_dict()["path"] if f.locations else "$"

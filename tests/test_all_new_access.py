@@ -168,3 +168,20 @@ def test_equivalent_all_lists_both_directions():
 @pytest.mark.parametrize("every", [False, True])
 def test_pass_is_pass_with_or_without_all(every):
     assert check_no_new_access(OLD, NEW, every=every).result == "PASS"
+
+
+def test_all_agrees_with_the_single_answer_on_the_checknonewaccess_corpus():
+    # AWS's samples (aws_checknonewaccess.pairs.jsonl): --all answers as the
+    # single question does, and the single witness's action is in a class
+    # it lists (the same search, carried on past the first class).
+    checked = 0
+    for record in corpus_records("aws_checknonewaccess.pairs.jsonl"):
+        kind = record["policy_type"] if record["policy_type"] != "unknown" else "identity"
+        one = check_no_new_access(record["p1"], record["p2"], kind, timeout_ms=20_000)
+        every = check_no_new_access(record["p1"], record["p2"], kind, timeout_ms=20_000, every=True)
+        assert every.result == one.result, record["id"]
+        if one.result == "FAIL":
+            listed = {a.lower() for w in every.witnesses for a in w["actions"]}
+            assert every.witnesses and one.witness["action"].lower() in listed, record["id"]
+            checked += 1
+    assert checked >= 60

@@ -424,3 +424,16 @@ def test_positions_in_json_in_a_string_are_its_characters(sid, resource, ascii_o
         span = found.span(("Statement", 0, key))
         assert span is not None
         assert json.loads('"' + text[span.start:span.end] + '"') == json.dumps(value, ensure_ascii=ascii_only)
+
+
+def test_validate_examples_folder(capsys):
+    # The case: `iamlogic validate examples/` said "is a directory".
+    examples = ROOT / "examples"
+    code, out, err = cli(capsys, "validate", examples)
+    assert code == 2  # examples/policies/identity/broken.json is broken on purpose
+    for path in (examples / "policies").rglob("*.json"):  # each named, findings or not (bare: --policy-type's)
+        assert f"\n{path} (identity): " in "\n" + out, path
+    for path in (examples / "scenarios").glob("*.json"):
+        assert f"{path}: skipped" in err  # a scenario holds no policy iamlogic reads as one file
+    # the organization's authorization exports: every role's trust policy, each named
+    assert "AssumeRolePolicyDocument (trust): 0 finding(s)" in out
