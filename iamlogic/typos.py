@@ -59,16 +59,32 @@ def key_warnings(keys: Iterable[str], catalogue: Catalogue = CATALOGUE) -> list[
 
 
 def resource_warnings(resources: Iterable[str], catalogue: Catalogue = CATALOGUE) -> list[str]:
-    """A resource ARN whose service the catalogue does not know."""
+    """A resource ARN whose service the catalogue does not know, or (an ARN
+    without wildcards) that no resource type of its service has the format of."""
     out = []
     for arn in resources:
         parts = arn.split(":", 5) if isinstance(arn, str) else []
-        if len(parts) < 6 or parts[0] != "arn" or "*" in parts[2] or "?" in parts[2]:
+        if len(parts) < 6 or parts[0] != "arn" or "*" in parts[2] or "?" in parts[2] or not parts[2]:
             continue
-        if parts[2] and not catalogue.has_service(parts[2]):
+        if not catalogue.has_service(parts[2]):
             near = difflib.get_close_matches(parts[2].lower(), catalogue.services(), n=3)
             out.append(f"{quote(arn)}: the service {quote(parts[2])} is not in {catalogue.version}" + _near(near))
+        elif "*" not in arn and "?" not in arn and "${" not in arn:
+            formats = [t["arn"] for t in catalogue.resource_types(parts[2]).values() if t.get("arn")]
+            if formats and not any(_format_regex(f).fullmatch(arn) for f in formats):
+                out.append(f"{quote(arn)} has the format of no resource type of {parts[2]} in {catalogue.version}")
     return out
+
+
+# The catalogue's ARN formats' placeholders: the head's are one segment each.
+_SEGMENT = {"${Partition}": "[^:]+", "${Region}": "[^:]*", "${Account}": "[^:]*"}
+
+
+def _format_regex(arn_format: str) -> "re.Pattern":
+    import re
+
+    pieces = re.split(r"(\$\{[^}]*\})", arn_format)
+    return re.compile("".join(_SEGMENT.get(p, ".+") if p.startswith("${") else re.escape(p) for p in pieces))
 
 
 def request_names(raw: object) -> tuple[list[str], list[str], list[str]]:

@@ -74,3 +74,16 @@ def test_validate_reports_it_and_untyped_silences(policy_file, capsys):
     assert "WARNING INVALID_ACTION" in out
     code, out, _ = cli(capsys, "validate", policy_file, "--untyped")
     assert "INVALID_ACTION" not in out
+
+
+def test_a_resource_of_no_resource_type_warns(policy_file, capsys):
+    # arn:aws:dynamodb:…:tabl/x: dynamodb is a service, but none of its
+    # resource types (table/${TableName}, ...) has that format
+    code, _, err = cli(capsys, "check-access-not-granted", policy_file,
+                       "--resources", "arn:aws:dynamodb:us-east-1:111122223333:tabl/orders")
+    assert "has the format of no resource type of dynamodb" in err
+    code, _, err = cli(capsys, "check-access-not-granted", policy_file,
+                       "--resources", "arn:aws:dynamodb:us-east-1:111122223333:table/orders")
+    assert "warning" not in err
+    code, _, err = cli(capsys, "who-can", "iam:GetRole", "arn:aws:iam::111111111111:rol/Admin", "-d", ORG)
+    assert "has the format of no resource type of iam" in err
