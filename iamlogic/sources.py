@@ -78,6 +78,9 @@ class NamedPolicy:
     # The resource the policy is attached to, where its place says
     # (check-no-public-access's --resource-type: AWS::S3::Bucket, ...).
     resource_type: str | None = None
+    # JSON text in a JSON string: (its Source, each character's file offset),
+    # built on first use (one parse however many findings); False: not so.
+    inner: object = field(default=None, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -91,9 +94,13 @@ class NamedPolicy:
             return None
         path = tuple(path)
         if isinstance(self.document, str) and self.positions.source is not None and () in self.places:
-            inner = _inner_span(self.positions.source, self.places[()], self.document, path, on_key)
-            if inner is not None:
-                return inner
+            if self.inner is None:
+                self.inner = _inner_text(self.positions.source, self.places[()], self.document) or False
+            if self.inner:
+                inner, offsets = self.inner
+                found = inner.key_span(path) if on_key else inner.span(path)
+                if found is not None:
+                    return self.positions.source.span_at(offsets[found.start], offsets[found.end])
         for n in range(len(path), -1, -1):
             at = self.places.get(path[:n])
             if at is not None:
@@ -112,10 +119,11 @@ class NamedPolicy:
         return None
 
 
-def _inner_span(source: Source, at: JsonPath, text: str, path: JsonPath, on_key: bool) -> Span | None:
-    """A span inside JSON text that a JSON file holds as a string value (a
-    bucket policy, a plan's policy): the document's own span, carried back
-    through the string's escapes to the file's characters."""
+def _inner_text(source: Source, at: JsonPath, text: str) -> tuple[Source, list[int]] | None:
+    """JSON text a JSON file holds as a string value (a bucket policy, a
+    plan's policy), as a Source of its own, with the file offset of each of
+    its characters (through the string's escapes); None when the string is
+    not that text (URL-encoded, resolved from a template, ...)."""
     outer = source.span(at)
     if outer is None:
         return None
@@ -125,12 +133,8 @@ def _inner_span(source: Source, at: JsonPath, text: str, path: JsonPath, on_key:
         same = False
     offsets = _string_offsets(source.text, outer.start, outer.end) if same else None
     if offsets is None or len(offsets) != len(text) + 1:
-        return None  # not the file's text (URL-encoded, resolved, ...): the string itself is the place
-    inner = Source(text)
-    found = inner.key_span(path) if on_key else inner.span(path)
-    if found is None:
         return None
-    return source.span_at(offsets[found.start], offsets[found.end])
+    return Source(text), offsets
 
 
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
