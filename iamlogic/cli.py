@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from . import __version__
 from .errors import ExitCode, IamlogicError, InputError, one_line
-from .inputs import MAX_INPUT_BYTES, parse_json, quote, read_bytes, read_stdin, write_text
+from .inputs import MAX_EXPORT_BYTES, MAX_INPUT_BYTES, parse_json, quote, read_bytes, read_stdin, write_text
 from .report import FileResult, JsonReport, SarifReport, TextReport, json_indented
 from .scenario import decisions_of, policy_root_of
 from .simulator import is_simulator_request
@@ -127,7 +127,7 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
     for name in files:
         # A file or folder: each policy it holds (sources.py), with its type.
         try:
-            found = read_sources(name, MAX_INPUT_BYTES, read_stdin(MAX_INPUT_BYTES, True) if name == "-" else None,
+            found = read_sources(name, MAX_INPUT_BYTES, read_stdin(MAX_EXPORT_BYTES, True) if name == "-" else None,
                                  parameters=values)
         except InputError as e:
             error_line(str(e))

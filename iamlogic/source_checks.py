@@ -149,9 +149,9 @@ def describe(policy: NamedPolicy | None) -> str | None:
 def _stdin(name: str) -> bytes | None:
     if name != "-":
         return None
-    from .inputs import read_stdin
+    from .inputs import MAX_EXPORT_BYTES, read_stdin
 
-    return read_stdin(MAX_INPUT_BYTES)
+    return read_stdin(MAX_EXPORT_BYTES)
 
 
 def load_policies(name: str, option: str, parameters: dict | None = None) -> list[NamedPolicy]:

@@ -185,36 +185,46 @@ def read_sources(name: str, limit: int, stdin: bytes | None = None, truncate: bo
                  parameters: dict | None = None) -> Found:
     """Every policy in ``name``: a file, or a folder read recursively (files
     ending in SUFFIXES, in sorted order, hidden folders left out). ``stdin``:
-    the bytes of ``-``. ``truncate``: read at most ``limit`` bytes of a file
-    (validate reports an oversized document itself), else more is an error.
-    ``parameters``: values for templates' parameters (cfn.py)."""
+    the bytes of ``-``. ``limit``: the bytes of one bare policy (more, with
+    ``truncate``, its first ``limit`` bytes: validate reports an oversized
+    document itself; else an error); an export, template or plan may have
+    up to MAX_EXPORT_BYTES. ``parameters``: values for templates' parameters
+    (cfn.py)."""
     found = Found()
     if stdin is not None:
-        _add(found, "<stdin>", *policies_in(stdin, "<stdin>", True, parameters))
+        _add(found, "<stdin>", *policies_in(stdin, "<stdin>", True, parameters, limit, truncate))
         return found
     path = Path(name)
     if not path.is_dir():
-        data = read_bytes(name, name, max(limit, MAX_EXPORT_BYTES) if _may_be_large(name) else limit, truncate)
-        _add(found, name, *policies_in(data, name, True, parameters))
+        data = read_bytes(name, name, max(limit, MAX_EXPORT_BYTES), truncate)
+        _add(found, name, *policies_in(data, name, True, parameters, limit, truncate))
         return found
     for file in _walk(path):
         shown = str(file)
         try:
-            data = read_bytes(file, shown, limit, truncate)
-            _add(found, shown, *policies_in(data, shown, False, parameters))
+            data = read_bytes(file, shown, max(limit, MAX_EXPORT_BYTES), truncate)
+            _add(found, shown, *policies_in(data, shown, False, parameters, limit, truncate))
         except InputError as e:
             found.unreadable.append(str(e))
     return found
+
+
+def _bounded(data: bytes, limit: int, truncate: bool, where: str) -> bytes:
+    """A bare policy's bytes: at most ``limit`` (the validator reports an
+    oversized document from its first ``limit`` bytes), else an InputError.
+    Exports, templates and plans may be larger (MAX_EXPORT_BYTES): they are
+    not one document."""
+    if len(data) <= limit:
+        return data
+    if truncate:
+        return data[:limit]
+    raise InputError(f"{where}: more than the {limit} bytes a policy may have")
 
 
 def _add(found: Found, file: str, policies: list[NamedPolicy], why: str | None) -> None:
     found.policies.extend(policies)
     if not policies:
         found.skipped.append(Skipped(file, why or "holds no policy"))
-
-
-def _may_be_large(name: str) -> bool:
-    return os.path.basename(name).lower().startswith(("get-account-authorization-details", "authorization"))
 
 
 def _walk(folder: Path):
@@ -225,39 +235,43 @@ def _walk(folder: Path):
                 yield Path(root) / f
 
 
-def policies_in(data: bytes, file: str, given: bool = True,
-                parameters: dict | None = None) -> tuple[list[NamedPolicy], str | None]:
+def policies_in(data: bytes, file: str, given: bool = True, parameters: dict | None = None,
+                limit: int | None = None, truncate: bool = True) -> tuple[list[NamedPolicy], str | None]:
     """The policies one file holds, and when it holds none, why. ``given``:
     named by the user (a file that is none of the known shapes is then a
     bare policy; in a folder it holds none). Text that is not JSON is a bare
     policy too (the validator says what is wrong with it); a YAML file that
     does not parse is an InputError."""
-    bare = [NamedPolicy(file, "", "", None, data)]
+    # A bare document is held to the one-policy limit (``limit``); a file of
+    # many policies (an export, a plan) is read whole.
+    def bare():
+        return [NamedPolicy(file, "", "", None, data if limit is None else _bounded(data, limit, truncate, file))]
+
     if not given and not file.lower().endswith(SUFFIXES):
         return [], "not a policy file"
     try:
         text = decode_text(data, file)
     except InputError:
-        return bare, None
+        return bare(), None
     stripped = text.lstrip()
     value, positions = None, None
     if stripped.startswith(("{", "[")) or file.lower().endswith(".json"):
         try:
             value = json.loads(text)
         except (ValueError, RecursionError):
-            return bare, None
+            return bare(), None
         positions = FilePositions(source=Source(text, file))
     elif file.lower().endswith((".yaml", ".yml", ".template")) or "Resources:" in text:
         from .cfn import load_yaml
 
         value, positions = load_yaml(text, file)
     else:
-        return bare, None
+        return bare(), None
     none = "holds no policy, template, plan or AWS CLI output iamlogic reads"
     if not isinstance(value, dict):
-        return (bare, None) if given else ([], none)
+        return (bare(), None) if given else ([], none)
     if "Statement" in value:
-        return bare, None  # a policy document: read as its own text
+        return bare(), None  # a policy document: read as its own text
     from .cfn import is_template, template_policies
     from .terraform import is_plan, plan_policies
 
@@ -270,7 +284,7 @@ def policies_in(data: bytes, file: str, given: bool = True,
     found = cli_policies(value, file)
     if found:
         return [replace(p, positions=positions) for p in found], None
-    return (bare, None) if given else ([], none)
+    return (bare(), None) if given else ([], none)
 
 
 # ---------------------------------------------------------------- AWS CLI outputs

@@ -437,3 +437,18 @@ def test_validate_examples_folder(capsys):
         assert f"{path}: skipped" in err  # a scenario holds no policy iamlogic reads as one file
     # the organization's authorization exports: every role's trust policy, each named
     assert "AssumeRolePolicyDocument (trust): 0 finding(s)" in out
+
+
+def test_a_plan_larger_than_one_policy_may_be_is_read(tmp_path, capsys):
+    # A bare policy is held to its 4 MB cap; a plan (or an export) of many
+    # resources is not one document, and is read whole.
+    plan = json.loads(PLAN.read_text())
+    plan["configuration"]["padding"] = "x" * (5 * 1024 * 1024)
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    code, out, err = cli(capsys, "validate", path)
+    assert code == 0 and "6 policies" in err
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps({"Version": "2012-10-17", "Statement": [], "Id": "x" * (5 * 1024 * 1024)}))
+    code, out, err = cli(capsys, "check-access-not-granted", bare, "--actions", "s3:GetObject")
+    assert code == 1 and "more than the" in err
