@@ -11,6 +11,7 @@ findings about them are WARNINGs.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 
 from .errors import quote
@@ -80,9 +81,7 @@ def resource_warnings(resources: Iterable[str], catalogue: Catalogue = CATALOGUE
 _SEGMENT = {"${Partition}": "[^:]+", "${Region}": "[^:]*", "${Account}": "[^:]*"}
 
 
-def _format_regex(arn_format: str) -> "re.Pattern":
-    import re
-
+def _format_regex(arn_format: str) -> re.Pattern:
     pieces = re.split(r"(\$\{[^}]*\})", arn_format)
     return re.compile("".join(_SEGMENT.get(p, ".+") if p.startswith("${") else re.escape(p) for p in pieces))
 
