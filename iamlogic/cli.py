@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import json
+from functools import partial
 
 import click
 from rich.console import Console
@@ -17,14 +18,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from . import __version__
 from .errors import ExitCode, IamlogicError, InputError, one_line
-from .inputs import MAX_INPUT_BYTES, decode_text, parse_json, quote, read_bytes, read_stdin, write_text
+from .inputs import MAX_EXPORT_BYTES, MAX_INPUT_BYTES, parse_json, quote, read_bytes, read_stdin, write_text
 from .report import FileResult, JsonReport, SarifReport, TextReport, json_indented
-from .scenario import PolicyText, decisions_of, policy_root_of
+from .scenario import decisions_of, policy_root_of
 from .simulator import is_simulator_request
 from .kernel.catalogue import CATALOGUE
 from .translator import FindingType, PolicyType
 from .translator.findings import finding_count
-from .validation import validate as validate_document
+from .sources import read_sources
+from .typos import request_names, warnings_for
+from .source_checks import (load_policies, parameter_option, parameter_values, policy_type_of, proof_document,
+                            located, prove_each, prove_versions, single, validate_named)
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -48,6 +52,19 @@ def engine_options(command):
     return click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
                         help="local: this process (and --jobs processes); ray: shards over the actors of a Ray "
                              "cluster (pip install 'iamlogic[ray]').")(command)
+
+
+def untyped_option(command):
+    return click.option("--untyped", is_flag=True,
+                        help="Do not warn about actions, condition keys and services the catalogue does not "
+                             "know.")(command)
+
+
+def _typo_warnings(typed: bool, actions=(), keys=(), resources=()) -> None:
+    """Typed mode: a name the catalogue does not know is a warning (typos.py), never a silent answer."""
+    if typed:
+        for warning in warnings_for(actions, keys, resources):
+            error_line(f"warning: {warning}")
 
 
 def _engine(engine: str, address: str | None, workers: int | None = None, batch: bool = True):
@@ -85,13 +102,19 @@ MAX_ACTION_ROWS = 100_000
                                       "per file.")
 @click.option("--treat-as-blocking", default="ERROR", show_default=True, metavar="TYPES",
               help="Finding types that fail the run (exit 2), comma-separated.")
-@click.option("--catalogue/--no-catalogue", default=True, show_default=True,
+@click.option("--catalogue/--no-catalogue", " /--untyped", default=True, show_default=True,
               help="Also check actions and condition keys against the AWS service catalogue.")
-def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blocking: str, catalogue: bool) -> int:
+@parameter_option
+def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blocking: str, catalogue: bool,
+             parameters: tuple[str, ...]) -> int:
     """Check policies against the IAM policy grammar, as Access Analyzer's
-    ValidatePolicy does. Exit 0: nothing blocking; 2: blocking findings;
-    1: an input could not be read."""
+    ValidatePolicy does. FILE: a policy, an AWS CLI output holding policies,
+    a CloudFormation template (JSON or YAML), a Terraform plan (terraform
+    show -json), or a folder of them (read recursively); each policy is read
+    with the type its place implies. Exit 0: nothing blocking; 2: blocking
+    findings; 1: an input could not be read."""
     blocking = finding_types(treat_as_blocking)
+    values = parameter_values(parameters)
     # Each input's result is written as soon as it is found (report.py), then
     # dropped: only the counts the exit code and the summary need are kept.
     if output == "json":
@@ -105,23 +128,39 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
     else:
         report = TextReport(sys.stdout)
     unreadable = read = total = failed = 0
+    files_read: set[str] = set()
+    explicit = click.get_current_context().get_parameter_source("policy_type").name != "DEFAULT"
     for name in files:
-        display = "<stdin>" if name == "-" else name
+        # A file or folder: each policy it holds (sources.py), with its type.
         try:
-            data = read_input(name, truncate=True)
+            found = read_sources(name, MAX_INPUT_BYTES, read_stdin(MAX_EXPORT_BYTES, True) if name == "-" else None,
+                                 parameters=values)
         except InputError as e:
             error_line(str(e))
             unreadable += 1
             continue
-        findings = validate_document(data, PolicyType(policy_type), display, catalogue=catalogue)
-        result = FileResult(display, PolicyType(policy_type), findings, CATALOGUE.version if catalogue else None)
-        report.write(result)
-        read += 1
-        total += finding_count(findings)
-        failed += bool(result.blocking(blocking))
+        for message in found.unreadable:
+            error_line(message)
+            unreadable += 1
+        for skipped in found.skipped:
+            error_line(f"{skipped.file}: skipped: {skipped.why}")
+        if not found.policies and not found.unreadable and name != "-" and Path(name).is_dir():
+            error_line(f"{name}: holds no policy")
+            unreadable += 1
+        for policy in found.policies:
+            kind = policy_type_of(policy, PolicyType(policy_type), explicit)
+            findings = validate_named(policy, kind, catalogue)
+            given = name == "-" or policy.file == name
+            named = policy.name or (None if given else "")  # a folder's files are each named
+            result = FileResult(policy.file, kind, findings, CATALOGUE.version if catalogue else None, named)
+            report.write(result)
+            read += 1
+            files_read.add(policy.file)
+            total += finding_count(findings)
+            failed += bool(result.blocking(blocking))
     report.close()
     if output == "text" and read:
-        _summary(read, total, failed)
+        _summary(len(files_read), total, failed, read)
 
     if unreadable:
         return ExitCode.TOOL_ERROR
@@ -138,9 +177,10 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
 @click.option("--brief", is_flag=True, help="With --batch: only the decision and blocked_by of each line.")
 @click.option("--policy-root", metavar="DIR", help="Policy paths in the scenario may lead anywhere under DIR "
                                                    "(default: only under the scenario's own folder).")
+@untyped_option
 @engine_options
 def simulate(scenario: str, explain: bool, output: str, batch: bool, brief: bool, policy_root: str | None,
-             engine: str, address: str | None) -> int:
+             untyped: bool, engine: str, address: str | None) -> int:
     """Decide a request against the policies that apply (identity, resource,
     boundary, SCPs, RCPs, session, VPC endpoint), as AWS would.
 
@@ -161,6 +201,7 @@ def simulate(scenario: str, explain: bool, output: str, batch: bool, brief: bool
     _engine(engine, address, batch=False)
     data = read_input(scenario)
     raw = _json(data, scenario)
+    _typo_warnings(not untyped, *request_names(raw))
     base = None if scenario == "-" else Path(scenario).parent
     # Up to MAX_REQUESTS decisions: each written as it is made (the JSON as
     # json.dumps(indent=2) would print it whole), never all held at once.
@@ -223,11 +264,9 @@ def _json(data: bytes | str, where: str):
     return parse_json(data, where)
 
 
-def _load_policy_text(name: str, option: str) -> PolicyText:
-    """The document a command-line file holds: its text, handed on as a
-    document (never read again as a path)."""
-    where = "<stdin>" if name == "-" else name
-    return PolicyText(decode_text(read_input(name), f"{where} ({option})"), f"{where} ({option})")
+def _explicit(parameter: str) -> bool:
+    """Whether the user gave the option (not its default)."""
+    return click.get_current_context().get_parameter_source(parameter).name != "DEFAULT"
 
 
 def _report_check(check, output: str, headlines: dict | None = None, principals: bool = False,
@@ -243,12 +282,19 @@ def _report_check(check, output: str, headlines: dict | None = None, principals:
         sys.stdout.write(json.dumps(check.to_dict(), indent=2) + "\n")
     else:
         line = (headlines or {}).get(check.result, check.result)
+        classes = [w for w in check.witnesses if "actions" in w]
+        if classes:  # --all
+            line += (f" ({len(classes)} action class(es), {sum(len(w['actions']) for w in classes)} action(s) "
+                     "newly allowed)")
         if check.note:
             line += f": {check.note}"
         sys.stdout.write(line + "\n")
         for w in check.witnesses or ([{"request": check.witness, "reasons": check.reasons}] if check.witness else []):
             if "direction" in w:
                 sys.stdout.write(f"  {w['direction']}:\n")
+            if "actions" in w:  # --all: the class the witness stands for
+                shown = ", ".join(w["actions"][:8]) + (", ..." if len(w["actions"]) > 8 else "")
+                sys.stdout.write(f"  newly allowed: {len(w['actions'])} action(s): {shown}\n")
             r = w["request"]
             sys.stdout.write(f"  witness: {r['action']} on {r['resource']}"
                              + (f" with {json.dumps(r['context'])}" if r["context"] else "") + "\n")
@@ -264,6 +310,13 @@ def _report_check(check, output: str, headlines: dict | None = None, principals:
 
 
 CHECK_TYPES = click.Choice([t.value for t in PolicyType])
+
+
+def every_option(command):
+    """--all: every action class newly allowed, not the first."""
+    return click.option("--all", "every", is_flag=True,
+                        help="On FAIL, every action class newly allowed, each with a witness the kernel confirms "
+                             "and the statements that grant it (not only the first found).")(command)
 
 
 def proof_options(command):
@@ -290,10 +343,13 @@ def proof_options(command):
 @click.option("--policy-type", "-t", type=CHECK_TYPES, default="identity", show_default=True)
 @click.option("--batch", metavar="PAIRS.jsonl", help='Instead of --existing/--new: JSON lines {"new": {...}, '
               '"existing": {...}, "policy_type": T}, streamed; one JSON result per line, in order.')
+@every_option
+@parameter_option
 @proof_options
 @engine_options
 def check_no_new_access_command(existing: str | None, new: str | None, policy_type: str, batch: str | None,
-                                timeout: int, typed: bool, output: str, engine: str, address: str | None) -> int:
+                                every: bool, parameters: tuple, timeout: int, typed: bool, output: str, engine: str,
+                                address: str | None) -> int:
     """PASS iff everything NEW allows, OLD allows too (IAM Access Analyzer's
     CheckNoNewAccess). FAIL comes with a witness request the kernel confirms.
     Exit 0 PASS, 2 FAIL, 3 UNKNOWN (with the reason), 1 bad input; with
@@ -308,26 +364,34 @@ def check_no_new_access_command(existing: str | None, new: str | None, policy_ty
     _engine(engine, address, batch=False)
     if existing is None or new is None:
         raise click.UsageError("give --existing and --new (or --batch)")
-    check = check_no_new_access(_load_policy_text(new, "--new"), _load_policy_text(existing, "--existing"),
-                                policy_type, timeout_ms=timeout * 1000, typed=typed)
-    return _report_check(check, output, principals=policy_type != "identity", question="check-no-new-access",
-                         files={"new": new, "existing": existing})
+    # Each policy of NEW against the one of OLD with its key (two versions of
+    # a template: logical id and property path), within one time limit.
+    values = parameter_values(parameters)
+    return prove_versions(check_no_new_access, load_policies(new, "--new", values),
+                          load_policies(existing, "--existing", values), PolicyType(policy_type),
+                          _explicit("policy_type"), timeout * 1000, typed, every, output,
+                          partial(_report_check, question="check-no-new-access",
+                                  files={"new": new, "existing": existing}))
 
 
 @app.command("equivalent")
 @click.argument("a", metavar="A.json")
 @click.argument("b", metavar="B.json")
 @click.option("--policy-type", "-t", type=CHECK_TYPES, default="identity", show_default=True)
+@every_option
+@parameter_option
 @proof_options
-def equivalent_command(a: str, b: str, policy_type: str, timeout: int, typed: bool, output: str) -> int:
+def equivalent_command(a: str, b: str, policy_type: str, every: bool, parameters: tuple, timeout: int, typed: bool,
+                       output: str) -> int:
     """PASS iff A and B allow exactly the same requests; otherwise a witness
     request for each direction that differs. Exit 0 PASS, 2 FAIL, 3 UNKNOWN."""
     from .proofs import equivalent
 
-    check = equivalent(_load_policy_text(a, "A"), _load_policy_text(b, "B"), policy_type, timeout_ms=timeout * 1000,
-                       typed=typed)
-    return _report_check(check, output, principals=policy_type != "identity", question="equivalent",
-                         files={"a": a, "b": b})
+    values = parameter_values(parameters)
+    return prove_versions(equivalent, load_policies(a, "A", values), load_policies(b, "B", values),
+                          PolicyType(policy_type), _explicit("policy_type"), timeout * 1000, typed, every, output,
+                          partial(_report_check, question="equivalent", files={"a": a, "b": b}), ("A", "B"),
+                          removed_is_new=True)
 
 
 @app.command("check-access-not-granted")
@@ -345,10 +409,13 @@ def check_access_not_granted_command(policy: str, actions: tuple, resources: tup
 
     if not actions and not resources:
         raise click.UsageError("give --actions, --resources, or both")
-    check = check_access_not_granted(_load_policy_text(policy, "POLICY"), list(actions), list(resources),
-                                     policy_type, timeout_ms=timeout * 1000, typed=typed)
-    return _report_check(check, output, principals=policy_type != "identity", question="check-access-not-granted",
-                         files={"policy": policy}, access=(actions, resources))
+    _typo_warnings(typed, actions, (), resources)
+    # Each policy the file holds (a template's: each with its type), within one time limit.
+    return prove_each(check_access_not_granted, load_policies(policy, "POLICY"), PolicyType(policy_type),
+                      _explicit("policy_type"), timeout * 1000, output,
+                      partial(_report_check, question="check-access-not-granted", files={"policy": policy},
+                              access=(actions, resources)), actions=list(actions),
+                      resources=list(resources), typed=typed)
 
 
 @app.command("check-no-public-access")
@@ -364,10 +431,21 @@ def check_no_public_access_command(policy: str, resource_type: str, timeout: int
     (with a witness), 3 UNKNOWN, 1 bad input."""
     from .proofs import check_no_public_access
 
-    check = check_no_public_access(_load_policy_text(policy, "POLICY"), resource_type, timeout_ms=timeout * 1000,
-                                   typed=typed)
-    return _report_check(check, output, principals=True, question="check-no-public-access",
-                         files={"policy": policy})
+    report = partial(_report_check, question="check-no-public-access", files={"policy": policy})
+    policies = load_policies(policy, "POLICY")
+    if len(policies) == 1:
+        check = check_no_public_access(proof_document(single(policies, policy, "POLICY"), "POLICY"), resource_type,
+                                       timeout_ms=timeout * 1000, typed=typed)
+        located(check, policies[0], None)
+        return report(check, output, principals=True)
+    # A template or plan: its policies attached to resources of that type.
+    attached = [p for p in policies if (p.resource_type or "").lower() == resource_type.lower()]
+    if not attached:
+        raise InputError(f"{policy} (POLICY): holds no policy of a {resource_type} "
+                         f"(its {len(policies)} policies: {', '.join(p.name for p in policies[:5])})")
+    return prove_each(lambda document, policy_type, timeout_ms, **kw: check_no_public_access(
+        document, resource_type, timeout_ms=timeout_ms, **kw), attached, PolicyType.RESOURCE, False,
+        timeout * 1000, output, report, typed=typed)
 
 
 @app.command("can-be-allowed")
@@ -397,6 +475,7 @@ def can_be_allowed_command(scenario: str, policy_root: str | None, batch: bool, 
     where = "<stdin>" if scenario == "-" else scenario
     # The scenario is read here, bounded; its policy paths are relative to its folder.
     raw = _json(data, where)
+    _typo_warnings(typed, *request_names(raw))
     base = Path.cwd() if scenario == "-" else Path(scenario).parent
     check = can_be_allowed(raw, timeout_ms=timeout * 1000, typed=typed, base_dir=base,
                            policy_root=policy_root)
@@ -445,10 +524,11 @@ def _account_data(folder: str, policy_versions: tuple[str, ...]):
               help="Worker processes (the principals in shards by account); with --engine ray, actors "
                    "(default: one per CPU of the cluster).")
 @click.option("--format", "-f", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@untyped_option
 @engine_options
 def who_can_command(action: str, resource: str, account_data: str, policy_versions: tuple, context: str,
-                    show_all: bool, conditional: bool, timeout: int, jobs: int, output: str, engine: str,
-                    address: str | None) -> int:
+                    show_all: bool, conditional: bool, timeout: int, jobs: int, output: str, untyped: bool,
+                    engine: str, address: str | None) -> int:
     """Every caller allowed ACTION on RESOURCE_ARN: each user, any session of
     each role, the callers from elsewhere the resource policy names, and an
     anonymous caller — each decided by the kernel, with the statements that
@@ -457,8 +537,9 @@ def who_can_command(action: str, resource: str, account_data: str, policy_versio
     reported on stderr."""
     from .accounts import who_can
 
-    data = _account_data(account_data, policy_versions)
     keys = _context_option(context)
+    _typo_warnings(not untyped, [action], keys, [resource])
+    data = _account_data(account_data, policy_versions)
     bar = Progress(TextColumn("who-can"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=stderr,
                    transient=True, disable=len(data.principals) < 1000 and not conditional)
     with _engine(engine, address, jobs if jobs > 1 else None) as cluster, bar:
@@ -511,7 +592,8 @@ def who_can_command(action: str, resource: str, account_data: str, policy_versio
 
 def _cite(ref: dict) -> str:
     """A statement as explanations name it (StatementRef.label), from its dictionary."""
-    return f"{ref['policy']} {'Sid ' + ref['sid'] if ref['sid'] else 'statement ' + str(ref['statement_index'])}"
+    at = f" ({ref['at']})" if ref.get("at") else ""  # sources.py: where the statement is written
+    return f"{ref['policy']} {'Sid ' + ref['sid'] if ref['sid'] else 'statement ' + str(ref['statement_index'])}{at}"
 
 
 def _context_option(context: str) -> dict:
@@ -708,9 +790,10 @@ def finding_types(text: str) -> frozenset[FindingType]:
     return frozenset(chosen)
 
 
-def _summary(files: int, total: int, failed: int) -> None:
+def _summary(files: int, total: int, failed: int, policies: int | None = None) -> None:
     style = "red" if failed else "green"
-    stderr.print(f"[{style}]{files} file(s), {total} finding(s), {failed} with blocking findings[/{style}]")
+    held = f", {policies} policies" if policies is not None and policies != files else ""
+    stderr.print(f"[{style}]{files} file(s){held}, {total} finding(s), {failed} with blocking findings[/{style}]")
 
 
 from .changes import check_changes_command  # noqa: E402  (the pre-commit hook's and the Action's command)

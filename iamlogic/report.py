@@ -18,6 +18,9 @@ class FileResult:
     policy_type: PolicyType
     findings: list[Finding] = field(default_factory=list)
     catalogue: str | None = None  # the catalogue version the checks used
+    # Which policy of the file (a template's, a CLI output's); "": the file
+    # is one, named as a folder's file is; None: the file is one, given by name.
+    policy: str | None = None
 
     @property
     def aws_error(self) -> AwsError | None:
@@ -30,6 +33,7 @@ class FileResult:
         aws = self.aws_error
         return {
             "file": self.file,
+            **({"policy": self.policy} if self.policy else {}),
             "policyType": str(self.policy_type),
             "blocking": bool(self.blocking(blocking_types)),
             "awsError": aws.to_dict() if aws else None,
@@ -50,6 +54,9 @@ class TextReport:
         self.out = out
 
     def write(self, result: FileResult) -> None:
+        if result.policy is not None:  # a policy a file holds, or a file of a folder: named, findings or not
+            named = f"{result.file}: {result.policy}" if result.policy else result.file
+            self.out.write(f"{named} ({result.policy_type}): {len(result.findings)} finding(s)\n")
         for f in result.findings:
             where = f"{result.file}:{f.span.line}:{f.span.column}" if f.span else result.file
             path = f.locations[0].to_dict()["path"] if f.locations else "$"
@@ -140,7 +147,8 @@ def sarif_result(result: FileResult, f: Finding) -> dict:
             "charLength": f.span.end - f.span.start,
         }
     if f.locations:
-        location["logicalLocations"] = [{"fullyQualifiedName": f.locations[0].to_dict()["path"],
+        path = f.locations[0].to_dict()["path"]
+        location["logicalLocations"] = [{"fullyQualifiedName": f"{result.policy} {path}" if result.policy else path,
                                          "kind": "element"}]
     properties = {"findingType": str(f.finding_type), "policyType": str(result.policy_type)}
     if f.aws_error is not None:

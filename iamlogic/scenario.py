@@ -117,6 +117,7 @@ def load_policy(raw: object, policy_type: PolicyType, field: str, base_dir: Path
         except InputError as e:
             raise ScenarioError(field, f"cannot read policy file {e}") from None
         name = shown = os.path.normpath(path)
+        raw = _held_policy(raw, shown, field)
     elif isinstance(raw, Mapping):
         raw = dict(raw)
     else:
@@ -129,6 +130,27 @@ def load_policy(raw: object, policy_type: PolicyType, field: str, base_dir: Path
     if policy is None or blocking:
         raise PolicyError(blocking or findings, shown)
     return name, policy
+
+
+def _held_policy(data: bytes, shown: str, field: str):
+    """The policy a file holds (sources.py): the file itself, or the one
+    policy an AWS CLI output, template or plan holds."""
+    from .sources import policies_in
+
+    try:
+        found, why = policies_in(data, shown)
+    except InputError as e:
+        raise ScenarioError(field, str(e)) from None
+    if len(found) != 1:
+        raise ScenarioError(field, f"{shown} holds {len(found)} policies; a scenario names one file per policy"
+                            if found else f"{shown}: {why}")
+    policy = found[0]
+    if policy.problem is not None:
+        from .sources import where
+
+        raise ScenarioError(field, where(policy))
+    document = policy.document
+    return document.encode("utf-8") if isinstance(document, str) else document
 
 
 def _policy_list(raw: object, field: str) -> list:

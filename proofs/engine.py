@@ -48,6 +48,7 @@ class Counterexample:
     resource: str
     context: dict
     principal: str | None = WITNESS_PRINCIPAL
+    actions: tuple[str, ...] = ()  # the action class the witness stands for (its representative first)
 
 
 @dataclass
@@ -57,6 +58,12 @@ class Implication:
     why: str | None = None
     classes: int = 0
     solver_calls: int = 0
+    # every=True: one counterexample per action class that has one, in
+    # class order; ``undecided`` the classes left when the search stopped
+    # (the deadline, an unsupported construct): their answer is unknown.
+    counterexamples: list = field(default_factory=list)
+    undecided: int = 0
+    confirmed: list = field(default_factory=list)  # what ``confirm`` made of each counterexample
 
 
 @dataclass
@@ -211,29 +218,36 @@ def contained(a: Policy, b: Policy) -> bool:
 
 
 @serialised
-def implies(a: Policy, b: Policy, deadline: Deadline | int = 30_000, typed: bool = True) -> Implication:
+def implies(a: Policy, b: Policy, deadline: Deadline | int = 30_000, typed: bool = True,
+            every: bool = False, confirm=None) -> Implication:
     """Does everything ``a`` allows, ``b`` allow too (typed mode: actions of
     the catalogue, each on its resource types' ARN formats; untyped: any
     action and resource strings; every caller, through representatives of
     the callers the policies tell apart)? ``deadline``: the question's
     Deadline, or a time limit in milliseconds; past it the answer is
-    undecided."""
+    undecided. ``every``: go on past the first counterexample, one per
+    action class (``counterexamples``); stopped early, the classes not yet
+    searched are counted in ``undecided`` and ``why`` says why. ``confirm``
+    (every): called on each counterexample as it is found, within the
+    deadline (questions.py replays it through the kernel); what it returns
+    is kept in ``confirmed``, None makes the answer undecided."""
     if contained(a, b):
         return Implication(True, why="every Allow of the first policy is in the second, "
                                      "and every Deny of the second is in the first")
     deadline = Deadline.of(deadline)
     with A.no_cyclic_gc():
         try:
-            return _implies(a, b, deadline, typed)
+            return _implies(a, b, deadline, typed, every, confirm)
         except Timeout:
             return Implication(None, why=deadline.why)
 
 
-def _implies(a: Policy, b: Policy, deadline: Deadline, typed: bool) -> Implication:
+def _implies(a: Policy, b: Policy, deadline: Deadline, typed: bool, every: bool = False,
+             confirm=None) -> Implication:
     everything = [*a.statements, *b.statements]
     keys = V.free_keys(everything)
     if not keys:
-        return _implies_under(a, b, None, deadline, typed)
+        return _implies_under(a, b, None, deadline, typed, every, confirm)
     # Variables whose keys nothing fixes (variables.py): the first policy
     # widened and the second narrowed over every value, then values in turn
     # (a counterexample under one is a real one; none proves nothing).
@@ -244,13 +258,16 @@ def _implies(a: Policy, b: Policy, deadline: Deadline, typed: bool) -> Implicati
             result.why = "contained whatever the values of " + ", ".join(keys)
             return result
     for values in V.assignments(keys, everything):
-        result = _implies_under(a, b, values, deadline, typed)
+        # every: the classes new under the first values that show any (a
+        # class new only under other values is not listed: said in the README)
+        result = _implies_under(a, b, values, deadline, typed, every, confirm)
         if result.holds is not True:
             return result
     return Implication(None, why=V.tried(keys, everything))
 
 
-def _implies_under(a: Policy, b: Policy, values: dict | None, deadline: Deadline, typed: bool) -> Implication:
+def _implies_under(a: Policy, b: Policy, values: dict | None, deadline: Deadline, typed: bool,
+                   every: bool = False, confirm=None) -> Implication:
     """``implies`` with the keys of ``values`` fixed to them (None: none)."""
     deadline.check()
     statements = [(st.action, st.not_action) for p in (a, b) for st in p.statements]
@@ -279,8 +296,12 @@ def _implies_under(a: Policy, b: Policy, values: dict | None, deadline: Deadline
     fixed = RequestContext(values) if values else None
     search = _Search(C.SymbolicContext(elements=_set_elements(a, b), fixed=fixed), deadline, result)
     try:
+        if every:
+            return _every_class(a, b, callers, classes, values, search, confirm)
         return _each_class(a, b, callers, classes, values, search)
     except Timeout:
+        if result.counterexamples:  # found before the deadline: real, and the rest unknown
+            return _stopped(result, deadline.why)
         return Implication(None, why=deadline.why, classes=len(classes), solver_calls=result.solver_calls)
     finally:
         search.release()
@@ -300,6 +321,48 @@ def _each_class(a: Policy, b: Policy, callers: list, classes: list, values: dict
             result.holds = False
             result.counterexample = found
             return result
+    return result
+
+
+def _every_class(a: Policy, b: Policy, callers: list, classes: list, values: dict | None,
+                 search: "_Search", confirm=None) -> Implication:
+    """One counterexample per action class that has one (for any caller):
+    class by class, so that a class is either listed, proven not new, or
+    counted undecided when the search stops."""
+    result = search.stats
+    result.undecided = len(classes)
+    for cls in classes:
+        for principal, caller in callers:
+            search.deadline.check()
+            try:
+                found = _class_counterexample(a, b, cls, caller, principal, search)
+            except Unsupported as e:
+                if result.counterexamples:
+                    return _stopped(result, str(e))
+                return Implication(None, why=str(e), classes=len(classes), solver_calls=result.solver_calls)
+            if found is not None:
+                found.context.update((k, v) for k, v in (values or {}).items() if v != [])
+                if confirm is not None:
+                    confirmed = confirm(found)
+                    if confirmed is None:
+                        return Implication(None, why="internal error: the kernel does not confirm the solver's "
+                                                     f"witness {found}", classes=len(classes))
+                    result.confirmed.append(confirmed)
+                result.counterexamples.append(found)
+                break
+        result.undecided -= 1
+    if result.counterexamples:
+        result.holds = False
+        result.counterexample = result.counterexamples[0]
+    return result
+
+
+def _stopped(result: Implication, why: str) -> Implication:
+    """Counterexamples found before the search stopped: the implication
+    fails (they are real), the classes left are undecided, with why."""
+    result.holds = False
+    result.counterexample = result.counterexamples[0]
+    result.why = why
     return result
 
 
@@ -489,7 +552,7 @@ def _class_counterexample(a: Policy, b: Policy, cls: ActionClass, caller: Caller
         if answer is not None and formats is not None:
             answer = _solve(formats, terms, search.deadline, search.stats)
         if answer is not None:
-            return Counterexample(cls.representative, answer, dict(assignment.context), principal)
+            return Counterexample(cls.representative, answer, dict(assignment.context), principal, cls.actions)
     return None
 
 

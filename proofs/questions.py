@@ -114,7 +114,10 @@ def _replay(found, allowing: Policy, denying: Policy):
     return request, [ref.to_dict() for ref in granted.matched if ref.statement.effect is Effect.ALLOW]
 
 
-def _direction(a: Policy, b: Policy, deadline: Deadline, typed: bool) -> tuple[Implication, tuple | None]:
+def _direction(a: Policy, b: Policy, deadline: Deadline, typed: bool, every: bool = False
+               ) -> tuple[Implication, tuple | None]:
+    if every:
+        return _every_direction(a, b, deadline, typed)
     result = implies(a, b, deadline, typed)
     if result.holds is False:
         if deadline.expired():  # found, but the replay would run past the deadline
@@ -127,51 +130,93 @@ def _direction(a: Policy, b: Policy, deadline: Deadline, typed: bool) -> tuple[I
     return result, None
 
 
+def _every_direction(a: Policy, b: Policy, deadline: Deadline, typed: bool) -> tuple[Implication, tuple | None]:
+    """Every action class ``a`` newly allows, each witness replayed through
+    the kernel as it is found (within the deadline): (result, (first
+    request, its reasons, [witness entries])). The classes not searched by
+    the deadline are undecided (``result.undecided``, ``result.why``)."""
+    def confirm(found):
+        replayed = _replay(found, a, b)
+        if replayed is None:
+            return None
+        request, reasons = replayed
+        return {"actions": list(found.actions or (found.action,)), "request": request, "reasons": reasons}
+
+    result = implies(a, b, deadline, typed, every=True, confirm=confirm)
+    if result.holds is not False:
+        return result, None
+    entries = result.confirmed
+    return result, (entries[0]["request"], entries[0]["reasons"], entries)
+
+
 @serialised
 def check_no_new_access(new, existing, policy_type: PolicyType | str = PolicyType.IDENTITY,
-                        timeout_ms: int = 30_000, typed: bool = True) -> Check:
-    """PASS iff everything ``new`` allows, ``existing`` allows too."""
+                        timeout_ms: int = 30_000, typed: bool = True, every: bool = False) -> Check:
+    """PASS iff everything ``new`` allows, ``existing`` allows too.
+    ``every``: on FAIL, a witness for every action class ``new`` newly
+    allows (``witnesses``), not the first found."""
     started = time.perf_counter()
     policy_type = _policy_type(policy_type)
     new_p = _policy(new, policy_type, "new")
     old_p = _policy(existing, policy_type, "existing")
     deadline = Deadline(timeout_ms)
-    return _finish(_one_direction(*_direction(new_p, old_p, deadline, typed), typed), started)
+    return _finish(_one_direction(*_direction(new_p, old_p, deadline, typed, every), typed), started)
 
 
 def _one_direction(result: Implication, replayed, typed: bool) -> Check:
     """PASS when the implication holds, FAIL with the replayed witness and the
-    statements that grant it, UNKNOWN with the reason."""
+    statements that grant it (every: with all the witnesses, and what was
+    left undecided), UNKNOWN with the reason."""
     check = _unknown(typed)
     if result.holds is True:
         check.result = "PASS"
     elif result.holds is False:
         check.result = "FAIL"
-        check.witness, check.reasons = replayed
+        check.witness, check.reasons = replayed[:2]
+        if len(replayed) > 2:
+            check.witnesses = replayed[2]
+            check.note = _left(result)
     else:
         check.note = result.why
     return check
 
 
+def _left(result: Implication) -> str | None:
+    """What --all could not list: UNKNOWN for the classes left, never a silent cut."""
+    if not result.undecided:
+        return None
+    return (f"{result.undecided} action class(es) UNKNOWN, not searched: {result.why}; "
+            "the classes listed are newly allowed, others may be too")
+
+
 @serialised
 def equivalent(a, b, policy_type: PolicyType | str = PolicyType.IDENTITY, timeout_ms: int = 30_000,
-               typed: bool = True) -> Check:
+               typed: bool = True, every: bool = False) -> Check:
     """PASS iff ``a`` and ``b`` allow exactly the same requests; a witness
-    for each direction that differs. Both directions share the time limit."""
+    for each direction that differs (``every``: for each action class each
+    direction newly allows). Both directions share the time limit."""
     started = time.perf_counter()
     policy_type = _policy_type(policy_type)
     check = _unknown(typed)
     pa, pb = _policy(a, policy_type, "a"), _policy(b, policy_type, "b")
     deadline = Deadline(timeout_ms)
     results = []
+    left = []
     for label, x, y in (("a allows more than b", pa, pb), ("b allows more than a", pb, pa)):
-        result, replayed = _direction(x, y, deadline, typed)
+        result, replayed = _direction(x, y, deadline, typed, every)
         results.append(result)
-        if result.holds is False:
+        if result.holds is False and len(replayed) > 2:
+            check.witnesses.extend({"direction": label, **entry} for entry in replayed[2])
+            if _left(result):
+                left.append(f"{label}: {_left(result)}")
+        elif result.holds is False:
             request, reasons = replayed
             check.witnesses.append({"direction": label, "request": request, "reasons": reasons})
         elif result.holds is None:
             check.note = result.why
+            left.append(f"{label}: {result.why}")
+    if every and left:
+        check.note = "; ".join(left)
     if any(r.holds is False for r in results):
         check.result = "FAIL"
         check.witness = check.witnesses[0]["request"]
@@ -218,8 +263,12 @@ def check_access_not_granted(policy, actions=None, resources=None,
     # still allows is exactly what the policy grants of that access.
     scope = []
     principal = {"Principal": "*"} if policy_type not in ENCODED_TYPES else {}
+    # A trust policy has no Resource element: its resource is the role.
+    everywhere = {} if policy_type is PolicyType.TRUST else {"Resource": "*"}
+    if resources and policy_type is PolicyType.TRUST:
+        raise ScenarioError("resources", "a trust policy's resource is its role: ask about its actions")
     if actions:
-        scope.append({"Effect": "Deny", **principal, "NotAction": actions, "Resource": "*"})
+        scope.append({"Effect": "Deny", **principal, "NotAction": actions, **everywhere})
     if resources:
         scope.append({"Effect": "Deny", **principal, "Action": "*", "NotResource": resources})
     limits = _policy({"Version": "2012-10-17", "Statement": scope}, policy_type, "the access asked about")

@@ -84,10 +84,14 @@ def test_missing_file_is_one_line_and_exit_1(tmp_path):
     assert proc.stderr.decode().strip() == f"iamlogic: {tmp_path / 'nope.json'}: no such file"
 
 
-def test_directory_is_refused(tmp_path):
+def test_folder_without_policies_is_an_error(tmp_path):
+    # A folder is read recursively (tests/test_sources.py); one holding no
+    # policy at all is an input error, not a clean run.
+    (tmp_path / "notes.json").write_text('{"hello": 1}')
     proc = run("validate", tmp_path)
     assert proc.returncode == 1
-    assert b"is a directory" in proc.stderr
+    assert b"holds no policy" in proc.stderr
+    assert b"notes.json: skipped" in proc.stderr
 
 
 def test_usage_errors_exit_1():

@@ -1,0 +1,497 @@
+"""CloudFormation templates (JSON or YAML) as the policies they hold.
+
+Intrinsic functions and pseudo parameters are resolved to stand-in values
+the way cfn-policy-validator resolves them: AWS::Partition, AWS::Region and
+AWS::AccountId are the stand-in partition, region and account (``aws``,
+``us-east-1``, ``123456789012``), AWS::StackName is ``StackName``; a Ref to a
+parameter is its given value (else its Default; neither: the policy cannot
+be read); a Ref to a resource is its name property, else its logical id —
+but an ARN for the types whose Ref returns one (an SNS topic, a managed
+policy) and a queue URL for an SQS queue; Fn::GetAtt ``Arn`` is built from
+the type's ARN format with the resource's name; Fn::If follows its
+condition (Fn::Equals, Fn::And, Fn::Or, Fn::Not on parameter values);
+AWS::NoValue removes the entry. What a stand-in cannot be found for
+(Fn::ImportValue, an attribute that is no ARN) is the policy's ``problem``,
+never guessed. Only the policy properties are resolved.
+
+Every value keeps the place in the template it came from (``places``): a
+finding is reported at the template's own line and column (YAML: PyYAML's
+composer marks; JSON: grammar/source.py spans).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+import yaml
+
+from .errors import InputError
+from .grammar.source import JsonPath, Span, json_path
+from .sources import FilePositions, NamedPolicy
+from .translator.model import PolicyType
+
+PARTITION, REGION, ACCOUNT = "aws", "us-east-1", "123456789012"
+STACK_NAME = "StackName"
+NO_VALUE = object()
+
+
+def is_template(value: dict) -> bool:
+    resources = value.get("Resources")
+    return isinstance(resources, dict) and (
+        "AWSTemplateFormatVersion" in value
+        or any(isinstance(r, dict) and isinstance(r.get("Type"), str) and r["Type"].startswith(("AWS::", "Custom::"))
+               for r in resources.values()))
+
+
+# ---------------------------------------------------------------- YAML with positions
+
+# Short-form tags: !Ref X is {"Ref": X}, !Condition X {"Condition": X}, the others {"Fn::Name": ...}.
+_SHORT = {"Ref": "Ref", "Condition": "Condition"}
+
+
+def _long_name(tag: str) -> str:
+    name = tag[1:]
+    return _SHORT.get(name, f"Fn::{name}")
+
+
+def load_yaml(text: str, file: str) -> tuple[object, FilePositions]:
+    """The template's value (short-form tags as their long form) and each
+    value's and member name's span, by path."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
+        raise InputError(f"{at}: not YAML: {getattr(e, 'problem', None) or e}") from None
+    except RecursionError:
+        raise InputError(f"{file}: nests too deeply to be read") from None
+    values: dict[JsonPath, Span] = {}
+    keys: dict[JsonPath, Span] = {}
+    constructor = yaml.SafeLoader("")
+
+    def span(node) -> Span:
+        s, e = node.start_mark, node.end_mark
+        return Span(s.index, e.index, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+
+    def build(node, path: JsonPath):
+        values[path] = span(node)
+        tag = node.tag or ""
+        if tag.startswith("!"):
+            name = _long_name(tag)
+            inner = path + (name,)
+            values[inner] = span(node)
+            if isinstance(node, yaml.ScalarNode):
+                value = node.value
+                values[inner] = span(node)
+                if name == "Fn::GetAtt":
+                    value = value.split(".", 1)
+                return {name: value}
+            return {name: plain(node, inner)}
+        return plain(node, path)
+
+    def plain(node, path: JsonPath):
+        if isinstance(node, yaml.MappingNode):
+            out = {}
+            for k, v in node.value:
+                key = constructor.construct_object(k) if isinstance(k, yaml.ScalarNode) else str(k.value)
+                key = str(key)
+                keys[path + (key,)] = span(k)
+                out[key] = build(v, path + (key,))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [build(v, path + (i,)) for i, v in enumerate(node.value)]
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            return node.value  # Version: 2012-10-17 is the text, as CloudFormation reads it
+        value = constructor.construct_object(node)
+        if isinstance(value, (date, datetime)):
+            return node.value
+        return value
+
+    if root is None:
+        return None, FilePositions(values, keys)
+    return build(root, ()), FilePositions(values, keys)
+
+
+# ---------------------------------------------------------------- where the policies are
+
+# Resource type → (property path to a policy, the policy type it implies); a
+# property path ending in "*" is a list of {PolicyName, PolicyDocument}.
+POLICY_PROPERTIES: dict[str, tuple[tuple[tuple, PolicyType], ...]] = {
+    "AWS::IAM::Policy": ((("PolicyDocument",), PolicyType.IDENTITY),),
+    "AWS::IAM::ManagedPolicy": ((("PolicyDocument",), PolicyType.IDENTITY),),
+    "AWS::IAM::RolePolicy": ((("PolicyDocument",), PolicyType.IDENTITY),),
+    "AWS::IAM::UserPolicy": ((("PolicyDocument",), PolicyType.IDENTITY),),
+    "AWS::IAM::GroupPolicy": ((("PolicyDocument",), PolicyType.IDENTITY),),
+    "AWS::IAM::Role": ((("AssumeRolePolicyDocument",), PolicyType.TRUST), (("Policies", "*"), PolicyType.IDENTITY)),
+    "AWS::IAM::User": ((("Policies", "*"), PolicyType.IDENTITY),),
+    "AWS::IAM::Group": ((("Policies", "*"), PolicyType.IDENTITY),),
+    "AWS::S3::BucketPolicy": ((("PolicyDocument",), PolicyType.RESOURCE),),
+    "AWS::S3::AccessPoint": ((("Policy",), PolicyType.RESOURCE),),
+    "AWS::KMS::Key": ((("KeyPolicy",), PolicyType.RESOURCE),),
+    "AWS::SQS::QueuePolicy": ((("PolicyDocument",), PolicyType.RESOURCE),),
+    "AWS::SNS::TopicPolicy": ((("PolicyDocument",), PolicyType.RESOURCE),),
+    "AWS::SecretsManager::ResourcePolicy": ((("ResourcePolicy",), PolicyType.RESOURCE),),
+    "AWS::ECR::Repository": ((("RepositoryPolicyText",), PolicyType.RESOURCE),),
+    "AWS::Logs::ResourcePolicy": ((("PolicyDocument",), PolicyType.RESOURCE),),
+    "AWS::OpenSearchService::Domain": ((("AccessPolicies",), PolicyType.RESOURCE),),
+    "AWS::Elasticsearch::Domain": ((("AccessPolicies",), PolicyType.RESOURCE),),
+    "AWS::Backup::BackupVault": ((("AccessPolicy",), PolicyType.RESOURCE),),
+    "AWS::EFS::FileSystem": ((("FileSystemPolicy",), PolicyType.RESOURCE),),
+    "AWS::DynamoDB::Table": ((("ResourcePolicy", "PolicyDocument"), PolicyType.RESOURCE),),
+    "AWS::Organizations::Policy": ((("Content",), None),),  # its Type says which
+}
+_ORG_TYPES = {"SERVICE_CONTROL_POLICY": PolicyType.SCP, "RESOURCE_CONTROL_POLICY": PolicyType.RCP}
+# The resource a resource policy is attached to (check-no-public-access's --resource-type).
+ATTACHED_TO = {"AWS::S3::BucketPolicy": "AWS::S3::Bucket", "AWS::S3::AccessPoint": "AWS::S3::AccessPoint",
+               "AWS::KMS::Key": "AWS::KMS::Key", "AWS::SQS::QueuePolicy": "AWS::SQS::Queue",
+               "AWS::SNS::TopicPolicy": "AWS::SNS::Topic", "AWS::SecretsManager::ResourcePolicy":
+               "AWS::SecretsManager::Secret", "AWS::ECR::Repository": "AWS::ECR::Repository",
+               "AWS::OpenSearchService::Domain": "AWS::OpenSearchService::Domain",
+               "AWS::Elasticsearch::Domain": "AWS::OpenSearchService::Domain",
+               "AWS::Backup::BackupVault": "AWS::Backup::BackupVault", "AWS::EFS::FileSystem": "AWS::EFS::FileSystem",
+               "AWS::DynamoDB::Table": "AWS::DynamoDB::Table"}
+# A policy a resource must have: missing, the template is wrong, not empty.
+_REQUIRED = {("AWS::IAM::Role", ("AssumeRolePolicyDocument",))} | {
+    (t, ("PolicyDocument",)) for t in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::S3::BucketPolicy",
+                                       "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::IAM::RolePolicy",
+                                       "AWS::IAM::UserPolicy", "AWS::IAM::GroupPolicy")}
+
+
+def template_policies(template: dict, file: str, parameters: dict | None = None) -> list[NamedPolicy]:
+    """Every policy of the template, in template order, each resolved (or
+    with its problem). Key: the logical id and the property path."""
+    resolver = Resolver(template, parameters or {})
+    out: list[NamedPolicy] = []
+    for logical_id, resource in template["Resources"].items():
+        if not isinstance(resource, dict):
+            continue
+        kind = resource.get("Type")
+        spots = POLICY_PROPERTIES.get(kind) if isinstance(kind, str) else None
+        if spots is None:
+            continue
+        properties = resource.get("Properties")
+        base: JsonPath = ("Resources", logical_id, "Properties")
+        properties = properties if isinstance(properties, dict) else {}
+        for prop, policy_type in spots:
+            if kind == "AWS::Organizations::Policy":
+                org = properties.get("Type")
+                policy_type = _ORG_TYPES.get(org) if isinstance(org, str) else None
+                if policy_type is None:
+                    continue  # a tag or backup policy: not an IAM policy
+            if prop[-1] == "*":
+                entries = properties.get(prop[0])
+                if entries is None:
+                    continue
+                if not isinstance(entries, list):
+                    out.append(_problem(file, logical_id, base + (prop[0],), policy_type,
+                                        f"{prop[0]} is not a list of policies"))
+                    continue
+                for i, entry in enumerate(entries):
+                    at = base + (prop[0], i)
+                    name = entry.get("PolicyName") if isinstance(entry, dict) else None
+                    shown = f"{logical_id}.{prop[0]}[{i}]" + (f" ({name})" if isinstance(name, str) else "")
+                    if not isinstance(entry, dict) or "PolicyDocument" not in entry:
+                        out.append(_problem(file, shown, at, policy_type,
+                                            "an entry of Policies without a PolicyDocument", f"{logical_id}.{prop[0]}[{i}]"))
+                        continue
+                    out.append(resolver.policy(file, shown, f"{logical_id}.{prop[0]}[{i}]", policy_type,
+                                               entry["PolicyDocument"], at + ("PolicyDocument",)))
+                continue
+            value, present = properties, True
+            for step in prop:
+                if isinstance(value, dict) and step in value:
+                    value = value[step]
+                else:
+                    present = False
+                    break
+            shown = f"{logical_id}.{'.'.join(prop)}"
+            if not present:
+                if (kind, prop) in _REQUIRED:
+                    out.append(_problem(file, shown, ("Resources", logical_id), policy_type,
+                                        f"{kind} without its {'.'.join(prop)}"))
+                continue
+            found = resolver.policy(file, shown, shown, policy_type, value, base + prop)
+            found.resource_type = ("AWS::IAM::AssumeRolePolicyDocument" if policy_type is PolicyType.TRUST
+                                   else ATTACHED_TO.get(kind))
+            out.append(found)
+    return out
+
+
+def _problem(file, shown, at, policy_type, why, key=None) -> NamedPolicy:
+    return NamedPolicy(file, shown, key or shown, policy_type, None, {(): at}, problem=why, problem_at=at,
+                       kind="cloudformation")
+
+
+# ---------------------------------------------------------------- intrinsic functions
+
+
+class Unresolved(Exception):
+    def __init__(self, why: str, at: JsonPath):
+        super().__init__(why)
+        self.why, self.at = why, at
+
+
+# Resource type → (name property, Ref gives: "name" | "arn" | "url", ARN format with {name}).
+_TYPES = {
+    "AWS::IAM::Role": ("RoleName", "name", "arn:{p}:iam::{a}:role/{path}{name}"),
+    "AWS::IAM::User": ("UserName", "name", "arn:{p}:iam::{a}:user/{path}{name}"),
+    "AWS::IAM::Group": ("GroupName", "name", "arn:{p}:iam::{a}:group/{path}{name}"),
+    "AWS::IAM::ManagedPolicy": ("ManagedPolicyName", "arn", "arn:{p}:iam::{a}:policy/{path}{name}"),
+    "AWS::IAM::InstanceProfile": ("InstanceProfileName", "name", "arn:{p}:iam::{a}:instance-profile/{path}{name}"),
+    "AWS::S3::Bucket": ("BucketName", "name", "arn:{p}:s3:::{name}"),
+    "AWS::SQS::Queue": ("QueueName", "url", "arn:{p}:sqs:{r}:{a}:{name}"),
+    "AWS::SNS::Topic": ("TopicName", "arn", "arn:{p}:sns:{r}:{a}:{name}"),
+    "AWS::KMS::Key": (None, "name", "arn:{p}:kms:{r}:{a}:key/{name}"),
+    "AWS::KMS::Alias": ("AliasName", "name", "arn:{p}:kms:{r}:{a}:{name}"),
+    "AWS::Lambda::Function": ("FunctionName", "name", "arn:{p}:lambda:{r}:{a}:function:{name}"),
+    "AWS::DynamoDB::Table": ("TableName", "name", "arn:{p}:dynamodb:{r}:{a}:table/{name}"),
+    "AWS::SecretsManager::Secret": ("Name", "arn", "arn:{p}:secretsmanager:{r}:{a}:secret:{name}"),
+    "AWS::Logs::LogGroup": ("LogGroupName", "name", "arn:{p}:logs:{r}:{a}:log-group:{name}:*"),
+    "AWS::ECR::Repository": ("RepositoryName", "name", "arn:{p}:ecr:{r}:{a}:repository/{name}"),
+    "AWS::Kinesis::Stream": ("Name", "name", "arn:{p}:kinesis:{r}:{a}:stream/{name}"),
+    "AWS::StepFunctions::StateMachine": ("StateMachineName", "arn", "arn:{p}:states:{r}:{a}:stateMachine:{name}"),
+    "AWS::Events::EventBus": ("Name", "name", "arn:{p}:events:{r}:{a}:event-bus/{name}"),
+    "AWS::EFS::FileSystem": (None, "name", "arn:{p}:elasticfilesystem:{r}:{a}:file-system/{name}"),
+    "AWS::Backup::BackupVault": ("BackupVaultName", "name", "arn:{p}:backup:{r}:{a}:backup-vault:{name}"),
+    "AWS::OpenSearchService::Domain": ("DomainName", "name", "arn:{p}:es:{r}:{a}:domain/{name}"),
+}
+# GetAtt attributes that are the ARN, besides Arn.
+_ARN_ATTRIBUTES = {"Arn", "TopicArn", "QueueArn", "DomainArn", "BackupVaultArn", "KeyArn"}
+_NAME_ATTRIBUTES = {"QueueName", "TopicName", "RoleId", "KeyId"}
+_FUNCTIONS = ("Ref", "Condition", "Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::Select", "Fn::Split", "Fn::If",
+              "Fn::FindInMap", "Fn::ImportValue", "Fn::Base64", "Fn::GetAZs", "Fn::Cidr", "Fn::Equals",
+              "Fn::And", "Fn::Or", "Fn::Not", "Fn::Transform", "Fn::Length", "Fn::ToJsonString")
+
+
+class Resolver:
+    def __init__(self, template: dict, parameters: dict):
+        self.template = template
+        self.resources = template.get("Resources") or {}
+        self.parameters = template.get("Parameters") if isinstance(template.get("Parameters"), dict) else {}
+        self.given = parameters
+        self.conditions = template.get("Conditions") if isinstance(template.get("Conditions"), dict) else {}
+        self.mappings = template.get("Mappings") if isinstance(template.get("Mappings"), dict) else {}
+
+    def policy(self, file: str, shown: str, key: str, policy_type: PolicyType, value, at: JsonPath) -> NamedPolicy:
+        places: dict[JsonPath, JsonPath] = {}
+        try:
+            document = self.value(value, at, (), places, set())
+        except Unresolved as e:
+            return NamedPolicy(file, shown, key, policy_type, None, {(): at}, problem=e.why, problem_at=e.at,
+                               kind="cloudformation")
+        except RecursionError:
+            return NamedPolicy(file, shown, key, policy_type, None, {(): at}, problem="nests too deeply to be read",
+                               problem_at=at, kind="cloudformation")
+        if document is NO_VALUE:
+            return NamedPolicy(file, shown, key, policy_type, None, {(): at},
+                               problem="the policy is AWS::NoValue", problem_at=at, kind="cloudformation")
+        if isinstance(document, str):
+            places = {(): places.get((), at)}  # JSON text: its paths are all at the string
+        return NamedPolicy(file, shown, key, policy_type, document, places, kind="cloudformation")
+
+    # -- values
+
+    def value(self, node, at: JsonPath, out: JsonPath, places: dict, seen: set):
+        """The resolved value of ``node`` (at template path ``at``), its
+        places recorded under the policy path ``out``."""
+        places.setdefault(out, at)
+        if isinstance(node, dict):
+            if len(node) == 1:
+                (name, arg), = node.items()
+                if name in _FUNCTIONS:
+                    return self.function(name, arg, at + (name,), out, places, seen)
+            result = {}
+            for k, v in node.items():
+                resolved = self.value(v, at + (k,), out + (k,), places, seen)
+                if resolved is not NO_VALUE:
+                    result[k] = resolved
+            return result
+        if isinstance(node, list):
+            result = []
+            for i, v in enumerate(node):
+                # a removed entry shifts the rest: record under the index it gets
+                sub: dict = {}
+                resolved = self.value(v, at + (i,), out + (len(result),), sub, seen)
+                if resolved is not NO_VALUE:
+                    places.update(sub)
+                    result.append(resolved)
+            return result
+        return node
+
+    def scalar(self, node, at: JsonPath, seen: set, what: str):
+        value = self.value(node, at, (), {}, seen)
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise Unresolved(f"{what} must be a string", at)
+        return str(value)
+
+    def function(self, name: str, arg, at: JsonPath, out: JsonPath, places: dict, seen: set):
+        if name == "Ref":
+            return self.ref(self.scalar(arg, at, seen, "Ref"), at, seen)
+        if name == "Fn::GetAtt":
+            if isinstance(arg, str):
+                arg = arg.split(".", 1)
+            if not isinstance(arg, list) or len(arg) != 2:
+                raise Unresolved("Fn::GetAtt takes [logical id, attribute]", at)
+            return self.get_att(self.scalar(arg[0], at + (0,), seen, "Fn::GetAtt"),
+                                self.scalar(arg[1], at + (1,), seen, "Fn::GetAtt"), at, seen)
+        if name == "Fn::Sub":
+            return self.sub(arg, at, seen)
+        if name == "Fn::Join":
+            if not isinstance(arg, list) or len(arg) != 2 or not isinstance(arg[0], str):
+                raise Unresolved("Fn::Join takes [delimiter, list]", at)
+            items = self.value(arg[1], at + (1,), (), {}, seen)
+            if not isinstance(items, list):
+                raise Unresolved("Fn::Join's second argument must be a list", at + (1,))
+            return arg[0].join(self.scalar(v, at + (1, i), seen, "an item of Fn::Join") for i, v in enumerate(items))
+        if name == "Fn::Select":
+            if not isinstance(arg, list) or len(arg) != 2:
+                raise Unresolved("Fn::Select takes [index, list]", at)
+            index = self.scalar(arg[0], at + (0,), seen, "Fn::Select's index")
+            items = self.value(arg[1], at + (1,), (), {}, seen)
+            if not index.isdigit() or not isinstance(items, list) or int(index) >= len(items):
+                raise Unresolved(f"Fn::Select index {index} is not in its list", at)
+            return items[int(index)]
+        if name == "Fn::Split":
+            if not isinstance(arg, list) or len(arg) != 2 or not isinstance(arg[0], str):
+                raise Unresolved("Fn::Split takes [delimiter, string]", at)
+            return self.scalar(arg[1], at + (1,), seen, "Fn::Split's string").split(arg[0])
+        if name == "Fn::If":
+            if not isinstance(arg, list) or len(arg) != 3 or not isinstance(arg[0], str):
+                raise Unresolved("Fn::If takes [condition, value if true, value if false]", at)
+            branch = 1 if self.condition(arg[0], at + (0,), set()) else 2
+            places[out] = at + (branch,)
+            return self.value(arg[branch], at + (branch,), out, places, seen)
+        if name == "Fn::FindInMap":
+            if not isinstance(arg, list) or len(arg) not in (3, 4):
+                raise Unresolved("Fn::FindInMap takes [map, top-level key, second-level key]", at)
+            names = [self.scalar(arg[i], at + (i,), seen, "Fn::FindInMap") for i in range(3)]
+            try:
+                found = self.mappings[names[0]][names[1]][names[2]]
+            except (KeyError, TypeError):
+                if len(arg) == 4 and isinstance(arg[3], dict) and "DefaultValue" in arg[3]:
+                    return self.value(arg[3]["DefaultValue"], at + (3, "DefaultValue"), out, places, seen)
+                raise Unresolved(f"Fn::FindInMap: no {'.'.join(names)} in Mappings", at) from None
+            return found
+        if name == "Fn::ImportValue":
+            raise Unresolved("Fn::ImportValue names another stack's export, which a template alone does not hold", at)
+        raise Unresolved(f"{name} has no stand-in value in a policy", at)
+
+    def ref(self, target: str, at: JsonPath, seen: set):
+        pseudo = {"AWS::AccountId": ACCOUNT, "AWS::Partition": PARTITION, "AWS::Region": REGION,
+                  "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": STACK_NAME,
+                  "AWS::StackId": f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK_NAME}/"
+                                  "00000000-0000-0000-0000-000000000000", "AWS::NotificationARNs": []}
+        if target == "AWS::NoValue":
+            return NO_VALUE
+        if target in pseudo:
+            return pseudo[target]
+        if target in self.resources:
+            resource = self.resources[target]
+            kind = resource.get("Type") if isinstance(resource, dict) else None
+            name_prop, gives, _ = _TYPES.get(kind, (None, "name", None))
+            if gives == "arn":
+                return self.get_att(target, "Arn", at, seen)
+            name = self.name_of(target, at, seen)
+            if gives == "url":
+                return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+            return name
+        if target in self.parameters:
+            return self.parameter(target, at)
+        raise Unresolved(f"Ref {target}: no such resource or parameter in the template", at)
+
+    def parameter(self, name: str, at: JsonPath):
+        spec = self.parameters[name] if isinstance(self.parameters[name], dict) else {}
+        if name in self.given:
+            value = self.given[name]
+        elif "Default" in spec:
+            value = spec["Default"]
+        else:
+            raise Unresolved(f"the parameter {name} has no Default and no value was given", at)
+        kind = str(spec.get("Type", "String"))
+        if (kind == "CommaDelimitedList" or kind.startswith("List<")) and isinstance(value, str):
+            return [v.strip() for v in value.split(",")]
+        return value if isinstance(value, (list, str)) else str(value)
+
+    def name_of(self, logical_id: str, at: JsonPath, seen: set) -> str:
+        resource = self.resources[logical_id]
+        kind = resource.get("Type")
+        name_prop = _TYPES.get(kind, (None,))[0]
+        properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
+        if name_prop and name_prop in properties:
+            if (logical_id, name_prop) in seen:
+                raise Unresolved(f"{logical_id}.{name_prop} refers to itself", at)
+            return self.scalar(properties[name_prop], ("Resources", logical_id, "Properties", name_prop),
+                               seen | {(logical_id, name_prop)}, f"{logical_id}.{name_prop}")
+        return logical_id
+
+    def get_att(self, logical_id: str, attribute: str, at: JsonPath, seen: set) -> str:
+        resource = self.resources.get(logical_id)
+        if not isinstance(resource, dict):
+            raise Unresolved(f"Fn::GetAtt {logical_id}.{attribute}: no such resource in the template", at)
+        kind = resource.get("Type")
+        spec = _TYPES.get(kind)
+        if attribute in _ARN_ATTRIBUTES and spec is not None:
+            name = self.name_of(logical_id, at, seen)
+            properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
+            path = properties.get("Path", "/") if kind.startswith("AWS::IAM::") else "/"
+            path = path if isinstance(path, str) else "/"
+            return spec[2].format(p=PARTITION, r=REGION, a=ACCOUNT, name=name, path=path[1:])
+        if attribute in _NAME_ATTRIBUTES or (attribute == "Name" and spec is not None):
+            return self.name_of(logical_id, at, seen)
+        properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
+        if attribute in properties and (logical_id, attribute) not in seen:
+            return self.value(properties[attribute], ("Resources", logical_id, "Properties", attribute), (), {},
+                              seen | {(logical_id, attribute)})
+        raise Unresolved(f"Fn::GetAtt {logical_id}.{attribute}: no stand-in value for this attribute of {kind}", at)
+
+    def sub(self, arg, at: JsonPath, seen: set) -> str:
+        variables = {}
+        if isinstance(arg, list):
+            if len(arg) != 2 or not isinstance(arg[0], str) or not isinstance(arg[1], dict):
+                raise Unresolved("Fn::Sub takes a string or [string, {variables}]", at)
+            for k, v in arg[1].items():
+                variables[k] = self.scalar(v, at + (1, k), seen, f"Fn::Sub variable {k}")
+            text, at_text = arg[0], at + (0,)
+        elif isinstance(arg, str):
+            text, at_text = arg, at
+        else:
+            raise Unresolved("Fn::Sub takes a string or [string, {variables}]", at)
+
+        def replace(match: re.Match) -> str:
+            inner = match.group(1)
+            if inner.startswith("!"):
+                return "${" + inner[1:] + "}"  # ${!Literal} is the text ${Literal}
+            if inner in variables:
+                return variables[inner]
+            if "." in inner and inner.split(".", 1)[0] in self.resources:
+                logical_id, attribute = inner.split(".", 1)
+                return str(self.get_att(logical_id, attribute, at_text, seen))
+            value = self.ref(inner, at_text, seen)
+            if not isinstance(value, str):
+                raise Unresolved(f"Fn::Sub: ${{{inner}}} is not a string", at_text)
+            return value
+
+        return re.sub(r"\$\{([^}]*)\}", replace, text)
+
+    def condition(self, name: str, at: JsonPath, seen: set) -> bool:
+        if name in seen:
+            raise Unresolved(f"the condition {name} refers to itself", at)
+        if name not in self.conditions:
+            raise Unresolved(f"no condition {name} in Conditions", at)
+        return self.truth(self.conditions[name], ("Conditions", name), seen | {name})
+
+    def truth(self, node, at: JsonPath, seen: set) -> bool:
+        if isinstance(node, dict) and len(node) == 1:
+            (name, arg), = node.items()
+            if name == "Condition" and isinstance(arg, str):
+                return self.condition(arg, at + (name,), seen)
+            if name == "Fn::Equals" and isinstance(arg, list) and len(arg) == 2:
+                a, b = (self.value(v, at + (name, i), (), {}, set()) for i, v in enumerate(arg))
+                return str(a) == str(b) if not isinstance(a, list) else a == b
+            if name == "Fn::Not" and isinstance(arg, list) and len(arg) == 1:
+                return not self.truth(arg[0], at + (name, 0), seen)
+            if name in ("Fn::And", "Fn::Or") and isinstance(arg, list):
+                found = [self.truth(v, at + (name, i), seen) for i, v in enumerate(arg)]
+                return all(found) if name == "Fn::And" else any(found)
+        raise Unresolved(f"a condition that cannot be evaluated ({json_path(at)})", at)
