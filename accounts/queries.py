@@ -240,6 +240,31 @@ def who_can(data: AccountData, action: str, resource: str, context: dict | None 
     return answers
 
 
+_KEEP = object()
+
+
+def decide_as(data: AccountData, principal: Principal, action: str, resource: str, context: dict | None = None,
+              identity: list | None = None, boundary=_KEEP, caller: str | None = None, resource_policy=None,
+              conditional: bool = False, timeout_ms: int = 30_000) -> Answer:
+    """One principal's decision for ``action`` on ``resource``, as who_can
+    decides it, with parts of its stack replaced where asked: ``identity``
+    (its identity policies as a change would leave them), ``boundary``
+    (None: removed), ``caller`` (a named session of a role), and
+    ``resource_policy`` (the resource's policy as a change would leave it)."""
+    resource_account = _resource_account(data, resource)
+    policies = policies_for(data, principal.identity if identity is None else identity,
+                            principal.boundary if boundary is _KEEP else boundary, principal.account, resource,
+                            resource_account)
+    if resource_policy is not None:
+        policies["resource"] = resource_policy
+    who = principal.arn if principal.kind == "user" else f"any session of role {principal.arn}"
+    answer = _ask(policies, who, caller or principal.caller, principal.kind, action, resource, resource_account,
+                  {**_context(data, principal), **(context or {})}, conditional=conditional, timeout_ms=timeout_ms,
+                  broken=broken_parts(data, principal, principal.account, resource, resource_account))
+    answer.principal = principal.arn
+    return answer
+
+
 def _ask(policies: dict, who: str, caller: str | None, kind: str, action: str, resource: str,
          resource_account: str | None, context: dict, conditional: bool = False,
          timeout_ms: int = 30_000, broken: list | None = None) -> Answer:

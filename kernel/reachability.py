@@ -57,3 +57,44 @@ def _quote(text: str) -> str:
     if "'" in text or "\\" in text:
         raise ValueError(f"a node name the Datalog text cannot quote: {text!r}")
     return f"'{text}'"
+
+
+# Escalation (accounts/privesc.py): an edge ``edge(X, Y)`` is one method
+# whose every need the kernel allowed node X (a principal, a named session,
+# a principal whose policies a change has altered); ``combines(M, B, C)``
+# says that holding capability M (a change made to principal B) and being B
+# is being C (B as changed). Reaching is the recursion below, nothing else.
+ESCALATION = """
+gets(X, Y) <= edge(X, Y)
+gets(X, Y) <= gets(X, Z) & edge(Z, Y)
+gets(X, Y) <= gets(X, M) & combines(M, B, Y) & gets(X, B)
+gets(X, Y) <= gets(X, M) & combines(M, X, Y)
+"""
+
+
+def escalation_closure(edges: set[tuple[str, str]], combines: set[tuple[str, str, str]],
+                       start: str | None = None) -> dict[str, frozenset[str]]:
+    """Every node each node gets (of ``start`` alone, when given) through
+    edges and combinations, derived by the recursion above."""
+    saved = getattr(pyDatalog.Logic.tl, "logic", None)
+    pyDatalog.Logic()
+    try:
+        pyDatalog.load(ESCALATION)
+        pyDatalog.assert_fact("edge", "__schema__", "__schema__")
+        pyDatalog.assert_fact("combines", "__schema__", "__schema__", "__schema__")
+        for x, y in edges:
+            pyDatalog.assert_fact("edge", x, y)
+        for m, b, c in combines:
+            pyDatalog.assert_fact("combines", m, b, c)
+        answer = pyDatalog.ask(f"gets({_quote(start)}, Y)" if start is not None else "gets(X, Y)")
+        out: dict[str, set[str]] = {}
+        for row in answer.answers if answer else ():
+            x, y = (start, row[0]) if start is not None else row
+            if x != "__schema__" and y != "__schema__":
+                out.setdefault(x, set()).add(y)
+        return {x: frozenset(ys) for x, ys in out.items()}
+    finally:
+        if saved is not None:
+            pyDatalog.Logic(saved)
+        else:
+            del pyDatalog.Logic.tl.logic
