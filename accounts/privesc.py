@@ -287,9 +287,29 @@ class Escalation:
             return [(need.resource.format(policy=h, **fields), h) for h in held]
         return [(need.resource.format(**fields), None)]
 
-    def _method_edges(self, actor: Actor, identity: list, method: Method) -> list[Edge]:
+    def detailed(self, path: list[Edge]) -> list[Edge]:
+        """The path with each hop's decisions (a hop decided in a worker
+        process came back without them: asked again here)."""
+        return [self._redo(e) if not e.answers else e for e in path]
+
+    def _redo(self, edge: Edge) -> Edge:
+        actor = self.actor(edge.source)
+        if edge.method == "allowed the goal":
+            found = [Edge(edge.source, edge.method, GOAL, [self.at_goal(actor)])]
+        elif edge.method == "AssumeRole (session name)":
+            found = self._sessions_of(actor, self.data.principals[self.sessions[edge.target]])
+        else:
+            identity, _ = self.stack(actor)
+            target = edge.target.removeprefix("change:").split("#", 1)[0]
+            found = [e for m in METHODS if m.name == edge.method
+                     for e in self._method_edges(actor, identity, m, only=target)]
+        return next((e for e in found if e.target == edge.target), edge)
+
+    def _method_edges(self, actor: Actor, identity: list, method: Method, only: str | None = None) -> list[Edge]:
         out = []
         for target_arn in self._targets(actor, identity, method):
+            if only is not None and target_arn != only:
+                continue
             target = self.data.principals[target_arn]
             for resource, item in self._resources(method.needs[0], actor, target, method):
                 if method.yields == "group" and target.groups and item in target.groups:
@@ -441,3 +461,109 @@ def shortest_paths(graph: Escalation, start: str, goal_node: str = GOAL) -> list
         return out
 
     return walk(goal_node, 0)[:MAX_PATHS]
+
+
+@dataclass
+class Finding:
+    """One start's answer: whether the closure reaches the goal, every
+    shortest path, and the steps left undecided on the way."""
+
+    start: str
+    goal: Goal
+    found: bool
+    paths: list[list[Edge]]
+    undecided: list[Edge]
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.paths) and all(any(e.status == "conditional" for e in p) for p in self.paths)
+
+
+def privesc(data: AccountData, start: str, goal: Goal, context: dict | None = None, conditional: bool = False,
+            timeout_ms: int = 30_000) -> Finding:
+    """Whether ``start`` (a user, role or named session) can reach the goal,
+    and every shortest path there."""
+    graph = Escalation(data, goal, context, conditional, timeout_ms)
+    graph.actor(start)  # InputError when it is not in the data
+    if goal.principal is not None:
+        graph.actor(goal.principal)
+    graph.explore(start)
+    found = GOAL in graph_closure(graph, start).get(start, frozenset())
+    paths = shortest_paths(graph, start) if found else []
+    return Finding(start, goal, found, [graph.detailed(p) for p in paths], graph.undecided)
+
+
+def starts(data: AccountData, graph: Escalation) -> list[str]:
+    """Every principal of the data and every session a trust policy names."""
+    return sorted(set(data.principals) | set(graph.sessions))
+
+
+def expand_all(graph: Escalation, jobs: int = 1, folder=None, runner=None, progress=None) -> None:
+    """Every node's edges: the principals and sessions (in ``jobs`` worker
+    processes, or a shards runner, when the data's folder is given), then
+    the changed principals they lead to, here."""
+    nodes = starts(graph.data, graph)
+    if (jobs > 1 or runner is not None) and folder is not None:
+        from .shards import process_pool
+
+        size = max(1, min(500, len(nodes) // (4 * max(jobs, 1)) + 1))
+        shards = [EscalationShard(str(folder), tuple(nodes[i:i + size]), _goal_tuple(graph.goal),
+                                  tuple(sorted(graph.context.items())))
+                  for i in range(0, len(nodes), size)]
+        for rows, combines in (runner or process_pool(jobs))(run_escalation_shard, shards, progress):
+            for source, method, target, status, assumes, why in rows:
+                graph.expanded.add(source)
+                graph._record(Edge(source, method, target, [], status, assumes, why))
+            graph.combines.update(map(tuple, combines))
+    else:
+        for done, node in enumerate(nodes, 1):
+            graph.expand(node)
+            if progress is not None and (done % 500 == 0 or done == len(nodes)):
+                progress(done, len(nodes))
+    pending = [c for _, _, c in sorted(graph.combines)] + [y for (_, y) in graph.pairs() if "#" in y
+                                                          and not y.startswith("change:")]
+    while pending:
+        node = pending.pop()
+        if node in graph.expanded:
+            continue
+        for edge in graph.expand(node):
+            pending += [n for n in graph._next(edge.target) if n not in graph.expanded]
+
+
+def privesc_all(data: AccountData, goal: Goal, context: dict | None = None, jobs: int = 1, folder=None,
+                runner=None, progress=None, paths: bool = True) -> list[Finding]:
+    """Every principal and named session that can reach the goal, each with
+    its shortest paths (``paths``), from one closure of the whole graph."""
+    graph = Escalation(data, goal, context)
+    expand_all(graph, jobs, folder, runner, progress)
+    closure = graph_closure(graph)
+    out = []
+    for start in starts(data, graph):
+        if GOAL in closure.get(start, ()):
+            found = shortest_paths(graph, start) if paths else []
+            out.append(Finding(start, goal, True, [graph.detailed(p) for p in found], []))
+    return out
+
+
+def _goal_tuple(goal: Goal) -> tuple:
+    return (goal.action, goal.resource, goal.principal)
+
+
+@dataclass(frozen=True)
+class EscalationShard:
+    folder: str
+    nodes: tuple[str, ...]
+    goal: tuple
+    context: tuple[tuple[str, object], ...] = ()
+
+
+def run_escalation_shard(shard: EscalationShard) -> tuple[list, list]:
+    """The edges of the shard's nodes as plain rows, and the combinations."""
+    from .shards import data_of
+
+    graph = Escalation(data_of(shard.folder), Goal(*shard.goal), dict(shard.context))
+    rows = []
+    for node in shard.nodes:
+        for e in graph.expand(node):
+            rows.append((e.source, e.method, e.target, e.status, e.assumes, e.why))
+    return rows, sorted(graph.combines)

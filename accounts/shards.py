@@ -91,6 +91,11 @@ def _data(folder: str) -> AccountData:
     return data
 
 
+def data_of(folder: str) -> AccountData:
+    """The folder's data, read once per worker process."""
+    return _data(folder)
+
+
 def run_who_can_shard(shard: WhoCanShard) -> list[dict]:
     from .queries import who_can
 

@@ -687,6 +687,11 @@ def _summary(files: int, total: int, failed: int) -> None:
     stderr.print(f"[{style}]{files} file(s), {total} finding(s), {failed} with blocking findings[/{style}]")
 
 
+from .privesc_cli import privesc_command  # noqa: E402  (it reads the account-data options above)
+
+app.add_command(privesc_command)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps every failure to an exit code and one line on stderr."""
     try:
