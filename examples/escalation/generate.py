@@ -50,6 +50,8 @@ role("AdminSession", doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:sts:
                           "Action": "sts:AssumeRole"}), attached=[ADMIN])
 bound_role = managed("RoleBoundary", doc(allow(["iam:DeleteRolePermissionsBoundary", "sts:GetCallerIdentity"])))
 role("BoundedAdmin", trust_account, attached=[ADMIN], boundary=bound_role)
+put_role_bound = managed("PutRoleBoundary", doc(allow(["iam:PutRolePermissionsBoundary"])))
+role("BoundedAdmin2", trust_account, attached=[ADMIN], boundary=put_role_bound)
 user("adminuser", attached=[ADMIN])
 group("admins", attached=[ADMIN])
 # one principal per method
@@ -97,6 +99,7 @@ user("m-deleteuserpermissionsboundary", attached=[ADMIN], boundary=ub)
 user("m-deleterolepermissionsboundary", allow("sts:AssumeRole", arn("role", "BoundedAdmin")))
 ub2 = managed("PutBoundary", doc(allow(["iam:PutUserPermissionsBoundary", "s3:GetObject"])))
 user("m-putuserpermissionsboundary", attached=[ADMIN], boundary=ub2)
+user("m-putrolepermissionsboundary", allow("sts:AssumeRole", arn("role", "BoundedAdmin2")))
 user("m-session", allow("sts:AssumeRole", [arn("role", "Plain"), arn("role", "AdminSession")]))
 # decoys
 user("d-deny", allow("iam:PutUserPolicy", arn("user", "d-deny")), deny("iam:Put*"))
