@@ -35,7 +35,7 @@ from ..kernel.context import RequestContext
 from ..translator import PolicyType
 from ..translator.model import Effect
 from .documents import read_document
-from .escalation import METHODS, Goal, Method
+from .escalation import ANY_ACTION, METHODS, Goal, Method
 from .inventory import AccountData, Principal
 from .queries import Answer, decide_as
 
@@ -99,8 +99,10 @@ class Escalation:
     node (``expand``) as a search or the full closure needs it."""
 
     def __init__(self, data: AccountData, goal: Goal, context: dict | None = None, conditional: bool = False,
-                 timeout_ms: int = 30_000):
+                 timeout_ms: int = 30_000, whole: bool = False):
+        # whole: every node's every edge (no node at the goal cut short)
         self.data, self.goal, self.conditional, self.timeout_ms = data, goal, conditional, timeout_ms
+        self.whole = whole
         self.context = dict(context or {})
         self.region = self.context.get("aws:RequestedRegion") if isinstance(
             self.context.get("aws:RequestedRegion"), str) else "us-east-1"
@@ -202,19 +204,26 @@ class Escalation:
         self.expanded.add(node)
         actor = self.actor(node)
         out: list[Edge] = []
+        only = None
         if self.goal.principal is not None:
             if actor.base == self.goal.principal:
-                out.append(Edge(node, "is the goal", GOAL, []))
+                edge = Edge(node, "is the goal", GOAL, [])
+                self._record(edge)
+                return [edge]
+            # An admin can act on every principal: its edges toward the goal
+            # are all a path needs (a detour through others is longer).
+            if not self.whole and self.decide(actor, ANY_ACTION, "*", conditional=False).allowed:
+                only = self.goal.principal
         else:
             answer = self.at_goal(actor)
-            if answer is not None:
+            if answer is not None and not self.whole:
                 edge = Edge(node, "allowed the goal", GOAL, [answer],
                             "conditional" if not answer.allowed else "allowed")
                 self._record(edge)
                 return [edge]
         identity, _ = self.stack(actor)
         for method in METHODS:
-            out += self._method_edges(actor, identity, method)
+            out += self._method_edges(actor, identity, method, only)
         for edge in out:
             self._record(edge)
         return out

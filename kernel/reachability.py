@@ -59,40 +59,55 @@ def _quote(text: str) -> str:
     return f"'{text}'"
 
 
-# Escalation (accounts/privesc.py): an edge ``edge(X, Y)`` is one method
-# whose every need the kernel allowed node X (a principal, a named session,
-# a principal whose policies a change has altered); ``combines(M, B, C)``
-# says that holding capability M (a change made to principal B) and being B
-# is being C (B as changed). Reaching is the recursion below, nothing else.
-ESCALATION = """
-gets(X, Y) <= edge(X, Y)
-gets(X, Y) <= gets(X, Z) & edge(Z, Y)
-gets(X, Y) <= gets(X, M) & combines(M, B, Y) & gets(X, B)
-gets(X, Y) <= gets(X, M) & combines(M, X, Y)
+# Escalation (accounts/privesc.py): an edge is one method whose every need
+# the kernel allowed node X (a principal, a named session, a principal whose
+# policies a change has altered); ``combines(M, B, C)`` says that holding
+# capability M (a change made to principal B) and being B is being C (B as
+# changed). A rule joining two recursive facts (X gets M, X gets B) makes
+# pyDatalog's evaluation take a minute over a few hundred edges, so the
+# recursion is stratified: the linear closure above, then the combinations
+# as one non-recursive rule over what it derived, each a new edge X → C,
+# until no combination adds one (at most one round per change a path
+# stacks).
+COMBINE = """
+combined(X, C) <= got(X, M) & combines(M, B, C) & got(X, B)
+combined(X, C) <= got(X, M) & combines(M, X, C)
 """
 
 
 def escalation_closure(edges: set[tuple[str, str]], combines: set[tuple[str, str, str]],
                        start: str | None = None) -> dict[str, frozenset[str]]:
     """Every node each node gets (of ``start`` alone, when given) through
-    edges and combinations, derived by the recursion above."""
+    edges and combinations."""
+    edges = set(edges)
+    while True:
+        got = closure_of(edges, start)
+        new = _combined(got, combines) - edges if combines else set()
+        if not new:
+            return got
+        edges |= new
+
+
+def closure_of(edges: set[tuple[str, str]], start: str | None) -> dict[str, frozenset[str]]:
+    return {start: closure(edges, start)} if start is not None else full_closure(edges)
+
+
+def _combined(got: dict[str, frozenset[str]], combines: set[tuple[str, str, str]]) -> set[tuple[str, str]]:
     saved = getattr(pyDatalog.Logic.tl, "logic", None)
     pyDatalog.Logic()
     try:
-        pyDatalog.load(ESCALATION)
-        pyDatalog.assert_fact("edge", "__schema__", "__schema__")
+        pyDatalog.load(COMBINE)
+        pyDatalog.assert_fact("got", "__schema__", "__schema__")
         pyDatalog.assert_fact("combines", "__schema__", "__schema__", "__schema__")
-        for x, y in edges:
-            pyDatalog.assert_fact("edge", x, y)
+        wanted = {m for m, _, _ in combines}
+        for x, ys in got.items():
+            for y in ys:
+                pyDatalog.assert_fact("got", x, y)
         for m, b, c in combines:
             pyDatalog.assert_fact("combines", m, b, c)
-        answer = pyDatalog.ask(f"gets({_quote(start)}, Y)" if start is not None else "gets(X, Y)")
-        out: dict[str, set[str]] = {}
-        for row in answer.answers if answer else ():
-            x, y = (start, row[0]) if start is not None else row
-            if x != "__schema__" and y != "__schema__":
-                out.setdefault(x, set()).add(y)
-        return {x: frozenset(ys) for x, ys in out.items()}
+        answer = pyDatalog.ask("combined(X, C)")
+        return {tuple(row) for row in (answer.answers if answer else ()) if row[0] != "__schema__"
+                and any(m in got.get(row[0], ()) for m in wanted)}
     finally:
         if saved is not None:
             pyDatalog.Logic(saved)
