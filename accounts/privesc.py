@@ -194,6 +194,8 @@ class Escalation:
         if self.goal.principal is not None:
             return None
         answer = self.decide(actor, self.goal.action, self.goal.resource)
+        if answer.failed_closed or answer.undecided is not None:
+            self._record(Edge(actor.node, "allowed the goal", GOAL, [answer], "undecided", why=answer.undecided))
         return answer if answer.allowed or answer.conditional is not None else None
 
     def expand(self, node: str) -> list[Edge]:
@@ -328,7 +330,7 @@ class Escalation:
                     res = resource if need is method.needs[0] else self._resources(need, actor, target, method)[0][0]
                     if need.action == "sts:AssumeRole" and method.trust_rewritten:
                         answer = self.decide(actor, need.action, res, dict(need.context),
-                                             resource_policy=self._trust_naming(actor))
+                                             resource_policy=self.trust_naming(actor))
                     else:
                         answer = self.decide(actor, need.action, res, dict(need.context))
                     answers.append(answer)
@@ -361,7 +363,7 @@ class Escalation:
                 out.append(Edge(actor.node, "AssumeRole (session name)", session, [answer]))
         return out
 
-    def _trust_naming(self, actor: Actor):
+    def trust_naming(self, actor: Actor):
         return read_document({"Version": "2012-10-17", "Statement": [
             {"Sid": "RewrittenByTheCaller", "Effect": "Allow", "Principal": {"AWS": actor.caller},
              "Action": "sts:AssumeRole"}]}, PolicyType.TRUST, "the trust policy the caller writes")
@@ -390,6 +392,8 @@ class Escalation:
         while queue:
             node = queue.popleft()
             for edge in self.expand(node):
+                if edge.status == "undecided":
+                    continue  # not followed: what lies past it is not known to be reached
                 for nxt in self._next(edge.target):
                     if nxt not in seen:
                         seen.add(nxt)
@@ -536,7 +540,8 @@ def expand_all(graph: Escalation, jobs: int = 1, folder=None, runner=None, progr
         if node in graph.expanded:
             continue
         for edge in graph.expand(node):
-            pending += [n for n in graph._next(edge.target) if n not in graph.expanded]
+            if edge.status != "undecided":
+                pending += [n for n in graph._next(edge.target) if n not in graph.expanded]
 
 
 def privesc_all(data: AccountData, goal: Goal, context: dict | None = None, jobs: int = 1, folder=None,
