@@ -517,8 +517,9 @@ def expand_all(graph: Escalation, jobs: int = 1, folder=None, runner=None, progr
     the changed principals they lead to, here."""
     nodes = starts(graph.data, graph)
     if (jobs > 1 or runner is not None) and folder is not None:
-        from .shards import process_pool
+        from .shards import keep, process_pool
 
+        keep(folder, graph.data)  # a forked worker starts with it
         size = max(1, min(500, len(nodes) // (4 * max(jobs, 1)) + 1))
         shards = [EscalationShard(str(folder), tuple(nodes[i:i + size]), _goal_tuple(graph.goal),
                                   tuple(sorted(graph.context.items())))

@@ -98,6 +98,24 @@ def _dot(findings, goal: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_svg(dot_text: str) -> str:
+    """The picture, drawn by Graphviz's ``dot``; a clear error when it is
+    not installed (``--format dot`` needs nothing)."""
+    import shutil
+    import subprocess
+
+    from .errors import InputError
+
+    binary = shutil.which("dot")
+    if binary is None:
+        raise InputError("--format svg: Graphviz's dot is not installed (apt-get install graphviz); "
+                         "--format dot prints the graph without it")
+    done = subprocess.run([binary, "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise InputError(f"--format svg: dot failed: {done.stderr.strip()[:200]}")
+    return done.stdout
+
+
 @click.command("privesc")
 @click.argument("principal", metavar="[PRINCIPAL_ARN]", required=False)
 @account_data_options
@@ -115,8 +133,8 @@ def _dot(findings, goal: str) -> str:
               help="The context keys of every request (aws:RequestedRegion names the region of created resources).")
 @click.option("--jobs", "-j", type=click.IntRange(1), default=1, show_default=True,
               help="With --all: worker processes expanding the graph (shards of principals).")
-@click.option("--format", "-f", "output", type=click.Choice(["text", "json", "dot"]), default="text",
-              show_default=True)
+@click.option("--format", "-f", "output", type=click.Choice(["text", "json", "dot", "svg"]), default="text",
+              show_default=True, help="dot: Graphviz's text (no Graphviz needed); svg: that text drawn by its dot.")
 def privesc_command(principal: str | None, account_data: str, policy_versions: tuple, to: str | None,
                     goal: str | None, every: bool, conditional: bool, timeout: int, context: str, jobs: int,
                     output: str) -> int:
@@ -149,6 +167,8 @@ def privesc_command(principal: str | None, account_data: str, policy_versions: t
                           for e in undecided]}, indent=2) + "\n")
     elif output == "dot":
         write(_dot(findings, target.label))
+    elif output == "svg":
+        write(render_svg(_dot(findings, target.label)))
     else:
         for finding in findings:
             _text(finding, write)

@@ -312,3 +312,12 @@ def test_every_path_replays_and_needs_its_granting_statements(tmp_path_factory, 
                 shutil.rmtree(cut, ignore_errors=True)
                 _write(cut, _without(account, refs))
                 assert (edge.source, edge.method, edge.target) not in _edges_of(cut, edge.source), refs
+
+
+def test_the_paths_drawn_as_svg(capsys):
+    import shutil as which
+
+    if which.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed (.ci/run installs it with apt-get): --format svg cannot draw")
+    code, out, _ = cli(capsys, "privesc", user("m-attachrolepolicy"), "-d", EXAMPLE, "--format", "svg")
+    assert code == 2 and "<svg" in out and "AttachRolePolicy" in out

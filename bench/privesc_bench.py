@@ -1,0 +1,70 @@
+"""Privilege escalation at scale, on the generated organization of
+bench/accounts_bench.py (bench/organization.py: 50 accounts, 10,000 roles):
+the full escalation closure to admin with every method (one process and
+two), one principal's ``privesc --to admin``, and peak memory.
+
+Targets (the escalation issue): the full closure ≤ 120 s in one process,
+``--jobs 2`` faster, one principal ≤ 2 s, memory ≤ 2 GB.
+
+Run: .venv/bin/python bench/privesc_bench.py [--roles N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import organization  # noqa: E402
+from parse_bench import machine  # noqa: E402
+
+from iamlogic.accounts import load_account_data  # noqa: E402
+from iamlogic.accounts.escalation import Goal  # noqa: E402
+from iamlogic.accounts.privesc import privesc, privesc_all  # noqa: E402
+
+
+def timed(label: str, fn):
+    started = time.perf_counter()
+    result = fn()
+    print(f"{label}: {time.perf_counter() - started:.1f} s")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--roles", type=int, default=10_000)
+    parser.add_argument("--accounts", type=int, default=50)
+    args = parser.parse_args()
+    print(machine())
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "org"
+        info = organization.generate(folder, accounts=args.accounts, roles=args.roles,
+                                     managed=max(args.roles // 5, args.accounts))
+        print(f"generated: {info['accounts']} accounts, {info['roles']} roles, {info['managed']} managed policies")
+        data = timed("ingestion", lambda: load_account_data(folder))
+        finding = timed(f"privesc {info['user']} --to admin", lambda: privesc(data, info["user"], Goal()))
+        print(f"  found: {finding.found}, {len(finding.paths)} shortest paths"
+              + (f" of {len(finding.paths[0])} steps" if finding.paths else ""))
+        for jobs in (1, 2):
+            found = timed(f"full escalation closure to admin, {jobs} process{'es' if jobs > 1 else ''}",
+                          lambda: privesc_all(data, Goal(), jobs=jobs, folder=folder, paths=False))
+            print(f"  {len(found)} of {len(data.principals)} principals reach admin")
+        # one that gets there by escalating, not by its own policies
+        for start in sorted(f.start for f in found):
+            one = timed(f"privesc {start} --to admin", lambda: privesc(data, start, Goal()))
+            if len(one.paths[0]) > 1:
+                print("  " + " -> ".join([start] + [e.target for e in one.paths[0]]))
+                break
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak memory: {own:.0f} MB (this process), {workers:.0f} MB (largest worker)")
+
+
+if __name__ == "__main__":
+    main()
