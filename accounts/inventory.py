@@ -81,6 +81,7 @@ class AccountData:
     principals: dict[str, Principal] = field(default_factory=dict)  # by ARN
     resources: dict[str, ResourcePolicy] = field(default_factory=dict)  # by ARN
     groups: dict[str, list[Policy]] = field(default_factory=dict)  # group ARN → its policies
+    managed: set[str] = field(default_factory=set)  # the managed policies' ARNs (resources of iam:*Policy*)
     organization: Organization | None = None
     skipped: list[Skipped] = field(default_factory=list)
     read: dict[str, int] = field(default_factory=dict)  # entity kind → how many read
@@ -216,6 +217,7 @@ class _Export:
         policy = self.document(default["Document"], PolicyType.IDENTITY, arn, arn)
         if policy is not None:
             self.managed[arn] = policy
+            self.data.managed.add(arn)
             self.count("managed policies")
 
     def attached_and_inline(self, entry: dict, entity: str, inline_key: str) -> list[Policy]:

@@ -37,7 +37,7 @@ from ..translator.model import Effect
 from .documents import read_document
 from .escalation import ANY_ACTION, METHODS, Goal, Method
 from .inventory import AccountData, Principal
-from .queries import Answer, decide_as
+from .queries import Answer, decide_as, session_role
 
 GOAL = "GOAL"
 _ALLOW_ALL = read_document({"Version": "2012-10-17", "Statement": [
@@ -140,12 +140,8 @@ class Escalation:
                         self.by_account.setdefault(account_named(value), set()).add(role.arn)
                     else:
                         self.by_name.setdefault(value, set()).add(role.arn)
-                        if ":assumed-role/" in value:
-                            parts = value.split(":", 5)
-                            names = parts[5].split("/") if len(parts) == 6 else []
-                            role_arn = f"arn:{parts[1]}:iam::{parts[4]}:role/{names[1]}" if len(names) == 3 else None
-                            if role_arn in self.data.principals:
-                                self.sessions[value] = role_arn
+                        if session_role(value) in self.data.principals:
+                            self.sessions[value] = session_role(value)
 
     def actor(self, node: str) -> Actor:
         base, _, changes = node.partition("#")

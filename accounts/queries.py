@@ -159,6 +159,31 @@ def _org_context(data: AccountData, account: str | None) -> dict:
     return {"aws:PrincipalOrgID": org.id if account in org.paths else []}
 
 
+def named_sessions(data: AccountData, resource: str) -> list[tuple[str, Principal]]:
+    """(session ARN, its role) for each role session the resource's policy
+    names whose role the data holds."""
+    held = held_policy(data, resource)
+    out = {}
+    for st in held.policy.statements if held is not None else ():
+        for entry in st.principal or ():
+            value = entry.value
+            if entry.kind.value.lower() != "aws":
+                continue
+            role = data.principals.get(session_role(value) or "")
+            if role is not None:
+                out[value] = role
+    return sorted(out.items())
+
+
+def session_role(value: str) -> str | None:
+    """The role ARN of a role session's ARN (arn:aws:sts::A:assumed-role/R/NAME), else None."""
+    parts = value.split(":", 5)
+    if len(parts) != 6 or parts[2] != "sts" or not parts[5].startswith("assumed-role/"):
+        return None
+    names = parts[5].split("/")
+    return f"arn:{parts[1]}:iam::{parts[4]}:role/{names[1]}" if len(names) == 3 and all(names) else None
+
+
 def _outside_callers(data: AccountData, resource: str) -> list[tuple[str, str]]:
     """(how to name it, caller ARN) for each principal the resource policy
     names that the account data does not hold."""
@@ -223,6 +248,14 @@ def who_can(data: AccountData, action: str, resource: str, context: dict | None 
         answers.append(answer)
     if not (only is None if others is None else others):
         return answers
+    for session, role in named_sessions(data, resource):
+        # A session the resource policy names, of a role the data holds: the
+        # role's own policies, calling as that session (its ARN is what the
+        # policy matches; any other session of the role is asked above).
+        answer = decide_as(data, role, action, resource, context, caller=session, conditional=conditional,
+                           timeout_ms=timeout_ms)
+        answer.who = f"session {session} of role {role.arn}"
+        answers.append(answer)
     for who, caller in _outside_callers(data, resource):
         policies = policies_for(data, [_OUTSIDE_IDENTITY], None, resource_account_of(caller), resource, resource_account)
         answers.append(ask(policies, who, caller, "outside", action, resource, resource_account,
@@ -310,8 +343,9 @@ def actions_on(resource: str) -> list[str]:
 
 def known_resources(data: AccountData) -> list[str]:
     """The resources the account data names: those with a resource policy,
-    and every user and role."""
-    return sorted(set(data.resources) | set(data.principals))
+    every user and role, every group and managed policy (what iam:AddUserToGroup,
+    iam:CreatePolicyVersion… act on: the escalation rights)."""
+    return sorted(set(data.resources) | set(data.principals) | set(data.groups) | data.managed)
 
 
 def what_can(data: AccountData, principal_arn: str, context: dict | None = None,

@@ -321,3 +321,28 @@ def test_the_paths_drawn_as_svg(capsys):
         pytest.skip("Graphviz's dot is not installed (.ci/run installs it with apt-get): --format svg cannot draw")
     code, out, _ = cli(capsys, "privesc", user("m-attachrolepolicy"), "-d", EXAMPLE, "--format", "svg")
     assert code == 2 and "<svg" in out and "AttachRolePolicy" in out
+
+
+# ---------------------------------------------------------------- what the lab showed
+
+
+def test_what_can_lists_the_rights_on_a_managed_policy(data):
+    """A user who may create a new version of its own managed policy: the
+    policy is a resource what-can asks about (it reported nothing before)."""
+    from iamlogic.accounts.queries import what_can
+
+    rows = {(r, a) for r, a, _ in what_can(data, user("m-createpolicyversion"))}
+    assert (f"arn:aws:iam::{A}:policy/Helper", "iam:CreatePolicyVersion") in rows
+    groups = {(r, a) for r, a, _ in what_can(data, user("m-addusertogroup"))}
+    assert (f"arn:aws:iam::{A}:group/admins", "iam:AddUserToGroup") in groups
+
+
+def test_who_can_names_a_session_a_trust_policy_names(data):
+    """AdminSession's trust names the session Plain/ops: who-can answers for
+    that session (the role's policies, its ARN), not only for 'any session'."""
+    from iamlogic.accounts import who_can
+
+    answers = {a.who: a for a in who_can(data, "sts:AssumeRole", f"arn:aws:iam::{A}:role/AdminSession")}
+    session = f"session arn:aws:sts::{A}:assumed-role/Plain/ops of role arn:aws:iam::{A}:role/Plain"
+    assert answers[session].allowed
+    assert not answers[f"any session of role arn:aws:iam::{A}:role/Plain"].allowed
