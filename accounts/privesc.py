@@ -560,6 +560,9 @@ def _goal_tuple(goal: Goal) -> tuple:
     return (goal.action, goal.resource, goal.principal)
 
 
+_WORKER_GRAPHS: dict[tuple, Escalation] = {}
+
+
 @dataclass(frozen=True)
 class EscalationShard:
     folder: str
@@ -572,7 +575,10 @@ def run_escalation_shard(shard: EscalationShard) -> tuple[list, list]:
     """The edges of the shard's nodes as plain rows, and the combinations."""
     from .shards import data_of
 
-    graph = Escalation(data_of(shard.folder), Goal(*shard.goal), dict(shard.context))
+    key = (shard.folder, shard.goal, shard.context)
+    graph = _WORKER_GRAPHS.get(key)
+    if graph is None:  # one per worker process: its caches serve every shard it runs
+        graph = _WORKER_GRAPHS[key] = Escalation(data_of(shard.folder), Goal(*shard.goal), dict(shard.context))
     rows = []
     for node in shard.nodes:
         for e in graph.expand(node):
