@@ -346,3 +346,12 @@ def test_who_can_names_a_session_a_trust_policy_names(data):
     session = f"session arn:aws:sts::{A}:assumed-role/Plain/ops of role arn:aws:iam::{A}:role/Plain"
     assert answers[session].allowed
     assert not answers[f"any session of role arn:aws:iam::{A}:role/Plain"].allowed
+
+
+def test_cli_all_lists_every_principal_that_reaches_admin(capsys):
+    code, out, err = cli(capsys, "privesc", "--all", "-d", EXAMPLE, "--format", "json")
+    found = {f["principal"] for f in json.loads(out)["findings"]}
+    assert code == 2 and user("m-putuserpolicy") in found and user("d-deny") not in found
+    assert "reaching admin" in err
+    code, _, err = cli(capsys, "privesc", "-d", EXAMPLE)
+    assert code == 1 and "give a PRINCIPAL_ARN or --all" in err
