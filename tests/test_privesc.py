@@ -355,3 +355,15 @@ def test_cli_all_lists_every_principal_that_reaches_admin(capsys):
     assert "reaching admin" in err
     code, _, err = cli(capsys, "privesc", "-d", EXAMPLE)
     assert code == 1 and "give a PRINCIPAL_ARN or --all" in err
+
+
+def test_reach_follows_a_session_a_trust_policy_names(data):
+    """AdminSession trusts the session Plain/ops alone: reach gets there
+    through that session (AssumeRole of Plain with sts:RoleSessionName ops),
+    and not from a user who may only assume AdminSession itself."""
+    from iamlogic.accounts.reach import reach
+
+    chains = {c.role: [r for r, _ in c.hops] for c in reach(data, user("m-session"))}
+    session = f"arn:aws:sts::{A}:assumed-role/Plain/ops"
+    assert chains[f"arn:aws:iam::{A}:role/AdminSession"] == [session, f"arn:aws:iam::{A}:role/AdminSession"]
+    assert f"arn:aws:iam::{A}:role/AdminSession" not in {c.role for c in reach(data, user("d-session"))}
