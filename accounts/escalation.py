@@ -11,7 +11,9 @@ condition keys that matter for each need (``iam:PassedToService``,
 - ``rewrite``: the target's identity policies gain one the caller writes (an
   Allow of ``*`` on ``*``; its boundary and SCPs still apply);
 - ``unbound``: the target's permissions boundary is gone;
-- ``group``: the target user is in one more group (its policies join).
+- ``group``: the target user is in one more group (its policies join);
+- ``version``: one of the target's managed policies is another of the
+  versions the export holds.
 
 Every need is one kernel decision of the whole stack (identity, boundary,
 SCPs, RCPs, the resource policy) — accounts/privesc.py asks them; nothing
@@ -61,7 +63,7 @@ class Method:
     assumes: str | None = None  # what the account data cannot show
     instance_profile: bool = False  # the role must be in an instance profile (EC2 hands out those)
     trust_rewritten: bool = False  # sts:AssumeRole is asked against a trust policy naming the caller
-    per: str | None = None  # "group" | "policy": one edge per target group / customer managed policy
+    per: str | None = None  # "group" | "policy" | "version": one edge per target group / policy / other version
     notes: str = ""
 
     def key_actions(self) -> tuple[str, ...]:
@@ -92,12 +94,10 @@ METHODS: tuple[Method, ...] = (
        Need("iam:CreatePolicyVersion", "{policy}"), per="policy"),
     _m("CreatePolicyVersion", "Rhino 1", "role", "rewrite",
        Need("iam:CreatePolicyVersion", "{policy}"), per="policy"),
-    _m("SetDefaultPolicyVersion", "Rhino 2", "user", "rewrite",
-       Need("iam:SetDefaultPolicyVersion", "{policy}"), per="policy",
-       assumes="a non-default version of the policy that grants more (versions are not compared)"),
-    _m("SetDefaultPolicyVersion", "Rhino 2", "role", "rewrite",
-       Need("iam:SetDefaultPolicyVersion", "{policy}"), per="policy",
-       assumes="a non-default version of the policy that grants more (versions are not compared)"),
+    _m("SetDefaultPolicyVersion", "Rhino 2", "user", "version",
+       Need("iam:SetDefaultPolicyVersion", "{policy}"), per="version"),
+    _m("SetDefaultPolicyVersion", "Rhino 2", "role", "version",
+       Need("iam:SetDefaultPolicyVersion", "{policy}"), per="version"),
     _m("PassRole+RunInstances", "Rhino 3, PMapper EC2", "role", "become", _passed("ec2.amazonaws.com"),
        Need("ec2:RunInstances", _INSTANCE_NEW), service="ec2.amazonaws.com", instance_profile=True),
     _m("CreateAccessKey", "Rhino 4", "user", "become", Need("iam:CreateAccessKey", TARGET)),

@@ -82,6 +82,7 @@ class AccountData:
     resources: dict[str, ResourcePolicy] = field(default_factory=dict)  # by ARN
     groups: dict[str, list[Policy]] = field(default_factory=dict)  # group ARN → its policies
     managed: set[str] = field(default_factory=set)  # the managed policies' ARNs (resources of iam:*Policy*)
+    versions: dict[str, dict[str, Policy]] = field(default_factory=dict)  # ARN → its non-default versions
     organization: Organization | None = None
     skipped: list[Skipped] = field(default_factory=list)
     read: dict[str, int] = field(default_factory=dict)  # entity kind → how many read
@@ -219,6 +220,18 @@ class _Export:
             self.managed[arn] = policy
             self.data.managed.add(arn)
             self.count("managed policies")
+            # The other versions: what iam:SetDefaultPolicyVersion can make
+            # the policy (read as the default one, under the same name).
+            for v in versions:
+                vid = v.get("VersionId")
+                if v is default or not isinstance(vid, str) or "Document" not in v:
+                    continue
+                try:
+                    other = read_document(v["Document"], PolicyType.IDENTITY, arn)
+                except BadDocument as e:
+                    self.skip(arn, f"version {vid}: {e} (not a version SetDefaultPolicyVersion is followed to)")
+                    continue
+                self.data.versions.setdefault(arn, {})[vid] = other
 
     def attached_and_inline(self, entry: dict, entity: str, inline_key: str) -> list[Policy]:
         out = []

@@ -9,7 +9,8 @@ Nodes are strings:
   session a trust policy names (``arn:aws:sts::A:assumed-role/R/NAME``);
 - a node with changes made to it: ``ARN#rewrite`` (an identity policy
   allowing ``*`` on ``*`` added), ``ARN#unbound`` (boundary removed),
-  ``ARN#group:G`` (added to group G), joined with ``+``;
+  ``ARN#group:G`` (added to group G), ``ARN#version:POLICY@V`` (a managed
+  policy's version V made its default), joined with ``+``;
 - ``change:ARN#CHANGE``: the capability of making that change to ARN — with
   being ARN, it is being ``ARN#CHANGE`` (the ``combines`` facts);
 - ``GOAL``: the goal (admin, an action on a resource, or a principal).
@@ -160,6 +161,10 @@ class Escalation:
         for change in actor.changes:
             if change.startswith("group:"):
                 identity += self.data.groups.get(change[len("group:"):], [])
+            elif change.startswith("version:"):
+                arn, _, vid = change[len("version:"):].rpartition("@")
+                other = self.data.versions.get(arn, {}).get(vid)
+                identity = [other if p.name == arn and other is not None else p for p in identity]
         boundary = None if "unbound" in actor.changes else actor.principal.boundary
         return identity, boundary
 
@@ -288,6 +293,10 @@ class Escalation:
             else:
                 groups = sorted(target.groups)
             return [(need.resource.format(group=g, **fields), g) for g in groups]
+        if method.per == "version":
+            held = sorted({pol.name for pol in target.identity if pol.name in self.data.versions})
+            return [(need.resource.format(policy=h, **fields), f"{h}@{vid}")
+                    for h in held for vid in sorted(self.data.versions[h])]
         if method.per == "policy":
             held = sorted({pol.name for pol in target.identity if pol.name.startswith("arn:")
                            and ":policy/" in pol.name and ":iam::aws:" not in pol.name})
@@ -368,7 +377,8 @@ class Escalation:
                why) -> list[Edge]:
         if method.yields == "become":
             return [Edge(actor.node, method.name, target.arn, answers, status, method.assumes, why)]
-        change = {"rewrite": "rewrite", "unbound": "unbound", "group": f"group:{item}"}[method.yields]
+        change = {"rewrite": "rewrite", "unbound": "unbound", "group": f"group:{item}",
+                  "version": f"version:{item}"}[method.yields]
         if target.arn == actor.principal.arn and actor.base == target.arn:
             changes = actor.changes | {change}
             if len(changes) > MAX_CHANGES or changes == actor.changes:

@@ -92,6 +92,7 @@ DECOYS = {
     "d-untrusted": "AdminNoService's trust policy names no service: Lambda cannot assume the role passed",
     "d-noprofile": "the Admin role trusts no service (and is in no instance profile): RunInstances cannot hand it out",
     "d-session": "AdminSession's trust names the session Plain/ops only, not the user",
+    "d-setdefaultpolicyversion": "the only other version of its policy Helper3 allows s3:GetObject alone",
 }
 
 

@@ -113,6 +113,9 @@ user("d-policyarn", allow("iam:AttachUserPolicy", arn("user", "d-policyarn"),
                           Condition={"ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/ReadOnlyAccess"}}))
 user("d-untrusted", allow("iam:PassRole", arn("role", "AdminNoService")), allow(["lambda:CreateFunction", "lambda:InvokeFunction"]))
 user("d-noprofile", allow("iam:PassRole", arn("role", "Admin")), allow("ec2:RunInstances"))
+helper3 = managed("Helper3", doc(allow("iam:SetDefaultPolicyVersion", arn("policy", "Helper3"))),
+                  [doc(allow("s3:GetObject"))])
+user("d-setdefaultpolicyversion", attached=[helper3])
 user("d-session", allow("sts:AssumeRole", arn("role", "AdminSession")))
 json.dump({"UserDetailList": users, "GroupDetailList": groups, "RoleDetailList": roles, "Policies": policies},
           open(f"examples/escalation/authorization/{A}.json", "w"), indent=1)
