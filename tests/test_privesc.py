@@ -368,3 +368,24 @@ def test_reach_follows_a_session_a_trust_policy_names(data):
     session = f"arn:aws:sts::{A}:assumed-role/Plain/ops"
     assert chains[f"arn:aws:iam::{A}:role/AdminSession"] == [session, f"arn:aws:iam::{A}:role/AdminSession"]
     assert f"arn:aws:iam::{A}:role/AdminSession" not in {c.role for c in reach(data, user("d-session"))}
+
+
+def test_a_slice_of_the_bench_organization(tmp_path):
+    """bench/organization.py at CI size: two processes find what one does,
+    and every principal reach takes to a role allowed `*` on `*` is found
+    (the AssumeRole method decides reach's edges)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import organization
+    from iamlogic.accounts.reach import reach_all
+
+    organization.generate(tmp_path / "org", accounts=5, roles=300, managed=60, seed=2)  # seed 2: 7 reach an admin
+    org = load_account_data(tmp_path / "org")
+    one = {f.start for f in privesc_all(org, Goal(), paths=False)}
+    assert one == {f.start for f in privesc_all(org, Goal(), jobs=2, folder=tmp_path / "org", paths=False)}
+    graph = Escalation(org, Goal())
+    admins = {arn for arn in org.principals if graph.at_goal(graph.actor(arn)) is not None}
+    assert admins and admins <= one
+    by_reach = {x for x, roles in reach_all(org).items() if roles & admins}
+    assert by_reach and by_reach <= one
