@@ -24,7 +24,15 @@ def _goal(to: str | None, goal: str | None):
         words = goal.split()
         if not 1 <= len(words) <= 2:
             raise click.BadParameter("expected 'ACTION [RESOURCE]'", param_hint="--goal")
-        return Goal(words[0], words[1] if len(words) == 2 else "*")
+        from .errors import ScenarioError
+        from .kernel.request import read_request
+
+        goal_ = Goal(words[0], words[1] if len(words) == 2 else "*")
+        try:  # the request the goal asks about, read as the kernel reads every request
+            read_request({"principal": None, "action": goal_.action, "resource": goal_.resource})
+        except ScenarioError as e:
+            raise click.BadParameter(str(e).split(": ", 1)[-1], param_hint="--goal") from None
+        return goal_
     if to is None or to == "admin":
         return Goal()
     return Goal(principal=to)

@@ -389,3 +389,8 @@ def test_a_slice_of_the_bench_organization(tmp_path):
     assert admins and admins <= one
     by_reach = {x for x, roles in reach_all(org).items() if roles & admins}
     assert by_reach and by_reach <= one
+
+
+def test_a_goal_the_kernel_cannot_ask_is_a_usage_error(capsys):
+    code, _, err = cli(capsys, "privesc", user("m-putuserpolicy"), "-d", EXAMPLE, "--goal", "s3GetObject")
+    assert code == 1 and "--goal" in err and "is not an action" in err
