@@ -518,37 +518,35 @@ def starts(data: AccountData, graph: Escalation) -> list[str]:
 
 
 def expand_all(graph: Escalation, jobs: int = 1, folder=None, runner=None, progress=None) -> None:
-    """Every node's edges: the principals and sessions (in ``jobs`` worker
-    processes, or a shards runner, when the data's folder is given), then
-    the changed principals they lead to, here."""
-    nodes = starts(graph.data, graph)
-    if (jobs > 1 or runner is not None) and folder is not None:
+    """Every node's edges, in rounds: the principals and sessions, then the
+    changed principals the last round led to, until none is new — each
+    round in ``jobs`` worker processes (or a shards runner) when the data's
+    folder is given."""
+    parallel = (jobs > 1 or runner is not None) and folder is not None
+    if parallel:
         from .shards import keep, process_pool
 
         keep(folder, graph.data)  # a forked worker starts with it
-        size = max(1, min(500, len(nodes) // (4 * max(jobs, 1)) + 1))
-        shards = [EscalationShard(str(folder), tuple(nodes[i:i + size]), _goal_tuple(graph.goal),
-                                  tuple(sorted(graph.context.items())))
-                  for i in range(0, len(nodes), size)]
-        for rows, combines in (runner or process_pool(jobs))(run_escalation_shard, shards, progress):
-            for source, method, target, status, assumes, why in rows:
-                graph.expanded.add(source)
-                graph._record(Edge(source, method, target, [], status, assumes, why))
-            graph.combines.update(map(tuple, combines))
-    else:
-        for done, node in enumerate(nodes, 1):
-            graph.expand(node)
-            if progress is not None and (done % 500 == 0 or done == len(nodes)):
-                progress(done, len(nodes))
-    pending = [c for _, _, c in sorted(graph.combines)] + [y for (_, y) in graph.pairs() if "#" in y
-                                                          and not y.startswith("change:")]
-    while pending:
-        node = pending.pop()
-        if node in graph.expanded:
-            continue
-        for edge in graph.expand(node):
-            if edge.status != "undecided":
-                pending += [n for n in graph._next(edge.target) if n not in graph.expanded]
+        run = runner or process_pool(jobs)
+    nodes = starts(graph.data, graph)
+    while nodes:
+        if parallel and len(nodes) > 1:
+            size = max(1, min(500, len(nodes) // (4 * max(jobs, 1)) + 1))
+            shards = [EscalationShard(str(folder), tuple(nodes[i:i + size]), _goal_tuple(graph.goal),
+                                      tuple(sorted(graph.context.items())))
+                      for i in range(0, len(nodes), size)]
+            graph.expanded.update(nodes)
+            for rows, combines in run(run_escalation_shard, shards, progress):
+                for source, method, target, status, assumes, why in rows:
+                    graph._record(Edge(source, method, target, [], status, assumes, why))
+                graph.combines.update(map(tuple, combines))
+        else:
+            for done, node in enumerate(nodes, 1):
+                graph.expand(node)
+                if progress is not None and (done % 500 == 0 or done == len(nodes)):
+                    progress(done, len(nodes))
+        followed = {n for (_, y) in graph.pairs() for n in graph._next(y)} | {c for _, _, c in graph.combines}
+        nodes = sorted(n for n in followed if n not in graph.expanded and n != GOAL)
 
 
 def privesc_all(data: AccountData, goal: Goal, context: dict | None = None, jobs: int = 1, folder=None,

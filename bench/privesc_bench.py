@@ -29,6 +29,37 @@ from iamlogic.accounts.escalation import Goal  # noqa: E402
 from iamlogic.accounts.privesc import privesc, privesc_all  # noqa: E402
 
 
+def add_escalation(folder: Path, share: float, seed: int = 11) -> int:
+    """Escalation rights on a ``share`` of the roles (the generated
+    organization has none beyond AssumeRole): PassRole with Lambda,
+    PutRolePolicy on the account's roles, AttachRolePolicy with AssumeRole
+    of one role, CreateAccessKey on the account's users. Returns how many."""
+    import json
+    import random
+
+    rnd = random.Random(seed)
+    added = 0
+    for path in sorted((folder / "authorization").glob("*.json")):
+        export = json.loads(path.read_text())
+        account = path.stem
+        names = [r["RoleName"] for r in export["RoleDetailList"]]
+        for role in export["RoleDetailList"]:
+            if rnd.random() >= share:
+                continue
+            other = f"arn:aws:iam::{account}:role/{rnd.choice(names)}"
+            statement = rnd.choice([
+                {"Effect": "Allow", "Action": ["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"],
+                 "Resource": "*"},
+                {"Effect": "Allow", "Action": "iam:PutRolePolicy", "Resource": f"arn:aws:iam::{account}:role/*"},
+                {"Effect": "Allow", "Action": ["iam:AttachRolePolicy", "sts:AssumeRole"], "Resource": other},
+                {"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": f"arn:aws:iam::{account}:user/*"}])
+            role["RolePolicyList"].append({"PolicyName": "escalation", "PolicyDocument": {
+                "Version": "2012-10-17", "Statement": [statement]}})
+            added += 1
+        path.write_text(json.dumps(export))
+    return added
+
+
 def timed(label: str, fn):
     started = time.perf_counter()
     result = fn()
@@ -40,6 +71,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--roles", type=int, default=10_000)
     parser.add_argument("--accounts", type=int, default=50)
+    parser.add_argument("--escalation", type=float, default=0.0, metavar="SHARE",
+                        help="give this share of the roles escalation rights (default none)")
     args = parser.parse_args()
     print(machine())
     with tempfile.TemporaryDirectory() as tmp:
@@ -47,6 +80,8 @@ def main() -> None:
         info = organization.generate(folder, accounts=args.accounts, roles=args.roles,
                                      managed=max(args.roles // 5, args.accounts))
         print(f"generated: {info['accounts']} accounts, {info['roles']} roles, {info['managed']} managed policies")
+        if args.escalation:
+            print(f"  {add_escalation(folder, args.escalation)} roles given escalation rights")
         data = timed("ingestion", lambda: load_account_data(folder))
         finding = timed(f"privesc {info['user']} --to admin", lambda: privesc(data, info["user"], Goal()))
         print(f"  found: {finding.found}, {len(finding.paths)} shortest paths"
