@@ -6,7 +6,7 @@ two), one principal's ``privesc --to admin``, and peak memory.
 Targets (the escalation issue): the full closure ≤ 120 s in one process,
 ``--jobs 2`` faster, one principal ≤ 2 s, memory ≤ 2 GB.
 
-Run: .venv/bin/python bench/privesc_bench.py [--roles N]
+Run: make bench, or .venv/bin/python bench/privesc_bench.py [--roles N] [--escalation SHARE]
 """
 
 from __future__ import annotations
