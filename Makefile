@@ -39,6 +39,7 @@ bench: $(STAMP) bench/peer/node_modules
 	$(BIN)/python bench/kernel_bench.py
 	$(BIN)/python bench/proofs_bench.py
 	$(BIN)/python bench/accounts_bench.py
+	$(BIN)/python bench/privesc_bench.py
 	$(BIN)/python bench/batch_bench.py
 	$(BIN)/python bench/ray_bench.py
 	$(BIN)/python bench/soundness.py

@@ -56,6 +56,7 @@ class Principal:
     tags: dict[str, str] = field(default_factory=dict)
     trust: Policy | None = None  # roles
     instance_profiles: list[str] = field(default_factory=list)  # roles: the profiles' ARNs (EC2 hands them out)
+    groups: list[str] = field(default_factory=list)  # users: their groups' ARNs
     # Why some of its identity policies could not be read: its answers are
     # then UNDECIDED, unless an explicit deny decides them (fail closed).
     incomplete: list[str] = field(default_factory=list)
@@ -79,6 +80,9 @@ class ResourcePolicy:
 class AccountData:
     principals: dict[str, Principal] = field(default_factory=dict)  # by ARN
     resources: dict[str, ResourcePolicy] = field(default_factory=dict)  # by ARN
+    groups: dict[str, list[Policy]] = field(default_factory=dict)  # group ARN → its policies
+    managed: set[str] = field(default_factory=set)  # the managed policies' ARNs (resources of iam:*Policy*)
+    versions: dict[str, dict[str, Policy]] = field(default_factory=dict)  # ARN → its non-default versions
     organization: Organization | None = None
     skipped: list[Skipped] = field(default_factory=list)
     read: dict[str, int] = field(default_factory=dict)  # entity kind → how many read
@@ -142,6 +146,7 @@ class _Export:
             raise InputError(f"{path}: expected the object get-account-authorization-details prints")
         self.managed: dict[str, Policy] = {}
         self.groups: dict[str, list[Policy]] = {}
+        self.group_arns: dict[str, str] = {}
         self.incomplete: dict[str, list[str]] = {}  # entity → why some of its policies are missing
 
     def skip(self, entity: str, why: str) -> None:
@@ -213,7 +218,20 @@ class _Export:
         policy = self.document(default["Document"], PolicyType.IDENTITY, arn, arn)
         if policy is not None:
             self.managed[arn] = policy
+            self.data.managed.add(arn)
             self.count("managed policies")
+            # The other versions: what iam:SetDefaultPolicyVersion can make
+            # the policy (read as the default one, under the same name).
+            for v in versions:
+                vid = v.get("VersionId")
+                if v is default or not isinstance(vid, str) or "Document" not in v:
+                    continue
+                try:
+                    other = read_document(v["Document"], PolicyType.IDENTITY, arn)
+                except BadDocument as e:
+                    self.skip(arn, f"version {vid}: {e} (not a version SetDefaultPolicyVersion is followed to)")
+                    continue
+                self.data.versions.setdefault(arn, {})[vid] = other
 
     def attached_and_inline(self, entry: dict, entity: str, inline_key: str) -> list[Policy]:
         out = []
@@ -242,6 +260,11 @@ class _Export:
             self.skip("GroupDetailList", "a group without a GroupName")
             return
         self.groups[name] = self.attached_and_inline(g, f"group {name}", "GroupPolicyList")
+        arn = g.get("Arn")
+        if isinstance(arn, str) and resource_account_of(arn) is not None:
+            self.group_arns[name] = arn
+            if not self.incomplete.get(f"group {name}"):
+                self.data.groups[arn] = self.groups[name]
         self.count("groups")
 
     def principal(self, entry, kind: str) -> None:
@@ -271,6 +294,8 @@ class _Export:
                     self.missing(entity, why)
                     continue
                 principal.identity += self.groups[group]
+                if group in self.group_arns:
+                    principal.groups.append(self.group_arns[group])
                 principal.incomplete += self.incomplete.get(f"group {group}", [])
         else:
             trust = self.document(entry.get("AssumeRolePolicyDocument"), PolicyType.TRUST, f"{arn} trust policy",

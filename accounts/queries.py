@@ -159,6 +159,31 @@ def _org_context(data: AccountData, account: str | None) -> dict:
     return {"aws:PrincipalOrgID": org.id if account in org.paths else []}
 
 
+def named_sessions(data: AccountData, resource: str) -> list[tuple[str, Principal]]:
+    """(session ARN, its role) for each role session the resource's policy
+    names whose role the data holds."""
+    held = held_policy(data, resource)
+    out = {}
+    for st in held.policy.statements if held is not None else ():
+        for entry in st.principal or ():
+            value = entry.value
+            if entry.kind.value.lower() != "aws":
+                continue
+            role = data.principals.get(session_role(value) or "")
+            if role is not None:
+                out[value] = role
+    return sorted(out.items())
+
+
+def session_role(value: str) -> str | None:
+    """The role ARN of a role session's ARN (arn:aws:sts::A:assumed-role/R/NAME), else None."""
+    parts = value.split(":", 5)
+    if len(parts) != 6 or parts[2] != "sts" or not parts[5].startswith("assumed-role/"):
+        return None
+    names = parts[5].split("/")
+    return f"arn:{parts[1]}:iam::{parts[4]}:role/{names[1]}" if len(names) == 3 and all(names) else None
+
+
 def _outside_callers(data: AccountData, resource: str) -> list[tuple[str, str]]:
     """(how to name it, caller ARN) for each principal the resource policy
     names that the account data does not hold."""
@@ -223,6 +248,14 @@ def who_can(data: AccountData, action: str, resource: str, context: dict | None 
         answers.append(answer)
     if not (only is None if others is None else others):
         return answers
+    for session, role in named_sessions(data, resource):
+        # A session the resource policy names, of a role the data holds: the
+        # role's own policies, calling as that session (its ARN is what the
+        # policy matches; any other session of the role is asked above).
+        answer = decide_as(data, role, action, resource, context, caller=session, conditional=conditional,
+                           timeout_ms=timeout_ms)
+        answer.who = f"session {session} of role {role.arn}"
+        answers.append(answer)
     for who, caller in _outside_callers(data, resource):
         policies = policies_for(data, [_OUTSIDE_IDENTITY], None, resource_account_of(caller), resource, resource_account)
         answers.append(ask(policies, who, caller, "outside", action, resource, resource_account,
@@ -238,6 +271,31 @@ def who_can(data: AccountData, action: str, resource: str, context: dict | None 
                            {**_org_context(data, None), **context},
                            broken=broken_parts(data, None, None, resource, resource_account)))
     return answers
+
+
+_KEEP = object()
+
+
+def decide_as(data: AccountData, principal: Principal, action: str, resource: str, context: dict | None = None,
+              identity: list | None = None, boundary=_KEEP, caller: str | None = None, resource_policy=None,
+              conditional: bool = False, timeout_ms: int = 30_000) -> Answer:
+    """One principal's decision for ``action`` on ``resource``, as who_can
+    decides it, with parts of its stack replaced where asked: ``identity``
+    (its identity policies as a change would leave them), ``boundary``
+    (None: removed), ``caller`` (a named session of a role), and
+    ``resource_policy`` (the resource's policy as a change would leave it)."""
+    resource_account = _resource_account(data, resource)
+    policies = policies_for(data, principal.identity if identity is None else identity,
+                            principal.boundary if boundary is _KEEP else boundary, principal.account, resource,
+                            resource_account)
+    if resource_policy is not None:
+        policies["resource"] = resource_policy
+    who = principal.arn if principal.kind == "user" else f"any session of role {principal.arn}"
+    answer = _ask(policies, who, caller or principal.caller, principal.kind, action, resource, resource_account,
+                  {**_context(data, principal), **(context or {})}, conditional=conditional, timeout_ms=timeout_ms,
+                  broken=broken_parts(data, principal, principal.account, resource, resource_account))
+    answer.principal = principal.arn
+    return answer
 
 
 def _ask(policies: dict, who: str, caller: str | None, kind: str, action: str, resource: str,
@@ -285,8 +343,9 @@ def actions_on(resource: str) -> list[str]:
 
 def known_resources(data: AccountData) -> list[str]:
     """The resources the account data names: those with a resource policy,
-    and every user and role."""
-    return sorted(set(data.resources) | set(data.principals))
+    every user and role, every group and managed policy (what iam:AddUserToGroup,
+    iam:CreatePolicyVersion… act on: the escalation rights)."""
+    return sorted(set(data.resources) | set(data.principals) | set(data.groups) | data.managed)
 
 
 def what_can(data: AccountData, principal_arn: str, context: dict | None = None,

@@ -14,7 +14,7 @@ from ..kernel.reachability import closure
 from ..kernel.request import resource_account_of
 from ..translator.model import Effect
 from .inventory import AccountData
-from .queries import Answer, who_can
+from .queries import Answer, decide_as, named_sessions, session_role, who_can
 
 
 @dataclass
@@ -99,12 +99,43 @@ def assumption_edges(data: AccountData, context: dict | None = None, roles: set[
         if progress is not None and (done % 100 == 0 or done == len(asked)):
             progress(done, len(asked))
         candidates = _trusted(data, role, grants) - {role.arn}
-        if not candidates:
-            continue
-        for answer in who_can(data, "sts:AssumeRole", role.arn, context, only=candidates):
-            if answer.allowed:
-                edges[(answer.principal, role.arn)] = answer
+        if candidates:
+            for answer in who_can(data, "sts:AssumeRole", role.arn, context, only=candidates):
+                if answer.allowed:
+                    edges[(answer.principal, role.arn)] = answer
+        edges.update(_session_edges(data, role, grants, context))
     return edges
+
+
+def _session_edges(data: AccountData, role, grants: dict[str, list], context: dict | None) -> dict:
+    """A session the role's trust policy names is a node of its own: who
+    can become it (AssumeRole of its role with that sts:RoleSessionName),
+    and whether it, calling as itself, may assume the role."""
+    edges = {}
+    for session, of in named_sessions(data, role.arn):
+        answer = decide_as(data, of, "sts:AssumeRole", role.arn, context, caller=session)
+        if not answer.allowed:
+            continue
+        answer.principal = session  # the node that assumes: this session, not any of its role
+        edges[(session, role.arn)] = answer
+        name = {**(context or {}), "sts:RoleSessionName": session.rsplit("/", 1)[1]}
+        assumers = _trusted(data, of, grants) - {of.arn}
+        for a in who_can(data, "sts:AssumeRole", of.arn, name, only=assumers) if assumers else ():
+            if a.allowed:
+                edges[(a.principal, session)] = a
+    return edges
+
+
+def _asked_again(data: AccountData, x: str, y: str, context: dict | None):
+    """The allowing decision of an edge decided in a worker process."""
+    if ":assumed-role/" in y:
+        name = {**(context or {}), "sts:RoleSessionName": y.rsplit("/", 1)[1]}
+        return who_can(data, "sts:AssumeRole", session_role(y), name, only={x})[0]
+    if ":assumed-role/" in x:
+        answer = decide_as(data, data.principals[session_role(x)], "sts:AssumeRole", y, context, caller=x)
+        answer.principal = x
+        return answer
+    return who_can(data, "sts:AssumeRole", y, context, only={x})[0]
 
 
 def _edges(data: AccountData, context: dict | None, jobs: int, folder, progress, runner=None) -> dict:
@@ -145,7 +176,7 @@ def reach(data: AccountData, start: str, context: dict | None = None, jobs: int 
         while node != start:
             pair = (parent[node], node)
             if edges[pair] is None:  # decided in a worker: asked again here for the proof shown
-                edges[pair] = who_can(data, "sts:AssumeRole", node, context, only={parent[node]})[0]
+                edges[pair] = _asked_again(data, parent[node], node, context)
             hops.append((node, edges[pair]))
             node = parent[node]
         chains.append(Chain(role, list(reversed(hops))))

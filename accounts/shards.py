@@ -91,6 +91,17 @@ def _data(folder: str) -> AccountData:
     return data
 
 
+def keep(folder: str | Path, data: AccountData) -> None:
+    """The folder's data as this process read it: worker processes forked
+    after this start with it, rather than reading the folder again."""
+    _DATA[str(folder)] = data
+
+
+def data_of(folder: str) -> AccountData:
+    """The folder's data, read once per worker process."""
+    return _data(folder)
+
+
 def run_who_can_shard(shard: WhoCanShard) -> list[dict]:
     from .queries import who_can
 

@@ -71,3 +71,7 @@ echo "== iamlogic reach arn:aws:iam::111111111111:user/alice --account-data exam
 "$iamlogic" reach arn:aws:iam::111111111111:user/alice --account-data examples/organization \
   --to arn:aws:iam::222222222222:role/KeyAdmin
 echo "   exit $?: 0 reachable, each hop with the statements that allow it"
+echo
+echo "== iamlogic privesc arn:aws:iam::444444444444:user/m-attachrolepolicy --account-data examples/escalation"
+"$iamlogic" privesc arn:aws:iam::444444444444:user/m-attachrolepolicy --account-data examples/escalation
+echo "   exit $?: 2 found — attach AdministratorAccess to a role it may assume, then assume it"

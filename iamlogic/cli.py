@@ -807,6 +807,11 @@ app.add_command(_serve)
 app.add_command(_account)
 
 
+from .privesc_cli import privesc_command  # noqa: E402  (it reads the account-data options above)
+
+app.add_command(privesc_command)
+
+
 def main(argv: list[str] | None = None) -> None:
     from .help_examples import add_examples
 

@@ -57,3 +57,59 @@ def _quote(text: str) -> str:
     if "'" in text or "\\" in text:
         raise ValueError(f"a node name the Datalog text cannot quote: {text!r}")
     return f"'{text}'"
+
+
+# Escalation (accounts/privesc.py): an edge is one method whose every need
+# the kernel allowed node X (a principal, a named session, a principal whose
+# policies a change has altered); ``combines(M, B, C)`` says that holding
+# capability M (a change made to principal B) and being B is being C (B as
+# changed). A rule joining two recursive facts (X gets M, X gets B) makes
+# pyDatalog's evaluation take a minute over a few hundred edges, so the
+# recursion is stratified: the linear closure above, then the combinations
+# as one non-recursive rule over what it derived, each a new edge X → C,
+# until no combination adds one (at most one round per change a path
+# stacks).
+COMBINE = """
+combined(X, C) <= got(X, M) & combines(M, B, C) & got(X, B)
+combined(X, C) <= got(X, M) & combines(M, X, C)
+"""
+
+
+def escalation_closure(edges: set[tuple[str, str]], combines: set[tuple[str, str, str]],
+                       start: str | None = None) -> dict[str, frozenset[str]]:
+    """Every node each node gets (of ``start`` alone, when given) through
+    edges and combinations."""
+    edges = set(edges)
+    while True:
+        got = closure_of(edges, start)
+        new = _combined(got, combines) - edges if combines else set()
+        if not new:
+            return got
+        edges |= new
+
+
+def closure_of(edges: set[tuple[str, str]], start: str | None) -> dict[str, frozenset[str]]:
+    return {start: closure(edges, start)} if start is not None else full_closure(edges)
+
+
+def _combined(got: dict[str, frozenset[str]], combines: set[tuple[str, str, str]]) -> set[tuple[str, str]]:
+    saved = getattr(pyDatalog.Logic.tl, "logic", None)
+    pyDatalog.Logic()
+    try:
+        pyDatalog.load(COMBINE)
+        pyDatalog.assert_fact("got", "__schema__", "__schema__")
+        pyDatalog.assert_fact("combines", "__schema__", "__schema__", "__schema__")
+        wanted = {m for m, _, _ in combines}
+        for x, ys in got.items():
+            for y in ys:
+                pyDatalog.assert_fact("got", x, y)
+        for m, b, c in combines:
+            pyDatalog.assert_fact("combines", m, b, c)
+        answer = pyDatalog.ask("combined(X, C)")
+        return {tuple(row) for row in (answer.answers if answer else ()) if row[0] != "__schema__"
+                and any(m in got.get(row[0], ()) for m in wanted)}
+    finally:
+        if saved is not None:
+            pyDatalog.Logic(saved)
+        else:
+            del pyDatalog.Logic.tl.logic

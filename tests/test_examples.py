@@ -134,6 +134,9 @@ def test_demo_script_runs_every_example():
     assert "FAIL\n  witness: s3:GetObject on arn:aws:s3:::www-assets/" in proc.stdout
     assert "PASS\n   exit 0: 0 means proven, whatever each user's name" in proc.stdout
     assert 'arn:aws:s3:::team-share/a with {"aws:username": "witness"}' in proc.stdout
+    # one escalation path: attach AdministratorAccess to a role, then assume it
+    assert "FOUND: arn:aws:iam::444444444444:user/m-attachrolepolicy reaches admin" in proc.stdout
+    assert "exit 2: 2 found" in proc.stdout
 
 
 def test_package_docstring_examples():

@@ -1,0 +1,130 @@
+"""Writes this folder: one user per escalation method of accounts/escalation.py, and decoys
+(an allow cut by a Deny, a boundary, an SCP, a resource that excludes the target, a condition
+the caller cannot meet, a role no service trusts, a trust naming a session). Run from the
+repository root: python examples/escalation/generate.py"""
+import json
+A = "444444444444"
+V = "2012-10-17"
+def doc(*st): return {"Version": V, "Statement": list(st)}
+def allow(action, resource="*", **kw): return dict({"Effect": "Allow", "Action": action, "Resource": resource}, **kw)
+def deny(action, resource="*", **kw): return dict({"Effect": "Deny", "Action": action, "Resource": resource}, **kw)
+def arn(kind, name): return f"arn:aws:iam::{A}:{kind}/{name}"
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+SVC = arn("role", "AdminService")
+users, roles, groups, policies = [], [], [], []
+def managed(name, document, extra_versions=()):
+    versions = [{"Document": document, "VersionId": "v1", "IsDefaultVersion": True}]
+    for i, d in enumerate(extra_versions, 2):
+        versions.append({"Document": d, "VersionId": f"v{i}", "IsDefaultVersion": False})
+    policies.append({"PolicyName": name, "Arn": arn("policy", name), "DefaultVersionId": "v1", "PolicyVersionList": versions})
+    return arn("policy", name)
+policies.append({"PolicyName": "AdministratorAccess", "Arn": ADMIN, "DefaultVersionId": "v1",
+                 "PolicyVersionList": [{"Document": doc(allow("*")), "VersionId": "v1", "IsDefaultVersion": True}]})
+def user(name, *statements, attached=(), groups_=(), boundary=None, tags=None):
+    u = {"UserName": name, "Arn": arn("user", name), "GroupList": list(groups_),
+         "UserPolicyList": [{"PolicyName": "main", "PolicyDocument": doc(*statements)}] if statements else [],
+         "AttachedManagedPolicies": [{"PolicyName": a.rsplit("/", 1)[1], "PolicyArn": a} for a in attached],
+         "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()]}
+    if boundary: u["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
+    users.append(u)
+def role(name, trust, *statements, attached=(), boundary=None, profile=False):
+    r = {"RoleName": name, "Arn": arn("role", name), "AssumeRolePolicyDocument": trust,
+         "RolePolicyList": [{"PolicyName": "main", "PolicyDocument": doc(*statements)}] if statements else [],
+         "AttachedManagedPolicies": [{"PolicyName": a.rsplit("/", 1)[1], "PolicyArn": a} for a in attached],
+         "InstanceProfileList": [{"InstanceProfileName": name, "Arn": f"arn:aws:iam::{A}:instance-profile/{name}"}] if profile else []}
+    if boundary: r["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
+    roles.append(r)
+def group(name, *statements, attached=()):
+    groups.append({"GroupName": name, "Arn": arn("group", name),
+                   "GroupPolicyList": [{"PolicyName": "main", "PolicyDocument": doc(*statements)}] if statements else [],
+                   "AttachedManagedPolicies": [{"PolicyName": a.rsplit("/", 1)[1], "PolicyArn": a} for a in attached]})
+trust_account = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole"})
+services = ["lambda", "ec2", "glue", "cloudformation", "datapipeline", "codestar", "sagemaker", "codebuild"]
+role("Admin", trust_account, attached=[ADMIN])
+role("AdminService", doc({"Effect": "Allow", "Principal": {"Service": [f"{s}.amazonaws.com" for s in services]},
+                          "Action": "sts:AssumeRole"}), attached=[ADMIN], profile=True)
+role("AdminNoService", doc({"Effect": "Allow", "Principal": {"AWS": arn("user", "adminuser")}, "Action": "sts:AssumeRole"}),
+     attached=[ADMIN])
+role("Plain", trust_account, allow("s3:ListAllMyBuckets"))
+role("AdminSession", doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:sts::{A}:assumed-role/Plain/ops"},
+                          "Action": "sts:AssumeRole"}), attached=[ADMIN])
+bound_role = managed("RoleBoundary", doc(allow(["iam:DeleteRolePermissionsBoundary", "sts:GetCallerIdentity"])))
+role("BoundedAdmin", trust_account, attached=[ADMIN], boundary=bound_role)
+put_role_bound = managed("PutRoleBoundary", doc(allow(["iam:PutRolePermissionsBoundary"])))
+role("BoundedAdmin2", trust_account, attached=[ADMIN], boundary=put_role_bound)
+user("adminuser", attached=[ADMIN])
+group("admins", attached=[ADMIN])
+# one principal per method
+user("m-assumerole", allow("sts:AssumeRole", arn("role", "Admin")))
+helper = managed("Helper", doc(allow("iam:CreatePolicyVersion", arn("policy", "Helper"))))
+user("m-createpolicyversion", attached=[helper])
+helper2 = managed("Helper2", doc(allow("iam:SetDefaultPolicyVersion", arn("policy", "Helper2"))), [doc(allow("*"))])
+user("m-setdefaultpolicyversion", attached=[helper2])
+user("m-createaccesskey", allow("iam:CreateAccessKey", arn("user", "adminuser")))
+user("m-createloginprofile", allow("iam:CreateLoginProfile", arn("user", "adminuser")))
+user("m-updateloginprofile", allow("iam:UpdateLoginProfile", arn("user", "adminuser")))
+user("m-attachuserpolicy", allow("iam:AttachUserPolicy", arn("user", "m-attachuserpolicy")))
+group("g-attach", allow("iam:AttachGroupPolicy", arn("group", "g-attach")))
+user("m-attachgrouppolicy", groups_=["g-attach"])
+user("m-attachrolepolicy", allow(["iam:AttachRolePolicy", "sts:AssumeRole"], arn("role", "Plain")))
+user("m-putuserpolicy", allow("iam:PutUserPolicy", arn("user", "m-putuserpolicy")))
+group("g-put", allow("iam:PutGroupPolicy", arn("group", "g-put")))
+user("m-putgrouppolicy", groups_=["g-put"])
+user("m-putrolepolicy", allow(["iam:PutRolePolicy", "sts:AssumeRole"], arn("role", "Plain")))
+user("m-addusertogroup", allow("iam:AddUserToGroup", arn("group", "admins")))
+user("m-updateassumerolepolicy", allow(["iam:UpdateAssumeRolePolicy", "sts:AssumeRole"], arn("role", "AdminNoService")))
+def passrole(service): return allow("iam:PassRole", SVC, Condition={"StringEquals": {"iam:PassedToService": f"{service}.amazonaws.com"}})
+user("m-passrole-ec2", passrole("ec2"), allow("ec2:RunInstances"))
+user("m-passrole-lambda-invoke", passrole("lambda"), allow(["lambda:CreateFunction", "lambda:InvokeFunction"]))
+user("m-passrole-lambda-eventsource", passrole("lambda"), allow(["lambda:CreateFunction", "lambda:CreateEventSourceMapping"]))
+user("m-lambda-updatefunctioncode", allow("lambda:UpdateFunctionCode"))
+user("m-passrole-glue", passrole("glue"), allow("glue:CreateDevEndpoint"))
+user("m-glue-updatedevendpoint", allow("glue:UpdateDevEndpoint"))
+user("m-passrole-cloudformation", passrole("cloudformation"), allow("cloudformation:CreateStack"))
+user("m-passrole-changeset", passrole("cloudformation"), allow(["cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet"]))
+user("m-passrole-datapipeline", passrole("datapipeline"), allow(["datapipeline:CreatePipeline", "datapipeline:PutPipelineDefinition"]))
+user("m-passrole-codestar", passrole("codestar"), allow("codestar:CreateProject"))
+user("m-lambda-updatefunctionconfiguration", allow("lambda:UpdateFunctionConfiguration"))
+user("m-passrole-sagemaker-notebook", passrole("sagemaker"), allow(["sagemaker:CreateNotebookInstance", "sagemaker:CreatePresignedNotebookInstanceUrl"]))
+user("m-sagemaker-presignedurl", allow("sagemaker:CreatePresignedNotebookInstanceUrl"))
+user("m-passrole-sagemaker-training", passrole("sagemaker"), allow("sagemaker:CreateTrainingJob"))
+user("m-passrole-sagemaker-processing", passrole("sagemaker"), allow("sagemaker:CreateProcessingJob"))
+user("m-passrole-codebuild", passrole("codebuild"), allow(["codebuild:CreateProject", "codebuild:StartBuild"]))
+user("m-passrole-autoscaling", passrole("ec2"), allow(["autoscaling:CreateLaunchConfiguration", "autoscaling:CreateAutoScalingGroup"]))
+user("m-ssm-sendcommand", allow("ssm:SendCommand"))
+user("m-ssm-startsession", allow("ssm:StartSession"))
+user("m-instance-connect", allow("ec2-instance-connect:SendSSHPublicKey"))
+ub = managed("UserBoundary", doc(allow(["iam:DeleteUserPermissionsBoundary", "iam:PutUserPermissionsBoundary", "s3:GetObject"])))
+user("m-deleteuserpermissionsboundary", attached=[ADMIN], boundary=ub)
+user("m-deleterolepermissionsboundary", allow("sts:AssumeRole", arn("role", "BoundedAdmin")))
+ub2 = managed("PutBoundary", doc(allow(["iam:PutUserPermissionsBoundary", "s3:GetObject"])))
+user("m-putuserpermissionsboundary", attached=[ADMIN], boundary=ub2)
+user("m-putrolepermissionsboundary", allow("sts:AssumeRole", arn("role", "BoundedAdmin2")))
+user("m-session", allow("sts:AssumeRole", [arn("role", "Plain"), arn("role", "AdminSession")]))
+# decoys
+user("d-deny", allow("iam:PutUserPolicy", arn("user", "d-deny")), deny("iam:Put*"))
+nb = managed("S3Only", doc(allow("s3:*")))
+user("d-boundary", allow("iam:CreateAccessKey", arn("user", "adminuser")), boundary=nb)
+user("d-scp", allow("iam:PutUserPolicy", arn("user", "d-scp")), tags={"team": "contractor"})
+user("d-resource", allow("iam:CreateAccessKey", arn("user", "dev-*")))
+user("d-condition", passrole("ec2"), allow(["lambda:CreateFunction", "lambda:InvokeFunction"]))
+user("d-mfa", allow("iam:PutUserPolicy", arn("user", "d-mfa"), Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}}))
+user("d-policyarn", allow("iam:AttachUserPolicy", arn("user", "d-policyarn"),
+                          Condition={"ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/ReadOnlyAccess"}}))
+user("d-untrusted", allow("iam:PassRole", arn("role", "AdminNoService")), allow(["lambda:CreateFunction", "lambda:InvokeFunction"]))
+user("d-noprofile", allow("iam:PassRole", arn("role", "Admin")), allow("ec2:RunInstances"))
+helper3 = managed("Helper3", doc(allow("iam:SetDefaultPolicyVersion", arn("policy", "Helper3"))),
+                  [doc(allow("s3:GetObject"))])
+user("d-setdefaultpolicyversion", attached=[helper3])
+user("d-session", allow("sts:AssumeRole", arn("role", "AdminSession")))
+json.dump({"UserDetailList": users, "GroupDetailList": groups, "RoleDetailList": roles, "Policies": policies},
+          open(f"examples/escalation/authorization/{A}.json", "w"), indent=1)
+full = doc(allow("*"))
+org = {"id": "o-escalation", "management_account": "999999999999",
+       "scps": {"FullAWSAccess": full,
+                "NoIAMForContractors": doc(deny("iam:*", Condition={"StringEquals": {"aws:PrincipalTag/team": "contractor"}}))},
+       "rcps": {"RCPFullAWSAccess": doc({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"})},
+       "root": {"id": "r-esc", "name": "Root", "scps": ["FullAWSAccess"], "rcps": ["RCPFullAWSAccess"],
+                "children": [{"account": A, "name": "escalation", "scps": ["FullAWSAccess", "NoIAMForContractors"],
+                              "rcps": ["RCPFullAWSAccess"]}]}}
+json.dump(org, open("examples/escalation/organization.json", "w"), indent=1)
