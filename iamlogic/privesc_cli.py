@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from .cli import _account_data, _context_option, account_data_options, stderr
+from .cli import _account_data, _context_option, _engine, account_data_options, engine_options, stderr
 from .errors import ExitCode
 
 SYNTHETIC = {"allowed the goal": "is at the goal", "as changed": "holds the change made to it",
@@ -143,9 +143,10 @@ def render_svg(dot_text: str) -> str:
               help="With --all: worker processes expanding the graph (shards of principals).")
 @click.option("--format", "-f", "output", type=click.Choice(["text", "json", "dot", "svg"]), default="text",
               show_default=True, help="dot: Graphviz's text (no Graphviz needed); svg: that text drawn by its dot.")
+@engine_options
 def privesc_command(principal: str | None, account_data: str, policy_versions: tuple, to: str | None,
                     goal: str | None, every: bool, conditional: bool, timeout: int, context: str, jobs: int,
-                    output: str) -> int:
+                    output: str, engine: str, address: str | None) -> int:
     """Every shortest path by which PRINCIPAL_ARN (a user, a role, or a role
     session a trust policy names) reaches admin, a goal or a principal —
     each hop an escalation method (accounts/escalation.py), each need of it
@@ -160,8 +161,12 @@ def privesc_command(principal: str | None, account_data: str, policy_versions: t
     data = _account_data(account_data, policy_versions)
     keys = _context_option(context)
     target = _goal(to, goal)
+    if engine == "ray" and not every:
+        raise click.UsageError("--engine ray is for --all (one principal's paths are one process's work)")
     if every:
-        findings = privesc_all(data, target, keys, jobs, account_data)
+        # With --engine ray the graph's rounds go out as shards to the cluster's actors (iamlogic/scale.py).
+        with _engine(engine, address, jobs if jobs > 1 else None) as cluster:
+            findings = privesc_all(data, target, keys, jobs, account_data, cluster and cluster.run)
         undecided = []
     else:
         finding = privesc(data, principal, target, keys, conditional, timeout * 1000)

@@ -230,6 +230,26 @@ def test_account_questions_from_the_command_line(cluster_cpus, capsys, command):
     assert json.loads(runs[0][1])  # something was answered
 
 
+def test_privesc_all_answers_as_one_process_does(cluster_cpus, capsys):
+    # The escalation graph's rounds as shards over the actors: every path of
+    # every principal, byte for byte what one process prints.
+    folder = ORGANIZATION.parent / "escalation"
+    runs = []
+    for engine in ("local", "ray"):
+        with pytest.raises(SystemExit) as done:
+            main(["privesc", "--all", "--account-data", str(folder), "--format", "json", "--engine", engine])
+        runs.append((done.value.code, capsys.readouterr().out))
+    assert runs[0] == runs[1]
+    assert runs[0][0] == 2 and len(json.loads(runs[0][1])["findings"]) > 10  # escalations found
+
+
+def test_privesc_of_one_principal_is_refused_on_ray(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["privesc", "arn:aws:iam::111111111111:user/alice", "--account-data", str(ORGANIZATION),
+              "--engine", "ray"])
+    assert done.value.code == 1 and "--engine ray is for --all" in capsys.readouterr().err
+
+
 def test_without_ray_the_error_names_the_extra(tmp_path, capsys, monkeypatch):
     path = tmp_path / "batch.jsonl"
     path.write_text(_batch()[0] + "\n")
