@@ -3,7 +3,7 @@
 # changed since the base revision, writing SARIF for code scanning.
 # Environment (from the action's inputs): IAMLOGIC_BASE (a revision; empty:
 # the pull request's base, else the push's previous commit), IAMLOGIC_PATHS
-# (git pathspecs, space-separated; empty: every changed .json file),
+# (git pathspecs, space-separated; empty: every changed .json, .yaml and .yml file),
 # IAMLOGIC_POLICY_TYPE, IAMLOGIC_SARIF (the SARIF file), IAMLOGIC (the
 # command, default `iamlogic`).
 set -u
@@ -18,7 +18,7 @@ if [ -z "$base" ]; then
     base=HEAD~1
   fi
 fi
-paths=${IAMLOGIC_PATHS:-'*.json'}
+paths=${IAMLOGIC_PATHS:-'*.json *.yaml *.yml'}
 # shellcheck disable=SC2086  # the pathspecs are meant to split
 mapfile -t files < <(git diff --name-only --diff-filter=ACMR "$base" -- $paths)
 echo "iamlogic: ${#files[@]} changed file(s) since $base"

@@ -4,8 +4,9 @@ new version grants nothing its version at the base revision did not
 (check-no-new-access). The hook (.pre-commit-hooks.yaml) and the GitHub
 Action (action.yml, ci/iamlogic-action.sh) both run it.
 
-A file that is not a policy document (JSON without a top-level Statement) is
-skipped and said so; a policy the base revision does not have is validated
+A CloudFormation template, Terraform plan or AWS CLI output has each policy
+it holds checked against the one with its key (logical id and property path)
+at the base; a file that holds no policy is skipped and said so; a policy the base revision does not have is validated
 only. A proof that is UNKNOWN fails the run (exit 3): a change nobody could
 decide is not let through as if it were proven.
 """
@@ -110,12 +111,17 @@ def check_changes(files: list[str], base: str, policy_type: str, blocking: froze
         try:
             document = json.loads(text)
         except (ValueError, RecursionError):
-            if not name.endswith(".json"):
-                out.write(f"{name}: skipped (not a JSON policy document)\n")
-                continue
-            document = None  # a .json file that is not JSON: validate says where
-        if document is not None and not (isinstance(document, dict) and "Statement" in document):
-            out.write(f"{name}: skipped (no top-level Statement: not a policy document)\n")
+            document = None  # a .json file that is not JSON: validate says where; YAML: a template?
+        if document is None and not name.endswith(".json") or document is not None and not (
+                isinstance(document, dict) and "Statement" in document):
+            # A file that holds policies (a CloudFormation template, a Terraform plan, an AWS CLI
+            # output): each checked against its version at the base, paired by its key.
+            held = _held_policies(text, name)
+            if held:
+                _check_held(name, held, base, renames, policy_type, blocking, timeout_s, out, cwd, outcome,
+                            text_report)
+            else:
+                out.write(f"{name}: skipped (holds no policy document)\n")
             continue
         kind = policy_type_of(document, policy_type)
         findings = validate(text, kind, name)
@@ -149,6 +155,58 @@ def check_changes(files: list[str], base: str, policy_type: str, blocking: froze
         outcome.rules.setdefault("check-no-new-access", log["runs"][0]["tool"]["driver"]["rules"][0])
         outcome.sarif_results.extend(log["runs"][0]["results"])
     return outcome
+
+
+def _held_policies(text: str, name: str) -> list:
+    """The policies a template, plan or CLI output holds ([] for a file that is none of them)."""
+    from .sources import policies_in
+
+    try:
+        held, _ = policies_in(text.encode(), name, given=False)
+    except InputError:
+        return []
+    return [p for p in held if p.kind != "policy"]
+
+
+def _check_held(name: str, held: list, base: str, renames: dict, policy_type: str, blocking, timeout_s: int, out,
+                cwd: Path, outcome: Outcome, text_report: TextReport) -> None:
+    """check_changes for a file of several policies: each validated (located in the file), and each
+    proven to grant nothing its version at ``base`` (same key) did not; a policy new at the base
+    is compared with none (validated only)."""
+    from .proofs import check_no_new_access
+    from .source_checks import pairs, policy_type_of as implied_type, proof_document, validate_named
+
+    old_text = base_version(renames.get(name, name), base, cwd)
+    old = _held_policies(old_text, name) if old_text is not None else []
+    default = PolicyType.IDENTITY if policy_type == "auto" else PolicyType(policy_type)
+    for key, new, existing in pairs(held, old):
+        if new is None:
+            continue  # removed: grants nothing
+        kind = implied_type(new, default, policy_type != "auto")
+        result = FileResult(name, kind, validate_named(new, kind, True), policy=new.name)
+        text_report.write(result)
+        for f in result.findings:
+            outcome.rules.setdefault(f.issue_code, {"id": f.issue_code})
+            outcome.sarif_results.append(sarif_result(result, f))
+        if result.blocking(blocking):
+            outcome.blocking += 1
+            out.write(f"{new.label}: blocking findings\n")
+            continue
+        if existing is None or existing.problem is not None:
+            out.write(f"{new.label}: new at {base}: validated only\n")
+            continue
+        check = check_no_new_access(proof_document(new, "new"), proof_document(existing, f"at {base}"), kind,
+                                    timeout_ms=timeout_s * 1000)
+        if check.result == "PASS":
+            out.write(f"{new.label}: no new access compared to {base}\n")
+            continue
+        if check.result == "FAIL":
+            outcome.blocking += 1
+            r = check.witness
+            out.write(f"{new.label}: NEW ACCESS compared to {base}: {r['action']} on {r['resource']}\n")
+        else:
+            outcome.unknown += 1
+            out.write(f"{new.label}: UNKNOWN compared to {base}: {check.note}\n")
 
 
 def sarif_log(outcome: Outcome) -> dict:

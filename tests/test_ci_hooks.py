@@ -53,10 +53,12 @@ def hook(hook_id: str) -> dict:
 def run_hook(repo, hook_id: str) -> subprocess.CompletedProcess:
     """As pre-commit runs a hook: its entry, then the staged files of its types."""
     entry = hook(hook_id)
-    assert entry["language"] == "python" and entry["types_or"] == ["json"]
+    assert entry["language"] == "python" and set(entry["types_or"]) <= {"json", "yaml"}
     argv = shlex.split(entry["entry"])
     assert argv[0] == "iamlogic"
-    staged = [f for f in git(repo, "diff", "--cached", "--name-only").splitlines() if f.endswith(".json")]
+    suffixes = {"json": (".json",), "yaml": (".yaml", ".yml")}
+    kept = tuple(x for t in entry["types_or"] for x in suffixes[t])
+    staged = [f for f in git(repo, "diff", "--cached", "--name-only").splitlines() if f.endswith(kept)]
     return subprocess.run(IAMLOGIC + argv[1:] + staged, cwd=repo, capture_output=True, text=True, env=ENV,
                           timeout=300)
 
@@ -97,6 +99,51 @@ def test_the_hook_fails_a_broken_policy(repo):
     change(repo, broken)
     proc = run_hook(repo, "iamlogic-check-changes")
     assert proc.returncode == 2 and "INVALID_EFFECT" in proc.stdout
+
+
+TEMPLATE = """AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  ReportsRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {Service: lambda.amazonaws.com}
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: reports
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Sid: Reports
+                Effect: Allow
+                Action: [%s]
+                Resource: !Sub "arn:${AWS::Partition}:s3:::reports-bucket/*"
+"""
+
+
+def test_the_hook_checks_each_policy_of_a_changed_template(repo):
+    # A CloudFormation template in YAML: its role's inline policy widened
+    # (s3:PutObject added) fails, named by its place in the template; the
+    # trust policy, unchanged, passes. Before, a template was skipped as
+    # "not a policy document" and a widening went through.
+    path = repo / "stack.yaml"
+    path.write_text(TEMPLATE % "s3:GetObject")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "the stack")
+    path.write_text(TEMPLATE % "s3:GetObject, s3:PutObject")
+    git(repo, "add", "-A")
+    proc = run_hook(repo, "iamlogic-check-changes")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "stack.yaml: ReportsRole.Policies[0]" in proc.stdout and "NEW ACCESS compared to HEAD: s3:PutObject" \
+        in proc.stdout
+    assert "AssumeRolePolicyDocument: no new access compared to HEAD" in proc.stdout
+    path.write_text(TEMPLATE % "s3:GetObject")
+    git(repo, "add", "-A")
+    proc = run_hook(repo, "iamlogic-check-changes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def action_step() -> tuple[dict, dict]:
