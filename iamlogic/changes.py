@@ -116,7 +116,12 @@ def check_changes(files: list[str], base: str, policy_type: str, blocking: froze
                 isinstance(document, dict) and "Statement" in document):
             # A file that holds policies (a CloudFormation template, a Terraform plan, an AWS CLI
             # output): each checked against its version at the base, paired by its key.
-            held = _held_policies(text, name)
+            try:
+                held = _held_policies(text, name)
+            except InputError as e:  # a template that no longer parses is not let through
+                out.write(f"{name}: {e}\n")
+                outcome.errors += 1
+                continue
             if held:
                 _check_held(name, held, base, renames, policy_type, blocking, timeout_s, out, cwd, outcome,
                             text_report)
@@ -161,10 +166,7 @@ def _held_policies(text: str, name: str) -> list:
     """The policies a template, plan or CLI output holds ([] for a file that is none of them)."""
     from .sources import policies_in
 
-    try:
-        held, _ = policies_in(text.encode(), name, given=False)
-    except InputError:
-        return []
+    held, _ = policies_in(text.encode(), name, given=False)  # InputError: a template that does not parse
     return [p for p in held if p.kind != "policy"]
 
 
@@ -174,10 +176,14 @@ def _check_held(name: str, held: list, base: str, renames: dict, policy_type: st
     proven to grant nothing its version at ``base`` (same key) did not; a policy new at the base
     is compared with none (validated only)."""
     from .proofs import check_no_new_access
-    from .source_checks import pairs, policy_type_of as implied_type, proof_document, validate_named
+    from .source_checks import allows_nothing, pairs, policy_type_of as implied_type, proof_document, validate_named
 
     old_text = base_version(renames.get(name, name), base, cwd)
-    old = _held_policies(old_text, name) if old_text is not None else []
+    try:
+        old = _held_policies(old_text, name) if old_text is not None else []
+    except InputError:
+        old = []  # the base version did not parse: every policy is compared with one that allows nothing
+    new_file = old_text is None
     default = PolicyType.IDENTITY if policy_type == "auto" else PolicyType(policy_type)
     for key, new, existing in pairs(held, old):
         if new is None:
@@ -192,11 +198,14 @@ def _check_held(name: str, held: list, base: str, renames: dict, policy_type: st
             outcome.blocking += 1
             out.write(f"{new.label}: blocking findings\n")
             continue
-        if existing is None or existing.problem is not None:
+        if new_file:
             out.write(f"{new.label}: new at {base}: validated only\n")
             continue
-        check = check_no_new_access(proof_document(new, "new"), proof_document(existing, f"at {base}"), kind,
-                                    timeout_ms=timeout_s * 1000)
+        # A policy the base version of the file does not hold (a new resource, a renamed key, another
+        # shape) is new access from nothing: compared with a policy that allows nothing.
+        before = (proof_document(existing, f"at {base}") if existing is not None and existing.problem is None
+                  else allows_nothing(kind))
+        check = check_no_new_access(proof_document(new, "new"), before, kind, timeout_ms=timeout_s * 1000)
         if check.result == "PASS":
             out.write(f"{new.label}: no new access compared to {base}\n")
             continue

@@ -25,6 +25,7 @@ EXAMPLES: dict[str, tuple[str, int | None]] = {
     "reach": ("reach arn:aws:iam::111111111111:user/bob --account-data examples/organization", 0),
     "organization-from-cli": ("organization-from-cli examples/organization-cli", 0),
     "check-changes": ("check-changes --base HEAD examples/refactor/before.json", 0),
+    "privesc": ("privesc arn:aws:iam::444444444444:user/m-attachrolepolicy --account-data examples/escalation", 2),
     "account": ("account import --db /tmp/iamlogic-example.db examples/organization", 0),
     # Serves until stopped: the suite starts it, waits for its "listening on" line and stops it.
     "serve": ("serve --db /tmp/iamlogic-example.db --port 0", None),

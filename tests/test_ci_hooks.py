@@ -146,6 +146,40 @@ def test_the_hook_checks_each_policy_of_a_changed_template(repo):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_a_policy_added_to_a_changed_template_is_new_access(repo):
+    # A second policy appended to a committed template (a new key) allows
+    # what the base version of the file did not: compared with a policy that
+    # allows nothing, it fails. Before, it was "validated only" and passed.
+    path = repo / "stack.yaml"
+    path.write_text(TEMPLATE % "s3:GetObject")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "the stack")
+    path.write_text(TEMPLATE % "s3:GetObject" + """  Admin:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Action: "iam:*", Resource: "*"}
+""")
+    git(repo, "add", "-A")
+    proc = run_hook(repo, "iamlogic-check-changes")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "stack.yaml: Admin.PolicyDocument: NEW ACCESS compared to HEAD: iam:" in proc.stdout
+
+
+def test_a_template_that_no_longer_parses_is_not_let_through(repo):
+    path = repo / "stack.yaml"
+    path.write_text(TEMPLATE % "s3:GetObject")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "the stack")
+    path.write_text((TEMPLATE % "s3:GetObject").replace("    Type: AWS::IAM::Role", "   Type: AWS::IAM::Role"))
+    git(repo, "add", "-A")
+    proc = run_hook(repo, "iamlogic-check-changes")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "stack.yaml: " in proc.stdout and "skipped" not in proc.stdout
+
+
 def action_step() -> tuple[dict, dict]:
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     assert action["runs"]["using"] == "composite"
