@@ -404,6 +404,14 @@ def _authorization_details(value: dict, file: str) -> list[NamedPolicy]:
                     label += " (default)"
                 out.append(_doc(file, label, f"{p.get('Arn', p.get('PolicyName', i))} {v.get('VersionId', j)}",
                                 PolicyType.IDENTITY, v["Document"], ("Policies", i, "PolicyVersionList", j, "Document")))
+                if v.get("IsDefaultVersion"):
+                    # The version in force, once more under the policy's own key: two versions of an
+                    # export pair it whichever version id is the default, so a default moved to a
+                    # wider version is new access (paired by version id alone, it was PASS).
+                    arn = p.get("Arn", p.get("PolicyName", i))
+                    out.append(_doc(file, f"{arn} in force ({v.get('VersionId', j)})", f"{arn} in force",
+                                    PolicyType.IDENTITY, v["Document"],
+                                    ("Policies", i, "PolicyVersionList", j, "Document")))
     return out
 
 

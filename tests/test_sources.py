@@ -197,7 +197,10 @@ def test_authorization_details_are_every_policy_they_hold():
     expected = (sum(len(u.get("UserPolicyList") or []) for u in export.get("UserDetailList", []))
                 + sum(len(g.get("GroupPolicyList") or []) for g in export.get("GroupDetailList", []))
                 + sum(len(r.get("RolePolicyList") or []) + 1 for r in export.get("RoleDetailList", []))
-                + sum(len(p.get("PolicyVersionList") or []) for p in export.get("Policies", [])))
+                + sum(len(p.get("PolicyVersionList") or []) for p in export.get("Policies", []))
+                # and each managed policy's version in force, once more under the policy's own key
+                + sum(any(v.get("IsDefaultVersion") for v in p.get("PolicyVersionList") or [])
+                      for p in export.get("Policies", [])))
     assert len(found) == expected > 0
     trust = [p for p in found if p.name.endswith("AssumeRolePolicyDocument")]
     assert trust and all(p.policy_type is PolicyType.TRUST for p in trust)
@@ -452,3 +455,27 @@ def test_a_plan_larger_than_one_policy_may_be_is_read(tmp_path, capsys):
     bare.write_text(json.dumps({"Version": "2012-10-17", "Statement": [], "Id": "x" * (5 * 1024 * 1024)}))
     code, out, err = cli(capsys, "check-access-not-granted", bare, "--actions", "s3:GetObject")
     assert code == 1 and "more than the" in err
+
+
+def _authorization_details(default: str) -> dict:
+    versions = {"v1": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+                "v2": {"Effect": "Allow", "Action": "*", "Resource": "*"}}
+    return {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": [{
+        "PolicyName": "P", "Arn": "arn:aws:iam::111122223333:policy/P", "DefaultVersionId": default,
+        "PolicyVersionList": [{"VersionId": vid, "IsDefaultVersion": vid == default,
+                               "Document": {"Version": "2012-10-17", "Statement": [statement]}}
+                              for vid, statement in versions.items()]}]}
+
+
+def test_a_default_version_moved_to_a_wider_one_is_new_access(capsys, tmp_path):
+    # Only a managed policy's default version is in force (User Guide,
+    # "Versioning IAM policies"): the same two versions with the default
+    # moved from v1 (s3:GetObject) to v2 ("*") grant new access. Paired by
+    # version id alone, every pair was equal and the answer PASS.
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(_authorization_details("v1")))
+    new.write_text(json.dumps(_authorization_details("v2")))
+    code, out, _ = cli(capsys, "check-no-new-access", "--existing", str(old), "--new", str(new))
+    assert code == 2 and "policy/P in force" in out, out
+    code, out, _ = cli(capsys, "check-no-new-access", "--existing", str(new), "--new", str(old))
+    assert code == 0, out  # moved back to the narrower version: nothing new
