@@ -555,7 +555,12 @@ def answers(lines: Iterable[str | bytes | Mapping], question: str = "simulate", 
     one of QUESTIONS (options: timeout_ms, typed). Each answer carries its
     ``line`` (1-based) and is a result or an ``error``."""
     if question == "simulate":
-        handler = Simulator(brief=options.pop("brief", False)).answer_line
+        brief = options.pop("brief", False)
+        if options:
+            # An option meant for the proofs (timeout_ms, typed) would change
+            # nothing here; saying so beats answering as if it had.
+            raise TypeError(f"answers(question='simulate') takes only brief, not {', '.join(sorted(options))}")
+        handler = Simulator(brief=brief).answer_line
     else:
         handler = Prover(question, **options).answer_line
     counts = BatchCounts()

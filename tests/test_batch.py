@@ -361,3 +361,13 @@ def test_a_line_of_white_space_json_does_not_know_is_not_blank():
     out = list(answer_lines(lines, Simulator().answer_line, BatchCounts()))
     assert out[0] == {"line": 1, "blank": True}
     assert all("not JSON" in o["error"] for o in out[1:])
+
+
+def test_an_option_the_question_does_not_take_is_refused_not_ignored():
+    """answers() passes options to the question it runs: simulate takes only
+    ``brief``; a proof option given to it would change nothing, so it is a
+    TypeError rather than an answer as if it had been honoured."""
+    with pytest.raises(TypeError, match="timeout_ms"):
+        answers(['{"request": {"action": "s3:GetObject"}}'], timeout_ms=5)
+    with pytest.raises(TypeError):
+        list(answers([], "can-be-allowed", brief=True))
