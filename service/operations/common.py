@@ -12,7 +12,7 @@ from ...translator import PolicyType
 from ...validation import validate
 from .. import credentials
 from ..registry import (Call, EntityAlreadyExists, InvalidInput, LimitExceeded, MalformedPolicyDocument, NoSuchEntity,
-                        ServiceError, ValidationError)
+                        ServiceError, ValidationError, operation)
 
 # IAM's unique-id prefixes (IAM User Guide, IAM identifiers: "Unique identifiers").
 PREFIX = {"user": "AIDA", "group": "AGPA", "role": "AROA", "policy": "ANPA", "instance_profile": "AIPA",
@@ -137,6 +137,23 @@ def remove_tags(call: Call, kind: str, name: str, keys: list[str]) -> None:
     for k in keys:
         call.db.execute("DELETE FROM tags WHERE account = ? AND owner_kind = ? AND owner = ? AND key = ?",
                         (call.account, kind, name, k))
+
+
+def register_tag_operations(word: str, kind: str, find_row, resource) -> None:
+    """Tag{word}, Untag{word} and List{word}Tags for one kind of entity:
+    ``find_row(call)`` is the entity the call names (NoSuchEntity in IAM's
+    words when there is none), ``resource(call)`` the ARN it is authorized on."""
+    @operation("iam", f"Tag{word}", resource=resource, mutating=True)
+    def tag(call: Call) -> None:
+        add_tags(call, kind, find_row(call)["name"], call.params["Tags"])
+
+    @operation("iam", f"Untag{word}", resource=resource, mutating=True)
+    def untag(call: Call) -> None:
+        remove_tags(call, kind, find_row(call)["name"], call.params["TagKeys"])
+
+    @operation("iam", f"List{word}Tags", resource=resource)
+    def list_tags(call: Call) -> dict:
+        return {"Tags": tags(call, kind, find_row(call)["name"])}
 
 
 def delete_owned(call: Call, kind: str, name: str) -> None:
