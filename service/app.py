@@ -108,7 +108,8 @@ def create_app(store: Store, decision_log: str | None = None,
 def run(store: Store, op, params: dict, caller: Caller | None, request_id: str, request: Request,
         log: authz.DecisionLog) -> dict | None:
     source_ip = request.client.host if request.client else None
-    secure = request.url.scheme == "https"
+    # The scheme from the ASGI scope: building request.url for it cost a sixteenth of a GetUser.
+    secure = request.scope.get("scheme") == "https"
 
     def authorizer(call: Call, action: str, resource: str, context: dict, extra_layers: dict):
         return authz.authorize(call.db, call.caller, action, resource, context, extra_layers,
