@@ -304,7 +304,7 @@ def authorize(db, caller: Caller, action: str, resource: str, context: dict, ext
         if owner != caller.account:
             # RCPs are attached to the resource's side: a role in another account is governed by the RCPs
             # above the ROLE's account, not the caller's (AWS Organizations User Guide, "Resource control
-            # policies": they "apply to resources in member accounts"; readings S10).
+            # policies": they "apply to resources in member accounts"; readings A7).
             def rcps_of_owner():
                 out = without_rcps(policies)
                 add_org_levels(db, out, owner, "rcp")

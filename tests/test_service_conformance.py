@@ -398,7 +398,7 @@ def test_get_session_token_credentials_call_no_sts_operation_but_assume_role_and
 def test_cross_account_assume_role_is_governed_by_the_roles_accounts_rcps(tmp_path_factory):
     # AWS Organizations User Guide, "Resource control policies": an RCP sets the maximum permissions on the
     # RESOURCES of the accounts it is attached to. A role in account B is governed by the RCPs above B, not
-    # by those above the caller's account A (readings S10).
+    # by those above the caller's account A (readings A7).
     folder = tmp_path_factory.mktemp("rcp-accounts")
     data = folder / "data"
     (data / "authorization").mkdir(parents=True)
