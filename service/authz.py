@@ -101,13 +101,17 @@ def policy_set(db, caller: Caller) -> dict[str, list[tuple[str, str]]]:
     if caller.temporary and caller.session_policies:
         out["session"] = [(f"session policy {i + 1}", text) for i, text in enumerate(caller.session_policies)]
     for kind in ("scp", "rcp"):
-        levels = db.execute("SELECT position, name, documents FROM org_levels WHERE account = ? AND kind = ? "
-                            "ORDER BY position", (a, kind)).fetchall()
-        for position, name, documents in levels:
-            out[f"{kind}/{position}"] = [(f"{kind.upper()} {name} [{i}]", d)
-                                         for i, d in enumerate(json.loads(documents))]
-            out.setdefault("_labels", []).append((f"{kind}/{position}", f"the {kind.upper()} level {name}"))
+        add_org_levels(db, out, a, kind)
     return out
+
+
+def add_org_levels(db, out: dict, account: str, kind: str) -> None:
+    """The SCP or RCP levels above ``account`` (importer.py), as layers ``kind/position``."""
+    levels = db.execute("SELECT position, name, documents FROM org_levels WHERE account = ? AND kind = ? "
+                        "ORDER BY position", (account, kind)).fetchall()
+    for position, name, documents in levels:
+        out[f"{kind}/{position}"] = [(f"{kind.upper()} {name} [{i}]", d) for i, d in enumerate(json.loads(documents))]
+        out.setdefault("_labels", []).append((f"{kind}/{position}", f"the {kind.upper()} level {name}"))
 
 
 # The services whose requests RCPs govern, of the two this server answers: STS, not IAM (AWS
@@ -121,6 +125,12 @@ def without_rcps(policies: dict) -> dict:
     if "_labels" in out:
         out["_labels"] = [(k, label) for k, label in out["_labels"] if not k.startswith("rcp/")]
     return out
+
+
+def resource_account(arn: str) -> str | None:
+    """The account an ARN names (its fifth field), or None (``*``, an ARN without one)."""
+    parts = arn.split(":", 5)
+    return parts[4] or None if len(parts) == 6 and parts[0] == "arn" else None
 
 
 def engine_for(policies: dict[str, list[tuple[str, str]]], extra: dict | None = None) -> Engine:
@@ -289,6 +299,18 @@ def authorize(db, caller: Caller, action: str, resource: str, context: dict, ext
     policies = memo(key, lambda: policy_set(db, caller)) if memo else policy_set(db, caller)
     if not action.lower().startswith(RCP_SERVICES):
         policies = without_rcps(policies)
+    else:
+        owner = resource_account(resource) or caller.account
+        if owner != caller.account:
+            # RCPs are attached to the resource's side: a role in another account is governed by the RCPs
+            # above the ROLE's account, not the caller's (AWS Organizations User Guide, "Resource control
+            # policies": they "apply to resources in member accounts"; readings A7).
+            def rcps_of_owner():
+                out = without_rcps(policies)
+                add_org_levels(db, out, owner, "rcp")
+                return out
+
+            policies = memo((*key, "rcps of", owner), rcps_of_owner) if memo else rcps_of_owner()
     try:
         engine = engine_for(policies, extra_layers)
     except IamlogicError as e:

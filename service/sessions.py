@@ -85,6 +85,22 @@ def session_row(db, access_key_id: str):
     return db.execute("SELECT * FROM sessions WHERE access_key_id = ?", (access_key_id,)).fetchone()
 
 
+# STS API Reference, GetSessionToken: its credentials "cannot call any STS API except AssumeRole or
+# GetCallerIdentity" (with MFA or without).
+GET_SESSION_TOKEN_STS_CALLS = frozenset({"AssumeRole", "GetCallerIdentity"})
+
+
+def refused_sts_call(caller, operation: str) -> str | None:
+    """AccessDenied's message when ``caller``'s credentials cannot call the STS ``operation`` at all, else
+    None. AWS's words for GetSessionToken and GetFederationToken called with session credentials are
+    "Cannot call GetSessionToken with session credentials"; the other operations are answered alike."""
+    if caller is None or caller.extra.get("issued_by") != "GetSessionToken":
+        return None
+    if operation in GET_SESSION_TOKEN_STS_CALLS:
+        return None
+    return f"Cannot call {operation} with session credentials"
+
+
 def accept_code(db, device, code: str) -> bool:
     """Whether ``code`` is good for the device now (and not a replay); records its step when it is."""
     step = mfa.check(device["seed"], code, device["last_step"], drift=device["drift"] or 0)

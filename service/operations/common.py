@@ -12,7 +12,7 @@ from ...translator import PolicyType
 from ...validation import validate
 from .. import credentials
 from ..registry import (Call, EntityAlreadyExists, InvalidInput, LimitExceeded, MalformedPolicyDocument, NoSuchEntity,
-                        ServiceError, ValidationError)
+                        ServiceError, ValidationError, operation)
 
 # IAM's unique-id prefixes (IAM User Guide, IAM identifiers: "Unique identifiers").
 PREFIX = {"user": "AIDA", "group": "AGPA", "role": "AROA", "policy": "ANPA", "instance_profile": "AIPA",
@@ -51,8 +51,16 @@ def check_document(text: str, policy_type: PolicyType = PolicyType.IDENTITY) -> 
     return text
 
 
+def stored(call: Call, kind: str, name: str, account: str | None = None) -> dict | None:
+    """The entity's row, or None. A read-only call reads it once (call.memo, until the next commit: the
+    resource's ARN and the handler ask for the same row); a mutating call reads in its transaction."""
+    account = account or call.account
+    return call.memo(("entity", account, kind, name.lower()),
+                     lambda: call.store.entity(account, kind, name, call.db))
+
+
 def entity(call: Call, kind: str, name: str, account: str | None = None) -> dict:
-    row = call.store.entity(account or call.account, kind, name, call.db)
+    row = stored(call, kind, name, account)
     if row is None:
         raise NoSuchEntity(f"The {KIND_WORDS[kind]} with name {name} cannot be found.")
     return row
@@ -98,7 +106,7 @@ def entity_arn(call: Call, kind: str, name: str | None, default_path: str | None
     """The ARN of an existing entity (with its path), or as it will be."""
     if not name:
         return "*"
-    row = call.store.entity(call.account, kind, name, call.db)
+    row = stored(call, kind, name)
     if row is not None:
         return row["arn"]
     return path_arn(call, kind.replace("instance_profile", "instance-profile"), name, default_path)
@@ -107,9 +115,11 @@ def entity_arn(call: Call, kind: str, name: str | None, default_path: str | None
 # ------------------------------------------------------------------ tags
 
 def tags(call: Call, kind: str, name: str) -> list[dict]:
-    return [{"Key": k, "Value": v} for k, v in call.db.execute(
-        "SELECT key, value FROM tags WHERE account = ? AND owner_kind = ? AND owner = ? ORDER BY position",
-        (call.account, kind, name))]
+    """The entity's tags in the order they were added (read once per read-only call: call.memo)."""
+    return call.memo(("tag_list", call.account, kind, name.lower()), lambda: [
+        {"Key": k, "Value": v} for k, v in call.db.execute(
+            "SELECT key, value FROM tags WHERE account = ? AND owner_kind = ? AND owner = ? ORDER BY position",
+            (call.account, kind, name))])
 
 
 def add_tags(call: Call, kind: str, name: str, new: list[dict]) -> None:
@@ -137,6 +147,23 @@ def remove_tags(call: Call, kind: str, name: str, keys: list[str]) -> None:
     for k in keys:
         call.db.execute("DELETE FROM tags WHERE account = ? AND owner_kind = ? AND owner = ? AND key = ?",
                         (call.account, kind, name, k))
+
+
+def register_tag_operations(word: str, kind: str, find_row, resource) -> None:
+    """Tag{word}, Untag{word} and List{word}Tags for one kind of entity:
+    ``find_row(call)`` is the entity the call names (NoSuchEntity in IAM's
+    words when there is none), ``resource(call)`` the ARN it is authorized on."""
+    @operation("iam", f"Tag{word}", resource=resource, mutating=True)
+    def tag(call: Call) -> None:
+        add_tags(call, kind, find_row(call)["name"], call.params["Tags"])
+
+    @operation("iam", f"Untag{word}", resource=resource, mutating=True)
+    def untag(call: Call) -> None:
+        remove_tags(call, kind, find_row(call)["name"], call.params["TagKeys"])
+
+    @operation("iam", f"List{word}Tags", resource=resource)
+    def list_tags(call: Call) -> dict:
+        return {"Tags": tags(call, kind, find_row(call)["name"])}
 
 
 def delete_owned(call: Call, kind: str, name: str) -> None:

@@ -81,7 +81,15 @@ def delete_access_key(call: Call) -> None:
     call.db.execute("DELETE FROM access_keys WHERE id = ?", (k["id"],))
 
 
-@operation("iam", "GetAccessKeyLastUsed")
+def _key_user_arn(call: Call) -> str:
+    """iam:GetAccessKeyLastUsed is authorized on the key's user (Service Authorization Reference, IAM)."""
+    row = call.store.access_key(call.params["AccessKeyId"])
+    if row is None or row["account"] != call.account:
+        return "*"
+    return c.entity_arn(call, "user", row["user_name"]) if row["user_name"] else f"arn:aws:iam::{call.account}:root"
+
+
+@operation("iam", "GetAccessKeyLastUsed", resource=_key_user_arn)
 def get_access_key_last_used(call: Call) -> dict:
     row = call.store.access_key(call.params["AccessKeyId"])
     if row is None or row["account"] != call.account:

@@ -169,22 +169,8 @@ def set_default_policy_version(call: Call) -> None:
                     (v["version"], row["arn"]))
 
 
-@operation("iam", "TagPolicy", resource=policy_arn, mutating=True)
-def tag_policy(call: Call) -> None:
-    row = c.managed_policy(call, call.params["PolicyArn"], False)
-    c.add_tags(call, "policy", row["name"], call.params["Tags"])
-
-
-@operation("iam", "UntagPolicy", resource=policy_arn, mutating=True)
-def untag_policy(call: Call) -> None:
-    row = c.managed_policy(call, call.params["PolicyArn"], False)
-    c.remove_tags(call, "policy", row["name"], call.params["TagKeys"])
-
-
-@operation("iam", "ListPolicyTags", resource=policy_arn)
-def list_policy_tags(call: Call) -> dict:
-    row = c.managed_policy(call, call.params["PolicyArn"], False)
-    return {"Tags": c.tags(call, "policy", row["name"])}
+c.register_tag_operations("Policy", "policy", lambda call: c.managed_policy(call, call.params["PolicyArn"], False),
+                          policy_arn)
 
 
 # ------------------------------------------------------------------ per owner kind
@@ -272,17 +258,35 @@ for _word, (_kind, _param) in _OWNERS.items():
     _register_owner(_word, _kind, _param)
 
 
+# ListEntitiesForPolicy's EntityFilter names the kinds listed; LocalManagedPolicy and AWSManagedPolicy name
+# no user, group or role, so nothing is listed (IAM API Reference, ListEntitiesForPolicy, EntityFilter).
+_ENTITY_LISTS = {"group": ("PolicyGroups", "GroupName", "GroupId", "Group"),
+                 "user": ("PolicyUsers", "UserName", "UserId", "User"),
+                 "role": ("PolicyRoles", "RoleName", "RoleId", "Role")}
+
+
 @operation("iam", "ListEntitiesForPolicy", resource=policy_arn)
 def list_entities_for_policy(call: Call) -> dict:
-    row = c.managed_policy(call, call.params["PolicyArn"], False)
+    """The users, groups and roles the policy is attached to (PermissionsPolicy) and the users and roles
+    it is the permissions boundary of (PermissionsBoundary); PolicyUsageFilter picks one, none lists both
+    (IAM API Reference, ListEntitiesForPolicy)."""
+    p = call.params
+    row = c.managed_policy(call, p["PolicyArn"], False)
+    usage, wanted, prefix = p.get("PolicyUsageFilter"), p.get("EntityFilter"), p.get("PathPrefix")
+    found: set[tuple[str, str]] = set()
+    if usage in (None, "PermissionsPolicy"):
+        found |= set(call.db.execute("SELECT owner_kind, owner FROM attachments WHERE policy_arn = ? AND account = ?",
+                                     (row["arn"], call.account)).fetchall())
+    if usage in (None, "PermissionsBoundary"):
+        found |= set(call.db.execute("SELECT kind, name FROM entities WHERE account = ? AND kind IN ('user', 'role') "
+                                     "AND json_extract(data, '$.PermissionsBoundary') = ?",
+                                     (call.account, row["arn"])).fetchall())
     out = {"PolicyGroups": [], "PolicyUsers": [], "PolicyRoles": []}
-    key = {"group": ("PolicyGroups", "GroupName", "GroupId"), "user": ("PolicyUsers", "UserName", "UserId"),
-           "role": ("PolicyRoles", "RoleName", "RoleId")}
-    for kind, name in call.db.execute("SELECT owner_kind, owner FROM attachments WHERE policy_arn = ? AND account = ? "
-                                      "ORDER BY owner_kind, owner", (row["arn"], call.account)):
+    for kind, name in sorted(found, key=lambda kn: (kn[0], kn[1].lower())):
+        list_key, name_key, id_key, word = _ENTITY_LISTS[kind]
+        if wanted and wanted != word:
+            continue
         e = call.store.entity(call.account, kind, name, call.db)
-        if e is not None:
-            list_key, name_key, id_key = key[kind]
+        if e is not None and (not prefix or e["path"].startswith(prefix)):
             out[list_key].append({name_key: e["name"], id_key: e["id"]})
     return out
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from ..registry import Call, InvalidInput, NoSuchEntity, operation
+from ..registry import Call, InvalidInput, LimitExceeded, NoSuchEntity, operation
 from . import common as c
 
 
@@ -107,22 +107,51 @@ def delete_saml(call: Call) -> None:
     c.delete_owned(call, "saml_provider", row["name"])
 
 
-def _register_tags(word: str, kind: str, param: str, arn_of) -> None:
-    @operation("iam", f"Tag{word}", resource=arn_of, mutating=True)
-    def tag(call: Call) -> None:
-        row = _by_arn(call, call.params[param], kind)
-        c.add_tags(call, kind, row["name"], call.params["Tags"])
-
-    @operation("iam", f"Untag{word}", resource=arn_of, mutating=True)
-    def untag(call: Call) -> None:
-        row = _by_arn(call, call.params[param], kind)
-        c.remove_tags(call, kind, row["name"], call.params["TagKeys"])
-
-    @operation("iam", f"List{word}Tags", resource=arn_of)
-    def list_tags(call: Call) -> dict:
-        row = _by_arn(call, call.params[param], kind)
-        return {"Tags": c.tags(call, kind, row["name"])}
+c.register_tag_operations("OpenIDConnectProvider", "oidc_provider",
+                          lambda call: _by_arn(call, call.params["OpenIDConnectProviderArn"], "oidc_provider"), _oidc_arn)
+c.register_tag_operations("SAMLProvider", "saml_provider",
+                          lambda call: _by_arn(call, call.params["SAMLProviderArn"], "saml_provider"), _saml_arn)
 
 
-_register_tags("OpenIDConnectProvider", "oidc_provider", "OpenIDConnectProviderArn", _oidc_arn)
-_register_tags("SAMLProvider", "saml_provider", "SAMLProviderArn", _saml_arn)
+# IAM quotas (IAM User Guide, IAM and AWS STS quotas): "Client IDs per OpenID Connect provider: 100";
+# a provider holds at most five thumbprints (IAM API Reference, CreateOpenIDConnectProvider, ThumbprintList).
+MAX_CLIENT_IDS = 100
+MAX_THUMBPRINTS = 5
+
+
+def _oidc(call: Call) -> dict:
+    return _by_arn(call, call.params["OpenIDConnectProviderArn"], "oidc_provider")
+
+
+@operation("iam", "AddClientIDToOpenIDConnectProvider", resource=_oidc_arn, mutating=True)
+def add_client_id(call: Call) -> None:
+    """Adding a client ID the provider already has changes nothing (the call succeeds)."""
+    row = _oidc(call)
+    ids = row["data"].setdefault("ClientIDList", [])
+    if call.params["ClientID"] in ids:
+        return
+    if len(ids) >= MAX_CLIENT_IDS:
+        raise LimitExceeded(f"Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {MAX_CLIENT_IDS}")
+    ids.append(call.params["ClientID"])
+    c.save_data(call, row)
+
+
+@operation("iam", "RemoveClientIDFromOpenIDConnectProvider", resource=_oidc_arn, mutating=True)
+def remove_client_id(call: Call) -> None:
+    """IAM API Reference, RemoveClientIDFromOpenIDConnectProvider: "This operation is idempotent; it does
+    not fail or return an error if you try to remove a client ID that does not exist." """
+    row = _oidc(call)
+    row["data"]["ClientIDList"] = [i for i in row["data"].get("ClientIDList", []) if i != call.params["ClientID"]]
+    c.save_data(call, row)
+
+
+@operation("iam", "UpdateOpenIDConnectProviderThumbprint", resource=_oidc_arn, mutating=True)
+def update_thumbprints(call: Call) -> None:
+    """The list replaces the provider's thumbprints (IAM API Reference, UpdateOpenIDConnectProviderThumbprint)."""
+    row = _oidc(call)
+    thumbprints = list(call.params["ThumbprintList"])
+    if len(thumbprints) > MAX_THUMBPRINTS:
+        # The operation's errors name no LimitExceeded: an over-long list is invalid input.
+        raise InvalidInput(f"Thumbprint list must contain at most {MAX_THUMBPRINTS} thumbprints.")
+    row["data"]["ThumbprintList"] = thumbprints
+    c.save_data(call, row)

@@ -89,22 +89,7 @@ def delete_role(call: Call) -> None:
     c.delete_owned(call, "role", name)
 
 
-@operation("iam", "TagRole", resource=role_arn, mutating=True)
-def tag_role(call: Call) -> None:
-    row = c.entity(call, "role", call.params["RoleName"])
-    c.add_tags(call, "role", row["name"], call.params["Tags"])
-
-
-@operation("iam", "UntagRole", resource=role_arn, mutating=True)
-def untag_role(call: Call) -> None:
-    row = c.entity(call, "role", call.params["RoleName"])
-    c.remove_tags(call, "role", row["name"], call.params["TagKeys"])
-
-
-@operation("iam", "ListRoleTags", resource=role_arn)
-def list_role_tags(call: Call) -> dict:
-    row = c.entity(call, "role", call.params["RoleName"])
-    return {"Tags": c.tags(call, "role", row["name"])}
+c.register_tag_operations("Role", "role", lambda call: c.entity(call, "role", call.params["RoleName"]), role_arn)
 
 
 @operation("iam", "PutRolePermissionsBoundary", resource=role_arn, mutating=True)
@@ -197,19 +182,6 @@ def list_instance_profiles_for_role(call: Call) -> dict:
     return {"InstanceProfiles": [profile_shape(call, c.entity(call, "instance_profile", n)) for n in names]}
 
 
-@operation("iam", "TagInstanceProfile", resource=profile_arn, mutating=True)
-def tag_instance_profile(call: Call) -> None:
-    row = c.entity(call, "instance_profile", call.params["InstanceProfileName"])
-    c.add_tags(call, "instance_profile", row["name"], call.params["Tags"])
-
-
-@operation("iam", "UntagInstanceProfile", resource=profile_arn, mutating=True)
-def untag_instance_profile(call: Call) -> None:
-    row = c.entity(call, "instance_profile", call.params["InstanceProfileName"])
-    c.remove_tags(call, "instance_profile", row["name"], call.params["TagKeys"])
-
-
-@operation("iam", "ListInstanceProfileTags", resource=profile_arn)
-def list_instance_profile_tags(call: Call) -> dict:
-    row = c.entity(call, "instance_profile", call.params["InstanceProfileName"])
-    return {"Tags": c.tags(call, "instance_profile", row["name"])}
+c.register_tag_operations("InstanceProfile", "instance_profile",
+                          lambda call: c.entity(call, "instance_profile", call.params["InstanceProfileName"]),
+                          profile_arn)

@@ -122,9 +122,18 @@ def _keys(texts: list[str]) -> list[str]:
     return sorted(found.values(), key=str.lower)
 
 
+def _readable(text: str) -> str:
+    """The document, or InvalidInput with the validator's IAM message: the operation's only error
+    (IAM API Reference, GetContextKeysForCustomPolicy, Errors)."""
+    try:
+        return c.check_document(text)
+    except c.ServiceError as e:
+        raise InvalidInput(e.message) from None
+
+
 @operation("iam", "GetContextKeysForCustomPolicy")
 def context_keys_custom(call: Call) -> dict:
-    texts = [c.check_document(t) for t in call.params["PolicyInputList"]]
+    texts = [_readable(t) for t in call.params["PolicyInputList"]]
     return {"ContextKeyNames": _keys(texts)}
 
 

@@ -92,22 +92,7 @@ def delete_user(call: Call) -> None:
     c.delete_owned(call, "user", row["name"])
 
 
-@operation("iam", "TagUser", resource=user_arn, mutating=True)
-def tag_user(call: Call) -> None:
-    row = c.entity(call, "user", call.params["UserName"])
-    c.add_tags(call, "user", row["name"], call.params["Tags"])
-
-
-@operation("iam", "UntagUser", resource=user_arn, mutating=True)
-def untag_user(call: Call) -> None:
-    row = c.entity(call, "user", call.params["UserName"])
-    c.remove_tags(call, "user", row["name"], call.params["TagKeys"])
-
-
-@operation("iam", "ListUserTags", resource=user_arn)
-def list_user_tags(call: Call) -> dict:
-    row = c.entity(call, "user", call.params["UserName"])
-    return {"Tags": c.tags(call, "user", row["name"])}
+c.register_tag_operations("User", "user", lambda call: c.entity(call, "user", call.params["UserName"]), user_arn)
 
 
 @operation("iam", "PutUserPermissionsBoundary", resource=user_arn, mutating=True)
