@@ -8,9 +8,11 @@ parameter is its given value (else its Default; neither: the policy cannot
 be read); a Ref to a resource is its name property, else its logical id —
 but an ARN for the types whose Ref returns one (an SNS topic, a managed
 policy) and a queue URL for an SQS queue; Fn::GetAtt ``Arn`` is built from
-the type's ARN format with the resource's name; Fn::If follows its
-condition (Fn::Equals, Fn::And, Fn::Or, Fn::Not on parameter values);
-AWS::NoValue removes the entry. What a stand-in cannot be found for
+the type's ARN format with the resource's name; AWS::NoValue removes the
+entry. Fn::If (Fn::Equals, Fn::And, Fn::Or, Fn::Not on parameter values) and
+a Fn::FindInMap keyed by a parameter or pseudo parameter are read for every
+deployment (``Resolver.variants``, docs/readings.md I7): a policy whose
+deployments differ carries each one's policy, never only the stand-ins' one. What a stand-in cannot be found for
 (Fn::ImportValue, an attribute that is no ARN) is the policy's ``problem``,
 never guessed. Only the policy properties are resolved.
 
@@ -21,8 +23,12 @@ composer marks; JSON: grammar/source.py spans).
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from itertools import product
+from math import prod
 
 import yaml
 
@@ -195,8 +201,8 @@ def template_policies(template: dict, file: str, parameters: dict | None = None)
                         out.append(_problem(file, shown, at, policy_type,
                                             "an entry of Policies without a PolicyDocument", f"{logical_id}.{prop[0]}[{i}]"))
                         continue
-                    out.append(resolver.policy(file, shown, f"{logical_id}.{prop[0]}[{i}]", policy_type,
-                                               entry["PolicyDocument"], at + ("PolicyDocument",)))
+                    out.append(resolver.variants(file, shown, f"{logical_id}.{prop[0]}[{i}]", policy_type,
+                                                 entry["PolicyDocument"], at + ("PolicyDocument",)))
                 continue
             value, present = properties, True
             for step in prop:
@@ -211,9 +217,11 @@ def template_policies(template: dict, file: str, parameters: dict | None = None)
                     out.append(_problem(file, shown, ("Resources", logical_id), policy_type,
                                         f"{kind} without its {'.'.join(prop)}"))
                 continue
-            found = resolver.policy(file, shown, shown, policy_type, value, base + prop)
+            found = resolver.variants(file, shown, shown, policy_type, value, base + prop)
             found.resource_type = ("AWS::IAM::AssumeRolePolicyDocument" if policy_type is PolicyType.TRUST
                                    else ATTACHED_TO.get(kind))
+            for variant in found.variants:
+                variant.resource_type = found.resource_type
             out.append(found)
     return out
 
@@ -264,6 +272,65 @@ _FUNCTIONS = ("Ref", "Condition", "Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::Sele
               "Fn::And", "Fn::Or", "Fn::Not", "Fn::Transform", "Fn::Length", "Fn::ToJsonString")
 
 
+# At most this many deployments of one policy are read; more is UNKNOWN,
+# naming the conditions (never a PASS on the one the stand-ins pick).
+MAX_VARIANTS = 64
+# Pseudo parameters a deployment chooses: a condition or a map key that
+# depends on one is read for each value that tells its entries apart.
+_CHOSEN_PSEUDO = ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName")
+# Stand-ins for "any other value" of a pseudo parameter: the first not compared with.
+_OTHER_PSEUDO = {"AWS::Region": (REGION, "eu-west-1", "ap-southeast-2", "sa-east-1", "me-south-1"),
+                 "AWS::AccountId": (ACCOUNT, "210987654321", "111111111111", "222222222222"),
+                 "AWS::Partition": (PARTITION, "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e",
+                                    "aws-iso-f", "aws-eusc"),
+                 "AWS::StackName": (STACK_NAME, "OtherStack", "AnotherStack")}
+
+
+class NotDeployed(Exception):
+    """A deployment CloudFormation refuses (Fn::FindInMap finds no entry for
+    the chosen key): no policy to check for it."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One value a deployment gives a parameter or pseudo parameter:
+    ``value`` itself, or (``other_than`` set) any value not in that set,
+    ``value`` standing in for it."""
+
+    value: str
+    other_than: frozenset | None = None
+
+    def shown(self, name: str) -> str:
+        if self.other_than is None:
+            return f"{name}={self.value}"
+        return f"{name} not in {{{', '.join(sorted(self.other_than))}}}" if self.other_than else f"{name}=any"
+
+    def meets(self, other: "Choice") -> bool:
+        """Can one deployment give both (a head and a base template's choices)?"""
+        if self.other_than is None and other.other_than is None:
+            return self.value == other.value
+        if self.other_than is None:
+            return self.value not in other.other_than
+        if other.other_than is None:
+            return other.value not in self.other_than
+        return True
+
+
+def compatible(a: dict, b: dict) -> bool:
+    """Two deployments (input name → Choice) one stack's parameters can give both."""
+    return all(a[name].meets(b[name]) for name in a.keys() & b.keys())
+
+
+def _ref_name(node) -> str | None:
+    if isinstance(node, dict) and len(node) == 1 and isinstance(node.get("Ref"), str):
+        return node["Ref"]
+    return None
+
+
+def _literal(node) -> bool:
+    return isinstance(node, (str, int, float)) and not isinstance(node, bool)
+
+
 class Resolver:
     def __init__(self, template: dict, parameters: dict):
         self.template = template
@@ -272,11 +339,147 @@ class Resolver:
         self.given = parameters
         self.conditions = template.get("Conditions") if isinstance(template.get("Conditions"), dict) else {}
         self.mappings = template.get("Mappings") if isinstance(template.get("Mappings"), dict) else {}
+        self.literals: dict[str, set[str]] = {}
+        self._scan(self.conditions)
+        self._scan(self.resources)
+        self._start({})
 
-    def policy(self, file: str, shown: str, key: str, policy_type: PolicyType, value, at: JsonPath) -> NamedPolicy:
+    def _scan(self, node) -> None:
+        """The values each parameter is compared with (Fn::Equals) or looked
+        up by (a Fn::FindInMap key): the values that tell its deployments apart."""
+        stack = [node]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+                continue
+            if not isinstance(node, dict):
+                continue
+            stack.extend(node.values())
+            if len(node) != 1:
+                continue
+            (name, arg), = node.items()
+            if name == "Fn::Equals" and isinstance(arg, list) and len(arg) == 2:
+                for a, b in (arg, arg[::-1]):
+                    if _ref_name(a) and _literal(b):
+                        self.literals.setdefault(_ref_name(a), set()).add(str(b))
+            elif name == "Fn::FindInMap" and isinstance(arg, list) and len(arg) >= 3:
+                table = self.mappings.get(arg[0]) if isinstance(arg[0], str) else None
+                levels = [list(self.mappings),
+                          list(table) if isinstance(table, dict) else [],
+                          [k for v in (table.values() if isinstance(table, dict) else ()) if isinstance(v, dict)
+                           for k in v]]
+                for i in range(3):
+                    if _ref_name(arg[i]):
+                        self.literals.setdefault(_ref_name(arg[i]), set()).update(map(str, levels[i]))
+
+    def _start(self, assignment: dict) -> None:
+        """Resolve for one deployment: ``assignment`` (input → Choice)."""
+        self.assignment = assignment
+        self.touched: list[str] = []  # each time a condition or map key read a chosen input
+        self.used: dict[str, bool] = {}  # the conditions Fn::If followed, and how
+        self.map_keys: dict[str, Choice] = {}
+        self.deciding = 0
+
+    def chosen(self, target: str) -> bool:
+        """A value the deployment chooses (not given by --parameter)."""
+        if target in _CHOSEN_PSEUDO:
+            return True
+        return target in self.parameters and target not in self.given and target not in self.resources
+
+    def choices(self, name: str) -> list[Choice]:
+        """The values of ``name`` that tell deployments apart: its
+        AllowedValues, else each value it is compared with and any other."""
+        spec = self.parameters.get(name) if name not in _CHOSEN_PSEUDO else None
+        spec = spec if isinstance(spec, dict) else {}
+        allowed = spec.get("AllowedValues")
+        if isinstance(allowed, list) and allowed:
+            # the Default first: the first deployment read is the one the stand-ins always picked
+            first = [str(spec["Default"])] if _literal(spec.get("Default")) else []
+            return [Choice(v) for v in dict.fromkeys(first + [str(a) for a in allowed])]
+        literals = sorted(self.literals.get(name, ()))
+        if name in _OTHER_PSEUDO:
+            stand_ins = _OTHER_PSEUDO[name]
+        else:
+            default = [str(spec["Default"])] if _literal(spec.get("Default")) else []
+            stand_ins = default + [f"{name}-other{i or ''}" for i in range(len(literals) + 1)]
+        other = next((v for v in stand_ins if v not in literals), None)
+        out = [Choice(v) for v in literals]
+        return out + ([Choice(other, frozenset(literals))] if other is not None else [])
+
+    def pseudo(self, name: str, default: str) -> str:
+        choice = self.assignment.get(name)
+        return choice.value if choice is not None else default
+
+    def variants(self, file: str, shown: str, key: str, policy_type: PolicyType, value, at: JsonPath) -> NamedPolicy:
+        """The policy for every deployment: one per valuation of the
+        conditions its Fn::If follow and per entry its Fn::FindInMap may
+        find (parameters by their AllowedValues, else by the values compared
+        with; pseudo parameters likewise). One document for them all: the
+        policy as before; else the first, with each in ``variants``."""
+        inputs: list[str] = []
+        conditions: set[str] = set()
+        while True:
+            classes = [self.choices(name) for name in inputs]
+            count = prod(len(c) for c in classes)
+            if count > MAX_VARIANTS:
+                why = (f"UNKNOWN: {count} deployments to read (more than {MAX_VARIANTS}): the conditions "
+                       f"{', '.join(sorted(conditions)) or '(none)'} over {', '.join(inputs)}")
+                return NamedPolicy(file, shown, key, policy_type, None, {(): at}, problem=why, problem_at=at,
+                                   kind="cloudformation", problem_code="TOO_MANY_DEPLOYMENTS")
+            runs, grew = [], False
+            for combo in product(*classes):
+                assignment = dict(zip(inputs, combo))
+                self._start(assignment)
+                policy = self.policy(file, shown, key, policy_type, value, at)
+                conditions.update(self.used)
+                extra = [n for n in dict.fromkeys(self.touched) if n not in inputs]
+                if extra:
+                    inputs.extend(extra)
+                    grew = True
+                    break
+                runs.append((policy, assignment, dict(self.used), dict(self.map_keys)))
+            self._start({})
+            if not grew:
+                return self._merge(runs, file, shown, key, policy_type, at)
+
+    def _merge(self, runs, file, shown, key, policy_type, at) -> NamedPolicy:
+        deployed = [r for r in runs if r[0] is not None]
+        if not deployed:
+            return NamedPolicy(file, shown, key, policy_type, None, {(): at}, kind="cloudformation", problem_at=at,
+                               problem="no deployment holds this policy: Fn::FindInMap finds no entry for any "
+                                       "value its keys may take")
+
+        def label(run) -> str:
+            _, assignment, used, map_keys = run
+            return ", ".join([f"{c}={str(v).lower()}" for c, v in used.items()]
+                             + [choice.shown(n) for n, choice in map_keys.items()])
+
+        for run in deployed:
+            if run[0].problem is not None:  # a problem in one deployment is the policy's
+                if len(runs) > 1 and label(run):
+                    run[0].problem += f" (when {label(run)})"
+                return run[0]
+        groups: dict[str, list] = {}
+        for run in deployed:
+            groups.setdefault(json.dumps(run[0].document, sort_keys=True, default=str), []).append(run)
+        if len(groups) == 1:
+            return deployed[0][0]
+        labels = [label(g[0]) for g in groups.values()]
+        out = []
+        for group, shown_as in zip(groups.values(), labels):
+            if not shown_as or labels.count(shown_as) > 1:  # told apart by a value the policy holds
+                shown_as = ", ".join(c.shown(n) for n, c in group[0][1].items())
+            out.append(replace(group[0][0], name=f"{shown} [{shown_as}]", valuation=shown_as,
+                               deployments=tuple(r[1] for r in group)))
+        return replace(out[0], name=shown, valuation="", deployments=(), variants=out)
+
+    def policy(self, file: str, shown: str, key: str, policy_type: PolicyType, value, at: JsonPath) -> NamedPolicy | None:
         places: dict[JsonPath, JsonPath] = {}
         try:
             document = self.value(value, at, (), places, set())
+        except NotDeployed:
+            return None
         except Unresolved as e:
             return NamedPolicy(file, shown, key, policy_type, None, {(): at}, problem=e.why, problem_at=e.at,
                                kind="cloudformation")
@@ -325,6 +528,15 @@ class Resolver:
             raise Unresolved(f"{what} must be a string", at)
         return str(value)
 
+    def deciding_value(self, node, at: JsonPath, seen: set, what: str) -> str:
+        """A scalar that decides what the policy is (a condition's operand,
+        a map key): the inputs it reads are recorded as chosen."""
+        self.deciding += 1
+        try:
+            return self.scalar(node, at, seen, what)
+        finally:
+            self.deciding -= 1
+
     def function(self, name: str, arg, at: JsonPath, out: JsonPath, places: dict, seen: set):
         if name == "Ref":
             return self.ref(self.scalar(arg, at, seen, "Ref"), at, seen)
@@ -359,31 +571,57 @@ class Resolver:
         if name == "Fn::If":
             if not isinstance(arg, list) or len(arg) != 3 or not isinstance(arg[0], str):
                 raise Unresolved("Fn::If takes [condition, value if true, value if false]", at)
-            branch = 1 if self.condition(arg[0], at + (0,), set()) else 2
+            truth = self.condition(arg[0], at + (0,), set())
+            self.used.setdefault(arg[0], truth)
+            branch = 1 if truth else 2
             places[out] = at + (branch,)
             return self.value(arg[branch], at + (branch,), out, places, seen)
         if name == "Fn::FindInMap":
             if not isinstance(arg, list) or len(arg) not in (3, 4):
                 raise Unresolved("Fn::FindInMap takes [map, top-level key, second-level key]", at)
-            names = [self.scalar(arg[i], at + (i,), seen, "Fn::FindInMap") for i in range(3)]
+            names, chosen = [], False
+            for i in range(3):
+                before = len(self.touched)
+                names.append(self.deciding_value(arg[i], at + (i,), seen, "Fn::FindInMap"))
+                if len(self.touched) > before:  # a key the deployment chooses: each entry is read
+                    if _ref_name(arg[i]) is None:
+                        raise Unresolved(f"a Fn::FindInMap key depends on {', '.join(self.touched[before:])} "
+                                         "other than as its Ref: the entries it may find are not read", at + (i,))
+                    self.map_keys[_ref_name(arg[i])] = self.assignment.get(_ref_name(arg[i]), Choice(names[-1]))
+                    chosen = True
             try:
-                found = self.mappings[names[0]][names[1]][names[2]]
+                self.mappings[names[0]][names[1]][names[2]]
             except (KeyError, TypeError):
                 if len(arg) == 4 and isinstance(arg[3], dict) and "DefaultValue" in arg[3]:
                     return self.value(arg[3]["DefaultValue"], at + (3, "DefaultValue"), out, places, seen)
+                if chosen:
+                    raise NotDeployed() from None
                 raise Unresolved(f"Fn::FindInMap: no {'.'.join(names)} in Mappings", at) from None
-            return found
+            # the entry's own place in the template: a finding on it is at the map's line
+            places[out] = ("Mappings", *names)
+            return self.value(self.mappings[names[0]][names[1]][names[2]], ("Mappings", *names), out, places, seen)
         if name == "Fn::ImportValue":
             raise Unresolved("Fn::ImportValue names another stack's export, which a template alone does not hold", at)
         raise Unresolved(f"{name} has no stand-in value in a policy", at)
 
     def ref(self, target: str, at: JsonPath, seen: set):
-        pseudo = {"AWS::AccountId": ACCOUNT, "AWS::Partition": PARTITION, "AWS::Region": REGION,
-                  "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": STACK_NAME,
-                  "AWS::StackId": f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK_NAME}/"
+        partition, region, account = self.names()
+        stack = self.pseudo("AWS::StackName", STACK_NAME)
+        pseudo = {"AWS::AccountId": account, "AWS::Partition": partition, "AWS::Region": region,
+                  "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": stack,
+                  "AWS::StackId": f"arn:{partition}:cloudformation:{region}:{account}:stack/{stack}/"
                                   "00000000-0000-0000-0000-000000000000", "AWS::NotificationARNs": []}
         if target == "AWS::NoValue":
             return NO_VALUE
+        if self.deciding and self.chosen(target):
+            self.touched.append(target)
+            spec = self.parameters.get(target) if target not in _CHOSEN_PSEUDO else None
+            kind = str(spec.get("Type", "String")) if isinstance(spec, dict) else "String"
+            if kind == "CommaDelimitedList" or kind.startswith("List<"):
+                raise Unresolved(f"the list parameter {target} decides a condition or map key: the deployments "
+                                 "it allows are not read", at)
+        if target in self.assignment:
+            return self.assignment[target].value
         if target in pseudo:
             return pseudo[target]
         if target in self.resources:
@@ -394,7 +632,8 @@ class Resolver:
                 return self.get_att(target, "Arn", at, seen)
             name = self.name_of(target, at, seen)
             if gives == "url":
-                return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+                _, region, account = self.names()
+                return f"https://sqs.{region}.amazonaws.com/{account}/{name}"
             return name
         if target in self.parameters:
             return self.parameter(target, at)
@@ -412,6 +651,11 @@ class Resolver:
         if (kind == "CommaDelimitedList" or kind.startswith("List<")) and isinstance(value, str):
             return [v.strip() for v in value.split(",")]
         return value if isinstance(value, (list, str)) else str(value)
+
+    def names(self) -> tuple[str, str, str]:
+        """The deployment's partition, region and account (stand-ins unless chosen)."""
+        return (self.pseudo("AWS::Partition", PARTITION), self.pseudo("AWS::Region", REGION),
+                self.pseudo("AWS::AccountId", ACCOUNT))
 
     def name_of(self, logical_id: str, at: JsonPath, seen: set) -> str:
         resource = self.resources[logical_id]
@@ -436,7 +680,8 @@ class Resolver:
             properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
             path = properties.get("Path", "/") if kind.startswith("AWS::IAM::") else "/"
             path = path if isinstance(path, str) else "/"
-            return spec[2].format(p=PARTITION, r=REGION, a=ACCOUNT, name=name, path=path[1:])
+            partition, region, account = self.names()
+            return spec[2].format(p=partition, r=region, a=account, name=name, path=path[1:])
         if attribute in _NAME_ATTRIBUTES or (attribute == "Name" and spec is not None):
             return self.name_of(logical_id, at, seen)
         properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
@@ -481,13 +726,31 @@ class Resolver:
             raise Unresolved(f"no condition {name} in Conditions", at)
         return self.truth(self.conditions[name], ("Conditions", name), seen | {name})
 
+    def operand(self, node, at: JsonPath):
+        """A Fn::Equals operand; what it reads of the deployment's choices
+        must be a parameter's value itself (``Ref``), compared as such."""
+        before = len(self.touched)
+        self.deciding += 1
+        try:
+            value = self.value(node, at, (), {}, set())
+        finally:
+            self.deciding -= 1
+        if len(self.touched) > before and _ref_name(node) is None:
+            raise Unresolved(f"the condition reads {', '.join(dict.fromkeys(self.touched[before:]))} other than "
+                             "as a Ref: the deployments it allows are not read", at)
+        return value
+
     def truth(self, node, at: JsonPath, seen: set) -> bool:
         if isinstance(node, dict) and len(node) == 1:
             (name, arg), = node.items()
             if name == "Condition" and isinstance(arg, str):
                 return self.condition(arg, at + (name,), seen)
             if name == "Fn::Equals" and isinstance(arg, list) and len(arg) == 2:
-                a, b = (self.value(v, at + (name, i), (), {}, set()) for i, v in enumerate(arg))
+                a, b = (self.operand(v, at + (name, i)) for i, v in enumerate(arg))
+                if all(_ref_name(v) and self.chosen(_ref_name(v)) for v in arg) and any(
+                        c.other_than is not None for v in arg for c in self.choices(_ref_name(v))):
+                    raise Unresolved(f"the condition compares {_ref_name(arg[0])} with {_ref_name(arg[1])}: the "
+                                     "deployments it allows are not read", at)
                 return str(a) == str(b) if not isinstance(a, list) else a == b
             if name == "Fn::Not" and isinstance(arg, list) and len(arg) == 1:
                 return not self.truth(arg[0], at + (name, 0), seen)

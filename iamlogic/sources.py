@@ -40,6 +40,12 @@ from .translator.model import PolicyType
 SUFFIXES = (".json", ".yaml", ".yml", ".template")
 
 
+# Problems that leave a proof undecided (UNKNOWN, exit 3), a WARNING in
+# validate: a plan's value known only after apply, a template with more
+# deployments than are read (cfn.MAX_VARIANTS).
+UNDECIDED_CODES = frozenset({"UNKNOWN_UNTIL_APPLY", "TOO_MANY_DEPLOYMENTS"})
+
+
 @dataclass
 class FilePositions:
     """Positions in one file by the path of a value in what the file holds:
@@ -78,9 +84,21 @@ class NamedPolicy:
     # The resource the policy is attached to, where its place says
     # (check-no-public-access's --resource-type: AWS::S3::Bucket, ...).
     resource_type: str | None = None
+    # A template's policy whose deployments differ (cfn.py): the policy of
+    # each, named by its ``valuation`` (the conditions its Fn::If follow, the
+    # map keys chosen), with the parameter choices (``deployments``: one
+    # dict name → cfn.Choice per deployment) it stands for. The policy's own
+    # document is the first's; validate and the proofs read every one.
+    variants: list = field(default_factory=list)
+    valuation: str = ""
+    deployments: tuple = ()
     # JSON text in a JSON string: (its Source, each character's file offset),
     # built on first use (one parse however many findings); False: not so.
     inner: object = field(default=None, repr=False, compare=False)
+
+    def each(self) -> list:
+        """The policy of every deployment (itself when all deploy one)."""
+        return self.variants or [self]
 
     @property
     def label(self) -> str:
@@ -276,7 +294,8 @@ def policies_in(data: bytes, file: str, given: bool = True, parameters: dict | N
     from .terraform import is_plan, plan_policies
 
     if is_template(value):
-        found = [replace(p, positions=positions) for p in template_policies(value, file, parameters)]
+        found = [replace(p, positions=positions, variants=[replace(v, positions=positions) for v in p.variants])
+                 for p in template_policies(value, file, parameters)]
         return found, None if found else "a CloudFormation template whose resources hold no policy"
     if is_plan(value):
         found = [replace(p, positions=positions) for p in plan_policies(value, file)]
