@@ -33,7 +33,7 @@ from math import prod
 import yaml
 
 from .errors import InputError
-from .grammar.source import JsonPath, Span, json_path
+from .grammar.source import DuplicateKey, JsonPath, Source, Span, json_path
 from .sources import FilePositions, NamedPolicy
 from .translator.model import PolicyType
 
@@ -74,10 +74,20 @@ def load_yaml(text: str, file: str) -> tuple[object, FilePositions]:
         raise InputError(f"{file}: nests too deeply to be read") from None
     values: dict[JsonPath, Span] = {}
     keys: dict[JsonPath, Span] = {}
+    duplicates: list[DuplicateKey] = []
     constructor = yaml.SafeLoader("")
+
+    lines = Source(text, file)
 
     def span(node) -> Span:
         s, e = node.start_mark, node.end_mark
+        if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+            # a block scalar's marks start at its indicator: its value is from the next line's text on
+            start = text.find("\n", s.index, e.index)
+            while 0 <= start < e.index and text[start].isspace():
+                start += 1
+            if 0 <= start < e.index:
+                return lines.span_at(start, e.index)
         return Span(s.index, e.index, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
 
     def build(node, path: JsonPath):
@@ -102,6 +112,8 @@ def load_yaml(text: str, file: str) -> tuple[object, FilePositions]:
             for k, v in node.value:
                 key = constructor.construct_object(k) if isinstance(k, yaml.ScalarNode) else str(k.value)
                 key = str(key)
+                if key in out:  # the last is the value, as for JSON; reported (duplicates_in)
+                    duplicates.append(DuplicateKey(path, key, span(k), keys[path + (key,)]))
                 keys[path + (key,)] = span(k)
                 out[key] = build(v, path + (key,))
             return out
@@ -116,7 +128,8 @@ def load_yaml(text: str, file: str) -> tuple[object, FilePositions]:
 
     if root is None:
         return None, FilePositions(values, keys)
-    return build(root, ()), FilePositions(values, keys)
+    value = build(root, ())
+    return value, FilePositions(values, keys, yaml_duplicates=duplicates, yaml_source=lines)
 
 
 # ---------------------------------------------------------------- where the policies are
@@ -228,7 +241,45 @@ def template_policies(template: dict, file: str, parameters: dict | None = None)
 
 def _problem(file, shown, at, policy_type, why, key=None) -> NamedPolicy:
     return NamedPolicy(file, shown, key or shown, policy_type, None, {(): at}, problem=why, problem_at=at,
-                       kind="cloudformation")
+                       kind="cloudformation", home=at)
+
+
+def duplicates_in(policies: list[NamedPolicy], positions: FilePositions, file: str) -> list[NamedPolicy]:
+    """The template's policies with the keys the template repeats
+    (docs/readings.md I8): one inside a policy's document is that policy's
+    ERROR DUPLICATE_KEYS, as in a bare document; one elsewhere — a logical
+    id given twice drops the first resource — is a WARNING on the policies
+    of its resource (else on the first policy) in JSON, which CloudFormation
+    deploys taking the last, and refuses a YAML template (InputError)."""
+    for dup in sorted(positions.duplicates(), key=lambda d: len(d.path)):  # a repeated logical id first
+        at = dup.path + (dup.key,)
+        first = dup.first or dup.span
+        lines = (f"lines {first.line} and {dup.span.line}" if first.line != dup.span.line else
+                 f"line {first.line}, columns {first.column} and {dup.span.column}")
+        owner = next((p for p in policies if p.home and at[:len(p.home)] == p.home), None)
+        if owner is not None:
+            message = (f"The key {dup.key!r} appears more than once in {json_path(dup.path)} ({lines}); only the "
+                       "last value would be read.")
+            entry = (message, at[len(owner.home):], dup.span)
+            for p in [owner, *owner.variants]:
+                p.duplicates += (entry,)
+            continue
+        if positions.source is None:
+            raise InputError(f"{file}:{dup.span.line}:{dup.span.column}: the key {dup.key!r} appears more than "
+                             f"once in {json_path(dup.path)} ({lines}): CloudFormation refuses a YAML template "
+                             "that repeats a key")
+        if dup.path == ("Resources",):
+            code, message = "DUPLICATE_RESOURCE", (f"The logical id {dup.key!r} is defined twice in Resources "
+                                                   f"({lines}); CloudFormation deploys the last, the first is not "
+                                                   "read.")
+        else:
+            code, message = "DUPLICATE_KEYS", (f"The key {dup.key!r} appears more than once in "
+                                               f"{json_path(dup.path)} ({lines}); CloudFormation reads the last.")
+        mine = [p for p in policies if len(at) > 1 and p.home[:2] == ("Resources", at[1])] or policies[:1]
+        for p in mine:
+            for q in [p, *p.variants]:
+                q.notes += ((code, message, dup.span),)
+    return policies
 
 
 # ---------------------------------------------------------------- intrinsic functions
@@ -426,7 +477,7 @@ class Resolver:
                 why = (f"UNKNOWN: {count} deployments to read (more than {MAX_VARIANTS}): the conditions "
                        f"{', '.join(sorted(conditions)) or '(none)'} over {', '.join(inputs)}")
                 return NamedPolicy(file, shown, key, policy_type, None, {(): at}, problem=why, problem_at=at,
-                                   kind="cloudformation", problem_code="TOO_MANY_DEPLOYMENTS")
+                                   kind="cloudformation", problem_code="TOO_MANY_DEPLOYMENTS", home=at)
             runs, grew = [], False
             for combo in product(*classes):
                 assignment = dict(zip(inputs, combo))
@@ -441,7 +492,10 @@ class Resolver:
                 runs.append((policy, assignment, dict(self.used), dict(self.map_keys)))
             self._start({})
             if not grew:
-                return self._merge(runs, file, shown, key, policy_type, at)
+                found = self._merge(runs, file, shown, key, policy_type, at)
+                for p in [found, *found.variants]:
+                    p.home = at
+                return found
 
     def _merge(self, runs, file, shown, key, policy_type, at) -> NamedPolicy:
         deployed = [r for r in runs if r[0] is not None]

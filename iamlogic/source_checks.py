@@ -6,9 +6,10 @@ id and property path, or the plan's address and attribute)."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 
-from .errors import ExitCode, IamlogicError, InputError, UsageError, quote
+from .errors import ExitCode, IamlogicError, InputError, PolicyError, UsageError, quote
 from .inputs import MAX_INPUT_BYTES
 from .scenario import PolicyText
 from .sources import UNDECIDED_CODES, NamedPolicy, read_sources, where
@@ -70,7 +71,12 @@ def _validate_one(policy: NamedPolicy, policy_type: PolicyType, catalogue: bool)
     findings = validate_document(policy.document, policy_type, policy.label, catalogue=catalogue)
     if policy.places is None:
         return [replace(f, file=policy.file) for f in findings]
-    return [relocated(f, policy) for f in findings]
+    # What the file repeats: in the document an ERROR as in a bare one; around it a WARNING (cfn.duplicates_in)
+    around = [Finding(FindingType.ERROR, "DUPLICATE_KEYS", message, (Location(path, span, True),), None, policy.file)
+              for message, path, span in policy.duplicates]
+    around += [Finding(FindingType.WARNING, code, message, (Location((), span, True),), None, policy.file)
+               for code, message, span in policy.notes]
+    return around + [relocated(f, policy) for f in findings]
 
 
 def relocated(finding: Finding, policy: NamedPolicy) -> Finding:
@@ -110,6 +116,8 @@ def read_for_proof(name: str, option: str, stdin: bytes | None = None,
     for policy in found.policies:
         if policy.problem is not None and policy.problem_code not in UNDECIDED_CODES:
             raise InputError(f"{where(policy)} ({option})")
+        for code, message, span in policy.notes:  # deployed all the same: said, not refused
+            sys.stderr.write(f"{policy.file}:{span.line}:{span.column}: WARNING {code}: {message}\n")
     return found.policies
 
 
@@ -137,9 +145,19 @@ class UnknownUntilApply(IamlogicError):
 
 
 def proof_document(policy: NamedPolicy, option: str):
-    """What the proofs read: the document, its text kept as text (never a path)."""
+    """What the proofs read: the document, its text kept as text (never a
+    path). A policy of a template, plan or CLI output that IAM would refuse
+    is refused here, its findings at the file's own lines (the proofs would
+    cite the lines of the document re-serialised)."""
     label = f"{policy.label} ({option})"
     document = policy.document
+    if policy.places is not None and policy.problem is None:
+        blocking = [f for f in validate_named(policy, policy.policy_type or PolicyType.IDENTITY, False)
+                    if f.finding_type is FindingType.ERROR]
+        if blocking:
+            error = PolicyError(blocking, policy.file)  # file:line:column: the finding, then which policy
+            error.args = (f"{error} ({policy.name + ', ' if policy.name else ''}{option})",)
+            raise error
     if isinstance(document, (bytes, bytearray)):
         from .inputs import decode_text
 

@@ -50,6 +50,12 @@ def template(tmp_path, name="t.yaml", prod='"arn:aws:s3:::prod-bucket/*"',
     return path
 
 
+def compared(capsys, base, head) -> tuple[int, dict]:
+    """check-no-new-access's exit code and each comparison's result, by key."""
+    code, out, _ = cli(capsys, "check-no-new-access", "--existing", base, "--new", head, "-f", "json")
+    return code, {p["key"]: p["result"] for p in json.loads(out)["policies"]}
+
+
 def line_of(path, text):
     return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
 
@@ -84,8 +90,7 @@ def test_widened_under_an_allowed_value_is_new_access(tmp_path, capsys):
     stand-ins deploy Stage's Default, dev)."""
     base = template(tmp_path, "base.yaml")
     head = template(tmp_path, "head.yaml", prod='"*"')
-    code, out, _ = cli(capsys, "check-no-new-access", "--existing", base, "--new", head, "-f", "json")
-    results = {p["key"]: p["result"] for p in json.loads(out)["policies"]}
+    code, results = compared(capsys, base, head)
     assert code == 2
     assert results["Deployer.PolicyDocument [IsProd=true, AWS::Region=us-east-1]"] == "FAIL"
     assert results["Deployer.PolicyDocument [IsProd=false, AWS::Region=us-east-1]"] == "PASS"
@@ -97,8 +102,7 @@ def test_widened_in_another_region_is_new_access(tmp_path, capsys):
     """A map entry of another region widened: new access in that region's deployments."""
     base = template(tmp_path, "base.yaml")
     head = template(tmp_path, "head.yaml", west='"*"')
-    code, out, _ = cli(capsys, "check-no-new-access", "--existing", base, "--new", head, "-f", "json")
-    results = {p["key"]: p["result"] for p in json.loads(out)["policies"]}
+    code, results = compared(capsys, base, head)
     assert code == 2
     assert results["Deployer.PolicyDocument [IsProd=false, AWS::Region=eu-west-1]"] == "FAIL"
     assert results["Deployer.PolicyDocument [IsProd=false, AWS::Region=us-east-1]"] == "PASS"
@@ -112,8 +116,7 @@ def test_a_parameter_without_allowed_values_is_read_for_each_compared_value(tmp_
     text = HEAD.replace("    AllowedValues: [dev, prod]\n", "")
     base = template(tmp_path, "base.yaml", text=text)
     head = template(tmp_path, "head.yaml", text=text, prod='"*"')
-    code, out, _ = cli(capsys, "check-no-new-access", "--existing", base, "--new", head, "-f", "json")
-    results = {p["key"]: p["result"] for p in json.loads(out)["policies"]}
+    code, results = compared(capsys, base, head)
     assert code == 2 and results["Deployer.PolicyDocument [IsProd=true, AWS::Region=us-east-1]"] == "FAIL"
     # given on the command line, the parameter is one deployment: the dev one, no new access there
     code, out, _ = cli(capsys, "check-no-new-access", "--existing", base, "--new", head, "--parameter", "Stage=dev")
