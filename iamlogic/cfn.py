@@ -180,12 +180,17 @@ _REQUIRED = {("AWS::IAM::Role", ("AssumeRolePolicyDocument",))} | {
 def template_policies(template: dict, file: str, parameters: dict | None = None) -> list[NamedPolicy]:
     """Every policy of the template, in template order, each resolved (or
     with its problem). Key: the logical id and the property path."""
+    from .sam import SAM_TYPES, sam_policies  # sam.py builds on this module's Resolver
+
     resolver = Resolver(template, parameters or {})
     out: list[NamedPolicy] = []
     for logical_id, resource in template["Resources"].items():
         if not isinstance(resource, dict):
             continue
         kind = resource.get("Type")
+        if kind in SAM_TYPES:
+            out.extend(sam_policies(resolver, file, logical_id, resource))
+            continue
         spots = POLICY_PROPERTIES.get(kind) if isinstance(kind, str) else None
         if spots is None:
             continue
@@ -203,7 +208,7 @@ def template_policies(template: dict, file: str, parameters: dict | None = None)
                 if entries is None:
                     continue
                 if not isinstance(entries, list):
-                    out.append(_problem(file, logical_id, base + (prop[0],), policy_type,
+                    out.append(unread_policy(file, logical_id, base + (prop[0],), policy_type,
                                         f"{prop[0]} is not a list of policies"))
                     continue
                 for i, entry in enumerate(entries):
@@ -211,7 +216,7 @@ def template_policies(template: dict, file: str, parameters: dict | None = None)
                     name = entry.get("PolicyName") if isinstance(entry, dict) else None
                     shown = f"{logical_id}.{prop[0]}[{i}]" + (f" ({name})" if isinstance(name, str) else "")
                     if not isinstance(entry, dict) or "PolicyDocument" not in entry:
-                        out.append(_problem(file, shown, at, policy_type,
+                        out.append(unread_policy(file, shown, at, policy_type,
                                             "an entry of Policies without a PolicyDocument", f"{logical_id}.{prop[0]}[{i}]"))
                         continue
                     out.append(resolver.variants(file, shown, f"{logical_id}.{prop[0]}[{i}]", policy_type,
@@ -227,7 +232,7 @@ def template_policies(template: dict, file: str, parameters: dict | None = None)
             shown = f"{logical_id}.{'.'.join(prop)}"
             if not present:
                 if (kind, prop) in _REQUIRED:
-                    out.append(_problem(file, shown, ("Resources", logical_id), policy_type,
+                    out.append(unread_policy(file, shown, ("Resources", logical_id), policy_type,
                                         f"{kind} without its {'.'.join(prop)}"))
                 continue
             found = resolver.variants(file, shown, shown, policy_type, value, base + prop)
@@ -239,9 +244,10 @@ def template_policies(template: dict, file: str, parameters: dict | None = None)
     return out
 
 
-def _problem(file, shown, at, policy_type, why, key=None) -> NamedPolicy:
+def unread_policy(file, shown, at, policy_type, why, key=None, code="UNRESOLVABLE_POLICY") -> NamedPolicy:
+    """A policy of the template that is not read, and why (``problem``)."""
     return NamedPolicy(file, shown, key or shown, policy_type, None, {(): at}, problem=why, problem_at=at,
-                       kind="cloudformation", home=at)
+                       kind="cloudformation", home=at, problem_code=code)
 
 
 def duplicates_in(policies: list[NamedPolicy], positions: FilePositions, file: str) -> list[NamedPolicy]:

@@ -168,7 +168,7 @@ def _check_held(name: str, held: list, base: str, renames: dict, policy_type: st
     is compared with none (validated only)."""
     from .proofs import check_no_new_access
     from .source_checks import (allows_nothing, deployments, pairs, policy_type_of as implied_type, proof_document,
-                                validate_named)
+                                same_unread, validate_named)
 
     old_text = base_version(renames.get(name, name), base, cwd)
     try:
@@ -197,8 +197,11 @@ def _check_held(name: str, held: list, base: str, renames: dict, policy_type: st
         # (a template's Fn::If and Fn::FindInMap: source_checks.deployments).
         for suffix, new, existing, why in deployments(new_policy, existing_policy):
             shown = new.label if not suffix or new.valuation else new.label + suffix
+            if same_unread(new, existing):
+                out.write(f"{shown}: no new access compared to {base} (the same policy, not read)\n")
+                continue
             if why is None and new.problem is not None:
-                why = new.problem  # more deployments than are read: undecided
+                why = new.problem  # more deployments than are read, a SAM managed policy: undecided
             if why is not None:
                 outcome.unknown += 1
                 out.write(f"{shown}: UNKNOWN compared to {base}: {why}\n")

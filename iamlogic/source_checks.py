@@ -127,10 +127,21 @@ def known(policy: NamedPolicy | None, option: str) -> None:
         raise UnknownUntilApply(f"UNKNOWN: {where(policy)} ({option})")
 
 
+def same_unread(new: NamedPolicy | None, existing: NamedPolicy | None) -> bool:
+    """Both versions name the very same policy that is not read (a SAM
+    managed policy or policy template with the same arguments): it grants
+    the same in both, whatever it grants."""
+    return (new is not None and existing is not None and new.problem_code == existing.problem_code == "POLICY_NOT_READ"
+            and new.problem == existing.problem)
+
+
 def unknown_check(policies, typed: bool):
     """The answer for a policy a plan knows only after apply: UNKNOWN, with why (None: it is known)."""
     from .proofs.questions import Check
 
+    if len(policies) == 2 and same_unread(*policies):
+        return Check("PASS", mode="typed" if typed else "untyped",
+                     note="the same policy in both versions, not read: it grants nothing new")
     for policy in policies:
         if policy is not None and policy.problem is not None:
             return Check("UNKNOWN", mode="typed" if typed else "untyped", note=where(policy))
@@ -253,7 +264,8 @@ def prove_versions(question, new: list[NamedPolicy], old: list[NamedPolicy], def
 
     rows = [(key + suffix, n, o, why) for key, new_policy, old_policy in pairs(new, old)
             for suffix, n, o, why in deployments(new_policy, old_policy)]
-    if len(rows) == 1 and rows[0][1] is not None and rows[0][2] is not None and rows[0][3] is None:
+    if len(rows) == 1 and rows[0][1] is not None and rows[0][2] is not None and rows[0][3] is None and \
+            not same_unread(rows[0][1], rows[0][2]):
         _, n, o, _ = rows[0]
         known(n, labels[0]), known(o, labels[1])
         kind = _pair_type(n, o, default, explicit)

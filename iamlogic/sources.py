@@ -42,8 +42,9 @@ SUFFIXES = (".json", ".yaml", ".yml", ".template")
 
 # Problems that leave a proof undecided (UNKNOWN, exit 3), a WARNING in
 # validate: a plan's value known only after apply, a template with more
-# deployments than are read (cfn.MAX_VARIANTS).
-UNDECIDED_CODES = frozenset({"UNKNOWN_UNTIL_APPLY", "TOO_MANY_DEPLOYMENTS"})
+# deployments than are read (cfn.MAX_VARIANTS), a SAM managed policy or
+# policy template (sam.py).
+UNDECIDED_CODES = frozenset({"UNKNOWN_UNTIL_APPLY", "TOO_MANY_DEPLOYMENTS", "POLICY_NOT_READ"})
 
 
 @dataclass
