@@ -598,71 +598,78 @@ class Resolver:
             self.deciding -= 1
 
     def function(self, name: str, arg, at: JsonPath, out: JsonPath, places: dict, seen: set):
-        if name == "Ref":
-            return self.ref(self.scalar(arg, at, seen, "Ref"), at, seen)
-        if name == "Fn::GetAtt":
-            if isinstance(arg, str):
-                arg = arg.split(".", 1)
-            if not isinstance(arg, list) or len(arg) != 2:
-                raise Unresolved("Fn::GetAtt takes [logical id, attribute]", at)
-            return self.get_att(self.scalar(arg[0], at + (0,), seen, "Fn::GetAtt"),
-                                self.scalar(arg[1], at + (1,), seen, "Fn::GetAtt"), at, seen)
-        if name == "Fn::Sub":
-            return self.sub(arg, at, seen)
-        if name == "Fn::Join":
-            if not isinstance(arg, list) or len(arg) != 2 or not isinstance(arg[0], str):
-                raise Unresolved("Fn::Join takes [delimiter, list]", at)
-            items = self.value(arg[1], at + (1,), (), {}, seen)
-            if not isinstance(items, list):
-                raise Unresolved("Fn::Join's second argument must be a list", at + (1,))
-            return arg[0].join(self.scalar(v, at + (1, i), seen, "an item of Fn::Join") for i, v in enumerate(items))
-        if name == "Fn::Select":
-            if not isinstance(arg, list) or len(arg) != 2:
-                raise Unresolved("Fn::Select takes [index, list]", at)
-            index = self.scalar(arg[0], at + (0,), seen, "Fn::Select's index")
-            items = self.value(arg[1], at + (1,), (), {}, seen)
-            if not index.isdigit() or not isinstance(items, list) or int(index) >= len(items):
-                raise Unresolved(f"Fn::Select index {index} is not in its list", at)
-            return items[int(index)]
-        if name == "Fn::Split":
-            if not isinstance(arg, list) or len(arg) != 2 or not isinstance(arg[0], str):
-                raise Unresolved("Fn::Split takes [delimiter, string]", at)
-            return self.scalar(arg[1], at + (1,), seen, "Fn::Split's string").split(arg[0])
-        if name == "Fn::If":
-            if not isinstance(arg, list) or len(arg) != 3 or not isinstance(arg[0], str):
-                raise Unresolved("Fn::If takes [condition, value if true, value if false]", at)
-            truth = self.condition(arg[0], at + (0,), set())
-            self.used.setdefault(arg[0], truth)
-            branch = 1 if truth else 2
-            places[out] = at + (branch,)
-            return self.value(arg[branch], at + (branch,), out, places, seen)
-        if name == "Fn::FindInMap":
-            if not isinstance(arg, list) or len(arg) not in (3, 4):
-                raise Unresolved("Fn::FindInMap takes [map, top-level key, second-level key]", at)
-            names, chosen = [], False
-            for i in range(3):
-                before = len(self.touched)
-                names.append(self.deciding_value(arg[i], at + (i,), seen, "Fn::FindInMap"))
-                if len(self.touched) > before:  # a key the deployment chooses: each entry is read
-                    if _ref_name(arg[i]) is None:
-                        raise Unresolved(f"a Fn::FindInMap key depends on {', '.join(self.touched[before:])} "
-                                         "other than as its Ref: the entries it may find are not read", at + (i,))
-                    self.map_keys[_ref_name(arg[i])] = self.assignment.get(_ref_name(arg[i]), Choice(names[-1]))
-                    chosen = True
-            try:
-                self.mappings[names[0]][names[1]][names[2]]
-            except (KeyError, TypeError):
-                if len(arg) == 4 and isinstance(arg[3], dict) and "DefaultValue" in arg[3]:
-                    return self.value(arg[3]["DefaultValue"], at + (3, "DefaultValue"), out, places, seen)
-                if chosen:
-                    raise NotDeployed() from None
-                raise Unresolved(f"Fn::FindInMap: no {'.'.join(names)} in Mappings", at) from None
-            # the entry's own place in the template: a finding on it is at the map's line
-            places[out] = ("Mappings", *names)
-            return self.value(self.mappings[names[0]][names[1]][names[2]], ("Mappings", *names), out, places, seen)
-        if name == "Fn::ImportValue":
-            raise Unresolved("Fn::ImportValue names another stack's export, which a template alone does not hold", at)
-        raise Unresolved(f"{name} has no stand-in value in a policy", at)
+        resolve = _INTRINSICS.get(name)
+        if resolve is None:
+            raise Unresolved(f"{name} has no stand-in value in a policy", at)
+        return resolve(self, arg, at, out, places, seen)
+
+    # -- the intrinsic functions (_INTRINSICS): (argument, its template path, the policy path, places, seen)
+
+    def _ref(self, arg, at, out, places, seen):
+        return self.ref(self.scalar(arg, at, seen, "Ref"), at, seen)
+
+    def _get_att(self, arg, at, out, places, seen):
+        arg = _arguments(arg.split(".", 1) if isinstance(arg, str) else arg, at, "Fn::GetAtt",
+                         "[logical id, attribute]", 2)
+        return self.get_att(self.scalar(arg[0], at + (0,), seen, "Fn::GetAtt"),
+                            self.scalar(arg[1], at + (1,), seen, "Fn::GetAtt"), at, seen)
+
+    def _sub(self, arg, at, out, places, seen):
+        return self.sub(arg, at, seen)
+
+    def _join(self, arg, at, out, places, seen):
+        delimiter, items = _arguments(arg, at, "Fn::Join", "[delimiter, list]", 2, text_first=True)
+        items = self.value(items, at + (1,), (), {}, seen)
+        if not isinstance(items, list):
+            raise Unresolved("Fn::Join's second argument must be a list", at + (1,))
+        return delimiter.join(self.scalar(v, at + (1, i), seen, "an item of Fn::Join") for i, v in enumerate(items))
+
+    def _select(self, arg, at, out, places, seen):
+        index, items = _arguments(arg, at, "Fn::Select", "[index, list]", 2)
+        index = self.scalar(index, at + (0,), seen, "Fn::Select's index")
+        items = self.value(items, at + (1,), (), {}, seen)
+        if not index.isdigit() or not isinstance(items, list) or int(index) >= len(items):
+            raise Unresolved(f"Fn::Select index {index} is not in its list", at)
+        return items[int(index)]
+
+    def _split(self, arg, at, out, places, seen):
+        delimiter, text = _arguments(arg, at, "Fn::Split", "[delimiter, string]", 2, text_first=True)
+        return self.scalar(text, at + (1,), seen, "Fn::Split's string").split(delimiter)
+
+    def _if(self, arg, at, out, places, seen):
+        name = _arguments(arg, at, "Fn::If", "[condition, value if true, value if false]", 3, text_first=True)[0]
+        truth = self.condition(name, at + (0,), set())
+        self.used.setdefault(name, truth)  # the deployment's valuation of the conditions its policy follows
+        branch = 1 if truth else 2
+        places[out] = at + (branch,)
+        return self.value(arg[branch], at + (branch,), out, places, seen)
+
+    def _find_in_map(self, arg, at, out, places, seen):
+        _arguments(arg, at, "Fn::FindInMap", "[map, top-level key, second-level key]", 3, 4)
+        names, chosen = [], False
+        for i in range(3):
+            before = len(self.touched)
+            names.append(self.deciding_value(arg[i], at + (i,), seen, "Fn::FindInMap"))
+            if len(self.touched) > before:  # a key the deployment chooses: each entry is read
+                if _ref_name(arg[i]) is None:
+                    raise Unresolved(f"a Fn::FindInMap key depends on {', '.join(self.touched[before:])} "
+                                     "other than as its Ref: the entries it may find are not read", at + (i,))
+                self.map_keys[_ref_name(arg[i])] = self.assignment.get(_ref_name(arg[i]), Choice(names[-1]))
+                chosen = True
+        try:
+            found = self.mappings[names[0]][names[1]][names[2]]
+        except (KeyError, TypeError):
+            if len(arg) == 4 and isinstance(arg[3], dict) and "DefaultValue" in arg[3]:
+                return self.value(arg[3]["DefaultValue"], at + (3, "DefaultValue"), out, places, seen)
+            if chosen:
+                raise NotDeployed() from None
+            raise Unresolved(f"Fn::FindInMap: no {'.'.join(names)} in Mappings", at) from None
+        # the entry's own place in the template: a finding on it is at the map's line
+        places[out] = ("Mappings", *names)
+        return self.value(found, ("Mappings", *names), out, places, seen)
+
+    def _import_value(self, arg, at, out, places, seen):
+        raise Unresolved("Fn::ImportValue names another stack's export, which a template alone does not hold", at)
 
     def ref(self, target: str, at: JsonPath, seen: set):
         partition, region, account = self.names()
@@ -818,3 +825,19 @@ class Resolver:
                 found = [self.truth(v, at + (name, i), seen) for i, v in enumerate(arg)]
                 return all(found) if name == "Fn::And" else any(found)
         raise Unresolved(f"a condition that cannot be evaluated ({json_path(at)})", at)
+
+
+def _arguments(arg, at: JsonPath, name: str, usage: str, *counts: int, text_first: bool = False) -> list:
+    """An intrinsic function's argument list, of one of ``counts`` lengths
+    (its first a string, for ``text_first``), else why it cannot be read."""
+    if not isinstance(arg, list) or len(arg) not in counts or (text_first and not isinstance(arg[0], str)):
+        raise Unresolved(f"{name} takes {usage}", at)
+    return arg
+
+
+# Intrinsic function → its resolver; a name not here (Fn::Base64, Fn::GetAZs,
+# Fn::Cidr, Fn::Transform, ...) has no stand-in in a policy.
+_INTRINSICS = {"Ref": Resolver._ref, "Fn::GetAtt": Resolver._get_att, "Fn::Sub": Resolver._sub,
+               "Fn::Join": Resolver._join, "Fn::Select": Resolver._select, "Fn::Split": Resolver._split,
+               "Fn::If": Resolver._if, "Fn::FindInMap": Resolver._find_in_map,
+               "Fn::ImportValue": Resolver._import_value}
