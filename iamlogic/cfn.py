@@ -510,10 +510,16 @@ class Resolver:
                                problem="no deployment holds this policy: Fn::FindInMap finds no entry for any "
                                        "value its keys may take")
 
-        def label(run) -> str:
+        def items(run) -> list[str]:
             _, assignment, used, map_keys = run
-            return ", ".join([f"{c}={str(v).lower()}" for c, v in used.items()]
-                             + [choice.shown(n) for n, choice in map_keys.items()])
+            return [f"{c}={str(v).lower()}" for c, v in used.items()] + [c.shown(n) for n, c in map_keys.items()]
+
+        def label(run) -> str:
+            return ", ".join(items(run))
+
+        def common(group) -> str:
+            """What all of a group's deployments share (one policy for several valuations)."""
+            return ", ".join(x for x in items(group[0]) if all(x in items(r) for r in group))
 
         for run in deployed:
             if run[0].problem is not None:  # a problem in one deployment is the policy's
@@ -525,11 +531,11 @@ class Resolver:
             groups.setdefault(json.dumps(run[0].document, sort_keys=True, default=str), []).append(run)
         if len(groups) == 1:
             return deployed[0][0]
-        labels = [label(g[0]) for g in groups.values()]
+        labels = [common(g) for g in groups.values()]
         out = []
         for group, shown_as in zip(groups.values(), labels):
             if not shown_as or labels.count(shown_as) > 1:  # told apart by a value the policy holds
-                shown_as = ", ".join(c.shown(n) for n, c in group[0][1].items())
+                shown_as = " or ".join(dict.fromkeys(", ".join(c.shown(n) for n, c in r[1].items()) for r in group))
             out.append(replace(group[0][0], name=f"{shown} [{shown_as}]", valuation=shown_as,
                                deployments=tuple(r[1] for r in group)))
         return replace(out[0], name=shown, valuation="", deployments=(), variants=out)
