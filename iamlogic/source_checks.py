@@ -199,7 +199,7 @@ def deployments(new: NamedPolicy | None, existing: NamedPolicy | None) -> list[t
     parameter values may give (the same condition valuation, when the
     conditions are unchanged). A new deployment no existing one can be
     paired with is undecided, not compared with a guess."""
-    from .cfn import compatible
+    from .deployments import compatible
 
     if new is None or existing is None or not (new.variants or existing.variants):
         return [(_shown(new), v, existing, None) for v in (new.each() if new is not None else [None])]

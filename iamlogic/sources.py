@@ -42,7 +42,7 @@ SUFFIXES = (".json", ".yaml", ".yml", ".template")
 
 # Problems that leave a proof undecided (UNKNOWN, exit 3), a WARNING in
 # validate: a plan's value known only after apply, a template with more
-# deployments than are read (cfn.MAX_VARIANTS), a SAM managed policy or
+# deployments than are read (deployments.MAX_VARIANTS), a SAM managed policy or
 # policy template (sam.py).
 UNDECIDED_CODES = frozenset({"UNKNOWN_UNTIL_APPLY", "TOO_MANY_DEPLOYMENTS", "POLICY_NOT_READ"})
 
@@ -96,7 +96,7 @@ class NamedPolicy:
     # A template's policy whose deployments differ (cfn.py): the policy of
     # each, named by its ``valuation`` (the conditions its Fn::If follow, the
     # map keys chosen), with the parameter choices (``deployments``: one
-    # dict name → cfn.Choice per deployment) it stands for. The policy's own
+    # dict name → deployments.Choice per deployment) it stands for. The policy's own
     # document is the first's; validate and the proofs read every one.
     variants: list = field(default_factory=list)
     valuation: str = ""

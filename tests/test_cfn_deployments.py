@@ -1,4 +1,4 @@
-"""A CloudFormation template's policy for every deployment (iamlogic/cfn.py,
+"""A CloudFormation template's policy for every deployment (iamlogic/deployments.py,
 docs/readings.md I7): Fn::If and Fn::FindInMap are read for each value a
 deployment can give the conditions and map keys they depend on — a policy
 that is wide only under an allowed parameter value or in another region was
@@ -141,7 +141,7 @@ def test_changed_conditions_pair_by_parameter_values(tmp_path, capsys):
 
 
 def test_more_deployments_than_are_read_is_unknown(tmp_path, capsys):
-    """Over cfn.MAX_VARIANTS deployments, the answer is UNKNOWN naming the
+    """Over deployments.MAX_VARIANTS deployments, the answer is UNKNOWN naming the
     conditions (validate: a WARNING; a proof: exit 3), never a PASS on one."""
     names = [f"P{i}" for i in range(7)]  # 2**7 = 128 deployments
     text = ("Parameters:\n" + "".join(f"  {n}:\n    Type: String\n    Default: a\n" for n in names)
