@@ -205,7 +205,7 @@ def template_policies(template: dict, file: str, parameters: dict | None = None)
                     continue
                 if not isinstance(entries, list):
                     out.append(unread_policy(file, logical_id, base + (prop[0],), policy_type,
-                                        f"{prop[0]} is not a list of policies"))
+                                             f"{prop[0]} is not a list of policies"))
                     continue
                 for i, entry in enumerate(entries):
                     at = base + (prop[0], i)
@@ -213,7 +213,8 @@ def template_policies(template: dict, file: str, parameters: dict | None = None)
                     shown = f"{logical_id}.{prop[0]}[{i}]" + (f" ({name})" if isinstance(name, str) else "")
                     if not isinstance(entry, dict) or "PolicyDocument" not in entry:
                         out.append(unread_policy(file, shown, at, policy_type,
-                                            "an entry of Policies without a PolicyDocument", f"{logical_id}.{prop[0]}[{i}]"))
+                                                 "an entry of Policies without a PolicyDocument",
+                                                 f"{logical_id}.{prop[0]}[{i}]"))
                         continue
                     out.append(resolver.variants(file, shown, f"{logical_id}.{prop[0]}[{i}]", policy_type,
                                                  entry["PolicyDocument"], at + ("PolicyDocument",)))
@@ -229,7 +230,7 @@ def template_policies(template: dict, file: str, parameters: dict | None = None)
             if not present:
                 if (kind, prop) in _REQUIRED:
                     out.append(unread_policy(file, shown, ("Resources", logical_id), policy_type,
-                                        f"{kind} without its {'.'.join(prop)}"))
+                                             f"{kind} without its {'.'.join(prop)}"))
                 continue
             found = resolver.variants(file, shown, shown, policy_type, value, base + prop)
             found.resource_type = ("AWS::IAM::AssumeRolePolicyDocument" if policy_type is PolicyType.TRUST
@@ -338,7 +339,9 @@ class Resolver(Deployments):
         self._scan(self.resources)
         self._start({})
 
-    def policy(self, file: str, shown: str, key: str, policy_type: PolicyType, value, at: JsonPath) -> NamedPolicy | None:
+    def policy(self, file: str, shown: str, key: str, policy_type: PolicyType, value,
+               at: JsonPath) -> NamedPolicy | None:
+        """One deployment's policy (None: CloudFormation refuses that deployment)."""
         places: dict[JsonPath, JsonPath] = {}
         try:
             document = self.value(value, at, (), places, set())
