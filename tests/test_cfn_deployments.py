@@ -157,3 +157,28 @@ def test_more_deployments_than_are_read_is_unknown(tmp_path, capsys):
     assert "TOO_MANY_DEPLOYMENTS" in out and "CP0, CP1" in out and "UNKNOWN" in out
     code, out, err = cli(capsys, "check-no-new-access", "--existing", path, "--new", path)
     assert code == 3 and "UNKNOWN" in out + err
+
+
+def test_a_bucket_public_in_one_deployment_is_public(tmp_path, capsys):
+    """check-no-public-access on a template: a Principal "*" under the prod
+    branch makes the prod deployment's bucket public (FAIL); it was PASS,
+    read for the Default's deployment only."""
+    path = tmp_path / "bucket.yaml"
+    path.write_text(HEAD.split("Mappings:")[0] + """\
+Resources:
+  BucketPolicy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: b
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: !If [IsProd, "*", {AWS: "arn:aws:iam::123456789012:root"}]
+            Action: s3:GetObject
+            Resource: arn:aws:s3:::b/*
+""")
+    code, out, _ = cli(capsys, "check-no-public-access", path, "--resource-type", "AWS::S3::Bucket", "-f", "json")
+    results = {p["key"]: p["result"] for p in json.loads(out)["policies"]}
+    assert code == 2 and results == {"BucketPolicy.PolicyDocument [IsProd=true]": "FAIL",
+                                     "BucketPolicy.PolicyDocument [IsProd=false]": "PASS"}
