@@ -69,6 +69,7 @@ class DuplicateKey:
     path: JsonPath  # the object holding the key
     key: str
     span: Span  # of the repeated occurrence
+    first: Span | None = None  # of the first occurrence
 
 
 class Source:
@@ -141,13 +142,13 @@ class Source:
             kind = node[0]
             values[path] = node[1]
             if kind == "object":
-                seen: set[str] = set()
+                seen: dict[str, Span] = {}
                 for key_text, key_span, value in node[2]:
                     key = json.loads(key_text)
                     child = path + (key,)
                     if key in seen:
-                        self._duplicates.append(DuplicateKey(path, key, key_span))
-                    seen.add(key)
+                        self._duplicates.append(DuplicateKey(path, key, key_span, seen[key]))
+                    seen.setdefault(key, key_span)
                     # As json.loads does, the last occurrence of a key is the value.
                     self._keys[child] = key_span
                     stack.append((value, child))

@@ -8,9 +8,11 @@ parameter is its given value (else its Default; neither: the policy cannot
 be read); a Ref to a resource is its name property, else its logical id —
 but an ARN for the types whose Ref returns one (an SNS topic, a managed
 policy) and a queue URL for an SQS queue; Fn::GetAtt ``Arn`` is built from
-the type's ARN format with the resource's name; Fn::If follows its
-condition (Fn::Equals, Fn::And, Fn::Or, Fn::Not on parameter values);
-AWS::NoValue removes the entry. What a stand-in cannot be found for
+the type's ARN format with the resource's name; AWS::NoValue removes the
+entry. Fn::If (Fn::Equals, Fn::And, Fn::Or, Fn::Not on parameter values) and
+a Fn::FindInMap keyed by a parameter or pseudo parameter are read for every
+deployment (``Resolver.variants``, docs/readings.md I7): a policy whose
+deployments differ carries each one's policy, never only the stand-ins' one. What a stand-in cannot be found for
 (Fn::ImportValue, an attribute that is no ARN) is the policy's ``problem``,
 never guessed. Only the policy properties are resolved.
 
@@ -27,12 +29,12 @@ from datetime import date, datetime
 import yaml
 
 from .errors import InputError
-from .grammar.source import JsonPath, Span, json_path
+from .grammar.source import DuplicateKey, JsonPath, Source, Span, json_path
+from .deployments import (ACCOUNT, CHOSEN_PSEUDO, PARTITION, REGION, STACK_NAME, Choice, Deployments, NotDeployed,
+                          ref_name)
 from .sources import FilePositions, NamedPolicy
 from .translator.model import PolicyType
 
-PARTITION, REGION, ACCOUNT = "aws", "us-east-1", "123456789012"
-STACK_NAME = "StackName"
 NO_VALUE = object()
 
 
@@ -68,10 +70,20 @@ def load_yaml(text: str, file: str) -> tuple[object, FilePositions]:
         raise InputError(f"{file}: nests too deeply to be read") from None
     values: dict[JsonPath, Span] = {}
     keys: dict[JsonPath, Span] = {}
+    duplicates: list[DuplicateKey] = []
     constructor = yaml.SafeLoader("")
+
+    lines = Source(text, file)
 
     def span(node) -> Span:
         s, e = node.start_mark, node.end_mark
+        if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+            # a block scalar's marks start at its indicator: its value is from the next line's text on
+            start = text.find("\n", s.index, e.index)
+            while 0 <= start < e.index and text[start].isspace():
+                start += 1
+            if 0 <= start < e.index:
+                return lines.span_at(start, e.index)
         return Span(s.index, e.index, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
 
     def build(node, path: JsonPath):
@@ -96,6 +108,8 @@ def load_yaml(text: str, file: str) -> tuple[object, FilePositions]:
             for k, v in node.value:
                 key = constructor.construct_object(k) if isinstance(k, yaml.ScalarNode) else str(k.value)
                 key = str(key)
+                if key in out:  # the last is the value, as for JSON; reported (duplicates_in)
+                    duplicates.append(DuplicateKey(path, key, span(k), keys[path + (key,)]))
                 keys[path + (key,)] = span(k)
                 out[key] = build(v, path + (key,))
             return out
@@ -110,7 +124,8 @@ def load_yaml(text: str, file: str) -> tuple[object, FilePositions]:
 
     if root is None:
         return None, FilePositions(values, keys)
-    return build(root, ()), FilePositions(values, keys)
+    value = build(root, ())
+    return value, FilePositions(values, keys, yaml_duplicates=duplicates, yaml_source=lines)
 
 
 # ---------------------------------------------------------------- where the policies are
@@ -161,12 +176,17 @@ _REQUIRED = {("AWS::IAM::Role", ("AssumeRolePolicyDocument",))} | {
 def template_policies(template: dict, file: str, parameters: dict | None = None) -> list[NamedPolicy]:
     """Every policy of the template, in template order, each resolved (or
     with its problem). Key: the logical id and the property path."""
+    from .sam import SAM_TYPES, sam_policies  # sam.py builds on this module's Resolver
+
     resolver = Resolver(template, parameters or {})
     out: list[NamedPolicy] = []
     for logical_id, resource in template["Resources"].items():
         if not isinstance(resource, dict):
             continue
         kind = resource.get("Type")
+        if kind in SAM_TYPES:
+            out.extend(sam_policies(resolver, file, logical_id, resource))
+            continue
         spots = POLICY_PROPERTIES.get(kind) if isinstance(kind, str) else None
         if spots is None:
             continue
@@ -184,19 +204,20 @@ def template_policies(template: dict, file: str, parameters: dict | None = None)
                 if entries is None:
                     continue
                 if not isinstance(entries, list):
-                    out.append(_problem(file, logical_id, base + (prop[0],), policy_type,
-                                        f"{prop[0]} is not a list of policies"))
+                    out.append(unread_policy(file, logical_id, base + (prop[0],), policy_type,
+                                             f"{prop[0]} is not a list of policies"))
                     continue
                 for i, entry in enumerate(entries):
                     at = base + (prop[0], i)
                     name = entry.get("PolicyName") if isinstance(entry, dict) else None
                     shown = f"{logical_id}.{prop[0]}[{i}]" + (f" ({name})" if isinstance(name, str) else "")
                     if not isinstance(entry, dict) or "PolicyDocument" not in entry:
-                        out.append(_problem(file, shown, at, policy_type,
-                                            "an entry of Policies without a PolicyDocument", f"{logical_id}.{prop[0]}[{i}]"))
+                        out.append(unread_policy(file, shown, at, policy_type,
+                                                 "an entry of Policies without a PolicyDocument",
+                                                 f"{logical_id}.{prop[0]}[{i}]"))
                         continue
-                    out.append(resolver.policy(file, shown, f"{logical_id}.{prop[0]}[{i}]", policy_type,
-                                               entry["PolicyDocument"], at + ("PolicyDocument",)))
+                    out.append(resolver.variants(file, shown, f"{logical_id}.{prop[0]}[{i}]", policy_type,
+                                                 entry["PolicyDocument"], at + ("PolicyDocument",)))
                 continue
             value, present = properties, True
             for step in prop:
@@ -208,19 +229,60 @@ def template_policies(template: dict, file: str, parameters: dict | None = None)
             shown = f"{logical_id}.{'.'.join(prop)}"
             if not present:
                 if (kind, prop) in _REQUIRED:
-                    out.append(_problem(file, shown, ("Resources", logical_id), policy_type,
-                                        f"{kind} without its {'.'.join(prop)}"))
+                    out.append(unread_policy(file, shown, ("Resources", logical_id), policy_type,
+                                             f"{kind} without its {'.'.join(prop)}"))
                 continue
-            found = resolver.policy(file, shown, shown, policy_type, value, base + prop)
+            found = resolver.variants(file, shown, shown, policy_type, value, base + prop)
             found.resource_type = ("AWS::IAM::AssumeRolePolicyDocument" if policy_type is PolicyType.TRUST
                                    else ATTACHED_TO.get(kind))
+            for variant in found.variants:
+                variant.resource_type = found.resource_type
             out.append(found)
     return out
 
 
-def _problem(file, shown, at, policy_type, why, key=None) -> NamedPolicy:
+def unread_policy(file, shown, at, policy_type, why, key=None, code="UNRESOLVABLE_POLICY") -> NamedPolicy:
+    """A policy of the template that is not read, and why (``problem``)."""
     return NamedPolicy(file, shown, key or shown, policy_type, None, {(): at}, problem=why, problem_at=at,
-                       kind="cloudformation")
+                       kind="cloudformation", home=at, problem_code=code)
+
+
+def duplicates_in(policies: list[NamedPolicy], positions: FilePositions, file: str) -> list[NamedPolicy]:
+    """The template's policies with the keys the template repeats
+    (docs/readings.md I8): one inside a policy's document is that policy's
+    ERROR DUPLICATE_KEYS, as in a bare document; one elsewhere — a logical
+    id given twice drops the first resource — is a WARNING on the policies
+    of its resource (else on the first policy) in JSON, which CloudFormation
+    deploys taking the last, and refuses a YAML template (InputError)."""
+    for dup in sorted(positions.duplicates(), key=lambda d: len(d.path)):  # a repeated logical id first
+        at = dup.path + (dup.key,)
+        first = dup.first or dup.span
+        lines = (f"lines {first.line} and {dup.span.line}" if first.line != dup.span.line else
+                 f"line {first.line}, columns {first.column} and {dup.span.column}")
+        owner = next((p for p in policies if p.home and at[:len(p.home)] == p.home), None)
+        if owner is not None:
+            message = (f"The key {dup.key!r} appears more than once in {json_path(dup.path)} ({lines}); only the "
+                       "last value would be read.")
+            entry = (message, at[len(owner.home):], dup.span)
+            for p in [owner, *owner.variants]:
+                p.duplicates += (entry,)
+            continue
+        if positions.source is None:
+            raise InputError(f"{file}:{dup.span.line}:{dup.span.column}: the key {dup.key!r} appears more than "
+                             f"once in {json_path(dup.path)} ({lines}): CloudFormation refuses a YAML template "
+                             "that repeats a key")
+        if dup.path == ("Resources",):
+            code, message = "DUPLICATE_RESOURCE", (f"The logical id {dup.key!r} is defined twice in Resources "
+                                                   f"({lines}); CloudFormation deploys the last, the first is not "
+                                                   "read.")
+        else:
+            code, message = "DUPLICATE_KEYS", (f"The key {dup.key!r} appears more than once in "
+                                               f"{json_path(dup.path)} ({lines}); CloudFormation reads the last.")
+        mine = [p for p in policies if len(at) > 1 and p.home[:2] == ("Resources", at[1])] or policies[:1]
+        for p in mine:
+            for q in [p, *p.variants]:
+                q.notes += ((code, message, dup.span),)
+    return policies
 
 
 # ---------------------------------------------------------------- intrinsic functions
@@ -264,7 +326,7 @@ _FUNCTIONS = ("Ref", "Condition", "Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::Sele
               "Fn::And", "Fn::Or", "Fn::Not", "Fn::Transform", "Fn::Length", "Fn::ToJsonString")
 
 
-class Resolver:
+class Resolver(Deployments):
     def __init__(self, template: dict, parameters: dict):
         self.template = template
         self.resources = template.get("Resources") or {}
@@ -272,11 +334,19 @@ class Resolver:
         self.given = parameters
         self.conditions = template.get("Conditions") if isinstance(template.get("Conditions"), dict) else {}
         self.mappings = template.get("Mappings") if isinstance(template.get("Mappings"), dict) else {}
+        self.literals: dict[str, set[str]] = {}
+        self._scan(self.conditions)
+        self._scan(self.resources)
+        self._start({})
 
-    def policy(self, file: str, shown: str, key: str, policy_type: PolicyType, value, at: JsonPath) -> NamedPolicy:
+    def policy(self, file: str, shown: str, key: str, policy_type: PolicyType, value,
+               at: JsonPath) -> NamedPolicy | None:
+        """One deployment's policy (None: CloudFormation refuses that deployment)."""
         places: dict[JsonPath, JsonPath] = {}
         try:
             document = self.value(value, at, (), places, set())
+        except NotDeployed:
+            return None
         except Unresolved as e:
             return NamedPolicy(file, shown, key, policy_type, None, {(): at}, problem=e.why, problem_at=e.at,
                                kind="cloudformation")
@@ -325,65 +395,107 @@ class Resolver:
             raise Unresolved(f"{what} must be a string", at)
         return str(value)
 
+    def deciding_value(self, node, at: JsonPath, seen: set, what: str) -> str:
+        """A scalar that decides what the policy is (a condition's operand,
+        a map key): the inputs it reads are recorded as chosen."""
+        self.deciding += 1
+        try:
+            return self.scalar(node, at, seen, what)
+        finally:
+            self.deciding -= 1
+
     def function(self, name: str, arg, at: JsonPath, out: JsonPath, places: dict, seen: set):
-        if name == "Ref":
-            return self.ref(self.scalar(arg, at, seen, "Ref"), at, seen)
-        if name == "Fn::GetAtt":
-            if isinstance(arg, str):
-                arg = arg.split(".", 1)
-            if not isinstance(arg, list) or len(arg) != 2:
-                raise Unresolved("Fn::GetAtt takes [logical id, attribute]", at)
-            return self.get_att(self.scalar(arg[0], at + (0,), seen, "Fn::GetAtt"),
-                                self.scalar(arg[1], at + (1,), seen, "Fn::GetAtt"), at, seen)
-        if name == "Fn::Sub":
-            return self.sub(arg, at, seen)
-        if name == "Fn::Join":
-            if not isinstance(arg, list) or len(arg) != 2 or not isinstance(arg[0], str):
-                raise Unresolved("Fn::Join takes [delimiter, list]", at)
-            items = self.value(arg[1], at + (1,), (), {}, seen)
-            if not isinstance(items, list):
-                raise Unresolved("Fn::Join's second argument must be a list", at + (1,))
-            return arg[0].join(self.scalar(v, at + (1, i), seen, "an item of Fn::Join") for i, v in enumerate(items))
-        if name == "Fn::Select":
-            if not isinstance(arg, list) or len(arg) != 2:
-                raise Unresolved("Fn::Select takes [index, list]", at)
-            index = self.scalar(arg[0], at + (0,), seen, "Fn::Select's index")
-            items = self.value(arg[1], at + (1,), (), {}, seen)
-            if not index.isdigit() or not isinstance(items, list) or int(index) >= len(items):
-                raise Unresolved(f"Fn::Select index {index} is not in its list", at)
-            return items[int(index)]
-        if name == "Fn::Split":
-            if not isinstance(arg, list) or len(arg) != 2 or not isinstance(arg[0], str):
-                raise Unresolved("Fn::Split takes [delimiter, string]", at)
-            return self.scalar(arg[1], at + (1,), seen, "Fn::Split's string").split(arg[0])
-        if name == "Fn::If":
-            if not isinstance(arg, list) or len(arg) != 3 or not isinstance(arg[0], str):
-                raise Unresolved("Fn::If takes [condition, value if true, value if false]", at)
-            branch = 1 if self.condition(arg[0], at + (0,), set()) else 2
-            places[out] = at + (branch,)
-            return self.value(arg[branch], at + (branch,), out, places, seen)
-        if name == "Fn::FindInMap":
-            if not isinstance(arg, list) or len(arg) not in (3, 4):
-                raise Unresolved("Fn::FindInMap takes [map, top-level key, second-level key]", at)
-            names = [self.scalar(arg[i], at + (i,), seen, "Fn::FindInMap") for i in range(3)]
-            try:
-                found = self.mappings[names[0]][names[1]][names[2]]
-            except (KeyError, TypeError):
-                if len(arg) == 4 and isinstance(arg[3], dict) and "DefaultValue" in arg[3]:
-                    return self.value(arg[3]["DefaultValue"], at + (3, "DefaultValue"), out, places, seen)
-                raise Unresolved(f"Fn::FindInMap: no {'.'.join(names)} in Mappings", at) from None
-            return found
-        if name == "Fn::ImportValue":
-            raise Unresolved("Fn::ImportValue names another stack's export, which a template alone does not hold", at)
-        raise Unresolved(f"{name} has no stand-in value in a policy", at)
+        resolve = _INTRINSICS.get(name)
+        if resolve is None:
+            raise Unresolved(f"{name} has no stand-in value in a policy", at)
+        return resolve(self, arg, at, out, places, seen)
+
+    # -- the intrinsic functions (_INTRINSICS): (argument, its template path, the policy path, places, seen)
+
+    def _ref(self, arg, at, out, places, seen):
+        return self.ref(self.scalar(arg, at, seen, "Ref"), at, seen)
+
+    def _get_att(self, arg, at, out, places, seen):
+        arg = _arguments(arg.split(".", 1) if isinstance(arg, str) else arg, at, "Fn::GetAtt",
+                         "[logical id, attribute]", 2)
+        return self.get_att(self.scalar(arg[0], at + (0,), seen, "Fn::GetAtt"),
+                            self.scalar(arg[1], at + (1,), seen, "Fn::GetAtt"), at, seen)
+
+    def _sub(self, arg, at, out, places, seen):
+        return self.sub(arg, at, seen)
+
+    def _join(self, arg, at, out, places, seen):
+        delimiter, items = _arguments(arg, at, "Fn::Join", "[delimiter, list]", 2, text_first=True)
+        items = self.value(items, at + (1,), (), {}, seen)
+        if not isinstance(items, list):
+            raise Unresolved("Fn::Join's second argument must be a list", at + (1,))
+        return delimiter.join(self.scalar(v, at + (1, i), seen, "an item of Fn::Join") for i, v in enumerate(items))
+
+    def _select(self, arg, at, out, places, seen):
+        index, items = _arguments(arg, at, "Fn::Select", "[index, list]", 2)
+        index = self.scalar(index, at + (0,), seen, "Fn::Select's index")
+        items = self.value(items, at + (1,), (), {}, seen)
+        if not index.isdigit() or not isinstance(items, list) or int(index) >= len(items):
+            raise Unresolved(f"Fn::Select index {index} is not in its list", at)
+        return items[int(index)]
+
+    def _split(self, arg, at, out, places, seen):
+        delimiter, text = _arguments(arg, at, "Fn::Split", "[delimiter, string]", 2, text_first=True)
+        return self.scalar(text, at + (1,), seen, "Fn::Split's string").split(delimiter)
+
+    def _if(self, arg, at, out, places, seen):
+        name = _arguments(arg, at, "Fn::If", "[condition, value if true, value if false]", 3, text_first=True)[0]
+        truth = self.condition(name, at + (0,), set())
+        self.used.setdefault(name, truth)  # the deployment's valuation of the conditions its policy follows
+        branch = 1 if truth else 2
+        places[out] = at + (branch,)
+        return self.value(arg[branch], at + (branch,), out, places, seen)
+
+    def _find_in_map(self, arg, at, out, places, seen):
+        _arguments(arg, at, "Fn::FindInMap", "[map, top-level key, second-level key]", 3, 4)
+        names, chosen = [], False
+        for i in range(3):
+            before = len(self.touched)
+            names.append(self.deciding_value(arg[i], at + (i,), seen, "Fn::FindInMap"))
+            if len(self.touched) > before:  # a key the deployment chooses: each entry is read
+                if ref_name(arg[i]) is None:
+                    raise Unresolved(f"a Fn::FindInMap key depends on {', '.join(self.touched[before:])} "
+                                     "other than as its Ref: the entries it may find are not read", at + (i,))
+                self.map_keys[ref_name(arg[i])] = self.assignment.get(ref_name(arg[i]), Choice(names[-1]))
+                chosen = True
+        try:
+            found = self.mappings[names[0]][names[1]][names[2]]
+        except (KeyError, TypeError):
+            if len(arg) == 4 and isinstance(arg[3], dict) and "DefaultValue" in arg[3]:
+                return self.value(arg[3]["DefaultValue"], at + (3, "DefaultValue"), out, places, seen)
+            if chosen:
+                raise NotDeployed() from None
+            raise Unresolved(f"Fn::FindInMap: no {'.'.join(names)} in Mappings", at) from None
+        # the entry's own place in the template: a finding on it is at the map's line
+        places[out] = ("Mappings", *names)
+        return self.value(found, ("Mappings", *names), out, places, seen)
+
+    def _import_value(self, arg, at, out, places, seen):
+        raise Unresolved("Fn::ImportValue names another stack's export, which a template alone does not hold", at)
 
     def ref(self, target: str, at: JsonPath, seen: set):
-        pseudo = {"AWS::AccountId": ACCOUNT, "AWS::Partition": PARTITION, "AWS::Region": REGION,
-                  "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": STACK_NAME,
-                  "AWS::StackId": f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK_NAME}/"
+        partition, region, account = self.names()
+        stack = self.pseudo("AWS::StackName", STACK_NAME)
+        pseudo = {"AWS::AccountId": account, "AWS::Partition": partition, "AWS::Region": region,
+                  "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": stack,
+                  "AWS::StackId": f"arn:{partition}:cloudformation:{region}:{account}:stack/{stack}/"
                                   "00000000-0000-0000-0000-000000000000", "AWS::NotificationARNs": []}
         if target == "AWS::NoValue":
             return NO_VALUE
+        if self.deciding and self.chosen(target):
+            self.touched.append(target)
+            spec = self.parameters.get(target) if target not in CHOSEN_PSEUDO else None
+            kind = str(spec.get("Type", "String")) if isinstance(spec, dict) else "String"
+            if kind == "CommaDelimitedList" or kind.startswith("List<"):
+                raise Unresolved(f"the list parameter {target} decides a condition or map key: the deployments "
+                                 "it allows are not read", at)
+        if target in self.assignment:
+            return self.assignment[target].value
         if target in pseudo:
             return pseudo[target]
         if target in self.resources:
@@ -394,7 +506,8 @@ class Resolver:
                 return self.get_att(target, "Arn", at, seen)
             name = self.name_of(target, at, seen)
             if gives == "url":
-                return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+                _, region, account = self.names()
+                return f"https://sqs.{region}.amazonaws.com/{account}/{name}"
             return name
         if target in self.parameters:
             return self.parameter(target, at)
@@ -412,6 +525,11 @@ class Resolver:
         if (kind == "CommaDelimitedList" or kind.startswith("List<")) and isinstance(value, str):
             return [v.strip() for v in value.split(",")]
         return value if isinstance(value, (list, str)) else str(value)
+
+    def names(self) -> tuple[str, str, str]:
+        """The deployment's partition, region and account (stand-ins unless chosen)."""
+        return (self.pseudo("AWS::Partition", PARTITION), self.pseudo("AWS::Region", REGION),
+                self.pseudo("AWS::AccountId", ACCOUNT))
 
     def name_of(self, logical_id: str, at: JsonPath, seen: set) -> str:
         resource = self.resources[logical_id]
@@ -436,7 +554,8 @@ class Resolver:
             properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
             path = properties.get("Path", "/") if kind.startswith("AWS::IAM::") else "/"
             path = path if isinstance(path, str) else "/"
-            return spec[2].format(p=PARTITION, r=REGION, a=ACCOUNT, name=name, path=path[1:])
+            partition, region, account = self.names()
+            return spec[2].format(p=partition, r=region, a=account, name=name, path=path[1:])
         if attribute in _NAME_ATTRIBUTES or (attribute == "Name" and spec is not None):
             return self.name_of(logical_id, at, seen)
         properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
@@ -481,13 +600,31 @@ class Resolver:
             raise Unresolved(f"no condition {name} in Conditions", at)
         return self.truth(self.conditions[name], ("Conditions", name), seen | {name})
 
+    def operand(self, node, at: JsonPath):
+        """A Fn::Equals operand; what it reads of the deployment's choices
+        must be a parameter's value itself (``Ref``), compared as such."""
+        before = len(self.touched)
+        self.deciding += 1
+        try:
+            value = self.value(node, at, (), {}, set())
+        finally:
+            self.deciding -= 1
+        if len(self.touched) > before and ref_name(node) is None:
+            raise Unresolved(f"the condition reads {', '.join(dict.fromkeys(self.touched[before:]))} other than "
+                             "as a Ref: the deployments it allows are not read", at)
+        return value
+
     def truth(self, node, at: JsonPath, seen: set) -> bool:
         if isinstance(node, dict) and len(node) == 1:
             (name, arg), = node.items()
             if name == "Condition" and isinstance(arg, str):
                 return self.condition(arg, at + (name,), seen)
             if name == "Fn::Equals" and isinstance(arg, list) and len(arg) == 2:
-                a, b = (self.value(v, at + (name, i), (), {}, set()) for i, v in enumerate(arg))
+                a, b = (self.operand(v, at + (name, i)) for i, v in enumerate(arg))
+                if all(ref_name(v) and self.chosen(ref_name(v)) for v in arg) and any(
+                        c.other_than is not None for v in arg for c in self.choices(ref_name(v))):
+                    raise Unresolved(f"the condition compares {ref_name(arg[0])} with {ref_name(arg[1])}: the "
+                                     "deployments it allows are not read", at)
                 return str(a) == str(b) if not isinstance(a, list) else a == b
             if name == "Fn::Not" and isinstance(arg, list) and len(arg) == 1:
                 return not self.truth(arg[0], at + (name, 0), seen)
@@ -495,3 +632,19 @@ class Resolver:
                 found = [self.truth(v, at + (name, i), seen) for i, v in enumerate(arg)]
                 return all(found) if name == "Fn::And" else any(found)
         raise Unresolved(f"a condition that cannot be evaluated ({json_path(at)})", at)
+
+
+def _arguments(arg, at: JsonPath, name: str, usage: str, *counts: int, text_first: bool = False) -> list:
+    """An intrinsic function's argument list, of one of ``counts`` lengths
+    (its first a string, for ``text_first``), else why it cannot be read."""
+    if not isinstance(arg, list) or len(arg) not in counts or (text_first and not isinstance(arg[0], str)):
+        raise Unresolved(f"{name} takes {usage}", at)
+    return arg
+
+
+# Intrinsic function → its resolver; a name not here (Fn::Base64, Fn::GetAZs,
+# Fn::Cidr, Fn::Transform, ...) has no stand-in in a policy.
+_INTRINSICS = {"Ref": Resolver._ref, "Fn::GetAtt": Resolver._get_att, "Fn::Sub": Resolver._sub,
+               "Fn::Join": Resolver._join, "Fn::Select": Resolver._select, "Fn::Split": Resolver._split,
+               "Fn::If": Resolver._if, "Fn::FindInMap": Resolver._find_in_map,
+               "Fn::ImportValue": Resolver._import_value}

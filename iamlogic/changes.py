@@ -145,17 +145,8 @@ def check_changes(files: list[str], base: str, policy_type: str, blocking: froze
             continue
         check = check_no_new_access(PolicyText(text, name), PolicyText(old, f"{name} at {base}"), kind,
                                     timeout_ms=timeout_s * 1000)
-        if check.result == "PASS":
-            out.write(f"{name}: no new access compared to {base}\n")
+        if _tell(check, name, base, out, outcome, context=True) == "PASS":
             continue
-        if check.result == "FAIL":
-            outcome.blocking += 1
-            r = check.witness
-            out.write(f"{name}: NEW ACCESS compared to {base}: {r['action']} on {r['resource']}"
-                      + (f" with {json.dumps(r['context'])}" if r.get("context") else "") + "\n")
-        else:
-            outcome.unknown += 1
-            out.write(f"{name}: UNKNOWN compared to {base}: {check.note}\n")
         log = check_sarif(check, "check-no-new-access", {"new": name, "": name}, __version__)
         outcome.rules.setdefault("check-no-new-access", log["runs"][0]["tool"]["driver"]["rules"][0])
         outcome.sarif_results.extend(log["runs"][0]["results"])
@@ -176,7 +167,8 @@ def _check_held(name: str, held: list, base: str, renames: dict, policy_type: st
     proven to grant nothing its version at ``base`` (same key) did not; a policy new at the base
     is compared with none (validated only)."""
     from .proofs import check_no_new_access
-    from .source_checks import allows_nothing, pairs, policy_type_of as implied_type, proof_document, validate_named
+    from .source_checks import (allows_nothing, deployments, pairs, policy_type_of as implied_type, proof_document,
+                                same_unread, validate_named)
 
     old_text = base_version(renames.get(name, name), base, cwd)
     try:
@@ -185,37 +177,58 @@ def _check_held(name: str, held: list, base: str, renames: dict, policy_type: st
         old = []  # the base version did not parse: every policy is compared with one that allows nothing
     new_file = old_text is None
     default = PolicyType.IDENTITY if policy_type == "auto" else PolicyType(policy_type)
-    for key, new, existing in pairs(held, old):
-        if new is None:
+    for key, new_policy, existing_policy in pairs(held, old):
+        if new_policy is None:
             continue  # removed: grants nothing
-        kind = implied_type(new, default, policy_type != "auto")
-        result = FileResult(name, kind, validate_named(new, kind, True), policy=new.name)
+        kind = implied_type(new_policy, default, policy_type != "auto")
+        result = FileResult(name, kind, validate_named(new_policy, kind, True), policy=new_policy.name)
         text_report.write(result)
         for f in result.findings:
             outcome.rules.setdefault(f.issue_code, {"id": f.issue_code})
             outcome.sarif_results.append(sarif_result(result, f))
         if result.blocking(blocking):
             outcome.blocking += 1
-            out.write(f"{new.label}: blocking findings\n")
+            out.write(f"{new_policy.label}: blocking findings\n")
             continue
         if new_file:
-            out.write(f"{new.label}: new at {base}: validated only\n")
+            out.write(f"{new_policy.label}: new at {base}: validated only\n")
             continue
-        # A policy the base version of the file does not hold (a new resource, a renamed key, another
-        # shape) is new access from nothing: compared with a policy that allows nothing.
-        before = (proof_document(existing, f"at {base}") if existing is not None and existing.problem is None
-                  else allows_nothing(kind))
-        check = check_no_new_access(proof_document(new, "new"), before, kind, timeout_ms=timeout_s * 1000)
-        if check.result == "PASS":
-            out.write(f"{new.label}: no new access compared to {base}\n")
-            continue
-        if check.result == "FAIL":
-            outcome.blocking += 1
-            r = check.witness
-            out.write(f"{new.label}: NEW ACCESS compared to {base}: {r['action']} on {r['resource']}\n")
-        else:
-            outcome.unknown += 1
-            out.write(f"{new.label}: UNKNOWN compared to {base}: {check.note}\n")
+        # Each deployment of the new version against each of the base it may be deployed with
+        # (a template's Fn::If and Fn::FindInMap: source_checks.deployments).
+        for suffix, new, existing, why in deployments(new_policy, existing_policy):
+            shown = new.label if not suffix or new.valuation else new.label + suffix
+            if same_unread(new, existing):
+                out.write(f"{shown}: no new access compared to {base} (the same policy, not read)\n")
+                continue
+            if why is None and new.problem is not None:
+                why = new.problem  # more deployments than are read, a SAM managed policy: undecided
+            if why is not None:
+                outcome.unknown += 1
+                out.write(f"{shown}: UNKNOWN compared to {base}: {why}\n")
+                continue
+            if existing is not None and suffix and existing.valuation and existing.valuation != new.valuation:
+                shown += f" (base [{existing.valuation}])"
+            # A policy the base version of the file does not hold (a new resource, a renamed key,
+            # another shape) is new access from nothing: compared with a policy that allows nothing.
+            before = (proof_document(existing, f"at {base}") if existing is not None and existing.problem is None
+                      else allows_nothing(kind))
+            check = check_no_new_access(proof_document(new, "new"), before, kind, timeout_ms=timeout_s * 1000)
+            _tell(check, shown, base, out, outcome)
+
+
+def _tell(check, shown: str, base: str, out, outcome: Outcome, context: bool = False) -> str:
+    """One proof's line of the run, counted in ``outcome``; its result."""
+    if check.result == "PASS":
+        out.write(f"{shown}: no new access compared to {base}\n")
+    elif check.result == "FAIL":
+        outcome.blocking += 1
+        r = check.witness
+        out.write(f"{shown}: NEW ACCESS compared to {base}: {r['action']} on {r['resource']}"
+                  + (f" with {json.dumps(r['context'])}" if context and r.get("context") else "") + "\n")
+    else:
+        outcome.unknown += 1
+        out.write(f"{shown}: UNKNOWN compared to {base}: {check.note}\n")
+    return check.result
 
 
 def sarif_log(outcome: Outcome) -> dict:

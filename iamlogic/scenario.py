@@ -145,6 +145,10 @@ def _held_policy(data: bytes, shown: str, field: str):
         raise ScenarioError(field, f"{shown} holds {len(found)} policies; a scenario names one file per policy"
                             if found else f"{shown}: {why}")
     policy = found[0]
+    if policy.variants:  # a scenario is one deployment: which one is the question's to say
+        raise ScenarioError(field, f"{shown}: {policy.name} differs between deployments "
+                                   f"({'; '.join(v.valuation for v in policy.variants)}): a scenario reads "
+                                   "one deployment's policy")
     if policy.problem is not None:
         from .sources import where
 

@@ -6,12 +6,13 @@ id and property path, or the plan's address and attribute)."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 
-from .errors import ExitCode, IamlogicError, InputError, UsageError, quote
+from .errors import ExitCode, IamlogicError, InputError, PolicyError, UsageError, quote
 from .inputs import MAX_INPUT_BYTES
 from .scenario import PolicyText
-from .sources import NamedPolicy, read_sources, where
+from .sources import UNDECIDED_CODES, NamedPolicy, read_sources, where
 from .translator import Finding, FindingType, PolicyType
 from .translator.findings import Location
 from .validation import validate as validate_document
@@ -41,15 +42,41 @@ def policy_type_of(policy: NamedPolicy, default: PolicyType, explicit: bool) -> 
 
 
 def validate_named(policy: NamedPolicy, policy_type: PolicyType, catalogue: bool) -> list[Finding]:
-    """validate's findings for one policy of a file, each located in the file."""
+    """validate's findings for one policy of a file, each located in the file.
+    A template's policy whose deployments differ: every deployment's
+    findings; one that not all of them have names the deployments that do."""
+    if policy.variants:
+        each = [_validate_one(v, policy_type, catalogue) for v in policy.variants]
+        seen: dict = {}
+        for variant, findings in zip(policy.variants, each):
+            for f in findings:
+                seen.setdefault(_same_finding(f), (f, []))[1].append(variant.valuation)
+        return [f if len(where_) == len(policy.variants) else
+                replace(f, message=f"{f.message} (when {'; or '.join(where_)})")
+                for f, where_ in seen.values()]
+    return _validate_one(policy, policy_type, catalogue)
+
+
+def _same_finding(f: Finding) -> tuple:
+    """What makes two deployments' findings one: the same finding at the same place of the file."""
+    return (f.finding_type, f.issue_code, f.message,
+            tuple((loc.span.line, loc.span.column) if loc.span else tuple(loc.path) for loc in f.locations))
+
+
+def _validate_one(policy: NamedPolicy, policy_type: PolicyType, catalogue: bool) -> list[Finding]:
     if policy.problem is not None:
-        kind = FindingType.WARNING if policy.problem_code == "UNKNOWN_UNTIL_APPLY" else FindingType.ERROR
+        kind = FindingType.WARNING if policy.problem_code in UNDECIDED_CODES else FindingType.ERROR
         return [Finding(kind, policy.problem_code, policy.problem,
                         (Location(policy.problem_at, policy.problem_span()),), None, policy.file)]
     findings = validate_document(policy.document, policy_type, policy.label, catalogue=catalogue)
     if policy.places is None:
         return [replace(f, file=policy.file) for f in findings]
-    return [relocated(f, policy) for f in findings]
+    # What the file repeats: in the document an ERROR as in a bare one; around it a WARNING (cfn.duplicates_in)
+    around = [Finding(FindingType.ERROR, "DUPLICATE_KEYS", message, (Location(path, span, True),), None, policy.file)
+              for message, path, span in policy.duplicates]
+    around += [Finding(FindingType.WARNING, code, message, (Location((), span, True),), None, policy.file)
+               for code, message, span in policy.notes]
+    return around + [relocated(f, policy) for f in findings]
 
 
 def relocated(finding: Finding, policy: NamedPolicy) -> Finding:
@@ -87,21 +114,34 @@ def read_for_proof(name: str, option: str, stdin: bytes | None = None,
     if not found.policies:
         raise InputError(f"{name} ({option}): holds no policy")
     for policy in found.policies:
-        if policy.problem is not None and policy.problem_code != "UNKNOWN_UNTIL_APPLY":
+        if policy.problem is not None and policy.problem_code not in UNDECIDED_CODES:
             raise InputError(f"{where(policy)} ({option})")
+        for code, message, span in policy.notes:  # deployed all the same: said, not refused
+            sys.stderr.write(f"{policy.file}:{span.line}:{span.column}: WARNING {code}: {message}\n")
     return found.policies
 
 
 def known(policy: NamedPolicy | None, option: str) -> None:
     """A policy known only after apply cannot be one question's policy."""
-    if policy is not None and policy.problem_code == "UNKNOWN_UNTIL_APPLY" and policy.problem is not None:
+    if policy is not None and policy.problem_code in UNDECIDED_CODES and policy.problem is not None:
         raise UnknownUntilApply(f"UNKNOWN: {where(policy)} ({option})")
+
+
+def same_unread(new: NamedPolicy | None, existing: NamedPolicy | None) -> bool:
+    """Both versions name the very same policy that is not read (a SAM
+    managed policy or policy template with the same arguments): it grants
+    the same in both, whatever it grants."""
+    return (new is not None and existing is not None and new.problem_code == existing.problem_code == "POLICY_NOT_READ"
+            and new.problem == existing.problem)
 
 
 def unknown_check(policies, typed: bool):
     """The answer for a policy a plan knows only after apply: UNKNOWN, with why (None: it is known)."""
     from .proofs.questions import Check
 
+    if len(policies) == 2 and same_unread(*policies):
+        return Check("PASS", mode="typed" if typed else "untyped",
+                     note="the same policy in both versions, not read: it grants nothing new")
     for policy in policies:
         if policy is not None and policy.problem is not None:
             return Check("UNKNOWN", mode="typed" if typed else "untyped", note=where(policy))
@@ -116,9 +156,19 @@ class UnknownUntilApply(IamlogicError):
 
 
 def proof_document(policy: NamedPolicy, option: str):
-    """What the proofs read: the document, its text kept as text (never a path)."""
+    """What the proofs read: the document, its text kept as text (never a
+    path). A policy of a template, plan or CLI output that IAM would refuse
+    is refused here, its findings at the file's own lines (the proofs would
+    cite the lines of the document re-serialised)."""
     label = f"{policy.label} ({option})"
     document = policy.document
+    if policy.places is not None and policy.problem is None:
+        blocking = [f for f in validate_named(policy, policy.policy_type or PolicyType.IDENTITY, False)
+                    if f.finding_type is FindingType.ERROR]
+        if blocking:
+            error = PolicyError(blocking, policy.file)  # file:line:column: the finding, then which policy
+            error.args = (f"{error} ({policy.name + ', ' if policy.name else ''}{option})",)
+            raise error
     if isinstance(document, (bytes, bytearray)):
         from .inputs import decode_text
 
@@ -138,6 +188,37 @@ def pairs(new: list[NamedPolicy], existing: list[NamedPolicy]) -> list[tuple[str
     old = {p.key: p for p in existing}
     out = [(p.key, p, old.pop(p.key, None)) for p in new]
     return out + [(k, None, p) for k, p in old.items()]
+
+
+def deployments(new: NamedPolicy | None, existing: NamedPolicy | None) -> list[tuple[str, NamedPolicy | None,
+                                                                                NamedPolicy | None, str | None]]:
+    """(key suffix, new, existing, why undecided) for each comparison a
+    pair of versions asks: a template's policy whose deployments differ
+    (cfn.py) is compared deployment by deployment — each deployment of the
+    new version with every deployment of the existing one the same
+    parameter values may give (the same condition valuation, when the
+    conditions are unchanged). A new deployment no existing one can be
+    paired with is undecided, not compared with a guess."""
+    from .deployments import compatible
+
+    if new is None or existing is None or not (new.variants or existing.variants):
+        return [(_shown(new), v, existing, None) for v in (new.each() if new is not None else [None])]
+    out = []
+    for n in new.each():
+        matched = [o for o in existing.each()
+                   if any(compatible(a, b) for a in n.deployments or ({},) for b in o.deployments or ({},))]
+        if not matched:
+            out.append((_shown(n), n, None, f"no deployment of the existing version has the parameter values of "
+                                            f"the new one's [{n.valuation}]: nothing to compare it with"))
+        for o in matched:
+            suffix = _shown(n) if o.valuation in ("", n.valuation) else \
+                f"{_shown(n) or ' [every deployment]'} vs existing [{o.valuation}]"
+            out.append((suffix, n, o, None))
+    return out
+
+
+def _shown(policy: NamedPolicy | None) -> str:
+    return f" [{policy.valuation}]" if policy is not None and policy.valuation else ""
 
 
 def describe(policy: NamedPolicy | None) -> str | None:
@@ -181,9 +262,11 @@ def prove_versions(question, new: list[NamedPolicy], old: list[NamedPolicy], def
     from .proofs.deadline import Deadline
     from .proofs.questions import Check
 
-    paired = pairs(new, old)
-    if len(paired) == 1 and paired[0][1] is not None and paired[0][2] is not None:
-        _, n, o = paired[0]
+    rows = [(key + suffix, n, o, why) for key, new_policy, old_policy in pairs(new, old)
+            for suffix, n, o, why in deployments(new_policy, old_policy)]
+    if len(rows) == 1 and rows[0][1] is not None and rows[0][2] is not None and rows[0][3] is None and \
+            not same_unread(rows[0][1], rows[0][2]):
+        _, n, o, _ = rows[0]
         known(n, labels[0]), known(o, labels[1])
         kind = _pair_type(n, o, default, explicit)
         check = question(proof_document(n, labels[0]), proof_document(o, labels[1]), kind, timeout_ms=timeout_ms,
@@ -192,11 +275,13 @@ def prove_versions(question, new: list[NamedPolicy], old: list[NamedPolicy], def
         return report(check, output, principals=kind is not PolicyType.IDENTITY)
     deadline = Deadline(timeout_ms)
     results = []
-    for key, n, o in paired:
+    for key, n, o, why in rows:
         kind = _pair_type(n, o, default, explicit)
         if n is None and not removed_is_new:
             check = Check("PASS", mode="typed" if typed else "untyped",
                           note="only in the existing version: removed, it grants nothing new")
+        elif why is not None:
+            check = Check("UNKNOWN", mode="typed" if typed else "untyped", note=why)
         elif unknown_check((n, o), typed) is not None:
             check = unknown_check((n, o), typed)
         elif deadline.remaining_ms() <= 0:  # the time is the whole question's: UNKNOWN for what is left
@@ -245,6 +330,7 @@ def prove_each(question, policies: list[NamedPolicy], default: PolicyType, expli
     from .proofs.deadline import Deadline
     from .proofs.questions import Check
 
+    policies = [v for p in policies for v in p.each()]  # a template's policy: each deployment's
     if len(policies) == 1:
         known(policies[0], option)
         kind = policy_type_of(policies[0], default, explicit)
@@ -263,7 +349,7 @@ def prove_each(question, policies: list[NamedPolicy], default: PolicyType, expli
             check = question(proof_document(policy, option), policy_type=kind,
                              timeout_ms=max(1, deadline.remaining_ms()), **arguments)
             located(check, policy, None)
-        results.append((policy.key or policy.name, policy, None, check, kind))
+        results.append(((policy.key or policy.name) + _shown(policy), policy, None, check, kind))
     return report_many(results, output, report)
 
 

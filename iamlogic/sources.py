@@ -40,6 +40,13 @@ from .translator.model import PolicyType
 SUFFIXES = (".json", ".yaml", ".yml", ".template")
 
 
+# Problems that leave a proof undecided (UNKNOWN, exit 3), a WARNING in
+# validate: a plan's value known only after apply, a template with more
+# deployments than are read (deployments.MAX_VARIANTS), a SAM managed policy or
+# policy template (sam.py).
+UNDECIDED_CODES = frozenset({"UNKNOWN_UNTIL_APPLY", "TOO_MANY_DEPLOYMENTS", "POLICY_NOT_READ"})
+
+
 @dataclass
 class FilePositions:
     """Positions in one file by the path of a value in what the file holds:
@@ -48,6 +55,14 @@ class FilePositions:
     values: dict[JsonPath, Span] | None = None
     keys: dict[JsonPath, Span] | None = None
     source: Source | None = None
+    # Each key a mapping repeats (YAML; JSON: the Source's), as grammar/source.py's DuplicateKey.
+    yaml_duplicates: list | None = None
+    yaml_source: Source | None = None  # a YAML file's text (offsets to lines, JSON text in its strings)
+
+    def duplicates(self) -> list:
+        if self.source is not None:
+            return self.source.duplicate_keys()
+        return self.yaml_duplicates or []
 
     def span(self, path: JsonPath, on_key: bool = False) -> Span | None:
         if self.source is not None:
@@ -78,9 +93,29 @@ class NamedPolicy:
     # The resource the policy is attached to, where its place says
     # (check-no-public-access's --resource-type: AWS::S3::Bucket, ...).
     resource_type: str | None = None
+    # A template's policy whose deployments differ (cfn.py): the policy of
+    # each, named by its ``valuation`` (the conditions its Fn::If follow, the
+    # map keys chosen), with the parameter choices (``deployments``: one
+    # dict name → deployments.Choice per deployment) it stands for. The policy's own
+    # document is the first's; validate and the proofs read every one.
+    variants: list = field(default_factory=list)
+    valuation: str = ""
+    deployments: tuple = ()
+    # Keys the policy's document repeats in the file, as (message, policy
+    # path, span): ERRORs as in a bare document.
+    duplicates: tuple = ()
+    home: JsonPath = ()  # the file path of the property that holds the policy (a template's)
+    # What the file around the policy gets wrong that CloudFormation still
+    # deploys (a repeated key outside any policy, a logical id given twice):
+    # WARNINGs, (issue code, message, span).
+    notes: tuple = ()
     # JSON text in a JSON string: (its Source, each character's file offset),
     # built on first use (one parse however many findings); False: not so.
     inner: object = field(default=None, repr=False, compare=False)
+
+    def each(self) -> list:
+        """The policy of every deployment (itself when all deploy one)."""
+        return self.variants or [self]
 
     @property
     def label(self) -> str:
@@ -93,14 +128,16 @@ class NamedPolicy:
         if self.positions is None or self.places is None:
             return None
         path = tuple(path)
-        if isinstance(self.document, str) and self.positions.source is not None and () in self.places:
+        outer = self.positions.source or self.positions.yaml_source
+        if isinstance(self.document, str) and outer is not None and () in self.places:
             if self.inner is None:
-                self.inner = _inner_text(self.positions.source, self.places[()], self.document) or False
+                self.inner = (_inner_text(outer, self.places[()], self.document) if self.positions.source
+                              else _yaml_inner_text(self.positions, self.places[()], self.document)) or False
             if self.inner:
                 inner, offsets = self.inner
                 found = inner.key_span(path) if on_key else inner.span(path)
                 if found is not None:
-                    return self.positions.source.span_at(offsets[found.start], offsets[found.end])
+                    return outer.span_at(offsets[found.start], offsets[found.end])
         for n in range(len(path), -1, -1):
             at = self.places.get(path[:n])
             if at is not None:
@@ -135,6 +172,30 @@ def _inner_text(source: Source, at: JsonPath, text: str) -> tuple[Source, list[i
     if offsets is None or len(offsets) != len(text) + 1:
         return None
     return Source(text), offsets
+
+
+def _yaml_inner_text(positions: FilePositions, at: JsonPath, text: str) -> tuple[Source, list[int]] | None:
+    """JSON text a YAML file holds as a string scalar (plain, quoted, a
+    ``|`` or ``>`` block), as a Source of its own with the file offset of
+    each character: its non-blank characters are found in order in the
+    scalar's own text (a quote's escape, a block's indentation and folds
+    skipped); None when they are not all there (the text was built by an
+    intrinsic function)."""
+    span = positions.span(at)
+    if span is None:
+        return None
+    raw, j, out = positions.yaml_source.text, span.start, []
+    for c in text:
+        if not c.isspace():
+            j = raw.find(c, j, span.end)
+            if j < 0:
+                return None
+            out.append(j)
+            j += 1
+        else:
+            out.append(min(j, span.end))
+    out.append(min(j, span.end))
+    return Source(text), out
 
 
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
@@ -276,7 +337,11 @@ def policies_in(data: bytes, file: str, given: bool = True, parameters: dict | N
     from .terraform import is_plan, plan_policies
 
     if is_template(value):
-        found = [replace(p, positions=positions) for p in template_policies(value, file, parameters)]
+        from .cfn import duplicates_in
+
+        found = duplicates_in([replace(p, positions=positions, variants=[replace(v, positions=positions)
+                                                                         for v in p.variants])
+                               for p in template_policies(value, file, parameters)], positions, file)
         return found, None if found else "a CloudFormation template whose resources hold no policy"
     if is_plan(value):
         found = [replace(p, positions=positions) for p in plan_policies(value, file)]

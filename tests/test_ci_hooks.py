@@ -230,3 +230,24 @@ def test_the_action_passes_a_narrowing_push(repo, tmp_path):
     proc, log = run_action(repo, base, tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert [r for r in log["runs"][0]["results"] if r["ruleId"] == "check-no-new-access"] == []
+
+
+def test_the_hook_checks_every_deployment_of_a_template(repo):
+    # A template's Fn::If widened only under an allowed parameter value (the
+    # prod branch to "*"): new access in the prod deployment fails the hook,
+    # named by its condition valuation (docs/readings.md I7). Before, the
+    # hook read the Default's deployment only and let it through.
+    from test_cfn_deployments import HEAD
+
+    path = repo / "stack.yaml"
+    text = HEAD.replace("{west}", '"arn:aws:iam::123456789012:role/west-app"')
+    path.write_text(text.replace("{prod}", '"arn:aws:s3:::prod-bucket/*"'))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "the stack")
+    path.write_text(text.replace("{prod}", '"*"'))
+    git(repo, "add", "-A")
+    proc = run_hook(repo, "iamlogic-check-changes")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert ("stack.yaml: Deployer.PolicyDocument [IsProd=true, AWS::Region=us-east-1]: NEW ACCESS compared to "
+            "HEAD: s3:GetObject") in proc.stdout
+    assert "[IsProd=false, AWS::Region=us-east-1]: no new access compared to HEAD" in proc.stdout

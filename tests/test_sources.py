@@ -289,18 +289,20 @@ def test_check_no_new_access_between_two_template_versions(tmp_path, capsys):
     assert code == 2
     result = json.loads(out)
     by_key = {p["key"]: p for p in result["policies"]}
+    # AppRole's policy has a Fn::If on IsProd: each deployment (Stage dev, prod) is compared with itself
     assert {k: p["result"] for k, p in by_key.items()} == {
-        "DataKey.KeyPolicy": "PASS", "AppRole.AssumeRolePolicyDocument": "PASS", "AppRole.Policies[0]": "FAIL",
+        "DataKey.KeyPolicy": "PASS", "AppRole.AssumeRolePolicyDocument": "PASS",
+        "AppRole.Policies[0] [IsProd=false]": "FAIL", "AppRole.Policies[0] [IsProd=true]": "FAIL",
         "DataBucketPolicy.PolicyDocument": "PASS", "JobQueuePolicy.PolicyDocument": "PASS",
         "AuditRole.AssumeRolePolicyDocument": "FAIL"}  # a new role's trust policy: new access from nothing
-    read = by_key["AppRole.Policies[0]"]
+    read = by_key["AppRole.Policies[0] [IsProd=false]"]
     assert read["witness"]["action"] == "s3:PutObject"
     line = line_of(head, "- Sid: ReadReports")
     assert read["reasons"][0]["at"] == f"{head}:{line}:17"  # the granting statement, in the template
     assert by_key["AuditRole.AssumeRolePolicyDocument"]["policy_type"] == "trust"
     # unchanged templates: PASS
     code, out, _ = cli(capsys, "check-no-new-access", "--existing", base, "--new", base)
-    assert code == 0 and out.splitlines()[-1] == "PASS: 5 policies compared, 5 PASS"
+    assert code == 0 and out.splitlines()[-1] == "PASS: 6 policies compared, 6 PASS"
 
 
 # ---------------------------------------------------------------- the one-policy questions on many
@@ -311,13 +313,14 @@ def test_check_access_not_granted_on_each_policy_of_a_template(capsys):
     result = json.loads(out)
     assert code == 2 and result["result"] == "FAIL"
     by_key = {p["key"]: p for p in result["policies"]}
-    assert by_key["AppRole.Policies[0]"]["result"] == "FAIL"
+    assert by_key["AppRole.Policies[0] [IsProd=false]"]["result"] == "FAIL"
+    assert by_key["AppRole.Policies[0] [IsProd=true]"]["result"] == "FAIL"
     assert by_key["JobQueuePolicy.PolicyDocument"]["result"] == "FAIL"
     # the trust policy is asked as a trust policy (no Resource element): PASS, not an error
     assert by_key["AppRole.AssumeRolePolicyDocument"]["result"] == "PASS"
     assert by_key["AppRole.AssumeRolePolicyDocument"]["policy_type"] == "trust"
     line = line_of(APP, "- Sid: UseQueue")
-    assert by_key["AppRole.Policies[0]"]["reasons"][0]["at"] == f"{APP}:{line}:17"
+    assert by_key["AppRole.Policies[0] [IsProd=true]"]["reasons"][0]["at"] == f"{APP}:{line}:17"
 
 
 def test_trust_policy_check_access_not_granted(tmp_path, capsys):

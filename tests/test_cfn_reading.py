@@ -1,0 +1,125 @@
+"""How a template's text is read (iamlogic/cfn.py): keys it repeats
+(docs/readings.md I8), where findings in YAML scalars are, and proofs'
+errors at the template's own lines."""
+
+from __future__ import annotations
+
+from conftest import cli
+
+DUPLICATED = """\
+{
+  "AWSTemplateFormatVersion": "2010-09-09",
+  "Resources": {
+    "Admin": {
+      "Type": "AWS::IAM::ManagedPolicy",
+      "Properties": {"PolicyDocument": {"Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}}
+    },
+    "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "a", "BucketName": "b"}},
+    "Admin": {
+      "Type": "AWS::IAM::ManagedPolicy",
+      "Properties": {"PolicyDocument": {"Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}}
+    }
+  }
+}
+"""
+
+
+def test_a_json_template_repeating_a_logical_id_is_read_as_cloudformation_does(tmp_path, capsys):
+    """JSON: CloudFormation deploys a template that repeats a key, taking
+    the last (aws-cli#2404): a WARNING naming the key and both lines — the
+    first Admin, an iam:* policy, was dropped without a word."""
+    path = tmp_path / "t.json"
+    path.write_text(DUPLICATED)
+    code, out, _ = cli(capsys, "validate", path)
+    assert code == 0  # warnings block nothing
+    assert (f"{path}:10:5: WARNING DUPLICATE_RESOURCE at $: The logical id 'Admin' is defined twice in Resources "
+            "(lines 4 and 10)") in out
+    assert "WARNING DUPLICATE_KEYS at $: The key 'BucketName' appears more than once in " \
+           "$.Resources.Bucket.Properties (line 9, columns" in out
+
+
+def test_a_key_repeated_in_a_templates_policy_is_an_error_as_in_a_bare_policy(tmp_path, capsys):
+    """Inside a policy document a repeated key is what the policy reader
+    makes of it in a bare document: ERROR DUPLICATE_KEYS (JSON and YAML),
+    and a proof refuses the policy, citing the template's line."""
+    path = tmp_path / "t.json"
+    path.write_text(DUPLICATED.replace('"Action": "s3:GetObject",', '"Action": "s3:GetObject", "Action": "s3:*",'))
+    code, out, _ = cli(capsys, "validate", path)
+    assert code == 2 and f"{path}:13:" in out and "ERROR DUPLICATE_KEYS at $.Statement[0].Action" in out
+    code, out, err = cli(capsys, "check-access-not-granted", path, "--actions", "iam:PassRole")
+    assert code == 2 and f"{path}:13:" in err and "DUPLICATE_KEYS" in err
+    yaml_path = tmp_path / "t.yaml"
+    yaml_path.write_text(YAML_POLICY.replace("Action: s3:GetObject\n",
+                                             "Action: s3:GetObject\n            Action: s3:PutObject\n"))
+    code, out, _ = cli(capsys, "validate", yaml_path)
+    assert code == 2 and f"{yaml_path}:10:13: ERROR DUPLICATE_KEYS" in out and "(lines 9 and 10)" in out
+
+
+YAML_POLICY = """\
+Resources:
+  Reader:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Action: s3:GetObject
+            Resource: "*"
+"""
+
+
+def test_a_yaml_template_repeating_a_key_is_refused(tmp_path, capsys):
+    """YAML: a mapping's keys are unique (YAML 1.2 §3.2.1.1); the AWS CLI's
+    cloudformation package/deploy and cfn-lint (E0000) refuse a template
+    that repeats one: unreadable input (exit 1), naming key and lines."""
+    path = tmp_path / "t.yaml"
+    path.write_text(YAML_POLICY + "  Reader:\n    Type: AWS::S3::Bucket\n")
+    code, out, err = cli(capsys, "validate", path)
+    assert code == 1 and f"{path}:11:3: the key 'Reader' appears more than once in $.Resources (lines 2 and 11)" \
+        in err
+
+
+def test_a_proofs_error_cites_the_templates_line(tmp_path, capsys):
+    """A policy IAM would refuse, met by a proof: its findings at the
+    template's lines, not the lines of the document re-serialised."""
+    path = tmp_path / "t.yaml"
+    path.write_text(YAML_POLICY.replace('Resource: "*"', "Resource: not-an-arn"))
+    code, out, err = cli(capsys, "check-no-new-access", "--new", path, "--existing", path)
+    assert code == 2 and f"{path}:10:23: INVALID_ARN_PREFIX" in err and "(Reader.PolicyDocument, --new)" in err
+
+
+BLOCKS = YAML_POLICY.replace("Action: s3:GetObject", "Action: >-\n              s3:GetObjekt") + """\
+  Repo:
+    Type: AWS::ECR::Repository
+    Properties:
+      RepositoryPolicyText: |
+        {
+          "Version": "2012-10-17",
+          "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImagez"}
+          ]
+        }
+  Topic:
+    Type: AWS::SNS::TopicPolicy
+    Properties:
+      Topics: [x]
+      PolicyDocument: '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": \
+"111122223333"}, "Action": "sns:Publishh", "Resource": "*"}]}'
+"""
+
+
+def test_findings_in_yaml_scalars_are_at_their_own_line(tmp_path, capsys):
+    """JSON text in a `|` block or a quoted scalar is located at its very
+    characters; a `>` block's value at its text, not at the indicator's
+    line (all were at the scalar's start)."""
+    path = tmp_path / "t.yaml"
+    path.write_text(BLOCKS)
+    code, out, _ = cli(capsys, "validate", path)
+    lines = path.read_text().splitlines()
+    for needle in ('"ecr:BatchGetImagez"', '"sns:Publishh"', "s3:GetObjekt"):
+        line = next(i for i, text in enumerate(lines) if needle in text)
+        column = lines[line].index(needle) + 1
+        assert f"{path}:{line + 1}:{column}: WARNING INVALID_ACTION at $.Statement[0].Action" in out, needle
