@@ -11,7 +11,7 @@ from dataclasses import replace
 from .errors import ExitCode, IamlogicError, InputError, UsageError, quote
 from .inputs import MAX_INPUT_BYTES
 from .scenario import PolicyText
-from .sources import NamedPolicy, read_sources, where
+from .sources import NamedPolicy, read_sources, truncated_warnings, where
 from .translator import Finding, FindingType, PolicyType
 from .translator.findings import Location
 from .validation import validate as validate_document
@@ -52,6 +52,47 @@ def validate_named(policy: NamedPolicy, policy_type: PolicyType, catalogue: bool
     return [relocated(f, policy) for f in findings]
 
 
+def catalogue_warnings(policies, default: PolicyType, explicit: bool, typed: bool = True) -> list[str]:
+    """Typed mode over the policies a proof reads: what validate's catalogue
+    checks find in each (an action, a condition key, a service the catalogue
+    does not know; typos.py for a resource ARN no resource type has the format
+    of), one line each with the file's line and column. They are warnings: a
+    proof over ``s3:GetObjekt`` answers about a name no request sends, and
+    says so, but the answer is not changed (the catalogue can lag AWS)."""
+    from .translator.catalogue_checks import catalogue_findings
+    from .translator.reader import read_policy
+    from .typos import resource_warnings
+
+    out: list[str] = []
+    for policy in policies if typed else ():
+        if policy is None or policy.problem is not None:
+            continue
+        kind = policy_type_of(policy, default, explicit)
+        model, _ = read_policy(policy.document, kind, policy.label)
+        if model is None:
+            continue
+        for finding in catalogue_findings(model):
+            finding = finding.with_spans(model.source)
+            if policy.places is not None:
+                finding = relocated(finding, policy)
+            span = finding.locations[0].span if finding.locations else None
+            at = f"{policy.file}:{span.line}:{span.column}" if span else policy.file
+            out.append(f"{at}: {policy.name + ': ' if policy.name else ''}{finding.issue_code}: {finding.message}")
+        arns = [r.text for st in model.statements for r in (st.resource or ()) + (st.not_resource or ())]
+        out.extend(f"{policy.label}: {w}" for w in resource_warnings(dict.fromkeys(arns)))
+    return out
+
+
+def warn_typos(policies, default: PolicyType, explicit: bool, typed: bool) -> None:
+    """catalogue_warnings on standard error, one ``iamlogic: warning:`` line each."""
+    import click
+
+    from .errors import one_line
+
+    for warning in catalogue_warnings(policies, default, explicit, typed):
+        click.echo(f"iamlogic: warning: {one_line(warning)}", err=True)
+
+
 def relocated(finding: Finding, policy: NamedPolicy) -> Finding:
     """The finding with each location's span in the file the policy is in."""
     locations = tuple(replace(loc, span=policy.span(loc.path, loc.on_key)) for loc in finding.locations)
@@ -89,6 +130,10 @@ def read_for_proof(name: str, option: str, stdin: bytes | None = None,
     for policy in found.policies:
         if policy.problem is not None and policy.problem_code != "UNKNOWN_UNTIL_APPLY":
             raise InputError(f"{where(policy)} ({option})")
+    import click
+
+    for warning in truncated_warnings(found.policies):
+        click.echo(f"iamlogic: warning: {warning} ({option})", err=True)
     return found.policies
 
 
@@ -181,6 +226,7 @@ def prove_versions(question, new: list[NamedPolicy], old: list[NamedPolicy], def
     from .proofs.deadline import Deadline
     from .proofs.questions import Check
 
+    warn_typos(new + old, default, explicit, typed)
     paired = pairs(new, old)
     if len(paired) == 1 and paired[0][1] is not None and paired[0][2] is not None:
         _, n, o = paired[0]
@@ -220,6 +266,13 @@ def report_many(results: list, output: str, report, verb: str = "checked") -> in
     import json
     import sys
 
+    if output == "aws":
+        from .check_formats import write_checks
+
+        # ``report`` is _report_check with the question (and the listed
+        # actions and resources) bound: the array needs them too.
+        bound = getattr(report, "keywords", {})
+        return write_checks(results, bound.get("question", ""), bound.get("access", ((), ())))
     order = {"FAIL": 2, "UNKNOWN": 1, "PASS": 0}
     worst = max((r[3].result for r in results), key=order.get, default="PASS")
     if output == "json":
@@ -245,6 +298,7 @@ def prove_each(question, policies: list[NamedPolicy], default: PolicyType, expli
     from .proofs.deadline import Deadline
     from .proofs.questions import Check
 
+    warn_typos(policies, default, explicit, arguments.get("typed", True))
     if len(policies) == 1:
         known(policies[0], option)
         kind = policy_type_of(policies[0], default, explicit)
