@@ -494,10 +494,34 @@ def can_be_allowed_command(scenario: str, policy_root: str | None, batch: bool, 
     raw = _json(data, where)
     _typo_warnings(typed, *request_names(raw))
     base = Path.cwd() if scenario == "-" else Path(scenario).parent
+    if typed:
+        _scenario_policy_warnings(raw, base, policy_root, where)
     check = can_be_allowed(raw, timeout_ms=timeout * 1000, typed=typed, base_dir=base,
                            policy_root=policy_root)
     return _report_check(check, output, {"PASS": "PROVEN NEVER", "FAIL": "ALLOWED"}, principals=True,
                          question="can-be-allowed", files={"": where})
+
+
+def _scenario_policy_warnings(raw, base: Path, policy_root: str | None, where: str) -> None:
+    """Typed mode inside a scenario's policies (typos.policy_warnings); a
+    scenario the question refuses is left for it to refuse, with its message."""
+    from .scenario import compile_policies
+    from .typos import policy_warnings
+
+    try:
+        engine = compile_policies(raw["policies"], base, policy_root_of(policy_root))
+    except (IamlogicError, KeyError, TypeError):
+        return
+    for layer in engine.layers:
+        for name, model in layer.policies:
+            def place(finding, name=name):
+                # by its path: an inline document's line is not the scenario file's
+                from .grammar.source import json_path
+
+                return f"{where}: {name}" + (f" at {json_path(finding.locations[0].path)}" if finding.locations else "")
+
+            for warning in policy_warnings(model, place, f"{where}: {name}"):
+                error_line(f"warning: {warning}")
 
 
 def account_data_options(command):

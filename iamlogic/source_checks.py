@@ -59,27 +59,24 @@ def catalogue_warnings(policies, default: PolicyType, explicit: bool, typed: boo
     of), one line each with the file's line and column. They are warnings: a
     proof over ``s3:GetObjekt`` answers about a name no request sends, and
     says so, but the answer is not changed (the catalogue can lag AWS)."""
-    from .translator.catalogue_checks import catalogue_findings
     from .translator.reader import read_policy
-    from .typos import resource_warnings
+    from .typos import policy_warnings
 
     out: list[str] = []
     for policy in policies if typed else ():
         if policy is None or policy.problem is not None:
             continue
-        kind = policy_type_of(policy, default, explicit)
-        model, _ = read_policy(policy.document, kind, policy.label)
+        model, _ = read_policy(policy.document, policy_type_of(policy, default, explicit), policy.label)
         if model is None:
             continue
-        for finding in catalogue_findings(model):
-            finding = finding.with_spans(model.source)
-            if policy.places is not None:
-                finding = relocated(finding, policy)
+
+        def place(finding, policy=policy):
+            finding = relocated(finding, policy) if policy.places is not None else finding
             span = finding.locations[0].span if finding.locations else None
-            at = f"{policy.file}:{span.line}:{span.column}" if span else policy.file
-            out.append(f"{at}: {policy.name + ': ' if policy.name else ''}{finding.issue_code}: {finding.message}")
-        arns = [r.text for st in model.statements for r in (st.resource or ()) + (st.not_resource or ())]
-        out.extend(f"{policy.label}: {w}" for w in resource_warnings(dict.fromkeys(arns)))
+            return (f"{policy.file}:{span.line}:{span.column}" if span else policy.file) + \
+                (f": {policy.name}" if policy.name else "")
+
+        out.extend(policy_warnings(model, place, policy.label))
     return out
 
 

@@ -109,3 +109,19 @@ def test_typos_inside_the_policies_a_proof_reads_warn(tmp_path, capsys):
                  ["check-no-public-access", new, "-r", "AWS::S3::Bucket"]):
         _, _, err = cli(capsys, *args)
         assert "'s3:GetObjekt' does not exist" in err, args
+
+
+def test_typos_inside_a_scenarios_policies_warn(tmp_path, capsys):
+    """can-be-allowed reads the scenario's own policies: a typo in one is a
+    warning naming the scenario and the policy's place, the answer unchanged."""
+    scenario = tmp_path / "s.json"
+    scenario.write_text(json.dumps({
+        "policies": {"identity": [{"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObjekt", "Resource": "*"}]}]},
+        "request": {"principal": "arn:aws:iam::111122223333:user/a", "action": "s3:GetObject",
+                    "resource": "arn:aws:s3:::b/k"}}))
+    code, out, err = cli(capsys, "can-be-allowed", scenario)
+    assert code == 0 and out.startswith("PROVEN NEVER")
+    assert (f"warning: {scenario}: policies.identity[0] at $.Statement[0].Action: INVALID_ACTION: "
+            "The action 's3:GetObjekt' does not exist.") in err
+    assert "warning" not in cli(capsys, "can-be-allowed", scenario, "--untyped")[2]
