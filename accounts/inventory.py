@@ -90,6 +90,8 @@ class AccountData:
     # and why: questions about them are UNDECIDED, never answered as if the
     # resource had no policy.
     unreadable: dict[str, str] = field(default_factory=dict)
+    # Exports that say IsTruncated: true: one page, the entities after it not exported.
+    truncated: list[str] = field(default_factory=list)
 
     def principal(self, arn: str) -> Principal:
         found = self.principals.get(arn)
@@ -144,6 +146,8 @@ class _Export:
         self.raw = read_json(path, str(path), MAX_EXPORT_BYTES)
         if not isinstance(self.raw, dict):
             raise InputError(f"{path}: expected the object get-account-authorization-details prints")
+        if self.raw.get("IsTruncated") is True:
+            data.truncated.append(self.file)
         self.managed: dict[str, Policy] = {}
         self.groups: dict[str, list[Policy]] = {}
         self.group_arns: dict[str, str] = {}

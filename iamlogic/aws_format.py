@@ -35,6 +35,23 @@ def validate_text(findings: list[Finding]) -> str:
     return json.dumps(validate_response(findings), indent=INDENT, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+# Several policies (a template, an export, a folder, several files): one JSON
+# array, each element {"file", "policy", "response"} where "response" is
+# exactly the shape Access Analyzer answers for that one policy ("policy" is
+# "" for a bare document; a pair of versions has "new" and "existing"). An
+# undecided proof has no response: its element has "result": "UNKNOWN" and
+# "note" instead (Access Analyzer answers PASS or FAIL only).
+def named(file: str, policy: str, response: dict) -> dict:
+    return {"file": file, "policy": policy, "response": response}
+
+
+def element_text(element: dict, sort_keys: bool = False) -> str:
+    """One element of the array, indented as the AWS CLI indents, one level
+    down (``sort_keys``: ValidatePolicy's members, in name order)."""
+    pad = " " * INDENT
+    return pad + json.dumps(element, indent=INDENT, sort_keys=sort_keys, ensure_ascii=False).replace("\n", "\n" + pad)
+
+
 def validate_finding(f: Finding) -> dict:
     return {
         "findingDetails": f.message,

@@ -120,6 +120,10 @@ def load_yaml(text: str, file: str) -> tuple[object, FilePositions]:
         value = constructor.construct_object(node)
         if isinstance(value, (date, datetime)):
             return node.value
+        if isinstance(value, int) and not isinstance(value, bool):
+            # CloudFormation reads YAML 1.1 and hands scalars on as strings: AWS: 123456789012 is
+            # "123456789012", and an unquoted 012345670123 is the octal 1402433619, as it deploys.
+            return str(value)
         return value
 
     if root is None:

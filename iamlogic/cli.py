@@ -25,10 +25,10 @@ from .simulator import is_simulator_request
 from .kernel.catalogue import CATALOGUE
 from .translator import FindingType, PolicyType
 from .translator.findings import finding_count
-from .sources import read_sources
+from .sources import read_sources, truncated_note, truncated_warnings
 from .typos import request_names, warnings_for
 from .source_checks import (load_policies, parameter_option, parameter_values, policy_type_of, proof_document,
-                            located, prove_each, prove_versions, single, validate_named)
+                            located, prove_each, prove_versions, single, validate_named, warn_typos)
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -98,8 +98,8 @@ MAX_ACTION_ROWS = 100_000
 @click.option("--policy-type", "-t", type=POLICY_TYPES, default="identity", show_default=True,
               help="What the policies are.")
 @click.option("--format", "-f", "output", type=click.Choice(["text", "json", "sarif", "aws"]), default="text",
-              show_default=True, help="aws: what `aws accessanalyzer validate-policy` prints, one JSON document "
-                                      "per file.")
+              show_default=True, help="aws: what `aws accessanalyzer validate-policy` prints; for several "
+                                      "policies one JSON array of {file, policy, response}.")
 @click.option("--treat-as-blocking", default="ERROR", show_default=True, metavar="TYPES",
               help="Finding types that fail the run (exit 2), comma-separated.")
 @click.option("--catalogue/--no-catalogue", " /--untyped", default=True, show_default=True,
@@ -144,6 +144,8 @@ def validate(files: tuple[str, ...], policy_type: str, output: str, treat_as_blo
             unreadable += 1
         for skipped in found.skipped:
             error_line(f"{skipped.file}: skipped: {skipped.why}")
+        for warning in truncated_warnings(found.policies):
+            error_line(f"warning: {warning}")
         if not found.policies and not found.unreadable and name != "-" and Path(name).is_dir():
             error_line(f"{name}: holds no policy")
             unreadable += 1
@@ -299,7 +301,7 @@ def _report_check(check, output: str, headlines: dict | None = None, principals:
             sys.stdout.write(f"  witness: {r['action']} on {r['resource']}"
                              + (f" with {json.dumps(r['context'])}" if r["context"] else "") + "\n")
             if principals:
-                sys.stdout.write(f"  by: {r.get('principal') or 'an anonymous caller'}\n")
+                sys.stdout.write(f"  by: {_caller(r.get('principal'))}\n")
             for reason in w["reasons"]:
                 sys.stdout.write(f"  granted by: {_cite(reason)}\n")
         if check.result == "PASS":
@@ -307,6 +309,19 @@ def _report_check(check, output: str, headlines: dict | None = None, principals:
                 sys.stdout.write(f"  forbidden by: {reason['label']} ({reason['why']})\n")
         stderr.print(f"{check.mode} mode, {check.catalogue}, {check.elapsed_ms:.0f} ms", markup=False)
     return {"PASS": ExitCode.OK, "FAIL": ExitCode.BLOCKING}.get(check.result, ExitCode.UNDECIDED)
+
+
+def _caller(principal: str | None) -> str:
+    """The witness's caller in IAM's words. A Principal of an account's root
+    ARN (or its id) names the account, not the root user alone: any of its
+    users and roles whose own policies allow it may send the request."""
+    if not principal:
+        return "an anonymous caller"
+    if principal.endswith(":root") and principal.count(":") == 5:
+        account = principal.split(":")[4]
+        return (f"a principal of account {account} ({principal}: the account's root user, or any user or role "
+                "of it whose identity policies allow the action)")
+    return principal
 
 
 CHECK_TYPES = click.Choice([t.value for t in PolicyType])
@@ -331,7 +346,8 @@ def proof_options(command):
                      default="text", show_default=True,
                      help="sarif: SARIF 2.1.0, a FAIL located at the granting statements; aws: what `aws "
                           "accessanalyzer` prints (check-no-new-access, check-access-not-granted, "
-                          "check-no-public-access)."),
+                          "check-no-public-access); for several policies one JSON array of {file, policy, "
+                          "response}."),
     ]):
         command = option(command)
     return command
@@ -434,6 +450,7 @@ def check_no_public_access_command(policy: str, resource_type: str, timeout: int
     report = partial(_report_check, question="check-no-public-access", files={"policy": policy})
     policies = load_policies(policy, "POLICY")
     if len(policies) == 1 and not policies[0].variants:
+        warn_typos(policies, PolicyType.RESOURCE, False, typed)
         check = check_no_public_access(proof_document(single(policies, policy, "POLICY"), "POLICY"), resource_type,
                                        timeout_ms=timeout * 1000, typed=typed)
         located(check, policies[0], None)
@@ -477,10 +494,34 @@ def can_be_allowed_command(scenario: str, policy_root: str | None, batch: bool, 
     raw = _json(data, where)
     _typo_warnings(typed, *request_names(raw))
     base = Path.cwd() if scenario == "-" else Path(scenario).parent
+    if typed:
+        _scenario_policy_warnings(raw, base, policy_root, where)
     check = can_be_allowed(raw, timeout_ms=timeout * 1000, typed=typed, base_dir=base,
                            policy_root=policy_root)
     return _report_check(check, output, {"PASS": "PROVEN NEVER", "FAIL": "ALLOWED"}, principals=True,
                          question="can-be-allowed", files={"": where})
+
+
+def _scenario_policy_warnings(raw, base: Path, policy_root: str | None, where: str) -> None:
+    """Typed mode inside a scenario's policies (typos.policy_warnings); a
+    scenario the question refuses is left for it to refuse, with its message."""
+    from .scenario import compile_policies
+    from .typos import policy_warnings
+
+    try:
+        engine = compile_policies(raw["policies"], base, policy_root_of(policy_root))
+    except (IamlogicError, KeyError, TypeError):
+        return
+    for layer in engine.layers:
+        for name, model in layer.policies:
+            def place(finding, name=name):
+                # by its path: an inline document's line is not the scenario file's
+                from .grammar.source import json_path
+
+                return f"{where}: {name}" + (f" at {json_path(finding.locations[0].path)}" if finding.locations else "")
+
+            for warning in policy_warnings(model, place, f"{where}: {name}"):
+                error_line(f"warning: {warning}")
 
 
 def account_data_options(command):
@@ -505,6 +546,11 @@ def _account_data(folder: str, policy_versions: tuple[str, ...]):
     data = load_account_data(folder, versions)
     for skipped in data.skipped:
         stderr.print(f"skipped: {skipped}", markup=False)
+    for file in data.truncated:
+        # who-can lists only the callers the exports hold; what-can, reach and privesc miss
+        # the groups and policies after the page (a principal they leave out is incomplete).
+        error_line(f"warning: {file}: {truncated_note()}; an answer about who can is about the "
+                   "entities exported only")
     return data
 
 

@@ -85,19 +85,40 @@ class JsonReport:
 
 
 class AwsReport:
-    """What ``aws accessanalyzer validate-policy`` prints (aws_format.py), one
-    document per input, as running it once per file would."""
+    """What ``aws accessanalyzer validate-policy`` prints (aws_format.py):
+    for one policy, exactly its ValidatePolicyResponse; for several (a
+    template, an export, a folder, several files), one JSON array of
+    {"file", "policy", "response"}, each response exactly that shape, so the
+    output stays one JSON document. The first result is held until a second
+    shows which of the two it is."""
 
     def __init__(self, out: TextIO):
         self.out = out
+        self.first: FileResult | None = None
+        self.count = 0
 
     def write(self, result: FileResult) -> None:
-        from .aws_format import validate_text
+        self.count += 1
+        if self.count == 1:
+            self.first = result
+            return
+        if self.count == 2:
+            self.out.write("[\n" + self._element(self.first))
+            self.first = None
+        self.out.write(",\n" + self._element(result))
 
-        self.out.write(validate_text(result.findings))
+    def _element(self, result: FileResult) -> str:
+        from .aws_format import element_text, named, validate_response
+
+        return element_text(named(result.file, result.policy or "", validate_response(result.findings)), sort_keys=True)
 
     def close(self) -> None:
-        pass
+        from .aws_format import validate_text
+
+        if self.count == 1:
+            self.out.write(validate_text(self.first.findings))
+        elif self.count:
+            self.out.write("\n]\n")
 
 
 _SARIF_LEVEL = {

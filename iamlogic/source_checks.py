@@ -12,7 +12,7 @@ from dataclasses import replace
 from .errors import ExitCode, IamlogicError, InputError, PolicyError, UsageError, quote
 from .inputs import MAX_INPUT_BYTES
 from .scenario import PolicyText
-from .sources import UNDECIDED_CODES, NamedPolicy, read_sources, where
+from .sources import UNDECIDED_CODES, NamedPolicy, read_sources, truncated_warnings, where
 from .translator import Finding, FindingType, PolicyType
 from .translator.findings import Location
 from .validation import validate as validate_document
@@ -79,6 +79,44 @@ def _validate_one(policy: NamedPolicy, policy_type: PolicyType, catalogue: bool)
     return around + [relocated(f, policy) for f in findings]
 
 
+def catalogue_warnings(policies, default: PolicyType, explicit: bool, typed: bool = True) -> list[str]:
+    """Typed mode over the policies a proof reads: what validate's catalogue
+    checks find in each (an action, a condition key, a service the catalogue
+    does not know; typos.py for a resource ARN no resource type has the format
+    of), one line each with the file's line and column. They are warnings: a
+    proof over ``s3:GetObjekt`` answers about a name no request sends, and
+    says so, but the answer is not changed (the catalogue can lag AWS)."""
+    from .translator.reader import read_policy
+    from .typos import policy_warnings
+
+    out: list[str] = []
+    for policy in policies if typed else ():
+        if policy is None or policy.problem is not None:
+            continue
+        model, _ = read_policy(policy.document, policy_type_of(policy, default, explicit), policy.label)
+        if model is None:
+            continue
+
+        def place(finding, policy=policy):
+            finding = relocated(finding, policy) if policy.places is not None else finding
+            span = finding.locations[0].span if finding.locations else None
+            return (f"{policy.file}:{span.line}:{span.column}" if span else policy.file) + \
+                (f": {policy.name}" if policy.name else "")
+
+        out.extend(policy_warnings(model, place, policy.label))
+    return out
+
+
+def warn_typos(policies, default: PolicyType, explicit: bool, typed: bool) -> None:
+    """catalogue_warnings on standard error, one ``iamlogic: warning:`` line each."""
+    import click
+
+    from .errors import one_line
+
+    for warning in catalogue_warnings(policies, default, explicit, typed):
+        click.echo(f"iamlogic: warning: {one_line(warning)}", err=True)
+
+
 def relocated(finding: Finding, policy: NamedPolicy) -> Finding:
     """The finding with each location's span in the file the policy is in."""
     locations = tuple(replace(loc, span=policy.span(loc.path, loc.on_key)) for loc in finding.locations)
@@ -118,6 +156,10 @@ def read_for_proof(name: str, option: str, stdin: bytes | None = None,
             raise InputError(f"{where(policy)} ({option})")
         for code, message, span in policy.notes:  # deployed all the same: said, not refused
             sys.stderr.write(f"{policy.file}:{span.line}:{span.column}: WARNING {code}: {message}\n")
+    import click
+
+    for warning in truncated_warnings(found.policies):
+        click.echo(f"iamlogic: warning: {warning} ({option})", err=True)
     return found.policies
 
 
@@ -262,6 +304,7 @@ def prove_versions(question, new: list[NamedPolicy], old: list[NamedPolicy], def
     from .proofs.deadline import Deadline
     from .proofs.questions import Check
 
+    warn_typos(new + old, default, explicit, typed)
     rows = [(key + suffix, n, o, why) for key, new_policy, old_policy in pairs(new, old)
             for suffix, n, o, why in deployments(new_policy, old_policy)]
     if len(rows) == 1 and rows[0][1] is not None and rows[0][2] is not None and rows[0][3] is None and \
@@ -305,6 +348,13 @@ def report_many(results: list, output: str, report, verb: str = "checked") -> in
     import json
     import sys
 
+    if output == "aws":
+        from .check_formats import write_checks
+
+        # ``report`` is _report_check with the question (and the listed
+        # actions and resources) bound: the array needs them too.
+        bound = getattr(report, "keywords", {})
+        return write_checks(results, bound.get("question", ""), bound.get("access", ((), ())))
     order = {"FAIL": 2, "UNKNOWN": 1, "PASS": 0}
     worst = max((r[3].result for r in results), key=order.get, default="PASS")
     if output == "json":
@@ -330,6 +380,7 @@ def prove_each(question, policies: list[NamedPolicy], default: PolicyType, expli
     from .proofs.deadline import Deadline
     from .proofs.questions import Check
 
+    warn_typos(policies, default, explicit, arguments.get("typed", True))
     policies = [v for p in policies for v in p.each()]  # a template's policy: each deployment's
     if len(policies) == 1:
         known(policies[0], option)

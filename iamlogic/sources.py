@@ -109,6 +109,9 @@ class NamedPolicy:
     # deploys (a repeated key outside any policy, a logical id given twice):
     # WARNINGs, (issue code, message, span).
     notes: tuple = ()
+    # The output it is in says IsTruncated: true (a page of a paginated
+    # AWS CLI output): what came after it was not exported.
+    truncated: bool = False
     # JSON text in a JSON string: (its Source, each character's file offset),
     # built on first use (one parse however many findings); False: not so.
     inner: object = field(default=None, repr=False, compare=False)
@@ -348,8 +351,22 @@ def policies_in(data: bytes, file: str, given: bool = True, parameters: dict | N
         return found, None if found else "a Terraform plan whose resources hold no policy"
     found = cli_policies(value, file)
     if found:
-        return [replace(p, positions=positions) for p in found], None
+        return [replace(p, positions=positions, truncated=value.get("IsTruncated") is True) for p in found], None
+    if value.get("IsTruncated") is True:  # a page of a list-* output: none of its entries is a policy
+        return [], f"{truncated_note()}; it holds no policy"
     return (bare(), None) if given else ([], none)
+
+
+def truncated_note() -> str:
+    """What a page of a paginated output (IsTruncated: true) leaves out."""
+    return ("IsTruncated is true: the output is one page, and what came after it was not exported "
+            "(no answer can be about it; export with the AWS CLI's default pagination, or follow Marker)")
+
+
+def truncated_warnings(policies) -> list[str]:
+    """One warning per file of ``policies`` that is a truncated page."""
+    files = dict.fromkeys(p.file for p in policies if p.truncated)
+    return [f"{file}: {truncated_note()}" for file in files]
 
 
 # ---------------------------------------------------------------- AWS CLI outputs

@@ -86,6 +86,18 @@ def _format_regex(arn_format: str) -> re.Pattern:
     return re.compile("".join(_SEGMENT.get(p, ".+") if p.startswith("${") else re.escape(p) for p in pieces))
 
 
+def policy_warnings(model, place, label: str) -> list[str]:
+    """Typed mode inside a policy (a translator Policy): validate's catalogue
+    checks (translator/catalogue_checks.py) and resource_warnings over its
+    Resource and NotResource ARNs, one line each; ``place(finding)`` says
+    where a finding is (file:line:column)."""
+    from .translator.catalogue_checks import catalogue_findings
+
+    out = [f"{place(f.with_spans(model.source))}: {f.issue_code}: {f.message}" for f in catalogue_findings(model)]
+    arns = [r.text for st in model.statements for r in (st.resource or ()) + (st.not_resource or ())]
+    return out + [f"{label}: {w}" for w in resource_warnings(dict.fromkeys(arns))]
+
+
 def request_names(raw: object) -> tuple[list[str], list[str], list[str]]:
     """(actions, condition keys, resources) a scenario's or a
     SimulateCustomPolicy request's request names."""

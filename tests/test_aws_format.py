@@ -119,17 +119,63 @@ def test_every_validate_output_has_the_service_model_shape(tmp_path, capsys, doc
                for f in answer["findings"])
 
 
-def test_validate_prints_one_document_per_file(tmp_path, capsys):
+def test_validate_of_several_policies_is_one_json_array(tmp_path, capsys):
+    """Several policies (two files here; a template, an export, a folder the
+    same) are one JSON document — an array of {"file", "policy", "response"},
+    each response exactly ValidatePolicy's — so json.loads and jq read it;
+    it was one document per policy, back to back, which neither reads."""
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     a.write_text(json.dumps(policy(allow())))
     b.write_text(json.dumps(policy(allow(Sid=""))))
     _, out, _ = cli(capsys, "validate", "--format", "aws", a, b)
-    decoder, docs, i = json.JSONDecoder(), [], 0
-    while i < len(out):
-        doc, i = decoder.raw_decode(out, i)
-        docs.append(doc)
-        i += len(out[i:]) - len(out[i:].lstrip())
-    assert [len(d["findings"]) for d in docs] == [0, 1]
+    answer = json.loads(out)
+    assert [(e["file"], len(e["response"]["findings"])) for e in answer] == [(str(a), 0), (str(b), 1)]
+    for e in answer:
+        assert set(e) == {"file", "policy", "response"}
+        assert problems(e["response"], output_shape("ValidatePolicy")) == []
+    _, out, _ = cli(capsys, "validate", "--format", "aws", b)  # one policy: exactly AWS's own shape
+    assert list(json.loads(out)) == ["findings"]
+
+
+TEMPLATE = """Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: 2012-10-17
+        Statement:
+          - Effect: Allow
+            Principal: {AWS: "arn:aws:iam::111122223333:root"}
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Version: 2012-10-17
+            Statement:
+              - Effect: Allow
+                Action: [ACTIONS]
+                Resource: "*"
+"""
+
+
+def test_proofs_over_a_template_are_one_json_array(tmp_path, capsys):
+    """check-no-new-access between two versions of a template, and
+    check-access-not-granted over a template: one array, an element per
+    policy, each response exactly CheckNoNewAccess's / CheckAccessNotGranted's
+    (botocore's shapes); the worst result decides the exit code."""
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(TEMPLATE.replace("ACTIONS", "s3:GetObject"))
+    new.write_text(TEMPLATE.replace("ACTIONS", "s3:GetObject, s3:PutObject"))
+    code, out, _ = cli(capsys, "check-no-new-access", "--existing", old, "--new", new, "--format", "aws")
+    answer = json.loads(out)
+    assert code == 2
+    assert [(e["new"], e["response"]["result"]) for e in answer] == [
+        ("Role.AssumeRolePolicyDocument", "PASS"), ("Role.Policies[0] (p)", "FAIL")]
+    assert all(problems(e["response"], output_shape("CheckNoNewAccess")) == [] for e in answer)
+    code, out, _ = cli(capsys, "check-access-not-granted", new, "-a", "s3:PutObject", "--format", "aws")
+    answer = json.loads(out)
+    assert code == 2 and [e["response"]["result"] for e in answer] == ["PASS", "FAIL"]
+    assert all(problems(e["response"], output_shape("CheckAccessNotGranted")) == [] for e in answer)
 
 
 EXAMPLES = ROOT / "examples"

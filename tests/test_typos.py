@@ -87,3 +87,41 @@ def test_a_resource_of_no_resource_type_warns(policy_file, capsys):
     assert "warning" not in err
     code, _, err = cli(capsys, "who-can", "iam:GetRole", "arn:aws:iam::111111111111:rol/Admin", "-d", ORG)
     assert "has the format of no resource type of iam" in err
+
+
+def test_typos_inside_the_policies_a_proof_reads_warn(tmp_path, capsys):
+    """Typed mode covers the documents a proof reads, not only its options:
+    an action, a condition key, a resource service the catalogue does not
+    know is a warning naming file:line (validate's catalogue checks), the
+    answer and its exit code unchanged, --untyped silent."""
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(POLICY))
+    new.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjekt"], "Resource": ["*", "arn:aws:s4:::b/k"],
+         "Condition": {"StringEquals": {"aws:SourceIpp": "x"}}}]}, indent=1))
+    code, out, err = cli(capsys, "check-no-new-access", "--existing", old, "--new", new)
+    assert f"warning: {new}:" in err and "INVALID_ACTION: The action 's3:GetObjekt' does not exist." in err
+    assert "INVALID_GLOBAL_CONDITION_KEY" in err and "the service 's4' is not in" in err
+    untyped = cli(capsys, "check-no-new-access", "--existing", old, "--new", new, "--untyped")
+    assert "warning" not in untyped[2] and untyped[0] == code
+    for args in (["check-access-not-granted", new, "-a", "s3:DeleteBucket"],
+                 ["equivalent", old, new],
+                 ["check-no-public-access", new, "-r", "AWS::S3::Bucket"]):
+        _, _, err = cli(capsys, *args)
+        assert "'s3:GetObjekt' does not exist" in err, args
+
+
+def test_typos_inside_a_scenarios_policies_warn(tmp_path, capsys):
+    """can-be-allowed reads the scenario's own policies: a typo in one is a
+    warning naming the scenario and the policy's place, the answer unchanged."""
+    scenario = tmp_path / "s.json"
+    scenario.write_text(json.dumps({
+        "policies": {"identity": [{"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObjekt", "Resource": "*"}]}]},
+        "request": {"principal": "arn:aws:iam::111122223333:user/a", "action": "s3:GetObject",
+                    "resource": "arn:aws:s3:::b/k"}}))
+    code, out, err = cli(capsys, "can-be-allowed", scenario)
+    assert code == 0 and out.startswith("PROVEN NEVER")
+    assert (f"warning: {scenario}: policies.identity[0] at $.Statement[0].Action: INVALID_ACTION: "
+            "The action 's3:GetObjekt' does not exist.") in err
+    assert "warning" not in cli(capsys, "can-be-allowed", scenario, "--untyped")[2]
