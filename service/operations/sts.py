@@ -180,6 +180,10 @@ def assume_role(call: Call) -> dict:
     p = call.params
     caller = call.caller
     role_arn, session_name = p["RoleArn"], p["RoleSessionName"]
+    if caller.kind == "root":
+        # STS API Reference, AssumeRole: the root user's credentials cannot call it, whatever the trust
+        # policy says; AWS answers in these words, so no policy layer is named as the cause.
+        raise AccessDenied("Roles may not be assumed by root accounts.")
     row = call.store.entity_by_arn(role_arn, call.db)
     role = row if row is not None and row["kind"] == "role" else None
     trust = role["data"]["AssumeRolePolicyDocument"] if role else None
