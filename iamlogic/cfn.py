@@ -23,6 +23,7 @@ composer marks; JSON: grammar/source.py spans).
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime
 
@@ -180,7 +181,6 @@ _REQUIRED = {("AWS::IAM::Role", ("AssumeRolePolicyDocument",))} | {
 def template_policies(template: dict, file: str, parameters: dict | None = None) -> list[NamedPolicy]:
     """Every policy of the template, in template order, each resolved (or
     with its problem). Key: the logical id and the property path."""
-    from .sam import SAM_TYPES, sam_policies  # sam.py builds on this module's Resolver
 
     resolver = Resolver(template, parameters or {})
     out: list[NamedPolicy] = []
@@ -188,61 +188,76 @@ def template_policies(template: dict, file: str, parameters: dict | None = None)
         if not isinstance(resource, dict):
             continue
         kind = resource.get("Type")
-        if kind in SAM_TYPES:
-            out.extend(sam_policies(resolver, file, logical_id, resource))
-            continue
-        spots = POLICY_PROPERTIES.get(kind) if isinstance(kind, str) else None
-        if spots is None:
-            continue
-        properties = resource.get("Properties")
-        base: JsonPath = ("Resources", logical_id, "Properties")
-        properties = properties if isinstance(properties, dict) else {}
-        for prop, policy_type in spots:
-            if kind == "AWS::Organizations::Policy":
-                org = properties.get("Type")
-                policy_type = _ORG_TYPES.get(org) if isinstance(org, str) else None
-                if policy_type is None:
-                    continue  # a tag or backup policy: not an IAM policy
-            if prop[-1] == "*":
-                entries = properties.get(prop[0])
-                if entries is None:
-                    continue
-                if not isinstance(entries, list):
-                    out.append(unread_policy(file, logical_id, base + (prop[0],), policy_type,
-                                             f"{prop[0]} is not a list of policies"))
-                    continue
-                for i, entry in enumerate(entries):
-                    at = base + (prop[0], i)
-                    name = entry.get("PolicyName") if isinstance(entry, dict) else None
-                    shown = f"{logical_id}.{prop[0]}[{i}]" + (f" ({name})" if isinstance(name, str) else "")
-                    if not isinstance(entry, dict) or "PolicyDocument" not in entry:
-                        out.append(unread_policy(file, shown, at, policy_type,
-                                                 "an entry of Policies without a PolicyDocument",
-                                                 f"{logical_id}.{prop[0]}[{i}]"))
-                        continue
-                    out.append(resolver.variants(file, shown, f"{logical_id}.{prop[0]}[{i}]", policy_type,
-                                                 entry["PolicyDocument"], at + ("PolicyDocument",)))
-                continue
-            value, present = properties, True
-            for step in prop:
-                if isinstance(value, dict) and step in value:
-                    value = value[step]
-                else:
-                    present = False
-                    break
-            shown = f"{logical_id}.{'.'.join(prop)}"
-            if not present:
-                if (kind, prop) in _REQUIRED:
-                    out.append(unread_policy(file, shown, ("Resources", logical_id), policy_type,
-                                             f"{kind} without its {'.'.join(prop)}"))
-                continue
-            found = resolver.variants(file, shown, shown, policy_type, value, base + prop)
-            found.resource_type = ("AWS::IAM::AssumeRolePolicyDocument" if policy_type is PolicyType.TRUST
-                                   else ATTACHED_TO.get(kind))
-            for variant in found.variants:
-                variant.resource_type = found.resource_type
-            out.append(found)
+        start = len(out)
+        _read_resource(resolver, file, logical_id, resource, kind, out)
+        condition = resource.get("Condition")
+        if condition is not None:  # the resource exists only where it holds (readings I9)
+            when = (str(condition), json.dumps(resolver.conditions.get(condition), sort_keys=True, default=str)
+                    if isinstance(condition, str) else None)
+            for policy in out[start:]:
+                for p in [policy, *policy.variants]:
+                    p.exists_when = when
     return out
+
+
+def _read_resource(resolver, file: str, logical_id: str, resource: dict, kind, out: list) -> None:
+    """The policies one resource of the template holds, appended to ``out``."""
+    from .sam import SAM_TYPES, sam_policies
+
+    if kind in SAM_TYPES:
+        out.extend(sam_policies(resolver, file, logical_id, resource))
+        return
+    spots = POLICY_PROPERTIES.get(kind) if isinstance(kind, str) else None
+    if spots is None:
+        return
+    properties = resource.get("Properties")
+    base: JsonPath = ("Resources", logical_id, "Properties")
+    properties = properties if isinstance(properties, dict) else {}
+    for prop, policy_type in spots:
+        if kind == "AWS::Organizations::Policy":
+            org = properties.get("Type")
+            policy_type = _ORG_TYPES.get(org) if isinstance(org, str) else None
+            if policy_type is None:
+                continue  # a tag or backup policy: not an IAM policy
+        if prop[-1] == "*":
+            entries = properties.get(prop[0])
+            if entries is None:
+                continue
+            if not isinstance(entries, list):
+                out.append(unread_policy(file, logical_id, base + (prop[0],), policy_type,
+                                         f"{prop[0]} is not a list of policies"))
+                continue
+            for i, entry in enumerate(entries):
+                at = base + (prop[0], i)
+                name = entry.get("PolicyName") if isinstance(entry, dict) else None
+                shown = f"{logical_id}.{prop[0]}[{i}]" + (f" ({name})" if isinstance(name, str) else "")
+                if not isinstance(entry, dict) or "PolicyDocument" not in entry:
+                    out.append(unread_policy(file, shown, at, policy_type,
+                                             "an entry of Policies without a PolicyDocument",
+                                             f"{logical_id}.{prop[0]}[{i}]"))
+                    continue
+                out.append(resolver.variants(file, shown, f"{logical_id}.{prop[0]}[{i}]", policy_type,
+                                             entry["PolicyDocument"], at + ("PolicyDocument",)))
+            continue
+        value, present = properties, True
+        for step in prop:
+            if isinstance(value, dict) and step in value:
+                value = value[step]
+            else:
+                present = False
+                break
+        shown = f"{logical_id}.{'.'.join(prop)}"
+        if not present:
+            if (kind, prop) in _REQUIRED:
+                out.append(unread_policy(file, shown, ("Resources", logical_id), policy_type,
+                                         f"{kind} without its {'.'.join(prop)}"))
+            continue
+        found = resolver.variants(file, shown, shown, policy_type, value, base + prop)
+        found.resource_type = ("AWS::IAM::AssumeRolePolicyDocument" if policy_type is PolicyType.TRUST
+                               else ATTACHED_TO.get(kind))
+        for variant in found.variants:
+            variant.resource_type = found.resource_type
+        out.append(found)
 
 
 def unread_policy(file, shown, at, policy_type, why, key=None, code="UNRESOLVABLE_POLICY") -> NamedPolicy:

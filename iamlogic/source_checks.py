@@ -243,6 +243,16 @@ def deployments(new: NamedPolicy | None, existing: NamedPolicy | None) -> list[t
     paired with is undecided, not compared with a guess."""
     from .deployments import compatible
 
+    if new is not None and existing is not None and existing.exists_when is not None and \
+            new.exists_when != existing.exists_when:
+        # The existing version's resource exists only where its Condition holds; the new one's in other
+        # deployments (always, or by another condition): there the new policy has nothing to be compared
+        # with, and which deployments those are is not worked out here (readings I9).
+        was = existing.exists_when[0]
+        now = f"when {new.exists_when[0]}" if new.exists_when is not None else "in every deployment"
+        return [(_shown(new), new, None, f"the existing version's resource exists only when {was}, the new "
+                                         f"one's {now}: the deployments only the new one exists in are not "
+                                         "compared")]
     if new is None or existing is None or not (new.variants or existing.variants):
         return [(_shown(new), v, existing, None) for v in (new.each() if new is not None else [None])]
     out = []

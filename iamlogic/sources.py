@@ -109,6 +109,10 @@ class NamedPolicy:
     # deploys (a repeated key outside any policy, a logical id given twice):
     # WARNINGs, (issue code, message, span).
     notes: tuple = ()
+    # A template resource's own ``Condition``: the resource, and so the
+    # policy, exists only in the deployments where it holds — (the
+    # condition's name, its definition as JSON), None when it always exists.
+    exists_when: tuple | None = None
     # The output it is in says IsTruncated: true (a page of a paginated
     # AWS CLI output): what came after it was not exported.
     truncated: bool = False

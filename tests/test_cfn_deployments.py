@@ -182,3 +182,45 @@ Resources:
     results = {p["key"]: p["result"] for p in json.loads(out)["policies"]}
     assert code == 2 and results == {"BucketPolicy.PolicyDocument [IsProd=true]": "FAIL",
                                      "BucketPolicy.PolicyDocument [IsProd=false]": "PASS"}
+
+
+CONDITIONAL = """\
+Parameters:
+  Env:
+    Type: String
+    AllowedValues: [prod, dev]
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+  IsDev: !Equals [!Ref Env, dev]
+Resources:
+  Reader:
+    Type: AWS::IAM::ManagedPolicy
+{condition}    Properties:
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Action: s3:GetObject
+            Resource: "*"
+"""
+
+
+def test_a_resource_that_exists_in_more_deployments_is_not_compared_as_if_it_always_had(tmp_path, capsys):
+    """CloudFormation User Guide, Conditions: a resource with a Condition is
+    created only where it holds (readings I9). A policy that existed only
+    when IsProd and now exists in every deployment grants, in dev, what dev
+    never had: it was PASS (the same document both sides). Narrower (a
+    condition added) is still a comparison of the documents; the same
+    condition both sides too."""
+    def version(name, condition):
+        return template(tmp_path, name, text=CONDITIONAL.replace("{condition}", condition))
+
+    only_prod = version("base.yaml", "    Condition: IsProd\n")
+    always = version("head.yaml", "")
+    only_dev = version("dev.yaml", "    Condition: IsDev\n")
+    code, results = compared(capsys, only_prod, always)
+    assert (code, results) == (3, {"Reader.PolicyDocument": "UNKNOWN"})
+    assert compared(capsys, only_prod, only_dev)[0] == 3
+    for base, head in ((always, only_prod), (only_prod, only_prod)):
+        code, out, _ = cli(capsys, "check-no-new-access", "--existing", base, "--new", head, "-f", "json")
+        assert (code, json.loads(out)["result"]) == (0, "PASS")
