@@ -116,6 +116,9 @@ class AccountData:
         if self.organization is not None and self.organization.broken:
             broken.append(f"{len(self.organization.broken)} SCPs or RCPs that could not be read")
         note = f"; {', '.join(broken)} (the answers they touch are UNDECIDED)" if broken else ""
+        if self.organization is not None and self.organization.implied:
+            note += (f"; RCPFullAWSAccess implied at {len(self.organization.implied)} organization nodes that list "
+                     f"no RCP (AWS attaches it to every node)")
         return f"read {read}{note}; skipped {len(self.skipped)}"
 
 

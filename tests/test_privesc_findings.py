@@ -1,0 +1,144 @@
+"""Privilege escalation on small accounts built in tmp dirs, each pinning an
+AWS rule a wrong answer once broke (RCP scope and RCPFullAWSAccess, exit
+codes, trusts, target tags, service needs, policy changes, regions). Each
+test names the User Guide rule it rests on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from iamlogic.accounts import load_account_data
+from iamlogic.accounts.escalation import Goal
+from iamlogic.accounts.privesc import privesc, privesc_all
+from iamlogic.accounts.queries import who_can
+
+from conftest import cli
+
+A = "111111111111"
+ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+def doc(*statements) -> dict:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def allow(action, resource="*", **kw) -> dict:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **kw}
+
+
+def deny(action, resource="*", **kw) -> dict:
+    return {"Effect": "Deny", "Action": action, "Resource": resource, **kw}
+
+
+def user(name, inline=(), tags=None, boundary=None, groups=()) -> dict:
+    out = {"UserName": name, "Arn": f"arn:aws:iam::{A}:user/{name}", "Path": "/", "GroupList": list(groups),
+           "UserPolicyList": [{"PolicyName": f"p{i}", "PolicyDocument": d} for i, d in enumerate(inline)],
+           "AttachedManagedPolicies": []}
+    if tags:
+        out["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+    if boundary:
+        out["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
+    return out
+
+
+def role(name, trust, inline=(), path="/", profile=False, tags=None) -> dict:
+    out = {"RoleName": name, "Arn": f"arn:aws:iam::{A}:role{path}{name}", "Path": path,
+           "AssumeRolePolicyDocument": trust, "AttachedManagedPolicies": [],
+           "RolePolicyList": [{"PolicyName": f"p{i}", "PolicyDocument": d} for i, d in enumerate(inline)],
+           "InstanceProfileList": [{"InstanceProfileName": name, "Arn": f"arn:aws:iam::{A}:instance-profile/{name}"}]
+           if profile else []}
+    if tags:
+        out["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+    return out
+
+
+def write(folder: Path, users=(), roles=(), groups=(), policies=(), org=None) -> Path:
+    (folder / "authorization").mkdir(parents=True)
+    (folder / "authorization" / f"{A}.json").write_text(json.dumps(
+        {"UserDetailList": list(users), "RoleDetailList": list(roles), "GroupDetailList": list(groups),
+         "Policies": list(policies)}))
+    if org is not None:
+        (folder / "organization.json").write_text(json.dumps(org))
+    return folder
+
+
+def arn(kind: str, name: str) -> str:
+    return f"arn:aws:iam::{A}:{kind}/{name}"
+
+
+def found(folder: Path, start: str, **kw):
+    return privesc(load_account_data(folder), start, Goal(**kw))
+
+
+# ------------------------------------------------------------------ A. RCPs
+
+def _org(rcps: dict | None, root_rcps=(), account_rcps=()) -> dict:
+    org = {"id": "o-aaaaaaaaaa", "management_account": "999999999999", "scps": {"Full": ADMIN},
+           "root": {"id": "r-1", "name": "Root", "scps": ["Full"], "rcps": list(root_rcps), "children": [
+               {"ou": "ou-1", "name": "Prod", "scps": ["Full"], "children": [
+                   {"account": A, "name": "a", "scps": ["Full"], "rcps": list(account_rcps)}]}]}}
+    if rcps is not None:
+        org["rcps"] = rcps
+    return org
+
+
+_KEY_MAKER = [user("u", [doc(allow("iam:CreateAccessKey"))]), user("v", [ADMIN])]
+_RCP_FULL = doc({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"})
+
+
+def test_an_organization_without_rcps_has_them_disabled(tmp_path):
+    """AWS Organizations User Guide, "Resource control policies (RCPs)": RCPs
+    are a policy type enabled per organization; with none in the tree no
+    RCP level applies (SCPs alone decide)."""
+    folder = write(tmp_path, _KEY_MAKER, org=_org(None))
+    assert found(folder, arn("user", "u")).found
+    allowed = [a for a in who_can(load_account_data(folder), "iam:CreateAccessKey", arn("user", "v")) if a.allowed]
+    assert len(allowed) == 2
+
+
+def test_a_node_listing_no_rcp_holds_rcpfullawsaccess(tmp_path):
+    """AWS Organizations User Guide, "Resource control policies (RCPs)":
+    RCPFullAWSAccess is attached to the root, every OU and every account and
+    cannot be detached — a node that lists none does not allow nothing."""
+    folder = write(tmp_path, _KEY_MAKER, org=_org({"RCPFullAWSAccess": _RCP_FULL}, root_rcps=["RCPFullAWSAccess"]))
+    data = load_account_data(folder)
+    assert found(folder, arn("user", "u")).found
+    assert data.organization.implied == ["ou Prod", "account a"]
+    assert "RCPFullAWSAccess implied at 2" in data.summary()
+    # STS is governed by RCPs: a Deny RCP at the account still denies there.
+    deny_sts = doc({"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Resource": "*"})
+    other = write(tmp_path / "sts", [user("u", [ADMIN])],
+                  [role("r", doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+                                  "Action": "sts:AssumeRole"}))],
+                  org=_org({"D": deny_sts}, account_rcps=["D"]))
+    answers = {a.principal: a for a in who_can(load_account_data(other), "sts:AssumeRole", arn("role", "r"))}
+    assert answers[arn("user", "u")].decision.decision == "explicit_deny"
+
+
+def test_rcps_do_not_govern_iam_or_lambda_requests(tmp_path):
+    """AWS Organizations User Guide, "Resource control policies (RCPs)", List
+    of AWS services that support RCPs (S3, STS, KMS, SQS, Secrets Manager,
+    ECR, OpenSearch Serverless): IAM is not one, so an RCP Deny of every
+    action does not stop iam:CreateAccessKey; it does stop kms:Decrypt."""
+    everything = doc({"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*",
+                      "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "ops"}}})
+    folder = write(tmp_path, _KEY_MAKER + [user("w", [doc(allow("kms:Decrypt"))])],
+                   org=_org({"RCPFullAWSAccess": _RCP_FULL, "D": everything},
+                            root_rcps=["RCPFullAWSAccess"], account_rcps=["D"]))
+    assert found(folder, arn("user", "u")).found
+    data = load_account_data(folder)
+    kms = {a.principal: a for a in who_can(data, "kms:Decrypt", f"arn:aws:kms:us-east-1:{A}:key/k")}
+    assert kms[arn("user", "w")].decision.decision == "explicit_deny"
+    iam = {a.principal: a for a in who_can(data, "iam:CreateAccessKey", arn("user", "v"))}
+    assert iam[arn("user", "u")].allowed
+
+
+def test_the_server_and_the_accounts_ask_one_rcp_scope():
+    """One list (kernel/rcp_scope.py) for the server and the account readers."""
+    from iamlogic.kernel.rcp_scope import rcps_govern
+    from iamlogic.service import authz
+
+    assert authz.rcps_govern is rcps_govern
+    assert [rcps_govern(a) for a in ("sts:AssumeRole", "S3:GetObject", "iam:CreateAccessKey", "lambda:Invoke")] \
+        == [True, True, False, False]
