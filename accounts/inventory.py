@@ -90,6 +90,9 @@ class AccountData:
     # and why: questions about them are UNDECIDED, never answered as if the
     # resource had no policy.
     unreadable: dict[str, str] = field(default_factory=dict)
+    # Users and roles left out whole (a boundary not in the export, a trust
+    # policy that could not be read), and why: a path through one is unknown.
+    left_out: dict[str, str] = field(default_factory=dict)
 
     def principal(self, arn: str) -> Principal:
         found = self.principals.get(arn)
@@ -307,6 +310,7 @@ class _Export:
                 # A role whose trust policy cannot be read is left out whole:
                 # who may assume it is unknown, and asking is UNDECIDED.
                 self.data.unreadable[arn] = f"the trust policy of {arn} could not be read"
+                self.data.left_out[arn] = self.data.unreadable[arn]
                 return
             principal.trust = trust
             principal.instance_profiles = [ip["Arn"] for ip in self.listed(entry, "InstanceProfileList", entity)
@@ -317,7 +321,9 @@ class _Export:
             if not isinstance(arn_b, str) or arn_b not in self.managed:
                 # Without its boundary the principal would look more powerful
                 # than it is: left out, not read without it.
-                self.skip(entity, f"permissions boundary {_name(arn_b)} is not in the export (or was skipped)")
+                why = f"permissions boundary {_name(arn_b)} is not in the export (or was skipped)"
+                self.skip(entity, why)
+                self.data.left_out[arn] = why
                 return
             principal.boundary = self.managed[arn_b]
         principal.incomplete += self.incomplete.get(entity, [])

@@ -227,6 +227,7 @@ class Escalation:
         identity, _ = self.stack(actor)
         for method in METHODS:
             out += self._method_edges(actor, identity, method, only)
+            out += self._left_out_edges(actor, identity, method)
         for edge in out:
             self._record(edge)
         return out
@@ -257,6 +258,25 @@ class Escalation:
                 continue
             out.append(p.arn)
         return sorted(out)
+
+    def _left_out_edges(self, actor: Actor, identity: list, method: Method) -> list[Edge]:
+        """An UNDECIDED edge to each user or role the data left out whole
+        that the method's first need may act on: what the principal could
+        do is not known, so a path through it is neither found nor ruled
+        out (never "does not reach")."""
+        first = method.needs[0]
+        grants = self._allows(identity, first.action)
+        if not grants and method.name != "AssumeRole":  # a trust policy naming the caller grants AssumeRole alone
+            return []
+        out = []
+        for arn, why in sorted(self.data.left_out.items()):
+            if f":{method.target_kind}/" not in arn or arn == actor.principal.arn:
+                continue
+            if grants and first.resource == "{target}" and not any(_may_cover(st, arn) for st in grants):
+                continue
+            out.append(Edge(actor.node, method.name, arn, [], "undecided",
+                            why=f"{arn} is left out of the account data ({why}): a path through it is not known"))
+        return out
 
     def _trusts_service(self, role: Principal, service: str) -> bool:
         """The kernel's decision: may ``service`` assume the role (its trust
@@ -381,8 +401,12 @@ class Escalation:
                   "version": f"version:{item}"}[method.yields]
         if target.arn == actor.principal.arn and actor.base == target.arn:
             changes = actor.changes | {change}
-            if len(changes) > MAX_CHANGES or changes == actor.changes:
+            if changes == actor.changes:
                 return []
+            if len(changes) > MAX_CHANGES:  # the search stops here: said, not taken for "no path"
+                return [Edge(actor.node, method.name, node_name(target.arn, changes), answers, "undecided",
+                             method.assumes, f"{len(changes)} changes to {target.arn} ({', '.join(sorted(changes))}) "
+                                             f"are more than the search follows (MAX_CHANGES = {MAX_CHANGES})")]
             return [Edge(actor.node, method.name, node_name(target.arn, changes), answers, status, method.assumes,
                          why)]
         capability = f"change:{target.arn}#{change}"
@@ -550,9 +574,11 @@ def expand_all(graph: Escalation, jobs: int = 1, folder=None, runner=None, progr
 
 
 def privesc_all(data: AccountData, goal: Goal, context: dict | None = None, jobs: int = 1, folder=None,
-                runner=None, progress=None, paths: bool = True) -> list[Finding]:
+                runner=None, progress=None, paths: bool = True, undecided: list | None = None) -> list[Finding]:
     """Every principal and named session that can reach the goal, each with
-    its shortest paths (``paths``), from one closure of the whole graph."""
+    its shortest paths (``paths``), from one closure of the whole graph.
+    ``undecided`` (when given) gets each UNDECIDED step that a principal
+    not reaching the goal gets to: for it, "does not reach" is not known."""
     graph = Escalation(data, goal, context)
     expand_all(graph, jobs, folder, runner, progress)
     closure = graph_closure(graph)
@@ -561,6 +587,10 @@ def privesc_all(data: AccountData, goal: Goal, context: dict | None = None, jobs
         if GOAL in closure.get(start, ()):
             found = shortest_paths(graph, start) if paths else []
             out.append(Finding(start, goal, True, [graph.detailed(p) for p in found], []))
+    if undecided is not None:
+        reached = {start for start in starts(data, graph) if GOAL not in closure.get(start, ())}
+        reached |= {n for start in list(reached) for n in closure.get(start, ())}
+        undecided += [e for e in graph.undecided if e.source in reached]
     return out
 
 

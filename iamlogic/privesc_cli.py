@@ -165,9 +165,10 @@ def privesc_command(principal: str | None, account_data: str, policy_versions: t
         raise click.UsageError("--engine ray is for --all (one principal's paths are one process's work)")
     if every:
         # With --engine ray the graph's rounds go out as shards to the cluster's actors (iamlogic/scale.py).
-        with _engine(engine, address, jobs if jobs > 1 else None) as cluster:
-            findings = privesc_all(data, target, keys, jobs, account_data, cluster and cluster.run)
         undecided = []
+        with _engine(engine, address, jobs if jobs > 1 else None) as cluster:
+            findings = privesc_all(data, target, keys, jobs, account_data, cluster and cluster.run,
+                                   undecided=undecided)
     else:
         finding = privesc(data, principal, target, keys, conditional, timeout * 1000)
         findings = [finding] if finding.found else []

@@ -142,3 +142,53 @@ def test_the_server_and_the_accounts_ask_one_rcp_scope():
     assert authz.rcps_govern is rcps_govern
     assert [rcps_govern(a) for a in ("sts:AssumeRole", "S3:GetObject", "iam:CreateAccessKey", "lambda:Invoke")] \
         == [True, True, False, False]
+
+
+# ------------------------------------------------- B. exit codes and silence
+
+def test_all_reports_the_undecided_step(tmp_path, capsys):
+    """A policy that could not be read leaves the step it takes part in
+    UNDECIDED (never "does not reach"): u's missing policy may be admin, so
+    --all exits 3 as one principal does."""
+    folder = write(tmp_path, [dict(user("u", [doc(allow("iam:CreateAccessKey"))]),
+                                   AttachedManagedPolicies=[{"PolicyName": "Missing",
+                                                             "PolicyArn": f"arn:aws:iam::{A}:policy/Missing"}]),
+                              user("v")])
+    code, out, _ = cli(capsys, "privesc", "--all", "--account-data", str(folder), "--format", "json")
+    assert code == 3
+    assert {e["actor"] for e in json.loads(out)["undecided"]} == {arn("user", "u")}
+
+
+def test_a_principal_left_out_of_the_data_makes_the_answer_undecided(tmp_path, capsys):
+    """A user whose permissions boundary is not in the export, a role whose
+    trust policy is not JSON, are left out: what they allow is not known
+    (IAM User Guide, "Policy evaluation logic": the boundary and the trust
+    policy both take part), so a path through them is UNDECIDED, exit 3."""
+    bound = write(tmp_path / "b", [user("u", [doc(allow("iam:CreateAccessKey"))]),
+                                   user("v", [ADMIN], boundary=f"arn:aws:iam::{A}:policy/Missing")])
+    code, out, _ = cli(capsys, "privesc", arn("user", "u"), "--account-data", str(bound))
+    assert code == 3 and arn("user", "v") in out and "left out" in out
+    trust = write(tmp_path / "t", [user("u", [doc(allow("sts:AssumeRole"))])],
+                  [role("T", doc(allow("sts:AssumeRole")), [ADMIN])])
+    raw = json.loads((trust / "authorization" / f"{A}.json").read_text())
+    raw["RoleDetailList"][0]["AssumeRolePolicyDocument"] = "{not json"
+    (trust / "authorization" / f"{A}.json").write_text(json.dumps(raw))
+    code, out, _ = cli(capsys, "privesc", arn("user", "u"), "--account-data", str(trust))
+    assert code == 3 and arn("role", "T") in out
+
+
+def test_a_path_past_the_change_limit_is_undecided_not_none(tmp_path, capsys):
+    """Joining two groups and dropping the boundary are three changes to one
+    user (IAM User Guide: a user's permissions are its groups' policies
+    within its boundary); past MAX_CHANGES the search says it stopped."""
+    bnd = f"arn:aws:iam::{A}:policy/Bnd"
+    policies = [{"PolicyName": "Bnd", "Arn": bnd, "DefaultVersionId": "v1", "PolicyVersionList": [
+        {"VersionId": "v1", "IsDefaultVersion": True, "Document": doc(allow("iam:*"))}]}]
+    groups = [{"GroupName": g, "Arn": arn("group", g), "Path": "/", "AttachedManagedPolicies": [],
+               "GroupPolicyList": [{"PolicyName": "g", "PolicyDocument": d}]}
+              for g, d in (("G1", doc(allow("iam:AddUserToGroup"))),
+                           ("G2", doc(allow("iam:DeleteUserPermissionsBoundary"), allow("*"))))]
+    folder = write(tmp_path, [user("u", [doc(allow("iam:AddUserToGroup", arn("group", "G1")))], boundary=bnd)],
+                   groups=groups, policies=policies)
+    code, out, _ = cli(capsys, "privesc", arn("user", "u"), "--account-data", str(folder))
+    assert code == 3 and "MAX_CHANGES" in out
