@@ -93,6 +93,17 @@ class AccountData:
     # Users and roles left out whole (a boundary not in the export, a trust
     # policy that could not be read), and why: a path through one is unknown.
     left_out: dict[str, str] = field(default_factory=dict)
+    _role_names: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
+
+    def role_named(self, account: str, name: str) -> str | None:
+        """The ARN of the account's role of that name, whatever its path (a
+        role's name is unique in its account; an STS session ARN carries the
+        name without the path)."""
+        if len(self._role_names) != sum(1 for p in self.principals.values() if p.kind == "role"):
+            self._role_names.clear()
+            self._role_names.update({(p.account, p.name): p.arn for p in self.principals.values()
+                                     if p.kind == "role"})
+        return self._role_names.get((account, name))
 
     def principal(self, arn: str) -> Principal:
         found = self.principals.get(arn)

@@ -34,9 +34,9 @@ from dataclasses import dataclass
 from ..kernel.matching import account_named, action_matches, resource_pattern_matches
 from ..kernel.context import RequestContext
 from ..translator import PolicyType
-from ..translator.model import Effect
+from ..translator.model import Effect, PrincipalKind
 from .documents import read_document
-from .escalation import ANY_ACTION, METHODS, Goal, Method
+from .escalation import METHODS, Goal, Method
 from .inventory import AccountData, Principal
 from .queries import Answer, decide_as, session_role
 
@@ -133,7 +133,12 @@ class Escalation:
                     self.everyone.add(role.arn)
                 for entry in st.principal or ():
                     value = entry.value
-                    if entry.kind.value.lower() != "aws":
+                    if entry.kind is PrincipalKind.ANY or (entry.kind is PrincipalKind.AWS and value == "*"):
+                        # "Principal": "*" is {"AWS": "*"} (IAM JSON policy elements: Principal, "All
+                        # principals"); its conditions (aws:PrincipalArn, aws:PrincipalOrgID) are the kernel's.
+                        self.everyone.add(role.arn)
+                        continue
+                    if entry.kind is not PrincipalKind.AWS:
                         continue
                     if value == "*":
                         self.everyone.add(role.arn)
@@ -141,8 +146,8 @@ class Escalation:
                         self.by_account.setdefault(account_named(value), set()).add(role.arn)
                     else:
                         self.by_name.setdefault(value, set()).add(role.arn)
-                        if session_role(value) in self.data.principals:
-                            self.sessions[value] = session_role(value)
+                        if session_role(value, self.data) in self.data.principals:
+                            self.sessions[value] = session_role(value, self.data)
 
     def actor(self, node: str) -> Actor:
         base, _, changes = node.partition("#")
@@ -207,16 +212,13 @@ class Escalation:
         self.expanded.add(node)
         actor = self.actor(node)
         out: list[Edge] = []
-        only = None
         if self.goal.principal is not None:
             if actor.base == self.goal.principal:
                 edge = Edge(node, "is the goal", GOAL, [])
                 self._record(edge)
                 return [edge]
-            # An admin can act on every principal: its edges toward the goal
-            # are all a path needs (a detour through others is longer).
-            if not self.whole and self.decide(actor, ANY_ACTION, "*", conditional=False).allowed:
-                only = self.goal.principal
+            # No shortcut for an admin: a trust policy may name only another
+            # principal, so the path to the goal can go through others.
         else:
             answer = self.at_goal(actor)
             if answer is not None and not self.whole:
@@ -226,7 +228,7 @@ class Escalation:
                 return [edge]
         identity, _ = self.stack(actor)
         for method in METHODS:
-            out += self._method_edges(actor, identity, method, only)
+            out += self._method_edges(actor, identity, method)
             out += self._left_out_edges(actor, identity, method)
         for edge in out:
             self._record(edge)
@@ -399,15 +401,17 @@ class Escalation:
             return [Edge(actor.node, method.name, target.arn, answers, status, method.assumes, why)]
         change = {"rewrite": "rewrite", "unbound": "unbound", "group": f"group:{item}",
                   "version": f"version:{item}"}[method.yields]
-        if target.arn == actor.principal.arn and actor.base == target.arn:
+        if target.arn == actor.principal.arn:
+            # The principal itself, or a session of the role: a role's policies are
+            # read at each request, so its sessions hold the change at once.
             changes = actor.changes | {change}
             if changes == actor.changes:
                 return []
             if len(changes) > MAX_CHANGES:  # the search stops here: said, not taken for "no path"
-                return [Edge(actor.node, method.name, node_name(target.arn, changes), answers, "undecided",
+                return [Edge(actor.node, method.name, node_name(actor.base, changes), answers, "undecided",
                              method.assumes, f"{len(changes)} changes to {target.arn} ({', '.join(sorted(changes))}) "
                                              f"are more than the search follows (MAX_CHANGES = {MAX_CHANGES})")]
-            return [Edge(actor.node, method.name, node_name(target.arn, changes), answers, status, method.assumes,
+            return [Edge(actor.node, method.name, node_name(actor.base, changes), answers, status, method.assumes,
                          why)]
         capability = f"change:{target.arn}#{change}"
         self.combines.add((capability, target.arn, node_name(target.arn, {change})))

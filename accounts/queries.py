@@ -175,19 +175,25 @@ def named_sessions(data: AccountData, resource: str) -> list[tuple[str, Principa
             value = entry.value
             if entry.kind.value.lower() != "aws":
                 continue
-            role = data.principals.get(session_role(value) or "")
+            role = data.principals.get(session_role(value, data) or "")
             if role is not None:
                 out[value] = role
     return sorted(out.items())
 
 
-def session_role(value: str) -> str | None:
-    """The role ARN of a role session's ARN (arn:aws:sts::A:assumed-role/R/NAME), else None."""
+def session_role(value: str, data: AccountData | None = None) -> str | None:
+    """The role ARN of a role session's ARN (arn:aws:sts::A:assumed-role/R/NAME), else None.
+    STS session ARNs carry the role's name, never its path (IAM User Guide,
+    "IAM identifiers", Role session ARNs): with ``data``, the role of that
+    name in the account, whatever its path."""
     parts = value.split(":", 5)
     if len(parts) != 6 or parts[2] != "sts" or not parts[5].startswith("assumed-role/"):
         return None
     names = parts[5].split("/")
-    return f"arn:{parts[1]}:iam::{parts[4]}:role/{names[1]}" if len(names) == 3 and all(names) else None
+    if len(names) != 3 or not all(names):
+        return None
+    found = data.role_named(parts[4], names[1]) if data is not None else None
+    return found or f"arn:{parts[1]}:iam::{parts[4]}:role/{names[1]}"
 
 
 def _outside_callers(data: AccountData, resource: str) -> list[tuple[str, str]]:

@@ -192,3 +192,52 @@ def test_a_path_past_the_change_limit_is_undecided_not_none(tmp_path, capsys):
                    groups=groups, policies=policies)
     code, out, _ = cli(capsys, "privesc", arn("user", "u"), "--account-data", str(folder))
     assert code == 3 and "MAX_CHANGES" in out
+
+
+# ------------------------------------------------------------- C. trusts
+
+def _assume(principal, **kw) -> dict:
+    return doc({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole", **kw})
+
+
+def test_a_trust_naming_everyone_with_a_principal_arn_condition(tmp_path):
+    """IAM JSON policy elements, Principal: "*" is every principal; the
+    aws:PrincipalArn condition (global condition keys) then decides who."""
+    folder = write(tmp_path, [user("u", [doc(allow("sts:AssumeRole"))])],
+                   [role("T", _assume("*", Condition={"ArnEquals": {"aws:PrincipalArn": arn("user", "u")}}),
+                         [ADMIN])])
+    assert found(folder, arn("user", "u")).found
+
+
+def test_an_admin_asking_for_a_role_that_trusts_another_role(tmp_path):
+    """IAM User Guide, "Cross-account policy evaluation logic": R of another
+    account trusts only role X, so even an admin must become X first."""
+    folder = write(tmp_path, [user("alice", [ADMIN])], [role("X", _assume({"AWS": f"arn:aws:iam::{A}:root"}))])
+    other = "222222222222"
+    r = dict(role("R", _assume({"AWS": arn("role", "X")})), Arn=f"arn:aws:iam::{other}:role/R")
+    (folder / "authorization" / f"{other}.json").write_text(json.dumps(
+        {"UserDetailList": [], "RoleDetailList": [r], "GroupDetailList": [], "Policies": []}))
+    finding = found(folder, arn("user", "alice"), principal=r["Arn"])
+    assert finding.found
+    assert all(any(e.target == r["Arn"] and e.source.startswith(arn("role", "X")) for e in p) for p in finding.paths)
+
+
+def test_a_session_arn_names_a_role_with_a_path(tmp_path):
+    """IAM User Guide, "IAM identifiers": a role session's ARN is
+    arn:aws:sts::ACCOUNT:assumed-role/ROLE-NAME/SESSION, without the role's path."""
+    folder = write(tmp_path, [user("u", [doc(allow("sts:AssumeRole"))])],
+                   [role("R", _assume({"AWS": arn("user", "u")}), [doc(allow("sts:AssumeRole"))], path="/app/"),
+                    role("T", _assume({"AWS": f"arn:aws:sts::{A}:assumed-role/R/s"}), [ADMIN])])
+    finding = found(folder, arn("user", "u"))
+    assert finding.found
+    assert f"arn:aws:sts::{A}:assumed-role/R/s" in [e.target for e in finding.paths[0]]
+
+
+def test_a_named_session_rewrites_its_own_role(tmp_path):
+    """IAM User Guide, "Policy evaluation logic": a session's permissions
+    are its role's policies at the time of each request, so a policy the
+    session puts on its role applies to it."""
+    session = f"arn:aws:sts::{A}:assumed-role/R/s"
+    folder = write(tmp_path, [], [role("R", _assume({"AWS": session}),
+                                       [doc(allow("iam:PutRolePolicy", arn("role", "R")))])])
+    assert found(folder, session).found
