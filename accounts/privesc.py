@@ -85,6 +85,18 @@ def _covers_action(st, action: str) -> bool:
     return not action_matches(st.not_action or (), action)
 
 
+def _resource_tags(target: Principal) -> dict:
+    """The request keys a user's or role's tags set when it is the resource:
+    aws:ResourceTag/KEY and IAM's iam:ResourceTag/KEY (IAM User Guide,
+    "Controlling access to and for IAM users and roles using tags"; Service
+    Authorization Reference, IAM condition keys)."""
+    out = {}
+    for key, value in target.tags.items():
+        out[f"aws:ResourceTag/{key}"] = value
+        out[f"iam:ResourceTag/{key}"] = value
+    return out
+
+
 def _may_cover(st, resource: str) -> bool:
     """Whether the statement's Resource (NotResource) can hold the resource,
     some context given (a pattern with a variable is kept): a matching step
@@ -355,11 +367,11 @@ class Escalation:
                 answers, status, why = [], "allowed", None
                 for need in method.needs:
                     res = resource if need is method.needs[0] else self._resources(need, actor, target, method)[0][0]
+                    extra = {**(_resource_tags(target) if res == target.arn else {}), **dict(need.context)}
                     if need.action == "sts:AssumeRole" and method.trust_rewritten:
-                        answer = self.decide(actor, need.action, res, dict(need.context),
-                                             resource_policy=self.trust_naming(actor))
+                        answer = self.decide(actor, need.action, res, extra, resource_policy=self.trust_naming(actor))
                     else:
-                        answer = self.decide(actor, need.action, res, dict(need.context))
+                        answer = self.decide(actor, need.action, res, extra)
                     answers.append(answer)
                     if answer.allowed:
                         continue
@@ -385,7 +397,8 @@ class Escalation:
         for session, role_arn in sorted(self.sessions.items()):
             if role_arn != role.arn:
                 continue
-            answer = self.decide(actor, "sts:AssumeRole", role.arn, {"sts:RoleSessionName": session.rsplit("/", 1)[1]})
+            answer = self.decide(actor, "sts:AssumeRole", role.arn,
+                                 {**_resource_tags(role), "sts:RoleSessionName": session.rsplit("/", 1)[1]})
             if answer.allowed:
                 out.append(Edge(actor.node, "AssumeRole (session name)", session, [answer]))
         return out

@@ -241,3 +241,21 @@ def test_a_named_session_rewrites_its_own_role(tmp_path):
     folder = write(tmp_path, [], [role("R", _assume({"AWS": session}),
                                        [doc(allow("iam:PutRolePolicy", arn("role", "R")))])])
     assert found(folder, session).found
+
+
+# --------------------------------------------------------- D. target tags
+
+def test_the_target_s_tags_are_in_each_request_on_it(tmp_path):
+    """IAM User Guide, "Controlling access to and for IAM users and roles
+    using tags": aws:ResourceTag/KEY of a request on a user or role is that
+    principal's tag — an Allow limited to it opens the path, a Deny on it
+    closes it."""
+    team = {"StringEquals": {"aws:ResourceTag/team": "dev"}}
+    opened = write(tmp_path / "allow", [user("u", [doc(allow("iam:CreateAccessKey", Condition=team))]),
+                                        user("v", [ADMIN], tags={"team": "dev"})])
+    assert found(opened, arn("user", "u")).found
+    protected = {"StringEquals": {"aws:ResourceTag/protected": "true"}}
+    closed = write(tmp_path / "deny", [user("u", [doc(allow("iam:CreateAccessKey"),
+                                                      deny("iam:*", Condition=protected))]),
+                                       user("v", [ADMIN], tags={"protected": "true"})])
+    assert not found(closed, arn("user", "u")).found
