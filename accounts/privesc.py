@@ -28,6 +28,7 @@ this sense — ``--goal ACTION RESOURCE`` asks about one action exactly.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass
 
@@ -83,6 +84,24 @@ def _covers_action(st, action: str) -> bool:
     if st.action is not None:
         return action_matches(st.action, action)
     return not action_matches(st.not_action or (), action)
+
+
+def required_resources(action: str, resource: str, region: str, account: str) -> list[str]:
+    """The ARNs of the catalogue's required resource types of ``action``
+    other than the one ``resource`` is, each named as a resource the caller
+    picks (``privesc-TYPE``: only a grant that covers that name is found)."""
+    from ..kernel.catalogue import CATALOGUE
+
+    out = []
+    for name, fmt, required in CATALOGUE.resource_types_for(action):
+        if not required:
+            continue
+        shape = "".join(".*" if i % 2 else re.escape(part) for i, part in enumerate(re.split(r"\$\{([^}]*)\}", fmt)))
+        if re.fullmatch(shape, resource):  # the type the need already names
+            continue
+        filled = fmt.replace("${Partition}", "aws").replace("${Region}", region).replace("${Account}", account)
+        out.append(re.sub(r"\$\{[^}]*\}", f"privesc-{name}", filled))
+    return out
 
 
 def _resource_tags(target: Principal) -> dict:
@@ -264,8 +283,11 @@ class Escalation:
         for p in self.data.principals.values():
             if p.kind != kind:
                 continue
-            if method.service is not None and (p.trust is None or not self._trusts_service(p, method.service)):
+            if method.service is not None and (p.trust is None or not self._trusts_service(p, method)):
                 continue
+            if p.arn.split(":", 5)[5].startswith("role/aws-service-role/") and (
+                    method.yields != "become" or method.trust_rewritten):
+                continue  # a service-linked role's trust and policies cannot be changed (UnmodifiableEntity)
             if method.instance_profile and not p.instance_profiles:
                 continue
             if first.resource == "{target}" and not any(_may_cover(st, p.arn) for st in grants):
@@ -292,17 +314,29 @@ class Escalation:
                             why=f"{arn} is left out of the account data ({why}): a path through it is not known"))
         return out
 
-    def _trusts_service(self, role: Principal, service: str) -> bool:
-        """The kernel's decision: may ``service`` assume the role (its trust
-        policy alone decides a service principal's AssumeRole)."""
-        key = ("trust", role.arn, service)
+    def _trusts_service(self, role: Principal, method: Method) -> bool:
+        """The kernel's decision: may the method's service assume the role
+        (its trust policy alone decides a service principal's AssumeRole),
+        with the keys the service sets on that request: aws:SourceAccount
+        the account the service acts for (the role's: iam:PassRole passes
+        roles of the caller's own account) and aws:SourceArn the resource
+        it acts for (IAM User Guide, "The confused deputy problem")."""
+        service = method.service
+        source = next((n.resource for n in method.needs if n.action != "iam:PassRole"), None)
+        fields = {"target": role.arn, "target_account": role.account, "account": role.account,
+                  "region": self.region}
+        source_arn = source.format(**fields) if source is not None else None
+        key = ("trust", role.arn, service, source_arn)
         found = self._statements.get(key)
         if found is None:
             from ..scenario import compile_policies
 
+            context = {"aws:SourceAccount": role.account}
+            if source_arn is not None and source_arn != "*":
+                context["aws:SourceArn"] = source_arn
             engine = compile_policies({"resource": role.trust})
             decision = engine.decide({"principal": service, "action": "sts:AssumeRole", "resource": role.arn,
-                                      "context": {}})
+                                      "context": context})
             found = self._statements[key] = [decision.decision == "allow"]
         return found[0]
 
@@ -373,6 +407,16 @@ class Escalation:
                     else:
                         answer = self.decide(actor, need.action, res, extra)
                     answers.append(answer)
+                    if answer.allowed or answer.conditional is not None:
+                        # The catalogue's other required resource types of the action
+                        # (ec2:RunInstances: image, subnet…; ssm:SendCommand: document)
+                        # are each authorized too (Service Authorization Reference).
+                        for other in required_resources(need.action, res, self.region, actor.principal.account):
+                            more = self.decide(actor, need.action, other, extra)
+                            answers.append(more)
+                            if not (more.allowed or more.conditional is not None):
+                                answer = more
+                                break
                     if answer.allowed:
                         continue
                     if answer.conditional is not None:

@@ -259,3 +259,46 @@ def test_the_target_s_tags_are_in_each_request_on_it(tmp_path):
                                                       deny("iam:*", Condition=protected))]),
                                        user("v", [ADMIN], tags={"protected": "true"})])
     assert not found(closed, arn("user", "u")).found
+
+
+# ------------------------------------------------------- E. service needs
+
+def _pass_and(action, resource, role_name="Svc"):
+    return doc(allow("iam:PassRole", arn("role", role_name)), allow(action, resource))
+
+
+def test_a_service_trust_with_the_confused_deputy_condition(tmp_path):
+    """IAM User Guide, "The confused deputy problem": a service assuming a
+    role for the owner's account sets aws:SourceAccount to it, so a trust
+    limited to that account lets CodeBuild in."""
+    codebuild = doc({"Effect": "Allow", "Principal": {"Service": "codebuild.amazonaws.com"},
+                     "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": A}}})
+    folder = write(tmp_path, [user("u", [doc(allow("iam:PassRole", arn("role", "Svc")),
+                                             allow(["codebuild:CreateProject", "codebuild:StartBuild"]))])],
+                   [role("Svc", codebuild, [ADMIN])])
+    finding = found(folder, arn("user", "u"))
+    assert finding.found and finding.paths[0][0].method == "PassRole+CodeBuild CreateProject+StartBuild"
+
+
+def test_run_instances_is_asked_on_every_required_resource_type(tmp_path):
+    """Service Authorization Reference, Amazon EC2, RunInstances: image,
+    instance, network-interface, security-group and subnet are required
+    resource types, each authorized: a Deny on image/* stops the launch."""
+    ec2 = _assume({"Service": "ec2.amazonaws.com"})
+    folder = write(tmp_path, [user("u", [doc(allow("iam:PassRole", arn("role", "Svc")), allow("ec2:RunInstances"),
+                                             deny("ec2:RunInstances", "arn:aws:ec2:*::image/*"))])],
+                   [role("Svc", ec2, [ADMIN], profile=True)])
+    assert not found(folder, arn("user", "u")).found
+    open_ = write(tmp_path / "open", [user("u", [_pass_and("ec2:RunInstances", "*")])],
+                  [role("Svc", ec2, [ADMIN], profile=True)])
+    assert found(open_, arn("user", "u")).found
+
+
+def test_a_service_linked_role_cannot_be_rewritten(tmp_path):
+    """IAM User Guide, "Using service-linked roles": their trust and
+    permissions policies cannot be edited (IAM answers UnmodifiableEntity)."""
+    slr = dict(role("AWSServiceRoleForX", _assume({"Service": "x.amazonaws.com"}), [ADMIN],
+                    path="/aws-service-role/x.amazonaws.com/"))
+    folder = write(tmp_path, [user("u", [doc(allow(["iam:UpdateAssumeRolePolicy", "sts:AssumeRole",
+                                                    "iam:PutRolePolicy"]))])], [slr])
+    assert not found(folder, arn("user", "u")).found
