@@ -82,6 +82,7 @@ class AccountData:
     resources: dict[str, ResourcePolicy] = field(default_factory=dict)  # by ARN
     groups: dict[str, list[Policy]] = field(default_factory=dict)  # group ARN → its policies
     managed: set[str] = field(default_factory=set)  # the managed policies' ARNs (resources of iam:*Policy*)
+    managed_documents: dict[str, Policy] = field(default_factory=dict)  # ARN → its default version
     versions: dict[str, dict[str, Policy]] = field(default_factory=dict)  # ARN → its non-default versions
     organization: Organization | None = None
     skipped: list[Skipped] = field(default_factory=list)
@@ -236,6 +237,7 @@ class _Export:
         if policy is not None:
             self.managed[arn] = policy
             self.data.managed.add(arn)
+            self.data.managed_documents[arn] = policy
             self.count("managed policies")
             # The other versions: what iam:SetDefaultPolicyVersion can make
             # the policy (read as the default one, under the same name).

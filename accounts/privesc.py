@@ -37,7 +37,7 @@ from ..kernel.context import RequestContext
 from ..translator import PolicyType
 from ..translator.model import Effect, PrincipalKind
 from .documents import read_document
-from .escalation import METHODS, Goal, Method
+from .escalation import ADMIN_POLICY, ANY_ACTION, METHODS, Goal, Method
 from .inventory import AccountData, Principal
 from .queries import Answer, decide_as, session_role
 
@@ -48,6 +48,7 @@ _ALLOW_ALL = read_document({"Version": "2012-10-17", "Statement": [
 _NO_CONTEXT = RequestContext({})
 MAX_CHANGES = 2  # changes stacked on one principal (a rewrite and a boundary removal, …)
 MAX_PATHS = 20  # shortest paths listed per goal
+MAX_POLICY_VERSIONS = 5  # IAM User Guide, "Versioning IAM policies": a managed policy keeps at most five
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,20 @@ def required_resources(action: str, resource: str, region: str, account: str) ->
         filled = fmt.replace("${Partition}", "aws").replace("${Region}", region).replace("${Account}", account)
         out.append(re.sub(r"\$\{[^}]*\}", f"privesc-{name}", filled))
     return out
+
+
+def _without(identity: list, names: list[str]) -> list:
+    """The identity policies less one held copy of each named policy."""
+    out = list(identity)
+    for name in names:
+        i = next((i for i, p in enumerate(out) if p.name == name), None)
+        if i is not None:
+            del out[i]
+    return out
+
+
+def _customer_managed(name: str) -> bool:
+    return name.startswith("arn:") and ":policy/" in name and ":iam::aws:" not in name
 
 
 def _resource_tags(target: Principal) -> dict:
@@ -197,6 +212,12 @@ class Escalation:
         for change in actor.changes:
             if change.startswith("group:"):
                 identity += self.data.groups.get(change[len("group:"):], [])
+            elif change.startswith(("remove:", "replace:")):
+                identity = _without(identity, [change.split(":", 1)[1]])
+                if change.startswith("replace:"):
+                    identity.append(_ALLOW_ALL)
+            elif change.startswith("leave:"):
+                identity = _without(identity, [p.name for p in self.data.groups.get(change[len("leave:"):], [])])
             elif change.startswith("version:"):
                 arn, _, vid = change[len("version:"):].rpartition("@")
                 other = self.data.versions.get(arn, {}).get(vid)
@@ -366,10 +387,52 @@ class Escalation:
             return [(need.resource.format(policy=h, **fields), f"{h}@{vid}")
                     for h in held for vid in sorted(self.data.versions[h])]
         if method.per == "policy":
-            held = sorted({pol.name for pol in target.identity if pol.name.startswith("arn:")
-                           and ":policy/" in pol.name and ":iam::aws:" not in pol.name})
-            return [(need.resource.format(policy=h, **fields), h) for h in held]
+            held = {pol.name for pol in target.identity if _customer_managed(pol.name)}
+            if target.boundary is not None and _customer_managed(target.boundary.name):
+                held.add(target.boundary.name)  # a new default version of the boundary rewrites it
+            return [(need.resource.format(policy=h, **fields), h) for h in sorted(held)]
+        if method.per == "inline":
+            prefix = f"{target.kind} {target.arn} inline "
+            return [(need.resource.format(**fields), pol.name) for pol in target.identity
+                    if pol.name.startswith(prefix)]
+        if method.per == "attached":
+            return [(need.resource.format(**fields), name) for name in self._attached(target)]
+        if method.per in ("group_inline", "group_attached"):
+            out = []
+            for g in sorted(target.groups):
+                for pol in self.data.groups.get(g, []):
+                    if pol.name.startswith("arn:") == (method.per == "group_attached"):
+                        out.append((need.resource.format(group=g, **fields), pol.name))
+            return out
+        if method.per == "admin_policy":
+            return [(need.resource.format(**fields), arn) for arn in self._admin_policies(target.account)]
         return [(need.resource.format(**fields), None)]
+
+    def _attached(self, target: Principal) -> list[str]:
+        """The managed policies attached to the target itself (not only
+        through one of its groups)."""
+        via_groups = [pol.name for g in target.groups for pol in self.data.groups.get(g, [])]
+        names = [pol.name for pol in target.identity if pol.name.startswith("arn:")]
+        return sorted({n for n in names if names.count(n) > via_groups.count(n)})
+
+    def _admin_policies(self, account: str) -> list[str]:
+        """AdministratorAccess and each customer managed policy of the
+        account that alone allows * on * (the kernel's decision)."""
+        key = ("admin policies", account)
+        found = self._statements.get(key)
+        if found is None:
+            from ..scenario import compile_policies
+
+            found = [ADMIN_POLICY]
+            for arn, policy in sorted(self.data.managed_documents.items()):
+                if not _customer_managed(arn) or arn.split(":")[4] != account:
+                    continue
+                engine = compile_policies({"identity": [policy]})
+                if engine.decide({"principal": f"arn:aws:iam::{account}:user/any", "action": ANY_ACTION,
+                                  "resource": "*"}).decision == "allow":
+                    found.append(arn)
+            self._statements[key] = found
+        return found
 
     def detailed(self, path: list[Edge]) -> list[Edge]:
         """The path with each hop's decisions (a hop decided in a worker
@@ -402,6 +465,8 @@ class Escalation:
                 for need in method.needs:
                     res = resource if need is method.needs[0] else self._resources(need, actor, target, method)[0][0]
                     extra = {**(_resource_tags(target) if res == target.arn else {}), **dict(need.context)}
+                    if method.per == "admin_policy":
+                        extra["iam:PolicyARN"] = item
                     if need.action == "sts:AssumeRole" and method.trust_rewritten:
                         answer = self.decide(actor, need.action, res, extra, resource_policy=self.trust_naming(actor))
                     else:
@@ -427,6 +492,14 @@ class Escalation:
                         continue
                     status = "denied"
                     break
+                if status != "denied" and method.name == "CreatePolicyVersion" and \
+                        1 + len(self.data.versions.get(item, {})) >= MAX_POLICY_VERSIONS:
+                    # Five versions already: IAM answers LimitExceeded unless one is deleted first.
+                    answer = self.decide(actor, "iam:DeletePolicyVersion", resource)
+                    answers.append(answer)
+                    if not (answer.allowed or answer.conditional is not None):
+                        status = "undecided" if answer.undecided or answer.failed_closed else "denied"
+                        why = answer.undecided
                 if status == "denied":
                     continue
                 out += self._yield(actor, method, target, item, answers, status, why)
@@ -457,7 +530,13 @@ class Escalation:
         if method.yields == "become":
             return [Edge(actor.node, method.name, target.arn, answers, status, method.assumes, why)]
         change = {"rewrite": "rewrite", "unbound": "unbound", "group": f"group:{item}",
-                  "version": f"version:{item}"}[method.yields]
+                  "version": f"version:{item}", "remove": f"remove:{item}", "replace": f"replace:{item}",
+                  "leave": f"leave:{item}"}[method.yields]
+        if method.name == "CreatePolicyVersion":
+            # The new default version replaces the document (its Denies go too);
+            # of the boundary, it lifts the boundary.
+            boundary = target.boundary.name if target.boundary is not None else None
+            change = "unbound" if item == boundary else f"replace:{item}"
         if target.arn == actor.principal.arn:
             # The principal itself, or a session of the role: a role's policies are
             # read at each request, so its sessions hold the change at once.

@@ -302,3 +302,117 @@ def test_a_service_linked_role_cannot_be_rewritten(tmp_path):
     folder = write(tmp_path, [user("u", [doc(allow(["iam:UpdateAssumeRolePolicy", "sts:AssumeRole",
                                                     "iam:PutRolePolicy"]))])], [slr])
     assert not found(folder, arn("user", "u")).found
+
+
+# ------------------------------------------------------ F. policy changes
+
+# The methods pinned here rather than in examples/escalation/: each test
+# below reaches admin by it (and a decoy does not).
+PINNED = {"DeleteUserPolicy", "DeleteRolePolicy", "DetachUserPolicy", "DetachRolePolicy", "DeleteGroupPolicy",
+          "DetachGroupPolicy", "RemoveUserFromGroup", "PutUserPolicy (same name)", "PutRolePolicy (same name)",
+          "AttachUserPolicy (customer policy)", "AttachRolePolicy (customer policy)"}
+
+def _deny_all_but(*actions) -> dict:
+    return {"Effect": "Deny", "NotAction": list(actions), "Resource": "*"}
+
+
+def _managed(name, *versions) -> dict:
+    return {"PolicyName": name, "Arn": arn("policy", name), "DefaultVersionId": "v1", "PolicyVersionList": [
+        {"VersionId": f"v{i + 1}", "IsDefaultVersion": i == 0, "Document": d} for i, d in enumerate(versions)]}
+
+
+def _method_of(folder: Path, start: str) -> set[str]:
+    finding = found(folder, start)
+    return {e.method for p in finding.paths for e in p} if finding.found else set()
+
+
+def _attached(entry: dict, *names) -> dict:
+    return dict(entry, AttachedManagedPolicies=[{"PolicyName": n, "PolicyArn": arn("policy", n)} for n in names])
+
+
+def test_removing_the_policy_that_holds_the_deny(tmp_path):
+    """IAM User Guide, "Policy evaluation logic": an explicit Deny in any
+    identity policy wins — until that policy is deleted, detached, or the
+    user leaves the group that holds it (IAM API Reference, DeleteUserPolicy,
+    DetachUserPolicy, DeleteRolePolicy, DetachRolePolicy, DeleteGroupPolicy,
+    DetachGroupPolicy, RemoveUserFromGroup)."""
+    cases = {
+        "DeleteUserPolicy": ([_attached(user("u", [doc(_deny_all_but("iam:DeleteUserPolicy"))]), "Wide")], [], []),
+        "DetachUserPolicy": ([_attached(user("u", [ADMIN]), "Fence")], [], []),
+        "DeleteGroupPolicy": ([user("u", [ADMIN], groups=["G"])], [], [
+            {"GroupName": "G", "Arn": arn("group", "G"), "Path": "/", "AttachedManagedPolicies": [],
+             "GroupPolicyList": [{"PolicyName": "g", "PolicyDocument": doc(_deny_all_but("iam:DeleteGroupPolicy"))}]}]),
+        "DetachGroupPolicy": ([user("u", [ADMIN], groups=["G"])], [], [
+            {"GroupName": "G", "Arn": arn("group", "G"), "Path": "/", "GroupPolicyList": [],
+             "AttachedManagedPolicies": [{"PolicyName": "Fence", "PolicyArn": arn("policy", "Fence")}]}]),
+        "RemoveUserFromGroup": ([user("u", [ADMIN], groups=["G"])], [], [
+            {"GroupName": "G", "Arn": arn("group", "G"), "Path": "/", "AttachedManagedPolicies": [],
+             "GroupPolicyList": [{"PolicyName": "g",
+                                  "PolicyDocument": doc(_deny_all_but("iam:RemoveUserFromGroup"))}]}]),
+    }
+    policies = [_managed("Wide", ADMIN),
+                _managed("Fence", doc(_deny_all_but("iam:DetachUserPolicy", "iam:DetachGroupPolicy")))]
+    for name, (users, roles, groups) in cases.items():
+        folder = write(tmp_path / name, users, roles, groups, policies)
+        assert name in _method_of(folder, arn("user", "u")), name
+    roles = write(tmp_path / "roles", [user("u", [doc(allow("sts:AssumeRole"))])], [
+        _attached(role("R", _assume({"AWS": arn("user", "u")}), [ADMIN]), "Fence2"),
+        role("Q", _assume({"AWS": arn("user", "u")}), [ADMIN, doc(_deny_all_but("iam:DeleteRolePolicy"))])],
+        policies=[_managed("Fence2", doc(_deny_all_but("iam:DetachRolePolicy")))])
+    methods = {e.method for e in privesc_all(load_account_data(roles), Goal()) for p in e.paths for e in p}
+    assert {"DetachRolePolicy", "DeleteRolePolicy"} <= methods
+    # Decoy: the Deny is in a policy the user may not delete.
+    decoy = write(tmp_path / "decoy", [user("u", [ADMIN, doc(_deny_all_but("iam:GetUser"))])])
+    assert not found(decoy, arn("user", "u")).found
+
+
+def test_a_new_version_or_same_name_replaces_the_document(tmp_path):
+    """IAM API Reference, CreatePolicyVersion (SetAsDefault) and PutUserPolicy
+    / PutRolePolicy with an existing PolicyName: the new document replaces
+    the old, its Deny goes with it."""
+    fence = _managed("Own", doc(allow("*"), _deny_all_but("iam:CreatePolicyVersion")))
+    folder = write(tmp_path / "v", [_attached(user("u"), "Own")], policies=[fence])
+    assert "CreatePolicyVersion" in _method_of(folder, arn("user", "u"))
+    same = write(tmp_path / "n", [user("u", [doc(allow("*"), _deny_all_but("iam:PutUserPolicy"))])])
+    assert "PutUserPolicy (same name)" in _method_of(same, arn("user", "u"))
+    role_same = write(tmp_path / "r", [user("u", [doc(allow("sts:AssumeRole"))])], [
+        role("R", _assume({"AWS": arn("user", "u")}), [doc(allow("*"), _deny_all_but("iam:PutRolePolicy"))])])
+    assert "PutRolePolicy (same name)" in _method_of(role_same, arn("user", "u"))
+
+
+def test_rewriting_the_boundary_policy(tmp_path):
+    """IAM User Guide, "Permissions boundaries": the boundary is a managed
+    policy; a new default version of it (CreatePolicyVersion) lifts it."""
+    bnd = _managed("Bnd", doc(allow("iam:CreatePolicyVersion", arn("policy", "Bnd"))))
+    folder = write(tmp_path, [user("u", [ADMIN], boundary=arn("policy", "Bnd"))], policies=[bnd])
+    assert "CreatePolicyVersion" in _method_of(folder, arn("user", "u"))
+
+
+def test_attach_limited_to_a_customer_policy_allowing_everything(tmp_path):
+    """Service Authorization Reference, IAM: iam:PolicyARN names the policy
+    AttachUserPolicy / AttachRolePolicy attaches; a customer policy allowing
+    * on * is as good as AdministratorAccess."""
+    only_wide = {"ArnEquals": {"iam:PolicyARN": arn("policy", "Wide")}}
+    wide = _managed("Wide", ADMIN)
+    folder = write(tmp_path / "u", [user("u", [doc(allow("iam:AttachUserPolicy", arn("user", "u"),
+                                                         Condition=only_wide))])], policies=[wide])
+    assert "AttachUserPolicy (customer policy)" in _method_of(folder, arn("user", "u"))
+    roles = write(tmp_path / "r", [user("u", [doc(allow("sts:AssumeRole"))])], [
+        role("R", _assume({"AWS": arn("user", "u")}), [doc(allow("iam:AttachRolePolicy", arn("role", "R"),
+                                                                 Condition=only_wide))])], policies=[wide])
+    assert "AttachRolePolicy (customer policy)" in _method_of(roles, arn("user", "u"))
+    narrow = write(tmp_path / "n", [user("u", [doc(allow("iam:AttachUserPolicy", arn("user", "u"),
+                                                         Condition=only_wide))])],
+                   policies=[_managed("Wide", doc(allow("s3:*")))])
+    assert not found(narrow, arn("user", "u")).found
+
+
+def test_five_versions_need_delete_policy_version(tmp_path):
+    """IAM User Guide, "Versioning IAM policies": a managed policy has at
+    most five versions; a sixth needs DeletePolicyVersion (else LimitExceeded)."""
+    five = _managed("Own", *([doc(allow("iam:CreatePolicyVersion", arn("policy", "Own")))] * 5))
+    folder = write(tmp_path, [_attached(user("u"), "Own")], policies=[five])
+    assert not found(folder, arn("user", "u")).found
+    may_delete = _managed("Own", *([doc(allow(["iam:CreatePolicyVersion", "iam:DeletePolicyVersion"],
+                                              arn("policy", "Own")))] * 5))
+    assert found(write(tmp_path / "d", [_attached(user("u"), "Own")], policies=[may_delete]), arn("user", "u")).found
