@@ -146,13 +146,17 @@ class Escalation:
     node (``expand``) as a search or the full closure needs it."""
 
     def __init__(self, data: AccountData, goal: Goal, context: dict | None = None, conditional: bool = False,
-                 timeout_ms: int = 30_000, whole: bool = False):
+                 timeout_ms: int = 30_000, whole: bool = False, region: str | None = None):
         # whole: every node's every edge (no node at the goal cut short)
         self.data, self.goal, self.conditional, self.timeout_ms = data, goal, conditional, timeout_ms
         self.whole = whole
         self.context = dict(context or {})
+        # aws:RequestedRegion is the caller's choice for a regional service
+        # (docs/readings.md A8): unless --context fixes it, each request
+        # carries ``region`` (IAM's requests us-east-1, IAM's own region).
+        self.region_chosen = "aws:RequestedRegion" not in self.context
         self.region = self.context.get("aws:RequestedRegion") if isinstance(
-            self.context.get("aws:RequestedRegion"), str) else "us-east-1"
+            self.context.get("aws:RequestedRegion"), str) else (region or "us-east-1")
         self.edges: dict[tuple[str, str], list[Edge]] = {}
         self.combines: set[tuple[str, str, str]] = set()
         self.expanded: set[str] = set()
@@ -228,7 +232,10 @@ class Escalation:
     def decide(self, actor: Actor, action: str, resource: str, extra: dict | None = None,
                resource_policy=None, conditional: bool | None = None) -> Answer:
         identity, boundary = self.stack(actor)
-        return decide_as(self.data, actor.principal, action, resource, {**self.context, **(extra or {})},
+        context = {**self.context, **(extra or {})}
+        if self.region_chosen:
+            context["aws:RequestedRegion"] = "us-east-1" if action.lower().startswith("iam:") else self.region
+        return decide_as(self.data, actor.principal, action, resource, context,
                          identity=identity, boundary=boundary, caller=actor.caller, resource_policy=resource_policy,
                          conditional=self.conditional if conditional is None else conditional,
                          timeout_ms=self.timeout_ms)
@@ -656,6 +663,7 @@ class Finding:
     found: bool
     paths: list[list[Edge]]
     undecided: list[Edge]
+    region: str | None = None  # the region the paths' requests are in
 
     @property
     def conditional(self) -> bool:
@@ -666,14 +674,38 @@ def privesc(data: AccountData, start: str, goal: Goal, context: dict | None = No
             timeout_ms: int = 30_000) -> Finding:
     """Whether ``start`` (a user, role or named session) can reach the goal,
     and every shortest path there."""
-    graph = Escalation(data, goal, context, conditional, timeout_ms)
-    graph.actor(start)  # InputError when it is not in the data
-    if goal.principal is not None:
-        graph.actor(goal.principal)
-    graph.explore(start)
-    found = GOAL in graph_closure(graph, start).get(start, frozenset())
-    paths = shortest_paths(graph, start) if found else []
-    return Finding(start, goal, found, [graph.detailed(p) for p in paths], graph.undecided)
+    undecided: list[Edge] = []
+    for region in regions(data, context):
+        graph = Escalation(data, goal, context, conditional, timeout_ms, region=region)
+        graph.actor(start)  # InputError when it is not in the data
+        if goal.principal is not None:
+            graph.actor(goal.principal)
+        graph.explore(start)
+        found = GOAL in graph_closure(graph, start).get(start, frozenset())
+        undecided += graph.undecided
+        if found:
+            paths = shortest_paths(graph, start)
+            return Finding(start, goal, True, [graph.detailed(p) for p in paths], graph.undecided, graph.region)
+    return Finding(start, goal, False, [], undecided)
+
+
+def regions(data: AccountData, context: dict | None) -> list[str | None]:
+    """The regions a search is run in: the one --context fixes, else
+    us-east-1 and each region an aws:RequestedRegion condition of the data
+    names literally (the caller picks the region of its requests)."""
+    if context and "aws:RequestedRegion" in context:
+        return [None]
+    named: set[str] = set()
+    policies = [p for pr in data.principals.values() for p in (*pr.identity, pr.boundary) if p is not None]
+    policies += list(data.managed_documents.values())
+    if data.organization is not None:
+        policies += list(data.organization.scps.values())
+    for policy in {id(p): p for p in policies}.values():
+        for st in policy.statements:
+            for clause in st.condition:
+                if clause.key.lower() == "aws:requestedregion":
+                    named.update(v.text for v in clause.values if v.text and not any(c in v.text for c in "*?$"))
+    return ["us-east-1"] + sorted(named - {"us-east-1"})
 
 
 def starts(data: AccountData, graph: Escalation) -> list[str]:
@@ -697,7 +729,7 @@ def expand_all(graph: Escalation, jobs: int = 1, folder=None, runner=None, progr
         if parallel and len(nodes) > 1:
             size = max(1, min(500, len(nodes) // (4 * max(jobs, 1)) + 1))
             shards = [EscalationShard(str(folder), tuple(nodes[i:i + size]), _goal_tuple(graph.goal),
-                                      tuple(sorted(graph.context.items())))
+                                      tuple(sorted(graph.context.items())), graph.region)
                       for i in range(0, len(nodes), size)]
             graph.expanded.update(nodes)
             for rows, combines in run(run_escalation_shard, shards, progress):
@@ -719,19 +751,30 @@ def privesc_all(data: AccountData, goal: Goal, context: dict | None = None, jobs
     its shortest paths (``paths``), from one closure of the whole graph.
     ``undecided`` (when given) gets each UNDECIDED step that a principal
     not reaching the goal gets to: for it, "does not reach" is not known."""
-    graph = Escalation(data, goal, context)
-    expand_all(graph, jobs, folder, runner, progress)
-    closure = graph_closure(graph)
-    out = []
-    for start in starts(data, graph):
-        if GOAL in closure.get(start, ()):
-            found = shortest_paths(graph, start) if paths else []
-            out.append(Finding(start, goal, True, [graph.detailed(p) for p in found], []))
+    out: dict[str, Finding] = {}
+    left: dict[str, list[Edge]] = {}
+    for region in regions(data, context):
+        graph = Escalation(data, goal, context, region=region)
+        expand_all(graph, jobs, folder, runner, progress)
+        closure = graph_closure(graph)
+        for start in starts(data, graph):
+            if GOAL in closure.get(start, ()) and start not in out:
+                found = shortest_paths(graph, start) if paths else []
+                out[start] = Finding(start, goal, True, [graph.detailed(p) for p in found], [], graph.region)
+        for start in starts(data, graph):
+            if start not in out:
+                reached = {start} | set(closure.get(start, ()))
+                left.setdefault(start, []).extend(e for e in graph.undecided if e.source in reached)
     if undecided is not None:
-        reached = {start for start in starts(data, graph) if GOAL not in closure.get(start, ())}
-        reached |= {n for start in list(reached) for n in closure.get(start, ())}
-        undecided += [e for e in graph.undecided if e.source in reached]
-    return out
+        seen = set()
+        for start in sorted(left):
+            if start in out:
+                continue
+            for e in left[start]:
+                if id(e) not in seen:
+                    seen.add(id(e))
+                    undecided.append(e)
+    return [out[s] for s in sorted(out)]
 
 
 def _goal_tuple(goal: Goal) -> tuple:
@@ -747,16 +790,18 @@ class EscalationShard:
     nodes: tuple[str, ...]
     goal: tuple
     context: tuple[tuple[str, object], ...] = ()
+    region: str | None = None
 
 
 def run_escalation_shard(shard: EscalationShard) -> tuple[list, list]:
     """The edges of the shard's nodes as plain rows, and the combinations."""
     from .shards import data_of
 
-    key = (shard.folder, shard.goal, shard.context)
+    key = (shard.folder, shard.goal, shard.context, shard.region)
     graph = _WORKER_GRAPHS.get(key)
     if graph is None:  # one per worker process: its caches serve every shard it runs
-        graph = _WORKER_GRAPHS[key] = Escalation(data_of(shard.folder), Goal(*shard.goal), dict(shard.context))
+        graph = _WORKER_GRAPHS[key] = Escalation(data_of(shard.folder), Goal(*shard.goal), dict(shard.context),
+                                                     region=shard.region)
     rows = []
     for node in shard.nodes:
         for e in graph.expand(node):

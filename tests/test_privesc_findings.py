@@ -416,3 +416,23 @@ def test_five_versions_need_delete_policy_version(tmp_path):
     may_delete = _managed("Own", *([doc(allow(["iam:CreatePolicyVersion", "iam:DeletePolicyVersion"],
                                               arn("policy", "Own")))] * 5))
     assert found(write(tmp_path / "d", [_attached(user("u"), "Own")], policies=[may_delete]), arn("user", "u")).found
+
+
+# ---------------------------------------------------------------- G. region
+
+def test_a_region_lock_is_met_in_a_region_the_caller_picks(tmp_path):
+    """IAM User Guide, global condition keys, aws:RequestedRegion: the
+    region of the endpoint the caller calls — an SCP allowing eu-west-1
+    alone lets a caller who calls eu-west-1 through (docs/readings.md A8);
+    IAM's requests are in us-east-1, which the lock (exempting iam:*) spares."""
+    lock = doc(allow("*"), {"Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "Resource": "*",
+                            "Condition": {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}})
+    org = _org(None)
+    org["scps"]["Lock"] = lock
+    org["root"]["children"][0]["children"][0]["scps"] = ["Full", "Lock"]
+    folder = write(tmp_path, [user("u", [_pass_and("lambda:*", "*", "L")])],
+                   [role("L", _assume({"Service": "lambda.amazonaws.com"}), [ADMIN])], org=org)
+    finding = found(folder, arn("user", "u"))
+    assert finding.found and finding.region == "eu-west-1"
+    fixed = privesc(load_account_data(folder), arn("user", "u"), Goal(), {"aws:RequestedRegion": "us-west-2"})
+    assert not fixed.found
