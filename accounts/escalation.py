@@ -13,7 +13,10 @@ condition keys that matter for each need (``iam:PassedToService``,
 - ``unbound``: the target's permissions boundary is gone;
 - ``group``: the target user is in one more group (its policies join);
 - ``version``: one of the target's managed policies is another of the
-  versions the export holds.
+  versions the export holds;
+- ``remove``: one of the target's policies is gone (deleted, detached);
+- ``replace``: one of them is replaced by the caller's Allow of ``*``;
+- ``leave``: the target user is out of one of its groups.
 
 Every need is one kernel decision of the whole stack (identity, boundary,
 SCPs, RCPs, the resource policy) — accounts/privesc.py asks them; nothing
@@ -57,13 +60,15 @@ class Method:
     name: str
     source: str  # where it is catalogued
     target_kind: str  # "user" | "role"
-    yields: str  # "become" | "rewrite" | "unbound" | "group"
+    yields: str  # "become" | "rewrite" | "unbound" | "group" | "version" | "remove" | "replace" | "leave"
     needs: tuple[Need, ...]
     service: str | None = None  # the service the passed role must trust
     assumes: str | None = None  # what the account data cannot show
     instance_profile: bool = False  # the role must be in an instance profile (EC2 hands out those)
     trust_rewritten: bool = False  # sts:AssumeRole is asked against a trust policy naming the caller
-    per: str | None = None  # "group" | "policy" | "version": one edge per target group / policy / other version
+    # one edge per target group / policy / other version / inline or attached
+    # policy / group's inline or attached policy / customer policy allowing * on *:
+    per: str | None = None  # "group" | "policy" | "version" | "inline" | "attached" | "group_inline" | …
     notes: str = ""
 
     def key_actions(self) -> tuple[str, ...]:
@@ -194,6 +199,31 @@ METHODS: tuple[Method, ...] = (
        Need("iam:PutUserPermissionsBoundary", TARGET, (("iam:PermissionsBoundary", ADMIN_POLICY),))),
     _m("PutRolePermissionsBoundary", "boundary removal", "role", "unbound",
        Need("iam:PutRolePermissionsBoundary", TARGET, (("iam:PermissionsBoundary", ADMIN_POLICY),))),
+    # Removing a policy that holds a Deny (IAM API Reference: DeleteUserPolicy,
+    # DetachUserPolicy, DeleteGroupPolicy, RemoveUserFromGroup…): the target's
+    # policies without that document.
+    _m("DeleteUserPolicy", "policy removal", "user", "remove", Need("iam:DeleteUserPolicy", TARGET), per="inline"),
+    _m("DeleteRolePolicy", "policy removal", "role", "remove", Need("iam:DeleteRolePolicy", TARGET), per="inline"),
+    _m("DetachUserPolicy", "policy removal", "user", "remove", Need("iam:DetachUserPolicy", TARGET),
+       per="attached"),
+    _m("DetachRolePolicy", "policy removal", "role", "remove", Need("iam:DetachRolePolicy", TARGET),
+       per="attached"),
+    _m("DeleteGroupPolicy", "policy removal", "user", "remove", Need("iam:DeleteGroupPolicy", "{group}"),
+       per="group_inline"),
+    _m("DetachGroupPolicy", "policy removal", "user", "remove", Need("iam:DetachGroupPolicy", "{group}"),
+       per="group_attached"),
+    _m("RemoveUserFromGroup", "policy removal", "user", "leave", Need("iam:RemoveUserFromGroup", "{group}"),
+       per="group"),
+    # PutUserPolicy / PutRolePolicy with the name of an inline policy the
+    # target holds replace that document (IAM API Reference, PutUserPolicy).
+    _m("PutUserPolicy (same name)", "Rhino 10", "user", "replace", Need("iam:PutUserPolicy", TARGET), per="inline"),
+    _m("PutRolePolicy (same name)", "Rhino 12", "role", "replace", Need("iam:PutRolePolicy", TARGET), per="inline"),
+    # Attach*Policy of a customer managed policy that allows * on *, where
+    # iam:PolicyARN limits which policy may be attached.
+    _m("AttachUserPolicy (customer policy)", "Rhino 7", "user", "rewrite", Need("iam:AttachUserPolicy", TARGET),
+       per="admin_policy"),
+    _m("AttachRolePolicy (customer policy)", "Rhino 9", "role", "rewrite", Need("iam:AttachRolePolicy", TARGET),
+       per="admin_policy"),
 )
 
 # CodeStar's CreateProjectFromTemplate and CreateProject+AssociateTeamMember

@@ -82,6 +82,7 @@ class AccountData:
     resources: dict[str, ResourcePolicy] = field(default_factory=dict)  # by ARN
     groups: dict[str, list[Policy]] = field(default_factory=dict)  # group ARN → its policies
     managed: set[str] = field(default_factory=set)  # the managed policies' ARNs (resources of iam:*Policy*)
+    managed_documents: dict[str, Policy] = field(default_factory=dict)  # ARN → its default version
     versions: dict[str, dict[str, Policy]] = field(default_factory=dict)  # ARN → its non-default versions
     organization: Organization | None = None
     skipped: list[Skipped] = field(default_factory=list)
@@ -92,6 +93,20 @@ class AccountData:
     unreadable: dict[str, str] = field(default_factory=dict)
     # Exports that say IsTruncated: true: one page, the entities after it not exported.
     truncated: list[str] = field(default_factory=list)
+    # Users and roles left out whole (a boundary not in the export, a trust
+    # policy that could not be read), and why: a path through one is unknown.
+    left_out: dict[str, str] = field(default_factory=dict)
+    _role_names: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
+
+    def role_named(self, account: str, name: str) -> str | None:
+        """The ARN of the account's role of that name, whatever its path (a
+        role's name is unique in its account; an STS session ARN carries the
+        name without the path)."""
+        if len(self._role_names) != sum(1 for p in self.principals.values() if p.kind == "role"):
+            self._role_names.clear()
+            self._role_names.update({(p.account, p.name): p.arn for p in self.principals.values()
+                                     if p.kind == "role"})
+        return self._role_names.get((account, name))
 
     def principal(self, arn: str) -> Principal:
         found = self.principals.get(arn)
@@ -118,6 +133,9 @@ class AccountData:
         if self.organization is not None and self.organization.broken:
             broken.append(f"{len(self.organization.broken)} SCPs or RCPs that could not be read")
         note = f"; {', '.join(broken)} (the answers they touch are UNDECIDED)" if broken else ""
+        if self.organization is not None and self.organization.implied:
+            note += (f"; RCPFullAWSAccess implied at {len(self.organization.implied)} organization nodes that list "
+                     f"no RCP (AWS attaches it to every node)")
         return f"read {read}{note}; skipped {len(self.skipped)}"
 
 
@@ -223,6 +241,7 @@ class _Export:
         if policy is not None:
             self.managed[arn] = policy
             self.data.managed.add(arn)
+            self.data.managed_documents[arn] = policy
             self.count("managed policies")
             # The other versions: what iam:SetDefaultPolicyVersion can make
             # the policy (read as the default one, under the same name).
@@ -308,6 +327,7 @@ class _Export:
                 # A role whose trust policy cannot be read is left out whole:
                 # who may assume it is unknown, and asking is UNDECIDED.
                 self.data.unreadable[arn] = f"the trust policy of {arn} could not be read"
+                self.data.left_out[arn] = self.data.unreadable[arn]
                 return
             principal.trust = trust
             principal.instance_profiles = [ip["Arn"] for ip in self.listed(entry, "InstanceProfileList", entity)
@@ -318,7 +338,9 @@ class _Export:
             if not isinstance(arn_b, str) or arn_b not in self.managed:
                 # Without its boundary the principal would look more powerful
                 # than it is: left out, not read without it.
-                self.skip(entity, f"permissions boundary {_name(arn_b)} is not in the export (or was skipped)")
+                why = f"permissions boundary {_name(arn_b)} is not in the export (or was skipped)"
+                self.skip(entity, why)
+                self.data.left_out[arn] = why
                 return
             principal.boundary = self.managed[arn_b]
         principal.incomplete += self.incomplete.get(entity, [])

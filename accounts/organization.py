@@ -17,6 +17,14 @@ attached at each node.
 Documents are objects or JSON text. A node names its policies; each level of
 an account's path (root first, the account last) must allow, as SEMANTICS §1
 says; SCPs and RCPs do not apply to the management account.
+
+RCPs (docs/readings.md A8): AWS attaches RCPFullAWSAccess to the root, every
+OU and every account when RCPs are enabled, and it cannot be detached
+(AWS Organizations User Guide, "Resource control policies (RCPs)"). So an
+organization whose tree names no RCP anywhere has RCPs disabled (no RCP
+level applies), and once any node names one, every level holds
+RCPFullAWSAccess whether the node lists it or not: a node that lists none
+is not a level allowing nothing. ``implied`` says which nodes got it.
 """
 
 from __future__ import annotations
@@ -51,6 +59,14 @@ class Organization:
     # (kind, name) → why it could not be read (or is named but not defined):
     # a level that holds one is not decided without it (fail closed).
     broken: dict[tuple[str, str], str] = field(default_factory=dict)
+    implied: list[str] = field(default_factory=list)  # nodes given RCPFullAWSAccess that they do not list
+
+    @property
+    def rcps_enabled(self) -> bool:
+        """Whether any node of the tree names an RCP (else RCPs are disabled)."""
+        def names(node: Node) -> bool:
+            return bool(node.rcps) or any(names(c) for c in node.children)
+        return names(self.root)
 
     def accounts(self) -> list[str]:
         return list(self.paths)
@@ -75,13 +91,23 @@ class Organization:
         organization, or its management account."""
         if account is None or account == self.management_account or account not in self.paths:
             return None
+        if kind == "rcps" and not self.rcps_enabled:
+            return None
         table = self.scps if kind == "scps" else self.rcps
         out = []
         for node in self.paths[account]:
             names = node.scps if kind == "scps" else node.rcps
-            out.append({"name": f"{node.kind} {node.name}",
-                        "policies": [table[n] for n in names if n in table]})
+            policies = [table[n] for n in names if n in table]
+            if kind == "rcps":
+                policies.append(RCP_FULL_AWS_ACCESS)  # attached to every node, never detached
+            out.append({"name": f"{node.kind} {node.name}", "policies": policies})
         return out
+
+
+# The AWS managed RCP every node holds while RCPs are enabled.
+RCP_FULL_AWS_ACCESS = read_document({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}, PolicyType.RCP,
+    "RCPFullAWSAccess (attached by AWS to every node)")
 
 
 def _strings(raw: dict, key: str, where: str) -> list[str]:
@@ -158,4 +184,14 @@ def read_organization(path: Path, skipped: list) -> Organization:
             walk(child, trail)
 
     walk(root, [])
+    if org.rcps_enabled:
+        every: list[Node] = []
+
+        def nodes(node: Node) -> None:
+            every.append(node)
+            for child in node.children:
+                nodes(child)
+
+        nodes(root)
+        org.implied = [f"{n.kind} {n.name}" for n in every if not n.rcps]
     return org

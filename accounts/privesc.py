@@ -28,15 +28,16 @@ this sense — ``--goal ACTION RESOURCE`` asks about one action exactly.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass
 
 from ..kernel.matching import account_named, action_matches, resource_pattern_matches
 from ..kernel.context import RequestContext
 from ..translator import PolicyType
-from ..translator.model import Effect
+from ..translator.model import Effect, PrincipalKind
 from .documents import read_document
-from .escalation import ANY_ACTION, METHODS, Goal, Method
+from .escalation import ADMIN_POLICY, ANY_ACTION, METHODS, Goal, Method
 from .inventory import AccountData, Principal
 from .queries import Answer, decide_as, session_role
 
@@ -47,6 +48,7 @@ _ALLOW_ALL = read_document({"Version": "2012-10-17", "Statement": [
 _NO_CONTEXT = RequestContext({})
 MAX_CHANGES = 2  # changes stacked on one principal (a rewrite and a boundary removal, …)
 MAX_PATHS = 20  # shortest paths listed per goal
+MAX_POLICY_VERSIONS = 5  # IAM User Guide, "Versioning IAM policies": a managed policy keeps at most five
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,50 @@ def _covers_action(st, action: str) -> bool:
     return not action_matches(st.not_action or (), action)
 
 
+def required_resources(action: str, resource: str, region: str, account: str) -> list[str]:
+    """The ARNs of the catalogue's required resource types of ``action``
+    other than the one ``resource`` is, each named as a resource the caller
+    picks (``privesc-TYPE``: only a grant that covers that name is found)."""
+    from ..kernel.catalogue import CATALOGUE
+
+    out = []
+    for name, fmt, required in CATALOGUE.resource_types_for(action):
+        if not required:
+            continue
+        shape = "".join(".*" if i % 2 else re.escape(part) for i, part in enumerate(re.split(r"\$\{([^}]*)\}", fmt)))
+        if re.fullmatch(shape, resource):  # the type the need already names
+            continue
+        filled = fmt.replace("${Partition}", "aws").replace("${Region}", region).replace("${Account}", account)
+        out.append(re.sub(r"\$\{[^}]*\}", f"privesc-{name}", filled))
+    return out
+
+
+def _without(identity: list, names: list[str]) -> list:
+    """The identity policies less one held copy of each named policy."""
+    out = list(identity)
+    for name in names:
+        i = next((i for i, p in enumerate(out) if p.name == name), None)
+        if i is not None:
+            del out[i]
+    return out
+
+
+def _customer_managed(name: str) -> bool:
+    return name.startswith("arn:") and ":policy/" in name and ":iam::aws:" not in name
+
+
+def _resource_tags(target: Principal) -> dict:
+    """The request keys a user's or role's tags set when it is the resource:
+    aws:ResourceTag/KEY and IAM's iam:ResourceTag/KEY (IAM User Guide,
+    "Controlling access to and for IAM users and roles using tags"; Service
+    Authorization Reference, IAM condition keys)."""
+    out = {}
+    for key, value in target.tags.items():
+        out[f"aws:ResourceTag/{key}"] = value
+        out[f"iam:ResourceTag/{key}"] = value
+    return out
+
+
 def _may_cover(st, resource: str) -> bool:
     """Whether the statement's Resource (NotResource) can hold the resource,
     some context given (a pattern with a variable is kept): a matching step
@@ -100,13 +146,17 @@ class Escalation:
     node (``expand``) as a search or the full closure needs it."""
 
     def __init__(self, data: AccountData, goal: Goal, context: dict | None = None, conditional: bool = False,
-                 timeout_ms: int = 30_000, whole: bool = False):
+                 timeout_ms: int = 30_000, whole: bool = False, region: str | None = None):
         # whole: every node's every edge (no node at the goal cut short)
         self.data, self.goal, self.conditional, self.timeout_ms = data, goal, conditional, timeout_ms
         self.whole = whole
         self.context = dict(context or {})
+        # aws:RequestedRegion is the caller's choice for a regional service
+        # (docs/readings.md A9): unless --context fixes it, each request
+        # carries ``region`` (IAM's requests us-east-1, IAM's own region).
+        self.region_chosen = "aws:RequestedRegion" not in self.context
         self.region = self.context.get("aws:RequestedRegion") if isinstance(
-            self.context.get("aws:RequestedRegion"), str) else "us-east-1"
+            self.context.get("aws:RequestedRegion"), str) else (region or "us-east-1")
         self.edges: dict[tuple[str, str], list[Edge]] = {}
         self.combines: set[tuple[str, str, str]] = set()
         self.expanded: set[str] = set()
@@ -133,7 +183,12 @@ class Escalation:
                     self.everyone.add(role.arn)
                 for entry in st.principal or ():
                     value = entry.value
-                    if entry.kind.value.lower() != "aws":
+                    if entry.kind is PrincipalKind.ANY or (entry.kind is PrincipalKind.AWS and value == "*"):
+                        # "Principal": "*" is {"AWS": "*"} (IAM JSON policy elements: Principal, "All
+                        # principals"); its conditions (aws:PrincipalArn, aws:PrincipalOrgID) are the kernel's.
+                        self.everyone.add(role.arn)
+                        continue
+                    if entry.kind is not PrincipalKind.AWS:
                         continue
                     if value == "*":
                         self.everyone.add(role.arn)
@@ -141,8 +196,8 @@ class Escalation:
                         self.by_account.setdefault(account_named(value), set()).add(role.arn)
                     else:
                         self.by_name.setdefault(value, set()).add(role.arn)
-                        if session_role(value) in self.data.principals:
-                            self.sessions[value] = session_role(value)
+                        if session_role(value, self.data) in self.data.principals:
+                            self.sessions[value] = session_role(value, self.data)
 
     def actor(self, node: str) -> Actor:
         base, _, changes = node.partition("#")
@@ -161,6 +216,12 @@ class Escalation:
         for change in actor.changes:
             if change.startswith("group:"):
                 identity += self.data.groups.get(change[len("group:"):], [])
+            elif change.startswith(("remove:", "replace:")):
+                identity = _without(identity, [change.split(":", 1)[1]])
+                if change.startswith("replace:"):
+                    identity.append(_ALLOW_ALL)
+            elif change.startswith("leave:"):
+                identity = _without(identity, [p.name for p in self.data.groups.get(change[len("leave:"):], [])])
             elif change.startswith("version:"):
                 arn, _, vid = change[len("version:"):].rpartition("@")
                 other = self.data.versions.get(arn, {}).get(vid)
@@ -171,7 +232,10 @@ class Escalation:
     def decide(self, actor: Actor, action: str, resource: str, extra: dict | None = None,
                resource_policy=None, conditional: bool | None = None) -> Answer:
         identity, boundary = self.stack(actor)
-        return decide_as(self.data, actor.principal, action, resource, {**self.context, **(extra or {})},
+        context = {**self.context, **(extra or {})}
+        if self.region_chosen:
+            context["aws:RequestedRegion"] = "us-east-1" if action.lower().startswith("iam:") else self.region
+        return decide_as(self.data, actor.principal, action, resource, context,
                          identity=identity, boundary=boundary, caller=actor.caller, resource_policy=resource_policy,
                          conditional=self.conditional if conditional is None else conditional,
                          timeout_ms=self.timeout_ms)
@@ -207,16 +271,13 @@ class Escalation:
         self.expanded.add(node)
         actor = self.actor(node)
         out: list[Edge] = []
-        only = None
         if self.goal.principal is not None:
             if actor.base == self.goal.principal:
                 edge = Edge(node, "is the goal", GOAL, [])
                 self._record(edge)
                 return [edge]
-            # An admin can act on every principal: its edges toward the goal
-            # are all a path needs (a detour through others is longer).
-            if not self.whole and self.decide(actor, ANY_ACTION, "*", conditional=False).allowed:
-                only = self.goal.principal
+            # No shortcut for an admin: a trust policy may name only another
+            # principal, so the path to the goal can go through others.
         else:
             answer = self.at_goal(actor)
             if answer is not None and not self.whole:
@@ -226,7 +287,8 @@ class Escalation:
                 return [edge]
         identity, _ = self.stack(actor)
         for method in METHODS:
-            out += self._method_edges(actor, identity, method, only)
+            out += self._method_edges(actor, identity, method)
+            out += self._left_out_edges(actor, identity, method)
         for edge in out:
             self._record(edge)
         return out
@@ -249,8 +311,11 @@ class Escalation:
         for p in self.data.principals.values():
             if p.kind != kind:
                 continue
-            if method.service is not None and (p.trust is None or not self._trusts_service(p, method.service)):
+            if method.service is not None and (p.trust is None or not self._trusts_service(p, method)):
                 continue
+            if p.arn.split(":", 5)[5].startswith("role/aws-service-role/") and (
+                    method.yields != "become" or method.trust_rewritten):
+                continue  # a service-linked role's trust and policies cannot be changed (UnmodifiableEntity)
             if method.instance_profile and not p.instance_profiles:
                 continue
             if first.resource == "{target}" and not any(_may_cover(st, p.arn) for st in grants):
@@ -258,17 +323,48 @@ class Escalation:
             out.append(p.arn)
         return sorted(out)
 
-    def _trusts_service(self, role: Principal, service: str) -> bool:
-        """The kernel's decision: may ``service`` assume the role (its trust
-        policy alone decides a service principal's AssumeRole)."""
-        key = ("trust", role.arn, service)
+    def _left_out_edges(self, actor: Actor, identity: list, method: Method) -> list[Edge]:
+        """An UNDECIDED edge to each user or role the data left out whole
+        that the method's first need may act on: what the principal could
+        do is not known, so a path through it is neither found nor ruled
+        out (never "does not reach")."""
+        first = method.needs[0]
+        grants = self._allows(identity, first.action)
+        if not grants and method.name != "AssumeRole":  # a trust policy naming the caller grants AssumeRole alone
+            return []
+        out = []
+        for arn, why in sorted(self.data.left_out.items()):
+            if f":{method.target_kind}/" not in arn or arn == actor.principal.arn:
+                continue
+            if grants and first.resource == "{target}" and not any(_may_cover(st, arn) for st in grants):
+                continue
+            out.append(Edge(actor.node, method.name, arn, [], "undecided",
+                            why=f"{arn} is left out of the account data ({why}): a path through it is not known"))
+        return out
+
+    def _trusts_service(self, role: Principal, method: Method) -> bool:
+        """The kernel's decision: may the method's service assume the role
+        (its trust policy alone decides a service principal's AssumeRole),
+        with the keys the service sets on that request: aws:SourceAccount
+        the account the service acts for (the role's: iam:PassRole passes
+        roles of the caller's own account) and aws:SourceArn the resource
+        it acts for (IAM User Guide, "The confused deputy problem")."""
+        service = method.service
+        source = next((n.resource for n in method.needs if n.action != "iam:PassRole"), None)
+        fields = {"target": role.arn, "target_account": role.account, "account": role.account,
+                  "region": self.region}
+        source_arn = source.format(**fields) if source is not None else None
+        key = ("trust", role.arn, service, source_arn)
         found = self._statements.get(key)
         if found is None:
             from ..scenario import compile_policies
 
+            context = {"aws:SourceAccount": role.account}
+            if source_arn is not None and source_arn != "*":
+                context["aws:SourceArn"] = source_arn
             engine = compile_policies({"resource": role.trust})
             decision = engine.decide({"principal": service, "action": "sts:AssumeRole", "resource": role.arn,
-                                      "context": {}})
+                                      "context": context})
             found = self._statements[key] = [decision.decision == "allow"]
         return found[0]
 
@@ -298,10 +394,52 @@ class Escalation:
             return [(need.resource.format(policy=h, **fields), f"{h}@{vid}")
                     for h in held for vid in sorted(self.data.versions[h])]
         if method.per == "policy":
-            held = sorted({pol.name for pol in target.identity if pol.name.startswith("arn:")
-                           and ":policy/" in pol.name and ":iam::aws:" not in pol.name})
-            return [(need.resource.format(policy=h, **fields), h) for h in held]
+            held = {pol.name for pol in target.identity if _customer_managed(pol.name)}
+            if target.boundary is not None and _customer_managed(target.boundary.name):
+                held.add(target.boundary.name)  # a new default version of the boundary rewrites it
+            return [(need.resource.format(policy=h, **fields), h) for h in sorted(held)]
+        if method.per == "inline":
+            prefix = f"{target.kind} {target.arn} inline "
+            return [(need.resource.format(**fields), pol.name) for pol in target.identity
+                    if pol.name.startswith(prefix)]
+        if method.per == "attached":
+            return [(need.resource.format(**fields), name) for name in self._attached(target)]
+        if method.per in ("group_inline", "group_attached"):
+            out = []
+            for g in sorted(target.groups):
+                for pol in self.data.groups.get(g, []):
+                    if pol.name.startswith("arn:") == (method.per == "group_attached"):
+                        out.append((need.resource.format(group=g, **fields), pol.name))
+            return out
+        if method.per == "admin_policy":
+            return [(need.resource.format(**fields), arn) for arn in self._admin_policies(target.account)]
         return [(need.resource.format(**fields), None)]
+
+    def _attached(self, target: Principal) -> list[str]:
+        """The managed policies attached to the target itself (not only
+        through one of its groups)."""
+        via_groups = [pol.name for g in target.groups for pol in self.data.groups.get(g, [])]
+        names = [pol.name for pol in target.identity if pol.name.startswith("arn:")]
+        return sorted({n for n in names if names.count(n) > via_groups.count(n)})
+
+    def _admin_policies(self, account: str) -> list[str]:
+        """AdministratorAccess and each customer managed policy of the
+        account that alone allows * on * (the kernel's decision)."""
+        key = ("admin policies", account)
+        found = self._statements.get(key)
+        if found is None:
+            from ..scenario import compile_policies
+
+            found = [ADMIN_POLICY]
+            for arn, policy in sorted(self.data.managed_documents.items()):
+                if not _customer_managed(arn) or arn.split(":")[4] != account:
+                    continue
+                engine = compile_policies({"identity": [policy]})
+                if engine.decide({"principal": f"arn:aws:iam::{account}:user/any", "action": ANY_ACTION,
+                                  "resource": "*"}).decision == "allow":
+                    found.append(arn)
+            self._statements[key] = found
+        return found
 
     def detailed(self, path: list[Edge]) -> list[Edge]:
         """The path with each hop's decisions (a hop decided in a worker
@@ -333,12 +471,24 @@ class Escalation:
                 answers, status, why = [], "allowed", None
                 for need in method.needs:
                     res = resource if need is method.needs[0] else self._resources(need, actor, target, method)[0][0]
+                    extra = {**(_resource_tags(target) if res == target.arn else {}), **dict(need.context)}
+                    if method.per == "admin_policy":
+                        extra["iam:PolicyARN"] = item
                     if need.action == "sts:AssumeRole" and method.trust_rewritten:
-                        answer = self.decide(actor, need.action, res, dict(need.context),
-                                             resource_policy=self.trust_naming(actor))
+                        answer = self.decide(actor, need.action, res, extra, resource_policy=self.trust_naming(actor))
                     else:
-                        answer = self.decide(actor, need.action, res, dict(need.context))
+                        answer = self.decide(actor, need.action, res, extra)
                     answers.append(answer)
+                    if answer.allowed or answer.conditional is not None:
+                        # The catalogue's other required resource types of the action
+                        # (ec2:RunInstances: image, subnet…; ssm:SendCommand: document)
+                        # are each authorized too (Service Authorization Reference).
+                        for other in required_resources(need.action, res, self.region, actor.principal.account):
+                            more = self.decide(actor, need.action, other, extra)
+                            answers.append(more)
+                            if not (more.allowed or more.conditional is not None):
+                                answer = more
+                                break
                     if answer.allowed:
                         continue
                     if answer.conditional is not None:
@@ -349,6 +499,14 @@ class Escalation:
                         continue
                     status = "denied"
                     break
+                if status != "denied" and method.name == "CreatePolicyVersion" and \
+                        1 + len(self.data.versions.get(item, {})) >= MAX_POLICY_VERSIONS:
+                    # Five versions already: IAM answers LimitExceeded unless one is deleted first.
+                    answer = self.decide(actor, "iam:DeletePolicyVersion", resource)
+                    answers.append(answer)
+                    if not (answer.allowed or answer.conditional is not None):
+                        status = "undecided" if answer.undecided or answer.failed_closed else "denied"
+                        why = answer.undecided
                 if status == "denied":
                     continue
                 out += self._yield(actor, method, target, item, answers, status, why)
@@ -363,7 +521,8 @@ class Escalation:
         for session, role_arn in sorted(self.sessions.items()):
             if role_arn != role.arn:
                 continue
-            answer = self.decide(actor, "sts:AssumeRole", role.arn, {"sts:RoleSessionName": session.rsplit("/", 1)[1]})
+            answer = self.decide(actor, "sts:AssumeRole", role.arn,
+                                 {**_resource_tags(role), "sts:RoleSessionName": session.rsplit("/", 1)[1]})
             if answer.allowed:
                 out.append(Edge(actor.node, "AssumeRole (session name)", session, [answer]))
         return out
@@ -378,12 +537,24 @@ class Escalation:
         if method.yields == "become":
             return [Edge(actor.node, method.name, target.arn, answers, status, method.assumes, why)]
         change = {"rewrite": "rewrite", "unbound": "unbound", "group": f"group:{item}",
-                  "version": f"version:{item}"}[method.yields]
-        if target.arn == actor.principal.arn and actor.base == target.arn:
+                  "version": f"version:{item}", "remove": f"remove:{item}", "replace": f"replace:{item}",
+                  "leave": f"leave:{item}"}[method.yields]
+        if method.name == "CreatePolicyVersion":
+            # The new default version replaces the document (its Denies go too);
+            # of the boundary, it lifts the boundary.
+            boundary = target.boundary.name if target.boundary is not None else None
+            change = "unbound" if item == boundary else f"replace:{item}"
+        if target.arn == actor.principal.arn:
+            # The principal itself, or a session of the role: a role's policies are
+            # read at each request, so its sessions hold the change at once.
             changes = actor.changes | {change}
-            if len(changes) > MAX_CHANGES or changes == actor.changes:
+            if changes == actor.changes:
                 return []
-            return [Edge(actor.node, method.name, node_name(target.arn, changes), answers, status, method.assumes,
+            if len(changes) > MAX_CHANGES:  # the search stops here: said, not taken for "no path"
+                return [Edge(actor.node, method.name, node_name(actor.base, changes), answers, "undecided",
+                             method.assumes, f"{len(changes)} changes to {target.arn} ({', '.join(sorted(changes))}) "
+                                             f"are more than the search follows (MAX_CHANGES = {MAX_CHANGES})")]
+            return [Edge(actor.node, method.name, node_name(actor.base, changes), answers, status, method.assumes,
                          why)]
         capability = f"change:{target.arn}#{change}"
         self.combines.add((capability, target.arn, node_name(target.arn, {change})))
@@ -492,6 +663,7 @@ class Finding:
     found: bool
     paths: list[list[Edge]]
     undecided: list[Edge]
+    region: str | None = None  # the region the paths' requests are in
 
     @property
     def conditional(self) -> bool:
@@ -502,14 +674,38 @@ def privesc(data: AccountData, start: str, goal: Goal, context: dict | None = No
             timeout_ms: int = 30_000) -> Finding:
     """Whether ``start`` (a user, role or named session) can reach the goal,
     and every shortest path there."""
-    graph = Escalation(data, goal, context, conditional, timeout_ms)
-    graph.actor(start)  # InputError when it is not in the data
-    if goal.principal is not None:
-        graph.actor(goal.principal)
-    graph.explore(start)
-    found = GOAL in graph_closure(graph, start).get(start, frozenset())
-    paths = shortest_paths(graph, start) if found else []
-    return Finding(start, goal, found, [graph.detailed(p) for p in paths], graph.undecided)
+    undecided: list[Edge] = []
+    for region in regions(data, context):
+        graph = Escalation(data, goal, context, conditional, timeout_ms, region=region)
+        graph.actor(start)  # InputError when it is not in the data
+        if goal.principal is not None:
+            graph.actor(goal.principal)
+        graph.explore(start)
+        found = GOAL in graph_closure(graph, start).get(start, frozenset())
+        undecided += graph.undecided
+        if found:
+            paths = shortest_paths(graph, start)
+            return Finding(start, goal, True, [graph.detailed(p) for p in paths], graph.undecided, graph.region)
+    return Finding(start, goal, False, [], undecided)
+
+
+def regions(data: AccountData, context: dict | None) -> list[str | None]:
+    """The regions a search is run in: the one --context fixes, else
+    us-east-1 and each region an aws:RequestedRegion condition of the data
+    names literally (the caller picks the region of its requests)."""
+    if context and "aws:RequestedRegion" in context:
+        return [None]
+    named: set[str] = set()
+    policies = [p for pr in data.principals.values() for p in (*pr.identity, pr.boundary) if p is not None]
+    policies += list(data.managed_documents.values())
+    if data.organization is not None:
+        policies += list(data.organization.scps.values())
+    for policy in {id(p): p for p in policies}.values():
+        for st in policy.statements:
+            for clause in st.condition:
+                if clause.key.lower() == "aws:requestedregion":
+                    named.update(v.text for v in clause.values if v.text and not any(c in v.text for c in "*?$"))
+    return ["us-east-1"] + sorted(named - {"us-east-1"})
 
 
 def starts(data: AccountData, graph: Escalation) -> list[str]:
@@ -533,7 +729,7 @@ def expand_all(graph: Escalation, jobs: int = 1, folder=None, runner=None, progr
         if parallel and len(nodes) > 1:
             size = max(1, min(500, len(nodes) // (4 * max(jobs, 1)) + 1))
             shards = [EscalationShard(str(folder), tuple(nodes[i:i + size]), _goal_tuple(graph.goal),
-                                      tuple(sorted(graph.context.items())))
+                                      tuple(sorted(graph.context.items())), graph.region)
                       for i in range(0, len(nodes), size)]
             graph.expanded.update(nodes)
             for rows, combines in run(run_escalation_shard, shards, progress):
@@ -550,18 +746,35 @@ def expand_all(graph: Escalation, jobs: int = 1, folder=None, runner=None, progr
 
 
 def privesc_all(data: AccountData, goal: Goal, context: dict | None = None, jobs: int = 1, folder=None,
-                runner=None, progress=None, paths: bool = True) -> list[Finding]:
+                runner=None, progress=None, paths: bool = True, undecided: list | None = None) -> list[Finding]:
     """Every principal and named session that can reach the goal, each with
-    its shortest paths (``paths``), from one closure of the whole graph."""
-    graph = Escalation(data, goal, context)
-    expand_all(graph, jobs, folder, runner, progress)
-    closure = graph_closure(graph)
-    out = []
-    for start in starts(data, graph):
-        if GOAL in closure.get(start, ()):
-            found = shortest_paths(graph, start) if paths else []
-            out.append(Finding(start, goal, True, [graph.detailed(p) for p in found], []))
-    return out
+    its shortest paths (``paths``), from one closure of the whole graph.
+    ``undecided`` (when given) gets each UNDECIDED step that a principal
+    not reaching the goal gets to: for it, "does not reach" is not known."""
+    out: dict[str, Finding] = {}
+    left: dict[str, list[Edge]] = {}
+    for region in regions(data, context):
+        graph = Escalation(data, goal, context, region=region)
+        expand_all(graph, jobs, folder, runner, progress)
+        closure = graph_closure(graph)
+        for start in starts(data, graph):
+            if GOAL in closure.get(start, ()) and start not in out:
+                found = shortest_paths(graph, start) if paths else []
+                out[start] = Finding(start, goal, True, [graph.detailed(p) for p in found], [], graph.region)
+        for start in starts(data, graph):
+            if start not in out:
+                reached = {start} | set(closure.get(start, ()))
+                left.setdefault(start, []).extend(e for e in graph.undecided if e.source in reached)
+    if undecided is not None:
+        seen = set()
+        for start in sorted(left):
+            if start in out:
+                continue
+            for e in left[start]:
+                if id(e) not in seen:
+                    seen.add(id(e))
+                    undecided.append(e)
+    return [out[s] for s in sorted(out)]
 
 
 def _goal_tuple(goal: Goal) -> tuple:
@@ -577,16 +790,18 @@ class EscalationShard:
     nodes: tuple[str, ...]
     goal: tuple
     context: tuple[tuple[str, object], ...] = ()
+    region: str | None = None
 
 
 def run_escalation_shard(shard: EscalationShard) -> tuple[list, list]:
     """The edges of the shard's nodes as plain rows, and the combinations."""
     from .shards import data_of
 
-    key = (shard.folder, shard.goal, shard.context)
+    key = (shard.folder, shard.goal, shard.context, shard.region)
     graph = _WORKER_GRAPHS.get(key)
     if graph is None:  # one per worker process: its caches serve every shard it runs
-        graph = _WORKER_GRAPHS[key] = Escalation(data_of(shard.folder), Goal(*shard.goal), dict(shard.context))
+        graph = _WORKER_GRAPHS[key] = Escalation(data_of(shard.folder), Goal(*shard.goal), dict(shard.context),
+                                                     region=shard.region)
     rows = []
     for node in shard.nodes:
         for e in graph.expand(node):

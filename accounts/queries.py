@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ..kernel.decision import Decision
 from ..kernel.matching import account_named
+from ..kernel.rcp_scope import rcps_govern
 from ..kernel.request import resource_account_of
 from ..scenario import compile_policies
 from ..translator import PolicyType
@@ -61,8 +62,9 @@ class Answer:
 
 
 def policies_for(data: AccountData, identity: list, boundary, caller_account: str | None, resource: str,
-                 resource_account: str | None) -> dict:
-    """The scenario ``policies`` object for one caller's request."""
+                 resource_account: str | None, action: str) -> dict:
+    """The scenario ``policies`` object for one caller's request for
+    ``action`` (the RCP levels only where RCPs govern it: kernel/rcp_scope)."""
     policies: dict = {"identity": identity}
     if boundary is not None:
         policies["boundary"] = [boundary]
@@ -70,7 +72,7 @@ def policies_for(data: AccountData, identity: list, boundary, caller_account: st
         scps = data.organization.levels(caller_account, "scps")
         if scps is not None:
             policies["scps"] = scps
-        rcps = data.organization.levels(resource_account, "rcps")
+        rcps = data.organization.levels(resource_account, "rcps") if rcps_govern(action) else None
         if rcps is not None:
             policies["rcps"] = rcps
     held = held_policy(data, resource)
@@ -80,7 +82,7 @@ def policies_for(data: AccountData, identity: list, boundary, caller_account: st
 
 
 def broken_parts(data: AccountData, principal: Principal | None, caller_account: str | None, resource: str,
-                 resource_account: str | None) -> list[tuple[str, str]]:
+                 resource_account: str | None, action: str) -> list[tuple[str, str]]:
     """(layer, why) for each layer of one caller's request that holds a
     policy that could not be read: the principal's identity policies, an
     SCP level of its account, an RCP level of the resource's account, the
@@ -89,11 +91,15 @@ def broken_parts(data: AccountData, principal: Principal | None, caller_account:
     org = data.organization
     if org is not None:
         out += org.broken_levels(caller_account, "scps")
-        out += org.broken_levels(resource_account, "rcps")
+        if rcps_govern(action):
+            out += org.broken_levels(resource_account, "rcps")
         # An account the exports hold that the tree leaves out: its SCPs
         # (RCPs) are unknown, not none.
         accounts = data.accounts_held()
-        for account, kind in ((caller_account if principal is not None else None, "scp"), (resource_account, "rcp")):
+        asked = [(caller_account if principal is not None else None, "scp")]
+        if rcps_govern(action):
+            asked.append((resource_account, "rcp"))
+        for account, kind in asked:
             if account in accounts and account not in org.paths and account != org.management_account:
                 out.append((f"{kind}/0", f"account {account} is in the exports but not in organization.json "
                                          f"(its {kind.upper()}s are unknown)"))
@@ -169,19 +175,25 @@ def named_sessions(data: AccountData, resource: str) -> list[tuple[str, Principa
             value = entry.value
             if entry.kind.value.lower() != "aws":
                 continue
-            role = data.principals.get(session_role(value) or "")
+            role = data.principals.get(session_role(value, data) or "")
             if role is not None:
                 out[value] = role
     return sorted(out.items())
 
 
-def session_role(value: str) -> str | None:
-    """The role ARN of a role session's ARN (arn:aws:sts::A:assumed-role/R/NAME), else None."""
+def session_role(value: str, data: AccountData | None = None) -> str | None:
+    """The role ARN of a role session's ARN (arn:aws:sts::A:assumed-role/R/NAME), else None.
+    STS session ARNs carry the role's name, never its path (IAM User Guide,
+    "IAM identifiers", Role session ARNs): with ``data``, the role of that
+    name in the account, whatever its path."""
     parts = value.split(":", 5)
     if len(parts) != 6 or parts[2] != "sts" or not parts[5].startswith("assumed-role/"):
         return None
     names = parts[5].split("/")
-    return f"arn:{parts[1]}:iam::{parts[4]}:role/{names[1]}" if len(names) == 3 and all(names) else None
+    if len(names) != 3 or not all(names):
+        return None
+    found = data.role_named(parts[4], names[1]) if data is not None else None
+    return found or f"arn:{parts[1]}:iam::{parts[4]}:role/{names[1]}"
 
 
 def _outside_callers(data: AccountData, resource: str) -> list[tuple[str, str]]:
@@ -239,11 +251,11 @@ def who_can(data: AccountData, action: str, resource: str, context: dict | None 
         if progress is not None and (done % 500 == 0 or done == len(ordered)):
             progress(done, len(ordered))
         policies = policies_for(data, principal.identity, principal.boundary, principal.account, resource,
-                                resource_account)
+                                resource_account, action)
         who = principal.arn if principal.kind == "user" else f"any session of role {principal.arn}"
         answer = ask(policies, who, principal.caller, principal.kind, action, resource, resource_account,
                      {**_context(data, principal), **context},
-                     broken=broken_parts(data, principal, principal.account, resource, resource_account))
+                     broken=broken_parts(data, principal, principal.account, resource, resource_account, action))
         answer.principal = principal.arn
         answers.append(answer)
     if not (only is None if others is None else others):
@@ -257,19 +269,21 @@ def who_can(data: AccountData, action: str, resource: str, context: dict | None 
         answer.who = f"session {session} of role {role.arn}"
         answers.append(answer)
     for who, caller in _outside_callers(data, resource):
-        policies = policies_for(data, [_OUTSIDE_IDENTITY], None, resource_account_of(caller), resource, resource_account)
+        policies = policies_for(data, [_OUTSIDE_IDENTITY], None, resource_account_of(caller), resource, resource_account,
+                                action)
         answers.append(ask(policies, who, caller, "outside", action, resource, resource_account,
                            {**_org_context(data, resource_account_of(caller)), **context},
-                           broken=broken_parts(data, None, resource_account_of(caller), resource, resource_account)))
-    unread = [b for b in broken_parts(data, None, None, resource, resource_account) if b[0] == "resource"]
+                           broken=broken_parts(data, None, resource_account_of(caller), resource, resource_account,
+                                                    action)))
+    unread = [b for b in broken_parts(data, None, None, resource, resource_account, action) if b[0] == "resource"]
     if held_policy(data, resource) is not None or unread:
         # With the resource's policy unread, who it names is unknown: the
         # callers from elsewhere are one UNDECIDED answer, not left out.
         who = "an anonymous caller" if not unread else "an anonymous caller or any caller from elsewhere"
-        policies = policies_for(data, [], None, None, resource, resource_account)
+        policies = policies_for(data, [], None, None, resource, resource_account, action)
         answers.append(ask(policies, who, None, "anonymous", action, resource, resource_account,
                            {**_org_context(data, None), **context},
-                           broken=broken_parts(data, None, None, resource, resource_account)))
+                           broken=broken_parts(data, None, None, resource, resource_account, action)))
     return answers
 
 
@@ -287,13 +301,13 @@ def decide_as(data: AccountData, principal: Principal, action: str, resource: st
     resource_account = _resource_account(data, resource)
     policies = policies_for(data, principal.identity if identity is None else identity,
                             principal.boundary if boundary is _KEEP else boundary, principal.account, resource,
-                            resource_account)
+                            resource_account, action)
     if resource_policy is not None:
         policies["resource"] = resource_policy
     who = principal.arn if principal.kind == "user" else f"any session of role {principal.arn}"
     answer = _ask(policies, who, caller or principal.caller, principal.kind, action, resource, resource_account,
                   {**_context(data, principal), **(context or {})}, conditional=conditional, timeout_ms=timeout_ms,
-                  broken=broken_parts(data, principal, principal.account, resource, resource_account))
+                  broken=broken_parts(data, principal, principal.account, resource, resource_account, action))
     answer.principal = principal.arn
     return answer
 
@@ -360,16 +374,22 @@ def what_can(data: AccountData, principal_arn: str, context: dict | None = None,
     out = []
     for resource in known_resources(data) if resources is None else resources:
         resource_account = _resource_account(data, resource)
-        engine = compile_policies(policies_for(data, principal.identity, principal.boundary, principal.account,
-                                               resource, resource_account))
+        engines: dict[bool, object] = {}  # by whether RCPs govern the action
         for action in actions_on(resource):
+            governed = rcps_govern(action)
+            if governed not in engines:
+                engines[governed] = compile_policies(policies_for(data, principal.identity, principal.boundary,
+                                                                  principal.account, resource, resource_account,
+                                                                  action))
+            engine = engines[governed]
             request = {"principal": principal.caller, "action": action, "resource": resource,
                        "context": request_context}
             if resource_account is not None:
                 request["resource_account"] = resource_account
             decision = engine.decide(request)
             answer = fail_closed(Answer(principal.arn, principal.caller, principal.kind, decision),
-                                 broken_parts(data, principal, principal.account, resource, resource_account))
+                                 broken_parts(data, principal, principal.account, resource, resource_account,
+                                              action))
             if answer.failed_closed:
                 if undecided is not None:
                     undecided.append((resource, action, answer.undecided))

@@ -130,9 +130,9 @@ def _asked_again(data: AccountData, x: str, y: str, context: dict | None):
     """The allowing decision of an edge decided in a worker process."""
     if ":assumed-role/" in y:
         name = {**(context or {}), "sts:RoleSessionName": y.rsplit("/", 1)[1]}
-        return who_can(data, "sts:AssumeRole", session_role(y), name, only={x})[0]
+        return who_can(data, "sts:AssumeRole", session_role(y, data), name, only={x})[0]
     if ":assumed-role/" in x:
-        answer = decide_as(data, data.principals[session_role(x)], "sts:AssumeRole", y, context, caller=x)
+        answer = decide_as(data, data.principals[session_role(x, data)], "sts:AssumeRole", y, context, caller=x)
         answer.principal = x
         return answer
     return who_can(data, "sts:AssumeRole", y, context, only={x})[0]

@@ -64,7 +64,8 @@ def _hop_dict(edge) -> dict:
 
 def _text(finding, write) -> None:
     how = "CONDITIONAL" if finding.conditional else "FOUND"
-    write(f"{how}: {finding.start} reaches {finding.goal.label} "
+    where = f" with aws:RequestedRegion {finding.region}" if finding.region not in (None, "us-east-1") else ""
+    write(f"{how}: {finding.start} reaches {finding.goal.label}{where} "
           f"({len(finding.paths[0])} steps; {len(finding.paths)} shortest path{'s' * (len(finding.paths) != 1)})\n")
     for i, path in enumerate(finding.paths, 1):
         write(f"  path {i}:\n")
@@ -165,9 +166,10 @@ def privesc_command(principal: str | None, account_data: str, policy_versions: t
         raise click.UsageError("--engine ray is for --all (one principal's paths are one process's work)")
     if every:
         # With --engine ray the graph's rounds go out as shards to the cluster's actors (iamlogic/scale.py).
-        with _engine(engine, address, jobs if jobs > 1 else None) as cluster:
-            findings = privesc_all(data, target, keys, jobs, account_data, cluster and cluster.run)
         undecided = []
+        with _engine(engine, address, jobs if jobs > 1 else None) as cluster:
+            findings = privesc_all(data, target, keys, jobs, account_data, cluster and cluster.run,
+                                   undecided=undecided)
     else:
         finding = privesc(data, principal, target, keys, conditional, timeout * 1000)
         findings = [finding] if finding.found else []
@@ -175,7 +177,8 @@ def privesc_command(principal: str | None, account_data: str, policy_versions: t
     write = sys.stdout.write
     if output == "json":
         write(json.dumps({"goal": target.label, "findings": [
-            {"principal": f.start, "paths": [[_hop_dict(e) for e in p] for p in f.paths]} for f in findings],
+            {"principal": f.start, "region": f.region, "paths": [[_hop_dict(e) for e in p] for p in f.paths]}
+            for f in findings],
             "undecided": [{"actor": e.source, "method": e.method, "gets": e.target, "why": e.why}
                           for e in undecided]}, indent=2) + "\n")
     elif output == "dot":

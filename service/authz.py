@@ -19,6 +19,7 @@ from collections import OrderedDict
 
 from ..errors import IamlogicError, ScenarioError
 from ..kernel.engine import Engine, PolicyLayer
+from ..kernel.rcp_scope import rcps_govern
 from ..translator import PolicyType
 from ..validation import parse_policy
 from .identity import Caller
@@ -112,12 +113,6 @@ def add_org_levels(db, out: dict, account: str, kind: str) -> None:
     for position, name, documents in levels:
         out[f"{kind}/{position}"] = [(f"{kind.upper()} {name} [{i}]", d) for i, d in enumerate(json.loads(documents))]
         out.setdefault("_labels", []).append((f"{kind}/{position}", f"the {kind.upper()} level {name}"))
-
-
-# The services whose requests RCPs govern, of the two this server answers: STS, not IAM (AWS
-# Organizations User Guide, "Resource control policies", List of AWS services that support RCPs:
-# Amazon S3, AWS STS, AWS KMS, Amazon SQS, AWS Secrets Manager, …; IAM is not among them).
-RCP_SERVICES = ("sts:",)
 
 
 def without_rcps(policies: dict) -> dict:
@@ -297,7 +292,7 @@ def authorize(db, caller: Caller, action: str, resource: str, context: dict, ext
     key = ("policy_set", caller.account, caller.kind, caller.name.lower(), caller.session_policies,
            caller.extra.get("federating_user"))
     policies = memo(key, lambda: policy_set(db, caller)) if memo else policy_set(db, caller)
-    if not action.lower().startswith(RCP_SERVICES):
+    if not rcps_govern(action):  # kernel/rcp_scope.py: IAM is not a service RCPs govern
         policies = without_rcps(policies)
     else:
         owner = resource_account(resource) or caller.account

@@ -97,8 +97,10 @@ DECOYS = {
 
 
 def test_every_method_of_the_table_has_an_example_that_escalates():
+    from test_privesc_findings import PINNED  # methods pinned on accounts built in tmp dirs
+
     names = {m.name for m in METHODS} | {"AssumeRole (session name)"}
-    assert names == set(ESCALATES.values())
+    assert names == set(ESCALATES.values()) | PINNED
     assert all("Rhino" in k for k in NOT_MODELLED)
 
 

@@ -1,0 +1,438 @@
+"""Privilege escalation on small accounts built in tmp dirs, each pinning an
+AWS rule a wrong answer once broke (RCP scope and RCPFullAWSAccess, exit
+codes, trusts, target tags, service needs, policy changes, regions). Each
+test names the User Guide rule it rests on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from iamlogic.accounts import load_account_data
+from iamlogic.accounts.escalation import Goal
+from iamlogic.accounts.privesc import privesc, privesc_all
+from iamlogic.accounts.queries import who_can
+
+from conftest import cli
+
+A = "111111111111"
+ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+def doc(*statements) -> dict:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def allow(action, resource="*", **kw) -> dict:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **kw}
+
+
+def deny(action, resource="*", **kw) -> dict:
+    return {"Effect": "Deny", "Action": action, "Resource": resource, **kw}
+
+
+def user(name, inline=(), tags=None, boundary=None, groups=()) -> dict:
+    out = {"UserName": name, "Arn": f"arn:aws:iam::{A}:user/{name}", "Path": "/", "GroupList": list(groups),
+           "UserPolicyList": [{"PolicyName": f"p{i}", "PolicyDocument": d} for i, d in enumerate(inline)],
+           "AttachedManagedPolicies": []}
+    if tags:
+        out["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+    if boundary:
+        out["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
+    return out
+
+
+def role(name, trust, inline=(), path="/", profile=False, tags=None) -> dict:
+    out = {"RoleName": name, "Arn": f"arn:aws:iam::{A}:role{path}{name}", "Path": path,
+           "AssumeRolePolicyDocument": trust, "AttachedManagedPolicies": [],
+           "RolePolicyList": [{"PolicyName": f"p{i}", "PolicyDocument": d} for i, d in enumerate(inline)],
+           "InstanceProfileList": [{"InstanceProfileName": name, "Arn": f"arn:aws:iam::{A}:instance-profile/{name}"}]
+           if profile else []}
+    if tags:
+        out["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+    return out
+
+
+def write(folder: Path, users=(), roles=(), groups=(), policies=(), org=None) -> Path:
+    (folder / "authorization").mkdir(parents=True)
+    (folder / "authorization" / f"{A}.json").write_text(json.dumps(
+        {"UserDetailList": list(users), "RoleDetailList": list(roles), "GroupDetailList": list(groups),
+         "Policies": list(policies)}))
+    if org is not None:
+        (folder / "organization.json").write_text(json.dumps(org))
+    return folder
+
+
+def arn(kind: str, name: str) -> str:
+    return f"arn:aws:iam::{A}:{kind}/{name}"
+
+
+def found(folder: Path, start: str, **kw):
+    return privesc(load_account_data(folder), start, Goal(**kw))
+
+
+# ------------------------------------------------------------------ A. RCPs
+
+def _org(rcps: dict | None, root_rcps=(), account_rcps=()) -> dict:
+    org = {"id": "o-aaaaaaaaaa", "management_account": "999999999999", "scps": {"Full": ADMIN},
+           "root": {"id": "r-1", "name": "Root", "scps": ["Full"], "rcps": list(root_rcps), "children": [
+               {"ou": "ou-1", "name": "Prod", "scps": ["Full"], "children": [
+                   {"account": A, "name": "a", "scps": ["Full"], "rcps": list(account_rcps)}]}]}}
+    if rcps is not None:
+        org["rcps"] = rcps
+    return org
+
+
+_KEY_MAKER = [user("u", [doc(allow("iam:CreateAccessKey"))]), user("v", [ADMIN])]
+_RCP_FULL = doc({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"})
+
+
+def test_an_organization_without_rcps_has_them_disabled(tmp_path):
+    """AWS Organizations User Guide, "Resource control policies (RCPs)": RCPs
+    are a policy type enabled per organization; with none in the tree no
+    RCP level applies (SCPs alone decide)."""
+    folder = write(tmp_path, _KEY_MAKER, org=_org(None))
+    assert found(folder, arn("user", "u")).found
+    allowed = [a for a in who_can(load_account_data(folder), "iam:CreateAccessKey", arn("user", "v")) if a.allowed]
+    assert len(allowed) == 2
+
+
+def test_a_node_listing_no_rcp_holds_rcpfullawsaccess(tmp_path):
+    """AWS Organizations User Guide, "Resource control policies (RCPs)":
+    RCPFullAWSAccess is attached to the root, every OU and every account and
+    cannot be detached — a node that lists none does not allow nothing."""
+    folder = write(tmp_path, _KEY_MAKER, org=_org({"RCPFullAWSAccess": _RCP_FULL}, root_rcps=["RCPFullAWSAccess"]))
+    data = load_account_data(folder)
+    assert found(folder, arn("user", "u")).found
+    assert data.organization.implied == ["ou Prod", "account a"]
+    assert "RCPFullAWSAccess implied at 2" in data.summary()
+    # STS is governed by RCPs: a Deny RCP at the account still denies there.
+    deny_sts = doc({"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Resource": "*"})
+    other = write(tmp_path / "sts", [user("u", [ADMIN])],
+                  [role("r", doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+                                  "Action": "sts:AssumeRole"}))],
+                  org=_org({"D": deny_sts}, account_rcps=["D"]))
+    answers = {a.principal: a for a in who_can(load_account_data(other), "sts:AssumeRole", arn("role", "r"))}
+    assert answers[arn("user", "u")].decision.decision == "explicit_deny"
+
+
+def test_rcps_do_not_govern_iam_or_lambda_requests(tmp_path):
+    """AWS Organizations User Guide, "Resource control policies (RCPs)", List
+    of AWS services that support RCPs (S3, STS, KMS, SQS, Secrets Manager,
+    ECR, OpenSearch Serverless): IAM is not one, so an RCP Deny of every
+    action does not stop iam:CreateAccessKey; it does stop kms:Decrypt."""
+    everything = doc({"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*",
+                      "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "ops"}}})
+    folder = write(tmp_path, _KEY_MAKER + [user("w", [doc(allow("kms:Decrypt"))])],
+                   org=_org({"RCPFullAWSAccess": _RCP_FULL, "D": everything},
+                            root_rcps=["RCPFullAWSAccess"], account_rcps=["D"]))
+    assert found(folder, arn("user", "u")).found
+    data = load_account_data(folder)
+    kms = {a.principal: a for a in who_can(data, "kms:Decrypt", f"arn:aws:kms:us-east-1:{A}:key/k")}
+    assert kms[arn("user", "w")].decision.decision == "explicit_deny"
+    iam = {a.principal: a for a in who_can(data, "iam:CreateAccessKey", arn("user", "v"))}
+    assert iam[arn("user", "u")].allowed
+
+
+def test_the_server_and_the_accounts_ask_one_rcp_scope():
+    """One list (kernel/rcp_scope.py) for the server and the account readers."""
+    from iamlogic.kernel.rcp_scope import rcps_govern
+    from iamlogic.service import authz
+
+    assert authz.rcps_govern is rcps_govern
+    assert [rcps_govern(a) for a in ("sts:AssumeRole", "S3:GetObject", "iam:CreateAccessKey", "lambda:Invoke")] \
+        == [True, True, False, False]
+
+
+# ------------------------------------------------- B. exit codes and silence
+
+def test_all_reports_the_undecided_step(tmp_path, capsys):
+    """A policy that could not be read leaves the step it takes part in
+    UNDECIDED (never "does not reach"): u's missing policy may be admin, so
+    --all exits 3 as one principal does."""
+    folder = write(tmp_path, [dict(user("u", [doc(allow("iam:CreateAccessKey"))]),
+                                   AttachedManagedPolicies=[{"PolicyName": "Missing",
+                                                             "PolicyArn": f"arn:aws:iam::{A}:policy/Missing"}]),
+                              user("v")])
+    code, out, _ = cli(capsys, "privesc", "--all", "--account-data", str(folder), "--format", "json")
+    assert code == 3
+    assert {e["actor"] for e in json.loads(out)["undecided"]} == {arn("user", "u")}
+
+
+def test_a_principal_left_out_of_the_data_makes_the_answer_undecided(tmp_path, capsys):
+    """A user whose permissions boundary is not in the export, a role whose
+    trust policy is not JSON, are left out: what they allow is not known
+    (IAM User Guide, "Policy evaluation logic": the boundary and the trust
+    policy both take part), so a path through them is UNDECIDED, exit 3."""
+    bound = write(tmp_path / "b", [user("u", [doc(allow("iam:CreateAccessKey"))]),
+                                   user("v", [ADMIN], boundary=f"arn:aws:iam::{A}:policy/Missing")])
+    code, out, _ = cli(capsys, "privesc", arn("user", "u"), "--account-data", str(bound))
+    assert code == 3 and arn("user", "v") in out and "left out" in out
+    trust = write(tmp_path / "t", [user("u", [doc(allow("sts:AssumeRole"))])],
+                  [role("T", doc(allow("sts:AssumeRole")), [ADMIN])])
+    raw = json.loads((trust / "authorization" / f"{A}.json").read_text())
+    raw["RoleDetailList"][0]["AssumeRolePolicyDocument"] = "{not json"
+    (trust / "authorization" / f"{A}.json").write_text(json.dumps(raw))
+    code, out, _ = cli(capsys, "privesc", arn("user", "u"), "--account-data", str(trust))
+    assert code == 3 and arn("role", "T") in out
+
+
+def test_a_path_past_the_change_limit_is_undecided_not_none(tmp_path, capsys):
+    """Joining two groups and dropping the boundary are three changes to one
+    user (IAM User Guide: a user's permissions are its groups' policies
+    within its boundary); past MAX_CHANGES the search says it stopped."""
+    bnd = f"arn:aws:iam::{A}:policy/Bnd"
+    policies = [{"PolicyName": "Bnd", "Arn": bnd, "DefaultVersionId": "v1", "PolicyVersionList": [
+        {"VersionId": "v1", "IsDefaultVersion": True, "Document": doc(allow("iam:*"))}]}]
+    groups = [{"GroupName": g, "Arn": arn("group", g), "Path": "/", "AttachedManagedPolicies": [],
+               "GroupPolicyList": [{"PolicyName": "g", "PolicyDocument": d}]}
+              for g, d in (("G1", doc(allow("iam:AddUserToGroup"))),
+                           ("G2", doc(allow("iam:DeleteUserPermissionsBoundary"), allow("*"))))]
+    folder = write(tmp_path, [user("u", [doc(allow("iam:AddUserToGroup", arn("group", "G1")))], boundary=bnd)],
+                   groups=groups, policies=policies)
+    code, out, _ = cli(capsys, "privesc", arn("user", "u"), "--account-data", str(folder))
+    assert code == 3 and "MAX_CHANGES" in out
+
+
+# ------------------------------------------------------------- C. trusts
+
+def _assume(principal, **kw) -> dict:
+    return doc({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole", **kw})
+
+
+def test_a_trust_naming_everyone_with_a_principal_arn_condition(tmp_path):
+    """IAM JSON policy elements, Principal: "*" is every principal; the
+    aws:PrincipalArn condition (global condition keys) then decides who."""
+    folder = write(tmp_path, [user("u", [doc(allow("sts:AssumeRole"))])],
+                   [role("T", _assume("*", Condition={"ArnEquals": {"aws:PrincipalArn": arn("user", "u")}}),
+                         [ADMIN])])
+    assert found(folder, arn("user", "u")).found
+
+
+def test_an_admin_asking_for_a_role_that_trusts_another_role(tmp_path):
+    """IAM User Guide, "Cross-account policy evaluation logic": R of another
+    account trusts only role X, so even an admin must become X first."""
+    folder = write(tmp_path, [user("alice", [ADMIN])], [role("X", _assume({"AWS": f"arn:aws:iam::{A}:root"}))])
+    other = "222222222222"
+    r = dict(role("R", _assume({"AWS": arn("role", "X")})), Arn=f"arn:aws:iam::{other}:role/R")
+    (folder / "authorization" / f"{other}.json").write_text(json.dumps(
+        {"UserDetailList": [], "RoleDetailList": [r], "GroupDetailList": [], "Policies": []}))
+    finding = found(folder, arn("user", "alice"), principal=r["Arn"])
+    assert finding.found
+    assert all(any(e.target == r["Arn"] and e.source.startswith(arn("role", "X")) for e in p) for p in finding.paths)
+
+
+def test_a_session_arn_names_a_role_with_a_path(tmp_path):
+    """IAM User Guide, "IAM identifiers": a role session's ARN is
+    arn:aws:sts::ACCOUNT:assumed-role/ROLE-NAME/SESSION, without the role's path."""
+    folder = write(tmp_path, [user("u", [doc(allow("sts:AssumeRole"))])],
+                   [role("R", _assume({"AWS": arn("user", "u")}), [doc(allow("sts:AssumeRole"))], path="/app/"),
+                    role("T", _assume({"AWS": f"arn:aws:sts::{A}:assumed-role/R/s"}), [ADMIN])])
+    finding = found(folder, arn("user", "u"))
+    assert finding.found
+    assert f"arn:aws:sts::{A}:assumed-role/R/s" in [e.target for e in finding.paths[0]]
+
+
+def test_a_named_session_rewrites_its_own_role(tmp_path):
+    """IAM User Guide, "Policy evaluation logic": a session's permissions
+    are its role's policies at the time of each request, so a policy the
+    session puts on its role applies to it."""
+    session = f"arn:aws:sts::{A}:assumed-role/R/s"
+    folder = write(tmp_path, [], [role("R", _assume({"AWS": session}),
+                                       [doc(allow("iam:PutRolePolicy", arn("role", "R")))])])
+    assert found(folder, session).found
+
+
+# --------------------------------------------------------- D. target tags
+
+def test_the_target_s_tags_are_in_each_request_on_it(tmp_path):
+    """IAM User Guide, "Controlling access to and for IAM users and roles
+    using tags": aws:ResourceTag/KEY of a request on a user or role is that
+    principal's tag — an Allow limited to it opens the path, a Deny on it
+    closes it."""
+    team = {"StringEquals": {"aws:ResourceTag/team": "dev"}}
+    opened = write(tmp_path / "allow", [user("u", [doc(allow("iam:CreateAccessKey", Condition=team))]),
+                                        user("v", [ADMIN], tags={"team": "dev"})])
+    assert found(opened, arn("user", "u")).found
+    protected = {"StringEquals": {"aws:ResourceTag/protected": "true"}}
+    closed = write(tmp_path / "deny", [user("u", [doc(allow("iam:CreateAccessKey"),
+                                                      deny("iam:*", Condition=protected))]),
+                                       user("v", [ADMIN], tags={"protected": "true"})])
+    assert not found(closed, arn("user", "u")).found
+
+
+# ------------------------------------------------------- E. service needs
+
+def _pass_and(action, resource, role_name="Svc"):
+    return doc(allow("iam:PassRole", arn("role", role_name)), allow(action, resource))
+
+
+def test_a_service_trust_with_the_confused_deputy_condition(tmp_path):
+    """IAM User Guide, "The confused deputy problem": a service assuming a
+    role for the owner's account sets aws:SourceAccount to it, so a trust
+    limited to that account lets CodeBuild in."""
+    codebuild = doc({"Effect": "Allow", "Principal": {"Service": "codebuild.amazonaws.com"},
+                     "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": A}}})
+    folder = write(tmp_path, [user("u", [doc(allow("iam:PassRole", arn("role", "Svc")),
+                                             allow(["codebuild:CreateProject", "codebuild:StartBuild"]))])],
+                   [role("Svc", codebuild, [ADMIN])])
+    finding = found(folder, arn("user", "u"))
+    assert finding.found and finding.paths[0][0].method == "PassRole+CodeBuild CreateProject+StartBuild"
+
+
+def test_run_instances_is_asked_on_every_required_resource_type(tmp_path):
+    """Service Authorization Reference, Amazon EC2, RunInstances: image,
+    instance, network-interface, security-group and subnet are required
+    resource types, each authorized: a Deny on image/* stops the launch."""
+    ec2 = _assume({"Service": "ec2.amazonaws.com"})
+    folder = write(tmp_path, [user("u", [doc(allow("iam:PassRole", arn("role", "Svc")), allow("ec2:RunInstances"),
+                                             deny("ec2:RunInstances", "arn:aws:ec2:*::image/*"))])],
+                   [role("Svc", ec2, [ADMIN], profile=True)])
+    assert not found(folder, arn("user", "u")).found
+    open_ = write(tmp_path / "open", [user("u", [_pass_and("ec2:RunInstances", "*")])],
+                  [role("Svc", ec2, [ADMIN], profile=True)])
+    assert found(open_, arn("user", "u")).found
+
+
+def test_a_service_linked_role_cannot_be_rewritten(tmp_path):
+    """IAM User Guide, "Using service-linked roles": their trust and
+    permissions policies cannot be edited (IAM answers UnmodifiableEntity)."""
+    slr = dict(role("AWSServiceRoleForX", _assume({"Service": "x.amazonaws.com"}), [ADMIN],
+                    path="/aws-service-role/x.amazonaws.com/"))
+    folder = write(tmp_path, [user("u", [doc(allow(["iam:UpdateAssumeRolePolicy", "sts:AssumeRole",
+                                                    "iam:PutRolePolicy"]))])], [slr])
+    assert not found(folder, arn("user", "u")).found
+
+
+# ------------------------------------------------------ F. policy changes
+
+# The methods pinned here rather than in examples/escalation/: each test
+# below reaches admin by it (and a decoy does not).
+PINNED = {"DeleteUserPolicy", "DeleteRolePolicy", "DetachUserPolicy", "DetachRolePolicy", "DeleteGroupPolicy",
+          "DetachGroupPolicy", "RemoveUserFromGroup", "PutUserPolicy (same name)", "PutRolePolicy (same name)",
+          "AttachUserPolicy (customer policy)", "AttachRolePolicy (customer policy)"}
+
+def _deny_all_but(*actions) -> dict:
+    return {"Effect": "Deny", "NotAction": list(actions), "Resource": "*"}
+
+
+def _managed(name, *versions) -> dict:
+    return {"PolicyName": name, "Arn": arn("policy", name), "DefaultVersionId": "v1", "PolicyVersionList": [
+        {"VersionId": f"v{i + 1}", "IsDefaultVersion": i == 0, "Document": d} for i, d in enumerate(versions)]}
+
+
+def _method_of(folder: Path, start: str) -> set[str]:
+    finding = found(folder, start)
+    return {e.method for p in finding.paths for e in p} if finding.found else set()
+
+
+def _attached(entry: dict, *names) -> dict:
+    return dict(entry, AttachedManagedPolicies=[{"PolicyName": n, "PolicyArn": arn("policy", n)} for n in names])
+
+
+def test_removing_the_policy_that_holds_the_deny(tmp_path):
+    """IAM User Guide, "Policy evaluation logic": an explicit Deny in any
+    identity policy wins — until that policy is deleted, detached, or the
+    user leaves the group that holds it (IAM API Reference, DeleteUserPolicy,
+    DetachUserPolicy, DeleteRolePolicy, DetachRolePolicy, DeleteGroupPolicy,
+    DetachGroupPolicy, RemoveUserFromGroup)."""
+    cases = {
+        "DeleteUserPolicy": ([_attached(user("u", [doc(_deny_all_but("iam:DeleteUserPolicy"))]), "Wide")], [], []),
+        "DetachUserPolicy": ([_attached(user("u", [ADMIN]), "Fence")], [], []),
+        "DeleteGroupPolicy": ([user("u", [ADMIN], groups=["G"])], [], [
+            {"GroupName": "G", "Arn": arn("group", "G"), "Path": "/", "AttachedManagedPolicies": [],
+             "GroupPolicyList": [{"PolicyName": "g", "PolicyDocument": doc(_deny_all_but("iam:DeleteGroupPolicy"))}]}]),
+        "DetachGroupPolicy": ([user("u", [ADMIN], groups=["G"])], [], [
+            {"GroupName": "G", "Arn": arn("group", "G"), "Path": "/", "GroupPolicyList": [],
+             "AttachedManagedPolicies": [{"PolicyName": "Fence", "PolicyArn": arn("policy", "Fence")}]}]),
+        "RemoveUserFromGroup": ([user("u", [ADMIN], groups=["G"])], [], [
+            {"GroupName": "G", "Arn": arn("group", "G"), "Path": "/", "AttachedManagedPolicies": [],
+             "GroupPolicyList": [{"PolicyName": "g",
+                                  "PolicyDocument": doc(_deny_all_but("iam:RemoveUserFromGroup"))}]}]),
+    }
+    policies = [_managed("Wide", ADMIN),
+                _managed("Fence", doc(_deny_all_but("iam:DetachUserPolicy", "iam:DetachGroupPolicy")))]
+    for name, (users, roles, groups) in cases.items():
+        folder = write(tmp_path / name, users, roles, groups, policies)
+        assert name in _method_of(folder, arn("user", "u")), name
+    roles = write(tmp_path / "roles", [user("u", [doc(allow("sts:AssumeRole"))])], [
+        _attached(role("R", _assume({"AWS": arn("user", "u")}), [ADMIN]), "Fence2"),
+        role("Q", _assume({"AWS": arn("user", "u")}), [ADMIN, doc(_deny_all_but("iam:DeleteRolePolicy"))])],
+        policies=[_managed("Fence2", doc(_deny_all_but("iam:DetachRolePolicy")))])
+    methods = {e.method for e in privesc_all(load_account_data(roles), Goal()) for p in e.paths for e in p}
+    assert {"DetachRolePolicy", "DeleteRolePolicy"} <= methods
+    # Decoy: the Deny is in a policy the user may not delete.
+    decoy = write(tmp_path / "decoy", [user("u", [ADMIN, doc(_deny_all_but("iam:GetUser"))])])
+    assert not found(decoy, arn("user", "u")).found
+
+
+def test_a_new_version_or_same_name_replaces_the_document(tmp_path):
+    """IAM API Reference, CreatePolicyVersion (SetAsDefault) and PutUserPolicy
+    / PutRolePolicy with an existing PolicyName: the new document replaces
+    the old, its Deny goes with it."""
+    fence = _managed("Own", doc(allow("*"), _deny_all_but("iam:CreatePolicyVersion")))
+    folder = write(tmp_path / "v", [_attached(user("u"), "Own")], policies=[fence])
+    assert "CreatePolicyVersion" in _method_of(folder, arn("user", "u"))
+    same = write(tmp_path / "n", [user("u", [doc(allow("*"), _deny_all_but("iam:PutUserPolicy"))])])
+    assert "PutUserPolicy (same name)" in _method_of(same, arn("user", "u"))
+    role_same = write(tmp_path / "r", [user("u", [doc(allow("sts:AssumeRole"))])], [
+        role("R", _assume({"AWS": arn("user", "u")}), [doc(allow("*"), _deny_all_but("iam:PutRolePolicy"))])])
+    assert "PutRolePolicy (same name)" in _method_of(role_same, arn("user", "u"))
+
+
+def test_rewriting_the_boundary_policy(tmp_path):
+    """IAM User Guide, "Permissions boundaries": the boundary is a managed
+    policy; a new default version of it (CreatePolicyVersion) lifts it."""
+    bnd = _managed("Bnd", doc(allow("iam:CreatePolicyVersion", arn("policy", "Bnd"))))
+    folder = write(tmp_path, [user("u", [ADMIN], boundary=arn("policy", "Bnd"))], policies=[bnd])
+    assert "CreatePolicyVersion" in _method_of(folder, arn("user", "u"))
+
+
+def test_attach_limited_to_a_customer_policy_allowing_everything(tmp_path):
+    """Service Authorization Reference, IAM: iam:PolicyARN names the policy
+    AttachUserPolicy / AttachRolePolicy attaches; a customer policy allowing
+    * on * is as good as AdministratorAccess."""
+    only_wide = {"ArnEquals": {"iam:PolicyARN": arn("policy", "Wide")}}
+    wide = _managed("Wide", ADMIN)
+    folder = write(tmp_path / "u", [user("u", [doc(allow("iam:AttachUserPolicy", arn("user", "u"),
+                                                         Condition=only_wide))])], policies=[wide])
+    assert "AttachUserPolicy (customer policy)" in _method_of(folder, arn("user", "u"))
+    roles = write(tmp_path / "r", [user("u", [doc(allow("sts:AssumeRole"))])], [
+        role("R", _assume({"AWS": arn("user", "u")}), [doc(allow("iam:AttachRolePolicy", arn("role", "R"),
+                                                                 Condition=only_wide))])], policies=[wide])
+    assert "AttachRolePolicy (customer policy)" in _method_of(roles, arn("user", "u"))
+    narrow = write(tmp_path / "n", [user("u", [doc(allow("iam:AttachUserPolicy", arn("user", "u"),
+                                                         Condition=only_wide))])],
+                   policies=[_managed("Wide", doc(allow("s3:*")))])
+    assert not found(narrow, arn("user", "u")).found
+
+
+def test_five_versions_need_delete_policy_version(tmp_path):
+    """IAM User Guide, "Versioning IAM policies": a managed policy has at
+    most five versions; a sixth needs DeletePolicyVersion (else LimitExceeded)."""
+    five = _managed("Own", *([doc(allow("iam:CreatePolicyVersion", arn("policy", "Own")))] * 5))
+    folder = write(tmp_path, [_attached(user("u"), "Own")], policies=[five])
+    assert not found(folder, arn("user", "u")).found
+    may_delete = _managed("Own", *([doc(allow(["iam:CreatePolicyVersion", "iam:DeletePolicyVersion"],
+                                              arn("policy", "Own")))] * 5))
+    assert found(write(tmp_path / "d", [_attached(user("u"), "Own")], policies=[may_delete]), arn("user", "u")).found
+
+
+# ---------------------------------------------------------------- G. region
+
+def test_a_region_lock_is_met_in_a_region_the_caller_picks(tmp_path):
+    """IAM User Guide, global condition keys, aws:RequestedRegion: the
+    region of the endpoint the caller calls — an SCP allowing eu-west-1
+    alone lets a caller who calls eu-west-1 through (docs/readings.md A9);
+    IAM's requests are in us-east-1, which the lock (exempting iam:*) spares."""
+    lock = doc(allow("*"), {"Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "Resource": "*",
+                            "Condition": {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}})
+    org = _org(None)
+    org["scps"]["Lock"] = lock
+    org["root"]["children"][0]["children"][0]["scps"] = ["Full", "Lock"]
+    folder = write(tmp_path, [user("u", [_pass_and("lambda:*", "*", "L")])],
+                   [role("L", _assume({"Service": "lambda.amazonaws.com"}), [ADMIN])], org=org)
+    finding = found(folder, arn("user", "u"))
+    assert finding.found and finding.region == "eu-west-1"
+    fixed = privesc(load_account_data(folder), arn("user", "u"), Goal(), {"aws:RequestedRegion": "us-west-2"})
+    assert not fixed.found
