@@ -477,6 +477,39 @@ def test_what_can_lists_the_rights_on_a_managed_policy(data):
     assert (f"arn:aws:iam::{A}:group/admins", "iam:AddUserToGroup") in groups
 
 
+def test_what_can_over_every_resource_lists_the_account_s_policies(tmp_path):
+    """An Allow of iam:CreatePolicyVersion on Resource "*" covers every
+    customer managed policy (Resource "*" matches every ARN): what-can lists
+    each one the export holds (the lab's user got "0 actions allowed on 0
+    resources"); an AWS managed policy the export names but does not hold
+    is reported as skipped, not dropped."""
+    from iamlogic.accounts.queries import what_can
+
+    account = "555555555555"
+    doc = lambda action: {"Version": "2012-10-17", "Statement": [  # noqa: E731
+        {"Effect": "Allow", "Action": action, "Resource": "*"}]}
+    policies = [{"PolicyName": n, "Arn": f"arn:aws:iam::{account}:policy/{n}", "DefaultVersionId": "v1",
+                 "PolicyVersionList": [{"Document": doc("s3:GetObject"), "VersionId": "v1", "IsDefaultVersion": True}]}
+                for n in ("Ops", "Audit")]
+    users = [{"UserName": name, "Arn": f"arn:aws:iam::{account}:user/{name}", "GroupList": [],
+              "UserPolicyList": [{"PolicyName": "main", "PolicyDocument": doc("iam:CreatePolicyVersion")}],
+              "AttachedManagedPolicies": attached}
+             for name, attached in (("cpv", []), ("cpv-partial", [
+                 {"PolicyName": "ReadOnlyAccess", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]))]
+    (tmp_path / "authorization").mkdir()
+    (tmp_path / "authorization" / f"{account}.json").write_text(json.dumps(
+        {"UserDetailList": users, "GroupDetailList": [], "RoleDetailList": [], "Policies": policies}))
+    data = load_account_data(tmp_path)
+    assert any("ReadOnlyAccess" in s.why for s in data.skipped)
+    held = {(f"arn:aws:iam::{account}:policy/{n}", "iam:CreatePolicyVersion") for n in ("Ops", "Audit")}
+    rows = {(r, a) for r, a, _ in what_can(data, f"arn:aws:iam::{account}:user/cpv")}
+    assert held <= rows
+    # a policy not read could hold a Deny: the same rights are UNDECIDED, not allowed, not dropped
+    undecided: list = []
+    rows = {(r, a) for r, a, _ in what_can(data, f"arn:aws:iam::{account}:user/cpv-partial", undecided=undecided)}
+    assert not held & rows and held <= {(r, a) for r, a, _ in undecided}
+
+
 def test_who_can_names_a_session_a_trust_policy_names(data):
     """AdminSession's trust names the session Plain/ops: who-can answers for
     that session (the role's policies, its ARN), not only for 'any session'."""
