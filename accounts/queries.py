@@ -293,21 +293,26 @@ def decide_as(data: AccountData, principal: Principal, action: str, resource: st
     if resource_policy is not None:
         policies["resource"] = resource_policy
     who = principal.arn if principal.kind == "user" else f"any session of role {principal.arn}"
+    key = None
+    if engines is not None:
+        key = (tuple(map(id, policies["identity"])), id(policies.get("boundary", [None])[0]), principal.account,
+               resource_account, id(policies.get("resource")))
     answer = _ask(policies, who, caller or principal.caller, principal.kind, action, resource, resource_account,
                   {**_context(data, principal), **(context or {})}, conditional=conditional, timeout_ms=timeout_ms,
                   broken=broken_parts(data, principal, principal.account, resource, resource_account),
-                  engines=engines)
+                  engines=engines, key=key)
     answer.principal = principal.arn
     return answer
 
 
 def _ask(policies: dict, who: str, caller: str | None, kind: str, action: str, resource: str,
          resource_account: str | None, context: dict, conditional: bool = False,
-         timeout_ms: int = 30_000, broken: list | None = None, engines: dict | None = None) -> Answer:
+         timeout_ms: int = 30_000, broken: list | None = None, engines: dict | None = None,
+         key: tuple | None = None) -> Answer:
     request = {"principal": caller, "action": action, "resource": resource, "context": context}
     if resource_account is not None:
         request["resource_account"] = resource_account
-    engine = compiled(policies, engines)
+    engine = compiled(policies, engines, key)
     answer = fail_closed(Answer(who, caller, kind, engine.decide(request)), broken or [])
     if conditional and not answer.allowed and not answer.failed_closed:
         from ..proofs.stack import Open, can_be_allowed
@@ -326,22 +331,19 @@ def _ask(policies: dict, who: str, caller: str | None, kind: str, action: str, r
     return answer
 
 
-def compiled(policies: dict, engines: dict | None = None):
-    """The Engine of a ``policies`` object, from ``engines`` when the same
-    policy objects were compiled before. Read policies are not changed after
-    they are read, so the same objects are the same policy set; the entry
-    holds the objects, so their ids are not reused while it is kept."""
-    if engines is None:
+def compiled(policies: dict, engines: dict | None = None, key: tuple | None = None):
+    """The Engine of a ``policies`` object, from ``engines`` when one was
+    compiled before under ``key`` (decide_as's: the identity policies, the
+    boundary and the resource policy by identity, the caller's and the
+    resource's accounts, which fix the SCP and RCP levels). Read policies
+    are not changed after they are read; the entry holds the objects, so
+    their ids are not reused while it is kept."""
+    if engines is None or key is None:
         return compile_policies(policies)
-    key = tuple((kind, _ids(value)) for kind, value in sorted(policies.items()))
     found = engines.get(key)
     if found is None:
         found = engines[key] = (policies, compile_policies(policies))
     return found[1]
-
-
-def _ids(value) -> object:
-    return tuple(_ids(v) for v in value) if isinstance(value, (list, tuple)) else id(value)
 
 
 def actions_on(resource: str) -> list[str]:
