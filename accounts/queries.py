@@ -292,12 +292,14 @@ _KEEP = object()
 
 def decide_as(data: AccountData, principal: Principal, action: str, resource: str, context: dict | None = None,
               identity: list | None = None, boundary=_KEEP, caller: str | None = None, resource_policy=None,
-              conditional: bool = False, timeout_ms: int = 30_000) -> Answer:
+              conditional: bool = False, timeout_ms: int = 30_000, engines: dict | None = None) -> Answer:
     """One principal's decision for ``action`` on ``resource``, as who_can
     decides it, with parts of its stack replaced where asked: ``identity``
     (its identity policies as a change would leave them), ``boundary``
     (None: removed), ``caller`` (a named session of a role), and
-    ``resource_policy`` (the resource's policy as a change would leave it)."""
+    ``resource_policy`` (the resource's policy as a change would leave it).
+    ``engines``: a cache of compiled policy sets the caller keeps (many
+    decisions of one stack then compile it once)."""
     resource_account = _resource_account(data, resource)
     policies = policies_for(data, principal.identity if identity is None else identity,
                             principal.boundary if boundary is _KEEP else boundary, principal.account, resource,
@@ -305,20 +307,26 @@ def decide_as(data: AccountData, principal: Principal, action: str, resource: st
     if resource_policy is not None:
         policies["resource"] = resource_policy
     who = principal.arn if principal.kind == "user" else f"any session of role {principal.arn}"
+    key = None
+    if engines is not None:
+        key = (tuple(map(id, policies["identity"])), id(policies.get("boundary", [None])[0]), principal.account,
+               resource_account, id(policies.get("resource")), rcps_govern(action))  # with the RCP levels or not
     answer = _ask(policies, who, caller or principal.caller, principal.kind, action, resource, resource_account,
                   {**_context(data, principal), **(context or {})}, conditional=conditional, timeout_ms=timeout_ms,
-                  broken=broken_parts(data, principal, principal.account, resource, resource_account, action))
+                  broken=broken_parts(data, principal, principal.account, resource, resource_account, action),
+                  engines=engines, key=key)
     answer.principal = principal.arn
     return answer
 
 
 def _ask(policies: dict, who: str, caller: str | None, kind: str, action: str, resource: str,
          resource_account: str | None, context: dict, conditional: bool = False,
-         timeout_ms: int = 30_000, broken: list | None = None) -> Answer:
+         timeout_ms: int = 30_000, broken: list | None = None, engines: dict | None = None,
+         key: tuple | None = None) -> Answer:
     request = {"principal": caller, "action": action, "resource": resource, "context": context}
     if resource_account is not None:
         request["resource_account"] = resource_account
-    engine = compile_policies(policies)
+    engine = compiled(policies, engines, key)
     answer = fail_closed(Answer(who, caller, kind, engine.decide(request)), broken or [])
     if conditional and not answer.allowed and not answer.failed_closed:
         from ..proofs.stack import Open, can_be_allowed
@@ -335,6 +343,21 @@ def _ask(policies: dict, who: str, caller: str | None, kind: str, action: str, r
         elif result.holds is None:
             answer.undecided = result.why
     return answer
+
+
+def compiled(policies: dict, engines: dict | None = None, key: tuple | None = None):
+    """The Engine of a ``policies`` object, from ``engines`` when one was
+    compiled before under ``key`` (decide_as's: the identity policies, the
+    boundary and the resource policy by identity, the caller's and the
+    resource's accounts, which fix the SCP and RCP levels). Read policies
+    are not changed after they are read; the entry holds the objects, so
+    their ids are not reused while it is kept."""
+    if engines is None or key is None:
+        return compile_policies(policies)
+    found = engines.get(key)
+    if found is None:
+        found = engines[key] = (policies, compile_policies(policies))
+    return found[1]
 
 
 def actions_on(resource: str) -> list[str]:

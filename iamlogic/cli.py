@@ -686,8 +686,9 @@ def what_can_command(principal: str, account_data: str, policy_versions: tuple, 
                      engine: str, address: str | None) -> int:
     """Every action of the service catalogue that PRINCIPAL_ARN (a user, or
     any session of a role) is allowed on each resource the account data
-    knows (those with a resource policy, every user and role), each decided
-    by the kernel. Exit 0; 1 bad input."""
+    knows (those with a resource policy, every user, role and group, every
+    managed policy the exports hold), each decided by the kernel. Exit 0; 1
+    bad input."""
     from .accounts.queries import what_can
 
     data = _account_data(account_data, policy_versions)

@@ -54,6 +54,7 @@ ESCALATES = {
     "m-addusertogroup": "AddUserToGroup",
     "m-updateassumerolepolicy": "UpdateAssumeRolePolicy+AssumeRole",
     "m-passrole-lambda-invoke": "PassRole+Lambda CreateFunction+InvokeFunction",
+    "m-passrole-lambda-addpermission": "PassRole+Lambda CreateFunction+AddPermission",
     "m-passrole-lambda-eventsource": "PassRole+Lambda CreateFunction+CreateEventSourceMapping",
     "m-lambda-updatefunctioncode": "Lambda UpdateFunctionCode",
     "m-passrole-glue": "PassRole+Glue CreateDevEndpoint",
@@ -79,29 +80,169 @@ ESCALATES = {
     "m-session": "AssumeRole (session name)",
 }
 
-# decoy → the rule that stops it (User Guide, "Policy evaluation logic";
-# SEMANTICS.md §1).
+# decoy → (the method it looks open to, the limit that cuts it, the rule).
+# The rules are the User Guide's "Policy evaluation logic" (SEMANTICS.md §1):
+# an explicit Deny in any policy wins; a permissions boundary, every SCP
+# level of the caller's account and every RCP level of the resource's
+# account must each allow; a statement applies only when its Resource
+# covers the request's and every condition holds (a key absent from the
+# request matches no value; a negated operator holds on an absent key).
+DENY, BOUNDARY, SCP, RCP, RESOURCE, CONDITION = "deny", "boundary", "scp", "rcp", "resource", "condition"
+LIMITS = (DENY, BOUNDARY, SCP, RCP, RESOURCE, CONDITION)
 DECOYS = {
-    "d-deny": "an explicit Deny (iam:Put*) overrides the Allow of iam:PutUserPolicy",
-    "d-boundary": "the permissions boundary (s3:* only) does not allow iam:CreateAccessKey",
-    "d-scp": "the SCP NoIAMForContractors denies iam:* to principals tagged team=contractor",
-    "d-resource": "its CreateAccessKey covers user/dev-* only, not the admin user",
-    "d-condition": "its PassRole holds only with iam:PassedToService ec2, and it can only create Lambda functions",
-    "d-mfa": "its PutUserPolicy needs aws:MultiFactorAuthPresent, absent from the request",
-    "d-policyarn": "its AttachUserPolicy holds only for iam:PolicyARN ReadOnlyAccess, not AdministratorAccess",
-    "d-untrusted": "AdminNoService's trust policy names no service: Lambda cannot assume the role passed",
-    "d-noprofile": "the Admin role trusts no service (and is in no instance profile): RunInstances cannot hand it out",
-    "d-session": "AdminSession's trust names the session Plain/ops only, not the user",
-    "d-setdefaultpolicyversion": "the only other version of its policy Helper3 allows s3:GetObject alone",
+    "d-deny": ("PutUserPolicy", DENY, "an explicit Deny (iam:Put*) overrides the Allow of iam:PutUserPolicy"),
+    "d-boundary": ("CreateAccessKey", BOUNDARY, "the permissions boundary (s3:* only) does not allow iam:CreateAccessKey"),
+    "d-scp": ("PutUserPolicy", SCP, "the SCP NoIAMForContractors denies iam:* to principals tagged team=contractor"),
+    "d-resource": ("CreateAccessKey", RESOURCE, "its CreateAccessKey covers user/dev-* only, not the admin user"),
+    "d-condition": ("PassRole+Lambda CreateFunction+InvokeFunction", CONDITION,
+                    "its PassRole holds only with iam:PassedToService ec2, and it can only create Lambda functions"),
+    "d-mfa": ("PutUserPolicy", CONDITION, "its PutUserPolicy needs aws:MultiFactorAuthPresent, absent from the request"),
+    "d-policyarn": ("AttachUserPolicy", CONDITION,
+                    "its AttachUserPolicy holds only for iam:PolicyARN ReadOnlyAccess, not AdministratorAccess"),
+    "d-untrusted": ("PassRole+Lambda CreateFunction+InvokeFunction", "trust",
+                    "AdminNoService's trust policy names no service: Lambda cannot assume the role passed"),
+    "d-noprofile": ("PassRole+RunInstances", "trust",
+                    "the Admin role trusts no service (and is in no instance profile): RunInstances cannot hand it out"),
+    "d-session": ("AssumeRole (session name)", "trust", "AdminSession's trust names the session Plain/ops only, not the user"),
+    "d-setdefaultpolicyversion": ("SetDefaultPolicyVersion", "versions",
+                                  "the only other version of its policy Helper3 allows s3:GetObject alone"),
+    "d-assumerole-rcp": ("AssumeRole", RCP, "the RCP RCPGuardedRoles denies sts:AssumeRole on role/RcpGuarded* "
+                                            "to principals not tagged clearance=high (StringNotEquals on an absent key holds)"),
+    "d-createpolicyversion-resource": ("CreatePolicyVersion", RESOURCE,
+                                       "its CreatePolicyVersion covers policy/Helper-dev-* only, not its own HelperD"),
+    "d-setdefaultpolicyversion-deny": ("SetDefaultPolicyVersion", DENY,
+                                       "an explicit Deny of iam:SetDefaultPolicyVersion overrides HelperDeny's Allow"),
+    "d-passrole-ec2-scp": ("PassRole+RunInstances", SCP, "NoIAMForContractors denies iam:PassRole (iam:*) to team=contractor"),
+    "d-createloginprofile-condition": ("CreateLoginProfile", CONDITION,
+                                       "its Allow needs aws:PrincipalTag/team=identity; the user has no such tag"),
+    "d-updateloginprofile-deny": ("UpdateLoginProfile", DENY, "a Deny of iam:UpdateLoginProfile on user/admin* overrides"),
+    "d-attachgrouppolicy-boundary": ("AttachGroupPolicy", BOUNDARY, "its boundary (s3:* only) does not allow iam:AttachGroupPolicy"),
+    "d-attachrolepolicy-resource": ("AttachRolePolicy", RESOURCE, "its AttachRolePolicy covers role/dev-* only, not Worker, the role it may assume"),
+    "d-putgrouppolicy-scp": ("PutGroupPolicy", SCP, "NoIAMForContractors denies iam:PutGroupPolicy to team=contractor"),
+    "d-putrolepolicy-rcp": ("PutRolePolicy", RCP, "it may rewrite RcpGuardedPlain, but the RCP RCPGuardedRoles "
+                                                  "denies it sts:AssumeRole on the role"),
+    "d-addusertogroup-resource": ("AddUserToGroup", RESOURCE, "its AddUserToGroup covers group/dev-* only, not admins"),
+    "d-updateassumerolepolicy-rcp": ("UpdateAssumeRolePolicy+AssumeRole", RCP,
+                                     "a trust policy it writes still meets the RCP's Deny of sts:AssumeRole"),
+    "d-passrole-lambda-addpermission-boundary": ("PassRole+Lambda CreateFunction+AddPermission", BOUNDARY,
+                                                 "its boundary (s3:* only) allows neither iam:PassRole nor lambda:*"),
+    "d-passrole-lambda-eventsource-deny": ("PassRole+Lambda CreateFunction+CreateEventSourceMapping", DENY,
+                                           "a Deny of lambda:CreateEventSourceMapping overrides its Allow"),
+    "d-lambda-updatefunctioncode-boundary": ("Lambda UpdateFunctionCode", BOUNDARY,
+                                             "its boundary (s3:* only) does not allow lambda:UpdateFunctionCode"),
+    "d-passrole-glue-scp": ("PassRole+Glue CreateDevEndpoint", SCP, "NoIAMForContractors denies iam:PassRole to team=contractor"),
+    "d-glue-updatedevendpoint-deny": ("Glue UpdateDevEndpoint", DENY, "a Deny of glue:Update* overrides its Allow"),
+    "d-passrole-cloudformation-resource": ("PassRole+CloudFormation CreateStack", RESOURCE,
+                                           "its PassRole covers role/Plain only, which trusts no service"),
+    "d-passrole-changeset-boundary": ("PassRole+CloudFormation CreateChangeSet+ExecuteChangeSet", BOUNDARY,
+                                      "its boundary (s3:* only) does not allow iam:PassRole"),
+    "d-passrole-datapipeline-deny": ("PassRole+DataPipeline", DENY, "a Deny of datapipeline:PutPipelineDefinition overrides"),
+    "d-passrole-codestar-deny": ("PassRole+CodeStar CreateProject", DENY, "a Deny of iam:PassRole overrides its Allow"),
+    "d-lambda-updatefunctionconfiguration-scp": ("Lambda UpdateFunctionConfiguration", SCP,
+                                                 "NoRunningCodeForContractors denies lambda:Update* to team=contractor"),
+    "d-passrole-sagemaker-notebook-condition": (
+        "PassRole+SageMaker CreateNotebookInstance+CreatePresignedNotebookInstanceUrl", CONDITION,
+        "its CreatePresignedNotebookInstanceUrl needs aws:PrincipalTag/team=ml; the user has no such tag"),
+    "d-sagemaker-presignedurl-boundary": ("SageMaker CreatePresignedNotebookInstanceUrl", BOUNDARY,
+                                          "its boundary (s3:* only) does not allow sagemaker:*"),
+    "d-passrole-sagemaker-training-resource": ("PassRole+SageMaker CreateTrainingJob", RESOURCE,
+                                               "its PassRole covers role/Plain only, which trusts no service"),
+    "d-passrole-sagemaker-processing-scp": ("PassRole+SageMaker CreateProcessingJob", SCP,
+                                            "NoIAMForContractors denies iam:PassRole to team=contractor"),
+    "d-passrole-codebuild-deny": ("PassRole+CodeBuild CreateProject+StartBuild", DENY,
+                                  "a Deny of codebuild:StartBuild overrides its Allow"),
+    "d-passrole-autoscaling-condition": (
+        "PassRole+AutoScaling CreateLaunchConfiguration+CreateAutoScalingGroup", CONDITION,
+        "its PassRole needs iam:PassedToService lambda; a launch configuration passes the role to ec2"),
+    "d-ssm-sendcommand-scp": ("SSM SendCommand", SCP, "NoRunningCodeForContractors denies ssm:SendCommand to team=contractor"),
+    "d-ssm-startsession-deny": ("SSM StartSession", DENY, "a Deny of ssm:StartSession overrides its Allow"),
+    "d-instance-connect-boundary": ("EC2 Instance Connect SendSSHPublicKey", BOUNDARY,
+                                    "its boundary (s3:* only) does not allow ec2-instance-connect:*"),
+    "d-deleteuserpermissionsboundary-resource": ("DeleteUserPermissionsBoundary", RESOURCE,
+                                                 "its boundary allows DeleteUserPermissionsBoundary on user/dev-* only"),
+    "d-deleterolepermissionsboundary-deny": ("DeleteRolePermissionsBoundary", DENY,
+                                             "BoundedAdminDeny denies itself iam:DeleteRolePermissionsBoundary"),
+    "d-putuserpermissionsboundary-condition": ("PutUserPermissionsBoundary", CONDITION,
+                                               "its boundary allows PutUserPermissionsBoundary only with "
+                                               "iam:PermissionsBoundary S3Only, not AdministratorAccess"),
+    "d-putrolepermissionsboundary-scp": ("PutRolePermissionsBoundary", SCP,
+                                         "BoundedAdminContractor is tagged team=contractor: NoIAMForContractors "
+                                         "denies its iam:PutRolePermissionsBoundary"),
 }
 
 
-def test_every_method_of_the_table_has_an_example_that_escalates():
-    from test_privesc_findings import PINNED  # methods pinned on accounts built in tmp dirs
+def _method_names() -> set[str]:
+    # the session-name edge of AssumeRole is a method of its own in the paths
+    return {m.name for m in METHODS} | {"AssumeRole (session name)"}
 
-    names = {m.name for m in METHODS} | {"AssumeRole (session name)"}
+
+def test_every_method_of_the_table_has_an_example_that_escalates_and_a_decoy():
+    """Reads the table: a method added to it without an escalating user
+    and a decoy in examples/escalation/ fails here. The methods that remove
+    or replace a Deny (PINNED) escalate, and have their decoys, on accounts
+    built in tests/test_privesc_findings.py instead."""
+    from test_privesc_findings import PINNED
+
+    names = _method_names()
     assert names == set(ESCALATES.values()) | PINNED
+    assert names - PINNED == {method for method, _, _ in DECOYS.values()}
     assert all("Rhino" in k for k in NOT_MODELLED)
+
+
+def test_every_limit_cuts_several_decoys():
+    counts = {limit: sum(1 for _, lim, _ in DECOYS.values() if lim == limit) for limit in LIMITS}
+    assert all(n >= 3 for n in counts.values()), counts
+
+
+def test_each_rhino_method_is_modelled_or_says_why_not():
+    """Rhino Security Labs' 28 (its README's numbering): each number is a
+    method's source or a NOT_MODELLED entry."""
+    import re
+
+    numbers = {int(n) for m in METHODS for n in re.findall(r"Rhino (\d+)", m.source)}
+    numbers |= {int(n) for k in NOT_MODELLED for n in re.findall(r"Rhino (\d+)", k)}
+    assert numbers == set(range(1, 29))
+
+
+def _lifted(limit: str, folder: Path) -> Path:
+    """A copy of the example with one kind of limit lifted: the decoys'
+    Deny statements, their boundaries, the contractor tags the SCPs test,
+    or the RCP guarding role/RcpGuarded*."""
+    out = folder / limit
+    shutil.copytree(EXAMPLE, out)
+    path = out / "authorization" / f"{A}.json"
+    export = json.loads(path.read_text())
+    for entry in export["UserDetailList"] + export["RoleDetailList"]:
+        name = entry.get("UserName") or entry["RoleName"]
+        if limit == DENY and (name.startswith("d-") or name == "BoundedAdminDeny"):
+            for key in ("UserPolicyList", "RolePolicyList"):
+                for policy in entry.get(key, []):
+                    statements = policy["PolicyDocument"]["Statement"]
+                    statements[:] = [st for st in statements if st["Effect"] != "Deny"]
+                entry[key] = [p for p in entry.get(key, []) if p["PolicyDocument"]["Statement"]]
+        if limit == BOUNDARY and name.startswith("d-"):
+            entry.pop("PermissionsBoundary", None)
+        if limit == SCP:
+            entry["Tags"] = [t for t in entry.get("Tags", []) if t != {"Key": "team", "Value": "contractor"}]
+    path.write_text(json.dumps(export))
+    if limit == RCP:
+        org = json.loads((out / "organization.json").read_text())
+        org["root"]["children"][0]["rcps"].remove("RCPGuardedRoles")
+        (out / "organization.json").write_text(json.dumps(org))
+    return out
+
+
+@pytest.mark.parametrize("limit", [DENY, BOUNDARY, SCP, RCP])
+def test_lifting_the_limit_opens_each_decoy_by_its_method(tmp_path, limit):
+    """The decoy is cut by its limit and nothing else: with it lifted, the
+    same user escalates by the method it looked open to."""
+    lifted = load_account_data(_lifted(limit, tmp_path))
+    for name, (method, lim, why) in sorted(DECOYS.items()):
+        if lim != limit:
+            continue
+        finding = privesc(lifted, user(name), Goal())
+        assert finding.found, (name, why)
+        assert method in {edge.method for path in finding.paths for edge in path}, name
 
 
 @pytest.mark.parametrize("name", sorted(ESCALATES))
@@ -119,7 +260,7 @@ def test_each_method_s_user_reaches_admin_by_it(data, name):
 @pytest.mark.parametrize("name", sorted(DECOYS))
 def test_each_decoy_does_not_reach_admin(data, name):
     finding = privesc(data, user(name), Goal())
-    assert not finding.found, DECOYS[name]
+    assert not finding.found, DECOYS[name][2]
     assert not finding.undecided
 
 
@@ -169,7 +310,7 @@ def test_all_matches_one_by_one_and_two_processes_match_one(data):
     every = {f.start for f in privesc_all(data, Goal(), paths=False)}
     expected = {user(n) for n in ESCALATES} | {user("adminuser")} | {
         f"arn:aws:iam::{A}:role/{r}" for r in ("Admin", "AdminService", "AdminNoService", "AdminSession",
-                                               "BoundedAdmin", "BoundedAdmin2")} | {f"arn:aws:sts::{A}:assumed-role/Plain/ops"}
+                                               "BoundedAdmin", "BoundedAdmin2", "RcpGuardedAdmin", "RcpGuardedClosed")} | {f"arn:aws:sts::{A}:assumed-role/Plain/ops"}
     assert every == expected
     assert {f.start for f in privesc_all(data, Goal(), jobs=2, folder=EXAMPLE, paths=False)} == every
 
@@ -338,6 +479,39 @@ def test_what_can_lists_the_rights_on_a_managed_policy(data):
     assert (f"arn:aws:iam::{A}:policy/Helper", "iam:CreatePolicyVersion") in rows
     groups = {(r, a) for r, a, _ in what_can(data, user("m-addusertogroup"))}
     assert (f"arn:aws:iam::{A}:group/admins", "iam:AddUserToGroup") in groups
+
+
+def test_what_can_over_every_resource_lists_the_account_s_policies(tmp_path):
+    """An Allow of iam:CreatePolicyVersion on Resource "*" covers every
+    customer managed policy (Resource "*" matches every ARN): what-can lists
+    each one the export holds (the lab's user got "0 actions allowed on 0
+    resources"); an AWS managed policy the export names but does not hold
+    is reported as skipped, not dropped."""
+    from iamlogic.accounts.queries import what_can
+
+    account = "555555555555"
+    doc = lambda action: {"Version": "2012-10-17", "Statement": [  # noqa: E731
+        {"Effect": "Allow", "Action": action, "Resource": "*"}]}
+    policies = [{"PolicyName": n, "Arn": f"arn:aws:iam::{account}:policy/{n}", "DefaultVersionId": "v1",
+                 "PolicyVersionList": [{"Document": doc("s3:GetObject"), "VersionId": "v1", "IsDefaultVersion": True}]}
+                for n in ("Ops", "Audit")]
+    users = [{"UserName": name, "Arn": f"arn:aws:iam::{account}:user/{name}", "GroupList": [],
+              "UserPolicyList": [{"PolicyName": "main", "PolicyDocument": doc("iam:CreatePolicyVersion")}],
+              "AttachedManagedPolicies": attached}
+             for name, attached in (("cpv", []), ("cpv-partial", [
+                 {"PolicyName": "ReadOnlyAccess", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]))]
+    (tmp_path / "authorization").mkdir()
+    (tmp_path / "authorization" / f"{account}.json").write_text(json.dumps(
+        {"UserDetailList": users, "GroupDetailList": [], "RoleDetailList": [], "Policies": policies}))
+    data = load_account_data(tmp_path)
+    assert any("ReadOnlyAccess" in s.why for s in data.skipped)
+    held = {(f"arn:aws:iam::{account}:policy/{n}", "iam:CreatePolicyVersion") for n in ("Ops", "Audit")}
+    rows = {(r, a) for r, a, _ in what_can(data, f"arn:aws:iam::{account}:user/cpv")}
+    assert held <= rows
+    # a policy not read could hold a Deny: the same rights are UNDECIDED, not allowed, not dropped
+    undecided: list = []
+    rows = {(r, a) for r, a, _ in what_can(data, f"arn:aws:iam::{account}:user/cpv-partial", undecided=undecided)}
+    assert not held & rows and held <= {(r, a) for r, a, _ in undecided}
 
 
 def test_who_can_names_a_session_a_trust_policy_names(data):

@@ -27,11 +27,12 @@ def user(name, *statements, attached=(), groups_=(), boundary=None, tags=None):
          "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()]}
     if boundary: u["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
     users.append(u)
-def role(name, trust, *statements, attached=(), boundary=None, profile=False):
+def role(name, trust, *statements, attached=(), boundary=None, profile=False, tags=None):
     r = {"RoleName": name, "Arn": arn("role", name), "AssumeRolePolicyDocument": trust,
          "RolePolicyList": [{"PolicyName": "main", "PolicyDocument": doc(*statements)}] if statements else [],
          "AttachedManagedPolicies": [{"PolicyName": a.rsplit("/", 1)[1], "PolicyArn": a} for a in attached],
-         "InstanceProfileList": [{"InstanceProfileName": name, "Arn": f"arn:aws:iam::{A}:instance-profile/{name}"}] if profile else []}
+         "InstanceProfileList": [{"InstanceProfileName": name, "Arn": f"arn:aws:iam::{A}:instance-profile/{name}"}] if profile else [],
+         "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()]}
     if boundary: r["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
     roles.append(r)
 def group(name, *statements, attached=()):
@@ -46,6 +47,12 @@ role("AdminService", doc({"Effect": "Allow", "Principal": {"Service": [f"{s}.ama
 role("AdminNoService", doc({"Effect": "Allow", "Principal": {"AWS": arn("user", "adminuser")}, "Action": "sts:AssumeRole"}),
      attached=[ADMIN])
 role("Plain", trust_account, allow("s3:ListAllMyBuckets"))
+role("Worker", trust_account, allow("s3:ListAllMyBuckets"))  # no session of it is named anywhere
+# roles an RCP of the organization guards (RCPGuardedRoles below)
+role("RcpGuardedAdmin", trust_account, attached=[ADMIN])
+role("RcpGuardedPlain", trust_account, allow("s3:ListAllMyBuckets"))
+role("RcpGuardedClosed", doc({"Effect": "Allow", "Principal": {"AWS": arn("user", "adminuser")}, "Action": "sts:AssumeRole"}),
+     attached=[ADMIN])
 role("AdminSession", doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:sts::{A}:assumed-role/Plain/ops"},
                           "Action": "sts:AssumeRole"}), attached=[ADMIN])
 bound_role = managed("RoleBoundary", doc(allow(["iam:DeleteRolePermissionsBoundary", "sts:GetCallerIdentity"])))
@@ -76,6 +83,7 @@ user("m-updateassumerolepolicy", allow(["iam:UpdateAssumeRolePolicy", "sts:Assum
 def passrole(service): return allow("iam:PassRole", SVC, Condition={"StringEquals": {"iam:PassedToService": f"{service}.amazonaws.com"}})
 user("m-passrole-ec2", passrole("ec2"), allow("ec2:RunInstances"))
 user("m-passrole-lambda-invoke", passrole("lambda"), allow(["lambda:CreateFunction", "lambda:InvokeFunction"]))
+user("m-passrole-lambda-addpermission", passrole("lambda"), allow(["lambda:CreateFunction", "lambda:AddPermission"]))
 user("m-passrole-lambda-eventsource", passrole("lambda"), allow(["lambda:CreateFunction", "lambda:CreateEventSourceMapping"]))
 user("m-lambda-updatefunctioncode", allow("lambda:UpdateFunctionCode"))
 user("m-passrole-glue", passrole("glue"), allow("glue:CreateDevEndpoint"))
@@ -117,14 +125,86 @@ helper3 = managed("Helper3", doc(allow("iam:SetDefaultPolicyVersion", arn("polic
                   [doc(allow("s3:GetObject"))])
 user("d-setdefaultpolicyversion", attached=[helper3])
 user("d-session", allow("sts:AssumeRole", arn("role", "AdminSession")))
+# one decoy per method (a name d-METHOD-LIMIT): it holds the Allow the
+# method needs, and one limit cuts it — a Deny, its boundary, an SCP, the
+# RCP, a Resource that excludes the target, a condition it cannot meet.
+CONTRACTOR = {"team": "contractor"}  # the SCPs below deny these principals
+user("d-assumerole-rcp", allow("sts:AssumeRole", arn("role", "RcpGuardedAdmin")))
+d_cpv = managed("HelperD", doc(allow("iam:CreatePolicyVersion", arn("policy", "Helper-dev-*"))))
+user("d-createpolicyversion-resource", attached=[d_cpv])
+d_sdv = managed("HelperDeny", doc(allow("iam:SetDefaultPolicyVersion", arn("policy", "HelperDeny"))), [doc(allow("*"))])
+user("d-setdefaultpolicyversion-deny", deny("iam:SetDefaultPolicyVersion"), attached=[d_sdv])
+user("d-passrole-ec2-scp", passrole("ec2"), allow("ec2:RunInstances"), tags=CONTRACTOR)
+user("d-createloginprofile-condition", allow("iam:CreateLoginProfile", arn("user", "adminuser"),
+                                            Condition={"StringEquals": {"aws:PrincipalTag/team": "identity"}}))
+user("d-updateloginprofile-deny", allow("iam:UpdateLoginProfile", arn("user", "adminuser")),
+     deny("iam:UpdateLoginProfile", arn("user", "admin*")))
+group("g-attach-bounded", allow("iam:AttachGroupPolicy", arn("group", "g-attach-bounded")))
+user("d-attachgrouppolicy-boundary", groups_=["g-attach-bounded"], boundary=nb)
+user("d-attachrolepolicy-resource", allow("iam:AttachRolePolicy", arn("role", "dev-*")),
+     allow("sts:AssumeRole", arn("role", "Worker")))
+group("g-put-contractors", allow("iam:PutGroupPolicy", arn("group", "g-put-contractors")))
+user("d-putgrouppolicy-scp", groups_=["g-put-contractors"], tags=CONTRACTOR)
+user("d-putrolepolicy-rcp", allow(["iam:PutRolePolicy", "sts:AssumeRole"], arn("role", "RcpGuardedPlain")))
+user("d-addusertogroup-resource", allow("iam:AddUserToGroup", arn("group", "dev-*")))
+user("d-updateassumerolepolicy-rcp", allow(["iam:UpdateAssumeRolePolicy", "sts:AssumeRole"],
+                                          arn("role", "RcpGuardedClosed")))
+user("d-passrole-lambda-addpermission-boundary", passrole("lambda"),
+     allow(["lambda:CreateFunction", "lambda:AddPermission"]), boundary=nb)
+user("d-passrole-lambda-eventsource-deny", passrole("lambda"),
+     allow(["lambda:CreateFunction", "lambda:CreateEventSourceMapping"]), deny("lambda:CreateEventSourceMapping"))
+user("d-lambda-updatefunctioncode-boundary", allow("lambda:UpdateFunctionCode"), boundary=nb)
+user("d-passrole-glue-scp", passrole("glue"), allow("glue:CreateDevEndpoint"), tags=CONTRACTOR)
+user("d-glue-updatedevendpoint-deny", allow("glue:UpdateDevEndpoint"), deny("glue:Update*"))
+user("d-passrole-cloudformation-resource", allow("iam:PassRole", arn("role", "Plain")),
+     allow("cloudformation:CreateStack"))
+user("d-passrole-changeset-boundary", passrole("cloudformation"),
+     allow(["cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet"]), boundary=nb)
+user("d-passrole-datapipeline-deny", passrole("datapipeline"),
+     allow(["datapipeline:CreatePipeline", "datapipeline:PutPipelineDefinition"]), deny("datapipeline:PutPipelineDefinition"))
+user("d-passrole-codestar-deny", passrole("codestar"), allow("codestar:CreateProject"), deny("iam:PassRole"))
+user("d-lambda-updatefunctionconfiguration-scp", allow("lambda:UpdateFunctionConfiguration"), tags=CONTRACTOR)
+user("d-passrole-sagemaker-notebook-condition", passrole("sagemaker"), allow("sagemaker:CreateNotebookInstance"),
+     allow("sagemaker:CreatePresignedNotebookInstanceUrl", Condition={"StringEquals": {"aws:PrincipalTag/team": "ml"}}))
+user("d-sagemaker-presignedurl-boundary", allow("sagemaker:CreatePresignedNotebookInstanceUrl"), boundary=nb)
+user("d-passrole-sagemaker-training-resource", allow("iam:PassRole", arn("role", "Plain")),
+     allow("sagemaker:CreateTrainingJob"))
+user("d-passrole-sagemaker-processing-scp", passrole("sagemaker"), allow("sagemaker:CreateProcessingJob"),
+     tags=CONTRACTOR)
+user("d-passrole-codebuild-deny", passrole("codebuild"), allow(["codebuild:CreateProject", "codebuild:StartBuild"]),
+     deny("codebuild:StartBuild"))
+user("d-passrole-autoscaling-condition", passrole("lambda"),
+     allow(["autoscaling:CreateLaunchConfiguration", "autoscaling:CreateAutoScalingGroup"]))
+user("d-ssm-sendcommand-scp", allow("ssm:SendCommand"), tags=CONTRACTOR)
+user("d-ssm-startsession-deny", allow("ssm:StartSession"), deny("ssm:StartSession"))
+user("d-instance-connect-boundary", allow("ec2-instance-connect:SendSSHPublicKey"), boundary=nb)
+ub3 = managed("DevUserBoundary", doc(allow("iam:DeleteUserPermissionsBoundary", arn("user", "dev-*")),
+                                     allow("s3:GetObject")))
+user("d-deleteuserpermissionsboundary-resource", attached=[ADMIN], boundary=ub3)
+role("BoundedAdminDeny", trust_account, deny("iam:DeleteRolePermissionsBoundary"), attached=[ADMIN], boundary=bound_role)
+user("d-deleterolepermissionsboundary-deny", allow("sts:AssumeRole", arn("role", "BoundedAdminDeny")))
+ub4 = managed("PutS3OnlyBoundary", doc(allow("iam:PutUserPermissionsBoundary", Condition={
+    "ArnEquals": {"iam:PermissionsBoundary": arn("policy", "S3Only")}}), allow("s3:GetObject")))
+user("d-putuserpermissionsboundary-condition", attached=[ADMIN], boundary=ub4)
+role("BoundedAdminContractor", trust_account, attached=[ADMIN], boundary=put_role_bound, tags=CONTRACTOR)
+user("d-putrolepermissionsboundary-scp", allow("sts:AssumeRole", arn("role", "BoundedAdminContractor")))
 json.dump({"UserDetailList": users, "GroupDetailList": groups, "RoleDetailList": roles, "Policies": policies},
           open(f"examples/escalation/authorization/{A}.json", "w"), indent=1)
 full = doc(allow("*"))
 org = {"id": "o-escalation", "management_account": "999999999999",
        "scps": {"FullAWSAccess": full,
-                "NoIAMForContractors": doc(deny("iam:*", Condition={"StringEquals": {"aws:PrincipalTag/team": "contractor"}}))},
-       "rcps": {"RCPFullAWSAccess": doc({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"})},
+                "NoIAMForContractors": doc(deny("iam:*", Condition={"StringEquals": {"aws:PrincipalTag/team": "contractor"}})),
+                "NoRunningCodeForContractors": doc(deny(
+                    ["lambda:Update*", "ssm:SendCommand", "ssm:StartSession", "ec2-instance-connect:*",
+                     "sagemaker:CreatePresigned*", "glue:UpdateDevEndpoint"],
+                    Condition={"StringEquals": {"aws:PrincipalTag/team": "contractor"}}))},
+       "rcps": {"RCPFullAWSAccess": doc({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}),
+                # only principals tagged clearance=high may assume these roles
+                "RCPGuardedRoles": doc({"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+                                        "Resource": "arn:aws:iam::*:role/RcpGuarded*",
+                                        "Condition": {"StringNotEquals": {"aws:PrincipalTag/clearance": "high"}}})},
        "root": {"id": "r-esc", "name": "Root", "scps": ["FullAWSAccess"], "rcps": ["RCPFullAWSAccess"],
-                "children": [{"account": A, "name": "escalation", "scps": ["FullAWSAccess", "NoIAMForContractors"],
-                              "rcps": ["RCPFullAWSAccess"]}]}}
+                "children": [{"account": A, "name": "escalation",
+                              "scps": ["FullAWSAccess", "NoIAMForContractors", "NoRunningCodeForContractors"],
+                              "rcps": ["RCPFullAWSAccess", "RCPGuardedRoles"]}]}}
 json.dump(org, open("examples/escalation/organization.json", "w"), indent=1)
