@@ -14,6 +14,8 @@ definitions, to the full list a handler returns.
 from __future__ import annotations
 
 import base64
+import bisect
+import json
 import datetime as dt
 import re
 from functools import lru_cache
@@ -183,30 +185,56 @@ def _constraints(shape: Shape, value, field: str, errors: list) -> None:
 
 # ------------------------------------------------------------------ pagination
 
+# The field that names an item of a paged list (its place in IAM's order).
+_NAME_FIELDS = ("UserName", "GroupName", "RoleName", "PolicyName", "InstanceProfileName", "SerialNumber",
+                "AccessKeyId", "VersionId", "ServerCertificateName", "Key", "Arn", "Url", "Name")
+
+
+def _identity(item) -> str:
+    if isinstance(item, dict):
+        return next((str(item[f]) for f in _NAME_FIELDS if isinstance(item.get(f), str)),
+                    json.dumps(item, sort_keys=True, default=str))
+    return str(item)
+
+
 def paginate(service: str, op: OperationModel, params: dict, result: dict) -> dict:
     """Cut the handler's full list(s) at Marker/MaxItems as IAM does: at most
-    MaxItems (default 100) items, IsTruncated and the next Marker."""
+    MaxItems (default 100) items, IsTruncated and the next Marker. The
+    Marker names the last item returned, not a count: a client that deletes
+    (or adds) items between pages resumes after that item, as IAM's
+    "where the next call should start" (IAM API Reference, ListUsers), and
+    skips nothing — a count skipped the survivors of a list-and-delete loop."""
     spec = paginators(service).get(op.name)
     if spec is None or spec.get("input_token") != "Marker" or result is None:
         return result
     keys = spec["result_key"] if isinstance(spec["result_key"], list) else [spec["result_key"]]
     limit = params.get("MaxItems") or DEFAULT_MAX_ITEMS
+    # Several result lists (GetAccountAuthorizationDetails) are paged as one sequence.
+    flat = [(i, item) for i, k in enumerate(keys) for item in result.get(k) or []]
+    places = [(i, _identity(item).lower(), _identity(item)) for i, item in flat]
     start = 0
     if params.get("Marker"):
         try:
-            start = int(base64.urlsafe_b64decode(params["Marker"].encode()).decode())
-        except (ValueError, UnicodeError):
+            index, last, count = json.loads(base64.urlsafe_b64decode(params["Marker"].encode()).decode())
+            last_place = (int(index), str(last).lower(), str(last))
+            count = int(count)
+        except (ValueError, TypeError, UnicodeError):
             raise ServiceError("Invalid Marker.", "InvalidInput", 400, True) from None
-    # Several result lists (GetAccountAuthorizationDetails) are paged as one sequence.
-    flat = [(k, item) for k in keys for item in result.get(k) or []]
+        if places == sorted(places):  # in name order (most lists): just after where the last one was
+            start = bisect.bisect_right(places, last_place)
+        elif last_place in places:   # another order (keys, versions by date): just after it
+            start = places.index(last_place) + 1
+        else:                        # ... and gone: as many on as were returned
+            start = count
     page = flat[start:start + limit]
     out = dict(result)
-    for k in keys:
+    for i, k in enumerate(keys):
         if k in result:
-            out[k] = [item for key, item in page if key == k]
+            out[k] = [item for index, item in page if index == i]
     out["IsTruncated"] = start + limit < len(flat)
     if out["IsTruncated"]:
-        out["Marker"] = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
+        index, last = page[-1][0], _identity(page[-1][1])
+        out["Marker"] = base64.urlsafe_b64encode(json.dumps([index, last, start + limit]).encode()).decode()
     return out
 
 

@@ -66,6 +66,33 @@ def test_user_lifecycle_and_errors(server, iam):
         iam.get_user(UserName="alice2")
 
 
+def test_a_list_and_delete_loop_deletes_every_user(server, iam):
+    """IAM API Reference, ListUsers: Marker is where the next call should
+    start — after the last item returned, not a count of items. A client
+    that deletes each page before asking for the next one must still see
+    every user (a count skipped u2, u3, u6, u7 and ended IsTruncated false),
+    and a user added before the marker between pages repeats nobody."""
+    for i in range(10):
+        iam.create_user(UserName=f"sweep{i}", Path="/sweep/")
+    deleted, marker = [], None
+    while True:
+        page = iam.list_users(PathPrefix="/sweep/", MaxItems=2, **({"Marker": marker} if marker else {}))
+        for u in page["Users"]:
+            iam.delete_user(UserName=u["UserName"])
+            deleted.append(u["UserName"])
+        if not page["IsTruncated"]:
+            break
+        marker = page["Marker"]
+    assert deleted == [f"sweep{i}" for i in range(10)]
+    assert iam.list_users(PathPrefix="/sweep/")["Users"] == []
+    for i in range(4):
+        iam.create_user(UserName=f"sweep{i}b", Path="/sweep/")
+    first = iam.list_users(PathPrefix="/sweep/", MaxItems=2)
+    iam.create_user(UserName="sweep0a", Path="/sweep/")   # sorts before the marker
+    rest = iam.list_users(PathPrefix="/sweep/", MaxItems=10, Marker=first["Marker"])
+    assert [u["UserName"] for u in first["Users"] + rest["Users"]] == ["sweep0b", "sweep1b", "sweep2b", "sweep3b"]
+
+
 def test_pagination_marker_max_items(server, iam):
     for i in range(7):
         iam.create_user(UserName=f"page{i}", Path="/paged/")
