@@ -51,7 +51,8 @@ AWS's words, with their sources (tests pin each one):
 A presigned request (``X-Amz-Signature`` in the query) is valid within the
 same 15-minute window of its X-Amz-Date: STS does not honour X-Amz-Expires
 (aws/aws-sdk-go#2167, kubernetes-sigs/aws-iam-authenticator#160), and
-neither do we.
+neither do we for STS; a presigned IAM request also ends X-Amz-Expires
+seconds after its date (readings S12).
 
 No secret reaches a message: errors name the access key id, dates, the
 scope and (as AWS does for IncompleteSignature) the Authorization header,
@@ -232,6 +233,8 @@ def verify(method: str, raw_path: str, raw_query: str, headers: Any, body: bytes
     if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
         raise mismatch()
 
+    if presigned and scope_service == "iam":
+        _check_expires(_query_value(query, "X-Amz-Expires"), signed_at, time.time() if now is None else now)
     token = _query_value(query, "X-Amz-Security-Token") if presigned else _one(hdrs, "x-amz-security-token")
     _check_token(key, token, time.time() if now is None else now, route)
     if key.services is not None and scope_service not in key.services:
@@ -327,6 +330,26 @@ def _parse_date(text: str | None) -> datetime:
             pass
     raise incomplete(f"Date must be in ISO-8601 'basic format'. Got '{_cut(text)}'. "
                      "See http://en.wikipedia.org/wiki/ISO_8601")
+
+
+def _check_expires(expires: str | None, signed_at: datetime, now: float) -> None:
+    """A presigned IAM request lives X-Amz-Expires seconds from its X-Amz-Date
+    (SigV4, "Authenticating Requests: Using Query Parameters"; readings S12):
+    STS ignores it (see above), IAM is not STS — a leaked URL asked to live a
+    second is not good for the whole skew window."""
+    if expires is None:
+        return
+    try:
+        seconds = int(expires)
+    except ValueError:
+        raise incomplete(f"X-Amz-Expires must be a number of seconds, not '{expires[:20]}'. ") from None
+    if not 1 <= seconds <= 604800:
+        raise incomplete("X-Amz-Expires must be between 1 and 604800 seconds. ")
+    if now > signed_at.timestamp() + seconds:
+        ended = datetime.fromtimestamp(int(signed_at.timestamp()) + seconds, timezone.utc)
+        raise mismatch(f"Signature expired: {ended.strftime(_BASIC)} is now earlier than "
+                       f"{datetime.fromtimestamp(int(now), timezone.utc).strftime(_BASIC)} "
+                       f"({signed_at.strftime(_BASIC)} + {seconds} sec.)")
 
 
 def _check_skew(signed_at: datetime, now: float) -> None:

@@ -141,6 +141,22 @@ def test_presigned_get_caller_identity(server):
     assert r.status_code == 403 and "<Code>SignatureDoesNotMatch</Code>" in r.text
 
 
+def test_a_presigned_iam_request_ends_at_its_expiry(server):
+    """SigV4, "Authenticating Requests: Using Query Parameters": X-Amz-Expires
+    is how long a presigned URL is valid (readings S12). STS ignores it (the
+    15-minute window decides); an IAM URL presigned for one second must not
+    still work two seconds later — it did, for the whole skew window."""
+    iam = server.client("iam")
+    url = iam.generate_presigned_url("get_user", ExpiresIn=1, HttpMethod="GET")
+    assert requests.get(url, timeout=10).status_code == 200
+    time.sleep(2.2)
+    r = requests.get(url, timeout=10)
+    assert r.status_code == 403 and "<Code>SignatureDoesNotMatch</Code>" in r.text and "Signature expired" in r.text
+    sts_url = server.client("sts").generate_presigned_url("get_caller_identity", ExpiresIn=1, HttpMethod="GET")
+    time.sleep(1.2)
+    assert requests.get(sts_url, timeout=10).status_code == 200
+
+
 def test_expired_session_token_is_expired_token(server, iam):
     creds = server.client("sts").get_session_token(DurationSeconds=900)["Credentials"]
     _, sts = session_clients(server, creds)
