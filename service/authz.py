@@ -88,6 +88,16 @@ def policy_set(db, caller: Caller) -> dict[str, list[tuple[str, str]]]:
             doc = default_document(db, arn)
             if doc is not None:
                 identity.append((f"{kind}/{name} attached {arn}", doc))
+    if caller.kind == "user":
+        row = db.execute("SELECT password_policy FROM accounts WHERE id = ?", (a,)).fetchone()
+        if row and row[0] and json.loads(row[0]).get("AllowUsersToChangePassword"):
+            # IAM API Reference, PasswordPolicy: AllowUsersToChangePassword "gives IAM users permissions
+            # to iam:ChangePassword for only their user and to the iam:GetAccountPasswordPolicy action",
+            # applied by IAM to all users: a statement of theirs the kernel decides (readings S13).
+            identity.append(("the account password policy's AllowUsersToChangePassword", json.dumps({
+                "Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "iam:ChangePassword", "Resource": caller.arn},
+                    {"Effect": "Allow", "Action": "iam:GetAccountPasswordPolicy", "Resource": "*"}]})))
     if owners or caller.kind == "federated_session":
         out["identity"] = identity
     if entity is not None:

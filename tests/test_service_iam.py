@@ -601,3 +601,25 @@ def test_serve_without_the_service_extra_names_it(capsys, monkeypatch, tmp_path)
     monkeypatch.setitem(sys.modules, "uvicorn", None)      # as if not installed
     code, _, err = cli(capsys, "serve", "--db", tmp_path / "x.db")
     assert code == 1 and "pip install 'iamlogic[service]'" in err
+
+
+def test_allow_users_to_change_password_grants_their_own_change(server, iam):
+    """IAM API Reference, PasswordPolicy.AllowUsersToChangePassword: it gives
+    IAM users iam:ChangePassword for only their own user and
+    iam:GetAccountPasswordPolicy, account-wide (readings S13). A user with no
+    policy of its own was denied both; another user's password stays theirs."""
+    iam.update_account_password_policy(MinimumPasswordLength=8, AllowUsersToChangePassword=True)
+    iam.create_user(UserName="selfserve")
+    iam.create_login_profile(UserName="selfserve", Password="first-password-1")
+    key = iam.create_access_key(UserName="selfserve")["AccessKey"]
+    user = server.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
+    assert user.get_account_password_policy()["PasswordPolicy"]["AllowUsersToChangePassword"] is True
+    user.change_password(OldPassword="first-password-1", NewPassword="second-password-2")
+    with pytest.raises(ClientError) as e:                 # the grant is for their own user only
+        user.update_login_profile(UserName="selfserve", Password="third-password-3")
+    assert error_of(e)[0] == "AccessDenied"
+    iam.update_account_password_policy(MinimumPasswordLength=8, AllowUsersToChangePassword=False)
+    with pytest.raises(ClientError) as e:
+        user.get_account_password_policy()
+    assert error_of(e)[0] == "AccessDenied"
+    iam.delete_account_password_policy()
