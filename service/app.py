@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from . import authz, protocol
 from .identity import Caller
-from .registry import (AccessDenied, Call, InvalidAction, MissingAction, RequestEntityTooLarge, ServiceError, find)
+from .registry import (DUPLICATE_TAG_KEYS, AccessDenied, Call, InvalidAction, InvalidInput, MissingAction, RequestEntityTooLarge, ServiceError, find)
 from .store import Store
 
 # IAM's and STS's documents fit well within this (a policy is at most 131,072 characters,
@@ -150,6 +150,9 @@ def request_keys(call: Call, resource: str) -> dict:
     p = call.params
     out: dict = {}
     if p.get("Tags"):
+        if len({t["Key"].lower() for t in p["Tags"]}) != len(p["Tags"]):
+            # before the request's keys clash (aws:RequestTag/team and /Team are one key to the kernel)
+            raise InvalidInput(DUPLICATE_TAG_KEYS)
         for t in p["Tags"]:
             out[f"aws:RequestTag/{t['Key']}"] = t.get("Value", "")
         out["aws:TagKeys"] = [t["Key"] for t in p["Tags"]]

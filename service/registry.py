@@ -95,6 +95,8 @@ DeleteConflict = _error("DeleteConflict", 409)
 LimitExceeded = _error("LimitExceeded", 409)
 MalformedPolicyDocument = _error("MalformedPolicyDocument", 400)
 InvalidInput = _error("InvalidInput", 400)
+# IAM's answer to a tag key given twice (in any case: its keys are case-insensitive).
+DUPLICATE_TAG_KEYS = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
 ValidationError = _error("ValidationError", 400)
 AccessDenied = _error("AccessDenied", 403)
 InvalidAction = _error("InvalidAction", 400)

@@ -623,3 +623,24 @@ def test_allow_users_to_change_password_grants_their_own_change(server, iam):
         user.get_account_password_policy()
     assert error_of(e)[0] == "AccessDenied"
     iam.delete_account_password_policy()
+
+
+def test_tag_keys_are_one_key_in_any_case(iam):
+    """IAM's tag keys are case-insensitive ("Duplicate tag keys found. Please
+    note that Tag keys are case insensitive."): team and Team in one call
+    are that error (it was "ARN … is not valid."), and tagging Team on a user
+    that holds team replaces its value rather than holding both."""
+    iam.create_user(UserName="cased2")
+    for call in (lambda: iam.create_user(UserName="cased", Tags=[{"Key": "team", "Value": "a"},
+                                                                   {"Key": "Team", "Value": "b"}]),
+                 lambda: iam.tag_user(UserName="cased2", Tags=[{"Key": "k", "Value": "1"}, {"Key": "K", "Value": "2"}])):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert error_of(e) == ("InvalidInput", "Duplicate tag keys found. Please note that Tag keys are case "
+                               "insensitive.", 400)
+    iam.tag_user(UserName="cased2", Tags=[{"Key": "team", "Value": "a"}])
+    iam.tag_user(UserName="cased2", Tags=[{"Key": "Team", "Value": "b"}])
+    assert iam.list_user_tags(UserName="cased2")["Tags"] == [{"Key": "team", "Value": "b"}]
+    iam.untag_user(UserName="cased2", TagKeys=["TEAM"])
+    assert iam.list_user_tags(UserName="cased2")["Tags"] == []
+    iam.delete_user(UserName="cased2")

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from ...translator import PolicyType
 from ...validation import validate
 from .. import credentials
-from ..registry import (Call, EntityAlreadyExists, InvalidInput, LimitExceeded, MalformedPolicyDocument, NoSuchEntity,
+from ..registry import (DUPLICATE_TAG_KEYS, Call, EntityAlreadyExists, InvalidInput, LimitExceeded, MalformedPolicyDocument, NoSuchEntity,
                         ServiceError, ValidationError, operation)
 
 # IAM's unique-id prefixes (IAM User Guide, IAM identifiers: "Unique identifiers").
@@ -123,20 +123,21 @@ def tags(call: Call, kind: str, name: str) -> list[dict]:
 
 
 def add_tags(call: Call, kind: str, name: str, new: list[dict]) -> None:
-    keys = [t["Key"] for t in new]
-    if len({k for k in keys}) != len(keys):
-        raise InvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
-    current = {t["Key"]: t["Value"] for t in tags(call, kind, name)}
-    merged = dict(current)
-    for t in new:
-        merged[t["Key"]] = t.get("Value", "")
-    if len(merged) > MAX_TAGS:
+    """IAM's tag keys are case-insensitive (its own message says so): a key
+    given twice in any case is refused, and one already held in another case
+    is that tag, its value replaced (the key keeps the case it was added in)."""
+    keys = [t["Key"].lower() for t in new]
+    if len(set(keys)) != len(keys):
+        raise InvalidInput(DUPLICATE_TAG_KEYS)
+    current = {t["Key"].lower(): t for t in tags(call, kind, name)}
+    if len(current.keys() | set(keys)) > MAX_TAGS:
         raise LimitExceeded(f"The number of tags has reached the maximum limit of {MAX_TAGS}.")
     position = len(current)
     for t in new:
-        if t["Key"] in current:
+        held = current.get(t["Key"].lower())
+        if held is not None:
             call.db.execute("UPDATE tags SET value = ? WHERE account = ? AND owner_kind = ? AND owner = ? AND key = ?",
-                            (t.get("Value", ""), call.account, kind, name, t["Key"]))
+                            (t.get("Value", ""), call.account, kind, name, held["Key"]))
         else:
             call.db.execute("INSERT INTO tags VALUES (?, ?, ?, ?, ?, ?)",
                             (call.account, kind, name, t["Key"], t.get("Value", ""), position))
@@ -144,9 +145,9 @@ def add_tags(call: Call, kind: str, name: str, new: list[dict]) -> None:
 
 
 def remove_tags(call: Call, kind: str, name: str, keys: list[str]) -> None:
-    for k in keys:
-        call.db.execute("DELETE FROM tags WHERE account = ? AND owner_kind = ? AND owner = ? AND key = ?",
-                        (call.account, kind, name, k))
+    for k in keys:  # in any case, as the keys are
+        call.db.execute("DELETE FROM tags WHERE account = ? AND owner_kind = ? AND owner = ? AND lower(key) = ?",
+                        (call.account, kind, name, k.lower()))
 
 
 def register_tag_operations(word: str, kind: str, find_row, resource) -> None:

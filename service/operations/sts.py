@@ -39,7 +39,7 @@ from ...translator import PolicyType
 from .. import credentials, sessions
 from ..authz import default_document
 from ..identity import Caller
-from ..registry import AccessDenied, Call, ServiceError, ValidationError, operation
+from ..registry import DUPLICATE_TAG_KEYS, AccessDenied, Call, ServiceError, ValidationError, operation
 from . import common as c
 
 ROLE_DEFAULT_DURATION = 3600
@@ -90,7 +90,7 @@ def session_tags(call: Call) -> tuple[tuple[str, str], ...]:
     tags = call.params.get("Tags") or []
     keys = [t["Key"].lower() for t in tags]
     if len(set(keys)) != len(keys):
-        raise c.InvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+        raise c.InvalidInput(DUPLICATE_TAG_KEYS)
     return tuple((t["Key"], t.get("Value", "")) for t in tags)
 
 
