@@ -178,6 +178,10 @@ _REQUIRED = {("AWS::IAM::Role", ("AssumeRolePolicyDocument",))} | {
                                        "AWS::IAM::UserPolicy", "AWS::IAM::GroupPolicy")}
 
 
+# Resource types whose names are lowercase (a generated name too): S3 buckets.
+_LOWERCASE_NAMES = {"AWS::S3::Bucket"}
+
+
 def template_policies(template: dict, file: str, parameters: dict | None = None) -> list[NamedPolicy]:
     """Every policy of the template, in template order, each resolved (or
     with its problem). Key: the logical id and the property path."""
@@ -560,7 +564,9 @@ class Resolver(Deployments):
                 raise Unresolved(f"{logical_id}.{name_prop} refers to itself", at)
             return self.scalar(properties[name_prop], ("Resources", logical_id, "Properties", name_prop),
                                seen | {(logical_id, name_prop)}, f"{logical_id}.{name_prop}")
-        return logical_id
+        # No name given: CloudFormation generates one from the stack and the logical id; a bucket's is
+        # lowercase (bucket names are), so its stand-in is too — "SiteBucket" names no bucket.
+        return logical_id.lower() if kind in _LOWERCASE_NAMES else logical_id
 
     def get_att(self, logical_id: str, attribute: str, at: JsonPath, seen: set) -> str:
         resource = self.resources.get(logical_id)
