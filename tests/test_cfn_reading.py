@@ -155,3 +155,38 @@ def test_a_bucket_named_by_cloudformation_is_a_bucket_a_proof_can_reach(tmp_path
         path.write_text(PUBLIC_BUCKET.replace("{name}", name))
         code, out, _ = cli(capsys, "check-no-public-access", path, "--resource-type", "AWS::S3::Bucket")
         assert code == 2 and "FAIL" in out, out
+
+
+ATTACHING = """\
+Resources:
+  AppRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+{extra}"""
+
+
+def test_attached_managed_policies_and_boundaries_are_never_silent(tmp_path, capsys):
+    """IAM User Guide, "Managed policies and inline policies" and "Permissions
+    boundaries": ManagedPolicyArns grants what the attached policy allows, and
+    a boundary caps the role. Neither is in the template: attaching
+    AdministratorAccess and dropping the boundary passed as no change. Now
+    each is a policy not read — the same ARN in both versions is no change,
+    one attached only in the new version or a boundary only in the existing
+    one is UNKNOWN (readings I10)."""
+    def version(name, extra):
+        path = tmp_path / name
+        path.write_text(ATTACHING.replace("{extra}", extra))
+        return path
+
+    bounded = version("base.yaml", "      PermissionsBoundary: arn:aws:iam::123456789012:policy/Boundary\n")
+    admin = version("head.yaml", "      ManagedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]\n")
+    code, out, _ = cli(capsys, "check-no-new-access", "--existing", bounded, "--new", admin)
+    assert code == 3 and "AdministratorAccess is attached" in out and "boundary removed" in out, out
+    code, out, _ = cli(capsys, "check-no-new-access", "--existing", admin, "--new", admin)
+    assert code == 0, out
+    code, out, _ = cli(capsys, "validate", admin)
+    assert "POLICY_NOT_READ" in out and "AdministratorAccess" in out
