@@ -168,7 +168,7 @@ def _check_held(name: str, held: list, base: str, renames: dict, policy_type: st
     is compared with none (validated only)."""
     from .proofs import check_no_new_access
     from .source_checks import (allows_nothing, deployments, pairs, policy_type_of as implied_type, proof_document,
-                                same_unread, validate_named)
+                                removed_widens, same_unread, validate_named)
 
     old_text = base_version(renames.get(name, name), base, cwd)
     try:
@@ -178,6 +178,10 @@ def _check_held(name: str, held: list, base: str, renames: dict, policy_type: st
     new_file = old_text is None
     default = PolicyType.IDENTITY if policy_type == "auto" else PolicyType(policy_type)
     for key, new_policy, existing_policy in pairs(held, old):
+        if new_policy is None and removed_widens(existing_policy):
+            outcome.unknown += 1
+            out.write(f"{existing_policy.label}: UNKNOWN compared to {base}: the permissions boundary is removed\n")
+            continue
         if new_policy is None:
             continue  # removed: grants nothing
         kind = implied_type(new_policy, default, policy_type != "auto")

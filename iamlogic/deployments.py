@@ -18,7 +18,10 @@ from .translator.model import PolicyType
 
 # The stand-ins cfn-policy-validator gives the pseudo parameters (cfn.py).
 PARTITION, REGION, ACCOUNT = "aws", "us-east-1", "123456789012"
-STACK_NAME = "StackName"
+# Lowercase, unlike cfn-policy-validator's "StackName": a stack name is often part of an S3
+# bucket name, and a bucket name is lowercase — "StackName-site" names no bucket, and a policy
+# on it was PASS in every check (a deployment with that stack name could not exist).
+STACK_NAME = "stackname"
 
 # At most this many deployments of one policy are read; more is UNKNOWN,
 # naming the conditions (never a PASS on the one the stand-ins pick).
@@ -31,7 +34,7 @@ _OTHER_PSEUDO = {"AWS::Region": (REGION, "eu-west-1", "ap-southeast-2", "sa-east
                  "AWS::AccountId": (ACCOUNT, "210987654321", "111111111111", "222222222222"),
                  "AWS::Partition": (PARTITION, "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e",
                                     "aws-iso-f", "aws-eusc"),
-                 "AWS::StackName": (STACK_NAME, "OtherStack", "AnotherStack")}
+                 "AWS::StackName": (STACK_NAME, "otherstack", "anotherstack")}
 
 
 class NotDeployed(Exception):

@@ -177,6 +177,12 @@ def same_unread(new: NamedPolicy | None, existing: NamedPolicy | None) -> bool:
             and new.problem == existing.problem)
 
 
+def removed_widens(existing: NamedPolicy) -> bool:
+    """A template's permissions boundary the new version no longer holds (cfn.attachments): removing
+    a policy grants nothing, removing a boundary lifts a cap."""
+    return existing.kind == "cloudformation" and existing.policy_type is PolicyType.BOUNDARY
+
+
 def unknown_check(policies, typed: bool):
     """The answer for a policy a plan knows only after apply: UNKNOWN, with why (None: it is known)."""
     from .proofs.questions import Check
@@ -330,7 +336,11 @@ def prove_versions(question, new: list[NamedPolicy], old: list[NamedPolicy], def
     results = []
     for key, n, o, why in rows:
         kind = _pair_type(n, o, default, explicit)
-        if n is None and not removed_is_new:
+        if n is None and o is not None and removed_widens(o):
+            check = Check("UNKNOWN", mode="typed" if typed else "untyped",
+                          note=f"{o.label}: only in the existing version: a permissions boundary removed widens "
+                               "what the principal may do, by what its policies allow")
+        elif n is None and not removed_is_new:
             check = Check("PASS", mode="typed" if typed else "untyped",
                           note="only in the existing version: removed, it grants nothing new")
         elif why is not None:

@@ -123,3 +123,70 @@ def test_findings_in_yaml_scalars_are_at_their_own_line(tmp_path, capsys):
         line = next(i for i, text in enumerate(lines) if needle in text)
         column = lines[line].index(needle) + 1
         assert f"{path}:{line + 1}:{column}: WARNING INVALID_ACTION at $.Statement[0].Action" in out, needle
+
+
+PUBLIC_BUCKET = """\
+Resources:
+  SiteBucket:
+    Type: AWS::S3::Bucket
+{name}  SitePolicy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref SiteBucket
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: "*"
+            Action: s3:GetObject
+            Resource: !Sub "${SiteBucket.Arn}/*"
+"""
+
+
+def test_a_bucket_named_by_cloudformation_is_a_bucket_a_proof_can_reach(tmp_path, capsys):
+    """Amazon S3 User Guide, "Bucket naming rules": lowercase only. A bucket
+    without BucketName gets a generated (lowercase) name, one named
+    "${AWS::StackName}-site" exists only for a lowercase stack name: the
+    stand-ins were "SiteBucket" and "StackName-site", which name no bucket
+    in typed mode, so a policy open to everyone was PASS in
+    check-no-public-access (and a widening in check-no-new-access)."""
+    for name in ("", '    Properties:\n      BucketName: !Sub "${AWS::StackName}-site"\n'):
+        path = tmp_path / "t.yaml"
+        path.write_text(PUBLIC_BUCKET.replace("{name}", name))
+        code, out, _ = cli(capsys, "check-no-public-access", path, "--resource-type", "AWS::S3::Bucket")
+        assert code == 2 and "FAIL" in out, out
+
+
+ATTACHING = """\
+Resources:
+  AppRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+{extra}"""
+
+
+def test_attached_managed_policies_and_boundaries_are_never_silent(tmp_path, capsys):
+    """IAM User Guide, "Managed policies and inline policies" and "Permissions
+    boundaries": ManagedPolicyArns grants what the attached policy allows, and
+    a boundary caps the role. Neither is in the template: attaching
+    AdministratorAccess and dropping the boundary passed as no change. Now
+    each is a policy not read — the same ARN in both versions is no change,
+    one attached only in the new version or a boundary only in the existing
+    one is UNKNOWN (readings I10)."""
+    def version(name, extra):
+        path = tmp_path / name
+        path.write_text(ATTACHING.replace("{extra}", extra))
+        return path
+
+    bounded = version("base.yaml", "      PermissionsBoundary: arn:aws:iam::123456789012:policy/Boundary\n")
+    admin = version("head.yaml", "      ManagedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]\n")
+    code, out, _ = cli(capsys, "check-no-new-access", "--existing", bounded, "--new", admin)
+    assert code == 3 and "AdministratorAccess is attached" in out and "boundary removed" in out, out
+    code, out, _ = cli(capsys, "check-no-new-access", "--existing", admin, "--new", admin)
+    assert code == 0, out
+    code, out, _ = cli(capsys, "validate", admin)
+    assert "POLICY_NOT_READ" in out and "AdministratorAccess" in out
