@@ -107,6 +107,10 @@ def load_yaml(text: str, file: str) -> tuple[object, FilePositions]:
         if isinstance(node, yaml.MappingNode):
             out = {}
             for k, v in node.value:
+                if k.tag == "tag:yaml.org,2002:merge":
+                    # AWS CloudFormation User Guide, template formats: YAML without hash merges
+                    raise InputError(f"{file}:{k.start_mark.line + 1}:{k.start_mark.column + 1}: a YAML merge "
+                                     "key (<<): CloudFormation does not take hash merges")
                 key = constructor.construct_object(k) if isinstance(k, yaml.ScalarNode) else str(k.value)
                 key = str(key)
                 if key in out:  # the last is the value, as for JSON; reported (duplicates_in)
@@ -194,6 +198,11 @@ def template_policies(template: dict, file: str, parameters: dict | None = None)
         kind = resource.get("Type")
         start = len(out)
         _read_resource(resolver, file, logical_id, resource, kind, out)
+        if kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            attached = _attached_to(resolver, logical_id, resource)
+            for policy in out[start:]:
+                for p in [policy, *policy.variants]:
+                    p.attached_to = attached
         condition = resource.get("Condition")
         if condition is not None:  # the resource exists only where it holds (readings I9)
             when = (str(condition), json.dumps(resolver.conditions.get(condition), sort_keys=True, default=str)
@@ -301,6 +310,17 @@ def attachments(resolver, file: str, logical_id: str, resource: dict) -> list[Na
                                  f"the permissions boundary {what} is not read here",
                                  key=logical_id + BOUNDARY, code=NOT_READ))
     return out
+
+
+def _attached_to(resolver, logical_id: str, resource: dict) -> tuple:
+    """Who a policy resource is attached to: "role:NAME", "user:NAME", "group:NAME" (readings I11)."""
+    properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
+    out = set()
+    for prop, word in (("Roles", "role"), ("Users", "user"), ("Groups", "group")):
+        entries = properties.get(prop)
+        for i, entry in enumerate(entries if isinstance(entries, list) else [entries] if entries is not None else []):
+            out.add(f"{word}:{_attached_name(resolver, entry, ('Resources', logical_id, 'Properties', prop, i))}")
+    return tuple(sorted(out))
 
 
 def _attached_name(resolver, entry, at) -> str:

@@ -230,8 +230,12 @@ def pairs(new: list[NamedPolicy], existing: list[NamedPolicy]) -> list[tuple[str
                                                                              NamedPolicy | None]]:
     """(key, new, existing) for every key either version holds, in the new
     version's order, then what only the existing one has. A file of one
-    policy pairs with a file of one policy whatever their keys."""
-    if len(new) == 1 and len(existing) == 1:
+    policy pairs with a file of one policy whatever their keys — but not a
+    template or plan, where the key is the resource: another resource
+    holding the same document is another grant (a renamed logical id is
+    compared with a policy that allows nothing)."""
+    keyed = ("cloudformation", "terraform-plan")
+    if len(new) == 1 and len(existing) == 1 and not (new[0].kind in keyed and existing[0].kind in keyed):
         return [(new[0].key or new[0].name or new[0].file, new[0], existing[0])]
     old = {p.key: p for p in existing}
     out = [(p.key, p, old.pop(p.key, None)) for p in new]
@@ -259,6 +263,12 @@ def deployments(new: NamedPolicy | None, existing: NamedPolicy | None) -> list[t
         return [(_shown(new), new, None, f"the existing version's resource exists only when {was}, the new "
                                          f"one's {now}: the deployments only the new one exists in are not "
                                          "compared")]
+    if new is not None and existing is not None and new.attached_to is not None and \
+            not set(new.attached_to) <= set(existing.attached_to or ()):
+        # A policy resource attached to principals it was not attached to (Roles, Users, Groups): for
+        # them it is new from nothing, whatever the document was (readings I11).
+        more = ", ".join(sorted(set(new.attached_to) - set(existing.attached_to or ())))
+        return [(f"{_shown(v)} [attached to {more}]", v, None, None) for v in new.each()]
     if new is None or existing is None or not (new.variants or existing.variants):
         return [(_shown(new), v, existing, None) for v in (new.each() if new is not None else [None])]
     out = []

@@ -113,6 +113,9 @@ class NamedPolicy:
     # policy, exists only in the deployments where it holds — (the
     # condition's name, its definition as JSON), None when it always exists.
     exists_when: tuple | None = None
+    # An AWS::IAM::Policy / ManagedPolicy's Roles, Users and Groups ("role:NAME", ...): who it is
+    # attached to; None for a policy that is no such resource.
+    attached_to: tuple | None = None
     # The output it is in says IsTruncated: true (a page of a paginated
     # AWS CLI output): what came after it was not exported.
     truncated: bool = False

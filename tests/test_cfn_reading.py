@@ -190,3 +190,48 @@ def test_attached_managed_policies_and_boundaries_are_never_silent(tmp_path, cap
     assert code == 0, out
     code, out, _ = cli(capsys, "validate", admin)
     assert "POLICY_NOT_READ" in out and "AdministratorAccess" in out
+
+
+READERS = """\
+Resources:
+  {id}:
+    Type: AWS::IAM::Policy
+    Properties:
+      PolicyName: readers
+      Roles: [{roles}]
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {{Effect: Allow, Action: "s3:*", Resource: "*"}}
+"""
+
+
+def test_a_policy_given_to_other_principals_is_new_access_for_them(tmp_path, capsys):
+    """IAM User Guide, "Policies and permissions": an identity policy grants
+    to the principals it is attached to. The same document under another
+    logical id (a one-policy template was paired whatever its key), or
+    attached to a role it was not (Roles), grants that role what it never
+    had: both were PASS (readings I11). Attached to fewer is no new access."""
+    def version(name, ident, roles):
+        path = tmp_path / name
+        path.write_text(READERS.format(id=ident, roles=roles))
+        return path
+
+    dev = version("dev.yaml", "DevReaders", "dev-reader")
+    renamed = version("renamed.yaml", "ProdAdmins", "prod-intern")
+    widened = version("widened.yaml", "DevReaders", "dev-reader, prod-intern")
+    for head in (renamed, widened):
+        code, out, _ = cli(capsys, "check-no-new-access", "--existing", dev, "--new", head)
+        assert code == 2, out
+    code, out, _ = cli(capsys, "check-no-new-access", "--existing", widened, "--new", dev)
+    assert code == 0, out
+
+
+def test_a_yaml_merge_key_is_refused_in_words(tmp_path, capsys):
+    """CloudFormation reads YAML without hash merges (AWS News Blog, YAML for
+    CloudFormation): a template with `<<:` is refused at its line, exit 1 — it
+    was an internal error (ConstructorError)."""
+    path = tmp_path / "t.yaml"
+    path.write_text("base: &b\n  Type: AWS::IAM::Role\nResources:\n  R:\n    <<: *b\n    Properties: {}\n")
+    code, _, err = cli(capsys, "validate", path)
+    assert code == 1 and "t.yaml:5:5: a YAML merge key" in err and "internal error" not in err
