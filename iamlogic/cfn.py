@@ -164,7 +164,18 @@ POLICY_PROPERTIES: dict[str, tuple[tuple[tuple, PolicyType], ...]] = {
     "AWS::EFS::FileSystem": ((("FileSystemPolicy",), PolicyType.RESOURCE),),
     "AWS::DynamoDB::Table": ((("ResourcePolicy", "PolicyDocument"), PolicyType.RESOURCE),),
     "AWS::Organizations::Policy": ((("Content",), None),),  # its Type says which
+    "AWS::KMS::ReplicaKey": ((("KeyPolicy",), PolicyType.RESOURCE),),
+    "AWS::S3Express::BucketPolicy": ((("PolicyDocument",), PolicyType.RESOURCE),),
+    "AWS::ApiGateway::RestApi": ((("Policy",), PolicyType.RESOURCE),),
+    "AWS::Kinesis::ResourcePolicy": ((("ResourcePolicy",), PolicyType.RESOURCE),),
+    "AWS::SSO::PermissionSet": ((("InlinePolicy",), PolicyType.IDENTITY),),
 }
+# Properties that hold a policy or a grant in resource types not read above: each such property is
+# named as not read (POLICY_NOT_READ), never skipped in silence; and these types are grants whatever
+# their properties are called (a Lambda permission is one statement of the function's policy).
+_POLICY_LIKE = ("Policy", "PolicyDocument", "PolicyText", "KeyPolicy", "ResourcePolicy", "InlinePolicy",
+                "AccessPolicy", "AccessPolicies", "Statement")
+_GRANTS = {"AWS::Lambda::Permission", "AWS::Lambda::LayerVersionPermission", "AWS::Events::EventBusPolicy"}
 _ORG_TYPES = {"SERVICE_CONTROL_POLICY": PolicyType.SCP, "RESOURCE_CONTROL_POLICY": PolicyType.RCP}
 # The resource a resource policy is attached to (check-no-public-access's --resource-type).
 ATTACHED_TO = {"AWS::S3::BucketPolicy": "AWS::S3::Bucket", "AWS::S3::AccessPoint": "AWS::S3::AccessPoint",
@@ -174,7 +185,9 @@ ATTACHED_TO = {"AWS::S3::BucketPolicy": "AWS::S3::Bucket", "AWS::S3::AccessPoint
                "AWS::OpenSearchService::Domain": "AWS::OpenSearchService::Domain",
                "AWS::Elasticsearch::Domain": "AWS::OpenSearchService::Domain",
                "AWS::Backup::BackupVault": "AWS::Backup::BackupVault", "AWS::EFS::FileSystem": "AWS::EFS::FileSystem",
-               "AWS::DynamoDB::Table": "AWS::DynamoDB::Table"}
+               "AWS::DynamoDB::Table": "AWS::DynamoDB::Table", "AWS::KMS::ReplicaKey": "AWS::KMS::Key",
+               "AWS::S3Express::BucketPolicy": "AWS::S3Express::DirectoryBucket",
+               "AWS::Kinesis::ResourcePolicy": "AWS::Kinesis::Stream"}
 # A policy a resource must have: missing, the template is wrong, not empty.
 _REQUIRED = {("AWS::IAM::Role", ("AssumeRolePolicyDocument",))} | {
     (t, ("PolicyDocument",)) for t in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::S3::BucketPolicy",
@@ -224,6 +237,7 @@ def _read_resource(resolver, file: str, logical_id: str, resource: dict, kind, o
         out.extend(attachments(resolver, file, logical_id, resource))
     spots = POLICY_PROPERTIES.get(kind) if isinstance(kind, str) else None
     if spots is None:
+        out.extend(_not_read(file, logical_id, resource, kind))
         return
     properties = resource.get("Properties")
     base: JsonPath = ("Resources", logical_id, "Properties")
@@ -309,6 +323,26 @@ def attachments(resolver, file: str, logical_id: str, resource: dict) -> list[Na
         out.append(unread_policy(file, f"{logical_id}.PermissionsBoundary ({what})", at, PolicyType.BOUNDARY,
                                  f"the permissions boundary {what} is not read here",
                                  key=logical_id + BOUNDARY, code=NOT_READ))
+    return out
+
+
+def _not_read(file: str, logical_id: str, resource: dict, kind) -> list[NamedPolicy]:
+    """A resource of a type whose policies are not read, that holds one (or is a grant): named, so
+    validate warns and a proof is UNKNOWN rather than PASS on what it never read."""
+    from .sam import NOT_READ
+
+    properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
+    held = [p for p in _POLICY_LIKE if p in properties]
+    if kind in _GRANTS and not held:
+        held = [""]
+    out = []
+    for prop in held:
+        shown = f"{logical_id}.{prop}" if prop else logical_id
+        at = ("Resources", logical_id, "Properties", prop) if prop else ("Resources", logical_id)
+        out.append(unread_policy(file, shown, at, PolicyType.RESOURCE,
+                                 f"{kind}'s {prop or 'grant'} is not read: what it allows is not checked here "
+                                 f"({json.dumps(properties.get(prop, properties), sort_keys=True, default=str)[:500]})",
+                                 key=shown, code=NOT_READ))
     return out
 
 

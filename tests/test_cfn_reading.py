@@ -235,3 +235,31 @@ def test_a_yaml_merge_key_is_refused_in_words(tmp_path, capsys):
     path.write_text("base: &b\n  Type: AWS::IAM::Role\nResources:\n  R:\n    <<: *b\n    Properties: {}\n")
     code, _, err = cli(capsys, "validate", path)
     assert code == 1 and "t.yaml:5:5: a YAML merge key" in err and "internal error" not in err
+
+
+def test_policies_of_more_resource_types_are_read_and_the_rest_named(tmp_path, capsys):
+    """CloudFormation resource reference: AWS::KMS::ReplicaKey's KeyPolicy is
+    a key policy like AWS::KMS::Key's, and an AWS::Lambda::Permission is a
+    grant of the function's policy. A template of only such resources was
+    "holding no policy" (exit 0), and a public replica key PASSed
+    check-no-public-access. Now the key policy is read, and a grant whose
+    shape is not read is a POLICY_NOT_READ warning by name."""
+    path = tmp_path / "t.yaml"
+    path.write_text("""\
+Resources:
+  Replica:
+    Type: AWS::KMS::ReplicaKey
+    Properties:
+      PrimaryKeyArn: arn:aws:kms:us-east-1:123456789012:key/mrk-1
+      KeyPolicy:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Principal: "*", Action: "kms:Decrypt", Resource: "*"}
+  Open:
+    Type: AWS::Lambda::Permission
+    Properties: {Action: "lambda:InvokeFunction", FunctionName: fn, Principal: "*"}
+""")
+    code, out, _ = cli(capsys, "check-no-public-access", path, "--resource-type", "AWS::KMS::Key")
+    assert code == 2, out
+    code, out, _ = cli(capsys, "validate", path)
+    assert "Open" in out and "POLICY_NOT_READ" in out and "AWS::Lambda::Permission" in out
