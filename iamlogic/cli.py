@@ -450,7 +450,8 @@ def check_no_public_access_command(policy: str, resource_type: str, timeout: int
 
     report = partial(_report_check, question="check-no-public-access", files={"policy": policy})
     policies = load_policies(policy, "POLICY")
-    if len(policies) == 1 and not policies[0].variants:
+    if len(policies) == 1 and not policies[0].variants and policies[0].kind not in ("cloudformation",
+                                                                                    "terraform-plan"):
         warn_typos(policies, PolicyType.RESOURCE, False, typed)
         check = check_no_public_access(proof_document(single(policies, policy, "POLICY"), "POLICY"), resource_type,
                                        timeout_ms=timeout * 1000, typed=typed)

@@ -35,6 +35,16 @@ POLICY_ATTRIBUTES: dict[str, tuple[tuple[str, PolicyType | None], ...]] = {
     "aws_secretsmanager_secret_policy": (("policy", PolicyType.RESOURCE),),
     "aws_organizations_policy": (("content", None),),  # its type says which
     "aws_iam_policy_document": (("json", None),),  # a data source: Principal or not says which
+    "aws_kms_key_policy": (("policy", PolicyType.RESOURCE),),
+    "aws_s3_access_point_policy": (("policy", PolicyType.RESOURCE),),
+    "aws_cloudwatch_log_resource_policy": (("policy_document", PolicyType.RESOURCE),),
+    "aws_iam_role_policy_attachment": ((None, PolicyType.IDENTITY),),   # grants, not documents: named
+    "aws_iam_user_policy_attachment": ((None, PolicyType.IDENTITY),),
+    "aws_iam_group_policy_attachment": ((None, PolicyType.IDENTITY),),
+    "aws_iam_policy_attachment": ((None, PolicyType.IDENTITY),),
+    "aws_iam_role_policy_attachments_exclusive": ((None, PolicyType.IDENTITY),),
+    "aws_lambda_permission": ((None, PolicyType.RESOURCE),),
+    "aws_lambda_layer_version_permission": ((None, PolicyType.RESOURCE),),
 }
 _ORG_TYPES = {"SERVICE_CONTROL_POLICY": PolicyType.SCP, "RESOURCE_CONTROL_POLICY": PolicyType.RCP}
 # The resource a resource policy is attached to (check-no-public-access's --resource-type).
@@ -42,7 +52,8 @@ ATTACHED_TO = {"aws_s3_bucket_policy": "AWS::S3::Bucket", "aws_s3_bucket": "AWS:
                "aws_kms_key": "AWS::KMS::Key", "aws_sqs_queue_policy": "AWS::SQS::Queue",
                "aws_sqs_queue": "AWS::SQS::Queue", "aws_sns_topic_policy": "AWS::SNS::Topic",
                "aws_sns_topic": "AWS::SNS::Topic", "aws_ecr_repository_policy": "AWS::ECR::Repository",
-               "aws_secretsmanager_secret_policy": "AWS::SecretsManager::Secret"}
+               "aws_secretsmanager_secret_policy": "AWS::SecretsManager::Secret",
+               "aws_kms_key_policy": "AWS::KMS::Key", "aws_s3_access_point_policy": "AWS::S3::AccessPoint"}
 
 
 def is_plan(value: dict) -> bool:
@@ -98,6 +109,19 @@ def _module_resources(module, at: JsonPath):
 def _attributes(file: str, address: str, kind: str, after: dict, unknown: dict, at: JsonPath) -> list[NamedPolicy]:
     out = []
     for attribute, policy_type in POLICY_ATTRIBUTES[kind]:
+        if attribute is None:
+            # An attachment or a permission: it grants what a policy outside it says (or is one statement
+            # in another shape) — named as not read, so validate warns and a proof is UNKNOWN, not PASS.
+            import json
+
+            from .sam import NOT_READ
+
+            shown = json.dumps({k: v for k, v in after.items() if not isinstance(v, (dict, list))},
+                               sort_keys=True, default=str)[:500]
+            out.append(NamedPolicy(file, address, f"{address} {shown}", policy_type, None, {(): at},
+                                   problem=f"{kind} is not read: what it grants is not checked here ({shown})",
+                                   problem_at=at, kind="terraform-plan", problem_code=NOT_READ))
+            continue
         if kind == "aws_organizations_policy":
             policy_type = _ORG_TYPES.get(after.get("type"))
             if policy_type is None:

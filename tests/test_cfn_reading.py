@@ -263,3 +263,25 @@ Resources:
     assert code == 2, out
     code, out, _ = cli(capsys, "validate", path)
     assert "Open" in out and "POLICY_NOT_READ" in out and "AWS::Lambda::Permission" in out
+
+
+def test_a_plans_key_policies_and_attachments_are_never_silent(tmp_path, capsys):
+    """Terraform AWS provider: aws_kms_key_policy holds a key policy;
+    aws_iam_role_policy_attachment and aws_lambda_permission grant what is
+    outside any document. They were read as nothing, and check-no-public-access
+    --resource-type AWS::KMS::Key then checked the plan's one identity policy
+    instead (exit 2, MISSING_PRINCIPAL) — the public key unseen."""
+    import json as _json
+
+    change = lambda kind, name, after: {"address": f"{kind}.{name}", "type": kind, "change": {"after": after}}
+    plan = {"format_version": "1.2", "resource_changes": [
+        change("aws_kms_key_policy", "k", {"key_id": "k", "policy": _json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}]})}),
+        change("aws_iam_role_policy_attachment", "a", {"role": "app",
+                                                       "policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess"})]}
+    path = tmp_path / "plan.json"
+    path.write_text(_json.dumps(plan))
+    code, out, _ = cli(capsys, "check-no-public-access", path, "--resource-type", "AWS::KMS::Key")
+    assert code == 2 and "kms:Decrypt" in out, out
+    code, out, _ = cli(capsys, "validate", path)
+    assert "POLICY_NOT_READ" in out and "AdministratorAccess" in out
