@@ -640,6 +640,11 @@ class Resolver(Deployments):
         spec = self.parameters[name] if isinstance(self.parameters[name], dict) else {}
         if name in self.given:
             value = self.given[name]
+        elif str(spec.get("Type", "")).startswith("AWS::SSM::Parameter::Value"):
+            # The Default names a Parameter Store entry; the value is read from it at deployment
+            # (CloudFormation User Guide, SSM parameter types): not known here, as a parameter without one.
+            raise Unresolved(f"the parameter {name} is read from SSM Parameter Store ({spec.get('Default')!s:.100}) "
+                             "at deployment: give its value with --parameter", at)
         elif "Default" in spec:
             value = spec["Default"]
         else:

@@ -285,3 +285,30 @@ def test_a_plans_key_policies_and_attachments_are_never_silent(tmp_path, capsys)
     assert code == 2 and "kms:Decrypt" in out, out
     code, out, _ = cli(capsys, "validate", path)
     assert "POLICY_NOT_READ" in out and "AdministratorAccess" in out
+
+
+def test_an_ssm_parameter_has_no_value_in_the_template(tmp_path, capsys):
+    """CloudFormation User Guide, "SSM parameter types": the Default of an
+    AWS::SSM::Parameter::Value<String> parameter is the name of a Parameter
+    Store entry, whose value is read at deployment. It was read as the value
+    (a policy on bucket "app-data" where the bucket is whatever the entry
+    holds); now it is a parameter without a value (readings I1)."""
+    path = tmp_path / "t.yaml"
+    path.write_text("""\
+Parameters:
+  DataBucket:
+    Type: AWS::SSM::Parameter::Value<String>
+    Default: app-data
+Resources:
+  P:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Action: "s3:GetObject", Resource: !Sub "arn:aws:s3:::${DataBucket}/*"}
+""")
+    code, out, _ = cli(capsys, "validate", path)
+    assert code != 0 and "Parameter Store" in out, out
+    code, out, _ = cli(capsys, "validate", path, "--parameter", "DataBucket=real-bucket")
+    assert code == 0, out
