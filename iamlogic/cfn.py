@@ -33,7 +33,7 @@ from .errors import InputError
 from .grammar.source import DuplicateKey, JsonPath, Source, Span, json_path
 from .deployments import (ACCOUNT, CHOSEN_PSEUDO, PARTITION, REGION, STACK_NAME, Choice, Deployments, NotDeployed,
                           ref_name)
-from .sources import FilePositions, NamedPolicy
+from .sources import FilePositions, NamedPolicy, unread_summary
 from .translator.model import PolicyType
 
 NO_VALUE = object()
@@ -341,7 +341,7 @@ def _not_read(file: str, logical_id: str, resource: dict, kind) -> list[NamedPol
         at = ("Resources", logical_id, "Properties", prop) if prop else ("Resources", logical_id)
         out.append(unread_policy(file, shown, at, PolicyType.RESOURCE,
                                  f"{kind}'s {prop or 'grant'} is not read: what it allows is not checked here "
-                                 f"({json.dumps(properties.get(prop, properties), sort_keys=True, default=str)[:500]})",
+                                 f"({unread_summary(properties.get(prop, properties))})",
                                  key=shown, code=NOT_READ))
     return out
 

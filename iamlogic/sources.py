@@ -47,6 +47,19 @@ SUFFIXES = (".json", ".yaml", ".yml", ".template")
 UNDECIDED_CODES = frozenset({"UNKNOWN_UNTIL_APPLY", "TOO_MANY_DEPLOYMENTS", "POLICY_NOT_READ"})
 
 
+
+def unread_summary(value, limit: int = 500) -> str:
+    """What a policy that is not read holds, for its message and its pairing
+    (sources.same_unread compares the messages): the JSON up to ``limit``
+    characters, and beyond that a digest of the whole — two grants that
+    differ after the first 500 characters must not read as the same one."""
+    import hashlib
+
+    text = json.dumps(value, sort_keys=True, default=str)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… sha256:{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
 @dataclass
 class FilePositions:
     """Positions in one file by the path of a value in what the file holds:

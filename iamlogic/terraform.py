@@ -112,12 +112,10 @@ def _attributes(file: str, address: str, kind: str, after: dict, unknown: dict, 
         if attribute is None:
             # An attachment or a permission: it grants what a policy outside it says (or is one statement
             # in another shape) — named as not read, so validate warns and a proof is UNKNOWN, not PASS.
-            import json
-
             from .sam import NOT_READ
+            from .sources import unread_summary
 
-            shown = json.dumps({k: v for k, v in after.items() if not isinstance(v, (dict, list))},
-                               sort_keys=True, default=str)[:500]
+            shown = unread_summary(after)  # all of it: a nested block (a condition) is part of the grant
             out.append(NamedPolicy(file, address, f"{address} {shown}", policy_type, None, {(): at},
                                    problem=f"{kind} is not read: what it grants is not checked here ({shown})",
                                    problem_at=at, kind="terraform-plan", problem_code=NOT_READ))

@@ -312,3 +312,20 @@ Resources:
     assert code != 0 and "Parameter Store" in out, out
     code, out, _ = cli(capsys, "validate", path, "--parameter", "DataBucket=real-bucket")
     assert code == 0, out
+
+
+def test_grants_not_read_that_differ_late_are_not_the_same(tmp_path, capsys):
+    """A grant that is not read is "no change" only when both versions hold
+    the very same one (sources.same_unread compares what each holds). What
+    it holds was cut at 500 characters, so two Lambda permissions differing
+    after that were PASS; the whole value now decides (readings I10)."""
+    def version(name, tail):
+        path = tmp_path / name
+        path.write_text("Resources:\n  Open:\n    Type: AWS::Lambda::Permission\n    Properties:\n"
+                        "      Action: lambda:InvokeFunction\n      FunctionName: fn\n"
+                        f"      SourceArn: arn:aws:s3:::{'a' * 600}{tail}\n      Principal: s3.amazonaws.com\n")
+        return path
+
+    base, head = version("base.yaml", "1"), version("head.yaml", "2")
+    assert cli(capsys, "check-no-new-access", "--existing", base, "--new", head)[0] == 3
+    assert cli(capsys, "check-no-new-access", "--existing", base, "--new", base)[0] == 0
