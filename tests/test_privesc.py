@@ -78,6 +78,21 @@ ESCALATES = {
     "m-putuserpermissionsboundary": "PutUserPermissionsBoundary",
     "m-putrolepermissionsboundary": "PutRolePermissionsBoundary",
     "m-session": "AssumeRole (session name)",
+    # the policy that holds a Deny of all else ("fence") is removed or
+    # replaced: the User Guide's evaluation logic lets the target's Allow
+    # through once no Deny covers the request
+    "m-deleteuserpolicy": "DeleteUserPolicy",
+    "m-detachuserpolicy": "DetachUserPolicy",
+    "m-deletegrouppolicy": "DeleteGroupPolicy",
+    "m-detachgrouppolicy": "DetachGroupPolicy",
+    "m-removeuserfromgroup": "RemoveUserFromGroup",
+    "m-deleterolepolicy": "DeleteRolePolicy",
+    "m-detachrolepolicy": "DetachRolePolicy",
+    "m-putuserpolicy-samename": "PutUserPolicy (same name)",
+    "m-putrolepolicy-samename": "PutRolePolicy (same name)",
+    # iam:PolicyARN limits the attach to WideOpen, a customer policy allowing * on *
+    "m-attachuserpolicy-customer": "AttachUserPolicy (customer policy)",
+    "m-attachrolepolicy-customer": "AttachRolePolicy (customer policy)",
 }
 
 # decoy → (the method it looks open to, the limit that cuts it, the rule).
@@ -168,6 +183,29 @@ DECOYS = {
     "d-putrolepermissionsboundary-scp": ("PutRolePermissionsBoundary", SCP,
                                          "BoundedAdminContractor is tagged team=contractor: NoIAMForContractors "
                                          "denies its iam:PutRolePermissionsBoundary"),
+    "d-deleteuserpolicy-scp": ("DeleteUserPolicy", SCP, "NoIAMForContractors denies iam:DeleteUserPolicy to "
+                                                        "team=contractor: its fence stays"),
+    "d-detachuserpolicy-deny": ("DetachUserPolicy", DENY, "an inline Deny of iam:DetachUserPolicy keeps "
+                                                          "FenceDetachUser attached"),
+    "d-deletegrouppolicy-boundary": ("DeleteGroupPolicy", BOUNDARY, "its boundary (s3:* only) does not allow "
+                                                                    "iam:DeleteGroupPolicy"),
+    "d-detachgrouppolicy-resource": ("DetachGroupPolicy", RESOURCE, "its boundary allows iam:DetachGroupPolicy "
+                                                                    "on group/dev-* only, not g-fenced-attached-2"),
+    "d-removeuserfromgroup-scp": ("RemoveUserFromGroup", SCP, "NoIAMForContractors denies "
+                                                              "iam:RemoveUserFromGroup to team=contractor"),
+    "d-deleterolepolicy-deny": ("DeleteRolePolicy", DENY, "a Deny of iam:DeleteRolePolicy overrides its Allow: "
+                                                          "FencedInline keeps its fence"),
+    "d-detachrolepolicy-boundary": ("DetachRolePolicy", BOUNDARY, "its boundary (s3:* only) allows neither "
+                                                                  "iam:DetachRolePolicy nor sts:AssumeRole"),
+    "d-putuserpolicy-samename-condition": ("PutUserPolicy (same name)", CONDITION,
+                                           "its PutUserPolicy needs aws:PrincipalTag/team=identity; it has no tag"),
+    "d-putrolepolicy-samename-rcp": ("PutRolePolicy (same name)", RCP,
+                                     "it may replace RcpGuardedDeniedMain's Deny, but RCPGuardedRoles denies it "
+                                     "sts:AssumeRole on the role"),
+    "d-attachuserpolicy-customer-resource": ("AttachUserPolicy (customer policy)", RESOURCE,
+                                             "its AttachUserPolicy covers user/dev-* only, not itself"),
+    "d-attachrolepolicy-customer-condition": ("AttachRolePolicy (customer policy)", CONDITION,
+                                              "iam:PolicyARN allows attaching S3Only alone, which allows s3:* only"),
 }
 
 
@@ -178,14 +216,10 @@ def _method_names() -> set[str]:
 
 def test_every_method_of_the_table_has_an_example_that_escalates_and_a_decoy():
     """Reads the table: a method added to it without an escalating user
-    and a decoy in examples/escalation/ fails here. The methods that remove
-    or replace a Deny (PINNED) escalate, and have their decoys, on accounts
-    built in tests/test_privesc_findings.py instead."""
-    from test_privesc_findings import PINNED
-
+    and a decoy in examples/escalation/ fails here."""
     names = _method_names()
-    assert names == set(ESCALATES.values()) | PINNED
-    assert names - PINNED == {method for method, _, _ in DECOYS.values()}
+    assert names == set(ESCALATES.values())
+    assert names == {method for method, _, _ in DECOYS.values()}
     assert all("Rhino" in k for k in NOT_MODELLED)
 
 

@@ -306,11 +306,6 @@ def test_a_service_linked_role_cannot_be_rewritten(tmp_path):
 
 # ------------------------------------------------------ F. policy changes
 
-# The methods pinned here rather than in examples/escalation/: each test
-# below reaches admin by it (and a decoy does not).
-PINNED = {"DeleteUserPolicy", "DeleteRolePolicy", "DetachUserPolicy", "DetachRolePolicy", "DeleteGroupPolicy",
-          "DetachGroupPolicy", "RemoveUserFromGroup", "PutUserPolicy (same name)", "PutRolePolicy (same name)",
-          "AttachUserPolicy (customer policy)", "AttachRolePolicy (customer policy)"}
 
 def _deny_all_but(*actions) -> dict:
     return {"Effect": "Deny", "NotAction": list(actions), "Resource": "*"}

@@ -20,24 +20,28 @@ def managed(name, document, extra_versions=()):
     return arn("policy", name)
 policies.append({"PolicyName": "AdministratorAccess", "Arn": ADMIN, "DefaultVersionId": "v1",
                  "PolicyVersionList": [{"Document": doc(allow("*")), "VersionId": "v1", "IsDefaultVersion": True}]})
-def user(name, *statements, attached=(), groups_=(), boundary=None, tags=None):
+def inline_list(statements, inline):
+    # "main" holds the statements given; `inline` adds more named inline policies
+    named = ({"main": doc(*statements)} if statements else {}) | dict(inline or {})
+    return [{"PolicyName": n, "PolicyDocument": d} for n, d in named.items()]
+def user(name, *statements, attached=(), groups_=(), boundary=None, tags=None, inline=None):
     u = {"UserName": name, "Arn": arn("user", name), "GroupList": list(groups_),
-         "UserPolicyList": [{"PolicyName": "main", "PolicyDocument": doc(*statements)}] if statements else [],
+         "UserPolicyList": inline_list(statements, inline),
          "AttachedManagedPolicies": [{"PolicyName": a.rsplit("/", 1)[1], "PolicyArn": a} for a in attached],
          "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()]}
     if boundary: u["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
     users.append(u)
-def role(name, trust, *statements, attached=(), boundary=None, profile=False, tags=None):
+def role(name, trust, *statements, attached=(), boundary=None, profile=False, tags=None, inline=None):
     r = {"RoleName": name, "Arn": arn("role", name), "AssumeRolePolicyDocument": trust,
-         "RolePolicyList": [{"PolicyName": "main", "PolicyDocument": doc(*statements)}] if statements else [],
+         "RolePolicyList": inline_list(statements, inline),
          "AttachedManagedPolicies": [{"PolicyName": a.rsplit("/", 1)[1], "PolicyArn": a} for a in attached],
          "InstanceProfileList": [{"InstanceProfileName": name, "Arn": f"arn:aws:iam::{A}:instance-profile/{name}"}] if profile else [],
          "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()]}
     if boundary: r["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
     roles.append(r)
-def group(name, *statements, attached=()):
+def group(name, *statements, attached=(), inline=None):
     groups.append({"GroupName": name, "Arn": arn("group", name),
-                   "GroupPolicyList": [{"PolicyName": "main", "PolicyDocument": doc(*statements)}] if statements else [],
+                   "GroupPolicyList": inline_list(statements, inline),
                    "AttachedManagedPolicies": [{"PolicyName": a.rsplit("/", 1)[1], "PolicyArn": a} for a in attached]})
 trust_account = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole"})
 services = ["lambda", "ec2", "glue", "cloudformation", "datapipeline", "codestar", "sagemaker", "codebuild"]
@@ -109,6 +113,42 @@ ub2 = managed("PutBoundary", doc(allow(["iam:PutUserPermissionsBoundary", "s3:Ge
 user("m-putuserpermissionsboundary", attached=[ADMIN], boundary=ub2)
 user("m-putrolepermissionsboundary", allow("sts:AssumeRole", arn("role", "BoundedAdmin2")))
 user("m-session", allow("sts:AssumeRole", [arn("role", "Plain"), arn("role", "AdminSession")]))
+# Removing or replacing a policy that holds a Deny: a "fence" denies every
+# action but the one that removes it, so the principal is not admin until
+# the fence is gone (IAM API Reference: DeleteUserPolicy, DetachUserPolicy,
+# DeleteGroupPolicy, DetachGroupPolicy, RemoveUserFromGroup,
+# DeleteRolePolicy, DetachRolePolicy; PutUserPolicy / PutRolePolicy with an
+# existing PolicyName replace that document).
+def fence(*actions): return doc({"Effect": "Deny", "NotAction": list(actions), "Resource": "*"})
+user("m-deleteuserpolicy", attached=[ADMIN], inline={"fence": fence("iam:DeleteUserPolicy")})
+fence_user = managed("FenceDetachUser", fence("iam:DetachUserPolicy"))
+user("m-detachuserpolicy", attached=[ADMIN, fence_user])
+group("g-fenced-inline", inline={"fence": fence("iam:DeleteGroupPolicy")})
+user("m-deletegrouppolicy", attached=[ADMIN], groups_=["g-fenced-inline"])
+fence_group = managed("FenceDetachGroup", fence("iam:DetachGroupPolicy"))
+group("g-fenced-attached", attached=[fence_group])
+user("m-detachgrouppolicy", attached=[ADMIN], groups_=["g-fenced-attached"])
+group("g-fenced-member", inline={"fence": fence("iam:RemoveUserFromGroup")})
+user("m-removeuserfromgroup", attached=[ADMIN], groups_=["g-fenced-member"])
+# a role that denies itself everything: fenced by an inline policy, by a
+# managed one, or its only inline policy "main" is the Deny
+role("FencedInline", trust_account, attached=[ADMIN], inline={"fence": doc(deny("*"))})
+user("m-deleterolepolicy", allow(["iam:DeleteRolePolicy", "sts:AssumeRole"], arn("role", "FencedInline")))
+deny_all = managed("DenyAll", doc(deny("*")))
+role("FencedAttached", trust_account, attached=[ADMIN, deny_all])
+user("m-detachrolepolicy", allow(["iam:DetachRolePolicy", "sts:AssumeRole"], arn("role", "FencedAttached")))
+user("m-putuserpolicy-samename", allow("iam:PutUserPolicy", arn("user", "m-putuserpolicy-samename")),
+     {"Effect": "Deny", "NotAction": "iam:PutUserPolicy", "Resource": "*"})
+role("DeniedMain", trust_account, deny("*"))
+user("m-putrolepolicy-samename", allow(["iam:PutRolePolicy", "sts:AssumeRole"], arn("role", "DeniedMain")))
+# Attach*Policy where iam:PolicyARN allows only a customer managed policy,
+# one that allows * on *
+wide = managed("WideOpen", doc(allow("*")))
+only = lambda policy: {"ArnEquals": {"iam:PolicyARN": policy}}  # noqa: E731
+user("m-attachuserpolicy-customer", allow("iam:AttachUserPolicy", arn("user", "m-attachuserpolicy-customer"),
+                                          Condition=only(wide)))
+user("m-attachrolepolicy-customer", allow("iam:AttachRolePolicy", arn("role", "Worker"), Condition=only(wide)),
+     allow("sts:AssumeRole", arn("role", "Worker")))
 # decoys
 user("d-deny", allow("iam:PutUserPolicy", arn("user", "d-deny")), deny("iam:Put*"))
 nb = managed("S3Only", doc(allow("s3:*")))
@@ -186,6 +226,31 @@ user("d-deleterolepermissionsboundary-deny", allow("sts:AssumeRole", arn("role",
 ub4 = managed("PutS3OnlyBoundary", doc(allow("iam:PutUserPermissionsBoundary", Condition={
     "ArnEquals": {"iam:PermissionsBoundary": arn("policy", "S3Only")}}), allow("s3:GetObject")))
 user("d-putuserpermissionsboundary-condition", attached=[ADMIN], boundary=ub4)
+user("d-deleteuserpolicy-scp", attached=[ADMIN], inline={"fence": fence("iam:DeleteUserPolicy")}, tags=CONTRACTOR)
+user("d-detachuserpolicy-deny", deny("iam:DetachUserPolicy"), attached=[ADMIN, fence_user])
+group("g-fenced-inline-2", inline={"fence": fence("iam:DeleteGroupPolicy")})
+user("d-deletegrouppolicy-boundary", attached=[ADMIN], groups_=["g-fenced-inline-2"], boundary=nb)
+# a boundary that allows every action, but DetachGroupPolicy on group/dev-* only
+dev_groups = managed("DevGroupsBoundary", doc({"Effect": "Allow", "NotAction": "iam:DetachGroupPolicy", "Resource": "*"},
+                                              allow("iam:DetachGroupPolicy", arn("group", "dev-*"))))
+group("g-fenced-attached-2", attached=[fence_group])
+user("d-detachgrouppolicy-resource", attached=[ADMIN], groups_=["g-fenced-attached-2"], boundary=dev_groups)
+group("g-fenced-member-2", inline={"fence": fence("iam:RemoveUserFromGroup")})
+user("d-removeuserfromgroup-scp", attached=[ADMIN], groups_=["g-fenced-member-2"], tags=CONTRACTOR)
+user("d-deleterolepolicy-deny", allow(["iam:DeleteRolePolicy", "sts:AssumeRole"], arn("role", "FencedInline")),
+     deny("iam:DeleteRolePolicy"))
+user("d-detachrolepolicy-boundary", allow(["iam:DetachRolePolicy", "sts:AssumeRole"], arn("role", "FencedAttached")),
+     boundary=nb)
+user("d-putuserpolicy-samename-condition",
+     allow("iam:PutUserPolicy", arn("user", "d-putuserpolicy-samename-condition"),
+           Condition={"StringEquals": {"aws:PrincipalTag/team": "identity"}}),
+     {"Effect": "Deny", "NotAction": "iam:PutUserPolicy", "Resource": "*"})
+role("RcpGuardedDeniedMain", trust_account, deny("*"))
+user("d-putrolepolicy-samename-rcp", allow(["iam:PutRolePolicy", "sts:AssumeRole"], arn("role", "RcpGuardedDeniedMain")))
+user("d-attachuserpolicy-customer-resource", allow("iam:AttachUserPolicy", arn("user", "dev-*"), Condition=only(wide)))
+user("d-attachrolepolicy-customer-condition",
+     allow("iam:AttachRolePolicy", arn("role", "Worker"), Condition=only(arn("policy", "S3Only"))),
+     allow("sts:AssumeRole", arn("role", "Worker")))
 role("BoundedAdminContractor", trust_account, attached=[ADMIN], boundary=put_role_bound, tags=CONTRACTOR)
 user("d-putrolepermissionsboundary-scp", allow("sts:AssumeRole", arn("role", "BoundedAdminContractor")))
 json.dump({"UserDetailList": users, "GroupDetailList": groups, "RoleDetailList": roles, "Policies": policies},
