@@ -69,6 +69,7 @@ class Method:
     # one edge per target group / policy / other version / inline or attached
     # policy / group's inline or attached policy / customer policy allowing * on *:
     per: str | None = None  # "group" | "policy" | "version" | "inline" | "attached" | "group_inline" | …
+    policy_key: str = "iam:PolicyARN"  # per="admin_policy": the condition key naming the policy
     notes: str = ""
 
     def key_actions(self) -> tuple[str, ...]:
@@ -103,7 +104,13 @@ METHODS: tuple[Method, ...] = (
        Need("iam:SetDefaultPolicyVersion", "{policy}"), per="version"),
     _m("SetDefaultPolicyVersion", "Rhino 2", "role", "version",
        Need("iam:SetDefaultPolicyVersion", "{policy}"), per="version"),
-    _m("PassRole+RunInstances", "Rhino 3, PMapper EC2", "role", "become", _passed("ec2.amazonaws.com"),
+    # EC2 sets iam:AssociatedResourceARN on the PassRole of RunInstances to
+    # the instance's ARN; its ID is not known when the role is passed, so the
+    # request carries instance/* (a reading: AWS's examples match the key
+    # with arn:aws:ec2:REGION:ACCOUNT:instance/*).
+    _m("PassRole+RunInstances", "Rhino 3, PMapper EC2", "role", "become",
+       Need("iam:PassRole", TARGET, (("iam:PassedToService", "ec2.amazonaws.com"),
+                                     ("iam:AssociatedResourceARN", _INSTANCE_NEW))),
        Need("ec2:RunInstances", _INSTANCE_NEW), service="ec2.amazonaws.com", instance_profile=True),
     _m("CreateAccessKey", "Rhino 4", "user", "become", Need("iam:CreateAccessKey", TARGET)),
     _m("CreateLoginProfile", "Rhino 5", "user", "become", Need("iam:CreateLoginProfile", TARGET)),
@@ -225,10 +232,16 @@ METHODS: tuple[Method, ...] = (
     _m("PutRolePolicy (same name)", "Rhino 12", "role", "replace", Need("iam:PutRolePolicy", TARGET), per="inline"),
     # Attach*Policy of a customer managed policy that allows * on *, where
     # iam:PolicyARN limits which policy may be attached.
-    _m("AttachUserPolicy (customer policy)", "Rhino 7", "user", "rewrite", Need("iam:AttachUserPolicy", TARGET),
+    _m("AttachUserPolicy (managed policy)", "Rhino 7", "user", "rewrite", Need("iam:AttachUserPolicy", TARGET),
        per="admin_policy"),
-    _m("AttachRolePolicy (customer policy)", "Rhino 9", "role", "rewrite", Need("iam:AttachRolePolicy", TARGET),
+    _m("AttachRolePolicy (managed policy)", "Rhino 9", "role", "rewrite", Need("iam:AttachRolePolicy", TARGET),
        per="admin_policy"),
+    # A boundary that allows * on * bounds nothing: set to a customer policy
+    # that does, the boundary is as good as removed.
+    _m("PutUserPermissionsBoundary (managed policy)", "boundary removal", "user", "unbound",
+       Need("iam:PutUserPermissionsBoundary", TARGET), per="admin_policy", policy_key="iam:PermissionsBoundary"),
+    _m("PutRolePermissionsBoundary (managed policy)", "boundary removal", "role", "unbound",
+       Need("iam:PutRolePermissionsBoundary", TARGET), per="admin_policy", policy_key="iam:PermissionsBoundary"),
 )
 
 # Rhino 23 and 25 yield no principal of the data, so the table has no
@@ -267,6 +280,10 @@ class Goal:
     action: str = ANY_ACTION
     resource: str = "*"
     principal: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.principal is None and (self.action, self.resource) == (ANY_ACTION, "*")
 
     @property
     def label(self) -> str:

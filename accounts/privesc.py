@@ -17,10 +17,11 @@ Nodes are strings:
 
 Admin is the kernel's decision on a request for an action of a service no
 policy names (escalation.ANY_ACTION; the kernel decides one action at a
-time, never ``*``) on resource ``*``: it is allowed exactly when every layer
-that must allow (identity, and each boundary and SCP level) has an Allow
-whose Action and Resource cover every action and resource (``*``, or a
-NotAction/NotResource that leaves them), and no Deny covers every action. That is "allowed ``*`` on ``*`` by the whole stack"
+time, never ``*``) on resource ``*``, and on each action and resource an
+Allow of NotAction/NotResource in the stack leaves out (admin_probes): all
+allowed when every layer that must allow (identity, and each boundary and
+SCP level) allows every action on every resource, and no Deny covers every
+action. That is "allowed ``*`` on ``*`` by the whole stack"
 as the policies write it; a Deny of some actions only (``iam:*``) does not
 cover every action and does not stop a principal from being admin in
 this sense — ``--goal ACTION RESOURCE`` asks about one action exactly.
@@ -39,7 +40,7 @@ from ..translator.model import Effect, PrincipalKind
 from .documents import read_document
 from .escalation import ADMIN_POLICY, ANY_ACTION, METHODS, Goal, Method
 from .inventory import AccountData, Principal
-from .queries import Answer, decide_as, session_role
+from .queries import Answer, decide_as, policies_for, session_role
 
 GOAL = "GOAL"
 _ALLOW_ALL = read_document({"Version": "2012-10-17", "Statement": [
@@ -85,6 +86,36 @@ def _covers_action(st, action: str) -> bool:
     if st.action is not None:
         return action_matches(st.action, action)
     return not action_matches(st.not_action or (), action)
+
+
+_ANY_PART = "Zz9AnyPart"  # what a representative request puts for a wildcard or a policy variable
+
+
+def _representative(text: str) -> str:
+    """A request value the pattern matches and no policy is likely to name."""
+    return re.sub(r"\$\{[^}]*\}|\*", _ANY_PART, text).replace("?", "Z")
+
+
+def _documents(policies) -> list:
+    """Every policy model in a scenario ``policies`` object (layers, levels)."""
+    if isinstance(policies, dict):
+        return [d for v in policies.values() for d in _documents(v)]
+    if isinstance(policies, (list, tuple)):
+        return [d for v in policies for d in _documents(v)]
+    return [policies] if hasattr(policies, "statements") else []
+
+
+def admin_probes(policies: dict) -> tuple[list[str], list[str]]:
+    """The actions (resources) an Allow of NotAction (NotResource) leaves
+    out, anywhere in the stack, as requests their patterns match."""
+    actions, resources = set(), set()
+    for policy in _documents(policies):
+        for st in policy.statements:
+            if st.effect is not Effect.ALLOW:
+                continue
+            actions.update(_representative(p.text) for p in st.not_action or () if p.names_action and p.service is not None)
+            resources.update(_representative(p.text) for p in st.not_resource or () if not p.is_any)
+    return sorted(actions), sorted(resources)
 
 
 def required_resources(action: str, resource: str, region: str, account: str) -> list[str]:
@@ -138,7 +169,7 @@ def _may_cover(st, resource: str) -> bool:
     if st.resource is not None:
         return any("${" in p.text or resource_pattern_matches(p, resource, _NO_CONTEXT) for p in st.resource)
     return not any("${" not in p.text and resource_pattern_matches(p, resource, _NO_CONTEXT)
-                   for p in st.not_resource or ())
+                   for p in st.not_resource or () if not p.is_any)
 
 
 class Escalation:
@@ -229,6 +260,11 @@ class Escalation:
                 other = self.data.versions.get(arn, {}).get(vid)
                 identity = [other if p.name == arn and other is not None else p for p in identity]
         boundary = None if "unbound" in actor.changes else actor.principal.boundary
+        for change in actor.changes:
+            if change.startswith("version:") and boundary is not None:
+                arn, _, vid = change[len("version:"):].rpartition("@")
+                if boundary.name == arn and self.data.versions.get(arn, {}).get(vid) is not None:
+                    boundary = self.data.versions[arn][vid]  # another version of the boundary made default
         return identity, boundary
 
     def decide(self, actor: Actor, action: str, resource: str, extra: dict | None = None,
@@ -263,7 +299,35 @@ class Escalation:
         answer = self.decide(actor, self.goal.action, self.goal.resource)
         if answer.failed_closed or answer.undecided is not None:
             self._record(Edge(actor.node, "allowed the goal", GOAL, [answer], "undecided", why=answer.undecided))
-        return answer if answer.allowed or answer.conditional is not None else None
+        if not (answer.allowed or answer.conditional is not None):
+            return None
+        if self.goal.is_admin:
+            return self._admin_everywhere(actor, answer)
+        return answer
+
+    def _admin_everywhere(self, actor: Actor, answer: Answer) -> Answer | None:
+        """Admin is ``*`` on ``*``: an Allow of NotAction or NotResource lets
+        the request for an unnamed action on ``*`` through and still leaves
+        out what it names (PowerUserAccess's ``NotAction iam:*`` is no
+        admin). So each action and resource such a statement leaves out, in
+        any layer, is asked of the kernel too (by a representative request
+        its pattern matches), and every one must be allowed."""
+        identity, boundary = self.stack(actor)
+        actions, resources = admin_probes(policies_for(self.data, identity, boundary, actor.principal.account,
+                                                       "*", None, ANY_ACTION))
+        extra = answer.conditional or {}
+        for action in [ANY_ACTION, *actions]:
+            for resource in ["*", *resources]:
+                if (action, resource) == (ANY_ACTION, "*"):
+                    continue
+                probe = self.decide(actor, action, resource, extra=extra)
+                if probe.failed_closed or probe.undecided is not None:
+                    self._record(Edge(actor.node, "allowed the goal", GOAL, [probe], "undecided",
+                                      why=probe.undecided or f"{action} on {resource} could not be decided"))
+                    return None
+                if not (probe.allowed or probe.conditional is not None):
+                    return None
+        return answer
 
     def expand(self, node: str) -> list[Edge]:
         """The node's edges (recorded in ``self.edges``); a node at the goal
@@ -402,7 +466,12 @@ class Escalation:
                 groups = sorted(target.groups)
             return [(need.resource.format(group=g, **fields), g) for g in groups]
         if method.per == "version":
-            held = sorted({pol.name for pol in target.identity if pol.name in self.data.versions})
+            # AWS managed policies are AWS's to change; a customer managed
+            # one, identity or boundary, has its versions made default.
+            held = {pol.name for pol in target.identity if _customer_managed(pol.name)}
+            if target.boundary is not None and _customer_managed(target.boundary.name):
+                held.add(target.boundary.name)
+            held = sorted(h for h in held if h in self.data.versions)
             return [(need.resource.format(policy=h, **fields), f"{h}@{vid}")
                     for h in held for vid in sorted(self.data.versions[h])]
         if method.per == "policy":
@@ -447,8 +516,10 @@ class Escalation:
                 if not _customer_managed(arn) or arn.split(":")[4] != account:
                     continue
                 engine = compile_policies({"identity": [policy]})
-                if engine.decide({"principal": f"arn:aws:iam::{account}:user/any", "action": ANY_ACTION,
-                                  "resource": "*"}).decision == "allow":
+                actions, resources = admin_probes({"identity": [policy]})  # what a NotAction/NotResource leaves out
+                if all(engine.decide({"principal": f"arn:aws:iam::{account}:user/any", "action": action,
+                                      "resource": resource}).decision == "allow"
+                       for action in [ANY_ACTION, *actions] for resource in ["*", *resources]):
                     found.append(arn)
             self._statements[key] = found
         return found
@@ -476,16 +547,19 @@ class Escalation:
         for target_arn in self._targets(actor, identity, method):
             if only is not None and target_arn != only:
                 continue
-            target = self.data.principals[target_arn]
+            target = actor.principal if target_arn == actor.principal.arn else self.data.principals[target_arn]
             for resource, item in self._resources(method.needs[0], actor, target, method):
                 if method.yields == "group" and target.groups and item in target.groups:
                     continue  # already in it
                 answers, status, why = [], "allowed", None
                 for need in method.needs:
                     res = resource if need is method.needs[0] else self._resources(need, actor, target, method)[0][0]
-                    extra = {**(_resource_tags(target) if res == target.arn else {}), **dict(need.context)}
+                    extra = {**(_resource_tags(target) if res == target.arn else {}),
+                             **{key: value.format(target=target.arn, target_account=target.account,
+                                                  account=actor.principal.account, region=self.region)
+                                for key, value in need.context}}
                     if method.per == "admin_policy":
-                        extra["iam:PolicyARN"] = item
+                        extra[method.policy_key] = item
                     if need.action == "sts:AssumeRole" and method.trust_rewritten:
                         answer = self.decide(actor, need.action, res, extra, resource_policy=self.trust_naming(actor))
                     else:
@@ -696,11 +770,13 @@ def privesc(data: AccountData, start: str, goal: Goal, context: dict | None = No
             timeout_ms: int = 30_000) -> Finding:
     """Whether ``start`` (a user, role or named session) can reach the goal,
     and every shortest path there."""
+    if start in data.left_out:
+        return Finding(start, goal, False, [], [left_out_edge(data, start)])
     undecided: list[Edge] = []
     for region in regions(data, context):
         graph = Escalation(data, goal, context, conditional, timeout_ms, region=region)
         graph.actor(start)  # InputError when it is not in the data
-        if goal.principal is not None:
+        if goal.principal is not None and goal.principal not in data.left_out:
             graph.actor(goal.principal)
         graph.explore(start)
         found = GOAL in graph_closure(graph, start).get(start, frozenset())
@@ -709,6 +785,13 @@ def privesc(data: AccountData, start: str, goal: Goal, context: dict | None = No
             paths = shortest_paths(graph, start)
             return Finding(start, goal, True, [graph.detailed(p) for p in paths], graph.undecided, graph.region)
     return Finding(start, goal, False, [], undecided)
+
+
+def left_out_edge(data: AccountData, arn: str) -> Edge:
+    """The UNDECIDED answer of a user or role the data left out whole: what
+    it can do is not known, so neither "reaches" nor "does not reach"."""
+    return Edge(arn, "left out", GOAL, [], "undecided",
+                why=f"{arn} is left out of the account data ({data.left_out[arn]}): what it can do is not known")
 
 
 def regions(data: AccountData, context: dict | None) -> list[str | None]:
@@ -788,6 +871,7 @@ def privesc_all(data: AccountData, goal: Goal, context: dict | None = None, jobs
                 reached = {start} | set(closure.get(start, ()))
                 left.setdefault(start, []).extend(e for e in graph.undecided if e.source in reached)
     if undecided is not None:
+        undecided += [left_out_edge(data, arn) for arn in sorted(data.left_out)]
         seen = set()
         for start in sorted(left):
             if start in out:

@@ -90,10 +90,19 @@ def _text(finding, write) -> None:
                 write(f"         assuming {edge.assumes}\n")
 
 
-def _dot(findings, goal: str) -> str:
+def _dot(findings, goal: str, undecided=()) -> str:
+    """The paths found, and each UNDECIDED step (red, dotted, its reason as
+    the tooltip): a picture of "undecided" is not one of "none"."""
     lines = ["digraph privesc {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];',
              f'  "GOAL" [label={json.dumps(goal)}, shape=doubleoctagon];']
     seen = set()
+    for edge in undecided:
+        key = (edge.source, edge.method, edge.target)
+        if key not in seen:
+            seen.add(key)
+            lines.append(f"  {json.dumps(edge.source)} -> {json.dumps(edge.target)} "
+                         f"[label={json.dumps('UNDECIDED: ' + edge.method)}, style=dotted, color=red, "
+                         f"tooltip={json.dumps(edge.why or '')}];")
     for finding in findings:
         for path in finding.paths:
             for edge in path:
@@ -182,9 +191,9 @@ def privesc_command(principal: str | None, account_data: str, policy_versions: t
             "undecided": [{"actor": e.source, "method": e.method, "gets": e.target, "why": e.why}
                           for e in undecided]}, indent=2) + "\n")
     elif output == "dot":
-        write(_dot(findings, target.label))
+        write(_dot(findings, target.label, undecided))
     elif output == "svg":
-        write(render_svg(_dot(findings, target.label)))
+        write(render_svg(_dot(findings, target.label, undecided)))
     else:
         for finding in findings:
             _text(finding, write)

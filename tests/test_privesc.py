@@ -91,8 +91,12 @@ ESCALATES = {
     "m-putuserpolicy-samename": "PutUserPolicy (same name)",
     "m-putrolepolicy-samename": "PutRolePolicy (same name)",
     # iam:PolicyARN limits the attach to WideOpen, a customer policy allowing * on *
-    "m-attachuserpolicy-customer": "AttachUserPolicy (customer policy)",
-    "m-attachrolepolicy-customer": "AttachRolePolicy (customer policy)",
+    "m-attachuserpolicy-customer": "AttachUserPolicy (managed policy)",
+    "m-attachrolepolicy-customer": "AttachRolePolicy (managed policy)",
+    # iam:PermissionsBoundary limits the new boundary to WideOpen: a boundary
+    # allowing * on * leaves the identity policies (AdministratorAccess) whole
+    "m-putuserpermissionsboundary-customer": "PutUserPermissionsBoundary (managed policy)",
+    "m-putrolepermissionsboundary-customer": "PutRolePermissionsBoundary (managed policy)",
 }
 
 # decoy → (the method it looks open to, the limit that cuts it, the rule).
@@ -189,8 +193,8 @@ DECOYS = {
                                                           "FenceDetachUser attached"),
     "d-deletegrouppolicy-boundary": ("DeleteGroupPolicy", BOUNDARY, "its boundary (s3:* only) does not allow "
                                                                     "iam:DeleteGroupPolicy"),
-    "d-detachgrouppolicy-resource": ("DetachGroupPolicy", RESOURCE, "its boundary allows iam:DetachGroupPolicy "
-                                                                    "on group/dev-* only, not g-fenced-attached-2"),
+    "d-detachgrouppolicy-resource": ("DetachGroupPolicy", RESOURCE, "its iam:DetachGroupPolicy covers group/dev-* "
+                                                                    "only, not g-fenced-attached-2"),
     "d-removeuserfromgroup-scp": ("RemoveUserFromGroup", SCP, "NoIAMForContractors denies "
                                                               "iam:RemoveUserFromGroup to team=contractor"),
     "d-deleterolepolicy-deny": ("DeleteRolePolicy", DENY, "a Deny of iam:DeleteRolePolicy overrides its Allow: "
@@ -202,10 +206,15 @@ DECOYS = {
     "d-putrolepolicy-samename-rcp": ("PutRolePolicy (same name)", RCP,
                                      "it may replace RcpGuardedDeniedMain's Deny, but RCPGuardedRoles denies it "
                                      "sts:AssumeRole on the role"),
-    "d-attachuserpolicy-customer-resource": ("AttachUserPolicy (customer policy)", RESOURCE,
+    "d-attachuserpolicy-customer-resource": ("AttachUserPolicy (managed policy)", RESOURCE,
                                              "its AttachUserPolicy covers user/dev-* only, not itself"),
-    "d-attachrolepolicy-customer-condition": ("AttachRolePolicy (customer policy)", CONDITION,
+    "d-attachrolepolicy-customer-condition": ("AttachRolePolicy (managed policy)", CONDITION,
                                               "iam:PolicyARN allows attaching S3Only alone, which allows s3:* only"),
+    "d-putuserpermissionsboundary-customer-deny": ("PutUserPermissionsBoundary (managed policy)", DENY,
+                                                   "a Deny of iam:PutUserPermissionsBoundary overrides the Allow"),
+    "d-putrolepermissionsboundary-customer-resource": ("PutRolePermissionsBoundary (managed policy)", RESOURCE,
+                                                       "its PutRolePermissionsBoundary covers role/dev-* only, "
+                                                       "not BoundedAdminS3, the role it may assume"),
 }
 
 

@@ -149,6 +149,17 @@ user("m-attachuserpolicy-customer", allow("iam:AttachUserPolicy", arn("user", "m
                                           Condition=only(wide)))
 user("m-attachrolepolicy-customer", allow("iam:AttachRolePolicy", arn("role", "Worker"), Condition=only(wide)),
      allow("sts:AssumeRole", arn("role", "Worker")))
+# Put*PermissionsBoundary where iam:PermissionsBoundary allows only WideOpen:
+# a boundary allowing * on * bounds nothing
+ub5 = managed("PutWideBoundary", doc(allow("iam:PutUserPermissionsBoundary",
+                                           Condition={"ArnEquals": {"iam:PermissionsBoundary": wide}}),
+                                     allow("s3:GetObject")))
+user("m-putuserpermissionsboundary-customer", attached=[ADMIN], boundary=ub5)
+role("BoundedAdminS3", trust_account, attached=[ADMIN], boundary=arn("policy", "S3Only"))  # S3Only: below
+user("m-putrolepermissionsboundary-customer",
+     allow("iam:PutRolePermissionsBoundary", arn("role", "BoundedAdminS3"),
+           Condition={"ArnEquals": {"iam:PermissionsBoundary": wide}}),
+     allow("sts:AssumeRole", arn("role", "BoundedAdminS3")))
 # decoys
 user("d-deny", allow("iam:PutUserPolicy", arn("user", "d-deny")), deny("iam:Put*"))
 nb = managed("S3Only", doc(allow("s3:*")))
@@ -230,11 +241,12 @@ user("d-deleteuserpolicy-scp", attached=[ADMIN], inline={"fence": fence("iam:Del
 user("d-detachuserpolicy-deny", deny("iam:DetachUserPolicy"), attached=[ADMIN, fence_user])
 group("g-fenced-inline-2", inline={"fence": fence("iam:DeleteGroupPolicy")})
 user("d-deletegrouppolicy-boundary", attached=[ADMIN], groups_=["g-fenced-inline-2"], boundary=nb)
-# a boundary that allows every action, but DetachGroupPolicy on group/dev-* only
-dev_groups = managed("DevGroupsBoundary", doc({"Effect": "Allow", "NotAction": "iam:DetachGroupPolicy", "Resource": "*"},
-                                              allow("iam:DetachGroupPolicy", arn("group", "dev-*"))))
+# its DetachGroupPolicy covers group/dev-* only; with the fence gone it
+# could assume Admin (a boundary narrowing DetachGroupPolicy would make it
+# no admin by itself: no * on *)
 group("g-fenced-attached-2", attached=[fence_group])
-user("d-detachgrouppolicy-resource", attached=[ADMIN], groups_=["g-fenced-attached-2"], boundary=dev_groups)
+user("d-detachgrouppolicy-resource", allow("iam:DetachGroupPolicy", arn("group", "dev-*")),
+     allow("sts:AssumeRole", arn("role", "Admin")), groups_=["g-fenced-attached-2"])
 group("g-fenced-member-2", inline={"fence": fence("iam:RemoveUserFromGroup")})
 user("d-removeuserfromgroup-scp", attached=[ADMIN], groups_=["g-fenced-member-2"], tags=CONTRACTOR)
 user("d-deleterolepolicy-deny", allow(["iam:DeleteRolePolicy", "sts:AssumeRole"], arn("role", "FencedInline")),
@@ -251,6 +263,12 @@ user("d-attachuserpolicy-customer-resource", allow("iam:AttachUserPolicy", arn("
 user("d-attachrolepolicy-customer-condition",
      allow("iam:AttachRolePolicy", arn("role", "Worker"), Condition=only(arn("policy", "S3Only"))),
      allow("sts:AssumeRole", arn("role", "Worker")))
+user("d-putuserpermissionsboundary-customer-deny", deny("iam:PutUserPermissionsBoundary"), attached=[ADMIN],
+     boundary=ub5)
+user("d-putrolepermissionsboundary-customer-resource",
+     allow("iam:PutRolePermissionsBoundary", arn("role", "dev-*"),
+           Condition={"ArnEquals": {"iam:PermissionsBoundary": wide}}),
+     allow("sts:AssumeRole", arn("role", "BoundedAdminS3")))
 role("BoundedAdminContractor", trust_account, attached=[ADMIN], boundary=put_role_bound, tags=CONTRACTOR)
 user("d-putrolepermissionsboundary-scp", allow("sts:AssumeRole", arn("role", "BoundedAdminContractor")))
 json.dump({"UserDetailList": users, "GroupDetailList": groups, "RoleDetailList": roles, "Policies": policies},
