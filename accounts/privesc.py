@@ -244,6 +244,7 @@ class Escalation:
 
     def stack(self, actor: Actor) -> tuple[list, object]:
         identity = list(actor.principal.identity)
+        boundary = None if "unbound" in actor.changes else actor.principal.boundary
         if "rewrite" in actor.changes:
             identity.append(_ALLOW_ALL)
         for change in actor.changes:
@@ -259,12 +260,8 @@ class Escalation:
                 arn, _, vid = change[len("version:"):].rpartition("@")
                 other = self.data.versions.get(arn, {}).get(vid)
                 identity = [other if p.name == arn and other is not None else p for p in identity]
-        boundary = None if "unbound" in actor.changes else actor.principal.boundary
-        for change in actor.changes:
-            if change.startswith("version:") and boundary is not None:
-                arn, _, vid = change[len("version:"):].rpartition("@")
-                if boundary.name == arn and self.data.versions.get(arn, {}).get(vid) is not None:
-                    boundary = self.data.versions[arn][vid]  # another version of the boundary made default
+                if other is not None and boundary is not None and boundary.name == arn:
+                    boundary = other  # another version of the boundary made default
         return identity, boundary
 
     def decide(self, actor: Actor, action: str, resource: str, extra: dict | None = None,
@@ -547,7 +544,7 @@ class Escalation:
         for target_arn in self._targets(actor, identity, method):
             if only is not None and target_arn != only:
                 continue
-            target = actor.principal if target_arn == actor.principal.arn else self.data.principals[target_arn]
+            target = self.data.principals[target_arn]
             for resource, item in self._resources(method.needs[0], actor, target, method):
                 if method.yields == "group" and target.groups and item in target.groups:
                     continue  # already in it
