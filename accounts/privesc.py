@@ -194,7 +194,7 @@ class Escalation:
         self.undecided: list[Edge] = []
         self._statements: dict[tuple[int, str], list] = {}
         self._engines: dict = {}  # compiled stacks of the node being expanded (cleared per node)
-        self._combined_index: tuple[int | None, dict[str, list[str]]] = (None, {})
+        self._by_capability: tuple[int | None, tuple[dict, dict]] = (None, ({}, {}))
         self._index_trusts()
 
     # ------------------------------------------------------------ the data
@@ -646,35 +646,48 @@ class Escalation:
     # ------------------------------------------------------------ the closure
 
     def explore(self, start: str) -> None:
-        """Expand every node the start can get to."""
+        """Expand every node the start can get to. A changed principal
+        (``B#change``) is got only by holding both the capability (the
+        change made to B) and B itself, as the closure's combination rule
+        joins them: expanding it on the capability alone would expand, for
+        a caller that may delete any user's policy, every user so changed."""
         queue = deque([start])
         seen = {start}
+        held: set[str] = set()  # the capabilities got so far
         while queue:
             node = queue.popleft()
-            for edge in self.expand(node):
-                if edge.status == "undecided":
+            edges = self.expand(node)
+            by_capability, by_principal = self._combines_index()
+            for edge in edges:
+                if edge.status == "undecided" or edge.target == GOAL:
                     continue  # not followed: what lies past it is not known to be reached
-                for nxt in self._next(edge.target):
+                if edge.target.startswith("change:"):
+                    if edge.target in held:
+                        continue
+                    held.add(edge.target)
+                    got = [c for b, c in by_capability.get(edge.target, ()) if b in seen]
+                elif edge.target not in seen:
+                    got = [edge.target] + [c for m, c in by_principal.get(edge.target, ()) if m in held]
+                else:
+                    continue
+                for nxt in got:
                     if nxt not in seen:
                         seen.add(nxt)
                         queue.append(nxt)
+                        # a changed principal reached may be the principal of a held change
+                        got += [c for m, c in by_principal.get(nxt, ()) if m in held]
 
-    def _next(self, target: str) -> list[str]:
-        if target == GOAL:
-            return []
-        if target.startswith("change:"):
-            return self._combined_of().get(target, [])
-        return [target]
-
-    def _combined_of(self) -> dict[str, list[str]]:
-        """capability → the changed principals it makes, indexed again only
-        when combinations were added since."""
-        if self._combined_index[0] != len(self.combines):
-            index: dict[str, list[str]] = {}
-            for m, _, c in self.combines:
-                index.setdefault(m, []).append(c)
-            self._combined_index = (len(self.combines), index)
-        return self._combined_index[1]
+    def _combines_index(self) -> tuple[dict, dict]:
+        """capability → [(principal, changed)], principal → [(capability,
+        changed)], indexed again only when combinations were added since."""
+        if self._by_capability[0] != len(self.combines):
+            by_capability: dict[str, list[tuple[str, str]]] = {}
+            by_principal: dict[str, list[tuple[str, str]]] = {}
+            for m, b, c in self.combines:
+                by_capability.setdefault(m, []).append((b, c))
+                by_principal.setdefault(b, []).append((m, c))
+            self._by_capability = (len(self.combines), (by_capability, by_principal))
+        return self._by_capability[1]
 
     def pairs(self) -> set[tuple[str, str]]:
         return {(x, y) for (x, y), edges in self.edges.items() if edges}
@@ -815,11 +828,14 @@ def starts(data: AccountData, graph: Escalation) -> list[str]:
     return sorted(set(data.principals) | set(graph.sessions))
 
 
-def expand_all(graph: Escalation, jobs: int = 1, folder=None, runner=None, progress=None) -> None:
+def expand_all(graph: Escalation, jobs: int = 1, folder=None, runner=None,
+               progress=None) -> dict[str, frozenset[str]]:
     """Every node's edges, in rounds: the principals and sessions, then the
-    changed principals the last round led to, until none is new — each
-    round in ``jobs`` worker processes (or a shards runner) when the data's
-    folder is given."""
+    nodes the last round led to, until none is new — each round in ``jobs``
+    worker processes (or a shards runner) when the data's folder is given.
+    A changed principal is expanded only once the closure combines it (some
+    node holds both the change and the principal): the closure of the whole
+    graph, which is returned."""
     parallel = (jobs > 1 or runner is not None) and folder is not None
     if parallel:
         from .shards import keep, process_pool
@@ -827,24 +843,30 @@ def expand_all(graph: Escalation, jobs: int = 1, folder=None, runner=None, progr
         keep(folder, graph.data)  # a forked worker starts with it
         run = runner or process_pool(jobs)
     nodes = starts(graph.data, graph)
-    while nodes:
-        if parallel and len(nodes) > 1:
-            size = max(1, min(500, len(nodes) // (4 * max(jobs, 1)) + 1))
-            shards = [EscalationShard(str(folder), tuple(nodes[i:i + size]), _goal_tuple(graph.goal),
-                                      tuple(sorted(graph.context.items())), graph.region)
-                      for i in range(0, len(nodes), size)]
-            graph.expanded.update(nodes)
-            for rows, combines in run(run_escalation_shard, shards, progress):
-                for source, method, target, status, assumes, why in rows:
-                    graph._record(Edge(source, method, target, [], status, assumes, why))
-                graph.combines.update(map(tuple, combines))
-        else:
-            for done, node in enumerate(nodes, 1):
-                graph.expand(node)
-                if progress is not None and (done % 500 == 0 or done == len(nodes)):
-                    progress(done, len(nodes))
-        followed = {n for (_, y) in graph.pairs() for n in graph._next(y)} | {c for _, _, c in graph.combines}
-        nodes = sorted(n for n in followed if n not in graph.expanded and n != GOAL)
+    while True:
+        while nodes:
+            if parallel and len(nodes) > 1:
+                size = max(1, min(500, len(nodes) // (4 * max(jobs, 1)) + 1))
+                shards = [EscalationShard(str(folder), tuple(nodes[i:i + size]), _goal_tuple(graph.goal),
+                                          tuple(sorted(graph.context.items())), graph.region)
+                          for i in range(0, len(nodes), size)]
+                graph.expanded.update(nodes)
+                for rows, combines in run(run_escalation_shard, shards, progress):
+                    for source, method, target, status, assumes, why in rows:
+                        graph._record(Edge(source, method, target, [], status, assumes, why))
+                    graph.combines.update(map(tuple, combines))
+            else:
+                for done, node in enumerate(nodes, 1):
+                    graph.expand(node)
+                    if progress is not None and (done % 500 == 0 or done == len(nodes)):
+                        progress(done, len(nodes))
+            targets = {y for (_, y) in graph.pairs() if y != GOAL and not y.startswith("change:")}
+            nodes = sorted(targets - graph.expanded)
+        closure = graph_closure(graph)
+        changed = {c for _, _, c in graph.combines} - graph.expanded
+        nodes = sorted({c for ys in closure.values() for c in changed.intersection(ys)})
+        if not nodes:
+            return closure
 
 
 def privesc_all(data: AccountData, goal: Goal, context: dict | None = None, jobs: int = 1, folder=None,
@@ -857,8 +879,7 @@ def privesc_all(data: AccountData, goal: Goal, context: dict | None = None, jobs
     left: dict[str, list[Edge]] = {}
     for region in regions(data, context):
         graph = Escalation(data, goal, context, region=region)
-        expand_all(graph, jobs, folder, runner, progress)
-        closure = graph_closure(graph)
+        closure = expand_all(graph, jobs, folder, runner, progress)
         for start in starts(data, graph):
             if GOAL in closure.get(start, ()) and start not in out:
                 found = shortest_paths(graph, start) if paths else []

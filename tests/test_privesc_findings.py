@@ -12,7 +12,7 @@ import pytest
 
 from iamlogic.accounts import load_account_data
 from iamlogic.accounts.escalation import Goal
-from iamlogic.accounts.privesc import privesc, privesc_all
+from iamlogic.accounts.privesc import Escalation, privesc, privesc_all
 from iamlogic.accounts.queries import who_can
 
 from conftest import cli
@@ -361,6 +361,41 @@ def test_removing_the_policy_that_holds_the_deny(tmp_path):
     # Decoy: the Deny is in a policy the user may not delete.
     decoy = write(tmp_path / "decoy", [user("u", [ADMIN, doc(_deny_all_but("iam:GetUser"))])])
     assert not found(decoy, arn("user", "u")).found
+
+
+def test_a_change_to_another_principal_counts_for_one_who_also_becomes_it(tmp_path):
+    """The closure's combination rule (kernel/reachability.py): deleting
+    V's fencing policy gives V's Allow to a caller only if the caller can
+    also act as V (here CreateAccessKey on V), whichever it gets first —
+    and no further: the changed V is not even searched for a caller that
+    cannot become V."""
+    fence = doc(_deny_all_but("iam:GetUser"))
+    victim = user("v", [ADMIN, fence])
+    deleter = user("x", [doc(allow("iam:DeleteUserPolicy", arn("user", "v")))])
+    lone = write(tmp_path / "lone", [victim, deleter])
+    data = load_account_data(lone)
+    graph = Escalation(data, Goal())
+    graph.explore(arn("user", "x"))
+    assert not any(n.startswith(arn("user", "v") + "#") for n in graph.expanded)
+    assert not privesc(data, arn("user", "x"), Goal()).found
+    assert not any(f.start == arn("user", "x") for f in privesc_all(data, Goal()))
+    # the change first, the principal later: x assumes R, which may delete it;
+    # the principal first, the change later: CreateAccessKey on v directly
+    both = write(tmp_path / "both", [victim, user("x", [doc(allow("iam:CreateAccessKey", arn("user", "v")),
+                                                            allow("sts:AssumeRole", arn("role", "R")))])],
+                 [role("R", _assume({"AWS": arn("user", "x")}), [doc(allow("iam:DeleteUserPolicy",
+                                                                             arn("user", "v")))])])
+    data = load_account_data(both)
+    finding = privesc(data, arn("user", "x"), Goal())
+    assert finding.found
+    assert {"AssumeRole", "DeleteUserPolicy", "CreateAccessKey"} <= {e.method for e in finding.paths[0]}
+    assert any(f.start == arn("user", "x") for f in privesc_all(data, Goal()))
+    assert not any(f.start == arn("role", "R") for f in privesc_all(data, Goal()))  # R cannot become v
+    later = write(tmp_path / "later", [victim, user("x", [doc(allow("iam:DeleteUserPolicy", arn("user", "v")),
+                                                             allow("sts:AssumeRole", arn("role", "R")))])],
+                  [role("R", _assume({"AWS": arn("user", "x")}), [doc(allow("iam:CreateAccessKey",
+                                                                              arn("user", "v")))])])
+    assert privesc(load_account_data(later), arn("user", "x"), Goal()).found
 
 
 def test_a_new_version_or_same_name_replaces_the_document(tmp_path):
