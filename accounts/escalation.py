@@ -16,7 +16,12 @@ condition keys that matter for each need (``iam:PassedToService``,
   versions the export holds;
 - ``remove``: one of the target's policies is gone (deleted, detached);
 - ``replace``: one of them is replaced by the caller's Allow of ``*``;
-- ``leave``: the target user is out of one of its groups.
+- ``leave``: the target user is out of one of its groups;
+- ``tag`` / ``untag``: the target has one tag set or removed (its tags are
+  ``aws:PrincipalTag`` in its own requests).
+
+An Attach…Policy (managed policy) of a policy short of ``*`` on ``*``
+yields the target with that policy attached besides its own.
 
 Every need is one kernel decision of the whole stack (identity, boundary,
 SCPs, RCPs, the resource policy) — accounts/privesc.py asks them; nothing
@@ -60,7 +65,7 @@ class Method:
     name: str
     source: str  # where it is catalogued
     target_kind: str  # "user" | "role"
-    yields: str  # "become" | "rewrite" | "unbound" | "group" | "version" | "remove" | "replace" | "leave"
+    yields: str  # "become" | "rewrite" | "unbound" | "group" | "version" | "remove" | "replace" | "leave" | "tag" | "untag"
     needs: tuple[Need, ...]
     service: str | None = None  # the service the passed role must trust
     assumes: str | None = None  # what the account data cannot show
@@ -242,6 +247,17 @@ METHODS: tuple[Method, ...] = (
        Need("iam:PutUserPermissionsBoundary", TARGET), per="admin_policy", policy_key="iam:PermissionsBoundary"),
     _m("PutRolePermissionsBoundary (managed policy)", "boundary removal", "role", "unbound",
        Need("iam:PutRolePermissionsBoundary", TARGET), per="admin_policy", policy_key="iam:PermissionsBoundary"),
+    # A principal's tags are aws:PrincipalTag/KEY in its own requests and
+    # aws:ResourceTag/KEY in requests on it: tagging or untagging itself (a
+    # role it is a session of) can meet an Allow's condition or escape a
+    # Deny's. Each tag a condition of the data names is tried, with each
+    # value it names and one it does not (IAM User Guide, "Controlling access
+    # to and for IAM users and roles using tags"; the request carries
+    # aws:RequestTag/KEY and aws:TagKeys).
+    _m("TagUser", "tags", "user", "tag", Need("iam:TagUser", TARGET), per="tag"),
+    _m("UntagUser", "tags", "user", "untag", Need("iam:UntagUser", TARGET), per="untag"),
+    _m("TagRole", "tags", "role", "tag", Need("iam:TagRole", TARGET), per="tag"),
+    _m("UntagRole", "tags", "role", "untag", Need("iam:UntagRole", TARGET), per="untag"),
 )
 
 # Rhino 23 and 25 yield no principal of the data, so the table has no

@@ -9,8 +9,11 @@ Nodes are strings:
   session a trust policy names (``arn:aws:sts::A:assumed-role/R/NAME``);
 - a node with changes made to it: ``ARN#rewrite`` (an identity policy
   allowing ``*`` on ``*`` added), ``ARN#unbound`` (boundary removed),
-  ``ARN#group:G`` (added to group G), ``ARN#version:POLICY@V`` (a managed
-  policy's version V made its default), joined with ``+``;
+  ``ARN#group:G`` (added to group G), ``ARN#attach:POLICY`` (a managed policy
+  attached), ``ARN#version:POLICY@V`` (a managed policy's version V made its
+  default), ``ARN#remove:P`` / ``ARN#replace:P`` (policy P gone, or replaced
+  by an Allow of ``*``), ``ARN#leave:G`` (out of group G),
+  ``ARN#tag:KEY=VALUE`` / ``ARN#untag:KEY``, joined with ``+``;
 - ``change:ARN#CHANGE``: the capability of making that change to ARN — with
   being ARN, it is being ``ARN#CHANGE`` (the ``combines`` facts);
 - ``GOAL``: the goal (admin, an action on a resource, or a principal).
@@ -30,8 +33,7 @@ this sense — ``--goal ACTION RESOURCE`` asks about one action exactly.
 from __future__ import annotations
 
 import re
-from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..kernel.matching import account_named, action_matches, resource_pattern_matches
 from ..kernel.context import RequestContext
@@ -195,6 +197,8 @@ class Escalation:
         self._statements: dict[tuple[int, str], list] = {}
         self._engines: dict = {}  # compiled stacks of the node being expanded (cleared per node)
         self._by_capability: tuple[int | None, tuple[dict, dict]] = (None, ({}, {}))
+        self._from: tuple[int | None, dict[str, set[str]]] = (None, {})
+        self._at_goal: dict[str, Answer | None] = {}
         self._index_trusts()
 
     # ------------------------------------------------------------ the data
@@ -240,7 +244,17 @@ class Escalation:
         else:
             principal = self.data.principal(base)
             caller = principal.caller
-        return Actor(node, principal, caller, frozenset(c for c in changes.split("+") if c))
+        changed = frozenset(c for c in changes.split("+") if c)
+        tags = dict(principal.tags)
+        for change in sorted(changed):
+            if change.startswith("tag:"):
+                key, _, value = change[len("tag:"):].partition("=")
+                tags[key] = value
+            elif change.startswith("untag:"):
+                tags.pop(change[len("untag:"):], None)
+        if tags != principal.tags:
+            principal = replace(principal, tags=tags)  # its requests and requests on it see the new tags
+        return Actor(node, principal, caller, changed)
 
     def stack(self, actor: Actor) -> tuple[list, object]:
         identity = list(actor.principal.identity)
@@ -256,6 +270,10 @@ class Escalation:
                     identity.append(_ALLOW_ALL)
             elif change.startswith("leave:"):
                 identity = _without(identity, [p.name for p in self.data.groups.get(change[len("leave:"):], [])])
+            elif change.startswith("attach:"):
+                attached = self.data.managed_documents.get(change[len("attach:"):])
+                if attached is not None:
+                    identity.append(attached)
             elif change.startswith("version:"):
                 arn, _, vid = change[len("version:"):].rpartition("@")
                 other = self.data.versions.get(arn, {}).get(vid)
@@ -290,9 +308,15 @@ class Escalation:
     # ------------------------------------------------------------ expanding
 
     def at_goal(self, actor: Actor) -> Answer | None:
-        """The kernel's allowing answer when the node is at the goal."""
+        """The kernel's allowing answer when the node is at the goal (asked
+        once per node)."""
         if self.goal.principal is not None:
             return None
+        if actor.node not in self._at_goal:
+            self._at_goal[actor.node] = self._ask_goal(actor)
+        return self._at_goal[actor.node]
+
+    def _ask_goal(self, actor: Actor) -> Answer | None:
         answer = self.decide(actor, self.goal.action, self.goal.resource)
         if answer.failed_closed or answer.undecided is not None:
             self._record(Edge(actor.node, "allowed the goal", GOAL, [answer], "undecided", why=answer.undecided))
@@ -489,9 +513,62 @@ class Escalation:
                     if pol.name.startswith("arn:") == (method.per == "group_attached"):
                         out.append((need.resource.format(group=g, **fields), pol.name))
             return out
+        if method.per == "tag":
+            return [(need.resource.format(**fields), f"{key}={value}") for key, values in self._tag_values().items()
+                    for value in values if target.tags.get(key) != value]
+        if method.per == "untag":
+            return [(need.resource.format(**fields), key) for key in sorted(target.tags)]
         if method.per == "admin_policy":
-            return [(need.resource.format(**fields), arn) for arn in self._admin_policies(target.account)]
+            policies = self._admin_policies(target.account)
+            if method.policy_key == "iam:PolicyARN":
+                policies = policies + self._useful_policies(target.account)
+            return [(need.resource.format(**fields), arn) for arn in policies]
         return [(need.resource.format(**fields), None)]
+
+    def _tag_values(self) -> dict[str, list[str]]:
+        """Each tag key a condition of the data names on a principal or
+        resource tag, with each value it names (a pattern's as a value it
+        matches) and one it names nowhere."""
+        found = self._statements.get("tag values")
+        if found is None:
+            keys: dict[str, set[str]] = {}
+            for policy in self._all_policies():
+                for st in policy.statements:
+                    for clause in st.condition:
+                        prefix, _, key = clause.key.partition("/")
+                        if key and prefix.lower() in ("aws:principaltag", "aws:resourcetag", "iam:resourcetag"):
+                            keys.setdefault(key, set()).update(
+                                _representative(v.text) for v in clause.values if v.text is not None)
+            found = self._statements["tag values"] = {k: sorted(v | {_ANY_PART}) for k, v in sorted(keys.items())}
+        return found
+
+    def _all_policies(self) -> list:
+        policies = [p for pr in self.data.principals.values() for p in (*pr.identity, pr.boundary, pr.trust)
+                    if p is not None]
+        policies += list(self.data.managed_documents.values())
+        if self.data.organization is not None:
+            policies += list(self.data.organization.scps.values()) + list(self.data.organization.rcps.values())
+        return list({id(p): p for p in policies}.values())
+
+    def _useful_policies(self, account: str) -> list[str]:
+        """The other managed policies of the data an Attach…Policy may add
+        (customer policies of the target's account, AWS managed ones): each
+        one with an Allow of some action a method needs or the goal names.
+        One without adds no Allow any decision of the search asks about, so
+        leaving it out loses no path."""
+        key = ("useful policies", account)
+        found = self._statements.get(key)
+        if found is None:
+            asked = {n.action for m in METHODS for n in m.needs}
+            if self.goal.principal is None:
+                asked.add(self.goal.action)
+            admin = set(self._admin_policies(account))
+            found = [arn for arn, policy in sorted(self.data.managed_documents.items())
+                     if arn not in admin and (arn.split(":")[4] in (account, "aws"))
+                     and any(st.effect is Effect.ALLOW and _covers_action(st, a)
+                             for st in policy.statements for a in asked)]
+            self._statements[key] = found
+        return found
 
     def _attached(self, target: Principal) -> list[str]:
         """The managed policies attached to the target itself (not only
@@ -544,7 +621,8 @@ class Escalation:
         for target_arn in self._targets(actor, identity, method):
             if only is not None and target_arn != only:
                 continue
-            target = self.data.principals[target_arn]
+            # itself as changed (its tags as they now are), or another as the data holds it
+            target = actor.principal if target_arn == actor.principal.arn else self.data.principals[target_arn]
             for resource, item in self._resources(method.needs[0], actor, target, method):
                 if method.yields == "group" and target.groups and item in target.groups:
                     continue  # already in it
@@ -557,6 +635,11 @@ class Escalation:
                                 for key, value in need.context}}
                     if method.per == "admin_policy":
                         extra[method.policy_key] = item
+                    elif method.per == "tag":
+                        key, _, value = item.partition("=")
+                        extra.update({f"aws:RequestTag/{key}": value, "aws:TagKeys": [key]})
+                    elif method.per == "untag":
+                        extra["aws:TagKeys"] = [item]
                     if need.action == "sts:AssumeRole" and method.trust_rewritten:
                         answer = self.decide(actor, need.action, res, extra, resource_policy=self.trust_naming(actor))
                     else:
@@ -621,7 +704,10 @@ class Escalation:
             return [Edge(actor.node, method.name, target.arn, answers, status, method.assumes, why)]
         change = {"rewrite": "rewrite", "unbound": "unbound", "group": f"group:{item}",
                   "version": f"version:{item}", "remove": f"remove:{item}", "replace": f"replace:{item}",
-                  "leave": f"leave:{item}"}[method.yields]
+                  "leave": f"leave:{item}", "tag": f"tag:{item}", "untag": f"untag:{item}"}[method.yields]
+        if method.per == "admin_policy" and method.yields == "rewrite" and item not in self._admin_policies(
+                target.account):
+            change = f"attach:{item}"  # a policy short of * on *: the target holds it besides its own
         if method.name == "CreatePolicyVersion":
             # The new default version replaces the document (its Denies go too);
             # of the boundary, it lifts the boundary.
@@ -651,31 +737,36 @@ class Escalation:
         change made to B) and B itself, as the closure's combination rule
         joins them: expanding it on the capability alone would expand, for
         a caller that may delete any user's policy, every user so changed."""
-        queue = deque([start])
         seen = {start}
         held: set[str] = set()  # the capabilities got so far
-        while queue:
-            node = queue.popleft()
-            edges = self.expand(node)
-            by_capability, by_principal = self._combines_index()
-            for edge in edges:
-                if edge.status == "undecided" or edge.target == GOAL:
-                    continue  # not followed: what lies past it is not known to be reached
-                if edge.target.startswith("change:"):
-                    if edge.target in held:
+        level = [start]
+        while level:
+            # The level's nodes at the goal are the shortest paths' ends: when
+            # there are any, the others need not be searched (what they lead to
+            # is a level further), and the search ends with this level.
+            ends = [n for n in level if self.is_at_goal(n)]
+            next_level: list[str] = []
+            for node in ends or level:
+                edges = self.expand(node)
+                by_capability, by_principal = self._combines_index()
+                for edge in edges:
+                    if edge.status == "undecided" or edge.target == GOAL:
+                        continue  # not followed: what lies past it is not known to be reached
+                    if edge.target.startswith("change:"):
+                        if edge.target in held:
+                            continue
+                        held.add(edge.target)
+                        got = [c for b, c in by_capability.get(edge.target, ()) if b in seen]
+                    elif edge.target not in seen:
+                        got = [edge.target] + [c for m, c in by_principal.get(edge.target, ()) if m in held]
+                    else:
                         continue
-                    held.add(edge.target)
-                    got = [c for b, c in by_capability.get(edge.target, ()) if b in seen]
-                elif edge.target not in seen:
-                    got = [edge.target] + [c for m, c in by_principal.get(edge.target, ()) if m in held]
-                else:
-                    continue
-                for nxt in got:
-                    if nxt not in seen:
-                        seen.add(nxt)
-                        queue.append(nxt)
-                        # a changed principal reached may be the principal of a held change
-                        got += [c for m, c in by_principal.get(nxt, ()) if m in held]
+                    for nxt in got:  # grows as it goes: a changed principal got may be
+                        if nxt not in seen:  # the principal of a change held
+                            seen.add(nxt)
+                            next_level.append(nxt)
+                            got += [c for m, c in by_principal.get(nxt, ()) if m in held]
+            level = [] if ends else next_level
 
     def _combines_index(self) -> tuple[dict, dict]:
         """capability → [(principal, changed)], principal → [(capability,
@@ -689,13 +780,26 @@ class Escalation:
             self._by_capability = (len(self.combines), (by_capability, by_principal))
         return self._by_capability[1]
 
+    def is_at_goal(self, node: str) -> bool:
+        """Whether the node is at the goal: it is the goal principal, or the
+        kernel allows it the goal (asked once per node)."""
+        actor = self.actor(node)
+        if self.goal.principal is not None:
+            return actor.base == self.goal.principal
+        return self.at_goal(actor) is not None
+
+    def pairs_from(self, node: str) -> set[str]:
+        """The nodes an edge of ``node`` (expanded) leads to."""
+        if self._from[0] != len(self.edges):
+            index: dict[str, set[str]] = {}
+            for (x, y), edges in self.edges.items():
+                if edges:
+                    index.setdefault(x, set()).add(y)
+            self._from = (len(self.edges), index)
+        return self._from[1].get(node, set())
+
     def pairs(self) -> set[tuple[str, str]]:
         return {(x, y) for (x, y), edges in self.edges.items() if edges}
-
-
-def reachable(graph: Escalation, start: str) -> frozenset[str]:
-    graph.explore(start)
-    return graph_closure(graph, start).get(start, frozenset())
 
 
 def graph_closure(graph: Escalation, start: str | None = None) -> dict[str, frozenset[str]]:
@@ -845,6 +949,12 @@ def expand_all(graph: Escalation, jobs: int = 1, folder=None, runner=None,
     nodes = starts(graph.data, graph)
     while True:
         while nodes:
+            # A changed principal at the goal is expanded here (its one edge, to
+            # the goal), first: a sibling of it then need not be searched.
+            at_goal = sorted(n for n in nodes if "#" in n and graph.is_at_goal(n))
+            for node in at_goal:
+                graph.expand(node)
+            nodes = [n for n in nodes if n not in graph.expanded and not _dominated(graph, n)]
             if parallel and len(nodes) > 1:
                 size = max(1, min(500, len(nodes) // (4 * max(jobs, 1)) + 1))
                 shards = [EscalationShard(str(folder), tuple(nodes[i:i + size]), _goal_tuple(graph.goal),
@@ -861,12 +971,28 @@ def expand_all(graph: Escalation, jobs: int = 1, folder=None, runner=None,
                     if progress is not None and (done % 500 == 0 or done == len(nodes)):
                         progress(done, len(nodes))
             targets = {y for (_, y) in graph.pairs() if y != GOAL and not y.startswith("change:")}
-            nodes = sorted(targets - graph.expanded)
+            nodes = sorted(n for n in targets - graph.expanded if not _dominated(graph, n))
         closure = graph_closure(graph)
         changed = {c for _, _, c in graph.combines} - graph.expanded
-        nodes = sorted({c for ys in closure.values() for c in changed.intersection(ys)})
+        nodes = sorted(c for c in {c for ys in closure.values() for c in changed.intersection(ys)}
+                       if not _dominated(graph, c))
         if not nodes:
             return closure
+
+
+def _dominated(graph: Escalation, node: str) -> bool:
+    """A changed principal ``P#…`` need not be searched when P itself gets
+    to the goal in at most two steps of its own (P → goal, P → P#… →
+    goal): every path into ``P#…`` passes through P (its own changes start
+    from P; another's change counts only with being P), so whoever gets
+    there reaches the goal through P, by a path no longer. (An Attach of
+    any policy reaches admin by AdministratorAccess at once; its other
+    attaches would otherwise each be searched.)"""
+    base, _, changes = node.partition("#")
+    if not changes:
+        return False
+    ahead = graph.pairs_from(base)
+    return GOAL in ahead or any(GOAL in graph.pairs_from(n) for n in ahead if n.startswith(base + "#"))
 
 
 def privesc_all(data: AccountData, goal: Goal, context: dict | None = None, jobs: int = 1, folder=None,

@@ -97,6 +97,13 @@ ESCALATES = {
     # allowing * on * leaves the identity policies (AdministratorAccess) whole
     "m-putuserpermissionsboundary-customer": "PutUserPermissionsBoundary (managed policy)",
     "m-putrolepermissionsboundary-customer": "PutRolePermissionsBoundary (managed policy)",
+    # its tags are aws:PrincipalTag in its requests (IAM User Guide, "Controlling
+    # access to and for IAM users and roles using tags"): tagged team=identity,
+    # its Allow of * on * holds; untagged locked, its Deny's condition does not
+    "m-taguser": "TagUser",
+    "m-untaguser": "UntagUser",
+    "m-tagrole": "TagRole",
+    "m-untagrole": "UntagRole",
 }
 
 # decoy → (the method it looks open to, the limit that cuts it, the rule).
@@ -215,6 +222,11 @@ DECOYS = {
     "d-putrolepermissionsboundary-customer-resource": ("PutRolePermissionsBoundary (managed policy)", RESOURCE,
                                                        "its PutRolePermissionsBoundary covers role/dev-* only, "
                                                        "not BoundedAdminS3, the role it may assume"),
+    "d-taguser-condition": ("TagUser", CONDITION, "its TagUser holds only for aws:TagKeys within [project] "
+                                                  "(ForAllValues): the tag team is not"),
+    "d-untaguser-deny": ("UntagUser", DENY, "a Deny of iam:UntagUser overrides: the tag locked=true stays"),
+    "d-tagrole-resource": ("TagRole", RESOURCE, "its TagRole covers role/dev-* only, not TagGated"),
+    "d-untagrole-scp": ("UntagRole", SCP, "NoIAMForContractors denies iam:UntagRole to team=contractor"),
 }
 
 

@@ -563,7 +563,6 @@ def test_a_left_out_principal_asked_about_is_undecided(tmp_path, capsys):
     assert code == 3 and f'"{arn("user", "v")}" -> "GOAL"' in out and "UNDECIDED: left out" in out
 
 
-@pytest.mark.xfail(strict=True, reason="not in the table yet (README, privesc: what a 'does not reach' can miss)")
 def test_attaching_a_policy_short_of_admin_that_leads_on(tmp_path):
     """Rhino 7 with iam:PolicyARN limited to a customer policy KeyMaker,
     which allows only iam:CreateAccessKey on the admin user: attached, it
@@ -580,3 +579,26 @@ def test_attaching_a_policy_short_of_admin_that_leads_on(tmp_path):
     inert = _managed("KeyMaker", doc(allow("s3:GetObject")))
     assert not found(write(tmp_path / "i", [user("u", [attach]), user("admin", [ADMIN])], policies=[inert]),
                      arn("user", "u")).found
+
+
+def test_retagging_itself_with_a_value_no_condition_names(tmp_path):
+    """IAM User Guide, "Controlling access to and for IAM users and roles
+    using tags": the user's tags are aws:PrincipalTag in its requests. A
+    Deny for env=prod is escaped by retagging env to any other value (one
+    the data names nowhere is tried), where untagging is denied; the
+    TagUser request carries aws:RequestTag/env, so a condition on it
+    decides."""
+    prod = {"StringEquals": {"aws:PrincipalTag/env": "prod"}}
+    fence = doc({"Effect": "Deny", "NotAction": "iam:TagUser", "Resource": "*", "Condition": prod},
+                deny("iam:UntagUser"))
+    folder = write(tmp_path / "open", [user("u", [ADMIN, fence], tags={"env": "prod"})])
+    finding = found(folder, arn("user", "u"))
+    assert finding.found and finding.paths[0][0].method == "TagUser"
+    assert finding.paths[0][0].target.startswith(arn("user", "u") + "#tag:env=")
+    request = finding.paths[0][0].answers[0].decision.request
+    assert request.context["aws:TagKeys"] == ["env"] and request.context["aws:RequestTag/env"] != "prod"
+    # the new value must be prod itself: no escape
+    pinned = doc({"Effect": "Deny", "Action": "iam:TagUser", "Resource": "*",
+                  "Condition": {"StringNotEquals": {"aws:RequestTag/env": "prod"}}})
+    closed = write(tmp_path / "closed", [user("u", [ADMIN, fence, pinned], tags={"env": "prod"})])
+    assert not found(closed, arn("user", "u")).found

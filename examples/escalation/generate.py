@@ -160,6 +160,18 @@ user("m-putrolepermissionsboundary-customer",
      allow("iam:PutRolePermissionsBoundary", arn("role", "BoundedAdminS3"),
            Condition={"ArnEquals": {"iam:PermissionsBoundary": wide}}),
      allow("sts:AssumeRole", arn("role", "BoundedAdminS3")))
+# Tag/Untag User/Role: a principal's tags are aws:PrincipalTag in its own
+# requests — tagging meets an Allow's condition, untagging escapes a Deny's
+IDENTITY = {"StringEquals": {"aws:PrincipalTag/team": "identity"}}
+LOCKED = {"StringEquals": {"aws:PrincipalTag/locked": "true"}}
+user("m-taguser", allow("iam:TagUser", arn("user", "m-taguser")), allow("*", Condition=IDENTITY))
+locked_fence = managed("LockedFence", doc({"Effect": "Deny", "NotAction": "iam:UntagUser", "Resource": "*",
+                                            "Condition": LOCKED}))
+user("m-untaguser", attached=[ADMIN, locked_fence], tags={"locked": "true"})
+role("TagGated", trust_account, allow("*", Condition=IDENTITY))
+user("m-tagrole", allow(["iam:TagRole", "sts:AssumeRole"], arn("role", "TagGated")))
+role("LockedRole", trust_account, deny("*", Condition=LOCKED), attached=[ADMIN], tags={"locked": "true"})
+user("m-untagrole", allow(["iam:UntagRole", "sts:AssumeRole"], arn("role", "LockedRole")))
 # decoys
 user("d-deny", allow("iam:PutUserPolicy", arn("user", "d-deny")), deny("iam:Put*"))
 nb = managed("S3Only", doc(allow("s3:*")))
@@ -271,6 +283,12 @@ user("d-putrolepermissionsboundary-customer-resource",
      allow("sts:AssumeRole", arn("role", "BoundedAdminS3")))
 role("BoundedAdminContractor", trust_account, attached=[ADMIN], boundary=put_role_bound, tags=CONTRACTOR)
 user("d-putrolepermissionsboundary-scp", allow("sts:AssumeRole", arn("role", "BoundedAdminContractor")))
+user("d-taguser-condition", allow("iam:TagUser", arn("user", "d-taguser-condition"),
+                                 Condition={"ForAllValues:StringEquals": {"aws:TagKeys": ["project"]}}),
+     allow("*", Condition=IDENTITY))
+user("d-untaguser-deny", deny("iam:UntagUser"), attached=[ADMIN, locked_fence], tags={"locked": "true"})
+user("d-tagrole-resource", allow("iam:TagRole", arn("role", "dev-*")), allow("sts:AssumeRole", arn("role", "TagGated")))
+user("d-untagrole-scp", allow(["iam:UntagRole", "sts:AssumeRole"], arn("role", "LockedRole")), tags=CONTRACTOR)
 json.dump({"UserDetailList": users, "GroupDetailList": groups, "RoleDetailList": roles, "Policies": policies},
           open(f"examples/escalation/authorization/{A}.json", "w"), indent=1)
 full = doc(allow("*"))
