@@ -70,6 +70,7 @@ class Method:
     service: str | None = None  # the service the passed role must trust
     assumes: str | None = None  # what the account data cannot show
     instance_profile: bool = False  # the role must be in an instance profile (EC2 hands out those)
+    without_instance_profile: bool = False  # the role must be in none (the method makes one)
     trust_rewritten: bool = False  # sts:AssumeRole is asked against a trust policy naming the caller
     # one edge per target group / policy / other version / inline or attached
     # policy / group's inline or attached policy / customer policy allowing * on *:
@@ -88,6 +89,7 @@ def _passed(service: str) -> Need:
 _LAMBDA_NEW = "arn:aws:lambda:{region}:{account}:function:privesc-function"
 _LAMBDA_ANY = "arn:aws:lambda:{region}:{target_account}:function:*"
 _INSTANCE_NEW = "arn:aws:ec2:{region}:{account}:instance/*"
+_PROFILE_NEW = "arn:aws:iam::{account}:instance-profile/privesc-profile"
 _INSTANCE_ANY = "arn:aws:ec2:{region}:{target_account}:instance/*"
 _EXISTING_FUNCTION = "an existing Lambda function whose execution role is the target (the exports list no functions)"
 _EXISTING_INSTANCE = ("a running EC2 instance with the target's instance profile (the exports list no instances)")
@@ -117,6 +119,18 @@ METHODS: tuple[Method, ...] = (
        Need("iam:PassRole", TARGET, (("iam:PassedToService", "ec2.amazonaws.com"),
                                      ("iam:AssociatedResourceARN", _INSTANCE_NEW))),
        Need("ec2:RunInstances", _INSTANCE_NEW), service="ec2.amazonaws.com", instance_profile=True),
+    # A role EC2 may assume but in no instance profile: the caller makes one
+    # and adds the role (AddRoleToInstanceProfile needs iam:PassRole on the
+    # role, with iam:AssociatedResourceARN arn:aws:ec2:*:ACCOUNT:instance/*,
+    # IAM API Reference), then runs an instance with it. (A role in a
+    # profile already: PassRole+RunInstances needs less.)
+    _m("PassRole+CreateInstanceProfile+AddRoleToInstanceProfile+RunInstances", "PMapper EC2", "role", "become",
+       Need("iam:PassRole", TARGET, (("iam:PassedToService", "ec2.amazonaws.com"),
+                                     ("iam:AssociatedResourceARN", "arn:aws:ec2:*:{account}:instance/*"))),
+       Need("iam:CreateInstanceProfile", _PROFILE_NEW), Need("iam:AddRoleToInstanceProfile", _PROFILE_NEW),
+       Need("iam:PassRole", TARGET, (("iam:PassedToService", "ec2.amazonaws.com"),
+                                     ("iam:AssociatedResourceARN", _INSTANCE_NEW))),
+       Need("ec2:RunInstances", _INSTANCE_NEW), service="ec2.amazonaws.com", without_instance_profile=True),
     _m("CreateAccessKey", "Rhino 4", "user", "become", Need("iam:CreateAccessKey", TARGET)),
     _m("CreateLoginProfile", "Rhino 5", "user", "become", Need("iam:CreateLoginProfile", TARGET)),
     _m("UpdateLoginProfile", "Rhino 6", "user", "become", Need("iam:UpdateLoginProfile", TARGET)),

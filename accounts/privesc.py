@@ -418,6 +418,8 @@ class Escalation:
         if p.arn.split(":", 5)[5].startswith("role/aws-service-role/") and (
                 method.yields != "become" or method.trust_rewritten):
             return False  # a service-linked role's trust and policies cannot be changed (UnmodifiableEntity)
+        if method.without_instance_profile and p.instance_profiles:
+            return False
         return not method.instance_profile or bool(p.instance_profiles)
 
     def _left_out_edges(self, actor: Actor, identity: list, method: Method) -> list[Edge]:

@@ -100,6 +100,9 @@ ESCALATES = {
     # its tags are aws:PrincipalTag in its requests (IAM User Guide, "Controlling
     # access to and for IAM users and roles using tags"): tagged team=identity,
     # its Allow of * on * holds; untagged locked, its Deny's condition does not
+    # AdminEc2NoProfile trusts EC2 and is in no instance profile: one is made
+    # (AddRoleToInstanceProfile with iam:PassRole, IAM API Reference)
+    "m-passrole-createinstanceprofile": "PassRole+CreateInstanceProfile+AddRoleToInstanceProfile+RunInstances",
     "m-taguser": "TagUser",
     "m-untaguser": "UntagUser",
     "m-tagrole": "TagRole",
@@ -222,6 +225,8 @@ DECOYS = {
     "d-putrolepermissionsboundary-customer-resource": ("PutRolePermissionsBoundary (managed policy)", RESOURCE,
                                                        "its PutRolePermissionsBoundary covers role/dev-* only, "
                                                        "not BoundedAdminS3, the role it may assume"),
+    "d-passrole-createinstanceprofile-deny": ("PassRole+CreateInstanceProfile+AddRoleToInstanceProfile+RunInstances",
+                                              DENY, "a Deny of iam:AddRoleToInstanceProfile overrides its Allow"),
     "d-taguser-condition": ("TagUser", CONDITION, "its TagUser holds only for aws:TagKeys within [project] "
                                                   "(ForAllValues): the tag team is not"),
     "d-untaguser-deny": ("UntagUser", DENY, "a Deny of iam:UntagUser overrides: the tag locked=true stays"),
@@ -365,7 +370,8 @@ def test_all_matches_one_by_one_and_two_processes_match_one(data):
     every = {f.start for f in privesc_all(data, Goal(), paths=False)}
     expected = {user(n) for n in ESCALATES} | {user("adminuser")} | {
         f"arn:aws:iam::{A}:role/{r}" for r in ("Admin", "AdminService", "AdminNoService", "AdminSession",
-                                               "BoundedAdmin", "BoundedAdmin2", "RcpGuardedAdmin", "RcpGuardedClosed")} | {f"arn:aws:sts::{A}:assumed-role/Plain/ops"}
+                                               "BoundedAdmin", "BoundedAdmin2", "RcpGuardedAdmin", "RcpGuardedClosed",
+                                               "AdminEc2NoProfile")} | {f"arn:aws:sts::{A}:assumed-role/Plain/ops"}
     assert every == expected
     assert {f.start for f in privesc_all(data, Goal(), jobs=2, folder=EXAMPLE, paths=False)} == every
 

@@ -160,6 +160,12 @@ user("m-putrolepermissionsboundary-customer",
      allow("iam:PutRolePermissionsBoundary", arn("role", "BoundedAdminS3"),
            Condition={"ArnEquals": {"iam:PermissionsBoundary": wide}}),
      allow("sts:AssumeRole", arn("role", "BoundedAdminS3")))
+# a role EC2 may assume, in no instance profile: the caller makes one
+role("AdminEc2NoProfile", doc({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                               "Action": "sts:AssumeRole"}), attached=[ADMIN])
+PROFILE = f"arn:aws:iam::{A}:instance-profile/*"
+user("m-passrole-createinstanceprofile", allow("iam:PassRole", arn("role", "AdminEc2NoProfile")),
+     allow(["iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"], PROFILE), allow("ec2:RunInstances"))
 # Tag/Untag User/Role: a principal's tags are aws:PrincipalTag in its own
 # requests — tagging meets an Allow's condition, untagging escapes a Deny's
 IDENTITY = {"StringEquals": {"aws:PrincipalTag/team": "identity"}}
@@ -283,6 +289,9 @@ user("d-putrolepermissionsboundary-customer-resource",
      allow("sts:AssumeRole", arn("role", "BoundedAdminS3")))
 role("BoundedAdminContractor", trust_account, attached=[ADMIN], boundary=put_role_bound, tags=CONTRACTOR)
 user("d-putrolepermissionsboundary-scp", allow("sts:AssumeRole", arn("role", "BoundedAdminContractor")))
+user("d-passrole-createinstanceprofile-deny", allow("iam:PassRole", arn("role", "AdminEc2NoProfile")),
+     allow(["iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"], PROFILE), allow("ec2:RunInstances"),
+     deny("iam:AddRoleToInstanceProfile"))
 user("d-taguser-condition", allow("iam:TagUser", arn("user", "d-taguser-condition"),
                                  Condition={"ForAllValues:StringEquals": {"aws:TagKeys": ["project"]}}),
      allow("*", Condition=IDENTITY))
