@@ -8,6 +8,8 @@ condition keys that matter for each need (``iam:PassedToService``,
 ``iam:PolicyARN``, ``iam:PermissionsBoundary``), and what it yields:
 
 - ``become``: the target's credentials (a role: any session of it);
+- ``session``: the credentials of a session of the target role that a trust
+  policy names (the session's name is the caller's choice);
 - ``rewrite``: the target's identity policies gain one the caller writes (an
   Allow of ``*`` on ``*``; its boundary and SCPs still apply);
 - ``unbound``: the target's permissions boundary is gone;
@@ -65,7 +67,7 @@ class Method:
     name: str
     source: str  # where it is catalogued
     target_kind: str  # "user" | "role"
-    yields: str  # "become" | "rewrite" | "unbound" | "group" | "version" | "remove" | "replace" | "leave" | "tag" | "untag"
+    yields: str  # "become" | "session" | "rewrite" | "unbound" | "group" | "version" | "remove" | "replace" | "leave" | "tag" | "untag"
     needs: tuple[Need, ...]
     service: str | None = None  # the service the passed role must trust
     assumes: str | None = None  # what the account data cannot show
@@ -87,6 +89,7 @@ def _passed(service: str) -> Need:
 
 
 _LAMBDA_NEW = "arn:aws:lambda:{region}:{account}:function:privesc-function"
+_LAMBDA_NAMED = "arn:aws:lambda:{region}:{account}:function:{session}"  # named as the session
 _LAMBDA_ANY = "arn:aws:lambda:{region}:{target_account}:function:*"
 _INSTANCE_NEW = "arn:aws:ec2:{region}:{account}:instance/*"
 _PROFILE_NEW = "arn:aws:iam::{account}:instance-profile/privesc-profile"
@@ -150,6 +153,12 @@ METHODS: tuple[Method, ...] = (
     _m("PassRole+Lambda CreateFunction+InvokeFunction", "Rhino 15, PMapper Lambda", "role", "become",
        _passed("lambda.amazonaws.com"), Need("lambda:CreateFunction", _LAMBDA_NEW),
        Need("lambda:InvokeFunction", _LAMBDA_NEW), service="lambda.amazonaws.com"),
+    # Lambda runs a function as a session of its execution role named after
+    # the function: a function named as a session a trust policy names is
+    # that session (one edge per such session of the role passed).
+    _m("PassRole+Lambda CreateFunction+InvokeFunction (session name)", "Rhino 15, PMapper Lambda", "role",
+       "session", _passed("lambda.amazonaws.com"), Need("lambda:CreateFunction", _LAMBDA_NAMED),
+       Need("lambda:InvokeFunction", _LAMBDA_NAMED), service="lambda.amazonaws.com", per="session"),
     # Rhino 16: the caller's own account outside invokes the new function;
     # lambda:AddPermission writes the function policy that lets it.
     _m("PassRole+Lambda CreateFunction+AddPermission", "Rhino 16", "role", "become",

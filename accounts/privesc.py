@@ -450,8 +450,10 @@ class Escalation:
         it acts for (IAM User Guide, "The confused deputy problem")."""
         service = method.service
         source = next((n.resource for n in method.needs if n.action != "iam:PassRole"), None)
+        # (a function named after a session: the trust is asked for the usual name,
+        # as the candidates are found once per method, not per session)
         fields = {"target": role.arn, "target_account": role.account, "account": role.account,
-                  "region": self.region}
+                  "region": self.region, "session": "privesc-function"}
         source_arn = source.format(**fields) if source is not None else None
         key = ("trust", role.arn, service, source_arn)
         found = self._statements.get(key)
@@ -520,6 +522,12 @@ class Escalation:
                     for value in values if target.tags.get(key) != value]
         if method.per == "untag":
             return [(need.resource.format(**fields), key) for key in sorted(target.tags)]
+        if method.per == "session":
+            # the sessions a trust names of the target, whose name may name the resource
+            # (a Lambda function's: letters, digits, hyphens, underscores, 1-64)
+            return [(need.resource.format(session=arn.rsplit("/", 1)[1], **fields), arn)
+                    for arn, role in sorted(self.sessions.items())
+                    if role == target.arn and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", arn.rsplit("/", 1)[1])]
         if method.per == "admin_policy":
             policies = self._admin_policies(target.account)
             if method.policy_key == "iam:PolicyARN":
@@ -630,7 +638,12 @@ class Escalation:
                     continue  # already in it
                 answers, status, why = [], "allowed", None
                 for need in method.needs:
-                    res = resource if need is method.needs[0] else self._resources(need, actor, target, method)[0][0]
+                    if need is method.needs[0]:
+                        res = resource
+                    elif method.per == "session":  # each need names the session's resource
+                        res = next(r for r, i in self._resources(need, actor, target, method) if i == item)
+                    else:
+                        res = self._resources(need, actor, target, method)[0][0]
                     extra = {**(_resource_tags(target) if res == target.arn else {}),
                              **{key: value.format(target=target.arn, target_account=target.account,
                                                   account=actor.principal.account, region=self.region)
@@ -704,6 +717,8 @@ class Escalation:
                why) -> list[Edge]:
         if method.yields == "become":
             return [Edge(actor.node, method.name, target.arn, answers, status, method.assumes, why)]
+        if method.yields == "session":
+            return [Edge(actor.node, method.name, item, answers, status, method.assumes, why)]
         change = {"rewrite": "rewrite", "unbound": "unbound", "group": f"group:{item}",
                   "version": f"version:{item}", "remove": f"remove:{item}", "replace": f"replace:{item}",
                   "leave": f"leave:{item}", "tag": f"tag:{item}", "untag": f"untag:{item}"}[method.yields]

@@ -103,6 +103,9 @@ ESCALATES = {
     # AdminEc2NoProfile trusts EC2 and is in no instance profile: one is made
     # (AddRoleToInstanceProfile with iam:PassRole, IAM API Reference)
     "m-passrole-createinstanceprofile": "PassRole+CreateInstanceProfile+AddRoleToInstanceProfile+RunInstances",
+    # Lambda's session of the execution role is named after the function
+    # (ROLE/FUNCTION): AdminByFunction trusts LambdaWorker/nightly-report
+    "m-passrole-lambda-session": "PassRole+Lambda CreateFunction+InvokeFunction (session name)",
     "m-taguser": "TagUser",
     "m-untaguser": "UntagUser",
     "m-tagrole": "TagRole",
@@ -227,6 +230,8 @@ DECOYS = {
                                                        "not BoundedAdminS3, the role it may assume"),
     "d-passrole-createinstanceprofile-deny": ("PassRole+CreateInstanceProfile+AddRoleToInstanceProfile+RunInstances",
                                               DENY, "a Deny of iam:AddRoleToInstanceProfile overrides its Allow"),
+    "d-passrole-lambda-session-resource": ("PassRole+Lambda CreateFunction+InvokeFunction (session name)", RESOURCE,
+                                           "its CreateFunction covers function:dev-* only, not nightly-report"),
     "d-taguser-condition": ("TagUser", CONDITION, "its TagUser holds only for aws:TagKeys within [project] "
                                                   "(ForAllValues): the tag team is not"),
     "d-untaguser-deny": ("UntagUser", DENY, "a Deny of iam:UntagUser overrides: the tag locked=true stays"),
@@ -371,7 +376,8 @@ def test_all_matches_one_by_one_and_two_processes_match_one(data):
     expected = {user(n) for n in ESCALATES} | {user("adminuser")} | {
         f"arn:aws:iam::{A}:role/{r}" for r in ("Admin", "AdminService", "AdminNoService", "AdminSession",
                                                "BoundedAdmin", "BoundedAdmin2", "RcpGuardedAdmin", "RcpGuardedClosed",
-                                               "AdminEc2NoProfile")} | {f"arn:aws:sts::{A}:assumed-role/Plain/ops"}
+                                               "AdminEc2NoProfile", "AdminByFunction")} | {
+        f"arn:aws:sts::{A}:assumed-role/{s}" for s in ("Plain/ops", "LambdaWorker/nightly-report")}
     assert every == expected
     assert {f.start for f in privesc_all(data, Goal(), jobs=2, folder=EXAMPLE, paths=False)} == every
 

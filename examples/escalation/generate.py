@@ -166,6 +166,14 @@ role("AdminEc2NoProfile", doc({"Effect": "Allow", "Principal": {"Service": "ec2.
 PROFILE = f"arn:aws:iam::{A}:instance-profile/*"
 user("m-passrole-createinstanceprofile", allow("iam:PassRole", arn("role", "AdminEc2NoProfile")),
      allow(["iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"], PROFILE), allow("ec2:RunInstances"))
+# Lambda runs a function as the session ROLE/FUNCTION-NAME: AdminByFunction
+# trusts the session LambdaWorker/nightly-report
+role("LambdaWorker", doc({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                          "Action": "sts:AssumeRole"}), allow("logs:CreateLogGroup"))
+role("AdminByFunction", doc({"Effect": "Allow", "Principal": {
+    "AWS": f"arn:aws:sts::{A}:assumed-role/LambdaWorker/nightly-report"}, "Action": "sts:AssumeRole"}), attached=[ADMIN])
+user("m-passrole-lambda-session", allow("iam:PassRole", arn("role", "LambdaWorker")),
+     allow(["lambda:CreateFunction", "lambda:InvokeFunction"]))
 # Tag/Untag User/Role: a principal's tags are aws:PrincipalTag in its own
 # requests — tagging meets an Allow's condition, untagging escapes a Deny's
 IDENTITY = {"StringEquals": {"aws:PrincipalTag/team": "identity"}}
@@ -292,6 +300,8 @@ user("d-putrolepermissionsboundary-scp", allow("sts:AssumeRole", arn("role", "Bo
 user("d-passrole-createinstanceprofile-deny", allow("iam:PassRole", arn("role", "AdminEc2NoProfile")),
      allow(["iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"], PROFILE), allow("ec2:RunInstances"),
      deny("iam:AddRoleToInstanceProfile"))
+user("d-passrole-lambda-session-resource", allow("iam:PassRole", arn("role", "LambdaWorker")),
+     allow(["lambda:CreateFunction", "lambda:InvokeFunction"], f"arn:aws:lambda:*:{A}:function:dev-*"))
 user("d-taguser-condition", allow("iam:TagUser", arn("user", "d-taguser-condition"),
                                  Condition={"ForAllValues:StringEquals": {"aws:TagKeys": ["project"]}}),
      allow("*", Condition=IDENTITY))
