@@ -84,6 +84,25 @@ def node_name(base: str, changes) -> str:
     return base if not changes else f"{base}#{'+'.join(sorted(changes))}"
 
 
+def _same_decisions(one: tuple[list, object], other: tuple[list, object]) -> bool:
+    """Whether two stacks (identity documents, boundary) of one principal
+    decide every request alike: the same boundary, and the same documents —
+    or both with the caller's unconditional Allow of ``*`` on ``*`` (every
+    identity Allow is then met) and the same Deny statements."""
+    (identity, boundary), (identity2, boundary2) = one, other
+    if boundary is not boundary2:
+        return False
+    if [id(p) for p in identity] == [id(p) for p in identity2]:
+        return True
+    if not (any(p is _ALLOW_ALL for p in identity) and any(p is _ALLOW_ALL for p in identity2)):
+        return False
+
+    def denies(documents: list) -> list[int]:
+        return sorted(id(st) for p in documents for st in p.statements if st.effect is not Effect.ALLOW)
+
+    return denies(identity) == denies(identity2)
+
+
 def _covers_action(st, action: str) -> bool:
     if st.action is not None:
         return action_matches(st.action, action)
@@ -622,6 +641,7 @@ class Escalation:
         else:
             identity, _ = self.stack(actor)
             target = edge.target.removeprefix("change:").split("#", 1)[0]
+            target = self.sessions.get(target, target)  # a session got: the method's target is its role
             found = [e for m in METHODS if m.name == edge.method
                      for e in self._method_edges(actor, identity, m, only=target)]
         return next((e for e in found if e.target == edge.target), edge)
@@ -708,6 +728,23 @@ class Escalation:
                 out.append(Edge(actor.node, "AssumeRole (session name)", session, [answer]))
         return out
 
+    def _canonical(self, base: str, changes: frozenset[str]) -> frozenset[str]:
+        """The changes less each that the others leave without effect: the
+        principal decides every request the same with or without it, so the
+        node is the same. (Another version made default of a boundary since
+        removed; once the caller's Allow of ``*`` on ``*`` is in, any change
+        that adds or removes no Deny. Without this, a principal that had
+        rewritten itself was followed through every such change to the
+        change limit, each reported there as UNDECIDED.)"""
+        out = set(changes)
+        whole = self.stack(self.actor(node_name(base, changes)))
+        for change in sorted(changes):
+            if change.startswith(("tag:", "untag:")):
+                continue  # tags are in conditions, not in the documents
+            if _same_decisions(self.stack(self.actor(node_name(base, out - {change}))), whole):
+                out.discard(change)
+        return frozenset(out)
+
     def trust_naming(self, actor: Actor):
         return read_document({"Version": "2012-10-17", "Statement": [
             {"Sid": "RewrittenByTheCaller", "Effect": "Allow", "Principal": {"AWS": actor.caller},
@@ -733,15 +770,17 @@ class Escalation:
         if target.arn == actor.principal.arn:
             # The principal itself, or a session of the role: a role's policies are
             # read at each request, so its sessions hold the change at once.
-            changes = actor.changes | {change}
+            changes = self._canonical(actor.base, actor.changes | {change})
             if changes == actor.changes:
-                return []
+                return []  # no step: the principal decides every request as before
             if len(changes) > MAX_CHANGES:  # the search stops here: said, not taken for "no path"
                 return [Edge(actor.node, method.name, node_name(actor.base, changes), answers, "undecided",
                              method.assumes, f"{len(changes)} changes to {target.arn} ({', '.join(sorted(changes))}) "
                                              f"are more than the search follows (MAX_CHANGES = {MAX_CHANGES})")]
             return [Edge(actor.node, method.name, node_name(actor.base, changes), answers, status, method.assumes,
                          why)]
+        if not self._canonical(target.arn, frozenset({change})):
+            return []  # no change to it (a boundary it does not have removed)
         capability = f"change:{target.arn}#{change}"
         self.combines.add((capability, target.arn, node_name(target.arn, {change})))
         return [Edge(actor.node, method.name, capability, answers, status, method.assumes, why)]

@@ -185,7 +185,9 @@ def test_a_path_past_the_change_limit_is_undecided_not_none(tmp_path, capsys):
     within its boundary); past MAX_CHANGES the search says it stopped."""
     bnd = f"arn:aws:iam::{A}:policy/Bnd"
     policies = [{"PolicyName": "Bnd", "Arn": bnd, "DefaultVersionId": "v1", "PolicyVersionList": [
-        {"VersionId": "v1", "IsDefaultVersion": True, "Document": doc(allow("iam:*"))}]}]
+        {"VersionId": "v1", "IsDefaultVersion": True,
+         # the boundary leaves no way to write an Allow of * on * (which would make the groups moot)
+         "Document": doc(allow(["iam:AddUserToGroup", "iam:DeleteUserPermissionsBoundary"]))}]}]
     groups = [{"GroupName": g, "Arn": arn("group", g), "Path": "/", "AttachedManagedPolicies": [],
                "GroupPolicyList": [{"PolicyName": "g", "PolicyDocument": d}]}
               for g, d in (("G1", doc(allow("iam:AddUserToGroup"))),
@@ -194,6 +196,14 @@ def test_a_path_past_the_change_limit_is_undecided_not_none(tmp_path, capsys):
                    groups=groups, policies=policies)
     code, out, _ = cli(capsys, "privesc", arn("user", "u"), "--account-data", str(folder))
     assert code == 3 and "MAX_CHANGES" in out
+    # A boundary of iam:*: in G2, u may replace its own policy by an Allow of
+    # * on *, which makes both groups moot (no Deny in them): then
+    # CreatePolicyVersion of the boundary — found, not stopped at the limit.
+    policies[0]["PolicyVersionList"][0]["Document"] = doc(allow("iam:*"))
+    wide = write(tmp_path / "wide", [user("u", [doc(allow("iam:AddUserToGroup", arn("group", "G1")))],
+                                          boundary=bnd)], groups=groups, policies=policies)
+    finding = found(wide, arn("user", "u"))
+    assert finding.found and finding.paths[0][-2].method == "CreatePolicyVersion"
 
 
 # ------------------------------------------------------------- C. trusts
@@ -396,6 +406,28 @@ def test_a_change_to_another_principal_counts_for_one_who_also_becomes_it(tmp_pa
                   [role("R", _assume({"AWS": arn("user", "x")}), [doc(allow("iam:CreateAccessKey",
                                                                               arn("user", "v")))])])
     assert privesc(load_account_data(later), arn("user", "x"), Goal()).found
+
+
+def test_a_change_after_the_caller_s_allow_of_everything_that_moves_no_deny_is_no_step(tmp_path):
+    """IAM User Guide, "Policy evaluation logic": with an unconditional
+    Allow of * on * among its identity policies, a principal's identity
+    layer allows every request, so attaching another Allow, or removing
+    one that holds no Deny, decides nothing anew — it is not a step (such
+    steps were followed to the change limit and reported UNDECIDED). A
+    change that removes a Deny still is one."""
+    s3 = _managed("S3Read", doc(allow("lambda:InvokeFunction")))  # an action a method needs: tried
+    me = arn("user", "u")
+    rights = doc(allow(["iam:PutUserPolicy", "iam:AttachUserPolicy", "iam:DeleteUserPolicy"], me))
+    folder = write(tmp_path / "a", [user("u", [rights, doc(deny("s3:DeleteBucket"))]),
+                                    user("elsewhere", [ADMIN])], policies=[s3])
+    graph = Escalation(load_account_data(folder), Goal(principal=arn("user", "nobody-reaches")))
+    graph.explore(me)
+    nodes = graph.expanded
+    assert f"{me}#rewrite" in nodes and f"{me}#attach:{arn('policy', 'S3Read')}" in nodes
+    assert not any("rewrite" in n and "attach:" in n for n in nodes)  # attach after rewrite: nothing new
+    assert f"{me}#remove:user {me} inline p1+rewrite" in nodes  # the Deny's removal is a step
+    assert not any("rewrite" in e.source for e in graph.undecided)  # none at the change limit past it
+    assert f"{me}#unbound" not in nodes  # it has no boundary: removing one by another's hand is no change
 
 
 def test_a_new_version_or_same_name_replaces_the_document(tmp_path):
