@@ -215,6 +215,7 @@ class Escalation:
         self.undecided: list[Edge] = []
         self._statements: dict[tuple[int, str], list] = {}
         self._engines: dict = {}  # compiled stacks of the node being expanded (cleared per node)
+        self._denied: dict = {}  # the node's denied requests, by what the data's conditions can tell apart
         self._by_capability: tuple[int | None, tuple[dict, dict]] = (None, ({}, {}))
         self._from: tuple[int | None, dict[str, set[str]]] = (None, {})
         self._at_goal: dict[str, Answer | None] = {}
@@ -307,10 +308,43 @@ class Escalation:
         context = {**self.context, **(extra or {})}
         if self.region_chosen:
             context["aws:RequestedRegion"] = "us-east-1" if action.lower().startswith("iam:") else self.region
-        return decide_as(self.data, actor.principal, action, resource, context,
-                         identity=identity, boundary=boundary, caller=actor.caller, resource_policy=resource_policy,
-                         conditional=self.conditional if conditional is None else conditional,
-                         timeout_ms=self.timeout_ms, engines=self._engines)
+        # A key no policy of the data names cannot change a decision: requests
+        # that differ only in such keys (iam:PolicyARN per policy attached, the
+        # tag a Tag request sets, where no condition tests them) share one.
+        # Only denials are shared: an allowing answer is shown with its own request.
+        named = self._named_keys()
+        key = (actor.node, action, resource, id(resource_policy), conditional,
+               tuple(sorted((k, repr(v)) for k, v in context.items() if k.lower() in named)))
+        denied = self._denied.get(key)
+        if denied is not None:
+            return denied
+        answer = decide_as(self.data, actor.principal, action, resource, context,
+                           identity=identity, boundary=boundary, caller=actor.caller, resource_policy=resource_policy,
+                           conditional=self.conditional if conditional is None else conditional,
+                           timeout_ms=self.timeout_ms, engines=self._engines)
+        if not (answer.allowed or answer.conditional is not None or answer.undecided is not None
+                or answer.failed_closed):
+            self._denied[key] = answer
+        return answer
+
+    def _named_keys(self) -> frozenset[str]:
+        """Every condition key a policy of the data names (lower case), in a
+        condition or as a policy variable."""
+        found = self._statements.get("named keys")
+        if found is None:
+            policies = self._all_policies() + [r.policy for r in self.data.resources.values()]
+            policies += [p for ps in self.data.groups.values() for p in ps]
+            policies += [p for vs in self.data.versions.values() for p in vs.values()]
+            keys: set[str] = set()
+            for policy in {id(p): p for p in policies}.values():
+                for st in policy.statements:
+                    texts = [p.text for p in (*(st.resource or ()), *(st.not_resource or ()))]
+                    for clause in st.condition:
+                        keys.add(clause.key.lower())
+                        texts += [v.text for v in clause.values if v.text]
+                    keys.update(k.lower() for t in texts for k in re.findall(r"\$\{([^}]*)\}", t))
+            found = self._statements["named keys"] = frozenset(keys)
+        return found
 
     def _allows(self, identity: list, action: str) -> list:
         """The identity Allow statements that apply to ``action``."""
@@ -376,6 +410,7 @@ class Escalation:
             return [e for (x, _), es in self.edges.items() if x == node for e in es]
         self.expanded.add(node)
         self._engines.clear()  # a node's decisions share its stacks; another node's rarely do
+        self._denied.clear()
         actor = self.actor(node)
         out: list[Edge] = []
         if self.goal.principal is not None:
@@ -539,8 +574,8 @@ class Escalation:
         if method.per == "tag":
             return [(need.resource.format(**fields), f"{key}={value}") for key, values in self._tag_values().items()
                     for value in values if target.tags.get(key) != value]
-        if method.per == "untag":
-            return [(need.resource.format(**fields), key) for key in sorted(target.tags)]
+        if method.per == "untag":  # a tag no condition names decides nothing
+            return [(need.resource.format(**fields), key) for key in sorted(target.tags) if key in self._tag_values()]
         if method.per == "session":
             # the sessions a trust names of the target, whose name may name the resource
             # (a Lambda function's: letters, digits, hyphens, underscores, 1-64)
@@ -653,9 +688,14 @@ class Escalation:
                 continue
             # itself as changed (its tags as they now are), or another as the data holds it
             target = actor.principal if target_arn == actor.principal.arn else self.data.principals[target_arn]
+            opened = False  # an attach of a policy allowing * on * is allowed
             for resource, item in self._resources(method.needs[0], actor, target, method):
                 if method.yields == "group" and target.groups and item in target.groups:
                     continue  # already in it
+                if opened and not self._denies_in(item):
+                    # A policy short of * on * with no Deny adds less than the one
+                    # allowing * on * the same step attaches: no path through it is shorter.
+                    continue
                 answers, status, why = [], "allowed", None
                 for need in method.needs:
                     if need is method.needs[0]:
@@ -710,6 +750,8 @@ class Escalation:
                         why = answer.undecided
                 if status == "denied":
                     continue
+                if method.per == "admin_policy" and status == "allowed" and item in self._admin_policies(target.account):
+                    opened = True
                 out += self._yield(actor, method, target, item, answers, status, why)
             if method.name == "AssumeRole":
                 out += self._sessions_of(actor, target)
@@ -727,6 +769,10 @@ class Escalation:
             if answer.allowed:
                 out.append(Edge(actor.node, "AssumeRole (session name)", session, [answer]))
         return out
+
+    def _denies_in(self, policy_arn: str | None) -> bool:
+        policy = self.data.managed_documents.get(policy_arn) if policy_arn else None
+        return policy is None or any(st.effect is not Effect.ALLOW for st in policy.statements)
 
     def _canonical(self, base: str, changes: frozenset[str]) -> frozenset[str]:
         """The changes less each that the others leave without effect: the

@@ -417,7 +417,8 @@ def test_a_change_after_the_caller_s_allow_of_everything_that_moves_no_deny_is_n
     change that removes a Deny still is one."""
     s3 = _managed("S3Read", doc(allow("lambda:InvokeFunction")))  # an action a method needs: tried
     me = arn("user", "u")
-    rights = doc(allow(["iam:PutUserPolicy", "iam:AttachUserPolicy", "iam:DeleteUserPolicy"], me))
+    rights = doc(allow(["iam:PutUserPolicy", "iam:DeleteUserPolicy"], me),
+                 allow("iam:AttachUserPolicy", me, Condition={"ArnEquals": {"iam:PolicyARN": arn("policy", "S3Read")}}))
     folder = write(tmp_path / "a", [user("u", [rights, doc(deny("s3:DeleteBucket"))]),
                                     user("elsewhere", [ADMIN])], policies=[s3])
     graph = Escalation(load_account_data(folder), Goal(principal=arn("user", "nobody-reaches")))
@@ -607,6 +608,12 @@ def test_attaching_a_policy_short_of_admin_that_leads_on(tmp_path):
     finding = found(folder, arn("user", "u"))
     assert finding.found
     assert [e.method for e in finding.paths[0]][:2] == ["AttachUserPolicy (managed policy)", "CreateAccessKey"]
+    # allowed to attach AdministratorAccess too, KeyMaker (no Deny) adds less in the same step: not searched
+    anything = doc(allow("iam:AttachUserPolicy", arn("user", "u")))
+    graph = Escalation(load_account_data(write(tmp_path / "any", [user("u", [anything]), user("admin", [ADMIN])],
+                                               policies=[keymaker])), Goal(principal=arn("user", "nobody")))
+    graph.explore(arn("user", "u"))
+    assert f"{arn('user', 'u')}#rewrite" in graph.expanded and not any("attach:" in n for n in graph.expanded)
     # a policy with no Allow any method needs is no step
     inert = _managed("KeyMaker", doc(allow("s3:GetObject")))
     assert not found(write(tmp_path / "i", [user("u", [attach]), user("admin", [ADMIN])], policies=[inert]),
