@@ -32,6 +32,7 @@ this sense — ``--goal ACTION RESOURCE`` asks about one action exactly.
 
 from __future__ import annotations
 
+import collections
 import re
 from dataclasses import dataclass, replace
 
@@ -267,11 +268,13 @@ class Escalation:
         changed = frozenset(c for c in changes.split("+") if c)
         tags = dict(principal.tags)
         for change in sorted(changed):
+            # A user's or role's tag keys are not case sensitive (IAM User Guide,
+            # "Rules for tagging in IAM"): Team=x then team=y is one tag.
             if change.startswith("tag:"):
                 key, _, value = change[len("tag:"):].partition("=")
-                tags[key] = value
+                tags = {k: v for k, v in tags.items() if k.lower() != key.lower()} | {key: value}
             elif change.startswith("untag:"):
-                tags.pop(change[len("untag:"):], None)
+                tags = {k: v for k, v in tags.items() if k.lower() != change[len("untag:"):].lower()}
         if tags != principal.tags:
             principal = replace(principal, tags=tags)  # its requests and requests on it see the new tags
         return Actor(node, principal, caller, changed)
@@ -332,11 +335,8 @@ class Escalation:
         condition or as a policy variable."""
         found = self._statements.get("named keys")
         if found is None:
-            policies = self._all_policies() + [r.policy for r in self.data.resources.values()]
-            policies += [p for ps in self.data.groups.values() for p in ps]
-            policies += [p for vs in self.data.versions.values() for p in vs.values()]
             keys: set[str] = set()
-            for policy in {id(p): p for p in policies}.values():
+            for policy in self._all_policies():
                 for st in policy.statements:
                     texts = [p.text for p in (*(st.resource or ()), *(st.not_resource or ()))]
                     for clause in st.condition:
@@ -390,6 +390,11 @@ class Escalation:
         actions, resources = admin_probes(policies_for(self.data, identity, boundary, actor.principal.account,
                                                        "*", None, ANY_ACTION))
         extra = answer.conditional or {}
+        # IAM's own requests are in us-east-1 (docs/readings.md A9): an Allow of
+        # everything in the region the search picked is not admin unless IAM's
+        # are allowed too.
+        if self.region_chosen and self.region != "us-east-1" and f"iam:{_ANY_PART}" not in actions:
+            actions = [*actions, f"iam:{_ANY_PART}"]
         for action in [ANY_ACTION, *actions]:
             for resource in ["*", *resources]:
                 if (action, resource) == (ANY_ACTION, "*"):
@@ -595,21 +600,30 @@ class Escalation:
         matches) and one it names nowhere."""
         found = self._statements.get("tag values")
         if found is None:
-            keys: dict[str, set[str]] = {}
+            keys: set[str] = set()
+            values: dict[str, set[str]] = collections.defaultdict(set)
             for policy in self._all_policies():
                 for st in policy.statements:
                     for clause in st.condition:
                         prefix, _, key = clause.key.partition("/")
-                        if key and prefix.lower() in ("aws:principaltag", "aws:resourcetag", "iam:resourcetag"):
-                            keys.setdefault(key, set()).update(
-                                _representative(v.text) for v in clause.values if v.text is not None)
-            found = self._statements["tag values"] = {k: sorted(v | {_ANY_PART}) for k, v in sorted(keys.items())}
+                        if key and prefix.lower() in ("aws:principaltag", "aws:resourcetag", "iam:resourcetag",
+                                                      "aws:requesttag"):
+                            # a value the Tag request's own condition names is tried too
+                            values[key].update(_representative(v.text) for v in clause.values if v.text is not None)
+                            if prefix.lower() != "aws:requesttag":
+                                keys.add(key)
+            found = self._statements["tag values"] = {k: sorted(values[k] | {_ANY_PART}) for k in sorted(keys)}
         return found
 
     def _all_policies(self) -> list:
+        """Every policy of the data: identity, boundary, trust, group, managed
+        (each version), resource, SCP and RCP."""
         policies = [p for pr in self.data.principals.values() for p in (*pr.identity, pr.boundary, pr.trust)
                     if p is not None]
         policies += list(self.data.managed_documents.values())
+        policies += [p for ps in self.data.groups.values() for p in ps]
+        policies += [p for vs in self.data.versions.values() for p in vs.values()]
+        policies += [r.policy for r in self.data.resources.values()]
         if self.data.organization is not None:
             policies += list(self.data.organization.scps.values()) + list(self.data.organization.rcps.values())
         return list({id(p): p for p in policies}.values())

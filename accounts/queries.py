@@ -148,11 +148,26 @@ def _resource_account(data: AccountData, resource: str) -> str | None:
 
 
 def _context(data: AccountData, principal: Principal) -> dict:
-    """The keys AWS sets from the principal beyond its ARN: its tags, and
-    its organization's id."""
+    """The keys AWS sets from the principal beyond its ARN — its tags, its
+    organization's id, a role's ARN with its path as aws:PrincipalArn (a
+    session ARN drops the path) — and those every request carries (IAM User
+    Guide, AWS global condition context keys: "always included"): the time
+    of the question, HTTPS, a call made by the principal itself, not by a
+    service on its behalf (docs/readings.md A12). ``--context`` overrides
+    any of them."""
     context = {f"aws:PrincipalTag/{k}": v for k, v in principal.tags.items()}
     context.update(_org_context(data, principal.account))
-    return context
+    if principal.kind == "role":
+        context["aws:PrincipalArn"] = principal.arn
+    return {**request_time(), "aws:SecureTransport": "true", "aws:ViaAWSService": "false", **context}
+
+
+def request_time() -> dict:
+    """aws:CurrentTime and aws:EpochTime of a request made now."""
+    import datetime
+
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    return {"aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "aws:EpochTime": str(int(now.timestamp()))}
 
 
 def _org_context(data: AccountData, account: str | None) -> dict:

@@ -641,3 +641,63 @@ def test_retagging_itself_with_a_value_no_condition_names(tmp_path):
                   "Condition": {"StringNotEquals": {"aws:RequestTag/env": "prod"}}})
     closed = write(tmp_path / "closed", [user("u", [ADMIN, fence, pinned], tags={"env": "prod"})])
     assert not found(closed, arn("user", "u")).found
+
+
+# ---------------------------------------------- I. keys every request carries
+
+def test_keys_every_request_carries_are_in_the_requests(tmp_path):
+    """IAM User Guide, AWS global condition context keys: aws:CurrentTime,
+    aws:EpochTime, aws:SecureTransport and aws:ViaAWSService are "always
+    included in the request context" (docs/readings.md A12): a Deny after a
+    date, or of calls not made by a service, applies; an Allow for HTTPS
+    holds. They were absent, so the Deny was skipped (a wrong escalation)."""
+    expired = deny("*", Condition={"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}})
+    epoch = deny("*", Condition={"NumericGreaterThan": {"aws:EpochTime": "1577836800"}})
+    direct = deny("*", Condition={"Bool": {"aws:ViaAWSService": "false"}})
+    https = allow("*", Condition={"Bool": {"aws:SecureTransport": "true"}})
+    folder = write(tmp_path, [user("expired", [ADMIN, doc(expired)]), user("epoch", [ADMIN, doc(epoch)]),
+                              user("direct", [ADMIN, doc(direct)]), user("https", [doc(https)])])
+    data = load_account_data(folder)
+    for name in ("expired", "epoch", "direct"):
+        assert not privesc(data, arn("user", name), Goal()).found, name
+    assert privesc(data, arn("user", "https"), Goal()).found
+
+
+def test_a_role_s_path_is_in_its_principal_arn(tmp_path):
+    """IAM User Guide, aws:PrincipalArn: for a role session it is the role's
+    ARN, path included (the session ARN drops the path): an SCP denying
+    role/restricted/* cuts the role /restricted/R."""
+    scp = doc(deny("*", Condition={"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/restricted/*"}}))
+    org = {"id": "o-x", "management_account": "999999999999", "scps": {"Full": doc(allow("*")), "NoRestricted": scp},
+           "root": {"id": "r", "name": "Root", "scps": ["Full"],
+                    "children": [{"account": A, "name": "a", "scps": ["Full", "NoRestricted"]}]}}
+    folder = write(tmp_path, roles=[role("R", _assume({"AWS": arn("user", "x")}), [ADMIN], path="/restricted/"),
+                                    role("Q", _assume({"AWS": arn("user", "x")}), [ADMIN])], org=org)
+    data = load_account_data(folder)
+    assert not privesc(data, f"arn:aws:iam::{A}:role/restricted/R", Goal()).found
+    assert privesc(data, arn("role", "Q"), Goal()).found
+
+
+def test_an_allow_of_everything_in_one_region_is_not_admin(tmp_path):
+    """IAM's requests are in us-east-1 (docs/readings.md A9): Allow * with
+    aws:RequestedRegion eu-west-1 allows no IAM action, so it is not * on *."""
+    only = allow("*", Condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}})
+    folder = write(tmp_path, [user("u", [doc(only)])])
+    assert not found(folder, arn("user", "u")).found
+
+
+def test_tag_values_a_tag_request_names_and_keys_in_any_case(tmp_path):
+    """A TagUser allowed only for aws:RequestTag/team = identity, where the
+    Allow of * tests aws:PrincipalTag/team StringLike iden*: the value the
+    Tag request's condition names is tried. A user's tag keys are not case
+    sensitive (IAM User Guide, "Rules for tagging in IAM"): retagging Team
+    as team replaces it (it was a refused request context, exit 1)."""
+    tag = allow("iam:TagUser", arn("user", "u"), Condition={"StringEquals": {"aws:RequestTag/team": "identity"}})
+    gated = allow("*", Condition={"StringLike": {"aws:PrincipalTag/team": "iden*"}})
+    assert found(write(tmp_path / "a", [user("u", [doc(tag, gated)])]), arn("user", "u")).found
+    fenced = {"Effect": "Deny", "NotAction": "iam:TagUser", "Resource": "*",
+              "Condition": {"StringEquals": {"aws:PrincipalTag/team": "contractor"}}}
+    retag = allow("iam:TagUser", arn("user", "u"))
+    case = write(tmp_path / "b", [user("u", [ADMIN, doc(fenced, retag)], tags={"Team": "contractor"})])
+    finding = found(case, arn("user", "u"))
+    assert finding.found and finding.paths[0][0].method == "TagUser"
