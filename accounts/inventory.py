@@ -60,6 +60,7 @@ class Principal:
     # Why some of its identity policies could not be read: its answers are
     # then UNDECIDED, unless an explicit deny decides them (fail closed).
     incomplete: list[str] = field(default_factory=list)
+    unique_id: str | None = None  # the export's UserId / RoleId (AIDA…, AROA…): aws:userid
 
     @property
     def caller(self) -> str:
@@ -301,7 +302,9 @@ class _Export:
             self.skip(f"{kind} {_name(arn)}", f"the ARN and the name {_name(name)} do not make an IAM {kind}")
             return
         entity = f"{kind} {arn}"
-        principal = Principal(arn, kind, account, name, tags=_tags(entry.get("Tags")))
+        unique = entry.get("UserId" if kind == "user" else "RoleId")
+        principal = Principal(arn, kind, account, name, tags=_tags(entry.get("Tags")),
+                              unique_id=unique if isinstance(unique, str) and unique else None)
         listed_tags = entry.get("Tags")
         if listed_tags is not None and (not isinstance(listed_tags, list) or len(principal.tags) != len(listed_tags)):
             # A tag left out could be what a Deny's condition looks for.

@@ -763,6 +763,8 @@ class Escalation:
                         status = "undecided" if answer.undecided or answer.failed_closed else "denied"
                         why = answer.undecided
                 if status == "denied":
+                    if method.per == "admin_policy" and method.policy_key.lower() not in self._named_keys():
+                        break  # no condition names the key: every other policy is denied alike
                     continue
                 if method.per == "admin_policy" and status == "allowed" and item in self._admin_policies(target.account):
                     opened = True

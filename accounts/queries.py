@@ -159,6 +159,9 @@ def _context(data: AccountData, principal: Principal) -> dict:
     context.update(_org_context(data, principal.account))
     if principal.kind == "role":
         context["aws:PrincipalArn"] = principal.arn
+    if principal.unique_id is not None:  # a role's session: ROLEID:SESSION (its caller's session name)
+        context["aws:userid"] = principal.unique_id if principal.kind == "user" else \
+            f"{principal.unique_id}:{principal.caller.rsplit('/', 1)[1]}"
     return {**request_time(), "aws:SecureTransport": "true", "aws:ViaAWSService": "false", **context}
 
 
@@ -326,8 +329,11 @@ def decide_as(data: AccountData, principal: Principal, action: str, resource: st
     if engines is not None:
         key = (tuple(map(id, policies["identity"])), id(policies.get("boundary", [None])[0]), principal.account,
                resource_account, id(policies.get("resource")), rcps_govern(action))  # with the RCP levels or not
+    request_context = {**_context(data, principal), **(context or {})}
+    if caller and principal.kind == "role" and principal.unique_id and "aws:userid" not in (context or {}):
+        request_context["aws:userid"] = f"{principal.unique_id}:{caller.rsplit('/', 1)[1]}"  # a named session
     answer = _ask(policies, who, caller or principal.caller, principal.kind, action, resource, resource_account,
-                  {**_context(data, principal), **(context or {})}, conditional=conditional, timeout_ms=timeout_ms,
+                  request_context, conditional=conditional, timeout_ms=timeout_ms,
                   broken=broken_parts(data, principal, principal.account, resource, resource_account, action),
                   engines=engines, key=key)
     answer.principal = principal.arn

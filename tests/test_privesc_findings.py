@@ -663,6 +663,19 @@ def test_keys_every_request_carries_are_in_the_requests(tmp_path):
     assert privesc(data, arn("user", "https"), Goal()).found
 
 
+def test_aws_userid_is_the_export_s_unique_id(tmp_path):
+    """IAM User Guide, aws:userid: a user's unique ID (AIDA…), a role
+    session's ROLEID:SESSION — from the export's UserId / RoleId: a Deny on
+    the user's ID applies, one on another's does not."""
+    fenced = dict(user("u", [ADMIN, doc(deny("*", Condition={"StringLike": {"aws:userid": "AIDAFENCED*"}}))]),
+                  UserId="AIDAFENCEDEXAMPLE")
+    free = dict(user("v", [ADMIN, doc(deny("*", Condition={"StringLike": {"aws:userid": "AIDAFENCED*"}}))]),
+                UserId="AIDAFREEEXAMPLE")
+    data = load_account_data(write(tmp_path, [fenced, free]))
+    assert not privesc(data, arn("user", "u"), Goal()).found
+    assert privesc(data, arn("user", "v"), Goal()).found
+
+
 def test_a_role_s_path_is_in_its_principal_arn(tmp_path):
     """IAM User Guide, aws:PrincipalArn: for a role session it is the role's
     ARN, path included (the session ARN drops the path): an SCP denying
