@@ -264,6 +264,8 @@ METHODS: tuple[Method, ...] = (
        per="admin_policy"),
     _m("AttachRolePolicy (managed policy)", "Rhino 9", "role", "rewrite", Need("iam:AttachRolePolicy", TARGET),
        per="admin_policy"),
+    _m("AttachGroupPolicy (managed policy)", "Rhino 8", "user", "rewrite", Need("iam:AttachGroupPolicy", "{group}"),
+       per="group_admin_policy"),
     # A boundary that allows * on * bounds nothing: set to a customer policy
     # that does, the boundary is as good as removed.
     _m("PutUserPermissionsBoundary (managed policy)", "boundary removal", "user", "unbound",

@@ -85,6 +85,11 @@ def node_name(base: str, changes) -> str:
     return base if not changes else f"{base}#{'+'.join(sorted(changes))}"
 
 
+def _policy_of(method, item: str | None) -> str | None:
+    """The managed policy an Attach/Put item names ("GROUP|POLICY" for a group's)."""
+    return item.split("|", 1)[1] if method.per == "group_admin_policy" and item else item
+
+
 def _same_decisions(one: tuple[list, object], other: tuple[list, object]) -> bool:
     """Whether two stacks (identity documents, boundary) of one principal
     decide every request alike: the same boundary, and the same documents —
@@ -592,6 +597,10 @@ class Escalation:
             if method.policy_key == "iam:PolicyARN":
                 policies = policies + self._useful_policies(target.account)
             return [(need.resource.format(**fields), arn) for arn in policies]
+        if method.per == "group_admin_policy":  # "GROUP|POLICY": a policy attached to one of its groups
+            policies = self._admin_policies(target.account) + self._useful_policies(target.account)
+            return [(need.resource.format(group=g, **fields), f"{g}|{arn}") for g in sorted(target.groups)
+                    for arn in policies]
         return [(need.resource.format(**fields), None)]
 
     def _tag_values(self) -> dict[str, list[str]]:
@@ -706,7 +715,7 @@ class Escalation:
             for resource, item in self._resources(method.needs[0], actor, target, method):
                 if method.yields == "group" and target.groups and item in target.groups:
                     continue  # already in it
-                if opened and not self._denies_in(item):
+                if opened and not self._denies_in(_policy_of(method, item)):
                     # A policy short of * on * with no Deny adds less than the one
                     # allowing * on * the same step attaches: no path through it is shorter.
                     continue
@@ -722,8 +731,8 @@ class Escalation:
                              **{key: value.format(target=target.arn, target_account=target.account,
                                                   account=actor.principal.account, region=self.region)
                                 for key, value in need.context}}
-                    if method.per == "admin_policy":
-                        extra[method.policy_key] = item
+                    if method.per in ("admin_policy", "group_admin_policy"):
+                        extra[method.policy_key] = _policy_of(method, item)
                     elif method.per == "tag":
                         key, _, value = item.partition("=")
                         extra.update({f"aws:RequestTag/{key}": value, "aws:TagKeys": [key]})
@@ -766,7 +775,8 @@ class Escalation:
                     if method.per == "admin_policy" and method.policy_key.lower() not in self._named_keys():
                         break  # no condition names the key: every other policy is denied alike
                     continue
-                if method.per == "admin_policy" and status == "allowed" and item in self._admin_policies(target.account):
+                if method.per in ("admin_policy", "group_admin_policy") and status == "allowed" and \
+                        _policy_of(method, item) in self._admin_policies(target.account):
                     opened = True
                 out += self._yield(actor, method, target, item, answers, status, why)
             if method.name == "AssumeRole":
@@ -821,9 +831,11 @@ class Escalation:
         change = {"rewrite": "rewrite", "unbound": "unbound", "group": f"group:{item}",
                   "version": f"version:{item}", "remove": f"remove:{item}", "replace": f"replace:{item}",
                   "leave": f"leave:{item}", "tag": f"tag:{item}", "untag": f"untag:{item}"}[method.yields]
-        if method.per == "admin_policy" and method.yields == "rewrite" and item not in self._admin_policies(
-                target.account):
-            change = f"attach:{item}"  # a policy short of * on *: the target holds it besides its own
+        if method.per in ("admin_policy", "group_admin_policy") and method.yields == "rewrite" and \
+                _policy_of(method, item) not in self._admin_policies(target.account):
+            # a policy short of * on *: the target holds it besides its own (through
+            # the group: its other members gain it too, which is not followed)
+            change = f"attach:{_policy_of(method, item)}"
         if method.name == "CreatePolicyVersion":
             # The new default version replaces the document (its Denies go too);
             # of the boundary, it lifts the boundary.

@@ -93,6 +93,7 @@ ESCALATES = {
     # iam:PolicyARN limits the attach to WideOpen, a customer policy allowing * on *
     "m-attachuserpolicy-customer": "AttachUserPolicy (managed policy)",
     "m-attachrolepolicy-customer": "AttachRolePolicy (managed policy)",
+    "m-attachgrouppolicy-customer": "AttachGroupPolicy (managed policy)",
     # iam:PermissionsBoundary limits the new boundary to WideOpen: a boundary
     # allowing * on * leaves the identity policies (AdministratorAccess) whole
     "m-putuserpermissionsboundary-customer": "PutUserPermissionsBoundary (managed policy)",
@@ -232,6 +233,8 @@ DECOYS = {
                                               DENY, "a Deny of iam:AddRoleToInstanceProfile overrides its Allow"),
     "d-passrole-lambda-session-resource": ("PassRole+Lambda CreateFunction+InvokeFunction (session name)", RESOURCE,
                                            "its CreateFunction covers function:dev-* only, not nightly-report"),
+    "d-attachgrouppolicy-customer-resource": ("AttachGroupPolicy (managed policy)", RESOURCE,
+                                              "its AttachGroupPolicy covers group/dev-* only, not its own group"),
     "d-taguser-condition": ("TagUser", CONDITION, "its TagUser holds only for aws:TagKeys within [project] "
                                                   "(ForAllValues): the tag team is not"),
     "d-untaguser-deny": ("UntagUser", DENY, "a Deny of iam:UntagUser overrides: the tag locked=true stays"),

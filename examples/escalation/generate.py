@@ -149,6 +149,8 @@ user("m-attachuserpolicy-customer", allow("iam:AttachUserPolicy", arn("user", "m
                                           Condition=only(wide)))
 user("m-attachrolepolicy-customer", allow("iam:AttachRolePolicy", arn("role", "Worker"), Condition=only(wide)),
      allow("sts:AssumeRole", arn("role", "Worker")))
+group("g-attach-wide", allow("iam:AttachGroupPolicy", arn("group", "g-attach-wide"), Condition=only(wide)))
+user("m-attachgrouppolicy-customer", groups_=["g-attach-wide"])
 # Put*PermissionsBoundary where iam:PermissionsBoundary allows only WideOpen:
 # a boundary allowing * on * bounds nothing
 ub5 = managed("PutWideBoundary", doc(allow("iam:PutUserPermissionsBoundary",
@@ -302,6 +304,8 @@ user("d-passrole-createinstanceprofile-deny", allow("iam:PassRole", arn("role", 
      deny("iam:AddRoleToInstanceProfile"))
 user("d-passrole-lambda-session-resource", allow("iam:PassRole", arn("role", "LambdaWorker")),
      allow(["lambda:CreateFunction", "lambda:InvokeFunction"], f"arn:aws:lambda:*:{A}:function:dev-*"))
+group("g-attach-wide-2", allow("iam:AttachGroupPolicy", arn("group", "dev-*"), Condition=only(wide)))
+user("d-attachgrouppolicy-customer-resource", groups_=["g-attach-wide-2"])
 user("d-taguser-condition", allow("iam:TagUser", arn("user", "d-taguser-condition"),
                                  Condition={"ForAllValues:StringEquals": {"aws:TagKeys": ["project"]}}),
      allow("*", Condition=IDENTITY))
