@@ -654,6 +654,15 @@ class Escalation:
                      if arn not in admin and (arn.split(":")[4] in (account, "aws"))
                      and any(st.effect is Effect.ALLOW and _covers_action(st, a)
                              for st in policy.statements for a in asked)]
+            # AWS managed policies the data does not hold, which every account has:
+            # each an iam:PolicyARN condition names, and one no condition names.
+            # What they allow is not known: an allowed attach of one is UNDECIDED.
+            named = sorted({v.text for p in self._all_policies() for st in p.statements for c in st.condition
+                            if c.key.lower() == "iam:policyarn" for v in c.values
+                            if v.text and v.text.startswith("arn:aws:iam::aws:policy/") and "*" not in v.text
+                            and "?" not in v.text and v.text not in self.data.managed_documents
+                            and v.text != ADMIN_POLICY})
+            found = found + named + [f"arn:aws:iam::aws:policy/{_ANY_PART}"]
             self._statements[key] = found
         return found
 
@@ -715,7 +724,8 @@ class Escalation:
             for resource, item in self._resources(method.needs[0], actor, target, method):
                 if method.yields == "group" and target.groups and item in target.groups:
                     continue  # already in it
-                if opened and not self._denies_in(_policy_of(method, item)):
+                policy = _policy_of(method, item)
+                if opened and (policy not in self.data.managed_documents or not self._denies_in(policy)):
                     # A policy short of * on * with no Deny adds less than the one
                     # allowing * on * the same step attaches: no path through it is shorter.
                     continue
@@ -771,6 +781,11 @@ class Escalation:
                     if not (answer.allowed or answer.conditional is not None):
                         status = "undecided" if answer.undecided or answer.failed_closed else "denied"
                         why = answer.undecided
+                if status != "denied" and method.per in ("admin_policy", "group_admin_policy") and \
+                        policy not in self.data.managed_documents and policy != ADMIN_POLICY:
+                    what = f"an AWS managed policy (asked as {policy})" if policy.endswith(_ANY_PART) else policy
+                    status, why = "undecided", (f"{what} may be attached, one the account data does not hold: "
+                                                "what it allows is not known")
                 if status == "denied":
                     if method.per == "admin_policy" and method.policy_key.lower() not in self._named_keys():
                         break  # no condition names the key: every other policy is denied alike
@@ -844,7 +859,9 @@ class Escalation:
         if target.arn == actor.principal.arn:
             # The principal itself, or a session of the role: a role's policies are
             # read at each request, so its sessions hold the change at once.
-            changes = self._canonical(actor.base, actor.changes | {change})
+            changes = actor.changes | {change}
+            if status != "undecided":  # an undecided step is said as it is
+                changes = self._canonical(actor.base, changes)
             if changes == actor.changes:
                 return []  # no step: the principal decides every request as before
             if len(changes) > MAX_CHANGES:  # the search stops here: said, not taken for "no path"
@@ -853,7 +870,7 @@ class Escalation:
                                              f"are more than the search follows (MAX_CHANGES = {MAX_CHANGES})")]
             return [Edge(actor.node, method.name, node_name(actor.base, changes), answers, status, method.assumes,
                          why)]
-        if not self._canonical(target.arn, frozenset({change})):
+        if status != "undecided" and not self._canonical(target.arn, frozenset({change})):
             return []  # no change to it (a boundary it does not have removed)
         capability = f"change:{target.arn}#{change}"
         self.combines.add((capability, target.arn, node_name(target.arn, {change})))

@@ -714,3 +714,21 @@ def test_tag_values_a_tag_request_names_and_keys_in_any_case(tmp_path):
     case = write(tmp_path / "b", [user("u", [ADMIN, doc(fenced, retag)], tags={"Team": "contractor"})])
     finding = found(case, arn("user", "u"))
     assert finding.found and finding.paths[0][0].method == "TagUser"
+
+
+def test_attaching_an_aws_managed_policy_the_data_does_not_hold_is_undecided(tmp_path):
+    """Every account has the AWS managed policies; an export holds only
+    those attached. An attach allowed of one it does not hold (named by
+    iam:PolicyARN, or any but AdministratorAccess) may lead on (IAMFullAccess,
+    then PutUserPolicy): UNDECIDED with the reason, not "does not reach"."""
+    named = allow("iam:AttachUserPolicy", arn("user", "u"),
+                  Condition={"ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/IAMFullAccess"}})
+    folder = write(tmp_path / "named", [user("u", [doc(named)])])
+    finding = found(folder, arn("user", "u"))
+    assert not finding.found and any("IAMFullAccess" in (e.why or "") for e in finding.undecided)
+    others = allow("iam:AttachUserPolicy", arn("user", "u"),
+                   Condition={"ArnNotEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}})
+    finding = found(write(tmp_path / "others", [user("u", [doc(others)])]), arn("user", "u"))
+    assert not finding.found and any("an AWS managed policy" in (e.why or "") for e in finding.undecided)
+    # no attach allowed at all: no undecided step
+    assert not found(write(tmp_path / "none", [user("u", [doc(allow("s3:*"))])]), arn("user", "u")).undecided

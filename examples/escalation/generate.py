@@ -20,6 +20,12 @@ def managed(name, document, extra_versions=()):
     return arn("policy", name)
 policies.append({"PolicyName": "AdministratorAccess", "Arn": ADMIN, "DefaultVersionId": "v1",
                  "PolicyVersionList": [{"Document": doc(allow("*")), "VersionId": "v1", "IsDefaultVersion": True}]})
+# the export holds the AWS managed policies it attaches or a condition names;
+# ReadOnlyAccess here is a short stand-in (read-only actions of a few services)
+policies.append({"PolicyName": "ReadOnlyAccess", "Arn": "arn:aws:iam::aws:policy/ReadOnlyAccess", "DefaultVersionId": "v1",
+                 "PolicyVersionList": [{"Document": doc(allow(["iam:Get*", "iam:List*", "s3:Get*", "s3:List*",
+                                                               "ec2:Describe*"])),
+                                        "VersionId": "v1", "IsDefaultVersion": True}]})
 def inline_list(statements, inline):
     # "main" holds the statements given; `inline` adds more named inline policies
     named = ({"main": doc(*statements)} if statements else {}) | dict(inline or {})
