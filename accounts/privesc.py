@@ -458,6 +458,12 @@ class Escalation:
             return self._assumable(actor, grants)
         if not grants:
             return []
+        _, boundary = self.stack(actor)
+        if boundary is not None and first.action.lower().startswith("iam:") and not self._allows([boundary],
+                                                                                              first.action):
+            # IAM has no resource-based policies: a boundary with no Allow that can
+            # cover the action leaves it implicitly denied on every target.
+            return []
         candidates = self._candidates(method)
         if first.resource != "{target}":
             return candidates
