@@ -467,6 +467,11 @@ class Escalation:
         candidates = self._candidates(method)
         if first.resource != "{target}":
             return candidates
+        if first.action.lower().startswith("iam:"):
+            # IAM has no resource-based policies (a trust policy governs sts: actions
+            # only): an IAM request on another account's principal is never allowed.
+            account = actor.principal.account
+            candidates = [arn for arn in candidates if arn.split(":", 5)[4] == account]
         return [arn for arn in candidates if any(_may_cover(st, arn) for st in grants)]
 
     def _candidates(self, method: Method) -> list[str]:

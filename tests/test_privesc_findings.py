@@ -732,3 +732,26 @@ def test_attaching_an_aws_managed_policy_the_data_does_not_hold_is_undecided(tmp
     assert not finding.found and any("an AWS managed policy" in (e.why or "") for e in finding.undecided)
     # no attach allowed at all: no undecided step
     assert not found(write(tmp_path / "none", [user("u", [doc(allow("s3:*"))])]), arn("user", "u")).undecided
+
+
+def test_no_iam_request_on_another_account_s_principal_is_tried(tmp_path):
+    """IAM has no resource-based policies (a role's trust policy governs
+    sts: actions only), so an IAM request on another account's principal is
+    denied whatever the caller's own policies allow: the search does not
+    ask it (the kernel's answer is checked to be that denial), and a role of
+    the other account that trusts the caller is reached by AssumeRole alone."""
+    other = "222222222222"
+    mine = user("u", [doc(allow(["iam:PutRolePolicy", "iam:AttachRolePolicy", "sts:AssumeRole"]))])
+    theirs = {"RoleName": "T", "Arn": f"arn:aws:iam::{other}:role/T", "Path": "/", "AttachedManagedPolicies": [],
+              "RolePolicyList": [], "InstanceProfileList": [],
+              "AssumeRolePolicyDocument": _assume({"AWS": arn("user", "u")})}
+    folder = write(tmp_path, [mine])
+    (folder / "authorization" / f"{other}.json").write_text(json.dumps(
+        {"UserDetailList": [], "GroupDetailList": [], "Policies": [], "RoleDetailList": [theirs]}))
+    data = load_account_data(folder)
+    graph = Escalation(data, Goal(principal=arn("user", "nobody")))
+    actor = graph.actor(arn("user", "u"))
+    assert not graph.decide(actor, "iam:PutRolePolicy", theirs["Arn"]).allowed  # the kernel's own answer
+    methods = {(e.method, e.target) for e in graph.expand(arn("user", "u"))}
+    assert ("AssumeRole", theirs["Arn"]) in methods
+    assert not any(t.startswith(("change:" + theirs["Arn"], theirs["Arn"] + "#")) for _, t in methods)
