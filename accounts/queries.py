@@ -5,6 +5,8 @@ account's RCP levels, the resource policy) and the Datalog rules decide."""
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 
 from ..kernel.decision import Decision
@@ -162,11 +164,14 @@ def _context(data: AccountData, principal: Principal) -> dict:
     if principal.unique_id is not None:  # a role's session: ROLEID:SESSION (its caller's session name)
         context["aws:userid"] = principal.unique_id if principal.kind == "user" else \
             f"{principal.unique_id}:{principal.caller.rsplit('/', 1)[1]}"
-    return {**request_time(), "aws:SecureTransport": "true", "aws:ViaAWSService": "false", **context}
+    return {**dict(request_time()), "aws:SecureTransport": "true", "aws:ViaAWSService": "false", **context}
 
 
+@functools.lru_cache(maxsize=1)
 def request_time() -> dict:
-    """aws:CurrentTime and aws:EpochTime of a request made now."""
+    """aws:CurrentTime and aws:EpochTime of the question: read once per
+    process, so one run's requests agree (a Deny at a date does not flip
+    half-way) and the hot path does not read the clock per decision."""
     import datetime
 
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
