@@ -217,6 +217,7 @@ class Escalation:
             self.context.get("aws:RequestedRegion"), str) else (region or "us-east-1")
         self.edges: dict[tuple[str, str], list[Edge]] = {}
         self.combines: set[tuple[str, str, str]] = set()
+        self.combined: set[tuple[str, str]] = set()  # the closure's combination edges (graph_closure)
         self.expanded: set[str] = set()
         self.undecided: list[Edge] = []
         self._statements: dict[tuple[int, str], list] = {}
@@ -227,6 +228,22 @@ class Escalation:
         self._at_goal: dict[str, Answer | None] = {}
         self._index_trusts()
 
+    def prepare(self) -> None:
+        """What every node's expansion reads, found now: the principals each
+        method may target (its service trusted by them, …)."""
+        for method in METHODS:
+            self._candidates(method)
+
+    def share_caches(self, other: "Escalation") -> None:
+        """Start with ``other``'s answers that hold for every node (same
+        data, goal, context and region): found candidates, decided trusts,
+        statements by action, nodes at the goal. (Statements are cached by
+        their policy's identity: only the very same data may share them.)"""
+        if other.data is not self.data or _shard_key("", other) != _shard_key("", self):
+            return
+        self._statements = dict(other._statements)
+        self._at_goal = dict(other._at_goal)
+
     # ------------------------------------------------------------ the data
 
     def _index_trusts(self) -> None:
@@ -235,6 +252,7 @@ class Escalation:
         self.by_name: dict[str, set[str]] = {}
         self.by_account: dict[str, set[str]] = {}
         self.everyone: set[str] = set()
+        self.by_service: dict[str, set[str]] = {}  # a service principal, in lower case → roles
         self.sessions: dict[str, str] = {}  # session ARN → its role's ARN
         for role in self.data.principals.values():
             if role.kind != "role" or role.trust is None:
@@ -251,6 +269,8 @@ class Escalation:
                         # principals"); its conditions (aws:PrincipalArn, aws:PrincipalOrgID) are the kernel's.
                         self.everyone.add(role.arn)
                         continue
+                    if entry.kind is PrincipalKind.SERVICE:
+                        self.by_service.setdefault(value.lower(), set()).add(role.arn)
                     if entry.kind is not PrincipalKind.AWS:
                         continue
                     if value == "*":
@@ -341,7 +361,7 @@ class Escalation:
         found = self._statements.get("named keys")
         if found is None:
             keys: set[str] = set()
-            for policy in self._all_policies():
+            for policy in all_policies(self.data):
                 for st in policy.statements:
                     texts = [p.text for p in (*(st.resource or ()), *(st.not_resource or ()))]
                     for clause in st.condition:
@@ -488,7 +508,8 @@ class Escalation:
     def _may_target(self, p: Principal, method: Method) -> bool:
         if p.kind != method.target_kind:
             return False
-        if method.service is not None and (p.trust is None or not self._trusts_service(p, method)):
+        if method.service is not None and (p.trust is None or not self._may_trust_service(p, method.service)
+                                           or not self._trusts_service(p, method)):
             return False
         if p.arn.split(":", 5)[5].startswith("role/aws-service-role/") and (
                 method.yields != "become" or method.trust_rewritten):
@@ -515,6 +536,16 @@ class Escalation:
             out.append(Edge(actor.node, method.name, arn, [], "undecided",
                             why=f"{arn} is left out of the account data ({why}): a path through it is not known"))
         return out
+
+    def _may_trust_service(self, role: Principal, service: str) -> bool:
+        """Whether the role's trust policy has an Allow that may name the
+        service principal: one naming it (or a pattern), everyone, or
+        NotPrincipal. Any other trust leaves a service's AssumeRole
+        implicitly denied — the kernel is asked only of these (at 10,000
+        roles, asking every trust of every method's service took 18 s)."""
+        if role.arn in self.everyone or role.arn in self.by_service.get(service.lower(), ()):
+            return True
+        return any(role.arn in roles for named, roles in self.by_service.items() if "*" in named or "?" in named)
 
     def _trusts_service(self, role: Principal, method: Method) -> bool:
         """The kernel's decision: may the method's service assume the role
@@ -593,10 +624,12 @@ class Escalation:
                         out.append((need.resource.format(group=g, **fields), pol.name))
             return out
         if method.per == "tag":
+            held = {k.lower(): v for k, v in target.tags.items()}
             return [(need.resource.format(**fields), f"{key}={value}") for key, values in self._tag_values().items()
-                    for value in values if target.tags.get(key) != value]
+                    for value in values if held.get(key.lower()) != value]
         if method.per == "untag":  # a tag no condition names decides nothing
-            return [(need.resource.format(**fields), key) for key in sorted(target.tags) if key in self._tag_values()]
+            named = {k.lower() for k in self._tag_values()}
+            return [(need.resource.format(**fields), key) for key in sorted(target.tags) if key.lower() in named]
         if method.per == "session":
             # the sessions a trust names of the target, whose name may name the resource
             # (a Lambda function's: letters, digits, hyphens, underscores, 1-64)
@@ -617,36 +650,27 @@ class Escalation:
     def _tag_values(self) -> dict[str, list[str]]:
         """Each tag key a condition of the data names on a principal or
         resource tag, with each value it names (a pattern's as a value it
-        matches) and one it names nowhere."""
+        matches) and one it names nowhere. IAM tag keys are case-insensitive
+        (``Team`` and ``team`` are one key): an aws:RequestTag/Team condition
+        names values of a principal's ``team`` tag; a key is spelt as the
+        first condition (in sorted order) spells it."""
         found = self._statements.get("tag values")
         if found is None:
-            keys: set[str] = set()
+            keys: dict[str, str] = {}  # lower case → spelling
             values: dict[str, set[str]] = collections.defaultdict(set)
-            for policy in self._all_policies():
+            for policy in all_policies(self.data):
                 for st in policy.statements:
                     for clause in st.condition:
                         prefix, _, key = clause.key.partition("/")
                         if key and prefix.lower() in ("aws:principaltag", "aws:resourcetag", "iam:resourcetag",
                                                       "aws:requesttag"):
                             # a value the Tag request's own condition names is tried too
-                            values[key].update(_representative(v.text) for v in clause.values if v.text is not None)
+                            values[key.lower()].update(_representative(v.text) for v in clause.values
+                                                       if v.text is not None)
                             if prefix.lower() != "aws:requesttag":
-                                keys.add(key)
-            found = self._statements["tag values"] = {k: sorted(values[k] | {_ANY_PART}) for k in sorted(keys)}
+                                keys[key.lower()] = min(key, keys.get(key.lower(), key))
+            found = self._statements["tag values"] = {keys[k]: sorted(values[k] | {_ANY_PART}) for k in sorted(keys)}
         return found
-
-    def _all_policies(self) -> list:
-        """Every policy of the data: identity, boundary, trust, group, managed
-        (each version), resource, SCP and RCP."""
-        policies = [p for pr in self.data.principals.values() for p in (*pr.identity, pr.boundary, pr.trust)
-                    if p is not None]
-        policies += list(self.data.managed_documents.values())
-        policies += [p for ps in self.data.groups.values() for p in ps]
-        policies += [p for vs in self.data.versions.values() for p in vs.values()]
-        policies += [r.policy for r in self.data.resources.values()]
-        if self.data.organization is not None:
-            policies += list(self.data.organization.scps.values()) + list(self.data.organization.rcps.values())
-        return list({id(p): p for p in policies}.values())
 
     def _useful_policies(self, account: str) -> list[str]:
         """The other managed policies of the data an Attach…Policy may add
@@ -668,7 +692,7 @@ class Escalation:
             # AWS managed policies the data does not hold, which every account has:
             # each an iam:PolicyARN condition names, and one no condition names.
             # What they allow is not known: an allowed attach of one is UNDECIDED.
-            named = sorted({v.text for p in self._all_policies() for st in p.statements for c in st.condition
+            named = sorted({v.text for p in all_policies(self.data) for st in p.statements for c in st.condition
                             if c.key.lower() == "iam:policyarn" for v in c.values
                             if v.text and v.text.startswith("arn:aws:iam::aws:policy/") and "*" not in v.text
                             and "?" not in v.text and v.text not in self.data.managed_documents
@@ -963,7 +987,7 @@ class Escalation:
 def graph_closure(graph: Escalation, start: str | None = None) -> dict[str, frozenset[str]]:
     from ..kernel.reachability import escalation_closure
 
-    return escalation_closure(graph.pairs(), graph.combines, start)
+    return escalation_closure(graph.pairs(), graph.combines, start, graph.combined if start is None else None)
 
 
 def shortest_paths(graph: Escalation, start: str, goal_node: str = GOAL) -> list[list[Edge]]:
@@ -1066,6 +1090,22 @@ def left_out_edge(data: AccountData, arn: str) -> Edge:
                 why=f"{arn} is left out of the account data ({data.left_out[arn]}): what it can do is not known")
 
 
+def all_policies(data: AccountData) -> list:
+    """Every policy of the data, each once: identity, boundary, trust, group,
+    managed (each version), resource, SCP and RCP — what the search reads
+    the conditions' keys and values from (a key only a group policy names
+    is searched as well as one a user's policy names)."""
+    policies = [p for pr in data.principals.values() for p in (*pr.identity, pr.boundary, pr.trust)
+                if p is not None]
+    policies += list(data.managed_documents.values())
+    policies += [p for ps in data.groups.values() for p in ps]
+    policies += [p for vs in data.versions.values() for p in vs.values()]
+    policies += [r.policy for r in data.resources.values()]
+    if data.organization is not None:
+        policies += list(data.organization.scps.values()) + list(data.organization.rcps.values())
+    return list({id(p): p for p in policies}.values())
+
+
 def regions(data: AccountData, context: dict | None) -> list[str | None]:
     """The regions a search is run in: the one --context fixes, else
     us-east-1 and each region an aws:RequestedRegion condition of the data
@@ -1073,11 +1113,7 @@ def regions(data: AccountData, context: dict | None) -> list[str | None]:
     if context and "aws:RequestedRegion" in context:
         return [None]
     named: set[str] = set()
-    policies = [p for pr in data.principals.values() for p in (*pr.identity, pr.boundary) if p is not None]
-    policies += list(data.managed_documents.values())
-    if data.organization is not None:
-        policies += list(data.organization.scps.values())
-    for policy in {id(p): p for p in policies}.values():
+    for policy in all_policies(data):
         for st in policy.statements:
             for clause in st.condition:
                 if clause.key.lower() == "aws:requestedregion":
@@ -1103,6 +1139,8 @@ def expand_all(graph: Escalation, jobs: int = 1, folder=None, runner=None,
         from .shards import keep, process_pool
 
         keep(folder, graph.data)  # a forked worker starts with it
+        graph.prepare()
+        _TEMPLATES[_shard_key(str(folder), graph)] = graph  # and with the caches the graph's nodes share
         run = runner or process_pool(jobs)
     nodes = starts(graph.data, graph)
     while True:
@@ -1190,6 +1228,15 @@ def _goal_tuple(goal: Goal) -> tuple:
 
 
 _WORKER_GRAPHS: dict[tuple, Escalation] = {}
+# The graph whose shards are being run, in the process that runs them: a
+# worker forked from it starts its own graph with its caches (the roles each
+# method's service may assume took each worker 18 s at 10,000 roles, in
+# every round, before the trust index).
+_TEMPLATES: dict[tuple, Escalation] = {}
+
+
+def _shard_key(folder: str, graph: Escalation) -> tuple:
+    return (folder, _goal_tuple(graph.goal), tuple(sorted(graph.context.items())), graph.region)
 
 
 @dataclass(frozen=True)
@@ -1210,8 +1257,11 @@ def run_escalation_shard(shard: EscalationShard) -> tuple[list, list]:
     if graph is None:  # one per worker process: its caches serve every shard it runs
         graph = _WORKER_GRAPHS[key] = Escalation(data_of(shard.folder), Goal(*shard.goal), dict(shard.context),
                                                      region=shard.region)
+        if key in _TEMPLATES:
+            graph.share_caches(_TEMPLATES[key])
+    known = set(graph.combines)
     rows = []
     for node in shard.nodes:
         for e in graph.expand(node):
             rows.append((e.source, e.method, e.target, e.status, e.assumes, e.why))
-    return rows, sorted(graph.combines)
+    return rows, sorted(graph.combines - known)  # an earlier shard of this worker returned the others

@@ -438,7 +438,8 @@ _statement = st.builds(lambda effect, action, res: {"Effect": effect, "Action": 
                        st.sampled_from(["Allow", "Allow", "Allow", "Deny"]), st.sampled_from(_ACTIONS),
                        st.sampled_from(["*"] + [_arn(n) for n in _NAMES]))
 _trust = st.sampled_from([{"AWS": f"arn:aws:iam::{_ACCOUNT}:root"}, {"AWS": _arn("u0")}, {"AWS": _arn("r0")},
-                          {"Service": "lambda.amazonaws.com"}])
+                          {"Service": "lambda.amazonaws.com"}, {"Service": ["ec2.amazonaws.com", "glue.amazonaws.com"]},
+                          "*"])
 _account = st.fixed_dictionaries({
     n: st.fixed_dictionaries({"statements": st.lists(_statement, min_size=1, max_size=3),
                               "admin": st.booleans(), "trust": _trust})
@@ -526,6 +527,88 @@ def test_every_path_replays_and_needs_its_granting_statements(tmp_path_factory, 
                 shutil.rmtree(cut, ignore_errors=True)
                 _write(cut, _without(account, refs))
                 assert (edge.source, edge.method, edge.target) not in _edges_of(cut, edge.source), refs
+
+
+
+# The search does not ask the kernel about every principal for every method:
+# Python filters the targets first (accounts/privesc.Escalation._targets) —
+# no identity Allow that may cover the action, a permissions boundary with no
+# Allow that can cover an IAM action, an IAM action on another account's
+# principal (IAM has no resource-based policies), a Resource no Allow of the
+# caller may cover. Each filter must drop only what the kernel denies: asked
+# of every principal of the kind, the kernel must allow nothing more.
+_OTHER = "666666666666"
+_BOUNDARIES = {
+    "none": None,
+    "not-iam": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}],
+    "iam-users": [{"Effect": "Allow", "Action": ["iam:*", "sts:AssumeRole"], "Resource": f"arn:aws:iam::{_ACCOUNT}:user/*"}],
+    "roles-only": [{"Effect": "Allow", "Action": ["iam:*Role*", "sts:*", "lambda:*"], "Resource": "*"}],
+}
+_wide_statement = st.builds(
+    lambda effect, action, res: {"Effect": effect, "Action": action, "Resource": res},
+    st.sampled_from(["Allow", "Allow", "Allow", "Deny"]), st.sampled_from(_ACTIONS),
+    st.sampled_from(["*", "arn:aws:iam::*:role/*", f"arn:aws:iam::{_OTHER}:role/x0", f"arn:aws:iam::*:user/u?"]
+                    + [_arn(n) for n in _NAMES]))
+_bounded_account = st.fixed_dictionaries({
+    n: st.fixed_dictionaries({"statements": st.lists(_wide_statement, min_size=1, max_size=3),
+                              "admin": st.booleans(), "trust": _trust,
+                              "boundary": st.sampled_from(sorted(_BOUNDARIES))})
+    for n in _NAMES})
+
+
+def _write_bounded(folder: Path, account: dict) -> None:
+    """``_write``, with each principal's boundary, and a role x0 of another
+    account that trusts the first account."""
+    _write(folder, account)
+    path = folder / "authorization" / f"{_ACCOUNT}.json"
+    entries = json.loads(path.read_text())
+    for name, body in _BOUNDARIES.items():
+        if body is not None:
+            arn = f"arn:aws:iam::{_ACCOUNT}:policy/{name}"
+            entries["Policies"].append({"PolicyName": name, "Arn": arn, "DefaultVersionId": "v1", "PolicyVersionList": [
+                {"VersionId": "v1", "IsDefaultVersion": True,
+                 "Document": {"Version": "2012-10-17", "Statement": body}}]})
+    for entry in entries["UserDetailList"] + entries["RoleDetailList"]:
+        name = entry.get("UserName") or entry["RoleName"]
+        if _BOUNDARIES[account[name]["boundary"]] is not None:
+            entry["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
+                                            "PermissionsBoundaryArn": f"arn:aws:iam::{_ACCOUNT}:policy/"
+                                                                      f"{account[name]['boundary']}"}
+    path.write_text(json.dumps(entries))
+    other = {"UserDetailList": [], "GroupDetailList": [], "Policies": [], "RoleDetailList": [{
+        "RoleName": "x0", "Arn": f"arn:aws:iam::{_OTHER}:role/x0", "RolePolicyList": [
+            {"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"}]}}],
+        "AttachedManagedPolicies": [], "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{_ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}}]}
+    (folder / "authorization" / f"{_OTHER}.json").write_text(json.dumps(other))
+
+
+class _Unfiltered(Escalation):
+    """The search with the target filters off: every method's first need is
+    asked of every candidate principal (its service trusting it, in an
+    instance profile, … as the method needs)."""
+
+    def _targets(self, actor, identity, method):
+        if method.name == "AssumeRole":
+            return super()._targets(actor, identity, method)  # a trust naming the caller: not a filter
+        return self._candidates(method)
+
+    def _may_trust_service(self, role, service):
+        return True
+
+
+@settings(max_examples=25, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(_bounded_account)
+def test_the_target_filters_drop_only_what_the_kernel_denies(tmp_path_factory, account):
+    folder = tmp_path_factory.mktemp("bounded")
+    _write_bounded(folder, account)
+    data = load_account_data(folder)
+    for source in [_arn(n) for n in _NAMES]:
+        filtered = {(e.method, e.target, e.status) for e in Escalation(data, Goal(), whole=True).expand(source)}
+        asked = {(e.method, e.target, e.status) for e in _Unfiltered(data, Goal(), whole=True).expand(source)}
+        assert filtered == asked, (source, sorted(asked - filtered), sorted(filtered - asked))
 
 
 def test_the_paths_drawn_as_svg(capsys):
