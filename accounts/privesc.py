@@ -217,6 +217,8 @@ class Escalation:
             self.context.get("aws:RequestedRegion"), str) else (region or "us-east-1")
         self.edges: dict[tuple[str, str], list[Edge]] = {}
         self.combines: set[tuple[str, str, str]] = set()
+        self._capabilities_on: dict[str, set[str]] = {}  # principal ARN → the changes some node may make to it
+        self._nodes_of: dict[str, set[str]] = {}  # principal ARN → the nodes that are it (changed, its sessions)
         self.combined: set[tuple[str, str]] = set()  # the closure's combination edges (graph_closure)
         self.expanded: set[str] = set()
         self.undecided: list[Edge] = []
@@ -226,6 +228,7 @@ class Escalation:
         self._by_capability: tuple[int | None, tuple[dict, dict]] = (None, ({}, {}))
         self._from: tuple[int | None, dict[str, set[str]]] = (None, {})
         self._at_goal: dict[str, Answer | None] = {}
+        self._by_role: dict[str, set[str]] | None = None
         self._index_trusts()
 
     def prepare(self) -> None:
@@ -466,10 +469,12 @@ class Escalation:
         return out
 
     def _record(self, edge: Edge) -> None:
+        self.note_node(edge.source)
         if edge.status == "undecided":
             self.undecided.append(edge)
             return
         self.edges.setdefault((edge.source, edge.target), []).append(edge)
+        self.note_node(edge.target)
 
     def _targets(self, actor: Actor, identity: list, method: Method) -> list[str]:
         first = method.needs[0]
@@ -908,8 +913,66 @@ class Escalation:
         if status != "undecided" and not self._canonical(target.arn, frozenset({change})):
             return []  # no change to it (a boundary it does not have removed)
         capability = f"change:{target.arn}#{change}"
-        self.combines.add((capability, target.arn, node_name(target.arn, {change})))
+        self.add_combine(capability, target.arn, node_name(target.arn, {change}))
         return [Edge(actor.node, method.name, capability, answers, status, method.assumes, why)]
+
+    def add_combine(self, capability: str, node: str, changed: str) -> None:
+        """Holding ``capability`` and being ``node`` is being ``changed``;
+        and holding it and being any other node that is the same principal
+        — the principal already changed otherwise, or a session of the role
+        a trust policy names (a role's policies are read at each request,
+        so its sessions hold a change at once) — is being that node with
+        the change too (two changes made by others, or one by another and
+        one by itself, stack up to MAX_CHANGES)."""
+        self.combines.add((capability, node, changed))
+        principal, _, change = capability[len("change:"):].partition("#")
+        changes = self._capabilities_on.setdefault(principal, set())
+        if change not in changes:
+            changes.add(change)
+            for other in sorted(self._nodes_of.get(principal, set()) | {principal} | self._named_sessions(principal)):
+                self._stack(capability, change, other)
+        self.note_node(changed)
+
+    def note_node(self, node: str) -> None:
+        """A node of the graph: each change some node may make to its
+        principal is combined with it."""
+        if node == GOAL or node.startswith("change:"):
+            return
+        base = node.partition("#")[0]
+        principal = self.sessions.get(base, base)
+        nodes = self._nodes_of.setdefault(principal, set())
+        if node in nodes:
+            return
+        nodes.add(node)
+        for change in sorted(self._capabilities_on.get(principal, ())):
+            self._stack(f"change:{principal}#{change}", change, node)
+
+    def _named_sessions(self, role: str) -> set[str]:
+        """The sessions of the role that trust policies name."""
+        if self._by_role is None:
+            self._by_role = {}
+            for session, of in self.sessions.items():
+                self._by_role.setdefault(of, set()).add(session)
+        return self._by_role.get(role, set())
+
+    def _stack(self, capability: str, change: str, node: str) -> None:
+        base, _, text = node.partition("#")
+        changes = frozenset(c for c in text.split("+") if c)
+        if change in changes:
+            return
+        if change.startswith(("tag:", "untag:")):
+            key = change.split(":", 1)[1].partition("=")[0].lower()
+            if any(c.startswith(("tag:", "untag:")) and c.split(":", 1)[1].partition("=")[0].lower() == key
+                   for c in changes):
+                return  # the same tag set twice: the later one alone is a node of its own
+        more = changes | {change}
+        if len(more) > MAX_CHANGES:
+            return
+        more = self._canonical(base, more)
+        if more == changes:
+            return  # the change decides nothing anew for this node
+        self.combines.add((capability, node, node_name(base, more)))
+        self.note_node(node_name(base, more))
 
     # ------------------------------------------------------------ the closure
 
@@ -1160,7 +1223,8 @@ def expand_all(graph: Escalation, jobs: int = 1, folder=None, runner=None,
                 for rows, combines in run(run_escalation_shard, shards, progress):
                     for source, method, target, status, assumes, why in rows:
                         graph._record(Edge(source, method, target, [], status, assumes, why))
-                    graph.combines.update(map(tuple, combines))
+                    for capability, node, changed in combines:
+                        graph.add_combine(capability, node, changed)
             else:
                 for done, node in enumerate(nodes, 1):
                     graph.expand(node)

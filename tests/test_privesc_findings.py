@@ -755,3 +755,57 @@ def test_no_iam_request_on_another_account_s_principal_is_tried(tmp_path):
     methods = {(e.method, e.target) for e in graph.expand(arn("user", "u"))}
     assert ("AssumeRole", theirs["Arn"]) in methods
     assert not any(t.startswith(("change:" + theirs["Arn"], theirs["Arn"] + "#")) for _, t in methods)
+
+
+# ------------------------------------------- J. changes that stack on another
+
+def test_two_changes_to_another_principal_before_becoming_it(tmp_path):
+    """R holds AdministratorAccess-like Allow, a Deny-everything managed
+    policy, and a Deny of everything while tagged locked=true. A user who
+    may untag R, detach the policy and assume R becomes R unfenced only
+    with both changes made (the policy evaluation logic: any applicable
+    explicit Deny wins); with one of the two rights it does not."""
+    fence = _managed("DenyAll", doc(deny("*")))
+    lock = deny("*", Condition={"StringEquals": {"aws:PrincipalTag/locked": "true"}})
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole"}]}
+    target = _attached(role("R", trust, [ADMIN, doc(lock)], tags={"locked": "true"}), "DenyAll")
+    both = user("u", [doc(allow(["iam:UntagRole", "iam:DetachRolePolicy", "sts:AssumeRole"], arn("role", "R")))])
+    finding = found(write(tmp_path / "both", [both], [target], policies=[fence]), arn("user", "u"))
+    assert finding.found
+    assert {"UntagRole", "DetachRolePolicy"} <= {e.method for p in finding.paths for e in p}
+    for only in ("iam:UntagRole", "iam:DetachRolePolicy"):  # decoy: one change leaves a Deny
+        one = user("u", [doc(allow([only, "sts:AssumeRole"], arn("role", "R")))])
+        assert not found(write(tmp_path / only[4:], [one], [target], policies=[fence]), arn("user", "u")).found
+
+
+def test_a_changed_role_s_session_that_a_trust_names(tmp_path):
+    """A trust policy naming the session arn:aws:sts::A:assumed-role/Plain/ops:
+    the session is Plain's, and holds a change made to Plain at once (a
+    role's policies are read at each request). Deleting Plain's inline
+    Deny of sts:AssumeRole lets the session assume the admin role; without
+    the right to delete it, the Deny stands."""
+    trust_acct = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole"}]}
+    session = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:sts::{A}:assumed-role/Plain/ops"},
+         "Action": "sts:AssumeRole"}]}
+    plain = role("Plain", trust_acct, [doc(allow("sts:AssumeRole")), doc(deny("sts:AssumeRole"))])
+    boss = role("Boss", session, [ADMIN])
+    can = user("u", [doc(allow(["sts:AssumeRole", "iam:DeleteRolePolicy"], arn("role", "Plain")))])
+    finding = found(write(tmp_path / "can", [can], [plain, boss]), arn("user", "u"))
+    assert finding.found
+    assert any(e.method == "DeleteRolePolicy" for p in finding.paths for e in p)
+    cannot = user("u", [doc(allow("sts:AssumeRole", arn("role", "Plain")))])
+    assert not found(write(tmp_path / "cannot", [cannot], [plain, boss]), arn("user", "u")).found
+
+
+def test_untagging_a_key_a_condition_spells_in_another_case(tmp_path):
+    """The user's tag is ``LOCKED``; the Deny tests aws:PrincipalTag/locked.
+    Tag keys are not case sensitive: untagging LOCKED lifts the Deny."""
+    lock = {"Effect": "Deny", "NotAction": "iam:UntagUser", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalTag/locked": "true"}}}
+    case = write(tmp_path / "a", [user("u", [ADMIN, doc(lock, allow("iam:UntagUser", arn("user", "u")))],
+                                       tags={"LOCKED": "true"})])
+    finding = found(case, arn("user", "u"))
+    assert finding.found and finding.paths[0][0].method == "UntagUser"
