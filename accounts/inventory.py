@@ -123,6 +123,36 @@ class AccountData:
                                                    frozenset(p.account for p in self.principals.values()))
         return cached[1]
 
+    def all_policies(self) -> list:
+        """Every policy of the data, each once: identity, boundary, trust,
+        group, managed (each version), resource, SCP and RCP."""
+        policies = [p for pr in self.principals.values() for p in (*pr.identity, pr.boundary, pr.trust)
+                    if p is not None]
+        policies += list(self.managed_documents.values())
+        policies += [p for ps in self.groups.values() for p in ps]
+        policies += [p for vs in self.versions.values() for p in vs.values()]
+        policies += [r.policy for r in self.resources.values()]
+        if self.organization is not None:
+            policies += list(self.organization.scps.values()) + list(self.organization.rcps.values())
+        return list({id(p): p for p in policies}.values())
+
+    def keys_named(self) -> frozenset[str]:
+        """Every condition key a policy of the data names (lower case), in a
+        condition or as a policy variable (``${aws:username}``): a key none
+        names cannot change a decision."""
+        cached = self.__dict__.get("_keys_named")
+        if cached is None:
+            keys: set[str] = set()
+            for policy in self.all_policies():
+                for st in policy.statements:
+                    texts = [p.text for p in (*(st.resource or ()), *(st.not_resource or ()))]
+                    for clause in st.condition:
+                        keys.add(clause.key.lower())
+                        texts += [v.text for v in clause.values if v.text]
+                    keys.update(k.lower() for t in texts for k in re.findall(r"\$\{([^}]*)\}", t))
+            cached = self.__dict__["_keys_named"] = frozenset(keys)
+        return cached
+
     def summary(self) -> str:
         read = ", ".join(f"{n} {kind}" for kind, n in self.read.items())
         broken = []

@@ -123,6 +123,26 @@ def _representative(text: str) -> str:
     return re.sub(r"\$\{[^}]*\}|\*", _ANY_PART, text).replace("?", "Z")
 
 
+def _as_target_s(text: str, target: Principal) -> str:
+    """A tag value a condition gives as a policy variable, as the target's
+    own requests resolve it (the tag is for aws:PrincipalTag conditions of
+    its requests): ``${aws:username}`` its name, ``${aws:userid}`` its
+    unique id, ``${aws:PrincipalTag/K}`` its tag, ``${aws:PrincipalAccount}``
+    its account; a variable it has no value for, as a representative."""
+    if "${" not in text:
+        return text
+    known = {"aws:principalaccount": target.account}
+    if target.kind == "user":
+        known["aws:username"] = target.name
+        if target.unique_id:
+            known["aws:userid"] = target.unique_id
+    known.update({f"aws:principaltag/{k.lower()}": v for k, v in target.tags.items()})
+    literal = {"*": "*", "?": "?", "$": "$"}
+    parts = re.split(r"\$\{([^}]*)\}", text)  # the text between variables (a pattern), each variable
+    return "".join(_representative(part) if i % 2 == 0 else literal.get(part) or known.get(part.lower(), _ANY_PART)
+                   for i, part in enumerate(parts))
+
+
 def _documents(policies) -> list:
     """Every policy model in a scenario ``policies`` object (layers, levels)."""
     if isinstance(policies, dict):
@@ -361,18 +381,7 @@ class Escalation:
     def _named_keys(self) -> frozenset[str]:
         """Every condition key a policy of the data names (lower case), in a
         condition or as a policy variable."""
-        found = self._statements.get("named keys")
-        if found is None:
-            keys: set[str] = set()
-            for policy in all_policies(self.data):
-                for st in policy.statements:
-                    texts = [p.text for p in (*(st.resource or ()), *(st.not_resource or ()))]
-                    for clause in st.condition:
-                        keys.add(clause.key.lower())
-                        texts += [v.text for v in clause.values if v.text]
-                    keys.update(k.lower() for t in texts for k in re.findall(r"\$\{([^}]*)\}", t))
-            found = self._statements["named keys"] = frozenset(keys)
-        return found
+        return self.data.keys_named()
 
     def _allows(self, identity: list, action: str) -> list:
         """The identity Allow statements that apply to ``action``."""
@@ -630,7 +639,9 @@ class Escalation:
             return out
         if method.per == "tag":
             held = {k.lower(): v for k, v in target.tags.items()}
-            return [(need.resource.format(**fields), f"{key}={value}") for key, values in self._tag_values().items()
+            tried = {key: sorted({_as_target_s(value, target) for value in values})
+                     for key, values in self._tag_values().items()}
+            return [(need.resource.format(**fields), f"{key}={value}") for key, values in tried.items()
                     for value in values if held.get(key.lower()) != value]
         if method.per == "untag":  # a tag no condition names decides nothing
             named = {k.lower() for k in self._tag_values()}
@@ -670,8 +681,9 @@ class Escalation:
                         if key and prefix.lower() in ("aws:principaltag", "aws:resourcetag", "iam:resourcetag",
                                                       "aws:requesttag"):
                             # a value the Tag request's own condition names is tried too
-                            values[key.lower()].update(_representative(v.text) for v in clause.values
-                                                       if v.text is not None)
+                            # (a policy variable stays as written: it is the target's own value)
+                            values[key.lower()].update(v.text if "${" in v.text else _representative(v.text)
+                                                       for v in clause.values if v.text is not None)
                             if prefix.lower() != "aws:requesttag":
                                 keys[key.lower()] = min(key, keys.get(key.lower(), key))
             found = self._statements["tag values"] = {keys[k]: sorted(values[k] | {_ANY_PART}) for k in sorted(keys)}
@@ -1154,19 +1166,8 @@ def left_out_edge(data: AccountData, arn: str) -> Edge:
 
 
 def all_policies(data: AccountData) -> list:
-    """Every policy of the data, each once: identity, boundary, trust, group,
-    managed (each version), resource, SCP and RCP — what the search reads
-    the conditions' keys and values from (a key only a group policy names
-    is searched as well as one a user's policy names)."""
-    policies = [p for pr in data.principals.values() for p in (*pr.identity, pr.boundary, pr.trust)
-                if p is not None]
-    policies += list(data.managed_documents.values())
-    policies += [p for ps in data.groups.values() for p in ps]
-    policies += [p for vs in data.versions.values() for p in vs.values()]
-    policies += [r.policy for r in data.resources.values()]
-    if data.organization is not None:
-        policies += list(data.organization.scps.values()) + list(data.organization.rcps.values())
-    return list({id(p): p for p in policies}.values())
+    """Every policy of the data, each once (AccountData.all_policies)."""
+    return data.all_policies()
 
 
 def regions(data: AccountData, context: dict | None) -> list[str | None]:

@@ -112,6 +112,28 @@ def broken_parts(data: AccountData, principal: Principal | None, caller_account:
     return out
 
 
+def unknown_keys(data: AccountData, principal: Principal, policies: dict, context: dict) -> list[tuple[str, str]]:
+    """("context", why) when a policy of the request tests aws:userid and
+    the export gives the principal no unique id (UserId/RoleId, the key's
+    value: AIDA…, or AROA…:session): the key is unknown, not absent, and
+    the policy could decide either way."""
+    if principal.unique_id is not None or "aws:userid" in context or "aws:userid" not in data.keys_named():
+        return []
+    for layer in policies.values():
+        for policy in layer if isinstance(layer, list) else [layer]:
+            if policy is not None and any(_tests_userid(st) for st in policy.statements):
+                return [("context", f"{principal.arn} has no unique id in the account data (UserId/RoleId), "
+                                    "and a policy of the request tests aws:userid")]
+    return []
+
+
+def _tests_userid(st) -> bool:
+    texts = [r.text for r in (*(st.resource or ()), *(st.not_resource or ()))]
+    texts += [v.text for c in st.condition for v in c.values if v.text]
+    return any(c.key.lower() == "aws:userid" for c in st.condition) or any(
+        "${aws:userid}" in t.lower() for t in texts if t)
+
+
 # The layers that only limit (never grant): one whose policies are not all
 # read cannot turn a deny that another layer decides into an allow.
 _LIMITS = ("scp/", "rcp/", "boundary", "session", "vpc_endpoint")
@@ -121,7 +143,8 @@ def fail_closed(answer: "Answer", broken: list[tuple[str, str]]) -> "Answer":
     """The answer, UNDECIDED where what was not read could change it: an
     explicit deny stands (a policy more can only add denies and allows), so
     does an implicit deny that a layer other than the broken limits decides;
-    anything else is not decided."""
+    anything else is not decided — nor anything when a key of the request
+    is not known (layer "context")."""
     if not broken:
         return answer
     decision = answer.decision
@@ -129,6 +152,10 @@ def fail_closed(answer: "Answer", broken: list[tuple[str, str]]) -> "Answer":
     stands = decision.decision == "explicit_deny" or (
         decision.decision == "implicit_deny" and all(layer.startswith(_LIMITS) for layer in layers)
         and any(b not in layers for b in decision.blocked_layers))
+    if "context" in layers:
+        # A key of the request not known: a Deny may have applied only for
+        # want of it, as an Allow may have failed for it; no decision stands.
+        stands = False
     if not stands:
         answer.failed_closed = True
         answer.undecided = "not decided: " + "; ".join(dict.fromkeys(why for _, why in broken))
@@ -276,9 +303,11 @@ def who_can(data: AccountData, action: str, resource: str, context: dict | None 
         policies = policies_for(data, principal.identity, principal.boundary, principal.account, resource,
                                 resource_account, action)
         who = principal.arn if principal.kind == "user" else f"any session of role {principal.arn}"
+        request_context = {**_context(data, principal), **context}
         answer = ask(policies, who, principal.caller, principal.kind, action, resource, resource_account,
-                     {**_context(data, principal), **context},
-                     broken=broken_parts(data, principal, principal.account, resource, resource_account, action))
+                     request_context,
+                     broken=broken_parts(data, principal, principal.account, resource, resource_account, action)
+                     + unknown_keys(data, principal, policies, request_context))
         answer.principal = principal.arn
         answers.append(answer)
     if not (only is None if others is None else others):
@@ -339,7 +368,8 @@ def decide_as(data: AccountData, principal: Principal, action: str, resource: st
         request_context["aws:userid"] = f"{principal.unique_id}:{caller.rsplit('/', 1)[1]}"  # a named session
     answer = _ask(policies, who, caller or principal.caller, principal.kind, action, resource, resource_account,
                   request_context, conditional=conditional, timeout_ms=timeout_ms,
-                  broken=broken_parts(data, principal, principal.account, resource, resource_account, action),
+                  broken=broken_parts(data, principal, principal.account, resource, resource_account, action)
+                  + unknown_keys(data, principal, policies, request_context),
                   engines=engines, key=key)
     answer.principal = principal.arn
     return answer
@@ -427,10 +457,11 @@ def what_can(data: AccountData, principal_arn: str, context: dict | None = None,
         for action in actions_on(resource):
             governed = rcps_govern(action)
             if governed not in engines:
-                engines[governed] = compile_policies(policies_for(data, principal.identity, principal.boundary,
-                                                                  principal.account, resource, resource_account,
-                                                                  action))
-            engine = engines[governed]
+                policies = policies_for(data, principal.identity, principal.boundary, principal.account, resource,
+                                        resource_account, action)
+                engines[governed] = (compile_policies(policies),
+                                     unknown_keys(data, principal, policies, request_context))
+            engine, unknown = engines[governed]
             request = {"principal": principal.caller, "action": action, "resource": resource,
                        "context": request_context}
             if resource_account is not None:
@@ -438,7 +469,7 @@ def what_can(data: AccountData, principal_arn: str, context: dict | None = None,
             decision = engine.decide(request)
             answer = fail_closed(Answer(principal.arn, principal.caller, principal.kind, decision),
                                  broken_parts(data, principal, principal.account, resource, resource_account,
-                                              action))
+                                              action) + unknown)
             if answer.failed_closed:
                 if undecided is not None:
                     undecided.append((resource, action, answer.undecided))

@@ -676,6 +676,25 @@ def test_aws_userid_is_the_export_s_unique_id(tmp_path):
     assert privesc(data, arn("user", "v"), Goal()).found
 
 
+
+def test_aws_userid_a_policy_tests_but_the_export_lacks_is_undecided(tmp_path):
+    """Without UserId in the export, aws:userid is not absent from the
+    request but unknown: a Deny on it may apply or not, so the principal's
+    answers through that policy are UNDECIDED (never "reaches", never "does
+    not reach"); a user whose policies do not test it is decided as before,
+    and who-can says UNDECIDED too."""
+    from iamlogic.accounts.queries import who_can
+
+    fence = doc(deny("*", Condition={"StringLike": {"aws:userid": "AIDAFENCED*"}}))
+    data = load_account_data(write(tmp_path, [user("u", [ADMIN, fence]), user("w", [ADMIN])]))
+    finding = privesc(data, arn("user", "u"), Goal())
+    assert not finding.found and finding.undecided
+    assert "aws:userid" in finding.undecided[0].why
+    assert privesc(data, arn("user", "w"), Goal()).found
+    answers = {a.principal: a for a in who_can(data, "s3:GetObject", "arn:aws:s3:::b/k")}
+    assert answers[arn("user", "u")].failed_closed and answers[arn("user", "w")].allowed
+
+
 def test_a_role_s_path_is_in_its_principal_arn(tmp_path):
     """IAM User Guide, aws:PrincipalArn: for a role session it is the role's
     ARN, path included (the session ARN drops the path): an SCP denying
@@ -809,3 +828,17 @@ def test_untagging_a_key_a_condition_spells_in_another_case(tmp_path):
                                        tags={"LOCKED": "true"})])
     finding = found(case, arn("user", "u"))
     assert finding.found and finding.paths[0][0].method == "UntagUser"
+
+
+def test_a_tag_value_a_condition_gives_as_a_policy_variable(tmp_path):
+    """An Allow of * for aws:PrincipalTag/owner = ${aws:username} (IAM User
+    Guide, policy variables: resolved from the request, here the user's
+    own): a user who may tag itself sets owner to its own name. A decoy who
+    may tag only other users does not get there."""
+    gated = allow("*", Condition={"StringEquals": {"aws:PrincipalTag/owner": "${aws:username}"}})
+    case = write(tmp_path / "a", [user("u", [doc(allow("iam:TagUser", arn("user", "u")), gated)],
+                                       tags={"owner": "someoneelse"})])
+    finding = found(case, arn("user", "u"))
+    assert finding.found and finding.paths[0][0].target == arn("user", "u") + "#tag:owner=u"
+    decoy = write(tmp_path / "b", [user("u", [doc(allow("iam:TagUser", arn("user", "v")), gated)]), user("v")])
+    assert not found(decoy, arn("user", "u")).found
