@@ -9,7 +9,8 @@ Nodes are strings:
   session a trust policy names (``arn:aws:sts::A:assumed-role/R/NAME``);
 - a node with changes made to it: ``ARN#rewrite`` (an identity policy
   allowing ``*`` on ``*`` added), ``ARN#unbound`` (boundary removed),
-  ``ARN#group:G`` (added to group G), ``ARN#attach:POLICY`` (a managed policy
+  ``ARN#bound:POLICY`` (the boundary replaced by a managed policy short of
+  ``*`` on ``*``), ``ARN#group:G`` (added to group G), ``ARN#attach:POLICY`` (a managed policy
   attached), ``ARN#version:POLICY@V`` (a managed policy's version V made its
   default), ``ARN#remove:P`` / ``ARN#replace:P`` (policy P gone, or replaced
   by an Allow of ``*``), ``ARN#leave:G`` (out of group G),
@@ -79,6 +80,15 @@ class Edge:
     status: str = "allowed"  # allowed | conditional | undecided
     assumes: str | None = None
     why: str | None = None  # undecided: the reason
+
+
+def _with_change(changes: frozenset[str], change: str) -> frozenset[str]:
+    """The changes with one more: a boundary removed or put in place
+    (``unbound``, ``bound:P``) replaces what the changes did to the
+    boundary before."""
+    if change == "unbound" or change.startswith("bound:"):
+        changes = frozenset(c for c in changes if c != "unbound" and not c.startswith("bound:"))
+    return changes | {change}
 
 
 def node_name(base: str, changes) -> str:
@@ -330,6 +340,9 @@ class Escalation:
     def stack(self, actor: Actor) -> tuple[list, object]:
         identity = list(actor.principal.identity)
         boundary = None if "unbound" in actor.changes else actor.principal.boundary
+        for change in actor.changes:
+            if change.startswith("bound:"):
+                boundary = self.data.managed_documents.get(change[len("bound:"):], boundary)
         if "rewrite" in actor.changes:
             identity.append(_ALLOW_ALL)
         for change in actor.changes:
@@ -653,9 +666,9 @@ class Escalation:
                     for arn, role in sorted(self.sessions.items())
                     if role == target.arn and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", arn.rsplit("/", 1)[1])]
         if method.per == "admin_policy":
-            policies = self._admin_policies(target.account)
-            if method.policy_key == "iam:PolicyARN":
-                policies = policies + self._useful_policies(target.account)
+            # (an attach, or a boundary put in place of the target's: one short of
+            # * on * that allows what a method needs may lead on)
+            policies = self._admin_policies(target.account) + self._useful_policies(target.account)
             return [(need.resource.format(**fields), arn) for arn in policies]
         if method.per == "group_admin_policy":  # "GROUP|POLICY": a policy attached to one of its groups
             policies = self._admin_policies(target.account) + self._useful_policies(target.account)
@@ -903,6 +916,9 @@ class Escalation:
             # a policy short of * on *: the target holds it besides its own (through
             # the group: its other members gain it too, which is not followed)
             change = f"attach:{_policy_of(method, item)}"
+        if method.per == "admin_policy" and method.yields == "unbound" and \
+                item not in self._admin_policies(target.account):
+            change = f"bound:{item}"  # the target's boundary is now that policy
         if method.name == "CreatePolicyVersion":
             # The new default version replaces the document (its Denies go too);
             # of the boundary, it lifts the boundary.
@@ -911,7 +927,7 @@ class Escalation:
         if target.arn == actor.principal.arn:
             # The principal itself, or a session of the role: a role's policies are
             # read at each request, so its sessions hold the change at once.
-            changes = actor.changes | {change}
+            changes = _with_change(actor.changes, change)
             if status != "undecided":  # an undecided step is said as it is
                 changes = self._canonical(actor.base, changes)
             if changes == actor.changes:
@@ -977,7 +993,7 @@ class Escalation:
             if any(c.startswith(("tag:", "untag:")) and c.split(":", 1)[1].partition("=")[0].lower() == key
                    for c in changes):
                 return  # the same tag set twice: the later one alone is a node of its own
-        more = changes | {change}
+        more = _with_change(changes, change)
         if len(more) > MAX_CHANGES:
             return
         more = self._canonical(base, more)

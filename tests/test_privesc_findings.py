@@ -842,3 +842,24 @@ def test_a_tag_value_a_condition_gives_as_a_policy_variable(tmp_path):
     assert finding.found and finding.paths[0][0].target == arn("user", "u") + "#tag:owner=u"
     decoy = write(tmp_path / "b", [user("u", [doc(allow("iam:TagUser", arn("user", "v")), gated)]), user("v")])
     assert not found(decoy, arn("user", "u")).found
+
+
+def test_putting_a_boundary_short_of_admin_that_leads_on(tmp_path):
+    """The user holds AdministratorAccess-like Allow under a boundary that
+    allows only PutUserPermissionsBoundary of IAMOnly (iam:PermissionsBoundary)
+    and s3:*. Putting IAMOnly (Allow iam:*) as its boundary lets it delete
+    the boundary next: admin in two steps (a permissions boundary limits,
+    and is replaced whole by the one put). The decoy's IAMOnly allows only
+    iam:Get*: nothing leads on."""
+    def case(folder, iam_only):
+        bound = _managed("Bnd", doc(allow("iam:PutUserPermissionsBoundary", Condition={
+            "ArnEquals": {"iam:PermissionsBoundary": arn("policy", "IAMOnly")}}), allow("s3:*")))
+        return write(folder, [user("u", [ADMIN], boundary=arn("policy", "Bnd"))],
+                     policies=[bound, _managed("IAMOnly", doc(allow(iam_only)))])
+    finding = found(case(tmp_path / "a", "iam:*"), arn("user", "u"))
+    assert finding.found
+    assert {p[0].method for p in finding.paths} == {"PutUserPermissionsBoundary (managed policy)"}
+    assert finding.paths[0][0].target == arn("user", "u") + "#bound:" + arn("policy", "IAMOnly")
+    assert all(len(p) == 3 and p[1].method.startswith(("DeleteUserPermissionsBoundary", "CreatePolicyVersion"))
+               for p in finding.paths)  # then lifts the boundary IAMOnly's iam:* allows
+    assert not found(case(tmp_path / "b", "iam:Get*"), arn("user", "u")).found
