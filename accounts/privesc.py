@@ -34,6 +34,7 @@ this sense — ``--goal ACTION RESOURCE`` asks about one action exactly.
 from __future__ import annotations
 
 import collections
+import functools
 import re
 from dataclasses import dataclass, replace
 
@@ -80,6 +81,16 @@ class Edge:
     status: str = "allowed"  # allowed | conditional | undecided
     assumes: str | None = None
     why: str | None = None  # undecided: the reason
+
+
+@functools.lru_cache(maxsize=None)
+def _action_keys(action: str) -> frozenset[str]:
+    """The condition keys the catalogue lists for the action, in lower case."""
+    from ..kernel.catalogue import CATALOGUE
+
+    service, _, name = action.partition(":")
+    found = CATALOGUE.action(service.lower(), name) if CATALOGUE.has_service(service.lower()) else None
+    return frozenset(k.lower() for k in (found or {}).get("conditionKeys") or ())
 
 
 def _with_change(changes: frozenset[str], change: str) -> frozenset[str]:
@@ -337,6 +348,20 @@ class Escalation:
             principal = replace(principal, tags=tags)  # its requests and requests on it see the new tags
         return Actor(node, principal, caller, changed)
 
+    def _as_changed(self, actor: Actor) -> Principal:
+        """The actor's principal as its changes leave it, as the target of
+        its own next step: its policies, boundary and groups (a group it
+        joined is one whose policy it may then put or rewrite)."""
+        identity, boundary = self.stack(actor)
+        groups = set(actor.principal.groups)
+        for change in actor.changes:
+            if change.startswith("group:"):
+                groups.add(change[len("group:"):])
+            elif change.startswith("leave:"):
+                groups.discard(change[len("leave:"):])
+        return replace(actor.principal, identity=identity, boundary=boundary,
+                       groups=type(actor.principal.groups)(sorted(groups)))
+
     def stack(self, actor: Actor) -> tuple[list, object]:
         identity = list(actor.principal.identity)
         boundary = None if "unbound" in actor.changes else actor.principal.boundary
@@ -345,7 +370,10 @@ class Escalation:
                 boundary = self.data.managed_documents.get(change[len("bound:"):], boundary)
         if "rewrite" in actor.changes:
             identity.append(_ALLOW_ALL)
-        for change in actor.changes:
+        # What is added first (a group's policies, a policy attached), then what
+        # removes, replaces or versions a policy — the added ones too — so that
+        # the stack is the same in whatever order the changes are listed.
+        for change in sorted(actor.changes, key=lambda c: (not c.startswith(("group:", "attach:")), c)):
             if change.startswith("group:"):
                 identity += self.data.groups.get(change[len("group:"):], [])
             elif change.startswith(("remove:", "replace:")):
@@ -705,9 +733,11 @@ class Escalation:
     def _useful_policies(self, account: str) -> list[str]:
         """The other managed policies of the data an Attach…Policy may add
         (customer policies of the target's account, AWS managed ones): each
-        one with an Allow of some action a method needs or the goal names.
-        One without adds no Allow any decision of the search asks about, so
-        leaving it out loses no path."""
+        one with an Allow of some action a method needs or the goal names,
+        or a customer policy some Allow of the data may give a new default
+        version (attached, it is then rewritten). One without adds no Allow
+        any decision of the search asks about, nor is made to, so leaving it
+        out loses no path."""
         key = ("useful policies", account)
         found = self._statements.get(key)
         if found is None:
@@ -715,10 +745,14 @@ class Escalation:
             if self.goal.principal is None:
                 asked.add(self.goal.action)
             admin = set(self._admin_policies(account))
+            versioning = [st for p in all_policies(self.data) for st in p.statements if st.effect is Effect.ALLOW
+                          and (_covers_action(st, "iam:CreatePolicyVersion")
+                               or _covers_action(st, "iam:SetDefaultPolicyVersion"))]
             found = [arn for arn, policy in sorted(self.data.managed_documents.items())
                      if arn not in admin and (arn.split(":")[4] in (account, "aws"))
-                     and any(st.effect is Effect.ALLOW and _covers_action(st, a)
-                             for st in policy.statements for a in asked)]
+                     and (any(st.effect is Effect.ALLOW and _covers_action(st, a)
+                              for st in policy.statements for a in asked)
+                          or _customer_managed(arn) and any(_may_cover(st, arn) for st in versioning))]
             # AWS managed policies the data does not hold, which every account has:
             # each an iam:PolicyARN condition names, and one no condition names.
             # What they allow is not known: an allowed attach of one is UNDECIDED.
@@ -784,7 +818,7 @@ class Escalation:
             if only is not None and target_arn != only:
                 continue
             # itself as changed (its tags as they now are), or another as the data holds it
-            target = actor.principal if target_arn == actor.principal.arn else self.data.principals[target_arn]
+            target = self._as_changed(actor) if target_arn == actor.principal.arn else self.data.principals[target_arn]
             opened = False  # an attach of a policy allowing * on * is allowed
             for resource, item in self._resources(method.needs[0], actor, target, method):
                 if method.yields == "group" and target.groups and item in target.groups:
@@ -806,6 +840,7 @@ class Escalation:
                              **{key: value.format(target=target.arn, target_account=target.account,
                                                   account=actor.principal.account, region=self.region)
                                 for key, value in need.context}}
+                    extra.update(self._entity_keys(need.action, res, actor, target, policy))
                     if method.per in ("admin_policy", "group_admin_policy"):
                         extra[method.policy_key] = _policy_of(method, item)
                     elif method.per == "tag":
@@ -876,6 +911,23 @@ class Escalation:
                 out.append(Edge(actor.node, "AssumeRole (session name)", session, [answer]))
         return out
 
+    def _entity_keys(self, action: str, resource: str, actor: Actor, target: Principal,
+                     policy: str | None) -> dict:
+        """The IAM keys a request on a user, role or group carries (Service
+        Authorization Reference, the action's condition keys):
+        iam:PermissionsBoundary the boundary the user or role has now (a Put
+        of one carries the new one: set by the method), iam:PolicyARN the
+        managed policy attached or detached."""
+        keys = _action_keys(action)
+        out = {}
+        if "iam:permissionsboundary" in keys and resource == target.arn:
+            boundary = self.stack(actor)[1] if target.arn == actor.principal.arn else target.boundary
+            if boundary is not None and boundary.name.startswith("arn:"):
+                out["iam:PermissionsBoundary"] = boundary.name
+        if "iam:policyarn" in keys and policy and policy.startswith("arn:") and ":policy/" in policy:
+            out["iam:PolicyARN"] = policy
+        return out
+
     def _denies_in(self, policy_arn: str | None) -> bool:
         policy = self.data.managed_documents.get(policy_arn) if policy_arn else None
         return policy is None or any(st.effect is not Effect.ALLOW for st in policy.statements)
@@ -893,6 +945,11 @@ class Escalation:
         for change in sorted(changes):
             if change.startswith(("tag:", "untag:")):
                 continue  # tags are in conditions, not in the documents
+            if change.startswith(("group:", "attach:")) and not any(p is _ALLOW_ALL for p in whole[0]):
+                # a group it is in, a policy it holds, is what its next steps may
+                # act on (PutGroupPolicy on its groups, a new version of the
+                # policy) even when it decides nothing anew itself
+                continue
             if _same_decisions(self.stack(self.actor(node_name(base, out - {change}))), whole):
                 out.discard(change)
         return frozenset(out)

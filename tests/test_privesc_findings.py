@@ -863,3 +863,63 @@ def test_putting_a_boundary_short_of_admin_that_leads_on(tmp_path):
     assert all(len(p) == 3 and p[1].method.startswith(("DeleteUserPermissionsBoundary", "CreatePolicyVersion"))
                for p in finding.paths)  # then lifts the boundary IAMOnly's iam:* allows
     assert not found(case(tmp_path / "b", "iam:Get*"), arn("user", "u")).found
+
+
+# ------------------------------------ K. the IAM keys of a request on an entity
+
+def test_iam_permissions_boundary_and_policy_arn_are_in_entity_requests(tmp_path):
+    """Service Authorization Reference, IAM: PutUserPolicy, DeleteUserPolicy,
+    Attach/Detach…Policy carry iam:PermissionsBoundary (the entity's
+    boundary) and Attach/Detach iam:PolicyARN (the policy). A Deny on
+    either key applies; an Allow on it holds (the User Guide's delegation
+    example: attach allowed only on users bounded by B)."""
+    bound = _managed("B", ADMIN)
+    fence = _managed("DenyAll", doc(_deny_all_but("iam:DetachUserPolicy"), deny(
+        "iam:DetachUserPolicy", Condition={"ArnEquals": {"iam:PolicyARN": arn("policy", "DenyAll")}})))
+    kept = write(tmp_path / "detach", [_attached(user("u", [ADMIN, doc(allow("iam:DetachUserPolicy"))]),
+                                                 "DenyAll")], policies=[fence])
+    assert not found(kept, arn("user", "u")).found  # the detach of DenyAll carries its ARN: denied
+    guarded = deny("iam:PutUserPolicy", Condition={"ArnEquals": {"iam:PermissionsBoundary": arn("policy", "B")}})
+    put = write(tmp_path / "put", [user("u", [doc(allow("iam:PutUserPolicy", arn("user", "u")), guarded)],
+                                        boundary=arn("policy", "B"))], policies=[bound])
+    assert not found(put, arn("user", "u")).found
+    delegated = allow("iam:AttachUserPolicy", arn("user", "u"),
+                      Condition={"ArnEquals": {"iam:PermissionsBoundary": arn("policy", "B")}})
+    attach = write(tmp_path / "attach", [user("u", [doc(delegated)], boundary=arn("policy", "B"))],
+                   policies=[bound])
+    assert found(attach, arn("user", "u")).found
+    unbounded = write(tmp_path / "unbounded", [user("u", [doc(delegated)])], policies=[bound])
+    assert not found(unbounded, arn("user", "u")).found  # no boundary B: the Allow's key is absent
+
+
+def test_a_second_change_acts_on_what_the_first_made(tmp_path):
+    """A user's next step acts on the user as its changes left it: a group it
+    joined (even an empty one) is one whose policy it may put; a policy it
+    attached (one that allows nothing a method needs) is one it may give a
+    new version; a group's policy joined is one whose stored version it may
+    make default. Decoys: the same rights without the first step's."""
+    g = {"GroupName": "G", "Arn": arn("group", "G"), "Path": "/", "GroupPolicyList": [],
+         "AttachedManagedPolicies": []}
+    join = allow("iam:AddUserToGroup", arn("group", "G"))
+    put = write(tmp_path / "put", [user("u", [doc(join, allow("iam:PutGroupPolicy", arn("group", "G")))])],
+                groups=[g])
+    assert [e.method for e in found(put, arn("user", "u")).paths[0]][:2] == ["AddUserToGroup", "PutGroupPolicy"]
+    alone = write(tmp_path / "alone", [user("u", [doc(allow("iam:PutGroupPolicy", arn("group", "G")))])],
+                  groups=[g])
+    assert not found(alone, arn("user", "u")).found
+    plain = _managed("GP", doc(allow("s3:ListBucket")), doc(allow("*")))
+    held = dict(g, AttachedManagedPolicies=[{"PolicyName": "GP", "PolicyArn": arn("policy", "GP")}])
+    default = write(tmp_path / "default", [user("u", [doc(join, allow("iam:SetDefaultPolicyVersion",
+                                                                        arn("policy", "GP")))])],
+                    groups=[held], policies=[plain])
+    for _ in range(3):  # the same answer whatever order the changes are listed in (hash seeds differ per run)
+        assert found(default, arn("user", "u")).found
+    attach = allow("iam:AttachUserPolicy", arn("user", "u"), Condition={"ArnEquals": {"iam:PolicyARN": arn("policy", "GP")}})
+    version = write(tmp_path / "version", [user("u", [doc(attach, allow("iam:CreatePolicyVersion",
+                                                                        arn("policy", "GP")))])],
+                    policies=[_managed("GP", doc(allow("s3:ListBucket")))])
+    assert [e.method for e in found(version, arn("user", "u")).paths[0]][:2] == [
+        "AttachUserPolicy (managed policy)", "CreatePolicyVersion"]
+    no_attach = write(tmp_path / "no-attach", [user("u", [doc(allow("iam:CreatePolicyVersion", arn("policy", "GP")))])],
+                      policies=[_managed("GP", doc(allow("s3:ListBucket")))])
+    assert not found(no_attach, arn("user", "u")).found
