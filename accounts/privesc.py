@@ -93,6 +93,10 @@ def _action_keys(action: str) -> frozenset[str]:
     return frozenset(k.lower() for k in (found or {}).get("conditionKeys") or ())
 
 
+# A resource the caller creates, named in the table: (the text before the name, the name).
+_CREATED = re.compile(r"([A-Za-z-]+[:/])(privesc-[a-z]+)")
+
+
 def _with_change(changes: frozenset[str], change: str) -> frozenset[str]:
     """The changes with one more: a boundary removed or put in place
     (``unbound``, ``bound:P``) replaces what the changes did to the
@@ -717,6 +721,12 @@ class Escalation:
             values: dict[str, set[str]] = collections.defaultdict(set)
             for policy in all_policies(self.data):
                 for st in policy.statements:
+                    # A Resource naming the principal's tag (``user/${aws:PrincipalTag/buddy}``):
+                    # each value that makes it an ARN of the data is tried.
+                    for res in (*(st.resource or ()), *(st.not_resource or ())):
+                        for key in re.findall(r"\$\{aws:PrincipalTag/([^}]*)\}", res.text or "", re.I):
+                            keys[key.lower()] = min(key, keys.get(key.lower(), key))
+                            values[key.lower()].update(self._values_naming(res.text, key))
                     for clause in st.condition:
                         prefix, _, key = clause.key.partition("/")
                         if key and prefix.lower() in ("aws:principaltag", "aws:resourcetag", "iam:resourcetag",
@@ -729,6 +739,24 @@ class Escalation:
                                 keys[key.lower()] = min(key, keys.get(key.lower(), key))
             found = self._statements["tag values"] = {keys[k]: sorted(values[k] | {_ANY_PART}) for k in sorted(keys)}
         return found
+
+    def _values_naming(self, pattern: str, key: str) -> set[str]:
+        """The values of ``${aws:PrincipalTag/KEY}`` in a Resource pattern
+        under which it matches an ARN the data holds (a user, role, group,
+        managed policy or resource)."""
+        wanted = f"${{aws:principaltag/{key.lower()}}}"
+        regex = ""
+        for part in re.split(r"(\$\{[^}]*\})", pattern):
+            if part.lower() == wanted and "(?P<v>" not in regex:
+                regex += "(?P<v>.*?)"
+            elif part.startswith("${"):
+                regex += ".*"
+            else:
+                regex += re.escape(part).replace(r"\*", ".*").replace(r"\?", ".")
+        if "(?P<v>" not in regex:
+            return set()
+        arns = [*self.data.principals, *self.data.groups, *self.data.managed_documents, *self.data.resources]
+        return {m.group("v") for a in arns if (m := re.fullmatch(regex, a)) and m.group("v")}
 
     def _useful_policies(self, account: str) -> list[str]:
         """The other managed policies of the data an Attach…Policy may add
@@ -812,7 +840,11 @@ class Escalation:
                      for e in self._method_edges(actor, identity, m, only=target)]
         return next((e for e in found if e.target == edge.target), edge)
 
-    def _method_edges(self, actor: Actor, identity: list, method: Method, only: str | None = None) -> list[Edge]:
+    def _method_edges(self, actor: Actor, identity: list, method: Method, only: str | None = None,
+                      named: bool = False) -> list[Edge]:
+        if not named:  # each name the caller may give what it creates
+            return [e for m in self._named_variants(identity, method)
+                    for e in self._method_edges(actor, identity, m, only, named=True)]
         out = []
         for target_arn in self._targets(actor, identity, method):
             if only is not None and target_arn != only:
@@ -898,15 +930,42 @@ class Escalation:
                 out += self._sessions_of(actor, target)
         return out
 
-    def _sessions_of(self, actor: Actor, role: Principal) -> list[Edge]:
+    def _named_variants(self, identity: list, method: Method) -> list[Method]:
+        """The method as is, and once per other name the caller's Allows give
+        the resource it creates (a function, stack, project, … named
+        ``privesc-…`` in the table): the name is the caller's choice, so a
+        grant of ``function:dev-*`` (for any need naming the resource) is
+        met by a function named ``dev-…``. The same name is used in every
+        need that names it."""
+        first = next((n for n in method.needs if _CREATED.search(n.resource)), None)
+        if first is None:
+            return [method]
+        found = _CREATED.search(first.resource)
+        marker, default = found.group(1), found.group(2)
+        names: set[str] = set()
+        actions = {n.action for n in method.needs if default in n.resource}
+        for st in [st for action in sorted(actions) for st in self._allows(identity, action)]:
+            for res in st.resource or ():
+                at = (res.text or "").find(marker)
+                if at < 0:
+                    continue
+                name = _representative(re.split(r"[/:]", res.text[at + len(marker):])[0])
+                if name and name != default and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+                    names.add(name)
+        return [method] + [replace(method, needs=tuple(replace(n, resource=n.resource.replace(default, name))
+                                                       for n in method.needs)) for name in sorted(names)]
+
+    def _sessions_of(self, actor: Actor, role: Principal, resource_policy=None) -> list[Edge]:
         """Assuming a role with the session name a trust policy names: the
-        kernel decides sts:AssumeRole with that sts:RoleSessionName."""
+        kernel decides sts:AssumeRole with that sts:RoleSessionName (under
+        ``resource_policy`` when the caller rewrote the role's trust)."""
         out = []
         for session, role_arn in sorted(self.sessions.items()):
             if role_arn != role.arn:
                 continue
             answer = self.decide(actor, "sts:AssumeRole", role.arn,
-                                 {**_resource_tags(role), "sts:RoleSessionName": session.rsplit("/", 1)[1]})
+                                 {**_resource_tags(role), "sts:RoleSessionName": session.rsplit("/", 1)[1]},
+                                 resource_policy=resource_policy)
             if answer.allowed:
                 out.append(Edge(actor.node, "AssumeRole (session name)", session, [answer]))
         return out
@@ -962,7 +1021,13 @@ class Escalation:
     def _yield(self, actor: Actor, method: Method, target: Principal, item: str | None, answers, status,
                why) -> list[Edge]:
         if method.yields == "become":
-            return [Edge(actor.node, method.name, target.arn, answers, status, method.assumes, why)]
+            out = [Edge(actor.node, method.name, target.arn, answers, status, method.assumes, why)]
+            if method.trust_rewritten and status != "undecided":
+                # The trust rewritten names the caller, who then picks the session
+                # name: a session of the role that another trust names is got too.
+                out += [replace(e, method=method.name, answers=answers + e.answers, status=status)
+                        for e in self._sessions_of(actor, target, resource_policy=self.trust_naming(actor))]
+            return out
         if method.yields == "session":
             return [Edge(actor.node, method.name, item, answers, status, method.assumes, why)]
         change = {"rewrite": "rewrite", "unbound": "unbound", "group": f"group:{item}",

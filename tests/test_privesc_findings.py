@@ -923,3 +923,52 @@ def test_a_second_change_acts_on_what_the_first_made(tmp_path):
     no_attach = write(tmp_path / "no-attach", [user("u", [doc(allow("iam:CreatePolicyVersion", arn("policy", "GP")))])],
                       policies=[_managed("GP", doc(allow("s3:ListBucket")))])
     assert not found(no_attach, arn("user", "u")).found
+
+
+def test_a_tag_key_only_a_resource_names_through_a_variable(tmp_path):
+    """CreateAccessKey allowed on user/${aws:PrincipalTag/buddy}: the user
+    who may tag itself sets buddy to the admin user's name (the variable is
+    the request's own tag), then makes a key for that user. The tag values
+    tried are those that make the Resource an ARN of the data. Decoy: the
+    same rights, no right to tag."""
+    keys = allow("iam:CreateAccessKey", f"arn:aws:iam::{A}:user/${{aws:PrincipalTag/buddy}}")
+    case = write(tmp_path / "a", [user("u", [doc(allow("iam:TagUser", arn("user", "u")), keys)]),
+                                  user("boss", [ADMIN])])
+    finding = found(case, arn("user", "u"))
+    assert finding.found and finding.paths[0][0].target == arn("user", "u") + "#tag:buddy=boss"
+    decoy = write(tmp_path / "b", [user("u", [doc(keys)]), user("boss", [ADMIN])])
+    assert not found(decoy, arn("user", "u")).found
+
+
+def test_a_rewritten_trust_gives_the_sessions_another_trust_names(tmp_path):
+    """UpdateAssumeRolePolicy on R1 (which trusts only EC2) names the
+    caller, who then picks the session name: R1/alice, which the admin
+    role R2's trust names, is got. Decoy: no right to rewrite R1's trust."""
+    ec2 = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    alice = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:sts::{A}:assumed-role/R1/alice"},
+         "Action": "sts:AssumeRole"}]}
+    roles = [role("R1", ec2), role("R2", alice, [ADMIN])]
+    can = user("u", [doc(allow(["sts:AssumeRole", "iam:UpdateAssumeRolePolicy"], arn("role", "R1")))])
+    finding = found(write(tmp_path / "a", [can], roles), arn("user", "u"))
+    assert finding.found and finding.paths[0][0].target == f"arn:aws:sts::{A}:assumed-role/R1/alice"
+    cannot = user("u", [doc(allow("sts:AssumeRole", arn("role", "R1")))])
+    assert not found(write(tmp_path / "b", [cannot], roles), arn("user", "u")).found
+
+
+def test_a_resource_the_caller_creates_takes_a_name_its_grant_allows(tmp_path):
+    """PassRole with lambda:CreateFunction and InvokeFunction granted only on
+    function:dev-*: the function's name is the caller's choice, so one named
+    dev-… is created and invoked. Decoy: Invoke granted on prod-* only (the
+    two needs must name the same function)."""
+    lam = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    fn = f"arn:aws:lambda:*:{A}:function:"
+    both = user("u", [doc(allow("iam:PassRole", arn("role", "R")),
+                          allow(["lambda:CreateFunction", "lambda:InvokeFunction"], fn + "dev-*"))])
+    finding = found(write(tmp_path / "a", [both], [role("R", lam, [ADMIN])]), arn("user", "u"))
+    assert finding.found and "dev-" in finding.paths[0][0].answers[1].decision.request.resource
+    split = user("u", [doc(allow("iam:PassRole", arn("role", "R")), allow("lambda:CreateFunction", fn + "dev-*"),
+                           allow("lambda:InvokeFunction", fn + "prod-*"))])
+    assert not found(write(tmp_path / "b", [split], [role("R", lam, [ADMIN])]), arn("user", "u")).found
