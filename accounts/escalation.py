@@ -67,7 +67,7 @@ class Method:
     name: str
     source: str  # where it is catalogued
     target_kind: str  # "user" | "role"
-    yields: str  # "become" | "session" | "rewrite" | "unbound" | "group" | "version" | "remove" | "replace" | "leave" | "tag" | "untag"
+    yields: str  # "become" | "console" | "session" | "rewrite" | "unbound" | "group" | "version" | "remove" | "replace" | "leave" | "tag" | "untag"
     needs: tuple[Need, ...]
     service: str | None = None  # the service the passed role must trust
     assumes: str | None = None  # what the account data cannot show
@@ -135,8 +135,9 @@ METHODS: tuple[Method, ...] = (
                                      ("iam:AssociatedResourceARN", _INSTANCE_NEW))),
        Need("ec2:RunInstances", _INSTANCE_NEW), service="ec2.amazonaws.com", without_instance_profile=True),
     _m("CreateAccessKey", "Rhino 4", "user", "become", Need("iam:CreateAccessKey", TARGET)),
-    _m("CreateLoginProfile", "Rhino 5", "user", "become", Need("iam:CreateLoginProfile", TARGET)),
-    _m("UpdateLoginProfile", "Rhino 6", "user", "become", Need("iam:UpdateLoginProfile", TARGET)),
+    # a password signs in to the console: the user's console session (ARN#console)
+    _m("CreateLoginProfile", "Rhino 5", "user", "console", Need("iam:CreateLoginProfile", TARGET)),
+    _m("UpdateLoginProfile", "Rhino 6", "user", "console", Need("iam:UpdateLoginProfile", TARGET)),
     _m("AttachUserPolicy", "Rhino 7", "user", "rewrite",
        Need("iam:AttachUserPolicy", TARGET, (("iam:PolicyARN", ADMIN_POLICY),))),
     _m("AttachGroupPolicy", "Rhino 8", "user", "rewrite",

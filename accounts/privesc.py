@@ -15,6 +15,8 @@ Nodes are strings:
   default), ``ARN#remove:P`` / ``ARN#replace:P`` (policy P gone, or replaced
   by an Allow of ``*``), ``ARN#leave:G`` (out of group G),
   ``ARN#tag:KEY=VALUE`` / ``ARN#untag:KEY``, joined with ``+``;
+- ``ARN#console``: the user signed in to the console with a password the
+  caller set (its requests carry aws:MultiFactorAuthPresent false);
 - ``change:ARN#CHANGE``: the capability of making that change to ARN — with
   being ARN, it is being ``ARN#CHANGE`` (the ``combines`` facts);
 - ``GOAL``: the goal (admin, an action on a resource, or a principal).
@@ -52,7 +54,7 @@ _ALLOW_ALL = read_document({"Version": "2012-10-17", "Statement": [
     {"Sid": "WrittenByTheCaller", "Effect": "Allow", "Action": "*", "Resource": "*"}]},
     PolicyType.IDENTITY, "an inline policy the caller writes")
 _NO_CONTEXT = RequestContext({})
-MAX_CHANGES = 2  # changes stacked on one principal (a rewrite and a boundary removal, …)
+MAX_CHANGES = 2  # changes stacked on one principal (a rewrite and a boundary removal, …; a console session is none)
 MAX_PATHS = 20  # shortest paths listed per goal
 MAX_POLICY_VERSIONS = 5  # IAM User Guide, "Versioning IAM policies": a managed policy keeps at most five
 
@@ -402,6 +404,12 @@ class Escalation:
                resource_policy=None, conditional: bool | None = None) -> Answer:
         identity, boundary = self.stack(actor)
         context = {**self.context, **(extra or {})}
+        if "console" in actor.changes:
+            # A console session is temporary credentials: aws:MultiFactorAuthPresent
+            # is in its requests, false without the user's MFA device (IAM User
+            # Guide, AWS global condition context keys; a long-term access key's
+            # requests do not carry it).
+            context.setdefault("aws:MultiFactorAuthPresent", "false")
         if self.region_chosen:
             context["aws:RequestedRegion"] = "us-east-1" if action.lower().startswith("iam:") else self.region
         # A key no policy of the data names cannot change a decision: requests
@@ -1002,8 +1010,8 @@ class Escalation:
         out = set(changes)
         whole = self.stack(self.actor(node_name(base, changes)))
         for change in sorted(changes):
-            if change.startswith(("tag:", "untag:")):
-                continue  # tags are in conditions, not in the documents
+            if change.startswith(("tag:", "untag:")) or change == "console":
+                continue  # tags, the console session, are in the requests, not in the documents
             if change.startswith(("group:", "attach:")) and not any(p is _ALLOW_ALL for p in whole[0]):
                 # a group it is in, a policy it holds, is what its next steps may
                 # act on (PutGroupPolicy on its groups, a new version of the
@@ -1030,6 +1038,12 @@ class Escalation:
             return out
         if method.yields == "session":
             return [Edge(actor.node, method.name, item, answers, status, method.assumes, why)]
+        if method.yields == "console":  # signed in with the password set: the user's console session
+            changes = actor.changes | {"console"} if target.arn == actor.principal.arn else {"console"}
+            if target.arn == actor.principal.arn and "console" in actor.changes:
+                return []
+            return [Edge(actor.node, method.name, node_name(target.arn, changes), answers, status, method.assumes,
+                         why)]
         change = {"rewrite": "rewrite", "unbound": "unbound", "group": f"group:{item}",
                   "version": f"version:{item}", "remove": f"remove:{item}", "replace": f"replace:{item}",
                   "leave": f"leave:{item}", "tag": f"tag:{item}", "untag": f"untag:{item}"}[method.yields]
@@ -1054,7 +1068,7 @@ class Escalation:
                 changes = self._canonical(actor.base, changes)
             if changes == actor.changes:
                 return []  # no step: the principal decides every request as before
-            if len(changes) > MAX_CHANGES:  # the search stops here: said, not taken for "no path"
+            if len(changes - {"console"}) > MAX_CHANGES:  # the search stops here: said, not taken for "no path"
                 return [Edge(actor.node, method.name, node_name(actor.base, changes), answers, "undecided",
                              method.assumes, f"{len(changes)} changes to {target.arn} ({', '.join(sorted(changes))}) "
                                              f"are more than the search follows (MAX_CHANGES = {MAX_CHANGES})")]
@@ -1116,7 +1130,7 @@ class Escalation:
                    for c in changes):
                 return  # the same tag set twice: the later one alone is a node of its own
         more = _with_change(changes, change)
-        if len(more) > MAX_CHANGES:
+        if len(more - {"console"}) > MAX_CHANGES:
             return
         more = self._canonical(base, more)
         if more == changes:
@@ -1388,8 +1402,8 @@ def _dominated(graph: Escalation, node: str) -> bool:
     any policy reaches admin by AdministratorAccess at once; its other
     attaches would otherwise each be searched.)"""
     base, _, changes = node.partition("#")
-    if not changes:
-        return False
+    if not changes or "console" in changes.split("+"):
+        return False  # a console session is got by setting a password, not through P
     ahead = graph.pairs_from(base)
     return GOAL in ahead or any(GOAL in graph.pairs_from(n) for n in ahead if n.startswith(base + "#"))
 

@@ -972,3 +972,27 @@ def test_a_resource_the_caller_creates_takes_a_name_its_grant_allows(tmp_path):
     split = user("u", [doc(allow("iam:PassRole", arn("role", "R")), allow("lambda:CreateFunction", fn + "dev-*"),
                            allow("lambda:InvokeFunction", fn + "prod-*"))])
     assert not found(write(tmp_path / "b", [split], [role("R", lam, [ADMIN])]), arn("user", "u")).found
+
+
+def test_a_password_set_gives_a_console_session_without_mfa(tmp_path):
+    """CreateLoginProfile/UpdateLoginProfile yield the user's console
+    session: temporary credentials, whose requests carry
+    aws:MultiFactorAuthPresent false without the user's MFA device (IAM
+    User Guide, AWS global condition context keys: the key is absent only
+    for long-term access keys). A Deny on MFA false applies to the console
+    session and not to an access key's requests; an Allow on it the other
+    way round."""
+    deny_no_mfa = deny("*", Condition={"Bool": {"aws:MultiFactorAuthPresent": "false"}})
+    only_no_mfa = allow("*", Condition={"Bool": {"aws:MultiFactorAuthPresent": "false"}})
+    for right, target_policies, reaches in [
+            ("iam:CreateLoginProfile", [ADMIN, doc(deny_no_mfa)], False),
+            ("iam:UpdateLoginProfile", [ADMIN, doc(deny_no_mfa)], False),
+            ("iam:CreateAccessKey", [ADMIN, doc(deny_no_mfa)], True),
+            ("iam:CreateLoginProfile", [doc(only_no_mfa)], True),
+            ("iam:CreateAccessKey", [doc(only_no_mfa)], False)]:
+        case = write(tmp_path / f"{right[4:]}-{reaches}", [user("u", [doc(allow(right, arn("user", "t")))]),
+                                                           user("t", target_policies)])
+        finding = found(case, arn("user", "u"))
+        assert finding.found is reaches, (right, reaches)
+        if reaches and "LoginProfile" in right:
+            assert finding.paths[0][0].target == arn("user", "t") + "#console"
