@@ -402,6 +402,29 @@ class Escalation:
 
     def decide(self, actor: Actor, action: str, resource: str, extra: dict | None = None,
                resource_policy=None, conditional: bool | None = None) -> Answer:
+        """The kernel's answer for the node's request. An AssumeRole of a role
+        whose trust names sts:ExternalId values is asked with each (the
+        caller gives the ExternalId in its own request, as it gives the
+        session name): the first allowed answer, else the first."""
+        ids = self._external_ids(resource, resource_policy) if action.lower() == "sts:assumerole" and \
+            "sts:ExternalId" not in {**self.context, **(extra or {})} else []
+        if not ids:
+            return self._decide(actor, action, resource, extra, resource_policy, conditional)
+        answers = [self._decide(actor, action, resource, {**(extra or {}), "sts:ExternalId": v}, resource_policy,
+                                conditional) for v in ids]
+        return next((a for a in answers if a.allowed), next((a for a in answers if a.conditional is not None),
+                                                            answers[0]))
+
+    def _external_ids(self, role_arn: str, trust=None) -> list[str]:
+        role = self.data.principals.get(role_arn)
+        trust = trust if trust is not None else (role.trust if role is not None else None)
+        if trust is None:
+            return []
+        return sorted({v.text for st in trust.statements for c in st.condition if c.key.lower() == "sts:externalid"
+                       for v in c.values if v.text and not any(ch in v.text for ch in "*?$")})
+
+    def _decide(self, actor: Actor, action: str, resource: str, extra: dict | None = None,
+                resource_policy=None, conditional: bool | None = None) -> Answer:
         identity, boundary = self.stack(actor)
         context = {**self.context, **(extra or {})}
         if "console" in actor.changes:

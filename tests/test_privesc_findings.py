@@ -996,3 +996,20 @@ def test_a_password_set_gives_a_console_session_without_mfa(tmp_path):
         assert finding.found is reaches, (right, reaches)
         if reaches and "LoginProfile" in right:
             assert finding.paths[0][0].target == arn("user", "t") + "#console"
+
+
+def test_an_external_id_the_trust_names_is_given_by_the_caller(tmp_path):
+    """sts:ExternalId is a value the caller puts in its own AssumeRole
+    request (IAM User Guide, "Access to AWS accounts owned by third
+    parties"); the trust names it, so the caller can give it, as it gives a
+    session name. Decoy: the trust also denies the caller's account."""
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"sts:ExternalId": "s3cr3t"}}}]}
+    caller = user("u", [doc(allow("sts:AssumeRole"))])
+    finding = found(write(tmp_path / "a", [caller], [role("R", trust, [ADMIN])]), arn("user", "u"))
+    assert finding.found
+    assert finding.paths[0][0].answers[0].decision.request.context["sts:ExternalId"] == "s3cr3t"
+    fenced = dict(trust, Statement=trust["Statement"] + [
+        {"Effect": "Deny", "Principal": {"AWS": arn("user", "u")}, "Action": "sts:AssumeRole"}])
+    assert not found(write(tmp_path / "b", [caller], [role("R", fenced, [ADMIN])]), arn("user", "u")).found
