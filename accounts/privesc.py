@@ -412,8 +412,14 @@ class Escalation:
             return self._decide(actor, action, resource, extra, resource_policy, conditional)
         answers = [self._decide(actor, action, resource, {**(extra or {}), "sts:ExternalId": v}, resource_policy,
                                 conditional) for v in ids]
-        return next((a for a in answers if a.allowed), next((a for a in answers if a.conditional is not None),
-                                                            answers[0]))
+        # allowed with one, else conditional, else undecided with one (never a
+        # denial where another value's answer is not known), else denied
+        for good in (lambda a: a.allowed, lambda a: a.conditional is not None,
+                     lambda a: a.failed_closed or a.undecided is not None):
+            found = next((a for a in answers if good(a)), None)
+            if found is not None:
+                return found
+        return answers[0]
 
     def _external_ids(self, role_arn: str, trust=None) -> list[str]:
         role = self.data.principals.get(role_arn)
@@ -750,7 +756,7 @@ class Escalation:
         if found is None:
             keys: dict[str, str] = {}  # lower case → spelling
             values: dict[str, set[str]] = collections.defaultdict(set)
-            for policy in all_policies(self.data):
+            for policy in self.data.all_policies():
                 for st in policy.statements:
                     # A Resource naming the principal's tag (``user/${aws:PrincipalTag/buddy}``):
                     # each value that makes it an ARN of the data is tried.
@@ -804,7 +810,7 @@ class Escalation:
             if self.goal.principal is None:
                 asked.add(self.goal.action)
             admin = set(self._admin_policies(account))
-            versioning = [st for p in all_policies(self.data) for st in p.statements if st.effect is Effect.ALLOW
+            versioning = [st for p in self.data.all_policies() for st in p.statements if st.effect is Effect.ALLOW
                           and (_covers_action(st, "iam:CreatePolicyVersion")
                                or _covers_action(st, "iam:SetDefaultPolicyVersion"))]
             found = [arn for arn, policy in sorted(self.data.managed_documents.items())
@@ -815,7 +821,7 @@ class Escalation:
             # AWS managed policies the data does not hold, which every account has:
             # each an iam:PolicyARN condition names, and one no condition names.
             # What they allow is not known: an allowed attach of one is UNDECIDED.
-            named = sorted({v.text for p in all_policies(self.data) for st in p.statements for c in st.condition
+            named = sorted({v.text for p in self.data.all_policies() for st in p.statements for c in st.condition
                             if c.key.lower() == "iam:policyarn" for v in c.values
                             if v.text and v.text.startswith("arn:aws:iam::aws:policy/") and "*" not in v.text
                             and "?" not in v.text and v.text not in self.data.managed_documents
@@ -1010,10 +1016,9 @@ class Escalation:
         managed policy attached or detached."""
         keys = _action_keys(action)
         out = {}
-        if "iam:permissionsboundary" in keys and resource == target.arn:
-            boundary = self.stack(actor)[1] if target.arn == actor.principal.arn else target.boundary
-            if boundary is not None and boundary.name.startswith("arn:"):
-                out["iam:PermissionsBoundary"] = boundary.name
+        if "iam:permissionsboundary" in keys and resource == target.arn:  # (itself: as its changes left it)
+            if target.boundary is not None and target.boundary.name.startswith("arn:"):
+                out["iam:PermissionsBoundary"] = target.boundary.name
         if "iam:policyarn" in keys and policy and policy.startswith("arn:") and ":policy/" in policy:
             out["iam:PolicyARN"] = policy
         return out
@@ -1340,11 +1345,6 @@ def left_out_edge(data: AccountData, arn: str) -> Edge:
                 why=f"{arn} is left out of the account data ({data.left_out[arn]}): what it can do is not known")
 
 
-def all_policies(data: AccountData) -> list:
-    """Every policy of the data, each once (AccountData.all_policies)."""
-    return data.all_policies()
-
-
 def regions(data: AccountData, context: dict | None) -> list[str | None]:
     """The regions a search is run in: the one --context fixes, else
     us-east-1 and each region an aws:RequestedRegion condition of the data
@@ -1352,7 +1352,7 @@ def regions(data: AccountData, context: dict | None) -> list[str | None]:
     if context and "aws:RequestedRegion" in context:
         return [None]
     named: set[str] = set()
-    for policy in all_policies(data):
+    for policy in data.all_policies():
         for st in policy.statements:
             for clause in st.condition:
                 if clause.key.lower() == "aws:requestedregion":
@@ -1381,6 +1381,14 @@ def expand_all(graph: Escalation, jobs: int = 1, folder=None, runner=None,
         graph.prepare()
         _TEMPLATES[_shard_key(str(folder), graph)] = graph  # and with the caches the graph's nodes share
         run = runner or process_pool(jobs)
+    try:
+        return _expand_rounds(graph, jobs, folder, parallel, run if parallel else None, progress)
+    finally:
+        if parallel:  # a long-lived process (the service) keeps no graph of a finished run
+            _TEMPLATES.pop(_shard_key(str(folder), graph), None)
+
+
+def _expand_rounds(graph: Escalation, jobs: int, folder, parallel: bool, run, progress) -> dict[str, frozenset[str]]:
     nodes = starts(graph.data, graph)
     while True:
         while nodes:
